@@ -1,0 +1,3 @@
+from ictbot.cli.main import app
+
+app(prog_name="ictbot")

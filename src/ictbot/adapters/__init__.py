@@ -1,0 +1,1 @@
+"""Adapters at the edges: exchanges, storage, files."""

@@ -1,0 +1,13 @@
+"""`ictbot demo`."""
+
+from __future__ import annotations
+
+import typer
+
+from ictbot.cli.common import not_built
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo", help="(not built yet) see the open issues.")
+    def _placeholder() -> None:
+        not_built("demo")

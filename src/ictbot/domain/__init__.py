@@ -1,0 +1,1 @@
+"""Pure domain vocabulary: no I/O, no framework imports."""

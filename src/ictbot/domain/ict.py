@@ -1,0 +1,138 @@
+"""ICT vocabulary shared by the indicator engine (producer) and strategies (consumers).
+
+The indicator engine emits an append-only log of ``IctEvent`` per (symbol, timeframe) and
+summarises the state at each closed candle as an ``IndicatorSnapshot``. Strategies read only the
+snapshot, which contains only what was known at ``snapshot.time``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class IctEvent:
+    """One record of the event log (ict-spec §0, §14). Times are ms since epoch UTC."""
+
+    id: str
+    kind: str
+    direction: int
+    timeframe: str
+    anchor_index: int
+    confirm_index: int
+    anchor_time: int
+    confirm_time: int
+    top: float | None = None
+    bottom: float | None = None
+    level: float | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A live price zone (FVG, IFVG, order block, breaker) on one timeframe."""
+
+    id: str
+    kind: str
+    direction: int
+    timeframe: str
+    top: float
+    bottom: float
+    anchor_time: int
+    confirm_time: int
+    touched: bool = False
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2.0
+
+    def contains(self, price: float) -> bool:
+        return self.bottom <= price <= self.top
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidityLevel:
+    """A resting liquidity level not yet taken: +1 buy-side (above highs), −1 sell-side."""
+
+    id: str
+    side: int
+    level: float
+    source: str
+    timeframe: str
+    confirm_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """The current impulse leg (§6): from ``a`` (origin) to ``b`` (extreme), with its OTE band."""
+
+    id: str
+    direction: int
+    timeframe: str
+    a: float
+    b: float
+    a_time: int
+    b_time: int
+    ote_top: float
+    ote_bottom: float
+    sweet_spot: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimeframeView:
+    """What is known about one timeframe at the snapshot's time."""
+
+    timeframe: str
+    last_close_time: int
+    close: float
+    trend: int = 0  # +1 bullish structure, −1 bearish, 0 unknown (last BOS/CHoCH direction)
+    swing_trend: int = 0
+    atr: float | None = None
+    fvgs: tuple[Zone, ...] = ()
+    ifvgs: tuple[Zone, ...] = ()
+    order_blocks: tuple[Zone, ...] = ()
+    breakers: tuple[Zone, ...] = ()
+    liquidity: tuple[LiquidityLevel, ...] = ()
+    recent_events: tuple[IctEvent, ...] = ()
+    leg: Leg | None = None
+    dealing_range: tuple[float, float] | None = None  # (high, low)
+    new_events: tuple[IctEvent, ...] = ()  # confirmed at this timeframe's latest close
+
+    def zones(self, kind: str, direction: int | None = None) -> tuple[Zone, ...]:
+        pool = {"fvg": self.fvgs, "ifvg": self.ifvgs, "order_block": self.order_blocks,
+                "breaker": self.breakers}[kind]
+        return pool if direction is None else tuple(z for z in pool if z.direction == direction)
+
+    def last_event(self, *kinds: str, direction: int | None = None) -> IctEvent | None:
+        for event in reversed(self.recent_events):
+            if event.kind in kinds and (direction is None or event.direction == direction):
+                return event
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSnapshot:
+    """Multi-timeframe state for one symbol at ``time`` (the base candle's close, ms UTC).
+
+    A higher-timeframe view contains only HTF candles that had closed by ``time`` (ict-spec §10).
+    """
+
+    symbol: str
+    time: int
+    base_timeframe: str
+    views: Mapping[str, TimeframeView]
+    active_windows: tuple[str, ...] = ()  # sessions / killzones the base candle falls in
+
+    def view(self, timeframe: str) -> TimeframeView | None:
+        return self.views.get(timeframe)
+
+    def in_killzone(self, *names: str) -> bool:
+        if not names:
+            return any(window.endswith("killzone") or window.endswith("_kz") for window in self.active_windows)
+        return any(name in self.active_windows for name in names)

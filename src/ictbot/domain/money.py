@@ -1,0 +1,40 @@
+"""Decimal helpers: money is Decimal, rounded to the instrument's tick and step."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
+
+ZERO = Decimal(0)
+
+
+def to_decimal(value: str | int | float | Decimal) -> Decimal:
+    """Convert without the binary-float artefacts of ``Decimal(0.1)``."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def round_to_step(value: Decimal, step: Decimal, mode: str = ROUND_DOWN) -> Decimal:
+    """Round ``value`` to a multiple of ``step`` (0 step = unchanged), keeping the step's exponent."""
+    if step <= 0:
+        return value
+    units = (value / step).to_integral_value(rounding=mode)
+    return (units * step).quantize(step.normalize()) if step.normalize().as_tuple().exponent < 0 else units * step
+
+
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    return round_to_step(value, step, ROUND_DOWN)
+
+
+def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
+    return round_to_step(value, step, ROUND_UP)
+
+
+def nearest_step(value: Decimal, step: Decimal) -> Decimal:
+    return round_to_step(value, step, ROUND_HALF_EVEN)
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    return step <= 0 or (value % step) == 0

@@ -1,0 +1,71 @@
+"""Shared test fixtures: location of ../shared and service availability.
+
+Tests that need PostgreSQL, NATS or Redis skip with a reason when the service is absent, except
+under ``ICTBOT_REQUIRE_SERVICES=1`` (CI), where a missing service fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find_shared() -> Path:
+    env = os.environ.get("ICTBOT_SHARED_DIR")
+    if env:
+        return Path(env)
+    for candidate in (REPO_ROOT.parent / "shared", REPO_ROOT / "shared"):
+        if candidate.is_dir():
+            return candidate
+    return REPO_ROOT.parent / "shared"
+
+
+SHARED = _find_shared()
+DATA = SHARED / "data"
+FIXTURES = SHARED / "binance-fixtures"
+
+SERVICES = {
+    "postgres": ("127.0.0.1", 5432),
+    "nats": ("127.0.0.1", 4222),
+    "redis": ("127.0.0.1", 6379),
+}
+
+
+def services_required() -> bool:
+    return os.environ.get("ICTBOT_REQUIRE_SERVICES", "") not in ("", "0", "false")
+
+
+def service_available(name: str) -> bool:
+    host, port = SERVICES[name]
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str) -> None:
+    """Skip (or, under ICTBOT_REQUIRE_SERVICES=1, fail) when ``name`` is not reachable."""
+    if service_available(name):
+        return
+    host, port = SERVICES[name]
+    message = f"{name} not reachable on {host}:{port}"
+    if services_required():
+        pytest.fail(f"{message} and ICTBOT_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+def require_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"shared data {path} not present")
+    return path
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    return require_shared(SHARED)
