@@ -48,13 +48,23 @@ class BackpressureError(RuntimeError):
     """A BLOCK subscriber's queue is full and the caller cannot wait."""
 
 
-@dataclass(frozen=True, slots=True)
 class Envelope:
-    topic: Topic
-    payload: Any
-    seq: int
-    time_ms: int
-    published_ns: int
+    """One published event. ``published_ns`` is ``time.time_ns()`` at publish (wall clock, UTC)."""
+
+    __slots__ = ("payload", "published_ns", "seq", "topic")
+
+    def __init__(self, topic: Topic, payload: Any, seq: int, published_ns: int) -> None:
+        self.topic = topic
+        self.payload = payload
+        self.seq = seq
+        self.published_ns = published_ns
+
+    @property
+    def time_ms(self) -> int:
+        return self.published_ns // 1_000_000
+
+    def __repr__(self) -> str:
+        return f"Envelope({self.topic.value}, seq={self.seq}, {self.payload!r})"
 
 
 @dataclass(eq=False)
@@ -141,7 +151,7 @@ class EventBus:
             raise ValueError("maxsize must be at least 1")
         sub = Subscription(
             topic=topic,
-            name=name or getattr(handler, "__qualname__", repr(handler)),
+            name=name or str(getattr(handler, "__qualname__", repr(handler))),
             handler=handler,
             maxsize=maxsize,
             policy=policy,
@@ -164,12 +174,20 @@ class EventBus:
     # ---- publish --------------------------------------------------------------------------
     async def publish(self, topic: Topic, payload: Any) -> Envelope:
         envelope = self._envelope(topic, payload)
+        block = BackpressurePolicy.BLOCK
         for sub in self._subs[topic]:
-            while sub.policy is BackpressurePolicy.BLOCK and len(sub.queue) >= sub.maxsize:
+            queue = sub.queue
+            while len(queue) >= sub.maxsize and sub.policy is block:
                 if sub._space is None or sub._space.done():
                     sub._space = asyncio.get_running_loop().create_future()
                 await sub._space
-            self._enqueue(sub, envelope)
+            if len(queue) < sub.maxsize:
+                queue.append(envelope)
+                wakeup = sub._wakeup
+                if wakeup is not None and not wakeup.done():
+                    wakeup.set_result(None)
+            else:
+                self._enqueue(sub, envelope)
         return envelope
 
     def publish_nowait(self, topic: Topic, payload: Any) -> Envelope:
@@ -222,7 +240,7 @@ class EventBus:
             if not isinstance(payload, expected):
                 raise TypeError(f"{topic.value} carries {expected.__name__}, not {type(payload).__name__}")
         self._published[topic] += 1
-        return Envelope(topic, payload, next(self._seq), int(time.time() * 1000), time.perf_counter_ns())
+        return Envelope(topic, payload, next(self._seq), time.time_ns())
 
     def _enqueue(self, sub: Subscription, envelope: Envelope) -> None:
         if len(sub.queue) >= sub.maxsize:
@@ -244,6 +262,8 @@ class EventBus:
     async def _worker(self, sub: Subscription) -> None:
         loop = asyncio.get_running_loop()
         queue = sub.queue
+        handler = sub.handler
+        is_async = sub._is_async
         while True:
             if not queue:
                 sub._wakeup = loop.create_future()
@@ -254,9 +274,11 @@ class EventBus:
             if space is not None and not space.done():
                 space.set_result(None)
             try:
-                result = sub.handler(envelope)
-                if sub._is_async or inspect.isawaitable(result):
+                result = handler(envelope)
+                if is_async:
                     await result  # type: ignore[misc]
+                elif result is not None and inspect.isawaitable(result):
+                    await result
                 sub.delivered += 1
             except asyncio.CancelledError:
                 raise

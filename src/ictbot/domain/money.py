@@ -21,7 +21,10 @@ def round_to_step(value: Decimal, step: Decimal, mode: str = ROUND_DOWN) -> Deci
     if step <= 0:
         return value
     units = (value / step).to_integral_value(rounding=mode)
-    return (units * step).quantize(step.normalize()) if step.normalize().as_tuple().exponent < 0 else units * step
+    exponent = step.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < 0:
+        return (units * step).quantize(step.normalize())
+    return units * step
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:

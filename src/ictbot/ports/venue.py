@@ -7,7 +7,7 @@ from typing import Protocol
 
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.money import ZERO
-from ictbot.domain.order import Fill, Order, OrderStatus
+from ictbot.domain.order import Fill, Order, OrderSide, OrderStatus, OrderType
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,14 @@ class VenueOrderReport:
     time: int = 0
     reason: str = ""
     list_client_id: str = ""
+    # The order's own terms, when the venue reports them (queries, open orders, stream events).
+    # Reconciliation needs them to adopt an order it has no journal entry for (crash recovery).
+    side: OrderSide | None = None
+    type: OrderType | None = None
+    quantity: Decimal | None = None
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    reduce_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

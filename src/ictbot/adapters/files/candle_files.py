@@ -276,7 +276,7 @@ def _parse_time(text: str) -> int:
         return int(number) // 1000  # microseconds
     if number >= 1e11:
         return int(number)  # milliseconds
-    return int(round(number * 1000))  # seconds
+    return round(number * 1000)  # seconds
 
 
 def _validated(source: str, t: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, *, first_line: int) -> CandleFrame:

@@ -1,0 +1,112 @@
+"""``Database``: the engine, the single writer and concurrent readers, built from a URL.
+
+SQLite (default) runs in WAL mode with ``synchronous=NORMAL`` (durable across process crashes; a
+power loss may drop the last commits) and a busy timeout, so other processes (a CLI download
+while the bot runs) wait instead of failing. PostgreSQL is used through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine, event, pool
+
+from ictbot.adapters.storage.migrate import current_revision, head_revision, upgrade_database
+from ictbot.adapters.storage.url import database_url_from_env, normalize_url, sqlite_file
+from ictbot.adapters.storage.writer import SerialWriter
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        file = sqlite_file(url)
+        if file is None:
+            # In-memory: one shared connection; the Database routes reads through the writer thread.
+            engine = sa.create_engine(
+                url, echo=echo, poolclass=pool.StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                url, echo=echo, pool_size=8, max_overflow=8,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine. ``write`` goes through the single writer; ``read`` runs on a worker thread."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        self.engine = create_db_engine(self.url, echo=echo)
+        self.writer = SerialWriter(self.engine)
+        self._memory = self.url.startswith("sqlite") and sqlite_file(self.url) is None
+
+    @classmethod
+    def from_env(cls, *, echo: bool = False) -> Database:
+        return cls(database_url_from_env(), echo=echo)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    # ---- schema ------------------------------------------------------------------------------------
+    def upgrade(self, revision: str = "head") -> None:
+        upgrade_database(revision=revision, engine=self.engine)
+
+    def current_revision(self) -> str | None:
+        return current_revision(engine=self.engine)
+
+    def is_current(self) -> bool:
+        return self.current_revision() == head_revision()
+
+    # ---- access ------------------------------------------------------------------------------------
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one transaction through the single writer; committed when this returns."""
+        return await self.writer.submit(fn)
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        return self.writer.run_sync(fn)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        executor = self.writer.executor if self._memory else None
+        return await loop.run_in_executor(executor, self.read_sync, fn)
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as connection:
+            return fn(connection)
+
+    async def close(self) -> None:
+        await self.writer.close()
+        self.engine.dispose()
+
+    def close_sync(self) -> None:
+        """Close from synchronous code (no event loop running)."""
+        asyncio.run(self.writer.close())
+        self.engine.dispose()

@@ -1,0 +1,258 @@
+"""SQL implementations of ``ictbot.ports.repositories`` (+ config versions).
+
+Every ``save``/``set`` goes through the database's single writer and is committed when it returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ictbot.adapters.storage import tables as t
+from ictbot.adapters.storage.codecs import (
+    fill_from_row,
+    fill_to_row,
+    order_from_row,
+    order_to_row,
+    position_from_row,
+    position_to_row,
+)
+from ictbot.adapters.storage.database import Database
+from ictbot.adapters.storage.upsert import insert_ignore, upsert
+from ictbot.domain.order import Fill, Order, OrderStatus
+from ictbot.domain.position import Position
+
+_OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class SqlOrderJournal:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, order: Order) -> None:
+        row = order_to_row(order)
+        await self._db.write(lambda c: c.execute(upsert(c, t.orders, ["client_order_id"]), row))
+
+    async def get(self, client_order_id: str) -> Order | None:
+        stmt = sa.select(t.orders).where(t.orders.c.client_order_id == client_order_id)
+        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        return order_from_row(rows[0]) if rows else None
+
+    async def open_orders(self) -> list[Order]:
+        stmt = (
+            sa.select(t.orders)
+            .where(t.orders.c.status.in_(_OPEN_STATUSES))
+            .order_by(t.orders.c.created_at, t.orders.c.client_order_id)
+        )
+        return await self._orders(stmt)
+
+    async def by_signal(self, signal_id: str) -> list[Order]:
+        stmt = (
+            sa.select(t.orders)
+            .where(t.orders.c.signal_id == signal_id)
+            .order_by(t.orders.c.created_at, t.orders.c.client_order_id)
+        )
+        return await self._orders(stmt)
+
+    async def query(
+        self, *, symbol: str | None = None, status: OrderStatus | None = None, strategy_id: str | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> list[Order]:
+        """Newest first."""
+        stmt = sa.select(t.orders)
+        if symbol is not None:
+            stmt = stmt.where(t.orders.c.symbol == symbol)
+        if status is not None:
+            stmt = stmt.where(t.orders.c.status == status.value)
+        if strategy_id is not None:
+            stmt = stmt.where(t.orders.c.strategy_id == strategy_id)
+        stmt = stmt.order_by(t.orders.c.created_at.desc(), t.orders.c.client_order_id.desc())
+        return await self._orders(stmt.limit(limit).offset(offset))
+
+    async def _orders(self, stmt: sa.Select[Any]) -> list[Order]:
+        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        return [order_from_row(row) for row in rows]
+
+
+class SqlFillRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, fill: Fill) -> bool:
+        row = fill_to_row(fill)
+
+        def insert(c: Connection) -> bool:
+            result = c.execute(insert_ignore(c, t.fills, ["symbol", "trade_id"]), row)
+            return result.rowcount == 1
+
+        return await self._db.write(insert)
+
+    async def for_order(self, client_order_id: str) -> list[Fill]:
+        stmt = (
+            sa.select(t.fills)
+            .where(t.fills.c.client_order_id == client_order_id)
+            .order_by(t.fills.c.time, t.fills.c.id)
+        )
+        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        return [fill_from_row(row) for row in rows]
+
+    async def recent(self, symbol: str | None = None, limit: int = 100) -> list[Fill]:
+        """Newest first."""
+        stmt = sa.select(t.fills)
+        if symbol is not None:
+            stmt = stmt.where(t.fills.c.symbol == symbol)
+        stmt = stmt.order_by(t.fills.c.time.desc(), t.fills.c.id.desc()).limit(limit)
+        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        return [fill_from_row(row) for row in rows]
+
+    async def last_trade_time(self, symbol: str) -> int | None:
+        """Time of the newest stored fill of ``symbol`` (where crash recovery resumes trade replay)."""
+        stmt = sa.select(sa.func.max(t.fills.c.time)).where(t.fills.c.symbol == symbol)
+        value = await self._db.read(lambda c: c.execute(stmt).scalar())
+        return None if value is None else int(value)
+
+
+class SqlPositionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, position: Position) -> None:
+        row = position_to_row(position)
+        await self._db.write(lambda c: c.execute(upsert(c, t.positions, ["id"]), row))
+
+    async def get(self, position_id: str) -> Position | None:
+        stmt = sa.select(t.positions).where(t.positions.c.id == position_id)
+        found = await self._positions(stmt)
+        return found[0] if found else None
+
+    async def open_positions(self) -> list[Position]:
+        stmt = (
+            sa.select(t.positions)
+            .where(t.positions.c.is_open.is_(True))
+            .order_by(t.positions.c.opened_at, t.positions.c.id)
+        )
+        return await self._positions(stmt)
+
+    async def closed_positions(self, limit: int = 100, offset: int = 0) -> list[Position]:
+        """Newest close first."""
+        stmt = (
+            sa.select(t.positions)
+            .where(t.positions.c.is_open.is_(False), t.positions.c.closed_at.is_not(None))
+            .order_by(t.positions.c.closed_at.desc(), t.positions.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return await self._positions(stmt)
+
+    async def _positions(self, stmt: sa.Select[Any]) -> list[Position]:
+        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        return [position_from_row(row) for row in rows]
+
+
+class SqlKeyValueStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        stmt = sa.select(t.key_values.c.value).where(t.key_values.c.key == key)
+        value = await self._db.read(lambda c: c.execute(stmt).scalar())
+        return None if value is None else str(value)
+
+    async def set(self, key: str, value: str) -> None:
+        row = {"key": key, "value": value, "updated_at": _now_ms()}
+        await self._db.write(lambda c: c.execute(upsert(c, t.key_values, ["key"]), row))
+
+    async def delete(self, key: str) -> None:
+        stmt = sa.delete(t.key_values).where(t.key_values.c.key == key)
+        await self._db.write(lambda c: c.execute(stmt))
+
+    async def items(self, prefix: str = "") -> dict[str, str]:
+        """All keys starting with ``prefix`` (e.g. ``"download:"``)."""
+        stmt = sa.select(t.key_values.c.key, t.key_values.c.value).order_by(t.key_values.c.key)
+        if prefix:
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(t.key_values.c.key.like(escaped + "%", escape="\\"))
+        rows = await self._db.read(lambda c: c.execute(stmt).all())
+        return {str(key): str(value) for key, value in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigVersion:
+    """One saved configuration document. ``version`` increases by one per save, across sections."""
+
+    version: int
+    section: str
+    document: Mapping[str, Any]
+    created_at: int
+    author: str = ""
+    reason: str = ""
+
+
+def _config_version(row: Mapping[Any, Any]) -> ConfigVersion:
+    return ConfigVersion(
+        version=int(row["version"]),
+        section=row["section"],
+        document=row["document"],
+        created_at=int(row["created_at"]),
+        author=row["author"],
+        reason=row["reason"],
+    )
+
+
+class SqlConfigVersions:
+    """History of configuration documents (the config manager's audit trail and rollback source)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def append(
+        self, section: str, document: Mapping[str, Any], *, author: str = "", reason: str = "",
+        created_at: int | None = None,
+    ) -> ConfigVersion:
+        """Store ``document`` as the next version. Numbering is race-free: one writer, one transaction."""
+        when = _now_ms() if created_at is None else created_at
+        body = dict(document)
+
+        def insert(c: Connection) -> ConfigVersion:
+            latest = c.execute(sa.select(sa.func.max(t.config_versions.c.version))).scalar()
+            saved = ConfigVersion(int(latest or 0) + 1, section, body, when, author, reason)
+            c.execute(
+                sa.insert(t.config_versions),
+                {"version": saved.version, "section": section, "document": body, "created_at": when,
+                 "author": author, "reason": reason},
+            )
+            return saved
+
+        return await self._db.write(insert)
+
+    async def get(self, version: int) -> ConfigVersion | None:
+        stmt = sa.select(t.config_versions).where(t.config_versions.c.version == version)
+        found = await self._versions(stmt)
+        return found[0] if found else None
+
+    async def latest(self, section: str | None = None) -> ConfigVersion | None:
+        found = await self.history(section, limit=1)
+        return found[0] if found else None
+
+    async def history(
+        self, section: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[ConfigVersion]:
+        """Newest first."""
+        stmt = sa.select(t.config_versions)
+        if section is not None:
+            stmt = stmt.where(t.config_versions.c.section == section)
+        stmt = stmt.order_by(t.config_versions.c.version.desc()).limit(limit).offset(offset)
+        return await self._versions(stmt)
+
+    async def _versions(self, stmt: sa.Select[Any]) -> list[ConfigVersion]:
+        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        return [_config_version(row) for row in rows]

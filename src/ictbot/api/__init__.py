@@ -1,0 +1,8 @@
+"""REST API, WebSocket feed and dashboard over the application facade."""
+
+from ictbot.api.app import create_app
+from ictbot.api.auth import Scope, TokenAuthority, load_or_create_tokens
+from ictbot.api.broadcaster import Broadcaster
+from ictbot.api.settings import ApiSettings
+
+__all__ = ["ApiSettings", "Broadcaster", "Scope", "TokenAuthority", "create_app", "load_or_create_tokens"]

@@ -1,0 +1,100 @@
+"""FastAPI application factory: thin routes over ``TradingFacade``, WebSocket feed, dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from ictbot.api.auth import TokenAuthority, load_or_create_tokens
+from ictbot.api.broadcaster import Broadcaster
+from ictbot.api.errors import install_error_handlers
+from ictbot.api.middleware import GuardMiddleware
+from ictbot.api.routes import analytics, config, system, trading
+from ictbot.api.settings import ApiSettings
+from ictbot.api.ws import websocket_endpoint
+from ictbot.ports.facade import TradingFacade
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+def create_app(
+    facade: TradingFacade,
+    settings: ApiSettings | None = None,
+    *,
+    broadcaster: Broadcaster | None = None,
+    registry: CollectorRegistry | None = None,
+    tokens: TokenAuthority | None = None,
+    announce: Callable[[str], None] | None = None,
+    metrics_interval_s: float = 5.0,
+) -> FastAPI:
+    """Build the API. The caller owns the broadcaster's bus wiring (``broadcaster.attach(bus)``).
+
+    ``registry`` is the Prometheus registry served at ``/metrics/prometheus`` (the monitoring
+    package's dedicated one); ``tokens`` overrides token loading (tests).
+    """
+    settings = settings or ApiSettings()
+    if tokens is None:
+        tokens = load_or_create_tokens(settings) if announce is None else load_or_create_tokens(settings, announce)
+    feed = broadcaster or Broadcaster(
+        queue_size=settings.ws_queue_size, ring_size=settings.ws_ring_size, heartbeat_s=settings.ws_heartbeat_s
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await feed.start(facade.metrics, metrics_interval_s)
+        try:
+            yield
+        finally:
+            await feed.stop()
+
+    app = FastAPI(
+        title="ictbot API",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.facade = facade
+    app.state.settings = settings
+    app.state.tokens = tokens
+    app.state.broadcaster = feed
+    app.state.registry = registry or CollectorRegistry(auto_describe=True)
+
+    install_error_handlers(app)
+    for router in (system.router, config.router, trading.router, analytics.router):
+        app.include_router(router)
+    app.add_api_websocket_route("/ws", websocket_endpoint)
+    if settings.dashboard_enabled:
+        _mount_dashboard(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+        )
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    """The page holds no data: it asks for a token and reads everything through the API."""
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/dashboard")
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def dashboard() -> Response:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,42 @@
+"""The API's data shapes: re-exported from the facade port (one source of truth)."""
+
+from ictbot.ports.facade import (
+    CandleQuery,
+    CandleView,
+    ComponentHealth,
+    ConfigDocument,
+    ConfigValidation,
+    ConfigVersion,
+    ConfigView,
+    EmergencyStopReport,
+    EquityPoint,
+    FieldError,
+    HealthReport,
+    HealthState,
+    IndicatorView,
+    ManualOrderRequest,
+    OrderPage,
+    OrderQuery,
+    OrderView,
+    PerformanceReport,
+    PositionView,
+    RiskConfigUpdate,
+    RiskReport,
+    StatusReport,
+    StrategyConfigUpdate,
+    StrategyView,
+    TradePage,
+    TradeQuery,
+    TradeView,
+    TradingMetrics,
+    TradingState,
+    TradingStateView,
+)
+
+__all__ = [
+    "CandleQuery", "CandleView", "ComponentHealth", "ConfigDocument", "ConfigValidation", "ConfigVersion",
+    "ConfigView", "EmergencyStopReport", "EquityPoint", "FieldError", "HealthReport", "HealthState",
+    "IndicatorView", "ManualOrderRequest", "OrderPage", "OrderQuery", "OrderView", "PerformanceReport",
+    "PositionView", "RiskConfigUpdate", "RiskReport", "StatusReport", "StrategyConfigUpdate", "StrategyView",
+    "TradePage", "TradeQuery", "TradeView", "TradingMetrics", "TradingState", "TradingStateView",
+]

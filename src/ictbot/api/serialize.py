@@ -1,0 +1,114 @@
+"""Domain objects and bus payloads -> JSON-ready data (Decimal as string, enums as values)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from ictbot.bus.topics import Topic
+from ictbot.domain import events as ev
+from ictbot.domain.ict import IndicatorSnapshot
+from ictbot.ports.facade import CandleView, IndicatorView, OrderView, PositionView, redact
+
+JsonDict = dict[str, Any]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Recursively convert dataclasses, mappings, sequences, Decimal, Enum and floats to JSON data."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        return [to_jsonable(v) for v in items]
+    return str(value)
+
+
+def indicator_view(snapshot: IndicatorSnapshot) -> IndicatorView:
+    return IndicatorView(
+        symbol=snapshot.symbol,
+        time_ms=snapshot.time,
+        base_timeframe=snapshot.base_timeframe,
+        active_windows=list(snapshot.active_windows),
+        views={tf: to_jsonable(view) for tf, view in snapshot.views.items()},
+    )
+
+
+def _signal(payload: ev.SignalGenerated) -> JsonDict:
+    data: JsonDict = to_jsonable(payload.signal)
+    data["id"] = payload.signal.id
+    return data
+
+
+def _order_executed(payload: ev.OrderExecuted) -> JsonDict:
+    return {
+        "event": "executed",
+        "order": OrderView.from_domain(payload.order).model_dump(mode="json"),
+        "fill": to_jsonable(payload.fill),
+    }
+
+
+def _order_updated(payload: ev.OrderUpdated) -> JsonDict:
+    return {"event": "updated", "order": OrderView.from_domain(payload.order).model_dump(mode="json")}
+
+
+def _position_updated(payload: ev.PositionUpdated) -> JsonDict:
+    view = PositionView.from_domain(payload.position, payload.mark_price)
+    return {"event": "updated", "position": view.model_dump(mode="json")}
+
+
+def _position_closed(payload: ev.PositionClosed) -> JsonDict:
+    return {"event": "closed", "position": PositionView.from_domain(payload.position).model_dump(mode="json")}
+
+
+def _alert(payload: ev.Alert) -> JsonDict:
+    return {
+        "level": payload.level.value,
+        "source": payload.source,
+        "message": payload.message,
+        "details": to_jsonable(redact(payload.details)),
+    }
+
+
+def _config(payload: ev.ConfigUpdated) -> JsonDict:
+    return {"version": payload.version, "section": payload.section, "changes": to_jsonable(redact(payload.changes))}
+
+
+def _candle(payload: ev.CandleStored) -> JsonDict:
+    candle = payload.candle
+    data: JsonDict = CandleView.from_domain(candle).model_dump(mode="json")
+    data.update(symbol=candle.symbol, timeframe=candle.timeframe.value, market=candle.market.value)
+    return data
+
+
+def _indicators(payload: ev.IndicatorsUpdated) -> JsonDict:
+    data: JsonDict = indicator_view(payload.snapshot).model_dump(mode="json")
+    return data
+
+
+# Bus topic -> (WebSocket message type, payload converter).
+TOPIC_MESSAGES: dict[Topic, tuple[str, Callable[[Any], JsonDict]]] = {
+    Topic.SIGNAL_GENERATED: ("signal", _signal),
+    Topic.ORDER_EXECUTED: ("order", _order_executed),
+    Topic.ORDER_UPDATED: ("order", _order_updated),
+    Topic.POSITION_UPDATED: ("position", _position_updated),
+    Topic.POSITION_CLOSED: ("position", _position_closed),
+    Topic.ALERT: ("alert", _alert),
+    Topic.CONFIG_UPDATED: ("config", _config),
+    Topic.RISK_CONFIG_UPDATED: ("config", _config),
+    Topic.CANDLE_STORED: ("candle", _candle),
+    Topic.INDICATORS_UPDATED: ("indicator", _indicators),
+}

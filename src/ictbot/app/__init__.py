@@ -1,0 +1,1 @@
+"""Application layer: settings, configuration manager, orchestrator, background tasks, facade."""

@@ -1,0 +1,84 @@
+"""The trading configuration document (``.config/trading_config.json``).
+
+Sections: exchange, strategies, risk, indicators, execution. Every model forbids unknown fields,
+so a typo is an error naming the field rather than a silently ignored setting. Secrets never live
+here (they come from the environment).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ictbot.domain.market import Market
+from ictbot.domain.timeframe import Timeframe
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExchangeSection(_Strict):
+    name: str = "binance"
+    market: Market = Market.SPOT
+    symbols: list[str] = Field(default_factory=lambda: ["BTCUSDT"], min_length=1)
+    base_timeframe: Timeframe = Timeframe.M5
+    context_timeframes: list[Timeframe] = Field(
+        default_factory=lambda: [Timeframe.M15, Timeframe.H1, Timeframe.H4]
+    )
+    quote_asset: str = "USDT"
+    recv_window_ms: int = Field(default=5000, gt=0, le=60000)
+
+    @field_validator("symbols")
+    @classmethod
+    def _upper_symbols(cls, value: list[str]) -> list[str]:
+        cleaned = [symbol.strip().upper() for symbol in value]
+        for symbol in cleaned:
+            if not symbol.isalnum():
+                raise ValueError(f"symbol {symbol!r} must be letters and digits, e.g. BTCUSDT")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("symbols must not repeat")
+        return cleaned
+
+    @field_validator("context_timeframes")
+    @classmethod
+    def _no_duplicates(cls, value: list[Timeframe]) -> list[Timeframe]:
+        if len(set(value)) != len(value):
+            raise ValueError("context timeframes must not repeat")
+        return value
+
+
+class StrategyEntry(_Strict):
+    enabled: bool = True
+    symbols: list[str] | None = None
+    risk_per_trade: float = Field(default=0.01, gt=0, le=0.1, description="fraction of equity at risk per trade")
+    max_positions: int = Field(default=1, ge=1, le=100)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExecutionSection(_Strict):
+    entry_order_type: str = Field(default="MARKET", pattern="^(MARKET|LIMIT)$")
+    entry_timeout_seconds: float = Field(default=900, gt=0)
+    stop_fill_timeout_seconds: float = Field(default=30, gt=0)
+    reconcile_interval_seconds: float = Field(default=60, gt=0)
+    use_oco: bool = True
+    slippage_tolerance_bps: float = Field(default=50, ge=0)
+
+
+class IndicatorsSection(_Strict):
+    warmup_candles: int = Field(default=5000, ge=0)
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per timeframe overrides")
+
+
+class TradingConfig(_Strict):
+    exchange: ExchangeSection = Field(default_factory=ExchangeSection)
+    strategies: dict[str, StrategyEntry] = Field(
+        default_factory=lambda: {"strategy_a": StrategyEntry(), "strategy_b": StrategyEntry()}
+    )
+    risk: dict[str, Any] = Field(default_factory=dict)
+    indicators: IndicatorsSection = Field(default_factory=IndicatorsSection)
+    execution: ExecutionSection = Field(default_factory=ExecutionSection)
+
+
+SECTIONS = ("exchange", "strategies", "risk", "indicators", "execution")

@@ -1,0 +1,118 @@
+"""Logging: console at LOG_LEVEL, a DEBUG file per run under ``logs/``, secrets redacted everywhere."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+from collections.abc import Iterable, MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+_SENSITIVE_KEYS = re.compile(r"(api[_-]?key|secret|token|signature|password|passphrase|private[_-]?key)", re.I)
+_MASK = "***"
+
+
+class SecretRedactor:
+    """Replaces known secret values and values of sensitive-looking keys with ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self._secrets.update(s for s in secrets if s and len(s) >= 4)
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, _MASK)
+        return text
+
+    def __call__(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key, value in list(event_dict.items()):
+            if _SENSITIVE_KEYS.search(key) and value not in (None, ""):
+                event_dict[key] = _MASK
+            elif isinstance(value, str):
+                event_dict[key] = self.scrub(value)
+        return event_dict
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, redactor: SecretRedactor) -> None:
+        super().__init__()
+        self._redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = self._redactor.scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self._redactor.scrub(text)
+            record.exc_info = None
+            record.msg = f"{record.getMessage()}\n{record.exc_text}"
+            record.args = None
+            record.exc_text = None
+        return True
+
+
+REDACTOR = SecretRedactor()
+
+
+def log_file_name(now: datetime | None = None) -> str:
+    moment = now or datetime.now(UTC)
+    return f"trading_bot_{moment:%Y%m%d_%H%M%S}.log"
+
+
+def configure_logging(
+    level: str = "INFO", log_dir: Path | None = Path("logs"), secrets: Iterable[str] = (),
+    max_bytes: int = 20 * 1024 * 1024, backups: int = 5,
+) -> Path | None:
+    """Configure stdlib logging + structlog. Returns the log file path (None without a file)."""
+    REDACTOR.add(secrets)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.DEBUG)
+    redacting = _RedactingFilter(REDACTOR)
+
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(getattr(logging, level.upper(), logging.INFO))
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    console.addFilter(redacting)
+    root.addHandler(console)
+
+    log_path: Path | None = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / log_file_name()
+        file_handler = logging.handlers.RotatingFileHandler(
+            log_path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+        )
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_handler.addFilter(redacting)
+        root.addHandler(file_handler)
+
+    for noisy in ("uvicorn.access", "httpx", "httpcore", "websockets", "asyncio", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            REDACTOR,
+            structlog.processors.format_exc_info,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    return log_path

@@ -1,0 +1,108 @@
+"""Process settings from the environment (and an optional ``.env`` file).
+
+Secrets are ``SecretStr``: they never appear in ``repr``, logs or API responses.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TradingMode(str, Enum):
+    PAPER = "paper"  # against the built-in Binance-protocol simulator (no keys, no network)
+    TESTNET = "testnet"  # Binance spot/futures testnet (keys required)
+    LIVE = "live"  # Binance mainnet (keys required, real money)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    binance_api_key: SecretStr | None = Field(default=None, validation_alias="BINANCE_API_KEY")
+    binance_secret_key: SecretStr | None = Field(default=None, validation_alias="BINANCE_SECRET_KEY")
+    binance_private_key_path: Path | None = Field(
+        default=None, validation_alias="BINANCE_PRIVATE_KEY_PATH",
+        description="Ed25519 private key (PEM) used instead of the HMAC secret",
+    )
+    testnet: bool = Field(default=True, validation_alias="TESTNET")
+    trading_mode: TradingMode = Field(default=TradingMode.PAPER, validation_alias="TRADING_MODE")
+    binance_rest_url: str | None = Field(default=None, validation_alias="BINANCE_REST_URL")
+    binance_ws_url: str | None = Field(default=None, validation_alias="BINANCE_WS_URL")
+
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_dir: Path = Field(default=Path("logs"), validation_alias="LOG_DIR")
+
+    database_path: Path = Field(default=Path("data/ictbot.db"), validation_alias="DATABASE_PATH")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    api_host: str = Field(default="127.0.0.1", validation_alias="API_HOST")
+    api_port: int = Field(default=8000, ge=0, le=65535, validation_alias="API_PORT")
+    api_token: SecretStr | None = Field(default=None, validation_alias="ICTBOT_API_TOKEN")
+    api_read_token: SecretStr | None = Field(default=None, validation_alias="ICTBOT_API_READ_TOKEN")
+    api_cors_origins: str = Field(default="", validation_alias="ICTBOT_CORS_ORIGINS")
+
+    config_file: Path = Field(
+        default=Path(".config/trading_config.json"),
+        validation_alias=AliasChoices("ICTBOT_CONFIG_FILE", "CONFIG_FILE"),
+    )
+    bus_backend: str = Field(default="memory", validation_alias="ICTBOT_BUS")
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    @field_validator("bus_backend")
+    @classmethod
+    def _known_bus(cls, value: str) -> str:
+        if value not in {"memory", "nats"}:
+            raise ValueError("must be 'memory' or 'nats'")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.database_path}"
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for the log redactor."""
+        found = [self.binance_api_key, self.binance_secret_key, self.api_token, self.api_read_token]
+        return [secret.get_secret_value() for secret in found if secret and secret.get_secret_value()]
+
+
+def validate_environment(settings: Settings) -> list[str]:
+    """Problems that prevent starting in the requested mode (empty list: fine).
+
+    Keys are required only for trading on Binance itself (testnet or live); paper trading against
+    the built-in simulator needs none.
+    """
+    problems: list[str] = []
+    if settings.trading_mode in (TradingMode.LIVE, TradingMode.TESTNET):
+        if settings.binance_api_key is None or not settings.binance_api_key.get_secret_value().strip():
+            problems.append(
+                "BINANCE_API_KEY is not set: it is required for "
+                f"{settings.trading_mode.value} trading (paper mode needs no keys)"
+            )
+        has_secret = settings.binance_secret_key is not None and settings.binance_secret_key.get_secret_value()
+        if not has_secret and settings.binance_private_key_path is None:
+            problems.append(
+                "BINANCE_SECRET_KEY (or BINANCE_PRIVATE_KEY_PATH for an Ed25519 key) is not set: it is "
+                f"required for {settings.trading_mode.value} trading"
+            )
+        if settings.binance_private_key_path is not None and not settings.binance_private_key_path.exists():
+            problems.append(f"BINANCE_PRIVATE_KEY_PATH {settings.binance_private_key_path} does not exist")
+    if settings.trading_mode is TradingMode.LIVE and settings.testnet:
+        problems.append("TRADING_MODE=live with TESTNET=true is contradictory: set TESTNET=false for mainnet")
+    if settings.api_host not in ("127.0.0.1", "localhost", "::1") and settings.api_token is None:
+        problems.append(
+            f"API_HOST={settings.api_host} exposes the API beyond this machine: set ICTBOT_API_TOKEN explicitly"
+        )
+    return problems

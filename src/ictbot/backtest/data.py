@@ -1,0 +1,163 @@
+"""Market data for a backtest: files → validated columns → strategy and detail timeframes.
+
+Files are read with the project's loader (``ictbot.adapters.files``); higher timeframes are built
+from the base data with the same aggregation the live candle service uses (``ictbot.candles``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ictbot.adapters.files import CandleFrame, read_candle_files
+from ictbot.domain.errors import InputDataError
+from ictbot.domain.timeframe import Timeframe
+
+
+@dataclass(frozen=True, slots=True)
+class DataFile:
+    """One input file as recorded in the run metadata."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """Candles of one symbol: ``frame`` at the strategy timeframe, ``detail`` (optional) finer."""
+
+    symbol: str
+    timeframe: Timeframe
+    frame: CandleFrame
+    files: tuple[DataFile, ...] = ()
+    detail_timeframe: Timeframe | None = None
+    detail: CandleFrame | None = None
+    source_timeframe: Timeframe | None = None
+    extra: dict[str, CandleFrame] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_files(paths: Sequence[str | Path]) -> tuple[DataFile, ...]:
+    return tuple(
+        DataFile(str(Path(p)), sha256_file(p), Path(p).stat().st_size) for p in sorted(str(p) for p in paths)
+    )
+
+
+def parse_time(text: str | None) -> int | None:
+    """``2024-01-31``, ``2024-01-31T12:00`` (UTC unless an offset is given) or epoch ms → ms."""
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"cannot read time {text!r}; use YYYY-MM-DD[THH:MM] (UTC) or epoch ms") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+_NON_ALNUM = re.compile(r"[^A-Z0-9]")
+
+
+def files_for_symbol(paths: Sequence[str | Path], symbol: str, symbols: Sequence[str]) -> list[str]:
+    """Files that belong to ``symbol``: all of them for a single-symbol run, else by file name."""
+    if len(symbols) <= 1:
+        return [str(p) for p in paths]
+    wanted = _NON_ALNUM.sub("", symbol.upper())
+    chosen = [str(p) for p in paths if _NON_ALNUM.sub("", Path(p).name.upper()).startswith(wanted)]
+    if not chosen:
+        raise InputDataError(symbol, "no --data file name starts with this symbol (e.g. BTCUSDT-5m-2024-01.csv)")
+    return chosen
+
+
+def aggregate_frame(frame: CandleFrame, base: Timeframe, target: Timeframe) -> CandleFrame:
+    """Build ``target`` candles from ``base`` candles with the live candle service's aggregation."""
+    if target == base:
+        return frame
+    if not target.is_multiple_of(base):
+        raise InputDataError(",".join(frame.sources), f"cannot build {target.value} from {base.value} candles")
+    try:
+        from ictbot.candles import aggregate  # the live code path
+    except ImportError:  # pragma: no cover - only while the candles package is being written
+        return _aggregate_locally(frame, base, target)
+    result = aggregate(frame, base, target)
+    return result if isinstance(result, CandleFrame) else _as_frame(result, frame.sources)
+
+
+def _as_frame(result: object, sources: tuple[str, ...]) -> CandleFrame:
+    """Accept an aggregation result that carries extra columns (e.g. an ``incomplete`` flag)."""
+    columns = [np.asarray(getattr(result, name)) for name in ("open_time", "open", "high", "low", "close", "volume")]
+    return CandleFrame(columns[0].astype(np.int64), *(c.astype(np.float64) for c in columns[1:]), sources)
+
+
+def _aggregate_locally(frame: CandleFrame, base: Timeframe, target: Timeframe) -> CandleFrame:
+    """Left-closed, left-labelled UTC buckets (ict-spec §10); incomplete buckets are kept."""
+    if not len(frame):
+        return frame
+    floors = np.array([target.floor(int(t)) for t in frame.open_time.tolist()], dtype=np.int64) \
+        if target is Timeframe.W1 else frame.open_time - frame.open_time % target.ms
+    starts = np.flatnonzero(np.r_[True, floors[1:] != floors[:-1]])
+    return CandleFrame(
+        floors[starts],
+        frame.open[starts],
+        np.maximum.reduceat(frame.high, starts),
+        np.minimum.reduceat(frame.low, starts),
+        frame.close[np.r_[starts[1:] - 1, len(frame) - 1]],
+        np.add.reduceat(frame.volume, starts),
+        frame.sources,
+    )
+
+
+def load_market_data(
+    paths: Sequence[str | Path],
+    symbol: str,
+    timeframe: Timeframe,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    detail_timeframe: Timeframe | None = None,
+) -> MarketData:
+    """Read ``paths`` and prepare the strategy timeframe (and the detail timeframe, if asked)."""
+    raw = read_candle_files(paths)
+    source_tf = raw.infer_timeframe()
+    if detail_timeframe is not None:
+        if not timeframe.is_multiple_of(detail_timeframe) or detail_timeframe == timeframe:
+            raise InputDataError(symbol, f"--detail-timeframe {detail_timeframe.value} must be finer than "
+                                         f"--timeframe {timeframe.value} and divide it")
+        if not detail_timeframe.is_multiple_of(source_tf):
+            raise InputDataError(symbol, f"--detail-timeframe {detail_timeframe.value} needs {detail_timeframe.value} "
+                                         f"or finer data; the files hold {source_tf.value} candles")
+    if not timeframe.is_multiple_of(source_tf):
+        raise InputDataError(symbol, f"the files hold {source_tf.value} candles; cannot build {timeframe.value}")
+    # Cut on bucket boundaries of the strategy timeframe so the first candle is complete.
+    lo = None if start_ms is None else timeframe.floor(start_ms + timeframe.ms - 1)
+    hi = None if end_ms is None else timeframe.floor(end_ms)
+    raw = raw.between(lo, hi)
+    if not len(raw):
+        raise InputDataError(symbol, "no candles between --start and --end")
+    frame = aggregate_frame(raw, source_tf, timeframe)
+    detail = None if detail_timeframe is None else aggregate_frame(raw, source_tf, detail_timeframe)
+    return MarketData(
+        symbol=symbol.upper(), timeframe=timeframe, frame=frame, files=describe_files(paths),
+        detail_timeframe=detail_timeframe, detail=detail, source_timeframe=source_tf,
+    )

@@ -1,0 +1,37 @@
+"""Execution settings (frozen; the config manager hands a new instance on reload)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ictbot.domain.order import OrderType, TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionConfig:
+    # An unfilled (or partly filled) entry older than this is canceled; its filled part is kept.
+    entry_timeout_s: float = 300.0
+    # A request older than this can no longer execute (≥ recvWindow): an order still not found by
+    # query after it is declared lost (REJECTED) instead of being resent.
+    unknown_grace_s: float = 10.0
+    unknown_query_interval_s: float = 0.5
+    # A stop (or the last target) breached for this long without a fill is closed at market.
+    breach_grace_s: float = 10.0
+    reconcile_interval_s: float = 60.0
+    poll_interval_s: float = 2.0
+    timer_interval_s: float = 1.0
+    stream_retry_max_s: float = 30.0
+    # Spot STOP_LOSS_LIMIT legs: limit price this fraction beyond the stop so the order fills.
+    stop_limit_slippage: Decimal = Decimal("0.005")
+    limit_entry_type: OrderType = OrderType.LIMIT
+    limit_entry_tif: TimeInForce = TimeInForce.GTC
+    # Used only when a position's planned stop was lost (adopted after a crash without a plan).
+    fallback_stop_fraction: Decimal = Decimal("0.02")
+    # Futures: margin type per symbol ("ISOLATED"/"CROSSED"); leverage comes from the intent.
+    margin_types: dict[str, str] = field(default_factory=dict)
+    # Relative tolerance when comparing venue balances/positions with our books.
+    balance_tolerance: Decimal = Decimal("0.001")
+    # Background loops (stream consumer, timers, periodic reconcile). Off in unit tests and in
+    # backtests that drive ``tick()`` themselves.
+    background_tasks: bool = True

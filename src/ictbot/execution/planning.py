@@ -1,0 +1,159 @@
+"""Pure order construction: entry orders and protective orders. No I/O, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from ictbot.domain.events import OrderIntent
+from ictbot.domain.instrument import Instrument
+from ictbot.domain.market import Market
+from ictbot.domain.order import Order, OrderLeg, OrderSide, OrderType, TimeInForce
+from ictbot.domain.signal import Direction, EntryType
+from ictbot.execution.config import ExecutionConfig
+from ictbot.execution.ids import entry_client_id, leg_client_id, oco_list_id, position_id_for
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectionSet:
+    """One stop plus its target for a tranche. On spot the pair is placed as one OCO list."""
+
+    stop: Order
+    target: Order | None
+    list_id: str = ""
+
+
+def entry_order(intent: OrderIntent, instrument: Instrument, config: ExecutionConfig, now_ms: int) -> Order:
+    signal = intent.signal
+    side = OrderSide.BUY if signal.direction is Direction.LONG else OrderSide.SELL
+    is_market = signal.entry_type is EntryType.MARKET
+    price = None if is_market or signal.entry_price is None else instrument.round_price(signal.entry_price)
+    order_type = OrderType.MARKET if is_market else config.limit_entry_type
+    tif = None
+    if order_type is OrderType.LIMIT:
+        tif = config.limit_entry_tif
+    return Order(
+        client_order_id=entry_client_id(signal.strategy_id, signal.id),
+        symbol=signal.symbol,
+        side=side,
+        type=order_type,
+        quantity=instrument.floor_qty(intent.quantity, market_order=is_market),
+        created_at=now_ms,
+        price=price,
+        time_in_force=tif,
+        market=instrument.market,
+        strategy_id=signal.strategy_id,
+        signal_id=signal.id,
+        leg=OrderLeg.ENTRY,
+        position_id=position_id_for(signal.strategy_id, signal.id),
+    )
+
+
+def entry_problems(order: Order, instrument: Instrument, reference_price: Decimal | None) -> list[str]:
+    """Filter violations known before sending (saves a -1013 round trip)."""
+    problems: list[str] = []
+    if instrument.status != "TRADING":
+        problems.append(f"{instrument.symbol} is {instrument.status}")
+    if order.market is Market.SPOT and order.side is OrderSide.SELL:
+        problems.append("spot cannot open a short position")
+    price = order.price if order.price is not None else reference_price
+    if price is None:
+        return problems + instrument.qty_problems(order.quantity, market_order=True)
+    return problems + instrument.order_problems(price, order.quantity, market_order=order.type is OrderType.MARKET)
+
+
+def split_tranches(qty: Decimal, targets: int, instrument: Instrument, price: Decimal) -> list[Decimal]:
+    """Split ``qty`` over ``targets`` tranches, merging tranches too small to trade into the last."""
+    if targets <= 1:
+        return [qty]
+    share = instrument.floor_qty(qty / targets)
+    if share <= 0 or instrument.order_problems(price, share):
+        return [qty]
+    tranches = [share] * (targets - 1)
+    tranches.append(qty - share * (targets - 1))
+    return tranches
+
+
+def tradable(qty: Decimal, price: Decimal, instrument: Instrument, *, market_order: bool = False) -> bool:
+    return qty > 0 and not instrument.qty_problems(qty, market_order=market_order) and not (
+        instrument.notional_problems(price, qty, market_order=market_order)
+    )
+
+
+def protection_orders(
+    *,
+    position_id: str,
+    symbol: str,
+    long: bool,
+    qty: Decimal,
+    stop_price: Decimal,
+    targets: tuple[Decimal, ...],
+    instrument: Instrument,
+    config: ExecutionConfig,
+    attempt: int,
+    now_ms: int,
+    strategy_id: str = "",
+    signal_id: str = "",
+) -> list[ProtectionSet]:
+    """Stop + target orders covering ``qty``; attempts ``attempt``, ``attempt+1``... per tranche."""
+    exit_side = OrderSide.SELL if long else OrderSide.BUY
+    stop = instrument.round_price(stop_price)
+    prices = tuple(instrument.round_price(t) for t in targets)
+    tranches = split_tranches(qty, len(prices), instrument, stop) if prices else [qty]
+    sets: list[ProtectionSet] = []
+    for index, tranche in enumerate(tranches):
+        n = attempt + index
+        target_price = prices[min(index, len(prices) - 1)] if prices else None
+        base = Order(
+            client_order_id=leg_client_id(position_id, OrderLeg.STOP, n), symbol=symbol, side=exit_side,
+            type=OrderType.STOP_MARKET, quantity=tranche, created_at=now_ms, market=instrument.market,
+            strategy_id=strategy_id, signal_id=signal_id, leg=OrderLeg.STOP, position_id=position_id,
+        )
+        target_id = leg_client_id(position_id, OrderLeg.TAKE_PROFIT, n)
+        if instrument.market is Market.USDM:
+            stop_order = replace(base, stop_price=stop, reduce_only=True)
+            target_order = None if target_price is None else replace(
+                base, client_order_id=target_id, type=OrderType.TAKE_PROFIT_MARKET, stop_price=target_price,
+                reduce_only=True, leg=OrderLeg.TAKE_PROFIT,
+            )
+            sets.append(ProtectionSet(stop_order, target_order))
+            continue
+        slip = config.stop_limit_slippage
+        limit = instrument.floor_price(stop * (1 - slip)) if long else instrument.ceil_price(stop * (1 + slip))
+        list_id = oco_list_id(position_id, n) if target_price is not None else ""
+        stop_order = replace(
+            base, type=OrderType.STOP_LOSS_LIMIT, stop_price=stop, price=limit, time_in_force=TimeInForce.GTC,
+            list_id=list_id,
+        )
+        target_order = None if target_price is None else replace(
+            base, client_order_id=target_id, type=OrderType.LIMIT_MAKER, price=target_price,
+            leg=OrderLeg.TAKE_PROFIT, list_id=list_id,
+        )
+        sets.append(ProtectionSet(stop_order, target_order, list_id))
+    return sets
+
+
+def exit_order(
+    *, position_id: str, symbol: str, long: bool, qty: Decimal, instrument: Instrument, attempt: int,
+    now_ms: int, strategy_id: str = "", signal_id: str = "",
+) -> Order:
+    """Market order that flattens ``qty`` (reduce-only on futures)."""
+    return Order(
+        client_order_id=leg_client_id(position_id, OrderLeg.EXIT, attempt),
+        symbol=symbol,
+        side=OrderSide.SELL if long else OrderSide.BUY,
+        type=OrderType.MARKET,
+        quantity=qty,
+        created_at=now_ms,
+        market=instrument.market,
+        reduce_only=instrument.market is Market.USDM,
+        strategy_id=strategy_id,
+        signal_id=signal_id,
+        leg=OrderLeg.EXIT,
+        position_id=position_id,
+    )
+
+
+def fallback_stop(avg_entry: Decimal, long: bool, fraction: Decimal) -> Decimal:
+    return avg_entry * (1 - fraction) if long else avg_entry * (1 + fraction)
+

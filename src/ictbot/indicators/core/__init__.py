@@ -1,0 +1,1 @@
+"""Generic building blocks: candle history ring, Wilder ATR, fractal pivots."""

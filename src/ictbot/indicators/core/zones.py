@@ -1,0 +1,151 @@
+"""Active price zones with amortised O(log Z) lifecycle tests (ict-spec §3, §4, §11).
+
+A zone of direction +1 can only change state when price comes *down* into it (every bullish rule
+needs ``l[j] <= threshold``), a zone of direction −1 only when price comes *up*. Each zone keeps a
+``threshold`` = the highest (lowest) price at which its next pending rule can fire; active zones sit in
+one heap per direction, so a candle only visits the zones it can affect. Stale heap entries are
+skipped lazily (``version``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from typing import Any
+
+
+class Zone:
+    __slots__ = ("alive", "anchor_index", "anchor_time", "bottom", "confirm_index", "direction", "fields",
+                 "filled", "id", "kind", "mid", "mid_hit", "role", "seq", "threshold", "top", "touched",
+                 "version")
+
+    def __init__(self, role: str, direction: int, top: float, bottom: float, mid: float, anchor_index: int,
+                 anchor_time: int, confirm_index: int, event_id: str, fields: dict[str, Any]) -> None:
+        self.role = role
+        self.direction = direction
+        self.top = top
+        self.bottom = bottom
+        self.mid = mid
+        self.anchor_index = anchor_index
+        self.anchor_time = anchor_time
+        self.confirm_index = confirm_index
+        self.id = event_id
+        self.fields = fields
+        self.seq = -1
+        self.alive = True
+        self.touched = False
+        self.mid_hit = False
+        self.filled = False
+        self.threshold = top if direction > 0 else bottom
+        self.version = 0
+        self.kind = role
+
+
+class ZoneBook:
+    """Active zones of one indicator, per direction, with capacity and optional age limit."""
+
+    __slots__ = ("_down", "_expiry", "_order", "_seq", "_up", "active", "max_active", "max_age", "version")
+
+    def __init__(self, max_active: int | None, max_age: int | None) -> None:
+        self.max_active = max_active
+        self.max_age = max_age
+        self._seq = 0
+        # direction +1 zones react to price coming down: max-heap on threshold (stored negated)
+        self._down: list[tuple[float, int, int, Zone]] = []
+        self._up: list[tuple[float, int, int, Zone]] = []
+        self._order: dict[int, deque[Zone]] = {1: deque(), -1: deque()}
+        self._expiry: deque[Zone] = deque()
+        self.active: dict[int, int] = {1: 0, -1: 0}
+        self.version = 0
+
+    def add(self, zone: Zone, expires: bool = True) -> None:
+        zone.seq = self._seq
+        self._seq += 1
+        self._order[zone.direction].append(zone)
+        self.active[zone.direction] += 1
+        if expires and self.max_age is not None:
+            self._expiry.append(zone)
+        self.push(zone)
+        self.version += 1
+
+    def push(self, zone: Zone) -> None:
+        zone.version += 1
+        if zone.direction > 0:
+            heapq.heappush(self._down, (-zone.threshold, zone.seq, zone.version, zone))
+        else:
+            heapq.heappush(self._up, (zone.threshold, zone.seq, zone.version, zone))
+
+    def kill(self, zone: Zone) -> None:
+        zone.alive = False
+        self.active[zone.direction] -= 1
+        self.version += 1
+
+    def candidates(self, j: int, high: float, low: float) -> list[Zone]:
+        """Zones whose next rule may fire on this candle (price reached a threshold or age ran out).
+
+        Returned in creation order and removed from the heaps; the caller re-``push``es survivors.
+        """
+        found: list[Zone] = []
+        down = self._down
+        while down and -down[0][0] >= low:
+            _, _, version, zone = heapq.heappop(down)
+            if zone.alive and zone.version == version:
+                zone.version += 1  # invalidate any duplicate entry
+                found.append(zone)
+        up = self._up
+        while up and up[0][0] <= high:
+            _, _, version, zone = heapq.heappop(up)
+            if zone.alive and zone.version == version:
+                zone.version += 1
+                found.append(zone)
+        if self.max_age is not None:
+            expiry = self._expiry
+            limit = self.max_age
+            while expiry and expiry[0].confirm_index + limit <= j:
+                zone = expiry.popleft()
+                if zone.alive and zone.confirm_index + limit == j and zone not in found:
+                    found.append(zone)
+        if len(found) > 1:
+            found.sort(key=_seq_of)
+        return found
+
+    def overflow(self) -> list[Zone]:
+        """Oldest zones beyond ``max_active`` per direction (not yet killed), oldest first."""
+        if self.max_active is None:
+            return []
+        out: list[Zone] = []
+        for direction in (1, -1):
+            excess = self.active[direction] - self.max_active
+            order = self._order[direction]
+            while excess > 0:
+                zone = order.popleft()
+                if zone.alive:
+                    out.append(zone)
+                    excess -= 1
+        if len(out) > 1:
+            out.sort(key=_seq_of)
+        return out
+
+    def alive(self, direction: int) -> list[Zone]:
+        order = self._order[direction]
+        while order and not order[0].alive:
+            order.popleft()
+        return [zone for zone in order if zone.alive]
+
+    def compact(self) -> None:
+        """Drop dead zones from the creation-order queues (keeps memory bounded)."""
+        for direction in (1, -1):
+            order = self._order[direction]
+            if len(order) > 2 * (self.active[direction] + 16):
+                self._order[direction] = deque(zone for zone in order if zone.alive)
+        limit = 4 * (self.active[1] + self.active[-1]) + 64
+        if len(self._down) > limit:
+            self._down = [e for e in self._down if e[3].alive and e[3].version == e[2]]
+            heapq.heapify(self._down)
+        if len(self._up) > limit:
+            self._up = [e for e in self._up if e[3].alive and e[3].version == e[2]]
+            heapq.heapify(self._up)
+
+
+def _seq_of(zone: Zone) -> int:
+    return zone.seq

@@ -1,0 +1,134 @@
+"""The strategy contract: a frozen typed config plus ``on_candle(context) -> Signal | None``.
+
+A strategy is a pure decision function over what was known at the candle's close. It never sleeps,
+never talks to an exchange and never asks whether it runs live, on paper or in a backtest: the same
+object is driven by the bus (``StrategyService``) or called directly (``StrategyRunner``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ictbot.domain.candle import Candle
+from ictbot.domain.ict import IndicatorSnapshot
+from ictbot.domain.position import Position
+from ictbot.domain.signal import Signal
+from ictbot.domain.timeframe import Timeframe
+
+
+class StrategyConfig(BaseModel):
+    """Parameters shared by every strategy. Subclasses add their own fields.
+
+    Frozen (a running strategy's parameters change only by building a new instance) and
+    ``extra="forbid"`` (a misspelt parameter is an error, not a silently ignored key).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbols: tuple[str, ...] = Field(
+        default=(), description="Symbols this strategy trades (upper case); empty means every symbol."
+    )
+    base_timeframe: str = Field(default="5m", description="Timeframe whose closed candles drive decisions.")
+
+    @field_validator("symbols")
+    @classmethod
+    def _upper_symbols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(symbol.strip().upper() for symbol in value)
+
+    @field_validator("base_timeframe")
+    @classmethod
+    def _known_timeframe(cls, value: str) -> str:
+        return Timeframe.parse(value).value
+
+    def trades(self, symbol: str) -> bool:
+        return not self.symbols or symbol.upper() in self.symbols
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyContext:
+    """Everything a strategy may look at when a base candle closes.
+
+    ``positions`` holds only the open positions of the strategy being asked (and of this symbol).
+    """
+
+    candle: Candle
+    snapshot: IndicatorSnapshot
+    positions: tuple[Position, ...] = ()
+
+    @property
+    def symbol(self) -> str:
+        return self.snapshot.symbol
+
+    @property
+    def time(self) -> int:
+        return self.snapshot.time
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What the registry and runner need from a strategy object."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def config(self) -> StrategyConfig: ...
+
+    @property
+    def required_timeframes(self) -> tuple[str, ...]: ...
+
+    def on_candle(self, context: StrategyContext) -> Signal | None: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=StrategyConfig)
+
+
+class BaseStrategy(Generic[ConfigT]):
+    """Convenience base: holds the id and validated config; subclasses implement ``on_candle``.
+
+    ``config_model`` names the pydantic model used to validate ``params`` from configuration;
+    ``kind`` is the name under which the class is registered (``"strategy_a"``).
+    """
+
+    kind: ClassVar[str] = ""
+    config_model: ClassVar[type[StrategyConfig]] = StrategyConfig
+
+    def __init__(self, config: ConfigT, strategy_id: str | None = None) -> None:
+        self._config = config
+        self._id = strategy_id or self.kind or type(self).__name__
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], strategy_id: str | None = None) -> BaseStrategy[Any]:
+        """Validate ``params`` with ``config_model`` (raises ``pydantic.ValidationError``)."""
+        return cls(cls.config_model.model_validate(dict(params)), strategy_id)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_params_factory(cls) -> Callable[[Mapping[str, Any], str], BaseStrategy[Any]]:
+        """A registry factory ``(params, strategy_id) -> strategy`` for this class."""
+
+        def factory(params: Mapping[str, Any], strategy_id: str) -> BaseStrategy[Any]:
+            return cls.from_params(params, strategy_id)
+
+        return factory
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def config(self) -> ConfigT:
+        return self._config
+
+    @property
+    def required_timeframes(self) -> tuple[str, ...]:
+        return (self._config.base_timeframe,)
+
+    def on_candle(self, context: StrategyContext) -> Signal | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self._id!r})"
