@@ -35,14 +35,14 @@ class SymbolSpec:
     market_min_qty: Decimal
     market_max_qty: Decimal
     min_notional: Decimal
-    max_notional: Decimal = D("9000000")
+    max_notional: Decimal = Decimal("9000000")
     apply_min_to_market: bool = True
     apply_max_to_market: bool = False
     avg_price_mins: int = 5
-    bid_multiplier_up: Decimal = D("5")
-    bid_multiplier_down: Decimal = D("0.2")
-    ask_multiplier_up: Decimal = D("5")
-    ask_multiplier_down: Decimal = D("0.2")
+    bid_multiplier_up: Decimal = Decimal("5")
+    bid_multiplier_down: Decimal = Decimal("0.2")
+    ask_multiplier_up: Decimal = Decimal("5")
+    ask_multiplier_down: Decimal = Decimal("0.2")
     max_num_orders: int = 200
     max_num_algo_orders: int = 5
     status: str = "TRADING"

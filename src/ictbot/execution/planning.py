@@ -16,11 +16,14 @@ from ictbot.execution.ids import entry_client_id, leg_client_id, oco_list_id, po
 
 @dataclass(frozen=True, slots=True)
 class ProtectionSet:
-    """One stop plus its target for a tranche. On spot the pair is placed as one OCO list."""
+    """Orders sent together. With ``list_id`` (spot) it is one OCO list: (stop, target)."""
 
-    stop: Order
-    target: Order | None
+    orders: tuple[Order, ...]
     list_id: str = ""
+
+    @property
+    def count(self) -> int:
+        return len(self.orders)
 
 
 def entry_order(intent: OrderIntent, instrument: Instrument, config: ExecutionConfig, now_ms: int) -> Order:
@@ -80,56 +83,70 @@ def tradable(qty: Decimal, price: Decimal, instrument: Instrument, *, market_ord
     )
 
 
-def protection_orders(
-    *,
-    position_id: str,
-    symbol: str,
-    long: bool,
-    qty: Decimal,
-    stop_price: Decimal,
-    targets: tuple[Decimal, ...],
-    instrument: Instrument,
-    config: ExecutionConfig,
-    attempt: int,
-    now_ms: int,
-    strategy_id: str = "",
+def _base(
+    position_id: str, symbol: str, long: bool, qty: Decimal, instrument: Instrument, leg: OrderLeg, attempt: int,
+    now_ms: int, strategy_id: str, signal_id: str,
+) -> Order:
+    return Order(
+        client_order_id=leg_client_id(position_id, leg, attempt), symbol=symbol,
+        side=OrderSide.SELL if long else OrderSide.BUY, type=OrderType.MARKET, quantity=qty, created_at=now_ms,
+        market=instrument.market, strategy_id=strategy_id, signal_id=signal_id, leg=leg, position_id=position_id,
+    )
+
+
+def spot_protection(
+    *, position_id: str, symbol: str, long: bool, qty: Decimal, stop_price: Decimal, targets: tuple[Decimal, ...],
+    instrument: Instrument, config: ExecutionConfig, attempt: int, now_ms: int, strategy_id: str = "",
     signal_id: str = "",
 ) -> list[ProtectionSet]:
-    """Stop + target orders covering ``qty``; attempts ``attempt``, ``attempt+1``... per tranche."""
-    exit_side = OrderSide.SELL if long else OrderSide.BUY
+    """One OCO list (STOP_LOSS_LIMIT + LIMIT_MAKER target) per target tranche; a lone stop without targets.
+
+    Attempts ``attempt``, ``attempt + 1``... are used, one per tranche.
+    """
     stop = instrument.round_price(stop_price)
+    slip = config.stop_limit_slippage
+    limit = instrument.floor_price(stop * (1 - slip)) if long else instrument.ceil_price(stop * (1 + slip))
     prices = tuple(instrument.round_price(t) for t in targets)
     tranches = split_tranches(qty, len(prices), instrument, stop) if prices else [qty]
     sets: list[ProtectionSet] = []
     for index, tranche in enumerate(tranches):
         n = attempt + index
-        target_price = prices[min(index, len(prices) - 1)] if prices else None
-        base = Order(
-            client_order_id=leg_client_id(position_id, OrderLeg.STOP, n), symbol=symbol, side=exit_side,
-            type=OrderType.STOP_MARKET, quantity=tranche, created_at=now_ms, market=instrument.market,
-            strategy_id=strategy_id, signal_id=signal_id, leg=OrderLeg.STOP, position_id=position_id,
-        )
-        target_id = leg_client_id(position_id, OrderLeg.TAKE_PROFIT, n)
-        if instrument.market is Market.USDM:
-            stop_order = replace(base, stop_price=stop, reduce_only=True)
-            target_order = None if target_price is None else replace(
-                base, client_order_id=target_id, type=OrderType.TAKE_PROFIT_MARKET, stop_price=target_price,
-                reduce_only=True, leg=OrderLeg.TAKE_PROFIT,
-            )
-            sets.append(ProtectionSet(stop_order, target_order))
+        base = _base(position_id, symbol, long, tranche, instrument, OrderLeg.STOP, n, now_ms, strategy_id, signal_id)
+        if not prices:
+            stop_only = replace(base, type=OrderType.STOP_LOSS_LIMIT, stop_price=stop, price=limit,
+                                time_in_force=TimeInForce.GTC)
+            sets.append(ProtectionSet((stop_only,)))
             continue
-        slip = config.stop_limit_slippage
-        limit = instrument.floor_price(stop * (1 - slip)) if long else instrument.ceil_price(stop * (1 + slip))
-        list_id = oco_list_id(position_id, n) if target_price is not None else ""
-        stop_order = replace(
-            base, type=OrderType.STOP_LOSS_LIMIT, stop_price=stop, price=limit, time_in_force=TimeInForce.GTC,
-            list_id=list_id,
+        list_id = oco_list_id(position_id, n)
+        stop_order = replace(base, type=OrderType.STOP_LOSS_LIMIT, stop_price=stop, price=limit,
+                             time_in_force=TimeInForce.GTC, list_id=list_id)
+        target_order = replace(
+            base, client_order_id=leg_client_id(position_id, OrderLeg.TAKE_PROFIT, n), type=OrderType.LIMIT_MAKER,
+            price=prices[index], leg=OrderLeg.TAKE_PROFIT, list_id=list_id,
         )
-        target_order = None if target_price is None else replace(
-            base, client_order_id=target_id, type=OrderType.LIMIT_MAKER, price=target_price,
-            leg=OrderLeg.TAKE_PROFIT, list_id=list_id,
-        )
-        sets.append(ProtectionSet(stop_order, target_order, list_id))
+        sets.append(ProtectionSet((stop_order, target_order), list_id))
+    return sets
+
+
+def futures_protection(
+    *, position_id: str, symbol: str, long: bool, stop_qty: Decimal, target_qty: Decimal, stop_price: Decimal,
+    targets: tuple[Decimal, ...], instrument: Instrument, attempt: int, now_ms: int, strategy_id: str = "",
+    signal_id: str = "",
+) -> list[ProtectionSet]:
+    """A reduce-only STOP_MARKET for ``stop_qty`` and TAKE_PROFIT_MARKET tranches for ``target_qty``."""
+    stop = instrument.round_price(stop_price)
+    sets: list[ProtectionSet] = []
+    if stop_qty > 0:
+        base = _base(position_id, symbol, long, stop_qty, instrument, OrderLeg.STOP, attempt, now_ms, strategy_id,
+                     signal_id)
+        sets.append(ProtectionSet((replace(base, type=OrderType.STOP_MARKET, stop_price=stop, reduce_only=True),)))
+    prices = tuple(instrument.round_price(t) for t in targets)
+    if target_qty > 0 and prices:
+        for index, tranche in enumerate(split_tranches(target_qty, len(prices), instrument, stop)):
+            base = _base(position_id, symbol, long, tranche, instrument, OrderLeg.TAKE_PROFIT, attempt + index,
+                         now_ms, strategy_id, signal_id)
+            sets.append(ProtectionSet((replace(base, type=OrderType.TAKE_PROFIT_MARKET, stop_price=prices[index],
+                                               reduce_only=True),)))
     return sets
 
 

@@ -10,15 +10,15 @@ D = Decimal
 
 @dataclass(frozen=True, slots=True)
 class MatchingConfig:
-    maker_commission: Decimal = D("0.001")
-    taker_commission: Decimal = D("0.001")
-    futures_maker_commission: Decimal = D("0.0002")
-    futures_taker_commission: Decimal = D("0.0005")
-    slippage_bps: Decimal = D(0)  # extra adverse price move on every taker fill, in basis points
+    maker_commission: Decimal = Decimal("0.001")
+    taker_commission: Decimal = Decimal("0.001")
+    futures_maker_commission: Decimal = Decimal("0.0002")
+    futures_taker_commission: Decimal = Decimal("0.0005")
+    slippage_bps: Decimal = Decimal(0)  # extra adverse price move on every taker fill, in basis points
     spread_ticks: int = 1  # ask = bid + spread_ticks × tick; bid = last price
     depth_levels: int = 20  # synthetic book levels each side
     level_gap_ticks: int = 1
-    level_notional: Decimal = D("250000")  # quote value per synthetic level (liquidity cap)
+    level_notional: Decimal = Decimal("250000")  # quote value per synthetic level (liquidity cap)
     fill_on_touch: bool = False  # resting limits fill when price only touches them
     participation: Decimal | None = None  # cap per path segment: participation × segment volume
     default_leverage: int = 20

@@ -100,6 +100,7 @@ class Trade:
     time: int
     is_maker: bool
     realized_pnl: Decimal = ZERO
+    market: Market = Market.SPOT
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,121 @@
+"""What a backtest produces: trades, equity, summary, metadata and a reproducibility fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ictbot.domain.timeframe import ms_to_datetime
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One round trip. Times are the open time (ms UTC) of the candle in which each fill happened."""
+
+    number: int
+    symbol: str
+    strategy_id: str
+    direction: str
+    entry_time: int
+    entry_price: Decimal
+    exit_time: int
+    exit_price: Decimal
+    qty: Decimal
+    fees: Decimal
+    pnl: Decimal
+    exit_reason: str
+    entry_reason: tuple[str, ...] = ()
+    signal_id: str = ""
+    signal_time: int = 0
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
+    entry_index: int = 0
+    exit_index: int = 0
+
+    @property
+    def return_pct(self) -> float:
+        notional = self.entry_price * self.qty
+        return float(self.pnl / notional * 100) if notional else 0.0
+
+    def canonical(self) -> dict[str, Any]:
+        """The fields that define a trade, as strings and ints (stable across platforms)."""
+        return {
+            "symbol": self.symbol, "strategy_id": self.strategy_id, "direction": self.direction,
+            "entry_time": self.entry_time, "entry_price": str(self.entry_price),
+            "exit_time": self.exit_time, "exit_price": str(self.exit_price), "qty": str(self.qty),
+            "fees": str(self.fees), "pnl": str(self.pnl), "exit_reason": self.exit_reason,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number, **self.canonical(),
+            "entry_at": ms_to_datetime(self.entry_time).isoformat(),
+            "exit_at": ms_to_datetime(self.exit_time).isoformat(),
+            "return_pct": round(self.return_pct, 6), "entry_reason": list(self.entry_reason),
+            "signal_id": self.signal_id, "signal_time": self.signal_time,
+            "stop_loss": None if self.stop_loss is None else str(self.stop_loss),
+            "take_profit": None if self.take_profit is None else str(self.take_profit),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    time: int
+    strategy_id: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneMark:
+    """An ICT zone (or level) that took part in a signal, for the report's chart."""
+
+    signal_time: int
+    kind: str
+    direction: int
+    timeframe: str
+    top: float
+    bottom: float
+    start_time: int
+
+
+def fingerprint(trades: list[Trade]) -> str:
+    """sha256 over the canonical JSON of the trades: same inputs and code ⇒ same fingerprint."""
+    canonical = json.dumps([t.canonical() for t in trades], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class SymbolResult:
+    symbol: str
+    strategy_ids: tuple[str, ...]
+    initial_cash: Decimal
+    trades: list[Trade]
+    times: I64
+    equity: F64
+    position_qty: F64
+    rejections: list[Rejection] = field(default_factory=list)
+    zones: list[ZoneMark] = field(default_factory=list)
+    signals: int = 0
+    candles: int = 0
+    open: F64 = field(default_factory=lambda: np.empty(0))
+    high: F64 = field(default_factory=lambda: np.empty(0))
+    low: F64 = field(default_factory=lambda: np.empty(0))
+    close: F64 = field(default_factory=lambda: np.empty(0))
+    timeframe_ms: int = 0
+
+    @property
+    def final_equity(self) -> Decimal:
+        return self.initial_cash + sum((t.pnl for t in self.trades), Decimal(0))
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.trades)

@@ -1,0 +1,114 @@
+"""Lossless JSON codec for bus payloads (domain dataclasses with Decimal, enums, tuples ...).
+
+Used where events leave the process (NATS JetStream) and by anything that needs a JSON view of a
+domain event. Decoding is driven by the dataclasses' type hints, so ``decode(encode(x)) == x``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any, Union
+
+from ictbot.bus.topics import TOPIC_PAYLOADS, Topic
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON structure: Decimal → str, Enum → value, dataclass → dict, sets → sorted lists."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: to_jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(to_jsonable(item) for item in value)
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def encode(topic: Topic, payload: Any) -> bytes:
+    return json.dumps({"topic": topic.value, "payload": to_jsonable(payload)}, separators=(",", ":")).encode()
+
+
+def decode(data: bytes) -> tuple[Topic, Any]:
+    raw = json.loads(data)
+    topic = Topic(raw["topic"])
+    return topic, from_jsonable(TOPIC_PAYLOADS[topic], raw["payload"])
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_jsonable(hint: Any, value: Any) -> Any:
+    if hint is Any:
+        return value
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        candidates = [arg for arg in args if arg is not type(None)]
+        errors: list[str] = []
+        for candidate in candidates:
+            try:
+                return from_jsonable(candidate, value)
+            except (TypeError, ValueError, KeyError) as exc:
+                errors.append(str(exc))
+        raise ValueError(f"no union member of {hint} accepts {value!r}: {errors}")
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_jsonable(args[0], item) for item in value)
+        return tuple(from_jsonable(arg, item) for arg, item in zip(args, value, strict=True))
+    if origin in (frozenset, set):
+        return frozenset(from_jsonable(args[0], item) for item in value)
+    if origin is list:
+        return [from_jsonable(args[0], item) for item in value]
+    if origin in (dict, Mapping):
+        key_type, value_type = args if args else (str, Any)
+        return {from_jsonable(key_type, k): from_jsonable(value_type, v) for k, v in value.items()}
+    if isinstance(hint, type):
+        if dataclasses.is_dataclass(hint):
+            hints = _hints(hint)
+            kwargs = {
+                field.name: from_jsonable(hints[field.name], value[field.name])
+                for field in dataclasses.fields(hint)
+                if field.name in value and field.init
+            }
+            return hint(**kwargs)
+        if issubclass(hint, Enum):
+            return hint(value)
+        if hint is Decimal:
+            if not isinstance(value, str | int):
+                raise TypeError(f"Decimal expects a string, got {value!r}")
+            return Decimal(value)
+        if hint is bool:
+            if not isinstance(value, bool):
+                raise TypeError(f"expected bool, got {value!r}")
+            return value
+        if hint is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"expected int, got {value!r}")
+            return value
+        if hint is float:
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise TypeError(f"expected float, got {value!r}")
+            return float(value)
+        if hint is str:
+            if not isinstance(value, str):
+                raise TypeError(f"expected str, got {value!r}")
+            return value
+    raise TypeError(f"cannot decode {hint!r}")

@@ -1,0 +1,1 @@
+"""ICT indicators as streaming state machines (one ``step`` per closed candle)."""

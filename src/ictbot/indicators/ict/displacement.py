@@ -1,0 +1,85 @@
+"""Displacement candles, their FVG update and displacement legs (ict-spec §9)."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from ictbot.indicators.core.history import History
+from ictbot.indicators.core.zones import Zone
+from ictbot.indicators.events import Event, EventFactory
+from ictbot.indicators.params import DisplacementParams
+
+_FAR_PAST = -(10**18)
+
+
+class DisplacementIndicator:
+    __slots__ = ("last_end", "last_event", "last_index", "p", "phash", "recent", "run")
+
+    def __init__(self, params: DisplacementParams, phash: str) -> None:
+        self.p = params
+        self.phash = phash
+        self.last_index: dict[int, int] = {1: _FAR_PAST, -1: _FAR_PAST}  # latest displacement candle per side
+        self.last_event: Event | None = None  # displacement of the previous candle (for _with_fvg)
+        self.last_end: dict[int, int] = {1: -1, -1: -1}  # e: last candle of the previous leg per side
+        self.run: dict[int, int] = {1: 0, -1: 0}  # consecutive candles of each direction ending here
+        self.recent: deque[tuple[float, float]] = deque(maxlen=max(params.max_leg, 1))  # (body, ATR[k-1])
+
+    def direction_at(self, i: int) -> int:
+        if self.last_index[1] == i:
+            return 1
+        if self.last_index[-1] == i:
+            return -1
+        return 0
+
+    def step(self, hist: History, i: int, atr_prev: float, fvg_formed: Zone | None, factory: EventFactory,
+             out: list[Event]) -> None:
+        p = self.p
+        b = i - hist.base
+        o, h, lo, c = hist.o[b], hist.h[b], hist.l[b], hist.c[b]
+        previous = self.last_event
+        if previous is not None and fvg_formed is not None and fvg_formed.anchor_index == i - 1 \
+                and fvg_formed.direction == previous.direction:
+            out.append(factory.make("displacement_with_fvg", previous.direction, "-", i - 1,
+                                    previous.anchor_time, self.phash,
+                                    fields={"parent_id": previous.id, "fvg_id": fvg_formed.id}))
+        self.last_event = None
+        direction = 1 if c > o else -1 if c < o else 0
+        body = abs(c - o)
+        if direction != 0 and body / (h - lo) >= p.min_body_ratio:
+            if p.k_body == 0.0 or (not math.isnan(atr_prev) and body >= p.k_body * atr_prev):
+                event = factory.make("displacement", direction, "-", i, hist.t[b], self.phash, top=h, bottom=lo,
+                                     fields={"body": body, "atr": None if math.isnan(atr_prev) else atr_prev})
+                out.append(event)
+                self.last_event = event
+                self.last_index[direction] = i
+        # displacement legs
+        for side in (1, -1):
+            self.run[side] = self.run[side] + 1 if direction == side else 0
+        self.recent.append((body, atr_prev))
+        if p.max_leg > 0 and direction != 0:
+            self._leg(hist, i, direction, factory, out)
+
+    def _leg(self, hist: History, j: int, direction: int, factory: EventFactory, out: list[Event]) -> None:
+        p = self.p
+        first = max(j - p.max_leg + 1, self.last_end[direction] + 1, j - self.run[direction] + 1)
+        recent = self.recent
+        n = len(recent)
+        for s in range(first, j + 1):
+            body_sum = 0.0
+            for k in range(s, j + 1):
+                body_sum += recent[n - 1 - (j - k)][0]
+            atr_before = recent[n - 1 - (j - s)][1]
+            if p.k_leg != 0.0:
+                if math.isnan(atr_before) or body_sum < p.k_leg * atr_before:
+                    continue
+            elif math.isnan(atr_before):
+                continue
+            base = hist.base
+            top = max(hist.h[s - base:j - base + 1])
+            bottom = min(hist.l[s - base:j - base + 1])
+            out.append(factory.make("displacement_leg", direction, "-", s, hist.t[s - base], self.phash, top=top,
+                                    bottom=bottom, fields={"length": j - s + 1, "body_sum": body_sum,
+                                                           "atr": atr_before}))
+            self.last_end[direction] = j
+            return
