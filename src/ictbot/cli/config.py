@@ -1,13 +1,153 @@
-"""`ictbot config`."""
+"""``ictbot config``: inspect, validate and change the trading configuration file.
+
+Changes go through the same ``ConfigManager`` as the running bot (validated, versioned, atomic);
+a running bot picks them up by hot reload.
+"""
 
 from __future__ import annotations
 
-import typer
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
 
-from ictbot.cli.common import not_built
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ictbot.app.config_manager import ConfigManager
+from ictbot.app.settings import Settings
+from ictbot.cli.common import fail
+from ictbot.domain.errors import ConfigError
+
+out = Console()
+config_app = typer.Typer(help="Show, validate and change the trading configuration.", no_args_is_help=True)
+
+ConfigOption = typer.Option(
+    None, "--config", help="config file (default ICTBOT_CONFIG_FILE or .config/trading_config.json)"
+)
+
+
+def _manager(path: Path | None) -> ConfigManager:
+    manager = ConfigManager(path or Settings().config_file)
+    try:
+        manager.load()
+    except ConfigError as exc:
+        _print_errors(exc)
+        raise typer.Exit(code=2) from exc
+    return manager
+
+
+def _print_errors(exc: ConfigError) -> None:
+    out.print(f"[red]{exc.args[0].split(':')[0]}[/]")
+    for field, reason in exc.errors:
+        out.print(f"  [bold]{field}[/]: {reason}")
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@config_app.command("show")
+def show(config: Path = ConfigOption) -> None:
+    """Print the current configuration as JSON."""
+    out.print_json(json.dumps(_manager(config).document()))
+
+
+@config_app.command("validate")
+def validate(file: Path = typer.Argument(None, help="file to check (default: the active config file)")) -> None:
+    """Check a configuration file; prints each problem as field: reason (exit 2 when invalid)."""
+    path = file or Settings().config_file
+    if not path.exists():
+        fail(f"{path} does not exist")
+    try:
+        document = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    errors = ConfigManager(path).validate(document)
+    if errors:
+        for field, reason in errors:
+            out.print(f"[bold]{field}[/]: {reason}")
+        raise typer.Exit(code=2)
+    out.print(f"[green]{path} is valid[/]")
+
+
+@config_app.command("set-strategy")
+def set_strategy(
+    strategy_id: str = typer.Argument(..., help="e.g. strategy_a"),
+    assignments: list[str] = typer.Argument(..., help="key=value pairs, e.g. enabled=false risk_per_trade=0.005"),
+    config: Path = ConfigOption,
+) -> None:
+    """Change a strategy's settings (enabled, risk_per_trade, max_positions, symbols, or any param)."""
+    changes = _assignments(assignments)
+    manager = _manager(config)
+    try:
+        version = asyncio.run(manager.update_strategy_config(strategy_id, changes, reason="cli"))
+    except ConfigError as exc:
+        _print_errors(exc)
+        raise typer.Exit(code=2) from exc
+    out.print(f"saved as version {version}")
+
+
+@config_app.command("set-risk")
+def set_risk(
+    assignments: list[str] = typer.Argument(..., help="key=value pairs of the risk section"),
+    config: Path = ConfigOption,
+) -> None:
+    """Change risk limits (validated before anything is written)."""
+    manager = _manager(config)
+    _plug_risk_validator(manager)
+    try:
+        version = asyncio.run(manager.update_risk_config(_assignments(assignments), reason="cli"))
+    except ConfigError as exc:
+        _print_errors(exc)
+        raise typer.Exit(code=2) from exc
+    out.print(f"saved as version {version}")
+
+
+@config_app.command("history")
+def history(config: Path = ConfigOption, limit: int = typer.Option(20, help="how many versions to show")) -> None:
+    """List configuration versions (newest last)."""
+    table = Table("version", "time (UTC)", "sections", "reason")
+    from datetime import UTC, datetime
+
+    for entry in _manager(config).history()[-limit:]:
+        moment = datetime.fromtimestamp(entry.time_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(str(entry.version), moment, ", ".join(entry.sections), entry.reason)
+    out.print(table)
+
+
+@config_app.command("rollback")
+def rollback(version: int = typer.Argument(..., help="version to restore"), config: Path = ConfigOption) -> None:
+    """Restore an earlier version (recorded as a new version)."""
+    manager = _manager(config)
+    try:
+        new_version = asyncio.run(manager.rollback(version))
+    except ConfigError as exc:
+        _print_errors(exc)
+        raise typer.Exit(code=2) from exc
+    out.print(f"restored version {version} as version {new_version}")
+
+
+def _assignments(pairs: list[str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"expected key=value, got {pair!r}")
+        changes[key.strip()] = _parse_value(value.strip())
+    return changes
+
+
+def _plug_risk_validator(manager: ConfigManager) -> None:
+    from ictbot.app.validators import section_validators
+
+    for section, validator in section_validators().items():
+        manager.add_section_validator(section, validator)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("config", help="(not built yet) see the open issues.")
-    def _placeholder() -> None:
-        not_built("config")
+    app.add_typer(config_app, name="config")

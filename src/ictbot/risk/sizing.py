@@ -35,8 +35,10 @@ class SizingProblem:
 class PositionSizer:
     def size(
         self, *, entry: Decimal, stop: Decimal, equity: Decimal, limits: RiskLimits, instrument: Instrument,
-        entry_is_maker: bool, market_order: bool,
+        entry_is_maker: bool, market_order: bool, max_notional: Decimal | None = None,
     ) -> SizeResult | SizingProblem:
+        """``max_notional`` is the exposure headroom: risk-percent sizing shrinks to fit it, fixed
+        modes are refused when they do not fit (they promise a size, not a risk)."""
         if equity <= 0:
             return SizingProblem(f"equity {equity} is not positive")
         if entry <= 0 or stop <= 0 or entry == stop:
@@ -45,10 +47,11 @@ class PositionSizer:
         loss_per_unit = abs(entry - stop) + entry * fee_in + stop * limits.taker_fee_rate
         leverage_cap = limits.max_leverage if instrument.market is Market.USDM else 1
         max_qty_by_leverage = equity * leverage_cap / entry
+        max_qty = max_qty_by_leverage if max_notional is None else min(max_qty_by_leverage, max_notional / entry)
 
         if limits.sizing_mode is SizingMode.RISK_PERCENT:
             raw = equity * limits.risk_per_trade_pct / HUNDRED / loss_per_unit
-            raw = min(raw, max_qty_by_leverage)
+            raw = min(raw, max_qty)
         else:
             if limits.sizing_mode is SizingMode.FIXED_NOTIONAL:
                 assert limits.fixed_notional is not None  # guaranteed by RiskLimits validation
@@ -56,10 +59,10 @@ class PositionSizer:
             else:
                 assert limits.fixed_quantity is not None
                 raw = limits.fixed_quantity
-            if raw > max_qty_by_leverage:
+            if raw > max_qty:
                 return SizingProblem(
                     f"{limits.sizing_mode.value} size {raw.normalize()} exceeds the {leverage_cap}x leverage cap "
-                    f"({max_qty_by_leverage.normalize()} at {entry})"
+                    f"or the exposure headroom (at most {max_qty.normalize()} at {entry})"
                 )
         quantity = instrument.floor_qty(raw, market_order=market_order)
         if limits.sizing_mode is SizingMode.FIXED_QUANTITY and quantity != raw:

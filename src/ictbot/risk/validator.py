@@ -33,9 +33,12 @@ def validate(
         return Rejection(signal, tuple(reasons + priced))
     entry, stop, targets = priced
     is_market = signal.entry_type is EntryType.MARKET
+    headroom = _exposure_headroom(signal.symbol, state, limits)
+    if headroom <= 0:
+        return Rejection(signal, tuple([*reasons, f"no exposure headroom left for {signal.symbol}"]))
     sized = _SIZER.size(
         entry=entry, stop=stop, equity=state.equity, limits=limits, instrument=instrument,
-        entry_is_maker=not is_market, market_order=is_market,
+        entry_is_maker=not is_market, market_order=is_market, max_notional=headroom,
     )
     if isinstance(sized, SizingProblem):
         return Rejection(signal, tuple([*reasons, sized.reason]))
@@ -142,20 +145,29 @@ def _priced(
     return entry, stop, targets
 
 
-def _exposure_reasons(symbol: str, notional: Decimal, state: RiskState, limits: RiskLimits) -> list[str]:
-    def exposure(only: str | None) -> Decimal:
-        total = ZERO
-        for position in state.open_positions:
-            if position.is_open and only in (None, position.symbol):
-                total += position.notional(state.marks.get(position.symbol, position.avg_entry))
-        for pending in state.pending:
-            if only in (None, pending.symbol):
-                total += pending.notional
-        return total
+def _exposure(state: RiskState, only: str | None) -> Decimal:
+    """Notional of open positions (at their mark, else entry) plus pending intents."""
+    total = ZERO
+    for position in state.open_positions:
+        if position.is_open and only in (None, position.symbol):
+            total += position.notional(state.marks.get(position.symbol, position.avg_entry))
+    for pending in state.pending:
+        if only in (None, pending.symbol):
+            total += pending.notional
+    return total
 
+
+def _exposure_headroom(symbol: str, state: RiskState, limits: RiskLimits) -> Decimal:
+    symbol_cap = state.equity * limits.max_symbol_exposure_pct / HUNDRED
+    total_cap = state.equity * limits.max_total_exposure_pct / HUNDRED
+    return min(symbol_cap - _exposure(state, symbol), total_cap - _exposure(state, None))
+
+
+def _exposure_reasons(symbol: str, notional: Decimal, state: RiskState, limits: RiskLimits) -> list[str]:
+    """Safety net after sizing (fixed modes, rounding): the caps in quote units."""
     reasons: list[str] = []
-    symbol_after = exposure(symbol) + notional
-    total_after = exposure(None) + notional
+    symbol_after = _exposure(state, symbol) + notional
+    total_after = _exposure(state, None) + notional
     symbol_cap = state.equity * limits.max_symbol_exposure_pct / HUNDRED
     total_cap = state.equity * limits.max_total_exposure_pct / HUNDRED
     if symbol_after > symbol_cap:
@@ -165,6 +177,7 @@ def _exposure_reasons(symbol: str, notional: Decimal, state: RiskState, limits: 
         )
     if total_after > total_cap:
         reasons.append(
-            f"total exposure {total_after:.2f} would exceed {limits.max_total_exposure_pct}% of equity ({total_cap:.2f})"
+            f"total exposure {total_after:.2f} would exceed {limits.max_total_exposure_pct}% "
+            f"of equity ({total_cap:.2f})"
         )
     return reasons

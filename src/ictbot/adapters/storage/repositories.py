@@ -91,8 +91,9 @@ class SqlFillRepository:
         row = fill_to_row(fill)
 
         def insert(c: Connection) -> bool:
-            result = c.execute(insert_ignore(c, t.fills, ["symbol", "trade_id"]), row)
-            return result.rowcount == 1
+            # RETURNING, not rowcount: drivers disagree on rowcount for INSERT .. ON CONFLICT DO NOTHING.
+            stmt = insert_ignore(c, t.fills, ["symbol", "trade_id"]).returning(t.fills.c.id)
+            return c.execute(stmt, row).first() is not None
 
         return await self._db.write(insert)
 

@@ -1,0 +1,126 @@
+"""Drives the live strategy objects from replayed candles: builds the ``StrategyContext`` the live
+``StrategyService`` would build and calls the same synchronous ``StrategyRunner``.
+
+Snapshots come from a ``SnapshotSource``: the live multi-timeframe indicator engine for ICT
+strategies (``IndicatorSnapshots``), or a bare snapshot for strategies that need no indicators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from ictbot.adapters.files import CandleFrame
+from ictbot.domain.candle import Candle
+from ictbot.domain.ict import IndicatorSnapshot, TimeframeView
+from ictbot.domain.position import Position
+from ictbot.domain.signal import Signal
+from ictbot.domain.timeframe import Timeframe
+from ictbot.strategies.base import Strategy, StrategyContext
+from ictbot.strategies.registry import StrategyRegistry
+from ictbot.strategies.runner import StrategyRunner
+
+from ictbot.backtest.fills import dec
+
+I64 = npt.NDArray[np.int64]
+
+
+@runtime_checkable
+class VectorisedStrategy(Protocol):
+    """Optional fast-path contract: causal precomputation plus a superset of the deciding candles."""
+
+    def prepare(self, frame: CandleFrame) -> None: ...
+
+    def candidate_indices(self) -> I64: ...
+
+
+class SnapshotSource(Protocol):
+    every_candle: bool
+    """True when the source must see every candle in order (a streaming indicator engine)."""
+
+    def at(self, index: int, candle: Candle) -> IndicatorSnapshot: ...
+
+
+class BareSnapshots:
+    """A snapshot with only the base timeframe's close: for strategies that use no ICT indicators."""
+
+    every_candle = False
+
+    def __init__(self, symbol: str, timeframe: Timeframe) -> None:
+        self._symbol = symbol
+        self._timeframe = timeframe.value
+
+    def at(self, index: int, candle: Candle) -> IndicatorSnapshot:
+        close_time = candle.close_time
+        view = TimeframeView(timeframe=self._timeframe, last_close_time=close_time, close=float(candle.close))
+        return IndicatorSnapshot(self._symbol, close_time, self._timeframe, {self._timeframe: view})
+
+
+class IndicatorSnapshots:
+    """Feeds every closed candle to the live ``MultiTimeframeEngine`` (which builds 15m/1h/4h itself).
+
+    ``at`` must be asked with increasing indexes; candles the engine has not seen yet are fed first,
+    so the engine sees every candle in order even when the backtest loop skips some.
+    """
+
+    every_candle = True
+
+    def __init__(self, engine: Any, frame: CandleFrame, symbol: str, timeframe: Timeframe) -> None:
+        self._engine = engine
+        self._frame = frame
+        self._symbol = symbol
+        self._timeframe = timeframe
+        self._fed = -1
+        self._last: IndicatorSnapshot | None = None
+
+    def at(self, index: int, candle: Candle) -> IndicatorSnapshot:
+        frame = self._frame
+        while self._fed < index - 1:
+            k = self._fed + 1
+            self._engine.on_candle(Candle(
+                self._symbol, self._timeframe, int(frame.open_time[k]), dec(frame.open[k]), dec(frame.high[k]),
+                dec(frame.low[k]), dec(frame.close[k]), dec(frame.volume[k]),
+            ))
+            self._fed = k
+        if self._fed < index:
+            self._last = self._engine.on_candle(candle)
+            self._fed = index
+        assert self._last is not None
+        return self._last
+
+
+class StrategyDriver:
+    def __init__(self, strategies: Sequence[Strategy], frame: CandleFrame, symbol: str, timeframe: Timeframe,
+                 snapshots: SnapshotSource, *, per_candle: bool = False) -> None:
+        registry = StrategyRegistry(include_builtins=False)
+        for strategy in strategies:
+            registry.add(strategy)
+        self.runner = StrategyRunner(registry)
+        self.strategies = tuple(strategies)
+        self._frame = frame
+        self._symbol = symbol
+        self._timeframe = timeframe
+        self._snapshots = snapshots
+        self.last_snapshot: IndicatorSnapshot | None = None
+        self.candidates: I64 | None = None
+        vectorised = [s for s in strategies if isinstance(s, VectorisedStrategy)]
+        for strategy in vectorised:
+            strategy.prepare(frame)
+        if not per_candle and not snapshots.every_candle and len(vectorised) == len(strategies):
+            self.candidates = np.unique(np.concatenate([s.candidate_indices() for s in vectorised]))
+
+    def candle(self, index: int) -> Candle:
+        frame = self._frame
+        return Candle(
+            self._symbol, self._timeframe, int(frame.open_time[index]), dec(frame.open[index]),
+            dec(frame.high[index]), dec(frame.low[index]), dec(frame.close[index]), dec(frame.volume[index]),
+        )
+
+    def signals_at(self, index: int, positions: tuple[Position, ...]) -> list[Signal]:
+        candle = self.candle(index)
+        snapshot = self._snapshots.at(index, candle)
+        self.last_snapshot = snapshot
+        return self.runner.evaluate(StrategyContext(candle, snapshot, positions))

@@ -1,0 +1,1 @@
+"""Market data for the simulator: candle series (files or synthetic), intra-candle paths, replay."""

@@ -1,0 +1,327 @@
+"""Liquidity levels, equal-highs/lows pools, taking, sweeps and runs (ict-spec §5)."""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from ictbot.indicators.core.history import History
+from ictbot.indicators.core.swings import pivots_at
+from ictbot.indicators.events import Event, EventFactory
+from ictbot.indicators.ict.previous_period import PeriodLevel
+from ictbot.indicators.ict.sessions import WINDOWS, SessionLevel
+from ictbot.indicators.params import LiquidityParams
+
+_SOURCE_RANK = {"swing": 0, "pool": 1, "day": 2, "week": 3, "month": 4}
+_SOURCE_RANK.update({w.id: 5 + k for k, w in enumerate(WINDOWS)})
+
+
+class Level:
+    """One resting level; sort key = (confirm index, source rank, buy-side first, creation seq)."""
+
+    __slots__ = ("alive", "anchor_index", "anchor_time", "confirm_index", "exc_limit", "excursion", "key",
+                 "level", "parent_id", "pool", "side", "source", "taken_index", "version")
+
+    def __init__(self, side: int, level: float, source: str, anchor_index: int, anchor_time: int,
+                 confirm_index: int, parent_id: str | None, seq: int) -> None:
+        self.side = side
+        self.level = level
+        self.source = source
+        self.anchor_index = anchor_index
+        self.anchor_time = anchor_time
+        self.confirm_index = confirm_index
+        self.parent_id = parent_id
+        self.key = (confirm_index, _SOURCE_RANK[source], 0 if side > 0 else 1, seq)
+        self.alive = True
+        self.taken_index = -1
+        self.excursion = 0.0
+        self.exc_limit = math.nan
+        self.version = 0
+        self.pool: Pool | None = None
+
+
+class Pool:
+    __slots__ = ("anchor_time", "event_id", "level", "members", "side", "values")
+
+    def __init__(self, side: int, event_id: str, members: list[int], values: list[float], anchor_time: int) -> None:
+        self.side = side
+        self.event_id = event_id
+        self.members = members
+        self.values = values
+        self.anchor_time = anchor_time
+        self.level: Level | None = None
+
+
+class _SwingRecord:
+    """A raw liquidity-stream pivot with the max (min) of h (l) over its segment up to the next pivot."""
+
+    __slots__ = ("anchor", "level", "seg")
+
+    def __init__(self, anchor: int, level: float, seg: float) -> None:
+        self.anchor = anchor
+        self.level = level
+        self.seg = seg
+
+
+class _SideSearch:
+    """Equal-level matching for one side (+1 highs, −1 lows)."""
+
+    __slots__ = ("cur", "lag", "last_member", "records", "side")
+
+    def __init__(self, side: int) -> None:
+        self.side = side
+        self.records: list[_SwingRecord] = []
+        self.cur = -math.inf if side > 0 else math.inf  # extreme of candles after the latest pivot (to i)
+        self.lag = -math.inf if side > 0 else math.inf  # same, lagging R candles (to i − R)
+        self.last_member: dict[int, Pool] = {}  # pivot anchor → pool whose newest member it is
+
+
+class LiquidityIndicator:
+    __slots__ = ("alive_count", "enabled", "highs", "lows", "p", "pending", "phash", "seq", "side_heaps",
+                 "waiting", "taken_sell", "version")
+
+    def __init__(self, params: LiquidityParams, phash: str) -> None:
+        self.p = params
+        self.phash = phash
+        self.enabled = frozenset(params.sources)
+        self.seq = 0
+        self.side_heaps: dict[int, list[tuple[float, int, int, Level]]] = {1: [], -1: []}
+        self.pending: list[Level] = []  # taken, classification still open (sweep_window > 0)
+        self.waiting: list[Level] = []  # window levels first tested on the next candle
+        self.highs = _SideSearch(1)
+        self.lows = _SideSearch(-1)
+        self.taken_sell: list[int] = []  # confirm indexes of sell-side liquidity_taken (MSS require_sweep)
+        self.alive_count = 0
+        self.version = 0
+
+    # ---- public ------------------------------------------------------------------------------------
+
+    def step(self, hist: History, i: int, atr_now: float, periods: list[PeriodLevel],
+             sessions: list[SessionLevel], factory: EventFactory, out: list[Event]) -> None:
+        b = i - hist.base
+        t = hist.t[b]
+        for level in self.waiting:
+            self._push(level)
+        self.waiting = []
+        for period in periods:
+            if period.source in self.enabled:
+                e = period.event
+                assert e.top is not None and e.bottom is not None
+                self._push(self._new(1, e.top, period.source, period.high_index, period.high_time, i, e.id))
+                self._push(self._new(-1, e.bottom, period.source, period.low_index, period.low_time, i, e.id))
+        for session in sessions:
+            if session.source in self.enabled:
+                e = session.event
+                assert e.top is not None and e.bottom is not None
+                pair = (self._new(1, e.top, session.source, session.high_index, session.high_time, i, e.id),
+                        self._new(-1, e.bottom, session.source, session.low_index, session.low_time, i, e.id))
+                for level in pair:
+                    if t >= session.end:
+                        self._push(level)
+                    else:
+                        self.waiting.append(level)
+        self._take(hist, i, atr_now, factory, out)
+        self._swings(hist, i, atr_now, factory, out)
+
+    def alive_levels(self) -> list[Level]:
+        found = [e[3] for side in (1, -1) for e in self.side_heaps[side] if e[3].alive and e[3].version == e[2]]
+        found.sort(key=_key_of)
+        return found
+
+    # ---- levels ------------------------------------------------------------------------------------
+
+    def _new(self, side: int, price: float, source: str, anchor: int, anchor_time: int, confirm: int,
+             parent_id: str | None) -> Level:
+        self.seq += 1
+        return Level(side, price, source, anchor, anchor_time, confirm, parent_id, self.seq)
+
+    def _push(self, level: Level) -> None:
+        level.version += 1
+        if level.version == 1:
+            self.alive_count += 1
+        heap = self.side_heaps[level.side]
+        heapq.heappush(heap, (level.level if level.side > 0 else -level.level, level.key[3], level.version, level))
+        self.version += 1
+
+    def _take(self, hist: History, j: int, atr_now: float, factory: EventFactory, out: list[Event]) -> None:
+        b = j - hist.base
+        h, lo = hist.h[b], hist.l[b]
+        taken: list[Level] = []
+        buy = self.side_heaps[1]
+        while buy and buy[0][0] < h:
+            _, _, version, level = heapq.heappop(buy)
+            if level.alive and level.version == version:
+                taken.append(level)
+        sell = self.side_heaps[-1]
+        while sell and -sell[0][0] > lo:
+            _, _, version, level = heapq.heappop(sell)
+            if level.alive and level.version == version:
+                taken.append(level)
+        if not taken and not self.pending:
+            return
+        k_exc = self.p.k_exc
+        for level in taken:
+            level.alive = False
+            level.taken_index = j
+            level.excursion = 0.0
+            level.exc_limit = math.nan if k_exc is None or math.isnan(atr_now) else k_exc * atr_now
+            self.alive_count -= 1
+            if level.side < 0:
+                self.taken_sell.append(j)
+        self.version += 1
+        work = self.pending + taken
+        work.sort(key=_key_of)
+        still: list[Level] = []
+        c = hist.c[b]
+        window = self.p.sweep_window
+        for level in work:
+            if level.taken_index == j:
+                out.append(self._event("liquidity_taken", level, factory))
+            lam = level.level
+            if level.side > 0:
+                excursion = max(level.excursion, h - lam)
+                back_inside = c <= lam
+            else:
+                excursion = max(level.excursion, lam - lo)
+                back_inside = c >= lam
+            level.excursion = excursion
+            if not math.isnan(level.exc_limit) and excursion > level.exc_limit:
+                out.append(self._event("run", level, factory, excursion))
+            elif back_inside:
+                out.append(self._event("sweep", level, factory, excursion))
+            elif j == level.taken_index + window:
+                out.append(self._event("run", level, factory, excursion))
+            else:
+                still.append(level)
+        self.pending = still
+
+    def _event(self, kind: str, level: Level, factory: EventFactory, excursion: float | None = None) -> Event:
+        fields: dict[str, object] = {"level": level.level, "source": level.source,
+                                     "source_confirm_index": level.confirm_index, "taken_index": level.taken_index,
+                                     "parent_id": level.parent_id}
+        if excursion is not None:
+            fields["excursion"] = excursion
+        return factory.make(kind, level.side, level.source, level.anchor_index, level.anchor_time, self.phash,
+                            level=level.level, fields=fields)
+
+    # ---- raw swings and pools ---------------------------------------------------------------------
+
+    def _swings(self, hist: History, i: int, atr_now: float, factory: EventFactory, out: list[Event]) -> None:
+        p = self.p
+        right = p.right
+        b = i - hist.base
+        highs, lows = self.highs, self.lows
+        h_now, l_now = hist.h[b], hist.l[b]
+        if h_now > highs.cur:
+            highs.cur = h_now
+        if l_now < lows.cur:
+            lows.cur = l_now
+        lag_index = i - right
+        if lag_index >= 0:
+            lh, ll = hist.h[b - right], hist.l[b - right]
+            if highs.records and lag_index > highs.records[-1].anchor and lh > highs.lag:
+                highs.lag = lh
+            if lows.records and lag_index > lows.records[-1].anchor and ll < lows.lag:
+                lows.lag = ll
+        is_high, is_low = pivots_at(hist, i, p.left, right)
+        if not (is_high or is_low):
+            return
+        pivot = i - right
+        pb = pivot - hist.base
+        anchor_time = hist.t[pb]
+        tol = self._tolerance(atr_now)
+        for side, flag in ((1, is_high), (-1, is_low)):
+            if not flag:
+                continue
+            search = highs if side > 0 else lows
+            price = hist.h[pb] if side > 0 else hist.l[pb]
+            if "swing" in self.enabled:
+                self._push(self._new(side, price, "swing", pivot, anchor_time, i, None))
+            # close the previous record's segment at the pivot, open the new one
+            if search.records:
+                last = search.records[-1]
+                lagged = hist.h[pb] if side > 0 else hist.l[pb]
+                last.seg = max(search.lag, lagged) if side > 0 else min(search.lag, lagged)
+            after = (hist.h if side > 0 else hist.l)[pb + 1:b + 1]
+            seg_now = max(after) if side > 0 else min(after)
+            search.records.append(_SwingRecord(pivot, price, seg_now))
+            search.cur = seg_now
+            search.lag = -math.inf if side > 0 else math.inf
+            if tol is not None:
+                self._match(search, price, pivot, anchor_time, i, tol, factory, out)
+
+    def _tolerance(self, atr_now: float) -> float | None:
+        p = self.p
+        terms: list[float] = []
+        if p.k_atr != 0.0:
+            if math.isnan(atr_now):
+                return None
+            terms.append(p.k_atr * atr_now)
+        if p.k_bps != 0.0:
+            terms.append(-1.0)  # placeholder: the bps term depends on x, resolved in _match
+        return max(terms) if terms else 0.0
+
+    def _match(self, search: _SideSearch, x: float, px: int, anchor_time: int, i: int, tol_atr: float,
+               factory: EventFactory, out: list[Event]) -> None:
+        tol = tol_atr
+        if self.p.k_bps != 0.0:
+            tol = max(tol, self.p.k_bps * 1e-4 * x)
+        side = search.side
+        records = search.records
+        running = records[-1].seg  # extreme of candles after X up to i
+        for q in range(len(records) - 2, -1, -1):
+            rec = records[q]
+            seg = rec.seg
+            if side > 0:
+                if seg > running:
+                    running = seg
+                if running > x + tol:
+                    return
+                ok = abs(x - rec.level) <= tol and running <= max(x, rec.level)
+            else:
+                if seg < running:
+                    running = seg
+                if running < x - tol:
+                    return
+                ok = abs(x - rec.level) <= tol and running >= min(x, rec.level)
+            if ok:
+                self._pool(search, rec, x, px, anchor_time, i, factory, out)
+                return
+
+    def _pool(self, search: _SideSearch, y: _SwingRecord, x: float, px: int, anchor_time: int, i: int,
+              factory: EventFactory, out: list[Event]) -> None:
+        side = search.side
+        pool = search.last_member.get(y.anchor)
+        if pool is not None and pool.level is not None and pool.level.alive:
+            del search.last_member[y.anchor]
+            pool.members.append(px)
+            pool.values.append(x)
+            kind = "liquidity_pool_extended"
+            parent: str | None = pool.event_id
+        else:
+            pool = Pool(side, "", [y.anchor, px], [y.level, x], anchor_time)
+            kind = "liquidity_pool"
+            parent = None
+        top, bottom = max(pool.values), min(pool.values)
+        mean = sum(pool.values) / len(pool.values)
+        fields: dict[str, object] = {"mean": mean, "members": list(pool.members)}
+        if parent is not None:
+            fields["parent_id"] = parent
+        event = factory.make(kind, side, "-", px, anchor_time, self.phash, top=top, bottom=bottom,
+                             level=top if side > 0 else bottom, fields=fields)
+        out.append(event)
+        search.last_member[px] = pool
+        price = top if side > 0 else bottom
+        if parent is None:
+            pool.event_id = event.id
+            if "pool" in self.enabled:
+                level = self._new(side, price, "pool", px, anchor_time, i, event.id)
+                pool.level = level
+                self._push(level)
+        elif pool.level is not None and pool.level.level != price:
+            pool.level.level = price
+            self._push(pool.level)
+
+
+def _key_of(level: Level) -> tuple[int, int, int, int]:
+    return level.key
