@@ -55,7 +55,6 @@ class WsClient:
     queue: deque[str] = field(default_factory=deque)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     sent: int = 0
-    last_seq: int = 0
     closed: bool = False
     task: asyncio.Task[None] | None = None
 
@@ -155,7 +154,6 @@ class Broadcaster:
         for client in self._clients.values():
             if message_type in client.types and not self._offer(client, text):
                 slow.append(client)
-            client.last_seq = seq
         for client in slow:
             self._drop(client, CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume from your last seq")
         return seq

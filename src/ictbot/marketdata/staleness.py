@@ -24,8 +24,14 @@ class StalenessWatchdog:
     INFO alert (listeners get ``False``). The risk layer reads ``stale`` (or listens) to stop entries.
     """
 
-    def __init__(self, stale_after_s: float, *, source: str = "marketdata", check_every_s: float = 1.0,
-                 alert_sink: AlertSink | None = None) -> None:
+    def __init__(
+        self,
+        stale_after_s: float,
+        *,
+        source: str = "marketdata",
+        check_every_s: float = 1.0,
+        alert_sink: AlertSink | None = None,
+    ) -> None:
         self.stale_after_s = stale_after_s
         self.check_every_s = check_every_s
         self.source = source
@@ -72,8 +78,12 @@ class StalenessWatchdog:
             with contextlib.suppress(Exception):
                 listener(stale)
         if stale:
-            alert = Alert(AlertLevel.WARNING, self.source, f"market data stale: nothing for {silent_for:.1f}s",
-                          {"silent_s": round(silent_for, 3), "reason": reason})
+            alert = Alert(
+                AlertLevel.WARNING,
+                self.source,
+                f"market data stale: nothing for {silent_for:.1f}s",
+                {"silent_s": round(silent_for, 3), "reason": reason},
+            )
         else:
             alert = Alert(AlertLevel.INFO, self.source, "market data fresh again")
         log.warning(alert.message) if stale else log.info(alert.message)

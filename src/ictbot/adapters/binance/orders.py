@@ -8,16 +8,31 @@ from ictbot.adapters.binance.signing import ParamValue
 from ictbot.domain.errors import FinalError
 from ictbot.domain.order import Order, OrderSide, OrderType, TimeInForce
 
-SPOT_TYPES = frozenset({
-    OrderType.MARKET, OrderType.LIMIT, OrderType.LIMIT_MAKER, OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT,
-    OrderType.TAKE_PROFIT, OrderType.TAKE_PROFIT_LIMIT,
-})
+SPOT_TYPES = frozenset(
+    {
+        OrderType.MARKET,
+        OrderType.LIMIT,
+        OrderType.LIMIT_MAKER,
+        OrderType.STOP_LOSS,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+    }
+)
 FUTURES_DIRECT_TYPES = frozenset({OrderType.MARKET, OrderType.LIMIT})
 FUTURES_ALGO_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _NEEDS_TIF = frozenset({OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT})
 _NEEDS_PRICE = _NEEDS_TIF | {OrderType.LIMIT_MAKER}
-_NEEDS_STOP = frozenset({OrderType.STOP_LOSS, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT,
-                         OrderType.TAKE_PROFIT_LIMIT, OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
+_NEEDS_STOP = frozenset(
+    {
+        OrderType.STOP_LOSS,
+        OrderType.STOP_LOSS_LIMIT,
+        OrderType.TAKE_PROFIT,
+        OrderType.TAKE_PROFIT_LIMIT,
+        OrderType.STOP_MARKET,
+        OrderType.TAKE_PROFIT_MARKET,
+    }
+)
 
 
 def dec(value: Decimal) -> str:
@@ -36,8 +51,12 @@ def spot_order_params(order: Order) -> dict[str, ParamValue]:
     if order.type not in SPOT_TYPES:
         raise FinalError(f"order type {order.type.value} is not available on spot")
     params: dict[str, ParamValue] = {
-        "symbol": order.symbol, "side": order.side.value, "type": order.type.value,
-        "quantity": dec(order.quantity), "newClientOrderId": order.client_order_id, "newOrderRespType": "FULL",
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "quantity": dec(order.quantity),
+        "newClientOrderId": order.client_order_id,
+        "newOrderRespType": "FULL",
     }
     if order.type in _NEEDS_TIF:
         params["timeInForce"] = (order.time_in_force or TimeInForce.GTC).value
@@ -59,8 +78,11 @@ def oco_params(stop: Order, target: Order, list_client_id: str) -> dict[str, Par
         raise FinalError("OCO legs must share symbol, side and quantity")
     above, below = (target, stop) if stop.side is OrderSide.SELL else (stop, target)
     params: dict[str, ParamValue] = {
-        "symbol": stop.symbol, "side": stop.side.value, "quantity": dec(stop.quantity),
-        "listClientOrderId": list_client_id, "newOrderRespType": "FULL",
+        "symbol": stop.symbol,
+        "side": stop.side.value,
+        "quantity": dec(stop.quantity),
+        "listClientOrderId": list_client_id,
+        "newOrderRespType": "FULL",
     }
     for prefix, leg in (("above", above), ("below", below)):
         params.update(_oco_leg(prefix, leg, is_target=leg is target))
@@ -75,7 +97,9 @@ def _oco_leg(prefix: str, leg: Order, *, is_target: bool) -> dict[str, ParamValu
     if kind in _NEEDS_PRICE:
         out[f"{prefix}Price"] = dec(_require(leg, leg.price, "a price"))
     if kind in _NEEDS_STOP:
-        out[f"{prefix}StopPrice"] = dec(leg.stop_price if leg.stop_price is not None else _require(leg, leg.price, "a stop price"))
+        out[f"{prefix}StopPrice"] = dec(
+            leg.stop_price if leg.stop_price is not None else _require(leg, leg.price, "a stop price")
+        )
     if kind in _NEEDS_TIF:
         out[f"{prefix}TimeInForce"] = (leg.time_in_force or TimeInForce.GTC).value
     return out
@@ -85,8 +109,12 @@ def futures_order_params(order: Order) -> dict[str, ParamValue]:
     if order.type not in FUTURES_DIRECT_TYPES:
         raise FinalError(f"order type {order.type.value} must go through the algo order endpoint")
     params: dict[str, ParamValue] = {
-        "symbol": order.symbol, "side": order.side.value, "type": order.type.value,
-        "quantity": dec(order.quantity), "newClientOrderId": order.client_order_id, "newOrderRespType": "RESULT",
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "quantity": dec(order.quantity),
+        "newClientOrderId": order.client_order_id,
+        "newOrderRespType": "RESULT",
     }
     if order.type is OrderType.LIMIT:
         params["timeInForce"] = (order.time_in_force or TimeInForce.GTC).value
@@ -101,9 +129,14 @@ def futures_algo_params(order: Order, working_type: str = "MARK_PRICE") -> dict[
     if order.type not in FUTURES_ALGO_TYPES:
         raise FinalError(f"order type {order.type.value} is not a futures conditional order")
     params: dict[str, ParamValue] = {
-        "algoType": "CONDITIONAL", "symbol": order.symbol, "side": order.side.value, "type": order.type.value,
-        "quantity": dec(order.quantity), "triggerPrice": dec(_require(order, order.stop_price, "a trigger price")),
-        "workingType": working_type, "clientAlgoId": order.client_order_id,
+        "algoType": "CONDITIONAL",
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "quantity": dec(order.quantity),
+        "triggerPrice": dec(_require(order, order.stop_price, "a trigger price")),
+        "workingType": working_type,
+        "clientAlgoId": order.client_order_id,
     }
     if order.reduce_only:
         params["reduceOnly"] = "true"

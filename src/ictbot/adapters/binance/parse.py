@@ -74,29 +74,39 @@ def instrument(raw: s.RawSymbol, market: Market = Market.SPOT) -> Instrument:
     for filt in raw.filters:
         kind = filt.get("filterType")
         if kind == "PRICE_FILTER":
-            fields.update(min_price=_dec(filt, "minPrice"), max_price=_dec(filt, "maxPrice"),
-                          tick_size=_dec(filt, "tickSize"))
+            fields.update(
+                min_price=_dec(filt, "minPrice"), max_price=_dec(filt, "maxPrice"), tick_size=_dec(filt, "tickSize")
+            )
         elif kind == "LOT_SIZE":
             fields.update(min_qty=_dec(filt, "minQty"), max_qty=_dec(filt, "maxQty"), step_size=_dec(filt, "stepSize"))
         elif kind == "MARKET_LOT_SIZE":
-            fields.update(market_min_qty=_dec(filt, "minQty"), market_max_qty=_dec(filt, "maxQty"),
-                          market_step_size=_dec(filt, "stepSize"))
+            fields.update(
+                market_min_qty=_dec(filt, "minQty"),
+                market_max_qty=_dec(filt, "maxQty"),
+                market_step_size=_dec(filt, "stepSize"),
+            )
         elif kind == "NOTIONAL":
-            fields.update(min_notional=_dec(filt, "minNotional"), max_notional=_dec(filt, "maxNotional"),
-                          apply_min_to_market=bool(filt.get("applyMinToMarket", True)))
+            fields.update(
+                min_notional=_dec(filt, "minNotional"),
+                max_notional=_dec(filt, "maxNotional"),
+                apply_min_to_market=bool(filt.get("applyMinToMarket", True)),
+            )
         elif kind == "MIN_NOTIONAL":
             # Spot names the field minNotional (+ applyToMarket); USD-M names it notional.
             minimum = _dec(filt, "minNotional") or _dec(filt, "notional")
             fields.update(min_notional=minimum, apply_min_to_market=bool(filt.get("applyToMarket", True)))
         elif kind == "PERCENT_PRICE_BY_SIDE":
-            fields.update(bid_multiplier_up=_dec(filt, "bidMultiplierUp"),
-                          bid_multiplier_down=_dec(filt, "bidMultiplierDown"),
-                          ask_multiplier_up=_dec(filt, "askMultiplierUp"),
-                          ask_multiplier_down=_dec(filt, "askMultiplierDown"))
+            fields.update(
+                bid_multiplier_up=_dec(filt, "bidMultiplierUp"),
+                bid_multiplier_down=_dec(filt, "bidMultiplierDown"),
+                ask_multiplier_up=_dec(filt, "askMultiplierUp"),
+                ask_multiplier_down=_dec(filt, "askMultiplierDown"),
+            )
         elif kind == "PERCENT_PRICE" and "bid_multiplier_up" not in fields:
             up, down = _dec(filt, "multiplierUp"), _dec(filt, "multiplierDown")
-            fields.update(bid_multiplier_up=up, bid_multiplier_down=down, ask_multiplier_up=up,
-                          ask_multiplier_down=down)
+            fields.update(
+                bid_multiplier_up=up, bid_multiplier_down=down, ask_multiplier_up=up, ask_multiplier_down=down
+            )
     return Instrument(
         symbol=raw.symbol,
         base_asset=raw.baseAsset,
@@ -115,25 +125,34 @@ def instruments(payload: Any, market: Market = Market.SPOT) -> dict[str, Instrum
 
 
 # ---- candles ----------------------------------------------------------------------------------
-def candle_from_row(row: Sequence[Any], symbol: str, tf: Timeframe, server_now_ms: int,
-                    market: Market = Market.SPOT) -> Candle:
+def candle_from_row(
+    row: Sequence[Any], symbol: str, tf: Timeframe, server_now_ms: int, market: Market = Market.SPOT
+) -> Candle:
     """A REST kline row. It is closed once the server clock has passed its close time."""
     try:
         open_time = int(row[0])
         close_time_incl = int(row[6])
         return Candle(
-            symbol=symbol, timeframe=tf, open_time=open_time,
-            open=Decimal(str(row[1])), high=Decimal(str(row[2])), low=Decimal(str(row[3])),
-            close=Decimal(str(row[4])), volume=Decimal(str(row[5])),
+            symbol=symbol,
+            timeframe=tf,
+            open_time=open_time,
+            open=Decimal(str(row[1])),
+            high=Decimal(str(row[2])),
+            low=Decimal(str(row[3])),
+            close=Decimal(str(row[4])),
+            volume=Decimal(str(row[5])),
             closed=server_now_ms > close_time_incl,
-            quote_volume=Decimal(str(row[7])), trades=int(row[8]), market=market,
+            quote_volume=Decimal(str(row[7])),
+            trades=int(row[8]),
+            market=market,
         )
     except (IndexError, TypeError, ValueError, ArithmeticError) as exc:
         raise InputDataError("klines", f"malformed kline row {row!r}: {exc}") from None
 
 
-def candles_from_rows(rows: Any, symbol: str, tf: Timeframe, server_now_ms: int,
-                      market: Market = Market.SPOT) -> list[Candle]:
+def candles_from_rows(
+    rows: Any, symbol: str, tf: Timeframe, server_now_ms: int, market: Market = Market.SPOT
+) -> list[Candle]:
     if not isinstance(rows, list):
         raise InputDataError("klines", f"expected a list of rows, got {type(rows).__name__}")
     return [candle_from_row(row, symbol, tf, server_now_ms, market) for row in rows]
@@ -149,9 +168,18 @@ def ws_kline(payload: Mapping[str, Any]) -> s.RawWsKline:
 def candle_from_ws(raw: s.RawWsKline, market: Market = Market.SPOT) -> Candle:
     k = raw.k
     return Candle(
-        symbol=k.s, timeframe=timeframe(k.i), open_time=k.t,
-        open=k.o, high=k.h, low=k.low, close=k.c, volume=k.v,
-        closed=k.x, quote_volume=k.q, trades=k.n, market=market,
+        symbol=k.s,
+        timeframe=timeframe(k.i),
+        open_time=k.t,
+        open=k.o,
+        high=k.h,
+        low=k.low,
+        close=k.c,
+        volume=k.v,
+        closed=k.x,
+        quote_volume=k.q,
+        trades=k.n,
+        market=market,
     )
 
 
@@ -161,17 +189,33 @@ def report_from_order(raw: s.RawOrder, list_client_id: str = "") -> VenueOrderRe
     client_id = raw.origClientOrderId or raw.clientOrderId  # a cancel reply names the original in orig*
     time = raw.transactTime or raw.updateTime or raw.time or 0
     fills = tuple(
-        Fill(trade_id=str(f.tradeId), client_order_id=client_id, symbol=raw.symbol, side=side, price=f.price,
-             qty=f.qty, fee=f.commission, fee_asset=f.commissionAsset, time=time)
+        Fill(
+            trade_id=str(f.tradeId),
+            client_order_id=client_id,
+            symbol=raw.symbol,
+            side=side,
+            price=f.price,
+            qty=f.qty,
+            fee=f.commission,
+            fee_asset=f.commissionAsset,
+            time=time,
+        )
         for f in raw.fills
     )
     quote = raw.cummulativeQuoteQty
     if quote is None:
         quote = raw.cumQuote if raw.cumQuote is not None else (raw.avgPrice or ZERO) * raw.executedQty
     return VenueOrderReport(
-        client_order_id=client_id, symbol=raw.symbol, status=order_status(raw.status),
-        exchange_order_id=str(raw.orderId), executed_qty=raw.executedQty, cumulative_quote=quote,
-        fills=fills, time=time, reason=raw.expiryReason or "", list_client_id=list_client_id,
+        client_order_id=client_id,
+        symbol=raw.symbol,
+        status=order_status(raw.status),
+        exchange_order_id=str(raw.orderId),
+        executed_qty=raw.executedQty,
+        cumulative_quote=quote,
+        fills=fills,
+        time=time,
+        reason=raw.expiryReason or "",
+        list_client_id=list_client_id,
     )
 
 
@@ -187,8 +231,11 @@ def order_list_reports(payload: Any) -> list[VenueOrderReport]:
 def algo_order_report(payload: Any) -> VenueOrderReport:
     raw: s.RawAlgoOrder = validate(s.RawAlgoOrder, payload, "algoOrder")
     return VenueOrderReport(
-        client_order_id=raw.clientAlgoId, symbol=raw.symbol, status=_algo_status(raw.algoStatus),
-        exchange_order_id=f"algo:{raw.algoId}", time=raw.updateTime or raw.createTime,
+        client_order_id=raw.clientAlgoId,
+        symbol=raw.symbol,
+        status=_algo_status(raw.algoStatus),
+        exchange_order_id=f"algo:{raw.algoId}",
+        time=raw.updateTime or raw.createTime,
     )
 
 
@@ -201,9 +248,16 @@ def _algo_status(raw: str) -> OrderStatus:
 
 def fill_from_trade(raw: s.RawTrade, client_order_id: str) -> Fill:
     return Fill(
-        trade_id=str(raw.id), client_order_id=client_order_id, symbol=raw.symbol,
-        side=OrderSide.BUY if raw.buyer_side else OrderSide.SELL, price=raw.price, qty=raw.qty,
-        fee=raw.commission, fee_asset=raw.commissionAsset, time=raw.time, is_maker=raw.maker_side,
+        trade_id=str(raw.id),
+        client_order_id=client_order_id,
+        symbol=raw.symbol,
+        side=OrderSide.BUY if raw.buyer_side else OrderSide.SELL,
+        price=raw.price,
+        qty=raw.qty,
+        fee=raw.commission,
+        fee_asset=raw.commissionAsset,
+        time=raw.time,
+        is_maker=raw.maker_side,
     )
 
 
@@ -219,13 +273,31 @@ def report_from_execution(raw: s.RawExecutionReport) -> VenueOrderReport:
     client_id = raw.C if raw.x == "CANCELED" and raw.C else raw.c
     fills: tuple[Fill, ...] = ()
     if raw.x == "TRADE" and raw.t >= 0:
-        fills = (Fill(trade_id=str(raw.t), client_order_id=client_id, symbol=raw.s, side=OrderSide(raw.S),
-                      price=raw.L, qty=raw.last_qty, fee=raw.n or ZERO, fee_asset=raw.N or "", time=raw.T,
-                      is_maker=raw.m),)
+        fills = (
+            Fill(
+                trade_id=str(raw.t),
+                client_order_id=client_id,
+                symbol=raw.s,
+                side=OrderSide(raw.S),
+                price=raw.L,
+                qty=raw.last_qty,
+                fee=raw.n or ZERO,
+                fee_asset=raw.N or "",
+                time=raw.T,
+                is_maker=raw.m,
+            ),
+        )
     reason = raw.eR if raw.eR and raw.eR != "NONE" else (raw.r if raw.r != "NONE" else "")
     return VenueOrderReport(
-        client_order_id=client_id, symbol=raw.s, status=order_status(raw.X), exchange_order_id=str(raw.i),
-        executed_qty=raw.z, cumulative_quote=raw.Z, fills=fills, time=raw.T, reason=reason,
+        client_order_id=client_id,
+        symbol=raw.s,
+        status=order_status(raw.X),
+        exchange_order_id=str(raw.i),
+        executed_qty=raw.z,
+        cumulative_quote=raw.Z,
+        fills=fills,
+        time=raw.T,
+        reason=reason,
     )
 
 
@@ -233,19 +305,41 @@ def report_from_futures_update(raw: s.RawOrderTradeUpdate) -> VenueOrderReport:
     o = raw.o
     fills: tuple[Fill, ...] = ()
     if o.x == "TRADE":
-        fills = (Fill(trade_id=str(o.t), client_order_id=o.c, symbol=o.s, side=OrderSide(o.S), price=o.L,
-                      qty=o.last_qty, fee=o.n or ZERO, fee_asset=o.N or "", time=o.T, is_maker=o.m),)
+        fills = (
+            Fill(
+                trade_id=str(o.t),
+                client_order_id=o.c,
+                symbol=o.s,
+                side=OrderSide(o.S),
+                price=o.L,
+                qty=o.last_qty,
+                fee=o.n or ZERO,
+                fee_asset=o.N or "",
+                time=o.T,
+                is_maker=o.m,
+            ),
+        )
     return VenueOrderReport(
-        client_order_id=o.c, symbol=o.s, status=order_status(o.X), exchange_order_id=str(o.i),
-        executed_qty=o.z, cumulative_quote=o.ap * o.z, fills=fills, time=o.T,
+        client_order_id=o.c,
+        symbol=o.s,
+        status=order_status(o.X),
+        exchange_order_id=str(o.i),
+        executed_qty=o.z,
+        cumulative_quote=o.ap * o.z,
+        fills=fills,
+        time=o.T,
     )
 
 
 def report_from_algo_update(raw: s.RawAlgoUpdate) -> VenueOrderReport:
     o = raw.o
     return VenueOrderReport(
-        client_order_id=o.caid, symbol=o.s, status=_algo_status(o.X), exchange_order_id=f"algo:{o.aid}",
-        time=max(raw.E, raw.T), reason=o.rm or "",
+        client_order_id=o.caid,
+        symbol=o.s,
+        status=_algo_status(o.X),
+        exchange_order_id=f"algo:{o.aid}",
+        time=max(raw.E, raw.T),
+        reason=o.rm or "",
     )
 
 
@@ -269,9 +363,7 @@ def spot_balances(payload: Any) -> dict[str, Balance]:
 
 def futures_balances(payload: Any) -> dict[str, Balance]:
     raw: s.RawFuturesAccount = validate(s.RawFuturesAccount, payload, "futures account")
-    return {
-        a.asset: Balance(a.asset, a.availableBalance, a.walletBalance - a.availableBalance) for a in raw.assets
-    }
+    return {a.asset: Balance(a.asset, a.availableBalance, a.walletBalance - a.availableBalance) for a in raw.assets}
 
 
 def positions(payload: Any) -> list[VenuePosition]:
@@ -281,6 +373,7 @@ def positions(payload: Any) -> list[VenuePosition]:
     for row in payload:
         raw: s.RawPositionRisk = validate(s.RawPositionRisk, row, "positionRisk")
         if raw.positionAmt != 0:
-            found.append(VenuePosition(raw.symbol, raw.positionAmt, raw.entryPrice, raw.unRealizedProfit,
-                                       raw.leverage or 1))
+            found.append(
+                VenuePosition(raw.symbol, raw.positionAmt, raw.entryPrice, raw.unRealizedProfit, raw.leverage or 1)
+            )
     return found

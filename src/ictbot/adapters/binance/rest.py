@@ -53,10 +53,26 @@ class _Paths:
     account: str
 
 
-_SPOT = _Paths("/api/v3/time", "/api/v3/exchangeInfo", "/api/v3/klines", "/api/v3/order", "/api/v3/openOrders",
-               "/api/v3/allOrders", "/api/v3/myTrades", "/api/v3/account")
-_USDM = _Paths("/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/klines", "/fapi/v1/order", "/fapi/v1/openOrders",
-               "/fapi/v1/allOrders", "/fapi/v1/userTrades", "/fapi/v3/account")
+_SPOT = _Paths(
+    "/api/v3/time",
+    "/api/v3/exchangeInfo",
+    "/api/v3/klines",
+    "/api/v3/order",
+    "/api/v3/openOrders",
+    "/api/v3/allOrders",
+    "/api/v3/myTrades",
+    "/api/v3/account",
+)
+_USDM = _Paths(
+    "/fapi/v1/time",
+    "/fapi/v1/exchangeInfo",
+    "/fapi/v1/klines",
+    "/fapi/v1/order",
+    "/fapi/v1/openOrders",
+    "/fapi/v1/allOrders",
+    "/fapi/v1/userTrades",
+    "/fapi/v3/account",
+)
 
 
 class BinanceRestClient:
@@ -130,8 +146,9 @@ class BinanceRestClient:
         while True:
             attempt += 1
             try:
-                return await self._send(method, path, params or {}, signed=signed, api_key=api_key,
-                                        weight=weight, orders=orders)
+                return await self._send(
+                    method, path, params or {}, signed=signed, api_key=api_key, weight=weight, orders=orders
+                )
             except TimestampError:
                 # Rejected before the matching engine: resync and resend once, writes included.
                 if timestamp_retry_used:
@@ -147,8 +164,15 @@ class BinanceRestClient:
                 await self.server_time.clock.sleep(delay)
 
     async def _send(
-        self, method: str, path: str, params: Mapping[str, ParamValue], *, signed: bool, api_key: bool,
-        weight: int, orders: int,
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, ParamValue],
+        *,
+        signed: bool,
+        api_key: bool,
+        weight: int,
+        orders: int,
     ) -> Any:
         headers: dict[str, str] = {}
         if signed or api_key:
@@ -185,8 +209,13 @@ class BinanceRestClient:
         code = body.get("code") if isinstance(body, dict) else None
         msg = str(body.get("msg", "")) if isinstance(body, dict) else response.reason_phrase
         retry_after = _retry_after(response.headers.get("Retry-After"))
-        error = translate_error(response.status_code, code if isinstance(code, int) else None, msg,
-                                retry_after=retry_after, where=f"{method} {path}")
+        error = translate_error(
+            response.status_code,
+            code if isinstance(code, int) else None,
+            msg,
+            retry_after=retry_after,
+            where=f"{method} {path}",
+        )
         if isinstance(error, RateLimitedError):
             self.budget.pause(retry_after if retry_after is not None else 1.0)
         raise error
@@ -217,12 +246,20 @@ class BinanceRestClient:
 
     # ---- klines -----------------------------------------------------------------------------
     async def fetch_klines(
-        self, symbol: str, timeframe: Timeframe, start_ms: int, end_ms: int | None = None,
+        self,
+        symbol: str,
+        timeframe: Timeframe,
+        start_ms: int,
+        end_ms: int | None = None,
         limit: int = KLINE_PAGE_LIMIT,
     ) -> list[Candle]:
         """One page of candles from ``start_ms`` (inclusive open time); the last may still be open."""
-        params: dict[str, ParamValue] = {"symbol": symbol, "interval": timeframe.value, "startTime": start_ms,
-                                         "limit": limit}
+        params: dict[str, ParamValue] = {
+            "symbol": symbol,
+            "interval": timeframe.value,
+            "startTime": start_ms,
+            "limit": limit,
+        }
         if end_ms is not None:
             params["endTime"] = end_ms
         rows = await self.request("GET", self._paths.klines, params, weight=self._kline_weight(limit))
@@ -236,14 +273,21 @@ class BinanceRestClient:
         return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
 
     async def iter_klines(
-        self, symbol: str, timeframe: Timeframe, start_ms: int, end_ms: int | None = None,
-        *, page_limit: int = KLINE_PAGE_LIMIT, closed_only: bool = True,
+        self,
+        symbol: str,
+        timeframe: Timeframe,
+        start_ms: int,
+        end_ms: int | None = None,
+        *,
+        page_limit: int = KLINE_PAGE_LIMIT,
+        closed_only: bool = True,
     ) -> AsyncIterator[list[Candle]]:
         """Pages of candles covering ``[start_ms, end_ms]`` by open time."""
         from ictbot.marketdata.history import fetch_klines  # one paging implementation
 
-        async for page in fetch_klines(self, symbol, timeframe, start_ms, end_ms, page_limit=page_limit,
-                                       closed_only=closed_only):
+        async for page in fetch_klines(
+            self, symbol, timeframe, start_ms, end_ms, page_limit=page_limit, closed_only=closed_only
+        ):
             yield page
 
 

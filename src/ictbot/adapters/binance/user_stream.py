@@ -51,8 +51,13 @@ class _Roll(Exception):
 class UserDataStream:
     """Reconnecting reader of one account's order events (base for spot and USD-M)."""
 
-    def __init__(self, *, backoff: Backoff | None = None, max_age_ms: int = MAX_CONNECTION_AGE_MS,
-                 clock_ms: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        backoff: Backoff | None = None,
+        max_age_ms: int = MAX_CONNECTION_AGE_MS,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
         self._queue: asyncio.Queue[VenueOrderReport | BaseException] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._backoff = backoff or Backoff()

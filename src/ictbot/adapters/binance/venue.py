@@ -52,34 +52,35 @@ class BinanceVenue:
 
     # ---- orders ---------------------------------------------------------------------------
     async def place_order(self, order: Order) -> VenueOrderReport:
-        body = await self.client.request("POST", "/api/v3/order", spot_order_params(order), signed=True,
-                                         weight=1, orders=1)
+        body = await self.client.request(
+            "POST", "/api/v3/order", spot_order_params(order), signed=True, weight=1, orders=1
+        )
         return self._remember(parse.order_report(body, "new order"))
 
     async def place_oco(self, stop: Order, target: Order, list_client_id: str) -> list[VenueOrderReport]:
-        body = await self.client.request("POST", "/api/v3/orderList/oco", oco_params(stop, target, list_client_id),
-                                         signed=True, weight=1, orders=2)
+        body = await self.client.request(
+            "POST", "/api/v3/orderList/oco", oco_params(stop, target, list_client_id), signed=True, weight=1, orders=2
+        )
         return [self._remember(r) for r in parse.order_list_reports(body)]
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrderReport:
-        body = await self.client.request("DELETE", "/api/v3/order",
-                                         {"symbol": symbol, "origClientOrderId": client_order_id},
-                                         signed=True, weight=1)
+        body = await self.client.request(
+            "DELETE", "/api/v3/order", {"symbol": symbol, "origClientOrderId": client_order_id}, signed=True, weight=1
+        )
         return self._remember(parse.order_report(body, "cancel order"))
 
     async def query_order(self, symbol: str, client_order_id: str) -> VenueOrderReport | None:
         try:
-            body = await self.client.request("GET", "/api/v3/order",
-                                             {"symbol": symbol, "origClientOrderId": client_order_id},
-                                             signed=True, weight=4)
+            body = await self.client.request(
+                "GET", "/api/v3/order", {"symbol": symbol, "origClientOrderId": client_order_id}, signed=True, weight=4
+            )
         except OrderNotFoundError:
             return None
         return self._remember(parse.order_report(body, "query order"))
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderReport]:
         params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
-        body = await self.client.request("GET", "/api/v3/openOrders", params, signed=True,
-                                         weight=6 if symbol else 80)
+        body = await self.client.request("GET", "/api/v3/openOrders", params, signed=True, weight=6 if symbol else 80)
         return [self._remember(parse.order_report(row, "open orders")) for row in _rows(body)]
 
     # ---- fills ----------------------------------------------------------------------------
@@ -134,8 +135,7 @@ class BinanceVenue:
 
     # ---- account --------------------------------------------------------------------------
     async def balances(self) -> dict[str, Balance]:
-        body = await self.client.request("GET", "/api/v3/account", {"omitZeroBalances": "true"}, signed=True,
-                                         weight=20)
+        body = await self.client.request("GET", "/api/v3/account", {"omitZeroBalances": "true"}, signed=True, weight=20)
         return parse.spot_balances(body)
 
     async def positions(self) -> list[VenuePosition]:
@@ -162,8 +162,9 @@ class BinanceFuturesVenue(BinanceVenue):
     _trades_path = "/fapi/v1/userTrades"
     _all_orders_path = "/fapi/v1/allOrders"
 
-    def __init__(self, client: BinanceRestClient, user_stream: UserDataStream | None = None,
-                 working_type: str = "MARK_PRICE") -> None:
+    def __init__(
+        self, client: BinanceRestClient, user_stream: UserDataStream | None = None, working_type: str = "MARK_PRICE"
+    ) -> None:
         if client.market is not Market.USDM:
             raise ValueError("BinanceFuturesVenue needs a USD-M client")
         super().__init__(client, user_stream)
@@ -171,12 +172,18 @@ class BinanceFuturesVenue(BinanceVenue):
 
     async def place_order(self, order: Order) -> VenueOrderReport:
         if order.type in FUTURES_ALGO_TYPES:
-            body = await self.client.request("POST", "/fapi/v1/algoOrder",
-                                             futures_algo_params(order, self._working_type),
-                                             signed=True, weight=0, orders=1)
+            body = await self.client.request(
+                "POST",
+                "/fapi/v1/algoOrder",
+                futures_algo_params(order, self._working_type),
+                signed=True,
+                weight=0,
+                orders=1,
+            )
             return parse.algo_order_report(body)
-        body = await self.client.request("POST", "/fapi/v1/order", futures_order_params(order), signed=True,
-                                         weight=0, orders=1)
+        body = await self.client.request(
+            "POST", "/fapi/v1/order", futures_order_params(order), signed=True, weight=0, orders=1
+        )
         return self._remember(parse.order_report(body, "new futures order"))
 
     async def place_oco(self, stop: Order, target: Order, list_client_id: str) -> list[VenueOrderReport]:
@@ -186,38 +193,49 @@ class BinanceFuturesVenue(BinanceVenue):
 
     async def cancel_order(self, symbol: str, client_order_id: str) -> VenueOrderReport:
         try:
-            body = await self.client.request("DELETE", "/fapi/v1/order",
-                                             {"symbol": symbol, "origClientOrderId": client_order_id},
-                                             signed=True, weight=1)
+            body = await self.client.request(
+                "DELETE",
+                "/fapi/v1/order",
+                {"symbol": symbol, "origClientOrderId": client_order_id},
+                signed=True,
+                weight=1,
+            )
             return self._remember(parse.order_report(body, "cancel futures order"))
         except OrderNotFoundError:
-            body = await self.client.request("DELETE", "/fapi/v1/algoOrder", {"clientAlgoId": client_order_id},
-                                             signed=True, weight=1)
-            return VenueOrderReport(client_order_id=client_order_id, symbol=symbol,
-                                    status=parse.order_status("CANCELED"),
-                                    exchange_order_id=f"algo:{body.get('algoId')}" if isinstance(body, dict) else None)
+            body = await self.client.request(
+                "DELETE", "/fapi/v1/algoOrder", {"clientAlgoId": client_order_id}, signed=True, weight=1
+            )
+            return VenueOrderReport(
+                client_order_id=client_order_id,
+                symbol=symbol,
+                status=parse.order_status("CANCELED"),
+                exchange_order_id=f"algo:{body.get('algoId')}" if isinstance(body, dict) else None,
+            )
 
     async def query_order(self, symbol: str, client_order_id: str) -> VenueOrderReport | None:
         try:
-            body = await self.client.request("GET", "/fapi/v1/order",
-                                             {"symbol": symbol, "origClientOrderId": client_order_id},
-                                             signed=True, weight=1)
+            body = await self.client.request(
+                "GET", "/fapi/v1/order", {"symbol": symbol, "origClientOrderId": client_order_id}, signed=True, weight=1
+            )
             return self._remember(parse.order_report(body, "query futures order"))
         except OrderNotFoundError:
             pass
         try:
-            body = await self.client.request("GET", "/fapi/v1/algoOrder", {"clientAlgoId": client_order_id},
-                                             signed=True, weight=1)
+            body = await self.client.request(
+                "GET", "/fapi/v1/algoOrder", {"clientAlgoId": client_order_id}, signed=True, weight=1
+            )
         except OrderNotFoundError:
             return None
         return parse.algo_order_report(body)
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderReport]:
         params: dict[str, ParamValue] = {"symbol": symbol} if symbol else {}
-        regular = _rows(await self.client.request("GET", "/fapi/v1/openOrders", params, signed=True,
-                                                  weight=1 if symbol else 40))
-        algo = _rows(await self.client.request("GET", "/fapi/v1/openAlgoOrders", params, signed=True,
-                                               weight=1 if symbol else 40))
+        regular = _rows(
+            await self.client.request("GET", "/fapi/v1/openOrders", params, signed=True, weight=1 if symbol else 40)
+        )
+        algo = _rows(
+            await self.client.request("GET", "/fapi/v1/openAlgoOrders", params, signed=True, weight=1 if symbol else 40)
+        )
         reports = [self._remember(parse.order_report(row, "open futures orders")) for row in regular]
         return reports + [parse.algo_order_report(row) for row in algo]
 
@@ -228,8 +246,9 @@ class BinanceFuturesVenue(BinanceVenue):
         return parse.positions(await self.client.request("GET", "/fapi/v3/positionRisk", signed=True, weight=5))
 
     async def set_leverage(self, symbol: str, leverage: int) -> int:
-        body = await self.client.request("POST", "/fapi/v1/leverage", {"symbol": symbol, "leverage": leverage},
-                                         signed=True, weight=1)
+        body = await self.client.request(
+            "POST", "/fapi/v1/leverage", {"symbol": symbol, "leverage": leverage}, signed=True, weight=1
+        )
         return int(body.get("leverage", leverage)) if isinstance(body, dict) else leverage
 
     async def set_margin_type(self, symbol: str, margin_type: str) -> None:
@@ -237,8 +256,9 @@ class BinanceFuturesVenue(BinanceVenue):
         if margin_type not in ("ISOLATED", "CROSSED"):
             raise ValueError("margin type must be ISOLATED or CROSSED")
         try:
-            await self.client.request("POST", "/fapi/v1/marginType", {"symbol": symbol, "marginType": margin_type},
-                                      signed=True, weight=1)
+            await self.client.request(
+                "POST", "/fapi/v1/marginType", {"symbol": symbol, "marginType": margin_type}, signed=True, weight=1
+            )
         except FinalError as exc:
             if exc.code != -4046:
                 raise

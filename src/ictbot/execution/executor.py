@@ -1,0 +1,785 @@
+"""OrderExecutor: intents → venue orders, venue reports → order state, fills → positions.
+
+Invariants (money is at stake):
+
+* Journal before send: an order is durably saved as PENDING_SUBMIT before its request leaves.
+* Never blind-retry a create: a timeout/5xx leaves the order SUBMITTED_UNKNOWN; it is resolved by
+  querying its client order id. An order the venue still does not know once ``unknown_grace_s``
+  (≥ recvWindow) has passed can no longer execute and is declared lost, never resent.
+* Every venue report goes through ``events_for`` + ``Order.apply``; applying a report twice or out
+  of order changes nothing.
+* An open position always has stop orders for its full tradable quantity; if protection cannot be
+  placed the position is flattened instead. New entries wait until every position is protected.
+
+Follow-up work triggered by a report (arming protection, cancelling leftovers) runs in tasks
+tracked by ``drain()``, so a handler never waits on a lock its caller already holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from ictbot.bus import EventBus, Topic
+from ictbot.domain.errors import (
+    DuplicateOrderError,
+    FilterFailureError,
+    FinalError,
+    IllegalTransitionError,
+    NetworkError,
+    OrderNotFoundError,
+    RetryableError,
+)
+from ictbot.domain.events import Alert, AlertLevel, OrderExecuted, OrderIntent, OrderUpdated
+from ictbot.domain.instrument import Instrument
+from ictbot.domain.market import Market
+from ictbot.domain.money import ZERO
+from ictbot.domain.order import (
+    Fill,
+    Order,
+    OrderEvent,
+    OrderFilled,
+    OrderLeg,
+    OrderRejected,
+    OrderStatus,
+    OrderSubmitUnknown,
+)
+from ictbot.execution.config import ExecutionConfig
+from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
+from ictbot.execution.ids import is_ours, leg_client_id, oco_list_id, parse_client_id, position_id_for
+from ictbot.execution.planning import (
+    ProtectionSet,
+    entry_order,
+    entry_problems,
+    exit_order,
+    fallback_stop,
+    futures_protection,
+    spot_protection,
+    tradable,
+)
+from ictbot.execution.reports import adopted_order, events_for, missing_qty, new_fills, synthetic_fill
+from ictbot.execution.venue_ext import AccountSetupVenue
+from ictbot.ports.clock import Clock
+from ictbot.ports.repositories import KeyValueStore, OrderJournal
+from ictbot.ports.venue import ExecutionVenue, VenueOrderReport
+from ictbot.positions.manager import PositionManager
+
+log = structlog.get_logger(__name__)
+
+LOST_REASON = "lost: not found on venue after the unknown-outcome grace period"
+_UNSENT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED_UNKNOWN})
+_PROTECTIVE = frozenset({OrderLeg.STOP, OrderLeg.TAKE_PROFIT})
+
+MismatchCallback = Callable[[str], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What an entry is protected with; durable (KeyValueStore) until the position carries it."""
+
+    strategy_id: str
+    signal_id: str
+    stop_loss: Decimal
+    take_profits: tuple[Decimal, ...]
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "strategy_id": self.strategy_id, "signal_id": self.signal_id, "stop_loss": str(self.stop_loss),
+            "take_profits": [str(t) for t in self.take_profits],
+        })
+
+    @classmethod
+    def from_json(cls, raw: str) -> Plan:
+        data = json.loads(raw)
+        return cls(data["strategy_id"], data["signal_id"], Decimal(data["stop_loss"]),
+                   tuple(Decimal(t) for t in data["take_profits"]))
+
+
+@dataclass
+class ExecutorStats:
+    sent: int = 0
+    rejected: int = 0
+    unknown: int = 0
+    lost: int = 0
+    adopted: int = 0
+    mismatches: int = 0
+    last_error: str = ""
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class OrderExecutor:
+    def __init__(
+        self,
+        bus: EventBus,
+        venue: ExecutionVenue,
+        journal: OrderJournal,
+        positions: PositionManager,
+        clock: Clock,
+        config: ExecutionConfig | None = None,
+        *,
+        plans: KeyValueStore | None = None,
+        on_mismatch: MismatchCallback | None = None,
+    ) -> None:
+        self._bus = bus
+        self._venue = venue
+        self._journal = journal
+        self._positions = positions
+        self._clock = clock
+        self.config = config or ExecutionConfig()
+        self._plan_store = plans
+        self._on_mismatch = on_mismatch
+        self._book: dict[str, Order] = {}  # every non-terminal order we know
+        self._order_locks: dict[str, asyncio.Lock] = {}
+        self._position_locks: dict[str, asyncio.Lock] = {}
+        self._instruments: dict[str, Instrument] = {}
+        self._plans: dict[str, Plan] = {}
+        self._closing: set[str] = set()
+        self._inflight: set[str] = set()
+        self._last_attempt: dict[str, int] = {}
+        self._account_ready: set[tuple[str, int]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._block_reasons: dict[str, str] = {}
+        self.stats = ExecutorStats()
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    async def load(self) -> None:
+        """Warm state from the journal (start-up, before reconciliation)."""
+        for order in await self._journal.open_orders():
+            self._book[order.client_order_id] = order
+        await self._positions.load()
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for follow-up tasks (tests, shutdown)."""
+        async with asyncio.timeout(timeout):
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # ---- queries ------------------------------------------------------------------------------
+    def open_orders(self, position_id: str | None = None) -> list[Order]:
+        return [o for o in self._book.values() if position_id is None or o.position_id == position_id]
+
+    def order(self, client_id: str) -> Order | None:
+        return self._book.get(client_id)
+
+    @property
+    def unresolved(self) -> list[str]:
+        return [cid for cid, o in self._book.items() if o.status in _UNSENT and cid not in self._inflight]
+
+    @property
+    def block_reasons(self) -> dict[str, str]:
+        return dict(self._block_reasons)
+
+    def block_entries(self, key: str, reason: str) -> None:
+        self._block_reasons[key] = reason
+
+    def unblock_entries(self, key: str) -> None:
+        self._block_reasons.pop(key, None)
+
+    def protection_deficit(self, position_id: str) -> Decimal:
+        """Open quantity not covered by an open (or in-flight) stop order."""
+        position = self._positions.get(position_id)
+        if position is None or not position.is_open:
+            return ZERO
+        covered = sum(
+            (o.remaining_qty for o in self._book.values() if o.position_id == position_id and o.leg is OrderLeg.STOP),
+            ZERO,
+        )
+        return max(abs(position.qty) - covered, ZERO)
+
+    async def instrument(self, symbol: str) -> Instrument:
+        found = self._instruments.get(symbol)
+        if found is None:
+            self._instruments = await self._venue.instruments()
+            found = self._instruments.get(symbol)
+            if found is None:
+                raise KeyError(f"venue has no instrument {symbol}")
+        return found
+
+    def unprotected_positions(self) -> list[str]:
+        """Positions with a deficit that could be traded (dust is not counted)."""
+        found: list[str] = []
+        for position in self._positions.open_positions():
+            deficit = self.protection_deficit(position.id)
+            instrument = self._instruments.get(position.symbol)
+            if instrument is None or position.id in self._closing:
+                continue
+            price = position.stop_loss or position.avg_entry
+            if tradable(instrument.floor_qty(deficit), price, instrument):
+                found.append(position.id)
+        return found
+
+    # ---- entries ------------------------------------------------------------------------------
+    async def submit_intent(self, intent: OrderIntent) -> Order:
+        """Place the entry for a validated intent; idempotent per signal.
+
+        Raises EntriesBlockedError while entries are refused.
+        """
+        signal = intent.signal
+        if self._block_reasons:
+            raise EntriesBlockedError("; ".join(self._block_reasons.values()))
+        if self.unprotected_positions():
+            for position_id in self.unprotected_positions():
+                await self.ensure_protection(position_id)
+            if still := self.unprotected_positions():
+                raise EntriesBlockedError(f"positions without protective stop: {', '.join(still)}")
+        instrument = await self.instrument(signal.symbol)
+        order = entry_order(intent, instrument, self.config, self._clock.now_ms())
+        existing = self._book.get(order.client_order_id) or await self._journal.get(order.client_order_id)
+        if existing is not None:
+            return existing  # the same signal again: never a second order
+        problems = entry_problems(order, instrument, signal.reference_price)
+        if problems:
+            rejected = order.apply(OrderRejected("; ".join(problems), self._clock.now_ms()))
+            await self._journal.save(rejected)
+            self.stats.rejected += 1
+            await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(rejected))
+            await self._alert(AlertLevel.WARNING, f"entry {order.client_order_id} not sent: {rejected.reason}")
+            return rejected
+        plan = Plan(signal.strategy_id, signal.id, intent.stop_loss, intent.take_profits)
+        self._plans[order.position_id] = plan
+        if self._plan_store is not None:
+            await self._plan_store.set(_plan_key(order.position_id), plan.to_json())
+        if instrument.market is Market.USDM:
+            await self._setup_account(signal.symbol, intent.leverage)
+        return await self._send(order)
+
+    async def _setup_account(self, symbol: str, leverage: int) -> None:
+        if (symbol, leverage) in self._account_ready or not isinstance(self._venue, AccountSetupVenue):
+            return
+        margin = self.config.margin_types.get(symbol)
+        if margin:
+            await self._venue.set_margin_type(symbol, margin)
+        await self._venue.set_leverage(symbol, leverage)
+        self._account_ready.add((symbol, leverage))
+
+    # ---- sending ------------------------------------------------------------------------------
+    async def _send(self, order: Order) -> Order:
+        cid = order.client_order_id
+        self._inflight.add(cid)
+        try:
+            async with self._order_lock(cid):
+                self._book[cid] = order
+                await self._journal.save(order)  # durable BEFORE the request leaves
+            self.stats.sent += 1
+            try:
+                report = await self._venue.place_order(order)
+            except DuplicateOrderError:
+                # Same id already open on the venue: placed earlier; learn its state by query.
+                return await self._mark_unknown(cid, "duplicate client order id: already placed")
+            except NetworkError as exc:
+                return await self._mark_unknown(cid, f"unknown outcome: {exc}")
+            except (FinalError, RetryableError) as exc:
+                return await self._reject(cid, exc)
+        finally:
+            self._inflight.discard(cid)
+        return await self.apply_report(report) or order
+
+    async def _send_set(self, protection: ProtectionSet) -> None:
+        if not protection.list_id:
+            for order in protection.orders:
+                await self._send(order)
+            return
+        stop, target = protection.orders
+        ids = [stop.client_order_id, target.client_order_id]
+        self._inflight.update(ids)
+        try:
+            for order in protection.orders:
+                async with self._order_lock(order.client_order_id):
+                    self._book[order.client_order_id] = order
+                    await self._journal.save(order)
+            self.stats.sent += 1
+            try:
+                reports = await self._venue.place_oco(stop, target, protection.list_id)
+            except DuplicateOrderError:
+                for cid in ids:
+                    await self._mark_unknown(cid, "duplicate client order id: already placed")
+                return
+            except NetworkError as exc:
+                for cid in ids:
+                    await self._mark_unknown(cid, f"unknown outcome: {exc}")
+                return
+            except (FinalError, RetryableError) as exc:
+                for cid in ids:
+                    await self._reject(cid, exc)
+                return
+        finally:
+            self._inflight.difference_update(ids)
+        for report in reports:
+            await self.apply_report(report)
+
+    async def _mark_unknown(self, cid: str, reason: str) -> Order:
+        self.stats.unknown += 1
+        order = await self._apply_events(cid, [OrderSubmitUnknown(reason, self._clock.now_ms())])
+        self._spawn(self.resolve_unknown(cid))
+        return order
+
+    async def _reject(self, cid: str, exc: Exception) -> Order:
+        self.stats.rejected += 1
+        order = self._book[cid]
+        if isinstance(exc, FilterFailureError):
+            self._instruments.pop(order.symbol, None)  # filters may have changed: re-read next time
+        code = exc.code if isinstance(exc, FinalError | RetryableError) else None
+        return await self._apply_events(cid, [OrderRejected(str(exc), self._clock.now_ms(), code)])
+
+    # ---- unknown outcomes ---------------------------------------------------------------------
+    async def resolve_unknown(self, cid: str) -> Order | None:
+        """Query until the venue knows the order or the grace period proves it never existed."""
+        while True:
+            order = self._book.get(cid)
+            if order is None or order.status not in _UNSENT:
+                return order
+            settled = await self.resolve_once(cid)
+            if settled:
+                return self._book.get(cid) or await self._journal.get(cid)
+            age_s = (self._clock.now_ms() - order.created_at) / 1000
+            if age_s > self.config.unknown_grace_s * 3:
+                return order  # venue unreachable: the reconciler keeps trying
+            await self._clock.sleep(self.config.unknown_query_interval_s)
+
+    async def resolve_once(self, cid: str) -> bool:
+        """One query for an unsent/unknown order; True when its outcome is now known."""
+        order = self._book.get(cid)
+        if order is None or order.status not in _UNSENT or cid in self._inflight:
+            return True
+        try:
+            report = await self._venue.query_order(order.symbol, cid)
+        except OrderNotFoundError:
+            report = None
+        except (RetryableError, FinalError) as exc:
+            self.stats.last_error = f"query {cid}: {exc}"
+            return False
+        if report is not None:
+            await self.apply_report(report)
+            return True
+        if self._clock.now_ms() - order.created_at >= self.config.unknown_grace_s * 1000:
+            self.stats.lost += 1
+            await self._apply_events(cid, [OrderRejected(LOST_REASON, self._clock.now_ms())])
+            return True
+        return False
+
+    # ---- venue reports ------------------------------------------------------------------------
+    async def apply_report(self, report: VenueOrderReport, *, trusted: bool = False) -> Order | None:
+        """Bring our order up to the venue's view. ``trusted``: a contradiction is a mismatch."""
+        cid = report.client_order_id
+        fills: list[Fill] = []
+        async with self._order_lock(cid):
+            order = self._book.get(cid) or await self._journal.get(cid)
+            adopted = False
+            if order is None:
+                if not is_ours(cid):
+                    return None
+                instrument = await self.instrument(report.symbol)
+                order = adopted_order(report, instrument.market, self._clock.now_ms())
+                if order is None:
+                    await self.mismatch(f"cannot adopt {cid}: venue report lacks side or quantity")
+                    return None
+                self.stats.adopted += 1
+                adopted = True
+                self._book[cid] = order
+                await self._journal.save(order)
+            before = order
+            fills = new_fills(order, report)
+            short = missing_qty(order, report, fills)
+            if short > 0:
+                fills = new_fills(order, report, tuple(await self._order_trades(order)))
+                short = missing_qty(order, report, fills)
+                if short > 0:
+                    fills.append(synthetic_fill(order, report, short, report.time or self._clock.now_ms()))
+                    await self._alert(AlertLevel.WARNING, f"{cid}: {short} filled without trade detail")
+            diff = events_for(order, report, fills)
+            if diff.problem:
+                if trusted:
+                    await self.mismatch(diff.problem)
+                else:
+                    self._spawn(self._verify(order))
+                return order
+            try:
+                for event in diff.events:
+                    order = await self._commit(order, event)
+            except IllegalTransitionError as exc:
+                await self.mismatch(str(exc))
+                return order
+        if order is not before or adopted:
+            await self._after_change(before, order, fills)
+        return order
+
+    async def _verify(self, order: Order) -> None:
+        """A stream/reply contradicted our state: ask the venue directly."""
+        with contextlib.suppress(OrderNotFoundError, RetryableError):
+            report = await self._venue.query_order(order.symbol, order.client_order_id)
+            if report is not None:
+                await self.apply_report(report, trusted=True)
+
+    async def _order_trades(self, order: Order) -> list[Fill]:
+        try:
+            trades = await self._venue.trades(order.symbol, since_ms=order.created_at - 60_000)
+        except (RetryableError, FinalError):
+            return []
+        return [t for t in trades if t.client_order_id == order.client_order_id]
+
+    async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
+        async with self._order_lock(cid):
+            before = order = self._book[cid]
+            for event in events:
+                order = await self._commit(order, event)
+        await self._after_change(before, order, [])
+        return order
+
+    async def _commit(self, order: Order, event: OrderEvent) -> Order:
+        """Apply one event: fills reach the position first, the journal last (replay-safe order)."""
+        updated = order.apply(event)
+        if isinstance(event, OrderFilled):
+            await self._apply_fill(order, event.fill)
+        await self._journal.save(updated)
+        if updated.status.is_terminal:
+            self._book.pop(updated.client_order_id, None)
+        else:
+            self._book[updated.client_order_id] = updated
+        return updated
+
+    async def _apply_fill(self, order: Order, fill: Fill) -> None:
+        instrument = await self.instrument(order.symbol)
+        plan = await self._plan(order.position_id)
+        await self._positions.apply_fill(
+            order.position_id, fill, instrument, strategy_id=order.strategy_id or (plan.strategy_id if plan else ""),
+            stop_loss=plan.stop_loss if plan else None, take_profits=plan.take_profits if plan else (),
+        )
+
+    async def _after_change(self, before: Order, after: Order, fills: list[Fill]) -> None:
+        for fill in fills:
+            await self._bus.publish(Topic.ORDER_EXECUTED, OrderExecuted(after, fill))
+        await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(after))
+        pid = after.position_id
+        if not pid:
+            return
+        if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
+            if after.leg is OrderLeg.STOP:
+                await self._alert(AlertLevel.CRITICAL, f"stop {after.client_order_id} rejected ({after.reason}); "
+                                  f"flattening position {pid}")
+                self._spawn(self._close_quietly(pid, "protective stop rejected"))
+            return
+        if after.leg is OrderLeg.ENTRY and after.status.is_terminal and after.filled_qty == 0:
+            await self._forget_plan(pid)
+        position = self._positions.get(pid)
+        if position is None:
+            if fills or after.status.is_terminal:
+                self._spawn(self.cancel_position_orders(pid, "position closed"))
+            return
+        if pid in self._closing:
+            if fills and after.leg is OrderLeg.ENTRY or after.leg is OrderLeg.EXIT and after.status.is_terminal:
+                self._spawn(self._close_quietly(pid, "remainder after close"))
+            return
+        if after.leg is OrderLeg.TAKE_PROFIT and after.status is OrderStatus.FILLED and after.price is not None:
+            target = after.price if after.price is not None else after.stop_price
+            remaining = tuple(t for t in position.take_profits if t != target)
+            await self._positions.set_protection(pid, position.stop_loss, remaining)
+        if fills or after.status.is_terminal:
+            self._spawn(self.ensure_protection(pid))
+
+    # ---- protection ---------------------------------------------------------------------------
+    async def ensure_protection(self, position_id: str) -> bool:
+        """Arm stops (and targets) for any uncovered quantity; True when the position is covered."""
+        if position_id in self._closing:
+            return True
+        async with self._position_lock(position_id):
+            if position_id in self._closing:
+                return True
+            return await self._arm(position_id)
+
+    async def _arm(self, position_id: str) -> bool:
+        position = self._positions.get(position_id)
+        if position is None or not position.is_open:
+            return True
+        instrument = await self.instrument(position.symbol)
+        long = position.qty > 0
+        plan = await self._plan(position_id)
+        stop = position.stop_loss or (plan.stop_loss if plan else None)
+        targets = position.take_profits or (plan.take_profits if plan else ())
+        if stop is None:
+            stop = fallback_stop(position.avg_entry, long, self.config.fallback_stop_fraction)
+            await self._alert(AlertLevel.WARNING, f"position {position_id}: stop level unknown, using fallback {stop}")
+        if position.stop_loss != stop or not position.take_profits and targets:
+            await self._positions.set_protection(position_id, stop, targets)
+        stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
+        covered = [o for o in self._book.values() if o.position_id == position_id]
+        if not tradable(stop_deficit, stop, instrument):
+            if not any(o.leg is OrderLeg.STOP for o in covered) and stop_deficit == instrument.floor_qty(
+                abs(position.qty)
+            ):
+                await self._write_off(position_id, "remainder below the venue's minimum order")
+            return True
+        attempt = await self._next_attempt(position_id, 1 + len(targets))
+        strategy = position.strategy_id
+        signal_id = plan.signal_id if plan else ""
+        now = self._clock.now_ms()
+        if instrument.market is Market.USDM:
+            target_cover = sum((o.remaining_qty for o in covered if o.leg is OrderLeg.TAKE_PROFIT), ZERO)
+            target_qty = instrument.floor_qty(max(abs(position.qty) - target_cover, ZERO))
+            sets = futures_protection(
+                position_id=position_id, symbol=position.symbol, long=long, stop_qty=stop_deficit,
+                target_qty=target_qty if tradable(target_qty, stop, instrument) else ZERO, stop_price=stop,
+                targets=targets, instrument=instrument, attempt=attempt, now_ms=now, strategy_id=strategy,
+                signal_id=signal_id,
+            )
+        else:
+            sets = spot_protection(
+                position_id=position_id, symbol=position.symbol, long=long, qty=stop_deficit, stop_price=stop,
+                targets=targets, instrument=instrument, config=self.config, attempt=attempt, now_ms=now,
+                strategy_id=strategy, signal_id=signal_id,
+            )
+        for protection in sets:
+            await self._send_set(protection)
+        return self.protection_deficit(position_id) == 0
+
+    async def move_stop(self, position_id: str, new_stop: Decimal) -> None:
+        """Replace the position's stop orders at ``new_stop`` (breakeven / trailing)."""
+        if position_id in self._closing:
+            return
+        async with self._position_lock(position_id):
+            position = self._positions.get(position_id)
+            if position is None or position_id in self._closing:
+                return
+            await self._positions.set_protection(position_id, new_stop, position.take_profits)
+            instrument = await self.instrument(position.symbol)
+            stops = [o for o in self.open_orders(position_id) if o.leg is OrderLeg.STOP]
+            if instrument.market is Market.USDM:
+                # Reduce-only stops can overlap: arm the new one first, then drop the old ones.
+                fresh = await self._next_attempt(position_id, 1)
+                qty = instrument.floor_qty(abs(position.qty))
+                for protection in futures_protection(
+                    position_id=position_id, symbol=position.symbol, long=position.qty > 0, stop_qty=qty,
+                    target_qty=ZERO, stop_price=new_stop, targets=(), instrument=instrument, attempt=fresh,
+                    now_ms=self._clock.now_ms(), strategy_id=position.strategy_id,
+                ):
+                    await self._send_set(protection)
+                for order in stops:
+                    await self._cancel(order, "stop moved")
+                return
+            # Spot: the base coins are locked by the OCO; cancel (the whole list), then re-arm.
+            for order in stops:
+                await self._cancel(order, "stop moved")
+            await self._arm(position_id)
+
+    async def _next_attempt(self, position_id: str, count: int) -> int:
+        """Unique attempt numbers for new protective/exit orders (seconds-based, journal-checked)."""
+        attempt = max((self._clock.now_ms() // 1000) % 900_000, self._last_attempt.get(position_id, -1) + 1)
+        while await self._attempt_taken(position_id, attempt, count):
+            attempt += count
+        self._last_attempt[position_id] = attempt + count - 1
+        return attempt
+
+    async def _attempt_taken(self, position_id: str, attempt: int, count: int) -> bool:
+        for n in range(attempt, attempt + count):
+            for leg in (OrderLeg.STOP, OrderLeg.TAKE_PROFIT, OrderLeg.EXIT):
+                cid = leg_client_id(position_id, leg, n)
+                if cid in self._book or await self._journal.get(cid) is not None:
+                    return True
+            if await self._journal.get(oco_list_id(position_id, n)) is not None:
+                return True
+        return False
+
+    # ---- cancel / close -----------------------------------------------------------------------
+    async def cancel_order(self, client_id: str) -> Order:
+        """Cancel one order (API). UnknownOrderError (404) / OrderNotOpenError (409)."""
+        order = self._book.get(client_id)
+        if order is None:
+            stored = await self._journal.get(client_id)
+            if stored is None:
+                raise UnknownOrderError(f"order {client_id} not found")
+            raise OrderNotOpenError(f"order {client_id} is {stored.status.value}")
+        return await self._cancel(order, "canceled by request")
+
+    async def _cancel(self, order: Order, reason: str) -> Order:
+        """Cancel and confirm: the order ends terminal here only when the venue says so."""
+        cid = order.client_order_id
+        if order.status in _UNSENT:
+            await self.resolve_once(cid)
+            order = self._book.get(cid) or order
+            if order.status.is_terminal or order.status in _UNSENT:
+                return order
+        try:
+            report: VenueOrderReport | None = await self._venue.cancel_order(order.symbol, cid)
+        except OrderNotFoundError:
+            report = None  # already filled/canceled (-2011): ask what happened
+        except (RetryableError, FinalError) as exc:
+            self.stats.last_error = f"cancel {cid}: {exc}"
+            return order
+        if report is None or report.status.is_open:
+            with contextlib.suppress(OrderNotFoundError, RetryableError):
+                report = await self._venue.query_order(order.symbol, cid)
+        updated = order
+        if report is not None:
+            updated = await self.apply_report(report, trusted=True) or order
+        if order.list_id:
+            for sibling in [o for o in self._book.values() if o.list_id == order.list_id and o is not order]:
+                with contextlib.suppress(OrderNotFoundError, RetryableError):
+                    sibling_report = await self._venue.query_order(sibling.symbol, sibling.client_order_id)
+                    if sibling_report is not None:
+                        await self.apply_report(sibling_report, trusted=True)
+        log.info("order cancel", client_order_id=cid, reason=reason, status=updated.status.value)
+        return updated
+
+    async def cancel_position_orders(self, position_id: str, reason: str, *, legs: frozenset[OrderLeg] | None = None
+                                     ) -> None:
+        """Cancel the position's open orders, entries first (so they stop adding)."""
+        orders = sorted(self.open_orders(position_id), key=lambda o: o.leg is not OrderLeg.ENTRY)
+        handled: set[str] = set()
+        for order in orders:
+            if legs is not None and order.leg not in legs or order.leg is OrderLeg.EXIT:
+                continue
+            if order.list_id and order.list_id in handled:
+                continue
+            current = self._book.get(order.client_order_id)
+            if current is None:
+                continue
+            await self._cancel(current, reason)
+            if order.list_id:
+                handled.add(order.list_id)
+
+    async def close_position(self, position_id: str, reason: str = "closed by request") -> Order | None:
+        """Flatten one position at market (API). PositionNotFoundError / PositionAlreadyClosedError."""
+        await self._positions.require_open(position_id)
+        self._closing.add(position_id)
+        async with self._position_lock(position_id):
+            return await self._flatten(position_id, reason)
+
+    async def _close_quietly(self, position_id: str, reason: str) -> None:
+        if self._positions.get(position_id) is None:
+            return
+        self._closing.add(position_id)
+        async with self._position_lock(position_id):
+            await self._flatten(position_id, reason)
+
+    async def _flatten(self, position_id: str, reason: str) -> Order | None:
+        await self.cancel_position_orders(position_id, reason)
+        position = self._positions.get(position_id)
+        if position is None:
+            return None
+        pending_exit = [o for o in self.open_orders(position_id) if o.leg is OrderLeg.EXIT]
+        if pending_exit:
+            return pending_exit[0]  # one exit at a time: never a second market order
+        instrument = await self.instrument(position.symbol)
+        qty = instrument.floor_qty(abs(position.qty), market_order=True)
+        price = self._positions.mark_price(position.symbol) or position.avg_entry
+        if not tradable(qty, price, instrument, market_order=True):
+            await self._write_off(position_id, f"close: remainder {position.qty} below the venue's minimum")
+            return None
+        order = exit_order(
+            position_id=position_id, symbol=position.symbol, long=position.qty > 0, qty=qty, instrument=instrument,
+            attempt=await self._next_attempt(position_id, 1), now_ms=self._clock.now_ms(),
+            strategy_id=position.strategy_id,
+        )
+        log.info("closing position", position=position_id, reason=reason, qty=str(qty))
+        return await self._send(order)
+
+    async def _write_off(self, position_id: str, reason: str) -> None:
+        position = self._positions.get(position_id)
+        if position is None:
+            return
+        await self._alert(AlertLevel.INFO, f"position {position_id}: dust {position.qty} {position.base_asset} "
+                          f"left ({reason})", {"position_id": position_id, "qty": str(position.qty)})
+        await self._positions.write_off_dust(position_id, reason)
+        await self._forget_plan(position_id)
+        self._closing.discard(position_id)
+
+    async def emergency_stop(self, reason: str = "emergency stop") -> dict[str, int]:
+        """Refuse entries, cancel every entry, flatten every position."""
+        self.block_entries("emergency", reason)
+        entries = [o for o in list(self._book.values()) if o.leg is OrderLeg.ENTRY]
+        for order in entries:
+            current = self._book.get(order.client_order_id)
+            if current is not None:
+                await self._cancel(current, reason)
+        positions = self._positions.open_positions()
+        for position in positions:
+            self._closing.add(position.id)
+            async with self._position_lock(position.id):
+                await self._flatten(position.id, reason)
+        await self._alert(AlertLevel.CRITICAL, f"emergency stop: {reason}",
+                          {"entries_canceled": len(entries), "positions_closed": len(positions)})
+        return {"entries_canceled": len(entries), "positions_closed": len(positions)}
+
+    # ---- timers -------------------------------------------------------------------------------
+    async def expire_entries(self) -> int:
+        """Cancel entries older than ``entry_timeout_s`` (their filled part stays and is protected)."""
+        now = self._clock.now_ms()
+        limit = self.config.entry_timeout_s * 1000
+        stale = [o for o in list(self._book.values())
+                 if o.leg is OrderLeg.ENTRY and o.status.is_open and o.status not in _UNSENT
+                 and now - o.created_at >= limit]
+        for order in stale:
+            await self._cancel(order, "entry timeout")
+        return len(stale)
+
+    # ---- mismatch / alerts --------------------------------------------------------------------
+    async def mismatch(self, reason: str) -> None:
+        """Irreconcilable difference with the venue: trip the breaker, alert, refuse entries."""
+        self.stats.mismatches += 1
+        self.block_entries("reconciliation", reason)
+        log.error("reconciliation mismatch", reason=reason)
+        if self._on_mismatch is not None:
+            result = self._on_mismatch(reason)
+            if isinstance(result, Awaitable):
+                await result
+        await self._alert(AlertLevel.CRITICAL, f"reconciliation mismatch: {reason}")
+
+    async def _alert(self, level: AlertLevel, message: str, details: dict[str, Any] | None = None) -> None:
+        await self._bus.publish(Topic.ALERT, Alert(level, "execution", message, details or {}))
+
+    # ---- helpers ------------------------------------------------------------------------------
+    async def _plan(self, position_id: str) -> Plan | None:
+        plan = self._plans.get(position_id)
+        if plan is None and self._plan_store is not None:
+            raw = await self._plan_store.get(_plan_key(position_id))
+            if raw:
+                plan = self._plans[position_id] = Plan.from_json(raw)
+        return plan
+
+    async def _forget_plan(self, position_id: str) -> None:
+        self._plans.pop(position_id, None)
+        if self._plan_store is not None:
+            await self._plan_store.delete(_plan_key(position_id))
+
+    def _order_lock(self, cid: str) -> asyncio.Lock:
+        lock = self._order_locks.get(cid)
+        if lock is None:
+            lock = self._order_locks[cid] = asyncio.Lock()
+        return lock
+
+    def _position_lock(self, position_id: str) -> asyncio.Lock:
+        lock = self._position_locks.get(position_id)
+        if lock is None:
+            lock = self._position_locks[position_id] = asyncio.Lock()
+        return lock
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.stats.last_error = repr(task.exception())
+            log.error("execution follow-up failed", error=repr(task.exception()))
+
+
+def _plan_key(position_id: str) -> str:
+    return f"execution.plan.{position_id}"
+
+
+__all__ = ["LOST_REASON", "OrderExecutor", "Plan", "is_ours", "parse_client_id", "position_id_for"]

@@ -1,0 +1,106 @@
+"""Order blocks and breaker blocks per structure stream (ict-spec §4)."""
+
+from __future__ import annotations
+
+from ictbot.indicators.core.zones import Zone, ZoneBook
+from ictbot.indicators.events import Event, EventFactory
+from ictbot.indicators.ict.structure import Break
+from ictbot.indicators.params import OrderBlockParams
+
+
+class OrderBlockIndicator:
+    __slots__ = ("active_obs", "body", "book", "name", "phash", "wick_invalidation")
+
+    def __init__(self, name: str, params: OrderBlockParams, phash: str) -> None:
+        self.name = name
+        self.phash = phash
+        self.body = params.zone == "body"
+        self.wick_invalidation = params.invalidation_source == "wick"
+        self.book = ZoneBook(params.max_active, None)
+        self.active_obs: dict[tuple[int, int], Zone] = {}
+
+    def step(self, j: int, h: float, lo: float, c: float, breaks: list[Break], last_displacement: dict[int, int],
+             last_fvg: dict[int, int], factory: EventFactory, out: list[Event]) -> None:
+        book = self.book
+        for zone in book.candidates(j, h, lo):
+            self._transition(zone, j, h, lo, c, factory, out)
+        for brk in breaks:
+            self._form(brk, j, last_displacement, last_fvg, factory, out)
+        for zone in book.overflow():
+            book.kill(zone)
+            if zone.role == "ob":
+                self.active_obs.pop((zone.direction, zone.anchor_index), None)
+            out.append(self._event("ob_evicted" if zone.role == "ob" else "breaker_evicted", zone, factory))
+        book.compact()
+
+    def _form(self, brk: Break, j: int, last_displacement: dict[int, int], last_fvg: dict[int, int],
+              factory: EventFactory, out: list[Event]) -> None:
+        direction = brk.direction
+        k, t, o, h, lo, c = brk.ob_candle
+        if (direction, k) in self.active_obs:
+            return
+        top, bottom = (max(o, c), min(o, c)) if self.body else (h, lo)
+        mt = (top + bottom) / 2.0
+        fields = {"mt": mt, "stream": self.name, "break_id": brk.event.id, "swing_anchor_index": brk.swing_anchor,
+                  "displacement": last_displacement[direction] >= k + 1, "has_fvg": last_fvg[direction] >= k + 2}
+        event = factory.make("order_block", direction, self.name, k, t, self.phash, top=top, bottom=bottom,
+                             fields=fields)
+        out.append(event)
+        zone = Zone("ob", direction, top, bottom, mt, k, t, j, event.id, fields)
+        self.book.add(zone)
+        self.active_obs[(direction, k)] = zone
+
+    def _event(self, kind: str, zone: Zone, factory: EventFactory) -> Event:
+        return factory.make(kind, zone.direction, self.name, zone.anchor_index, zone.anchor_time, self.phash,
+                            top=zone.top, bottom=zone.bottom,
+                            fields={"mt": zone.mid, "stream": self.name, "parent_id": zone.id})
+
+    def _transition(self, zone: Zone, j: int, h: float, lo: float, c: float, factory: EventFactory,
+                    out: list[Event]) -> None:
+        book = self.book
+        up = zone.direction > 0
+        if zone.role == "ob":
+            if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
+                zone.touched = True
+                out.append(self._event("ob_touched", zone, factory))
+            if not zone.mid_hit and (c < zone.mid if up else c > zone.mid):
+                zone.mid_hit = True
+                out.append(self._event("ob_mt_violated", zone, factory))
+            if up:
+                broken = (lo if self.wick_invalidation else c) < zone.bottom
+            else:
+                broken = (h if self.wick_invalidation else c) > zone.top
+            if broken:
+                book.kill(zone)
+                self.active_obs.pop((zone.direction, zone.anchor_index), None)
+                out.append(self._event("ob_invalidated", zone, factory))
+                self._breaker(zone, j, factory, out)
+                return
+            if up:
+                zone.threshold = zone.top if not zone.touched else zone.mid if not zone.mid_hit else zone.bottom
+            else:
+                zone.threshold = zone.bottom if not zone.touched else zone.mid if not zone.mid_hit else zone.top
+        else:
+            if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
+                zone.touched = True
+                out.append(self._event("breaker_touched", zone, factory))
+            if c < zone.bottom if up else c > zone.top:
+                book.kill(zone)
+                out.append(self._event("breaker_invalidated", zone, factory))
+                return
+            if up:
+                zone.threshold = zone.top if not zone.touched else zone.bottom
+            else:
+                zone.threshold = zone.bottom if not zone.touched else zone.top
+        book.push(zone)
+        book.version += 1
+
+    def _breaker(self, parent: Zone, j: int, factory: EventFactory, out: list[Event]) -> None:
+        direction = -parent.direction
+        fields = {"mt": parent.mid, "stream": self.name, "parent_id": parent.id}
+        event = factory.make("breaker", direction, self.name, parent.anchor_index, parent.anchor_time, self.phash,
+                             top=parent.top, bottom=parent.bottom, fields=fields)
+        out.append(event)
+        zone = Zone("breaker", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
+                    parent.anchor_time, j, event.id, fields)
+        self.book.add(zone)

@@ -1,0 +1,99 @@
+"""``MarketDataService``: runs a feed and publishes every candle on the bus (``KLINE_UPDATED``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from ictbot.bus import EventBus, Topic
+from ictbot.domain.events import Alert, KlineUpdated
+from ictbot.domain.timeframe import Timeframe
+from ictbot.marketdata.staleness import AlertSink
+from ictbot.ports.market_data import CandleStore, MarketDataFeed
+
+log = structlog.get_logger(__name__)
+
+
+@runtime_checkable
+class ResumableFeed(Protocol):
+    """A feed that can continue after the last stored closed candle and reports staleness."""
+
+    @property
+    def data_stale(self) -> bool: ...
+
+    def resume_from(self, symbol: str, timeframe: Timeframe, last_closed_open_time: int) -> None: ...
+
+    def set_alert_sink(self, sink: AlertSink | None) -> None: ...
+
+
+class MarketDataService:
+    """Start/stop lifecycle around ``feed.stream(pairs)``.
+
+    Publishing uses the bus's blocking ``publish``: a slow critical consumer slows the feed, it
+    never makes the service drop a closed candle. With a ``store`` the feed resumes after the
+    newest stored candle of each pair, so a restart backfills the downtime.
+    """
+
+    def __init__(
+        self,
+        feed: MarketDataFeed,
+        bus: EventBus,
+        pairs: Sequence[tuple[str, Timeframe]],
+        *,
+        store: CandleStore | None = None,
+        publish_open: bool = True,
+    ) -> None:
+        self.feed = feed
+        self.bus = bus
+        self.pairs = list(pairs)
+        self.store = store
+        self.publish_open = publish_open
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        self.published_closed = 0
+        if isinstance(feed, ResumableFeed):
+            feed.set_alert_sink(self._publish_alert)
+
+    @property
+    def data_stale(self) -> bool:
+        return bool(self.feed.data_stale) if isinstance(self.feed, ResumableFeed) else False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        if self.store is not None and isinstance(self.feed, ResumableFeed):
+            for symbol, timeframe in self.pairs:
+                latest = await self.store.latest_open_time(symbol, timeframe)
+                if latest is not None:
+                    self.feed.resume_from(symbol, timeframe, latest)
+        self._task = asyncio.create_task(self._run(), name="marketdata-service")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def wait(self) -> None:
+        """Wait for the feed to end (it only ends on error; the error is re-raised)."""
+        if self._task is not None:
+            await self._task
+
+    async def _run(self) -> None:
+        async for candle in self.feed.stream(self.pairs):
+            if candle.closed or self.publish_open:
+                await self.bus.publish(Topic.KLINE_UPDATED, KlineUpdated(candle))
+                self.published += 1
+                self.published_closed += int(candle.closed)
+
+    async def _publish_alert(self, alert: Alert) -> None:
+        await self.bus.publish(Topic.ALERT, alert)
