@@ -53,7 +53,7 @@ from ictbot.domain.order import (
 )
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
-from ictbot.execution.ids import is_ours, leg_client_id, oco_list_id, parse_client_id, position_id_for
+from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
 from ictbot.execution.planning import (
     ProtectionSet,
     entry_order,
@@ -76,6 +76,8 @@ log = structlog.get_logger(__name__)
 LOST_REASON = "lost: not found on venue after the unknown-outcome grace period"
 _UNSENT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED_UNKNOWN})
 _PROTECTIVE = frozenset({OrderLeg.STOP, OrderLeg.TAKE_PROFIT})
+
+_MAX_EXIT_FAILURES = 3
 
 MismatchCallback = Callable[[str], Awaitable[None] | None]
 
@@ -141,6 +143,7 @@ class OrderExecutor:
         self._instruments: dict[str, Instrument] = {}
         self._plans: dict[str, Plan] = {}
         self._closing: set[str] = set()
+        self._exit_failures: dict[str, int] = {}
         self._inflight: set[str] = set()
         self._last_attempt: dict[str, int] = {}
         self._account_ready: set[tuple[str, int]] = set()
@@ -476,11 +479,23 @@ class OrderExecutor:
             await self._forget_plan(pid)
         position = self._positions.get(pid)
         if position is None:
+            self._closing.discard(pid)
+            self._exit_failures.pop(pid, None)
             if fills or after.status.is_terminal:
                 self._spawn(self.cancel_position_orders(pid, "position closed"))
             return
         if pid in self._closing:
-            if fills and after.leg is OrderLeg.ENTRY or after.leg is OrderLeg.EXIT and after.status.is_terminal:
+            if after.leg is OrderLeg.EXIT and after.status is OrderStatus.REJECTED:
+                failures = self._exit_failures[pid] = self._exit_failures.get(pid, 0) + 1
+                if failures >= _MAX_EXIT_FAILURES:
+                    # Give up flattening for now: re-arm protection rather than hammer the venue.
+                    self._closing.discard(pid)
+                    self._exit_failures.pop(pid, None)
+                    await self._alert(AlertLevel.CRITICAL, f"position {pid}: {failures} exit orders rejected "
+                                      f"({after.reason}); protection re-armed, manual action needed")
+                    self._spawn(self.ensure_protection(pid))
+                    return
+            if (fills and after.leg is OrderLeg.ENTRY) or (after.leg is OrderLeg.EXIT and after.status.is_terminal):
                 self._spawn(self._close_quietly(pid, "remainder after close"))
             return
         if after.leg is OrderLeg.TAKE_PROFIT and after.status is OrderStatus.FILLED and after.price is not None:
@@ -512,14 +527,14 @@ class OrderExecutor:
         if stop is None:
             stop = fallback_stop(position.avg_entry, long, self.config.fallback_stop_fraction)
             await self._alert(AlertLevel.WARNING, f"position {position_id}: stop level unknown, using fallback {stop}")
-        if position.stop_loss != stop or not position.take_profits and targets:
+        if position.stop_loss != stop or (not position.take_profits and targets):
             await self._positions.set_protection(position_id, stop, targets)
         stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
         covered = [o for o in self._book.values() if o.position_id == position_id]
         if not tradable(stop_deficit, stop, instrument):
-            if not any(o.leg is OrderLeg.STOP for o in covered) and stop_deficit == instrument.floor_qty(
-                abs(position.qty)
-            ):
+            entry_open = any(o.leg is OrderLeg.ENTRY for o in covered)
+            unprotected = not any(o.leg is OrderLeg.STOP for o in covered)
+            if unprotected and not entry_open and stop_deficit == instrument.floor_qty(abs(position.qty)):
                 await self._write_off(position_id, "remainder below the venue's minimum order")
             return True
         attempt = await self._next_attempt(position_id, 1 + len(targets))
@@ -588,8 +603,6 @@ class OrderExecutor:
                 cid = leg_client_id(position_id, leg, n)
                 if cid in self._book or await self._journal.get(cid) is not None:
                     return True
-            if await self._journal.get(oco_list_id(position_id, n)) is not None:
-                return True
         return False
 
     # ---- cancel / close -----------------------------------------------------------------------
@@ -639,7 +652,7 @@ class OrderExecutor:
         orders = sorted(self.open_orders(position_id), key=lambda o: o.leg is not OrderLeg.ENTRY)
         handled: set[str] = set()
         for order in orders:
-            if legs is not None and order.leg not in legs or order.leg is OrderLeg.EXIT:
+            if (legs is not None and order.leg not in legs) or order.leg is OrderLeg.EXIT:
                 continue
             if order.list_id and order.list_id in handled:
                 continue
