@@ -47,12 +47,12 @@ def create_app(
     )
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await feed.start(facade.metrics, metrics_interval_s)
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start_background(app)
         try:
             yield
         finally:
-            await feed.stop()
+            await stop_background(app)
 
     app = FastAPI(
         title="ictbot API",
@@ -67,6 +67,7 @@ def create_app(
     app.state.tokens = tokens
     app.state.broadcaster = feed
     app.state.registry = registry or CollectorRegistry(auto_describe=True)
+    app.state.metrics_interval_s = metrics_interval_s
 
     install_error_handlers(app)
     for router in (system.router, config.router, trading.router, analytics.router):
@@ -84,6 +85,19 @@ def create_app(
         )
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+async def start_background(app: FastAPI) -> None:
+    """Start the WebSocket heartbeats and metric feed. Run by the ASGI lifespan; call it yourself
+    when the server runs with ``lifespan="off"``. Idempotent."""
+    broadcaster: Broadcaster = app.state.broadcaster
+    await broadcaster.start(app.state.facade.metrics, app.state.metrics_interval_s)
+
+
+async def stop_background(app: FastAPI) -> None:
+    """Stop heartbeats and close every WebSocket client (code 1001)."""
+    broadcaster: Broadcaster = app.state.broadcaster
+    await broadcaster.stop()
 
 
 def _mount_dashboard(app: FastAPI) -> None:

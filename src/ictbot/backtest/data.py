@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from ictbot.adapters.files import CandleFrame, read_candle_files
+from ictbot.candles.aggregate import aggregate
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.timeframe import Timeframe
 
@@ -96,36 +95,7 @@ def aggregate_frame(frame: CandleFrame, base: Timeframe, target: Timeframe) -> C
         return frame
     if not target.is_multiple_of(base):
         raise InputDataError(",".join(frame.sources), f"cannot build {target.value} from {base.value} candles")
-    try:
-        from ictbot.candles import aggregate  # the live code path
-    except ImportError:  # pragma: no cover - only while the candles package is being written
-        return _aggregate_locally(frame, base, target)
-    result = aggregate(frame, base, target)
-    return result if isinstance(result, CandleFrame) else _as_frame(result, frame.sources)
-
-
-def _as_frame(result: object, sources: tuple[str, ...]) -> CandleFrame:
-    """Accept an aggregation result that carries extra columns (e.g. an ``incomplete`` flag)."""
-    columns = [np.asarray(getattr(result, name)) for name in ("open_time", "open", "high", "low", "close", "volume")]
-    return CandleFrame(columns[0].astype(np.int64), *(c.astype(np.float64) for c in columns[1:]), sources)
-
-
-def _aggregate_locally(frame: CandleFrame, base: Timeframe, target: Timeframe) -> CandleFrame:
-    """Left-closed, left-labelled UTC buckets (ict-spec §10); incomplete buckets are kept."""
-    if not len(frame):
-        return frame
-    floors = np.array([target.floor(int(t)) for t in frame.open_time.tolist()], dtype=np.int64) \
-        if target is Timeframe.W1 else frame.open_time - frame.open_time % target.ms
-    starts = np.flatnonzero(np.r_[True, floors[1:] != floors[:-1]])
-    return CandleFrame(
-        floors[starts],
-        frame.open[starts],
-        np.maximum.reduceat(frame.high, starts),
-        np.minimum.reduceat(frame.low, starts),
-        frame.close[np.r_[starts[1:] - 1, len(frame) - 1]],
-        np.add.reduceat(frame.volume, starts),
-        frame.sources,
-    )
+    return aggregate(frame, base, target)
 
 
 def load_market_data(

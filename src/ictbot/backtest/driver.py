@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.adapters.files import CandleFrame
+from ictbot.backtest.fills import dec
 from ictbot.domain.candle import Candle
 from ictbot.domain.ict import IndicatorSnapshot, TimeframeView
 from ictbot.domain.position import Position
@@ -23,18 +24,22 @@ from ictbot.strategies.base import Strategy, StrategyContext
 from ictbot.strategies.registry import StrategyRegistry
 from ictbot.strategies.runner import StrategyRunner
 
-from ictbot.backtest.fills import dec
-
 I64 = npt.NDArray[np.int64]
 
 
 @runtime_checkable
 class VectorisedStrategy(Protocol):
-    """Optional fast-path contract: causal precomputation plus a superset of the deciding candles."""
+    """Optional fast-path contract: causal precomputation plus supersets of the deciding candles.
+
+    ``candidate_indices``: candles at whose close the strategy may return a signal while it holds
+    nothing; ``exit_candidate_indices``: candles where it may speak while it holds a position.
+    """
 
     def prepare(self, frame: CandleFrame) -> None: ...
 
     def candidate_indices(self) -> I64: ...
+
+    def exit_candidate_indices(self) -> I64: ...
 
 
 class SnapshotSource(Protocol):
@@ -106,11 +111,14 @@ class StrategyDriver:
         self._snapshots = snapshots
         self.last_snapshot: IndicatorSnapshot | None = None
         self.candidates: I64 | None = None
+        self.exit_candidates: I64 | None = None
         vectorised = [s for s in strategies if isinstance(s, VectorisedStrategy)]
-        for strategy in vectorised:
-            strategy.prepare(frame)
-        if not per_candle and not snapshots.every_candle and len(vectorised) == len(strategies):
+        if not per_candle:
+            for strategy in vectorised:
+                strategy.prepare(frame)
+        if not per_candle and not snapshots.every_candle and vectorised and len(vectorised) == len(strategies):
             self.candidates = np.unique(np.concatenate([s.candidate_indices() for s in vectorised]))
+            self.exit_candidates = np.unique(np.concatenate([s.exit_candidate_indices() for s in vectorised]))
 
     def candle(self, index: int) -> Candle:
         frame = self._frame

@@ -15,14 +15,6 @@ from decimal import Decimal
 
 import numpy as np
 
-from ictbot.domain.events import OrderIntent, SignalRejected
-from ictbot.domain.instrument import Instrument
-from ictbot.domain.ict import IndicatorSnapshot
-from ictbot.domain.market import Market, Symbol
-from ictbot.domain.order import OrderSide
-from ictbot.domain.signal import Direction, Signal
-from ictbot.strategies.base import Strategy
-
 from ictbot.backtest.broker import OpenTrade, SimulatedBroker
 from ictbot.backtest.data import MarketData
 from ictbot.backtest.driver import BareSnapshots, SnapshotSource, StrategyDriver
@@ -39,7 +31,16 @@ from ictbot.backtest.fills import (
 )
 from ictbot.backtest.reference import EXIT_METADATA
 from ictbot.backtest.results import Rejection, SymbolResult, ZoneMark
-from ictbot.backtest.sizing import AccountView, FixedStakeRisk, RiskStage
+from ictbot.backtest.sizing import AccountView, RiskGate, RiskStage
+from ictbot.domain.events import OrderIntent, SignalRejected
+from ictbot.domain.ict import IndicatorSnapshot
+from ictbot.domain.instrument import Instrument
+from ictbot.domain.market import Market, Symbol
+from ictbot.domain.order import Order, OrderSide
+from ictbot.domain.signal import Direction, Signal
+from ictbot.execution.planning import entry_problems
+from ictbot.risk.limits import RiskLimits
+from ictbot.strategies.base import Strategy
 
 Progress = Callable[[int], None]
 
@@ -57,6 +58,7 @@ class BacktestConfig:
 
 @dataclass(slots=True)
 class _PendingLimit:
+    order: Order
     intent: OrderIntent
     event_index: int  # candle where it fills, or at whose close it expires
     fill_price: float | None  # None: expires
@@ -79,9 +81,10 @@ class BacktestEngine:
     ) -> None:
         self.data = data
         self.config = config or BacktestConfig()
-        self.risk: RiskStage = risk or FixedStakeRisk()
         pair = Symbol.parse(data.symbol)
-        self.instrument = self.config.instrument or default_instrument(data.symbol, pair.base, pair.quote)
+        self.instrument = self.config.instrument or default_instrument(
+            data.symbol, pair.base, pair.quote, self.config.market)
+        self.risk: RiskStage = risk or RiskGate(RiskLimits(), self.instrument)
         self.driver = StrategyDriver(
             strategies, data.frame, data.symbol, data.timeframe,
             snapshots or BareSnapshots(data.symbol, data.timeframe), per_candle=self.config.per_candle,
@@ -95,36 +98,49 @@ class BacktestEngine:
         frame = data.frame
         self._o, self._h, self._l, self._c = frame.open, frame.high, frame.low, frame.close
         self._t = frame.open_time
+        self._hl = (frame.high.tolist(), frame.low.tolist())
         self._touch = self.config.fill_model.limit_fills_on_touch
+        self._snapshot_zones = snapshots is not None  # bare snapshots carry no zones
 
     # ---- the loop ------------------------------------------------------------------------------
     def run(self) -> SymbolResult:
         n = len(self.data.frame)
-        candidates = self.driver.candidates
+        entry_candidates = self.driver.candidates
+        exit_candidates = self.driver.exit_candidates
         trade: OpenTrade | None = None
-        hit_index = n
+        hit_index = -1  # candle where the open trade's stop/target fires; -1: not found up to scan_from
+        scan_from = n
         pending: _PendingLimit | None = None
         i = 0
         report_every = max(1, n // 200)
         next_report = report_every
         while True:
+            candidates = exit_candidates if trade is not None else entry_candidates
             if candidates is None:
                 k = i
+            elif pending is not None:
+                k = pending.event_index  # flat with a resting entry: nothing can be decided before it
             else:
                 pos = int(np.searchsorted(candidates, i))
                 k = int(candidates[pos]) if pos < len(candidates) else n
             if pending is not None and pending.event_index <= k:
                 event = pending.event_index
                 if pending.fill_price is not None:
-                    trade, hit_index = self._fill_limit(pending, event)
+                    trade, hit_index, scan_from = self._fill_limit(pending, event)
                 else:
                     self._reject(pending.intent.signal, ("limit entry expired unfilled",), int(self._t[event]))
                 pending = None
                 i = event
                 continue
-            if trade is not None and hit_index <= k and hit_index < n:
+            if trade is not None and hit_index < 0 and scan_from <= min(k, n - 1):
+                # Scan only up to the next decision candle: a trade that a signal closes first
+                # never needs the rest of the series scanned.
+                upto = min(k, n - 1) + 1
+                found = self._scan(trade, scan_from, upto)
+                hit_index, scan_from = (found, scan_from) if found >= 0 else (-1, upto)
+            if trade is not None and 0 <= hit_index <= k:
                 self._exit_protective(trade, hit_index)
-                i, trade, hit_index = hit_index, None, n
+                i, trade, hit_index = hit_index, None, -1
                 continue
             if k >= n:
                 break
@@ -140,7 +156,7 @@ class BacktestEngine:
                     if _is_exit(signal) or signal.direction.value != trade.intent.signal.direction.value:
                         if k + 1 < n:
                             self._exit_market(trade, k + 1)
-                            trade, hit_index = None, n
+                            trade, hit_index = None, -1
                         break
                     continue
                 if busy or _is_exit(signal):
@@ -153,26 +169,31 @@ class BacktestEngine:
                     self._reject(signal, ("no candle left to fill the entry",), signal.time)
                     continue
                 self._remember_zones(signal, self.driver.last_snapshot)
+                order = self.broker.entry_order(outcome, signal.time)
+                problems = entry_problems(order, self.instrument, dec(self._c[k]))
+                if problems:
+                    self.broker.reject(order, "; ".join(problems), signal.time)
+                    self._reject(signal, tuple(problems), signal.time)
+                    continue
                 if outcome.entry_price is None:
-                    trade, hit_index = self._enter_market(outcome, k + 1)
+                    trade = self._enter_market(order, outcome, k + 1)
+                    hit_index, scan_from = -1, k + 1
                 else:
-                    pending = self._place_limit(outcome, k + 1, n)
+                    pending = self._place_limit(order, outcome, k + 1, n)
                 busy = True
         if trade is not None and self.config.close_at_end:
             last = n - 1
-            self.broker.close(trade, last, int(self._t[last]), dec(self._c[last]), ExitKind.END)
+            self._close(trade, last, dec(self._c[last]), ExitKind.END)
         return self._result(n)
 
     # ---- entries -------------------------------------------------------------------------------
-    def _enter_market(self, intent: OrderIntent, j: int) -> tuple[OpenTrade, int]:
-        side = OrderSide.BUY if intent.signal.direction is Direction.LONG else OrderSide.SELL
-        price = self.config.fill_model.slipped(dec(self._o[j]), side, self.instrument)
-        trade = self.broker.open(intent, j, int(self._t[j]), price)
-        return trade, self._first_hit(trade, j)
+    def _enter_market(self, order: Order, intent: OrderIntent, j: int) -> OpenTrade:
+        price = self.config.fill_model.slipped(dec(self._o[j]), order.side, self.instrument)
+        return self.broker.open(order, intent, j, int(self._t[j]), price)
 
-    def _place_limit(self, intent: OrderIntent, j: int, n: int) -> _PendingLimit:
-        assert intent.entry_price is not None
-        limit = float(intent.entry_price)
+    def _place_limit(self, order: Order, intent: OrderIntent, j: int, n: int) -> _PendingLimit:
+        assert order.price is not None
+        limit = float(order.price)
         is_buy = intent.signal.direction is Direction.LONG
         end = min(n, j + self.config.limit_ttl_candles)
         if is_buy:
@@ -181,15 +202,16 @@ class BacktestEngine:
             window = self._h[j:end] >= limit if self._touch else self._h[j:end] > limit
         found = np.flatnonzero(window)
         if not found.size:
-            return _PendingLimit(intent, end - 1, None)
+            return _PendingLimit(order, intent, end - 1, None)
         m = j + int(found[0])
         price = limit_fill_price(is_buy, limit, float(self._o[m]), float(self._h[m]), float(self._l[m]),
                                  touch=self._touch)
-        return _PendingLimit(intent, m, price)
+        return _PendingLimit(order, intent, m, price)
 
-    def _fill_limit(self, pending: _PendingLimit, m: int) -> tuple[OpenTrade, int]:
+    def _fill_limit(self, pending: _PendingLimit, m: int) -> tuple[OpenTrade, int, int]:
+        """Open the trade; returns it with (hit index or -1, first candle still to scan)."""
         assert pending.fill_price is not None
-        trade = self.broker.open(pending.intent, m, int(self._t[m]), dec(pending.fill_price))
+        trade = self.broker.open(pending.order, pending.intent, m, int(self._t[m]), dec(pending.fill_price))
         at_open = pending.fill_price == float(self._o[m])
         # Filled inside candle m: its stop may still fire after the fill; its target only if we filled
         # at the open (otherwise the high may have come before the fill).
@@ -198,8 +220,8 @@ class BacktestEngine:
         hit = protective_hit(is_long, stop, target, float(self._o[m]), float(self._h[m]), float(self._l[m]),
                              check_target=at_open, touch=self._touch)
         if hit is not None:
-            return trade, m
-        return trade, self._first_hit(trade, m + 1)
+            return trade, m, m
+        return trade, -1, m + 1
 
     # ---- exits ---------------------------------------------------------------------------------
     @staticmethod
@@ -208,10 +230,26 @@ class BacktestEngine:
         target = float(trade.target) if trade.target is not None else float("nan")
         return stop, target
 
-    def _first_hit(self, trade: OpenTrade, start: int) -> int:
+    def _scan(self, trade: OpenTrade, start: int, stop_index: int) -> int:
+        """First candle in ``[start, stop_index)`` where the trade's stop or target fires, else -1."""
         stop, target = self._levels(trade)
-        return first_protective_index(trade.position.qty > 0, stop, target, self._h, self._l, start,
-                                      touch=self._touch)
+        is_long = trade.position.qty > 0
+        # Most trades end within a few candles: a plain loop over Python floats is cheaper than
+        # numpy calls for those; the vectorised scan takes over for longer stretches.
+        highs, lows, touch = self._hl[0], self._hl[1], self._touch
+        end = min(stop_index, start + 16)
+        for j in range(start, end):
+            h, low = highs[j], lows[j]
+            if is_long:
+                if low <= stop or h > target or (touch and h == target):
+                    return j
+            elif h >= stop or low < target or (touch and low == target):
+                return j
+        if end >= stop_index:
+            return -1
+        found = first_protective_index(is_long, stop, target, self._h[:stop_index], self._l[:stop_index], end,
+                                       touch=touch)
+        return found if found < stop_index else -1
 
     def _resolve(self, trade: OpenTrade, x: int) -> ProtectiveHit:
         stop, target = self._levels(trade)
@@ -241,20 +279,23 @@ class BacktestEngine:
         if hit.kind is ExitKind.STOP:
             side = OrderSide.SELL if trade.position.qty > 0 else OrderSide.BUY
             price = self.config.fill_model.slipped(price, side, self.instrument)
-        self.broker.close(trade, x, int(self._t[x]), price, hit.kind)
+        self._close(trade, x, price, hit.kind)
 
     def _exit_market(self, trade: OpenTrade, j: int) -> None:
         side = OrderSide.SELL if trade.position.qty > 0 else OrderSide.BUY
         price = self.config.fill_model.slipped(dec(self._o[j]), side, self.instrument)
-        self.broker.close(trade, j, int(self._t[j]), price, ExitKind.SIGNAL)
+        self._close(trade, j, price, ExitKind.SIGNAL)
+
+    def _close(self, trade: OpenTrade, index: int, price: Decimal, reason: ExitKind) -> None:
+        time = int(self._t[index])
+        record = self.broker.close(trade, index, time, price, reason)
+        self.risk.on_trade_closed(record.symbol, record.pnl, reason is ExitKind.STOP, time, self.broker.cash)
 
     # ---- bookkeeping ---------------------------------------------------------------------------
     def _account(self, k: int) -> AccountView:
-        cash = self.broker.cash
-        return AccountView(
-            time=int(self._t[k]) + self.data.timeframe.ms, cash=cash, equity=cash, open_positions=0,
-            instrument=self.instrument, market=self.config.market, fee_rate=self.config.fill_model.fee_rate,
-        )
+        """Decisions happen only while flat (one position per symbol): equity is the cash."""
+        return AccountView(time=int(self._t[k]) + self.data.timeframe.ms, equity=self.broker.cash,
+                           price=dec(self._c[k]))
 
     def _reject(self, signal: Signal, reasons: tuple[str, ...], time: int) -> None:
         self.rejections.append(Rejection(time, signal.strategy_id, tuple(reasons)))
@@ -268,7 +309,7 @@ class BacktestEngine:
                 meta.get("zone_timeframe", signal.timeframe), float(meta["zone_top"]), float(meta["zone_bottom"]),
                 int(meta.get("zone_start", str(signal.time))),
             ))
-        if snapshot is None:
+        if snapshot is None or not self._snapshot_zones:
             return
         wanted = set(signal.reason) | set(meta.values())
         for view in snapshot.views.values():

@@ -48,12 +48,13 @@ def ema(values: F64, period: int) -> F64:
         return out
     alpha = 2.0 / (period + 1.0)
     keep = 1.0 - alpha
-    level = float(values[0])
     series = values.tolist()
-    result = out.tolist()
-    for index, value in enumerate(series):
-        level = alpha * value + keep * level if index else level
-        result[index] = level
+    level = series[0]
+    result = [level]
+    append = result.append
+    for value in series[1:]:
+        level = alpha * value + keep * level
+        append(level)
     out[:] = result
     out[: max(0, period - 1)] = np.nan
     return out
@@ -94,7 +95,13 @@ class _Prepared:
     """Index lookup from candle open time to the prepared arrays."""
 
     def __init__(self, frame: CandleFrame) -> None:
-        self.position = {t: i for i, t in enumerate(frame.open_time.tolist())}
+        self._times = frame.open_time
+
+    def index(self, open_time: int) -> int:
+        i = int(np.searchsorted(self._times, open_time))
+        if i >= len(self._times) or int(self._times[i]) != open_time:
+            raise KeyError(f"candle {open_time} is not in the prepared series")
+        return i
 
 
 class S1EmaCross(BaseStrategy[EmaCrossConfig]):
@@ -118,12 +125,16 @@ class S1EmaCross(BaseStrategy[EmaCrossConfig]):
     def candidate_indices(self) -> I64:
         fast, slow = self._fast_arr, self._slow_arr
         up = (fast[:-1] < slow[:-1]) & (fast[1:] > slow[1:])
+        return (np.flatnonzero(up) + 1).astype(np.int64)
+
+    def exit_candidate_indices(self) -> I64:
+        fast, slow = self._fast_arr, self._slow_arr
         down = (fast[:-1] > slow[:-1]) & (fast[1:] < slow[1:])
-        return (np.flatnonzero(up | down) + 1).astype(np.int64)
+        return (np.flatnonzero(down) + 1).astype(np.int64)
 
     def _emas(self, context: StrategyContext) -> tuple[float, float, float, float]:
         if self._prepared is not None:
-            i = self._prepared.position[context.candle.open_time]
+            i = self._prepared.index(context.candle.open_time)
             if i == 0:
                 return (math.nan,) * 4
             return (float(self._fast_arr[i - 1]), float(self._slow_arr[i - 1]),
@@ -181,10 +192,13 @@ class S2BullishFvg(BaseStrategy[FvgConfig]):
             gap &= frame.close > self._trend_arr
         return np.flatnonzero(gap).astype(np.int64)
 
+    def exit_candidate_indices(self) -> I64:
+        return np.empty(0, dtype=np.int64)  # exits only through its stop and target
+
     def _inputs(self, context: StrategyContext) -> tuple[float, float, float] | None:
         """(high[i-2], low[i-2], ema[i]) or None while warming up."""
         if self._prepared is not None and self._frame is not None:
-            i = self._prepared.position[context.candle.open_time]
+            i = self._prepared.index(context.candle.open_time)
             if i < 2:
                 return None
             return float(self._frame.high[i - 2]), float(self._frame.low[i - 2]), float(self._trend_arr[i])
@@ -208,10 +222,13 @@ class S2BullishFvg(BaseStrategy[FvgConfig]):
         stop = _price(low2)
         close = candle.close
         target = close + (close - stop) * Decimal(repr(self.config.reward_risk))
+        zone = (("zone_kind", "fvg"), ("zone_direction", "1"), ("zone_timeframe", candle.timeframe.value),
+                ("zone_top", repr(float(candle.low))), ("zone_bottom", repr(high2)),
+                ("zone_start", str(candle.open_time - candle.timeframe.ms)))
         return Signal(
             strategy_id=self.id, symbol=candle.symbol, direction=Direction.LONG, entry_type=EntryType.MARKET,
             stop_loss=stop, take_profits=(target,), time=candle.close_time, reference_price=close,
-            reason=("bullish_fvg",), timeframe=candle.timeframe.value,
+            reason=("bullish_fvg",), timeframe=candle.timeframe.value, metadata=zone,
         )
 
 

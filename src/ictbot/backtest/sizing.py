@@ -1,20 +1,27 @@
-"""The risk step as the engine sees it: ``Signal`` → ``OrderIntent`` or a rejection.
+"""The risk step of the backtest: the live pure gate ``ictbot.risk.validate`` fed with backtest state.
 
-``RiskStage`` is the seam: the live risk engine (``ictbot.risk``) plugs in through an adapter;
-``FixedStakeRisk`` is the reference setup of the comparison benchmarks (a fixed quote amount per
-trade, exchange filters enforced, no short selling on spot).
+``RiskGate`` builds the ``RiskState`` the live ``RiskService`` would hold at the deciding candle's
+close (equity, open positions, pending entries, recently seen signals, last stop-out per symbol,
+circuit-breaker state) and calls the same ``validate`` (sizing included). Circuit breakers are off
+by default in backtests: a tripped consecutive-loss breaker waits for an operator, which a replay
+has not got; switch them on to see their effect.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 from ictbot.domain.events import OrderIntent, SignalRejected
 from ictbot.domain.instrument import Instrument
-from ictbot.domain.market import Market
-from ictbot.domain.signal import Direction, EntryType, Signal
+from ictbot.domain.position import Position
+from ictbot.domain.signal import Signal
+from ictbot.risk.breakers import BreakerBook
+from ictbot.risk.limits import RiskLimits, SizingMode
+from ictbot.risk.state import MarketQuote, PendingIntent, RecentSignal, RiskState
+from ictbot.risk.validator import validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,46 +29,58 @@ class AccountView:
     """What the risk step may know at a decision: the state at the deciding candle's close."""
 
     time: int
-    cash: Decimal
     equity: Decimal
-    open_positions: int
-    instrument: Instrument
-    market: Market
-    fee_rate: Decimal
+    price: Decimal
+    open_positions: tuple[Position, ...] = ()
+    pending: tuple[PendingIntent, ...] = ()
 
 
 class RiskStage(Protocol):
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected: ...
 
+    def on_trade_closed(self, symbol: str, pnl: Decimal, stopped: bool, time: int, equity: Decimal) -> None: ...
 
-@dataclass(frozen=True, slots=True)
-class FixedStakeRisk:
-    """Spend ``stake`` quote (e.g. 1,000 USDT) per trade, one position at a time."""
 
-    stake: Decimal = Decimal(1000)
-    max_open_positions: int = 1
+def reference_limits(stake: Decimal = Decimal(1000), fee_rate: Decimal = Decimal("0.001")) -> RiskLimits:
+    """The comparison setup of S1/S2: a fixed stake per trade, one position, no extra filters."""
+    return RiskLimits(
+        sizing_mode=SizingMode.FIXED_NOTIONAL, fixed_notional=stake, maker_fee_rate=fee_rate,
+        taker_fee_rate=fee_rate, max_open_positions=1, max_open_positions_per_symbol=1,
+        max_symbol_exposure_pct=Decimal(100), max_total_exposure_pct=Decimal(100), min_reward_risk=Decimal(0),
+        duplicate_window_seconds=0, cooldown_after_stop_minutes=0,
+        daily_loss_limit_pct=Decimal(100), max_drawdown_pct=Decimal(100), max_consecutive_losses=1_000_000,
+    )
+
+
+class RiskGate:
+    def __init__(self, limits: RiskLimits, instrument: Instrument, *, circuit_breakers: bool = False) -> None:
+        self.limits = limits
+        self.instrument = instrument
+        self.circuit_breakers = circuit_breakers
+        self.book = BreakerBook()
+        self._recent: deque[RecentSignal] = deque(maxlen=256)
+        self._last_stop_out: dict[str, int] = {}
 
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected:
-        reasons: list[str] = []
-        if account.open_positions >= self.max_open_positions:
-            reasons.append("max open positions reached")
-        if signal.direction is Direction.SHORT and account.market is Market.SPOT:
-            reasons.append("spot account cannot sell short")
-        price = signal.planned_entry
-        instrument = account.instrument
-        qty = instrument.floor_qty(self.stake / price, market_order=signal.entry_type is EntryType.MARKET)
-        entry_price = None
-        if signal.entry_type is EntryType.LIMIT and signal.entry_price is not None:
-            entry_price = instrument.round_price(signal.entry_price)
-        reasons += instrument.order_problems(
-            entry_price or price, qty, market_order=entry_price is None
+        if self.circuit_breakers:
+            self.book, _ = self.book.observe_equity(account.equity, account.time, self.limits)
+        state = RiskState(
+            now_ms=account.time, equity=account.equity, trading_state=self.book.trading_state,
+            open_positions=account.open_positions, marks={signal.symbol: account.price},
+            pending=account.pending, recent_signals=tuple(self._recent), last_stop_out=self._last_stop_out,
         )
-        cost = price * qty * (1 + account.fee_rate)
-        if cost > account.cash:
-            reasons.append(f"insufficient cash: need {cost:.2f}, have {account.cash:.2f}")
-        if reasons:
-            return SignalRejected(signal, tuple(reasons))
-        return OrderIntent(
-            signal=signal, quantity=qty, entry_price=entry_price, stop_loss=signal.stop_loss,
-            take_profits=signal.take_profits, risk_amount=abs(price - signal.stop_loss) * qty,
-        )
+        outcome = validate(signal, state, self.limits, self.instrument, MarketQuote(account.price, account.time))
+        accepted = isinstance(outcome, OrderIntent)
+        if self.limits.duplicate_window_seconds:
+            self._recent.append(RecentSignal(signal.id, signal.strategy_id, signal.symbol, signal.direction,
+                                             signal.time, accepted))
+        if isinstance(outcome, OrderIntent):
+            return outcome
+        return SignalRejected(outcome.signal, outcome.reasons)
+
+    def on_trade_closed(self, symbol: str, pnl: Decimal, stopped: bool, time: int, equity: Decimal) -> None:
+        if stopped:
+            self._last_stop_out[symbol] = time
+        if self.circuit_breakers:
+            self.book, _ = self.book.observe_closed_trade(pnl, time, self.limits)
+            self.book, _ = self.book.observe_equity(equity, time, self.limits)

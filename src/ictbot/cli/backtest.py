@@ -1,13 +1,226 @@
-"""`ictbot backtest`."""
+"""`ictbot backtest`: replay candle files through the live strategy, risk and execution stages."""
 
 from __future__ import annotations
 
-import typer
+import json
+import logging
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
 
-from ictbot.cli.common import not_built
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ictbot.cli.common import fail
+
+_HELP = """Backtest a strategy on candle files with the live code path.
+
+The same strategy objects, risk gate (sizing included) and order/position model as live trading run
+here; only the clock, the feed (your files) and the venue (an in-process fill model) differ.
+Higher timeframes are built from the files with the live aggregation.
+
+Fill model: orders decided at a candle's close fill at the next open; stops trigger on touch; targets
+and limit entries need the price to trade through (--touch-fills: a touch is enough); a candle that
+could hit both stop and target counts as a stop unless --detail-timeframe shows the order; fees and
+slippage on every fill; exchange filters enforced. Details: docs/backtesting.md.
+
+Examples:
+
+  ictbot backtest --data data/BTCUSDT-5m-*.csv --symbol BTCUSDT --timeframe 5m --strategy strategy_a
+  ictbot backtest --data BTCUSDT-1m.feather --timeframe 5m --detail-timeframe 1m --strategy strategy_b \\
+      --json out.json --report out.html
+  ictbot backtest --data d/*.csv --strategy s1_ema_cross --sweep fast=10,20,30 --sweep slow=50,100
+"""
+
+
+def _decimal(name: str, value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        fail(f"{name} must be a number, got {value!r}")
+
+
+def _read_config(path: Path | None, strategy: str) -> dict[str, Any]:
+    """``{"params": {...}, "risk": {...}, "backtest": {...}}`` (JSON or TOML); a trading config's
+    ``strategies.<name>.params`` section is accepted too."""
+    if path is None:
+        return {}
+    if not path.exists():
+        fail(f"--config {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(path.read_text())
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        fail(f"--config {path}: {exc}")
+    if not isinstance(raw, dict):
+        fail(f"--config {path}: expected an object at the top level")
+    config: dict[str, Any] = {"params": dict(raw.get("params", {})), "risk": raw.get("risk"),
+                              "backtest": dict(raw.get("backtest", {}))}
+    strategies = raw.get("strategies")
+    if isinstance(strategies, dict) and strategy in strategies:
+        config["params"] = {**dict(strategies[strategy].get("params", {})), **config["params"]}
+    return config
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("backtest", help="(not built yet) see the open issues.")
-    def _placeholder() -> None:
-        not_built("backtest")
+    @app.command("backtest", help=_HELP, no_args_is_help=True)
+    def backtest(
+        data: Annotated[list[Path], typer.Option("--data", help="Candle file (Binance dump CSV, freqtrade feather, "
+                                                 "project CSV); repeat for several.")],
+        more_data: Annotated[list[Path] | None, typer.Argument(help="More candle files (so that a shell glob after "
+                                                               "--data works: --data d/*.csv).", show_default=False)]
+        = None,
+        strategy: Annotated[str, typer.Option(help="Strategy kind: strategy_a, strategy_b, s1_ema_cross, s2_fvg, "
+                                              "or one loaded from --config.")] = "strategy_a",
+        symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol; repeat for several (files are "
+                                                         "matched by name prefix). Default BTCUSDT.")] = None,
+        timeframe: Annotated[str, typer.Option(help="Strategy (base) timeframe; built from finer data if needed.")]
+        = "5m",
+        config: Annotated[Path | None, typer.Option(help="JSON/TOML with params, risk and backtest sections.")]
+        = None,
+        start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
+        end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
+        fee: Annotated[str, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%).")] = "0.001",
+        slippage_bps: Annotated[str, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
+                                                  "fills, basis points.")] = "0",
+        cash: Annotated[str, typer.Option(help="Starting cash per symbol (quote asset).")] = "10000",
+        stake: Annotated[str, typer.Option(help="Quote amount per trade for the reference strategies.")] = "1000",
+        market: Annotated[str, typer.Option(help="spot (long only by default) or usdm.")] = "spot",
+        detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
+                                                             "decide which of stop/target came first.")] = None,
+        touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
+                                                  "touch (backtesting.py's rule).")] = False,
+        circuit_breakers: Annotated[bool, typer.Option("--circuit-breakers", help="Apply the live circuit "
+                                                       "breakers (daily loss, drawdown, losing streak).")] = False,
+        json_out: Annotated[Path | None, typer.Option("--json", help="Write the results document here.")] = None,
+        report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
+        sweep: Annotated[list[str] | None, typer.Option(help="name=a,b,c (repeatable): run every combination "
+                                                        "in parallel; risk.<field> sweeps a risk limit.")] = None,
+        workers: Annotated[int | None, typer.Option(help="Sweep processes (default: CPU cores).")] = None,
+        rank_by: Annotated[str, typer.Option("--rank-by", help="Sweep ranking metric.")] = "total_return_pct",
+        per_candle: Annotated[bool, typer.Option("--per-candle", help="Ask the strategy on every candle even when "
+                                                 "it offers a vectorised fast path (slower, same trades).")] = False,
+    ) -> None:
+        from ictbot.backtest.data import parse_time
+        from ictbot.backtest.run import BacktestSpec, results_document, run_backtest, strategy_kinds, write_json
+        from ictbot.domain.errors import IctbotError
+        from ictbot.domain.market import Market
+        from ictbot.domain.timeframe import Timeframe
+
+        _quiet_logs()
+        out = Console()
+        settings = _read_config(config, strategy)
+        extra = settings.get("backtest", {})
+        try:
+            spec = BacktestSpec(
+                data=tuple(str(p) for p in [*data, *(more_data or [])]),
+                symbols=tuple(s.upper() for s in (symbol or ["BTCUSDT"])),
+                timeframe=Timeframe.parse(timeframe), strategy=strategy, params=settings.get("params", {}),
+                start_ms=parse_time(start), end_ms=parse_time(end),
+                initial_cash=_decimal("--cash", str(extra.get("initial_cash", cash))),
+                stake=_decimal("--stake", str(extra.get("stake", stake))),
+                fee_rate=_decimal("--fee", str(extra.get("fee", fee))),
+                slippage_bps=_decimal("--slippage-bps", str(extra.get("slippage_bps", slippage_bps))),
+                limit_fills_on_touch=bool(extra.get("limit_fills_on_touch", touch_fills)),
+                market=Market(str(extra.get("market", market)).lower()),
+                detail_timeframe=None if detail_timeframe is None else Timeframe.parse(detail_timeframe),
+                risk=settings.get("risk"), circuit_breakers=bool(extra.get("circuit_breakers", circuit_breakers)),
+                limit_ttl_candles=int(extra.get("limit_ttl_candles", 12)), per_candle=per_candle,
+            )
+        except ValueError as exc:
+            fail(str(exc))
+        if strategy not in strategy_kinds():
+            fail(f"unknown strategy {strategy!r}; known: {', '.join(strategy_kinds())}")
+        try:
+            if sweep:
+                _run_sweep(spec, sweep, workers, rank_by, json_out, out)
+                return
+            with _progress(out) as progress:
+                tasks: dict[str, Any] = {}
+
+                def on_progress(sym: str, index: int, total: int) -> None:
+                    if sym not in tasks:
+                        tasks[sym] = progress.add_task(sym, total=total)
+                    progress.update(tasks[sym], completed=index)
+
+                outcome = run_backtest(spec, progress=on_progress)
+        except IctbotError as exc:
+            fail(str(exc))
+        document = results_document(outcome)
+        _print_summary(out, document, outcome.seconds)
+        if json_out is not None:
+            write_json(document, json_out)
+            out.print(f"results: {json_out}")
+        if report is not None:
+            from ictbot.backtest.report import write_report
+
+            write_report(outcome, document, str(report))
+            out.print(f"report:  {report}")
+
+
+def _quiet_logs() -> None:
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("candles"), TimeElapsedColumn(), console=console, transient=True)
+
+
+def _print_summary(out: Console, document: dict[str, Any], seconds: float) -> None:
+    s = document["summary"]
+    table = Table(title="Backtest summary", show_header=False)
+    def show(value: Any, fmt: str) -> str:
+        return "—" if value is None else fmt.format(value)
+    rows = [
+        ("Trades", f"{s['trades']:,}"), ("Win rate", f"{s['win_rate_pct']:.2f}%"),
+        ("Profit factor", show(s["profit_factor"], "{:.3f}")), ("Expectancy", f"{s['expectancy']:+.4f}"),
+        ("Total return", f"{s['total_return_pct']:+.3f}%"), ("CAGR", f"{s['cagr_pct']:+.3f}%"),
+        ("Sharpe", show(s["sharpe"], "{:.3f}")), ("Sortino", show(s["sortino"], "{:.3f}")),
+        ("Max drawdown", f"{s['max_drawdown_pct']:.3f}% over {s['max_drawdown_duration_days']:.1f} days"),
+        ("Exposure", f"{s['exposure_pct']:.2f}%"), ("Final equity", f"{s['final_equity']:,.4f}"),
+        ("Fingerprint", document["fingerprint"]),
+        ("Speed", f"{s['candles']:,} candles in {seconds:.2f}s ({s['candles'] / max(seconds, 1e-9):,.0f}/s)"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+
+
+def _run_sweep(spec: Any, items: list[str], workers: int | None, rank_by: str, json_out: Path | None,
+               out: Console) -> None:
+    from ictbot.backtest.sweep import combinations, parse_sweep, ranked, run_sweep
+
+    try:
+        grid = parse_sweep(items)
+    except ValueError as exc:
+        fail(str(exc))
+    total = len(list(combinations(grid)))
+    with _progress(out) as progress:
+        task = progress.add_task("sweep", total=total)
+        rows = run_sweep(spec, grid, workers=workers, on_done=lambda _row: progress.advance(task))
+    table = Table(title=f"Sweep: {total} runs ranked by {rank_by}")
+    names = list(grid)
+    for name in [*names, "trades", "return %", "max DD %", "sharpe", "PF", "fingerprint"]:
+        table.add_column(name, justify="right")
+    best = ranked(rows, rank_by)
+    for row in best:
+        if row.error:
+            table.add_row(*(str(row.combination[n]) for n in names), "error", row.error[:40], "", "", "", "")
+            continue
+        s = row.summary
+        table.add_row(*(str(row.combination[n]) for n in names), str(s["trades"]), f"{s['total_return_pct']:+.2f}",
+                      f"{s['max_drawdown_pct']:.2f}", "—" if s["sharpe"] is None else f"{s['sharpe']:.2f}",
+                      "—" if s["profit_factor"] is None else f"{s['profit_factor']:.2f}", row.fingerprint[:12])
+    out.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps({
+            "schema": "ictbot.backtest.sweep/1", "parameters": spec.describe(), "grid": grid, "rank_by": rank_by,
+            "runs": [{"combination": r.combination, "summary": r.summary, "fingerprint": r.fingerprint,
+                      "seconds": round(r.seconds, 4), "error": r.error} for r in best],
+        }, indent=1) + "\n")
+        out.print(f"results: {json_out}")

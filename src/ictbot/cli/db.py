@@ -1,13 +1,96 @@
-"""`ictbot db`."""
+"""``ictbot db``: schema migrations (``upgrade``, ``current``, ``downgrade``) and a content summary."""
 
 from __future__ import annotations
 
-import typer
+import asyncio
 
-from ictbot.cli.common import not_built
+import typer
+from rich.console import Console
+from rich.table import Table
+
+out = Console()
+db_app = typer.Typer(help="Database schema migrations and contents.", no_args_is_help=True)
+
+UrlOption = typer.Option(None, "--database-url", help="default: DATABASE_URL, else sqlite at DATABASE_PATH")
+
+
+def _url(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    from ictbot.app.settings import Settings
+
+    return Settings().resolved_database_url
+
+
+@db_app.command("upgrade", help="Apply migrations up to REVISION (default: head).")
+def upgrade(revision: str = typer.Argument("head"), database_url: str | None = UrlOption) -> None:
+    from ictbot.adapters.storage import Database
+    from ictbot.adapters.storage.url import redact
+
+    db = Database(_url(database_url))
+    try:
+        db.upgrade(revision)
+        out.print(f"{redact(db.url)} at revision [bold]{db.current_revision()}[/]")
+    finally:
+        db.close_sync()
+
+
+@db_app.command("current", help="Show the applied and the newest revision.")
+def current(database_url: str | None = UrlOption) -> None:
+    from ictbot.adapters.storage import Database, head_revision
+    from ictbot.adapters.storage.url import redact
+
+    db = Database(_url(database_url))
+    try:
+        applied = db.current_revision()
+        head = head_revision()
+        state = "up to date" if applied == head else "needs `ictbot db upgrade`"
+        out.print(f"{redact(db.url)}: revision {applied or '(none)'}; newest {head} — {state}")
+    finally:
+        db.close_sync()
+
+
+@db_app.command("downgrade", help="Step back to REVISION (default -1: one step; 'base': drop all tables).")
+def downgrade(
+    revision: str = typer.Argument("-1"),
+    database_url: str | None = UrlOption,
+    yes: bool = typer.Option(False, "--yes", help="confirm dropping data without a prompt"),
+) -> None:
+    from ictbot.adapters.storage import Database, downgrade_database
+
+    if not yes:
+        typer.confirm(f"Downgrade the database to {revision}? Tables dropped lose their data.", abort=True)
+    db = Database(_url(database_url))
+    try:
+        downgrade_database(revision=revision, engine=db.engine)
+        out.print(f"now at revision {db.current_revision() or '(none)'}")
+    finally:
+        db.close_sync()
+
+
+@db_app.command("candles", help="List stored candle series with counts and time spans.")
+def candles(database_url: str | None = UrlOption) -> None:
+    from ictbot.adapters.storage import Database, SqlCandleStore
+    from ictbot.domain.timeframe import ms_to_datetime
+
+    db = Database(_url(database_url))
+
+    async def series() -> list[tuple[str, ...]]:
+        try:
+            found = await SqlCandleStore(db).series()
+        finally:
+            await db.close()
+        return [
+            (s.exchange, s.market, s.symbol, s.timeframe.value, str(s.count),
+             ms_to_datetime(s.first_open_time).isoformat(), ms_to_datetime(s.last_open_time).isoformat())
+            for s in found
+        ]
+
+    table = Table("exchange", "market", "symbol", "tf", "candles", "first open", "last open")
+    for row in asyncio.run(series()):
+        table.add_row(*row)
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("db", help="(not built yet) see the open issues.")
-    def _placeholder() -> None:
-        not_built("db")
+    app.add_typer(db_app, name="db")

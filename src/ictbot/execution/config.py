@@ -24,6 +24,8 @@ class ExecutionConfig:
     stream_retry_max_s: float = 30.0
     # Spot STOP_LOSS_LIMIT legs: limit price this fraction beyond the stop so the order fills.
     stop_limit_slippage: Decimal = Decimal("0.005")
+    # Spot target leg of the OCO: LIMIT_MAKER (rests on the book) or TAKE_PROFIT_LIMIT (triggers).
+    spot_target_type: OrderType = OrderType.LIMIT_MAKER
     limit_entry_type: OrderType = OrderType.LIMIT
     limit_entry_tif: TimeInForce = TimeInForce.GTC
     # Used only when a position's planned stop was lost (adopted after a crash without a plan).

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +35,7 @@ from ictbot.domain.errors import (
     NetworkError,
     OrderNotFoundError,
     RetryableError,
+    UnknownSymbolError,
 )
 from ictbot.domain.events import Alert, AlertLevel, OrderExecuted, OrderIntent, OrderUpdated
 from ictbot.domain.instrument import Instrument
@@ -48,8 +48,11 @@ from ictbot.domain.order import (
     OrderFilled,
     OrderLeg,
     OrderRejected,
+    OrderSide,
     OrderStatus,
     OrderSubmitUnknown,
+    OrderType,
+    legal_sources,
 )
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
@@ -64,6 +67,7 @@ from ictbot.execution.planning import (
     spot_protection,
     tradable,
 )
+from ictbot.execution.plans import Plan, PlanBook
 from ictbot.execution.reports import adopted_order, events_for, missing_qty, new_fills, synthetic_fill
 from ictbot.execution.venue_ext import AccountSetupVenue
 from ictbot.ports.clock import Clock
@@ -76,32 +80,11 @@ log = structlog.get_logger(__name__)
 LOST_REASON = "lost: not found on venue after the unknown-outcome grace period"
 _UNSENT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED_UNKNOWN})
 _PROTECTIVE = frozenset({OrderLeg.STOP, OrderLeg.TAKE_PROFIT})
+_CONDITIONAL = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 
 _MAX_EXIT_FAILURES = 3
 
 MismatchCallback = Callable[[str], Awaitable[None] | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What an entry is protected with; durable (KeyValueStore) until the position carries it."""
-
-    strategy_id: str
-    signal_id: str
-    stop_loss: Decimal
-    take_profits: tuple[Decimal, ...]
-
-    def to_json(self) -> str:
-        return json.dumps({
-            "strategy_id": self.strategy_id, "signal_id": self.signal_id, "stop_loss": str(self.stop_loss),
-            "take_profits": [str(t) for t in self.take_profits],
-        })
-
-    @classmethod
-    def from_json(cls, raw: str) -> Plan:
-        data = json.loads(raw)
-        return cls(data["strategy_id"], data["signal_id"], Decimal(data["stop_loss"]),
-                   tuple(Decimal(t) for t in data["take_profits"]))
 
 
 @dataclass
@@ -135,16 +118,17 @@ class OrderExecutor:
         self._positions = positions
         self._clock = clock
         self.config = config or ExecutionConfig()
-        self._plan_store = plans
         self._on_mismatch = on_mismatch
         self._book: dict[str, Order] = {}  # every non-terminal order we know
         self._order_locks: dict[str, asyncio.Lock] = {}
         self._position_locks: dict[str, asyncio.Lock] = {}
         self._instruments: dict[str, Instrument] = {}
-        self._plans: dict[str, Plan] = {}
+        self._plans = PlanBook(plans)
         self._closing: set[str] = set()
         self._exit_failures: dict[str, int] = {}
         self._inflight: set[str] = set()
+        self._submitting: dict[str, Order] = {}
+        self._seen_ids: set[str] = set()  # every client id any venue report mentioned (never reuse)
         self._last_attempt: dict[str, int] = {}
         self._account_ready: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -158,11 +142,15 @@ class OrderExecutor:
             self._book[order.client_order_id] = order
         await self._positions.load()
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Wait for follow-up tasks (tests, shutdown)."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    async def drain(self, timeout: float = 5.0) -> bool:
+        """Wait (bounded) for follow-up tasks; False if some are still running (e.g. a slow query)."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self._tasks:
+                    await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        except TimeoutError:
+            return False
+        return True
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -183,6 +171,14 @@ class OrderExecutor:
         return [cid for cid, o in self._book.items() if o.status in _UNSENT and cid not in self._inflight]
 
     @property
+    def inflight(self) -> frozenset[str]:
+        """Orders whose create request is on the wire right now (not to be queried or resolved)."""
+        return frozenset(self._inflight)
+
+    async def journal_get(self, client_id: str) -> Order | None:
+        return self._book.get(client_id) or await self._journal.get(client_id)
+
+    @property
     def block_reasons(self) -> dict[str, str]:
         return dict(self._block_reasons)
 
@@ -192,13 +188,19 @@ class OrderExecutor:
     def unblock_entries(self, key: str) -> None:
         self._block_reasons.pop(key, None)
 
-    def protection_deficit(self, position_id: str) -> Decimal:
-        """Open quantity not covered by an open (or in-flight) stop order."""
+    def protection_deficit(self, position_id: str, *, confirmed: bool = False) -> Decimal:
+        """Open quantity not covered by an open stop order.
+
+        By default stops whose placement is still unconfirmed count (so they are never placed
+        twice); with ``confirmed`` only stops the venue acknowledged count (the entry gate).
+        """
         position = self._positions.get(position_id)
         if position is None or not position.is_open:
             return ZERO
         covered = sum(
-            (o.remaining_qty for o in self._book.values() if o.position_id == position_id and o.leg is OrderLeg.STOP),
+            (o.remaining_qty for o in self._book.values()
+             if o.position_id == position_id and o.leg is OrderLeg.STOP
+             and not (confirmed and o.status in _UNSENT)),
             ZERO,
         )
         return max(abs(position.qty) - covered, ZERO)
@@ -209,14 +211,14 @@ class OrderExecutor:
             self._instruments = await self._venue.instruments()
             found = self._instruments.get(symbol)
             if found is None:
-                raise KeyError(f"venue has no instrument {symbol}")
+                raise UnknownSymbolError(f"venue has no instrument {symbol}")
         return found
 
     def unprotected_positions(self) -> list[str]:
-        """Positions with a deficit that could be traded (dust is not counted)."""
+        """Positions with a tradable quantity no acknowledged stop covers (dust is not counted)."""
         found: list[str] = []
         for position in self._positions.open_positions():
-            deficit = self.protection_deficit(position.id)
+            deficit = self.protection_deficit(position.id, confirmed=True)
             instrument = self._instruments.get(position.symbol)
             if instrument is None or position.id in self._closing:
                 continue
@@ -241,9 +243,21 @@ class OrderExecutor:
                 raise EntriesBlockedError(f"positions without protective stop: {', '.join(still)}")
         instrument = await self.instrument(signal.symbol)
         order = entry_order(intent, instrument, self.config, self._clock.now_ms())
-        existing = self._book.get(order.client_order_id) or await self._journal.get(order.client_order_id)
-        if existing is not None:
-            return existing  # the same signal again: never a second order
+        cid = order.client_order_id
+        pending = self._book.get(cid) or self._submitting.get(cid)
+        if pending is not None:
+            return pending  # the same signal again (or concurrently): never a second order
+        self._submitting[cid] = order  # claimed before the first await below
+        try:
+            existing = await self._journal.get(cid)
+            if existing is not None:
+                return existing  # seen before (maybe FILLED: Binance would accept the id again)
+            return await self._submit_entry(intent, order, instrument)
+        finally:
+            self._submitting.pop(cid, None)
+
+    async def _submit_entry(self, intent: OrderIntent, order: Order, instrument: Instrument) -> Order:
+        signal = intent.signal
         problems = entry_problems(order, instrument, signal.reference_price)
         if problems:
             rejected = order.apply(OrderRejected("; ".join(problems), self._clock.now_ms()))
@@ -252,10 +266,9 @@ class OrderExecutor:
             await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(rejected))
             await self._alert(AlertLevel.WARNING, f"entry {order.client_order_id} not sent: {rejected.reason}")
             return rejected
-        plan = Plan(signal.strategy_id, signal.id, intent.stop_loss, intent.take_profits)
-        self._plans[order.position_id] = plan
-        if self._plan_store is not None:
-            await self._plan_store.set(_plan_key(order.position_id), plan.to_json())
+        # Durable before the entry can fill: a restart must protect with the planned stop.
+        await self._plans.put(order.position_id, Plan(signal.strategy_id, signal.id, intent.stop_loss,
+                                                      intent.take_profits))
         if instrument.market is Market.USDM:
             await self._setup_account(signal.symbol, intent.leverage)
         return await self._send(order)
@@ -332,9 +345,10 @@ class OrderExecutor:
 
     async def _reject(self, cid: str, exc: Exception) -> Order:
         self.stats.rejected += 1
-        order = self._book[cid]
         if isinstance(exc, FilterFailureError):
-            self._instruments.pop(order.symbol, None)  # filters may have changed: re-read next time
+            order = self._book.get(cid)
+            if order is not None:
+                self._instruments.pop(order.symbol, None)  # filters may have changed: re-read next time
         code = exc.code if isinstance(exc, FinalError | RetryableError) else None
         return await self._apply_events(cid, [OrderRejected(str(exc), self._clock.now_ms(), code)])
 
@@ -379,17 +393,32 @@ class OrderExecutor:
         """Bring our order up to the venue's view. ``trusted``: a contradiction is a mismatch."""
         cid = report.client_order_id
         fills: list[Fill] = []
+        self._seen_ids.add(cid)
         async with self._order_lock(cid):
             order = self._book.get(cid) or await self._journal.get(cid)
+            if (order is not None and order.exchange_order_id and report.exchange_order_id
+                    and order.exchange_order_id != report.exchange_order_id and order.type not in _CONDITIONAL):
+                # An earlier order that carried the same client id (ids are unique only among open
+                # orders): not about this order. (A triggered futures algo order legitimately
+                # reports under its new matching-engine order id.)
+                log.warning("report for another incarnation ignored", client_order_id=cid,
+                            ours=order.exchange_order_id, theirs=report.exchange_order_id)
+                return order
             adopted = False
             if order is None:
                 if not is_ours(cid):
                     return None
+                if (report.quantity is None or report.side is None) and report.status.is_open:
+                    # Ours, but the venue did not say what it is: stop it, then adopt what it did.
+                    report = await self._cancel_unknown_terms(report)
+                if report.side is None and not report.fills and report.executed_qty > 0:
+                    found = Order(cid, report.symbol, OrderSide.BUY, OrderType.MARKET, report.executed_qty,
+                                  report.time)
+                    report = replace(report, fills=tuple(await self._order_trades(found)))
                 instrument = await self.instrument(report.symbol)
                 order = adopted_order(report, instrument.market, self._clock.now_ms())
                 if order is None:
-                    await self.mismatch(f"cannot adopt {cid}: venue report lacks side or quantity")
-                    return None
+                    return None  # nothing executed and nothing open: nothing to adopt
                 self.stats.adopted += 1
                 adopted = True
                 self._book[cid] = order
@@ -420,6 +449,19 @@ class OrderExecutor:
             await self._after_change(before, order, fills)
         return order
 
+    async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:
+        cid = report.client_order_id
+        await self._alert(AlertLevel.WARNING, f"order {cid} is ours but unknown to the journal and its terms are "
+                          "not reported: cancelling it (protection is re-armed from the position)")
+        try:
+            return await self._venue.cancel_order(report.symbol, cid)
+        except OrderNotFoundError:
+            found = await self._venue.query_order(report.symbol, cid)
+            return found or report
+        except (RetryableError, FinalError) as exc:
+            self.stats.last_error = f"cancel {cid}: {exc}"
+            return report
+
     async def _verify(self, order: Order) -> None:
         """A stream/reply contradicted our state: ask the venue directly."""
         with contextlib.suppress(OrderNotFoundError, RetryableError):
@@ -435,11 +477,21 @@ class OrderExecutor:
         return [t for t in trades if t.client_order_id == order.client_order_id]
 
     async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
+        """Apply locally decided events (unknown outcome, rejection, lost) where still legal.
+
+        A stream report may have moved the order on meanwhile (e.g. NEW arrived before the REST
+        call timed out); then the local event is stale and skipped.
+        """
         async with self._order_lock(cid):
-            before = order = self._book[cid]
+            current = self._book.get(cid) or await self._journal.get(cid)
+            if current is None:
+                raise UnknownOrderError(f"order {cid} not found")
+            before = order = current
             for event in events:
-                order = await self._commit(order, event)
-        await self._after_change(before, order, [])
+                if order.status in legal_sources(type(event)):
+                    order = await self._commit(order, event)
+        if order is not before:
+            await self._after_change(before, order, [])
         return order
 
     async def _commit(self, order: Order, event: OrderEvent) -> Order:
@@ -498,9 +550,10 @@ class OrderExecutor:
             if (fills and after.leg is OrderLeg.ENTRY) or (after.leg is OrderLeg.EXIT and after.status.is_terminal):
                 self._spawn(self._close_quietly(pid, "remainder after close"))
             return
-        if after.leg is OrderLeg.TAKE_PROFIT and after.status is OrderStatus.FILLED and after.price is not None:
-            target = after.price if after.price is not None else after.stop_price
-            remaining = tuple(t for t in position.take_profits if t != target)
+        target = after.price if after.price is not None else after.stop_price  # LIMIT_MAKER / *_MARKET
+        if after.leg is OrderLeg.TAKE_PROFIT and after.status is OrderStatus.FILLED and target is not None:
+            instrument = await self.instrument(after.symbol)
+            remaining = tuple(t for t in position.take_profits if instrument.round_price(t) != target)
             await self._positions.set_protection(pid, position.stop_loss, remaining)
         if fills or after.status.is_terminal:
             self._spawn(self.ensure_protection(pid))
@@ -601,7 +654,7 @@ class OrderExecutor:
         for n in range(attempt, attempt + count):
             for leg in (OrderLeg.STOP, OrderLeg.TAKE_PROFIT, OrderLeg.EXIT):
                 cid = leg_client_id(position_id, leg, n)
-                if cid in self._book or await self._journal.get(cid) is not None:
+                if cid in self._book or cid in self._seen_ids or await self._journal.get(cid) is not None:
                     return True
         return False
 
@@ -755,17 +808,10 @@ class OrderExecutor:
 
     # ---- helpers ------------------------------------------------------------------------------
     async def _plan(self, position_id: str) -> Plan | None:
-        plan = self._plans.get(position_id)
-        if plan is None and self._plan_store is not None:
-            raw = await self._plan_store.get(_plan_key(position_id))
-            if raw:
-                plan = self._plans[position_id] = Plan.from_json(raw)
-        return plan
+        return await self._plans.get(position_id)
 
     async def _forget_plan(self, position_id: str) -> None:
-        self._plans.pop(position_id, None)
-        if self._plan_store is not None:
-            await self._plan_store.delete(_plan_key(position_id))
+        await self._plans.forget(position_id)
 
     def _order_lock(self, cid: str) -> asyncio.Lock:
         lock = self._order_locks.get(cid)
@@ -791,8 +837,4 @@ class OrderExecutor:
             log.error("execution follow-up failed", error=repr(task.exception()))
 
 
-def _plan_key(position_id: str) -> str:
-    return f"execution.plan.{position_id}"
-
-
-__all__ = ["LOST_REASON", "OrderExecutor", "Plan", "is_ours", "parse_client_id", "position_id_for"]
+__all__ = ["LOST_REASON", "OrderExecutor", "is_ours", "parse_client_id", "position_id_for"]

@@ -124,6 +124,9 @@ def spot_protection(
             base, client_order_id=leg_client_id(position_id, OrderLeg.TAKE_PROFIT, n), type=OrderType.LIMIT_MAKER,
             price=prices[index], leg=OrderLeg.TAKE_PROFIT, list_id=list_id,
         )
+        if config.spot_target_type is OrderType.TAKE_PROFIT_LIMIT:
+            target_order = replace(target_order, type=OrderType.TAKE_PROFIT_LIMIT, stop_price=prices[index],
+                                   time_in_force=TimeInForce.GTC)
         sets.append(ProtectionSet((stop_order, target_order), list_id))
     return sets
 

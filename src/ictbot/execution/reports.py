@@ -98,8 +98,9 @@ def adopted_order(report: VenueOrderReport, market: Market, now_ms: int) -> Orde
         return None
     position_id, leg, _ = parsed
     default_type = {OrderLeg.STOP: OrderType.STOP_MARKET, OrderLeg.TAKE_PROFIT: OrderType.TAKE_PROFIT_MARKET}
+    # Without the original quantity only a finished order can be adopted, at what it executed.
     quantity = report.quantity if report.quantity is not None else report.executed_qty
-    if quantity <= 0:
+    if quantity <= 0 or (report.quantity is None and report.status.is_open):
         return None
     return Order(
         client_order_id=report.client_order_id, symbol=report.symbol, side=side,

@@ -9,7 +9,6 @@ from typing import Any
 from ictbot.domain.ict import IctEvent
 
 Fields = dict[str, Any]
-_NO_FIELDS: Fields = {}
 
 
 class Event:
@@ -112,9 +111,11 @@ class EventFactory:
              top: float | None = None, bottom: float | None = None, level: float | None = None,
              fields: Mapping[str, Any] | None = None) -> Event:
         key = (kind, tag, anchor_time)
-        n = self._counts.get(key, 0)
-        self._counts[key] = n + 1
-        event_id = f"{self.tf}:{kind}:{tag}:{anchor_time}:{self.confirm_time}:{n}"
-        return Event(event_id, kind, direction, self.tf, anchor_index, self.index, anchor_time,
-                     self.confirm_time, params_hash, top, bottom, level,
-                     dict(fields) if fields else dict(_NO_FIELDS))
+        counts = self._counts
+        n = counts.get(key, 0)
+        counts[key] = n + 1
+        confirm_time = self.confirm_time
+        event_id = f"{self.tf}:{kind}:{tag}:{anchor_time}:{confirm_time}:{n}"
+        # callers pass a fresh dict per event; it becomes the event's own field mapping
+        return Event(event_id, kind, direction, self.tf, anchor_index, self.index, anchor_time, confirm_time,
+                     params_hash, top, bottom, level, fields if isinstance(fields, dict) else dict(fields or {}))

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import inspect
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from ictbot.adapters.binance import parse
 from ictbot.adapters.binance.endpoints import BinanceEndpoints
+from ictbot.adapters.binance.rest import BinanceRestClient
 from ictbot.adapters.binance.wsconn import MAX_CONNECTION_AGE_MS, Backoff, ClientConnection, open_ws
 from ictbot.domain.candle import Candle
 from ictbot.domain.errors import ExchangeError, InputDataError
@@ -69,6 +70,8 @@ class BinanceKlineFeed:
         backoff: Backoff | None = None,
         alert_sink: AlertSink | None = None,
         queue_size: int = 10_000,
+        resync_time: Callable[[], Awaitable[object]] | None = None,
+        resync_every_s: float = 600.0,
     ) -> None:
         self._endpoints = endpoints
         self._history = history
@@ -81,12 +84,28 @@ class BinanceKlineFeed:
         self._max_age_ms = max_age_ms
         self._backoff = backoff or Backoff()
         self._queue_size = queue_size
+        # Candles close by the exchange clock, so its offset is re-measured on connect and periodically.
+        self._resync_time = resync_time
+        self._resync_every_s = resync_every_s
+        self._last_resync = float("-inf")
         self.watchdog = StalenessWatchdog(
             stale_after_s, source="marketdata.binance", check_every_s=tick_s, alert_sink=alert_sink
         )
         self._gates: dict[Pair, CandleGate] = {}
         self._retry_at: dict[Pair, float] = {}
         self.connections = 0  # successful connects so far (observability, tests)
+
+    @classmethod
+    def from_client(cls, client: BinanceRestClient, **options: Any) -> BinanceKlineFeed:
+        """Feed sharing the REST client's endpoints, market, budget and server clock."""
+        return cls(
+            client.endpoints,
+            client,
+            client.server_time.now_ms,
+            market=client.market,
+            resync_time=client.sync_time,
+            **options,
+        )
 
     # ---- configuration / state -----------------------------------------------------------
     @property
@@ -111,7 +130,7 @@ class BinanceKlineFeed:
         return gate
 
     # ---- MarketDataFeed ------------------------------------------------------------------
-    async def stream(self, pairs: Sequence[tuple[str, Timeframe]]) -> AsyncIterator[Candle]:
+    async def stream(self, pairs: Sequence[tuple[str, Timeframe]]) -> AsyncGenerator[Candle, None]:
         if not pairs:
             raise ValueError("no (symbol, timeframe) pairs to stream")
         wanted = list(dict.fromkeys((sym.upper(), tf) for sym, tf in pairs))
@@ -133,9 +152,10 @@ class BinanceKlineFeed:
         finally:
             for task in (runner, watchdog):
                 task.cancel()
+            await asyncio.wait({runner, watchdog}, timeout=5)
             for task in (runner, watchdog):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                if task.done() and not task.cancelled():
+                    task.exception()  # mark retrieved; a crash was already re-raised above
 
     # ---- connection loop -----------------------------------------------------------------
     async def _run(self, pairs: list[Pair], out: asyncio.Queue[Candle]) -> None:
@@ -149,6 +169,7 @@ class BinanceKlineFeed:
                     self.connections += 1
                     self._backoff.reset()
                     log.info("kline stream connected", streams=len(pairs), connection=self.connections)
+                    await self._maybe_resync(force=True)
                     for pair in pairs:
                         await self._backfill(pair, out)
                     await self._read(ws, by_stream, out)
@@ -163,10 +184,12 @@ class BinanceKlineFeed:
         loop = asyncio.get_running_loop()
         opened = last_frame = loop.time()
         while True:
-            try:
-                raw: Any = await asyncio.wait_for(ws.recv(), timeout=self._tick_s)
-            except TimeoutError:
-                raw = None
+            raw: Any = None
+            # asyncio.timeout cancels recv() in place (websockets guarantees no frame is lost on
+            # cancel); Python 3.11's wait_for can drop a result that races with its timeout.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._tick_s):
+                    raw = await ws.recv()
             now = loop.time()
             if raw is not None:
                 last_frame = now
@@ -178,6 +201,19 @@ class BinanceKlineFeed:
                     await self._backfill(pair, out)
             if (now - opened) * 1000 >= self._max_age_ms:
                 raise _Roll("connection age limit")
+            await self._maybe_resync()
+
+    async def _maybe_resync(self, *, force: bool = False) -> None:
+        if self._resync_time is None:
+            return
+        now = asyncio.get_running_loop().time()
+        if not force and now - self._last_resync < self._resync_every_s:
+            return
+        self._last_resync = now
+        try:
+            await self._resync_time()
+        except ExchangeError as exc:
+            log.warning("server time resync failed", error=str(exc))
 
     async def _on_frame(self, raw: Any, by_stream: dict[str, Pair], out: asyncio.Queue[Candle]) -> None:
         try:

@@ -168,6 +168,11 @@ class TradingMetrics(BaseModel):
     indicator_ms_p50: float | None = None
     indicator_ms_p99: float | None = None
     signals: int = 0
+    signals_rejected: int = 0
+    open_positions: int = 0
+    bus_rates: dict[str, float] = Field(default_factory=dict)
+    bus_max_queue_depth: int | None = None
+    bus_dropped: int = 0
     cpu_percent: float | None = None
     rss_bytes: int | None = None
 

@@ -10,6 +10,7 @@ import structlog
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.events import PositionClosed, PositionUpdated
 from ictbot.domain.instrument import Instrument
+from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Fill
 from ictbot.domain.position import Position
@@ -41,8 +42,9 @@ class PositionManager:
         """An open position, from memory."""
         return self._open.get(position_id)
 
-    def open_positions(self, symbol: str | None = None) -> list[Position]:
-        return [p for p in self._open.values() if symbol is None or p.symbol == symbol]
+    def open_positions(self, symbol: str | None = None, market: Market | None = None) -> list[Position]:
+        return [p for p in self._open.values()
+                if (symbol is None or p.symbol == symbol) and (market is None or p.market is market)]
 
     def mark_price(self, symbol: str) -> Decimal | None:
         return self._marks.get(symbol)
@@ -113,7 +115,7 @@ class PositionManager:
 
     async def apply_funding(self, symbol: str, amount: Decimal) -> list[Position]:
         """Book a funding payment (futures) on the open positions in ``symbol``, split by size."""
-        positions = self.open_positions(symbol)
+        positions = self.open_positions(symbol, Market.USDM)
         total = sum((abs(p.qty) for p in positions), ZERO)
         if total == 0:
             return []
@@ -124,10 +126,10 @@ class PositionManager:
             updated.append(changed)
         return updated
 
-    async def mark(self, symbol: str, price: Decimal) -> list[Position]:
+    async def mark(self, symbol: str, price: Decimal, market: Market | None = None) -> list[Position]:
         """Record the latest price and publish mark-to-market updates for open positions."""
         self._marks[symbol] = price
-        positions = self.open_positions(symbol)
+        positions = self.open_positions(symbol, market)
         for position in positions:
             await self._bus.publish(Topic.POSITION_UPDATED, PositionUpdated(position, price))
         return positions

@@ -129,7 +129,10 @@ def _priced(
     targets = tuple(instrument.round_price(target) for target in signal.take_profits)
     if entry <= 0 or market.price <= 0:
         return [*problems, f"unusable entry price {entry}"]
-    for name, value in (("entry", entry), ("stop", stop), *((f"take-profit {t}", t) for t in targets)):
+    checked = [("stop", stop), *((f"take-profit {t}", t) for t in targets)]
+    if signal.entry_type is EntryType.LIMIT:  # a market order sends no price
+        checked.insert(0, ("entry", entry))
+    for name, value in checked:
         problems += [f"{name}: {problem}" for problem in instrument.price_problems(value)]
     if (entry - stop) * side <= 0:
         problems.append(f"stop {stop} is not on the losing side of entry {entry} for a {signal.direction.value}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import structlog
 
 from ictbot.domain.events import Alert
@@ -36,7 +34,7 @@ class StrategyRunner:
                 continue
             own = tuple(p for p in context.positions if p.strategy_id == strategy.id and p.is_open)
             try:
-                signal = strategy.on_candle(replace(context, positions=own))
+                signal = strategy.on_candle(StrategyContext(context.candle, context.snapshot, own))
                 if signal is not None:
                     _check_output(strategy, context, signal)
             except Exception as exc:  # isolation: one faulty strategy must not stop the others
@@ -57,13 +55,11 @@ class StrategyRunner:
     @staticmethod
     def _applies(strategy: Strategy, context: StrategyContext) -> bool:
         config = strategy.config
-        if not config.trades(context.symbol) or context.candle.timeframe.value != config.base_timeframe:
+        if context.candle.timeframe.value != config.base_timeframe or not config.trades(context.symbol):
             return False
-        missing = [tf for tf in strategy.required_timeframes if context.snapshot.view(tf) is None]
-        if missing:
-            log.debug("strategy_missing_timeframes", strategy_id=strategy.id, missing=missing)
-            return False
-        return True
+        # A view is missing while a higher timeframe has no closed candle yet (start of data).
+        views = context.snapshot.views
+        return all(tf in views for tf in strategy.required_timeframes)
 
 
 def _check_output(strategy: Strategy, context: StrategyContext, signal: object) -> None:

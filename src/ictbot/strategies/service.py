@@ -18,6 +18,7 @@ from ictbot.strategies.base import StrategyContext
 from ictbot.strategies.runner import StrategyRunner
 
 CONFIG_SECTION = "strategies"
+_MAX_TRACKED = 10_000
 
 
 def is_newer(position: Position, known: Position | None) -> bool:
@@ -90,6 +91,11 @@ class StrategyService:
         position = payload.position
         if is_newer(position, self._positions.get(position.id)):
             self._positions[position.id] = position
+            if len(self._positions) > _MAX_TRACKED:
+                # Closed positions are kept only to recognise late updates; drop the older half.
+                closed = [pid for pid, p in self._positions.items() if not p.is_open]
+                for pid in closed[: len(closed) // 2]:
+                    del self._positions[pid]
 
 
     async def _publish_alerts(self) -> None:

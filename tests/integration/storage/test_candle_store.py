@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from ictbot.adapters.files import CandleFrame
 from ictbot.adapters.storage import Database, SqlCandleStore
-from ictbot.adapters.storage.candles import write_candle_rows
+from ictbot.adapters.storage.candles import series_id, write_candle_rows
 from ictbot.domain.candle import Candle
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.market import Market
@@ -66,18 +66,20 @@ async def test_bad_candle_rejects_the_whole_batch(db: Database) -> None:
 async def test_failed_transaction_leaves_nothing(db: Database) -> None:
     store = SqlCandleStore(db)
     await store.upsert([candle(0)])
-    rows = [
-        ("binance", "spot", "BTCUSDT", "5m", T0 + i * M5.ms, "1", "1", "1", "1", "1", "0", 0) for i in range(1, 50)
-    ]
-
     def write_then_fail(conn: Connection) -> None:
-        write_candle_rows(conn, rows)
+        for symbol in ("BTCUSDT", "NEWCOIN"):  # NEWCOIN's series row is created and rolled back too
+            sid = series_id(conn, ("binance", "spot", symbol, "5m"))
+            write_candle_rows(conn, [(sid, T0 + i * M5.ms, "1", "1", "1", "1", "1", "0", 0) for i in range(1, 50)])
         raise RuntimeError("crash after writing")
 
     with pytest.raises(RuntimeError, match="crash"):
         await db.write(write_then_fail)
     assert await store.count("BTCUSDT", M5) == 1
+    assert await db.read(lambda c: c.exec_driver_sql("SELECT symbol FROM candle_series").scalars().all()) == [
+        "BTCUSDT"
+    ]
     assert await store.upsert([candle(1)]) == 1  # the writer carries on
+    assert await store.upsert([candle(1, symbol="NEWCOIN")]) == 1
 
 
 async def test_load_ranges_limits_and_latest(db: Database) -> None:

@@ -33,7 +33,7 @@ async def test_writers_and_readers_run_together(tmp_path: Path) -> None:
     other_process_like = Database(url)  # a second engine (its own pool), as another component would have
     other_store = SqlCandleStore(other_process_like)
     done = asyncio.Event()
-    seen_counts: list[int] = []
+    seen_counts: dict[int, list[int]] = {}
     raw_errors: list[BaseException] = []
 
     async def write_all() -> None:
@@ -46,10 +46,11 @@ async def test_writers_and_readers_run_together(tmp_path: Path) -> None:
         done.set()
 
     async def read_until_done(reader: SqlCandleStore) -> None:
+        seen = seen_counts.setdefault(len(seen_counts), [])
         for _ in range(10_000):  # bounded
             count = await reader.count("BTCUSDT", Timeframe.M1)
             assert count % PER_BATCH == 0  # a batch is visible entirely or not at all
-            seen_counts.append(count)
+            seen.append(count)
             await reader.load("BTCUSDT", Timeframe.M1, limit=50)
             if done.is_set():
                 return
@@ -77,8 +78,9 @@ async def test_writers_and_readers_run_together(tmp_path: Path) -> None:
     assert raw_errors == []
     assert await store.count("BTCUSDT", Timeframe.M1) == BATCHES * PER_BATCH
     assert await kv.get(f"cursor:{BATCHES - 1}") == str(BATCHES - 1)
-    assert seen_counts == sorted(seen_counts)
-    assert db.writer.stats.failed == 0 and db.writer.stats.jobs == 2 * BATCHES
+    for seen in seen_counts.values():  # each reader sees the table only grow
+        assert seen == sorted(seen) and len(seen) > 1
+    assert db.writer.stats.failed == 0 and db.writer.stats.jobs >= 2 * BATCHES  # + series-id lookups
     await db.close()
 
 

@@ -69,6 +69,7 @@ async def test_type_filtering_and_unsubscribe() -> None:
     feed.subscribe(client, ["alert"])
     feed.publish("order", {"x": 1})
     feed.publish("alert", {"x": 2})
+    await settle()  # subscriptions apply when the fan-out task delivers
     feed.unsubscribe(client, ["alert"])
     feed.publish("alert", {"x": 3})
     await settle()
@@ -154,3 +155,16 @@ async def test_heartbeats_and_metric_feed() -> None:
     assert {"heartbeat", "metric"} <= {m["type"] for m in conn.received}
     assert next(m for m in conn.received if m["type"] == "metric")["data"]["trades"] == 7
     assert conn.closed is not None and conn.closed[0] == 1001
+
+
+async def test_replay_is_capped_to_half_the_client_queue() -> None:
+    feed = Broadcaster(queue_size=8, ring_size=100)
+    for i in range(20):
+        feed.publish("alert", {"i": i})
+    conn = FakeConnection()
+    client = feed.register(conn, Scope.READ)
+    gap = feed.subscribe(client, ["alert"], since_seq=0)
+    await settle()
+    assert conn.data_seqs() == [17, 18, 19, 20]  # the newest four, and the client stays connected
+    assert gap is not None and "1..16" in gap
+    assert conn.closed is None

@@ -345,7 +345,9 @@ def test_security_headers_and_no_cors_by_default(client: TestClient) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert "access-control-allow-origin" not in response.headers
-    preflight = client.options("/status", headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "GET"})
+    preflight = client.options(
+        "/status", headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "GET"}
+    )
     assert "access-control-allow-origin" not in preflight.headers
 
 

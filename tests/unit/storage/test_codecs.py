@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ictbot.adapters.storage.codecs import (
@@ -46,6 +46,7 @@ def test_position_round_trip_and_open_flag() -> None:
     assert position_from_row(row) == flat
 
 
+@settings(max_examples=40, deadline=None)
 @given(
     amounts=st.lists(
         st.tuples(st.sampled_from(["BTC", "USDT", "BNB"]), st.decimals(allow_nan=False, allow_infinity=False)),

@@ -185,9 +185,11 @@ def candle_from_ws(raw: s.RawWsKline, market: Market = Market.SPOT) -> Candle:
 
 # ---- orders -----------------------------------------------------------------------------------
 def report_from_order(raw: s.RawOrder, list_client_id: str = "") -> VenueOrderReport:
-    side = OrderSide(raw.side)
+    side = OrderSide(raw.side) if raw.side else OrderSide.BUY  # only read when there are fills
     client_id = raw.origClientOrderId or raw.clientOrderId  # a cancel reply names the original in orig*
     time = raw.transactTime or raw.updateTime or raw.time or 0
+    if raw.fills and raw.side is None:
+        raise InputDataError("order", "fills without a side")
     fills = tuple(
         Fill(
             trade_id=str(f.tradeId),
@@ -332,15 +334,30 @@ def report_from_futures_update(raw: s.RawOrderTradeUpdate) -> VenueOrderReport:
 
 
 def report_from_algo_update(raw: s.RawAlgoUpdate) -> VenueOrderReport:
+    """USD-M ``ALGO_UPDATE``. Once triggered, ``ai`` names the matching-engine order; it is kept in
+    ``exchange_order_id`` (``algo:<aid>:<ai>``) so the venue can attribute that order's fills to us.
+    ``FINISHED`` is FILLED only when the executed quantity ``aq`` reached ``q``, else EXPIRED."""
     o = raw.o
+    status = _algo_status(o.X)
+    if o.X == "FINISHED" and not (o.q > 0 and o.aq >= o.q):
+        status = OrderStatus.EXPIRED
+    exchange_id = f"algo:{o.aid}:{o.ai}" if o.ai else f"algo:{o.aid}"
     return VenueOrderReport(
         client_order_id=o.caid,
         symbol=o.s,
-        status=_algo_status(o.X),
-        exchange_order_id=f"algo:{o.aid}",
+        status=status,
+        exchange_order_id=exchange_id,
+        executed_qty=o.aq,
+        cumulative_quote=o.ap * o.aq,
         time=max(raw.E, raw.T),
         reason=o.rm or "",
     )
+
+
+def algo_child_order_id(report: VenueOrderReport) -> str | None:
+    """The matching-engine order id a triggered algo order handed over to, if known."""
+    parts = (report.exchange_order_id or "").split(":")
+    return parts[2] if len(parts) == 3 and parts[0] == "algo" and parts[2] else None
 
 
 def user_event(event: Mapping[str, Any]) -> VenueOrderReport | None:
@@ -362,8 +379,12 @@ def spot_balances(payload: Any) -> dict[str, Balance]:
 
 
 def futures_balances(payload: Any) -> dict[str, Balance]:
+    """USD-M assets: ``free`` = available balance, ``locked`` = the rest of the wallet (never < 0)."""
     raw: s.RawFuturesAccount = validate(s.RawFuturesAccount, payload, "futures account")
-    return {a.asset: Balance(a.asset, a.availableBalance, a.walletBalance - a.availableBalance) for a in raw.assets}
+    return {
+        a.asset: Balance(a.asset, a.availableBalance, max(ZERO, a.walletBalance - a.availableBalance))
+        for a in raw.assets
+    }
 
 
 def positions(payload: Any) -> list[VenuePosition]:

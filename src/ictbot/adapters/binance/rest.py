@@ -39,6 +39,7 @@ from ictbot.ports.clock import Clock
 log = structlog.get_logger(__name__)
 
 KLINE_PAGE_LIMIT = 1000
+MAX_RETRY_WAIT_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,10 @@ class BinanceRestClient:
         self._http = httpx.AsyncClient(base_url=base, transport=transport, timeout=timeout)
 
     def __repr__(self) -> str:
-        return f"BinanceRestClient(market={self.market.value}, base={self._http.base_url}, credentials={self._credentials!r})"
+        return (
+            f"BinanceRestClient(market={self.market.value}, base={self._http.base_url}, "
+            f"credentials={self._credentials!r})"
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -157,8 +161,8 @@ class BinanceRestClient:
                 self.server_time.invalidate()
                 await self.sync_time()
             except RetryableError as exc:
-                if attempt >= attempts:
-                    raise
+                if attempt >= attempts or (exc.retry_after or 0) > MAX_RETRY_WAIT_S:
+                    raise  # an IP ban of minutes to days is the caller's decision, not a silent wait
                 delay = exc.retry_after if isinstance(exc, RateLimitedError) and exc.retry_after else 0.2 * attempt
                 log.warning("binance GET retry", path=path, attempt=attempt, error=str(exc))
                 await self.server_time.clock.sleep(delay)
@@ -262,10 +266,13 @@ class BinanceRestClient:
         }
         if end_ms is not None:
             params["endTime"] = end_ms
-        rows = await self.request("GET", self._paths.klines, params, weight=self._kline_weight(limit))
-        if self.server_time.last_sync_ms is None:
+        if self.server_time.needs_sync():
             await self.sync_time()
-        return parse.candles_from_rows(rows, symbol, timeframe, self.server_time.now_ms(), self.market)
+        # A row counts as closed only if it had closed when we asked: rows are a snapshot taken after
+        # our send, so judging them by a later clock would pass an open candle's partial values.
+        asked_at = self.server_time.now_ms()
+        rows = await self.request("GET", self._paths.klines, params, weight=self._kline_weight(limit))
+        return parse.candles_from_rows(rows, symbol, timeframe, asked_at, self.market)
 
     def _kline_weight(self, limit: int) -> int:
         if self.market is Market.SPOT:

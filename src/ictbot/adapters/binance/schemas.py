@@ -68,10 +68,10 @@ class RawOrder(_Raw):
     cummulativeQuoteQty: Decimal | None = None
     cumQuote: Decimal | None = None
     avgPrice: Decimal | None = None
-    status: str
+    status: str = "NEW"  # an ACK reply has no status: it means "accepted"
     timeInForce: str | None = None
-    type: str
-    side: str
+    type: str | None = None
+    side: str | None = None
     stopPrice: Decimal | None = None
     reduceOnly: bool | None = None
     expiryReason: str | None = None
@@ -264,6 +264,8 @@ class RawAlgoUpdateBody(_Raw):
     q: Decimal = Decimal(0)
     X: str
     ai: str | None = None
+    ap: Decimal = Decimal(0)
+    aq: Decimal = Decimal(0)
     tp: Decimal | None = None
     rm: str | None = None
 

@@ -125,9 +125,11 @@ class UserDataStream:
             remaining = self._max_age_ms / 1000 - (asyncio.get_running_loop().time() - opened)
             if remaining <= 0:
                 raise _Roll("connection age limit")
-            try:
-                raw = await asyncio.wait_for(ws.recv(), timeout=min(remaining, 30.0))
-            except TimeoutError:
+            raw = None
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(remaining, 30.0)):
+                    raw = await ws.recv()  # cancel-safe: an interrupted recv loses no frame
+            if raw is None:
                 await self._idle()
                 continue
             try:
@@ -213,7 +215,8 @@ class SpotUserDataStream(UserDataStream):
             request_id = str(uuid.uuid4())
             await ws.send(json.dumps(self.subscribe_request(request_id)))
             while True:
-                reply = json.loads(await asyncio.wait_for(ws.recv(), timeout=10.0))
+                async with asyncio.timeout(10.0):
+                    reply = json.loads(await ws.recv())
                 if isinstance(reply, dict) and reply.get("id") == request_id:
                     break
             status = int(reply.get("status", 0))

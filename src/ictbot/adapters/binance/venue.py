@@ -8,6 +8,7 @@ is unknown (the execution layer queries by client order id before any resend);
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from ictbot.adapters.binance import parse
@@ -145,8 +146,7 @@ class BinanceVenue:
         if self.user_stream is None:
             raise FinalError("no user-data stream configured for this venue")
         async for report in self.user_stream.updates():
-            self._remember(report)
-            yield report
+            yield self._remember(report)
 
     def _remember(self, report: VenueOrderReport) -> VenueOrderReport:
         if report.exchange_order_id:
@@ -169,6 +169,24 @@ class BinanceFuturesVenue(BinanceVenue):
             raise ValueError("BinanceFuturesVenue needs a USD-M client")
         super().__init__(client, user_stream)
         self._working_type = working_type
+        self._algo_children: dict[tuple[str, str], str] = {}  # (symbol, triggered orderId) -> our id
+
+    def _remember(self, report: VenueOrderReport) -> VenueOrderReport:
+        """A triggered algo order continues as a matching-engine order with Binance's own client id;
+        its reports and fills are re-labelled with our algo client id so they reach our order."""
+        child = parse.algo_child_order_id(report)
+        if child is not None:
+            self._algo_children[(report.symbol, child)] = report.client_order_id
+            self._client_ids[(report.symbol, child)] = report.client_order_id
+            return report
+        parent = self._algo_children.get((report.symbol, report.exchange_order_id or ""))
+        if parent is not None and parent != report.client_order_id:
+            report = replace(
+                report,
+                client_order_id=parent,
+                fills=tuple(replace(fill, client_order_id=parent) for fill in report.fills),
+            )
+        return super()._remember(report)
 
     async def place_order(self, order: Order) -> VenueOrderReport:
         if order.type in FUTURES_ALGO_TYPES:

@@ -631,9 +631,10 @@ class MatchingEngine:
             if not current.is_open:
                 continue
             qty = current.remaining
-            if cap is not None:
-                spec = self.spec(market, symbol)
-                qty = min(qty, max(spec.step_size, _floor(cap, spec.step_size)))
+            if cap is not None:  # no volume traded on this segment (e.g. a gap): nothing to take part in
+                qty = min(qty, _floor(cap, self.spec(market, symbol).step_size))
+                if qty <= 0:
+                    continue
             self._fill(current, current.price, qty, True, now, batch)
 
     # ---- USD-M --------------------------------------------------------------------------------------

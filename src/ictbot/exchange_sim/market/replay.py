@@ -95,8 +95,8 @@ class Replay:
         self.cursor_ms = self.timeframe.floor(max(start_ms, first))
         self.index = {sym: s.index_at(self.cursor_ms) for sym, s in series.items()}
         self.running: dict[str, Bar | None] = dict.fromkeys(series)
-        self.last_close: dict[str, Decimal] = {sym: self._last_close(sym) for sym in series}
         self._decimal_cache: dict[tuple[str, int], tuple[Decimal, Decimal, Decimal, Decimal, Decimal]] = {}
+        self.last_close: dict[str, Decimal] = {sym: self._last_close(sym) for sym in series}
 
     # ---- playing ------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ look for.
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 
@@ -31,32 +32,44 @@ def _rng(seed: int, symbol: str) -> np.random.Generator:
 def generate(symbol: str, start_ms: int, count: int, timeframe: Timeframe = Timeframe.M1, seed: int = 0,
              start_price: float | None = None) -> CandleSeries:
     rng = _rng(seed, symbol)
-    scale = np.sqrt(timeframe.ms / Timeframe.M1.ms)
+    scale = float(np.sqrt(timeframe.ms / Timeframe.M1.ms))
     price = start_price or START_PRICES.get(symbol, 100.0)
     base_vol = 0.0008 * scale
+    # Draw every random number up front (one vectorised call each); the loop only does the
+    # recursions (regime, variance, price) that depend on the previous candle.
+    switch = (rng.random(count) > _REGIME_STAY).tolist()
+    new_regime = rng.integers(0, 3, count).tolist()
+    shocks = rng.standard_normal(count).tolist()
+    wick_up = np.abs(rng.standard_normal(count)).tolist()
+    wick_down = np.abs(rng.standard_normal(count)).tolist()
+    sweep = (rng.random(count) < _SWEEP_PROBABILITY).tolist()
+    sweep_high = (rng.random(count) < 0.5).tolist()
+    volume_noise = rng.lognormal(0.0, 0.5, count).tolist()
     variance = base_vol**2
     regime = 2
-    opens, highs, lows, closes, volumes = (np.empty(count) for _ in range(5))
+    opens, highs, lows, closes, volumes = ([0.0] * count for _ in range(5))
     for i in range(count):
-        if rng.random() > _REGIME_STAY:
-            regime = int(rng.integers(0, 3))
-        shock = rng.standard_normal()
-        ret = _REGIME_DRIFT[regime] * scale + np.sqrt(variance) * shock
-        variance = 0.05 * base_vol**2 + 0.10 * (np.sqrt(variance) * shock) ** 2 + 0.85 * variance
+        if switch[i]:
+            regime = new_regime[i]
+        sigma = math.sqrt(variance)
+        shock = shocks[i]
+        ret = _REGIME_DRIFT[regime] * scale + sigma * shock
+        variance = 0.05 * base_vol**2 + 0.10 * (sigma * shock) ** 2 + 0.85 * variance
         open_ = price
-        close = open_ * float(np.exp(ret))
-        wick = np.sqrt(variance)
-        high = max(open_, close) * float(np.exp(abs(rng.standard_normal()) * wick * 0.6))
-        low = min(open_, close) * float(np.exp(-abs(rng.standard_normal()) * wick * 0.6))
-        if i >= _SWEEP_LOOKBACK and rng.random() < _SWEEP_PROBABILITY:
-            recent_high = float(highs[i - _SWEEP_LOOKBACK:i].max())
-            recent_low = float(lows[i - _SWEEP_LOOKBACK:i].min())
-            if rng.random() < 0.5 and recent_high > max(open_, close):
-                high = recent_high * (1 + wick)  # run the buy-side liquidity, close back below
+        close = open_ * math.exp(ret)
+        wick = math.sqrt(variance)
+        high = max(open_, close) * math.exp(wick_up[i] * wick * 0.6)
+        low = min(open_, close) * math.exp(-wick_down[i] * wick * 0.6)
+        if i >= _SWEEP_LOOKBACK and sweep[i]:
+            recent_high = max(highs[i - _SWEEP_LOOKBACK:i])
+            recent_low = min(lows[i - _SWEEP_LOOKBACK:i])
+            if sweep_high[i] and recent_high > max(open_, close):
+                high = max(high, recent_high * (1 + wick))  # run the buy-side liquidity, close back below
             elif recent_low < min(open_, close):
-                low = recent_low * (1 - wick)
+                low = min(low, recent_low * (1 - wick))
         opens[i], highs[i], lows[i], closes[i] = open_, high, low, close
-        volumes[i] = float(rng.lognormal(0.0, 0.5)) * (1 + 400 * wick) * 10 * scale / max(price / 1000, 0.001)
+        volumes[i] = volume_noise[i] * (1 + 400 * wick) * 10 * scale / max(price / 1000, 0.001)
         price = close
     open_times = start_ms + np.arange(count, dtype=np.int64) * timeframe.ms
-    return CandleSeries(symbol, timeframe, open_times, opens, highs, lows, closes, volumes, synthetic=True)
+    return CandleSeries(symbol, timeframe, open_times, np.array(opens), np.array(highs), np.array(lows),
+                        np.array(closes), np.array(volumes), synthetic=True)

@@ -10,7 +10,7 @@ class History:
     R candles) read it through absolute indexes; older candles are dropped in blocks.
     """
 
-    __slots__ = ("base", "c", "h", "keep", "l", "o", "t")
+    __slots__ = ("base", "c", "h", "keep", "l", "memo", "o", "t")
 
     def __init__(self, keep: int) -> None:
         self.keep = max(keep, 4)
@@ -20,6 +20,8 @@ class History:
         self.h: list[float] = []
         self.l: list[float] = []
         self.c: list[float] = []
+        # (left, right) -> (index, pivot high, pivot low): streams sharing L and R judge a candle once
+        self.memo: dict[tuple[int, int], tuple[int, bool, bool]] = {}
 
     def append(self, t: int, o: float, h: float, lo: float, c: float) -> None:
         self.t.append(t)

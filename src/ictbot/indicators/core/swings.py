@@ -14,6 +14,10 @@ def pivots_at(hist: History, i: int, left: int, right: int) -> tuple[bool, bool]
     p = i - right
     if p < left:
         return False, False
+    key = (left, right)
+    known = hist.memo.get(key)
+    if known is not None and known[0] == i:
+        return known[1], known[2]
     b = p - hist.base
     hs = hist.h
     ls = hist.l
@@ -21,6 +25,7 @@ def pivots_at(hist: History, i: int, left: int, right: int) -> tuple[bool, bool]
     lp = ls[b]
     is_high = hp >= max(hs[b + 1:b + right + 1]) and hp > max(hs[b - left:b])
     is_low = lp <= min(ls[b + 1:b + right + 1]) and lp < min(ls[b - left:b])
+    hist.memo[key] = (i, is_high, is_low)
     return is_high, is_low
 
 

@@ -15,12 +15,14 @@ from typing import Any
 
 
 class Zone:
-    __slots__ = ("alive", "anchor_index", "anchor_time", "bottom", "confirm_index", "direction", "fields",
-                 "filled", "id", "kind", "mid", "mid_hit", "role", "seq", "threshold", "top", "touched",
-                 "version")
+    __slots__ = ("alive", "anchor_index", "anchor_time", "base_break", "base_touch", "bottom", "changes",
+                 "confirm_index", "confirm_time", "direction",
+                 "fields", "filled", "id", "kind", "mid", "mid_hit", "role", "seq", "threshold", "top", "touched",
+                 "version", "view")
 
     def __init__(self, role: str, direction: int, top: float, bottom: float, mid: float, anchor_index: int,
-                 anchor_time: int, confirm_index: int, event_id: str, fields: dict[str, Any]) -> None:
+                 anchor_time: int, confirm_index: int, confirm_time: int, event_id: str,
+                 fields: dict[str, Any]) -> None:
         self.role = role
         self.direction = direction
         self.top = top
@@ -29,11 +31,18 @@ class Zone:
         self.anchor_index = anchor_index
         self.anchor_time = anchor_time
         self.confirm_index = confirm_index
+        self.confirm_time = confirm_time
+        self.view: Any = None  # cached read-only copy for snapshots (rebuilt when the state changes)
         self.id = event_id
         self.fields = fields
         self.seq = -1
         self.alive = True
         self.touched = False
+        self.changes = 0  # bumped on every state change (snapshot caches compare it)
+        # §10: for a higher-timeframe zone, close times of the first base candle touching / closing
+        # through it (0 = not yet); filled by the multi-timeframe engine, never by the zone's own engine
+        self.base_touch = 0
+        self.base_break = 0
         self.mid_hit = False
         self.filled = False
         self.threshold = top if direction > 0 else bottom
@@ -44,12 +53,14 @@ class Zone:
 class ZoneBook:
     """Active zones of one indicator, per direction, with capacity and optional age limit."""
 
-    __slots__ = ("_down", "_expiry", "_order", "_seq", "_up", "active", "max_active", "max_age", "version")
+    __slots__ = ("_down", "_expiry", "_order", "_seq", "_seq_check", "_up", "active", "journal", "max_active",
+                 "max_age", "version")
 
     def __init__(self, max_active: int | None, max_age: int | None) -> None:
         self.max_active = max_active
         self.max_age = max_age
         self._seq = 0
+        self._seq_check = 0
         # direction +1 zones react to price coming down: max-heap on threshold (stored negated)
         self._down: list[tuple[float, int, int, Zone]] = []
         self._up: list[tuple[float, int, int, Zone]] = []
@@ -57,6 +68,14 @@ class ZoneBook:
         self._expiry: deque[Zone] = deque()
         self.active: dict[int, int] = {1: 0, -1: 0}
         self.version = 0
+        # zones added / changed / killed since the consumer last read it (None = nobody listens)
+        self.journal: list[Zone] | None = None
+
+    def note(self, zone: Zone) -> None:
+        """Record a state change for a listening snapshot builder."""
+        self.version += 1
+        if self.journal is not None:
+            self.journal.append(zone)
 
     def add(self, zone: Zone, expires: bool = True) -> None:
         zone.seq = self._seq
@@ -66,7 +85,7 @@ class ZoneBook:
         if expires and self.max_age is not None:
             self._expiry.append(zone)
         self.push(zone)
-        self.version += 1
+        self.note(zone)
 
     def push(self, zone: Zone) -> None:
         zone.version += 1
@@ -78,7 +97,7 @@ class ZoneBook:
     def kill(self, zone: Zone) -> None:
         zone.alive = False
         self.active[zone.direction] -= 1
-        self.version += 1
+        self.note(zone)
 
     def candidates(self, j: int, high: float, low: float) -> list[Zone]:
         """Zones whose next rule may fire on this candle (price reached a threshold or age ran out).
@@ -111,11 +130,12 @@ class ZoneBook:
 
     def overflow(self) -> list[Zone]:
         """Oldest zones beyond ``max_active`` per direction (not yet killed), oldest first."""
-        if self.max_active is None:
+        cap = self.max_active
+        if cap is None or (self.active[1] <= cap and self.active[-1] <= cap):
             return []
         out: list[Zone] = []
         for direction in (1, -1):
-            excess = self.active[direction] - self.max_active
+            excess = self.active[direction] - cap
             order = self._order[direction]
             while excess > 0:
                 zone = order.popleft()
@@ -134,6 +154,9 @@ class ZoneBook:
 
     def compact(self) -> None:
         """Drop dead zones from the creation-order queues (keeps memory bounded)."""
+        self._seq_check = (self._seq_check + 1) & 63
+        if self._seq_check:
+            return  # amortised: look every 64 candles
         for direction in (1, -1):
             order = self._order[direction]
             if len(order) > 2 * (self.active[direction] + 16):

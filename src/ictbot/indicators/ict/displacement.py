@@ -46,13 +46,14 @@ class DisplacementIndicator:
         self.last_event = None
         direction = 1 if c > o else -1 if c < o else 0
         body = abs(c - o)
-        if direction != 0 and body / (h - lo) >= p.min_body_ratio:
-            if p.k_body == 0.0 or (not math.isnan(atr_prev) and body >= p.k_body * atr_prev):
-                event = factory.make("displacement", direction, "-", i, hist.t[b], self.phash, top=h, bottom=lo,
-                                     fields={"body": body, "atr": None if math.isnan(atr_prev) else atr_prev})
-                out.append(event)
-                self.last_event = event
-                self.last_index[direction] = i
+        # §9: never while ATR[i−1] is undefined (even with k_body = 0)
+        if direction != 0 and not math.isnan(atr_prev) and body / (h - lo) >= p.min_body_ratio \
+                and body >= p.k_body * atr_prev:
+            event = factory.make("displacement", direction, "-", i, hist.t[b], self.phash, top=h, bottom=lo,
+                                 fields={"body": body, "atr": atr_prev})
+            out.append(event)
+            self.last_event = event
+            self.last_index[direction] = i
         # displacement legs
         for side in (1, -1):
             self.run[side] = self.run[side] + 1 if direction == side else 0

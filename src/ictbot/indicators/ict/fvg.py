@@ -75,9 +75,8 @@ class FvgIndicator:
             return None
         if p.min_ticks * p.tick_size != 0.0 and top - bottom < p.min_ticks * p.tick_size:
             return None
-        if p.k_atr != 0.0:
-            if math.isnan(atr_now) or top - bottom < p.k_atr * atr_now:
-                return None
+        if p.k_atr != 0.0 and (math.isnan(atr_now) or top - bottom < p.k_atr * atr_now):
+            return None
         if p.require_displacement and displacement_prev != direction:
             return None
         ce = (top + bottom) / 2.0
@@ -86,7 +85,7 @@ class FvgIndicator:
         event = factory.make("fvg", direction, "-", anchor, anchor_time, self.phash, top=top, bottom=bottom,
                              fields={"ce": ce})
         out.append(event)
-        zone = Zone("fvg", direction, top, bottom, ce, anchor, anchor_time, i, event.id, {"ce": ce})
+        zone = Zone("fvg", direction, top, bottom, ce, anchor, anchor_time, i, event.confirm_time, event.id, {"ce": ce})
         self.book.add(zone)
         self.last_confirm[direction] = i
         return zone
@@ -100,16 +99,20 @@ class FvgIndicator:
     def _transition(self, zone: Zone, j: int, h: float, lo: float, c: float, factory: EventFactory,
                     out: list[Event]) -> None:
         book = self.book
+        changes = zone.changes
         up = zone.direction > 0  # bullish zone: price comes down into it
         if zone.role == "fvg":
             if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
                 zone.touched = True
+                zone.changes += 1
                 out.append(self._event("fvg_touched", zone, factory))
             if not zone.mid_hit and (lo <= zone.mid if up else h >= zone.mid):
                 zone.mid_hit = True
+                zone.changes += 1
                 out.append(self._event("fvg_ce_touched", zone, factory))
             if not zone.filled and (lo <= zone.bottom if up else h >= zone.top):
                 zone.filled = True
+                zone.changes += 1
                 out.append(self._event("fvg_filled", zone, factory))
             if c < zone.bottom if up else c > zone.top:
                 book.kill(zone)
@@ -127,6 +130,7 @@ class FvgIndicator:
         else:  # ifvg
             if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
                 zone.touched = True
+                zone.changes += 1
                 out.append(self._event("ifvg_touched", zone, factory))
             if c < zone.bottom if up else c > zone.top:
                 book.kill(zone)
@@ -140,8 +144,9 @@ class FvgIndicator:
                 zone.threshold = zone.top if not zone.touched else zone.bottom
             else:
                 zone.threshold = zone.bottom if not zone.touched else zone.top
+        if zone.changes != changes:
+            book.note(zone)
         book.push(zone)
-        book.version += 1
 
     def _expired(self, zone: Zone, j: int) -> bool:
         age = self.p.max_age
@@ -153,5 +158,5 @@ class FvgIndicator:
                              top=parent.top, bottom=parent.bottom, fields={"ce": parent.mid, "parent_id": parent.id})
         out.append(event)
         zone = Zone("ifvg", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
-                    parent.anchor_time, j, event.id, {"ce": parent.mid, "parent_id": parent.id})
+                    parent.anchor_time, j, event.confirm_time, event.id, {"ce": parent.mid, "parent_id": parent.id})
         self.book.add(zone)

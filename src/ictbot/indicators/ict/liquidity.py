@@ -19,12 +19,29 @@ _SOURCE_RANK.update({w.id: 5 + k for k, w in enumerate(WINDOWS)})
 class Level:
     """One resting level; sort key = (confirm index, source rank, buy-side first, creation seq)."""
 
-    __slots__ = ("alive", "anchor_index", "anchor_time", "confirm_index", "exc_limit", "excursion", "key",
-                 "level", "parent_id", "pool", "side", "source", "taken_index", "version")
+    __slots__ = (
+        "alive",
+        "anchor_index",
+        "anchor_time",
+        "confirm_index",
+        "confirm_time",
+        "exc_limit",
+        "excursion",
+        "key",
+        "level",
+        "parent_id",
+        "pool",
+        "side",
+        "source",
+        "taken_index",
+        "version",
+        "view",
+    )
 
     def __init__(self, side: int, level: float, source: str, anchor_index: int, anchor_time: int,
-                 confirm_index: int, parent_id: str | None, seq: int) -> None:
+                 confirm_index: int, confirm_time: int, parent_id: str | None, seq: int) -> None:
         self.side = side
+        self.confirm_time = confirm_time
         self.level = level
         self.source = source
         self.anchor_index = anchor_index
@@ -38,6 +55,7 @@ class Level:
         self.exc_limit = math.nan
         self.version = 0
         self.pool: Pool | None = None
+        self.view: object = None  # cached read-only copy for snapshots
 
 
 class Pool:
@@ -66,19 +84,32 @@ class _SwingRecord:
 class _SideSearch:
     """Equal-level matching for one side (+1 highs, −1 lows)."""
 
-    __slots__ = ("cur", "lag", "last_member", "records", "side")
+    __slots__ = ("lag", "last_member", "records", "side")
 
     def __init__(self, side: int) -> None:
         self.side = side
         self.records: list[_SwingRecord] = []
-        self.cur = -math.inf if side > 0 else math.inf  # extreme of candles after the latest pivot (to i)
         self.lag = -math.inf if side > 0 else math.inf  # same, lagging R candles (to i − R)
         self.last_member: dict[int, Pool] = {}  # pivot anchor → pool whose newest member it is
 
 
 class LiquidityIndicator:
-    __slots__ = ("alive_count", "enabled", "highs", "lows", "p", "pending", "phash", "seq", "side_heaps",
-                 "waiting", "taken_sell", "version")
+    __slots__ = (
+        "alive",
+        "confirm_time",
+        "enabled",
+        "highs",
+        "journal",
+        "lows",
+        "p",
+        "pending",
+        "phash",
+        "seq",
+        "side_heaps",
+        "taken",
+        "version",
+        "waiting",
+    )
 
     def __init__(self, params: LiquidityParams, phash: str) -> None:
         self.p = params
@@ -90,9 +121,11 @@ class LiquidityIndicator:
         self.waiting: list[Level] = []  # window levels first tested on the next candle
         self.highs = _SideSearch(1)
         self.lows = _SideSearch(-1)
-        self.taken_sell: list[int] = []  # confirm indexes of sell-side liquidity_taken (MSS require_sweep)
-        self.alive_count = 0
+        self.taken: dict[int, list[int]] = {1: [], -1: []}  # confirm indexes of liquidity_taken per side
+        self.alive: dict[Level, None] = {}  # alive levels in the order they became testable
+        self.journal: list[Level] | None = None  # levels added / changed / taken, for a snapshot builder
         self.version = 0
+        self.confirm_time = 0  # close time of the current candle (stamped on new levels)
 
     # ---- public ------------------------------------------------------------------------------------
 
@@ -100,6 +133,7 @@ class LiquidityIndicator:
              sessions: list[SessionLevel], factory: EventFactory, out: list[Event]) -> None:
         b = i - hist.base
         t = hist.t[b]
+        self.confirm_time = factory.confirm_time
         for level in self.waiting:
             self._push(level)
         self.waiting = []
@@ -124,21 +158,21 @@ class LiquidityIndicator:
         self._swings(hist, i, atr_now, factory, out)
 
     def alive_levels(self) -> list[Level]:
-        found = [e[3] for side in (1, -1) for e in self.side_heaps[side] if e[3].alive and e[3].version == e[2]]
-        found.sort(key=_key_of)
-        return found
+        return list(self.alive)
 
     # ---- levels ------------------------------------------------------------------------------------
 
     def _new(self, side: int, price: float, source: str, anchor: int, anchor_time: int, confirm: int,
              parent_id: str | None) -> Level:
         self.seq += 1
-        return Level(side, price, source, anchor, anchor_time, confirm, parent_id, self.seq)
+        return Level(side, price, source, anchor, anchor_time, confirm, self.confirm_time, parent_id, self.seq)
 
     def _push(self, level: Level) -> None:
         level.version += 1
         if level.version == 1:
-            self.alive_count += 1
+            self.alive[level] = None
+        if self.journal is not None:
+            self.journal.append(level)
         heap = self.side_heaps[level.side]
         heapq.heappush(heap, (level.level if level.side > 0 else -level.level, level.key[3], level.version, level))
         self.version += 1
@@ -165,9 +199,12 @@ class LiquidityIndicator:
             level.taken_index = j
             level.excursion = 0.0
             level.exc_limit = math.nan if k_exc is None or math.isnan(atr_now) else k_exc * atr_now
-            self.alive_count -= 1
-            if level.side < 0:
-                self.taken_sell.append(j)
+            del self.alive[level]
+            if self.journal is not None:
+                self.journal.append(level)
+            taken_at = self.taken[level.side]
+            if not taken_at or taken_at[-1] != j:
+                taken_at.append(j)
         self.version += 1
         work = self.pending + taken
         work.sort(key=_key_of)
@@ -211,11 +248,6 @@ class LiquidityIndicator:
         right = p.right
         b = i - hist.base
         highs, lows = self.highs, self.lows
-        h_now, l_now = hist.h[b], hist.l[b]
-        if h_now > highs.cur:
-            highs.cur = h_now
-        if l_now < lows.cur:
-            lows.cur = l_now
         lag_index = i - right
         if lag_index >= 0:
             lh, ll = hist.h[b - right], hist.l[b - right]
@@ -245,7 +277,6 @@ class LiquidityIndicator:
             after = (hist.h if side > 0 else hist.l)[pb + 1:b + 1]
             seg_now = max(after) if side > 0 else min(after)
             search.records.append(_SwingRecord(pivot, price, seg_now))
-            search.cur = seg_now
             search.lag = -math.inf if side > 0 else math.inf
             if tol is not None:
                 self._match(search, price, pivot, anchor_time, i, tol, factory, out)

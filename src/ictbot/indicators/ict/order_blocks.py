@@ -46,7 +46,7 @@ class OrderBlockIndicator:
         event = factory.make("order_block", direction, self.name, k, t, self.phash, top=top, bottom=bottom,
                              fields=fields)
         out.append(event)
-        zone = Zone("ob", direction, top, bottom, mt, k, t, j, event.id, fields)
+        zone = Zone("ob", direction, top, bottom, mt, k, t, j, event.confirm_time, event.id, fields)
         self.book.add(zone)
         self.active_obs[(direction, k)] = zone
 
@@ -58,13 +58,16 @@ class OrderBlockIndicator:
     def _transition(self, zone: Zone, j: int, h: float, lo: float, c: float, factory: EventFactory,
                     out: list[Event]) -> None:
         book = self.book
+        changes = zone.changes
         up = zone.direction > 0
         if zone.role == "ob":
             if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
                 zone.touched = True
+                zone.changes += 1
                 out.append(self._event("ob_touched", zone, factory))
             if not zone.mid_hit and (c < zone.mid if up else c > zone.mid):
                 zone.mid_hit = True
+                zone.changes += 1
                 out.append(self._event("ob_mt_violated", zone, factory))
             if up:
                 broken = (lo if self.wick_invalidation else c) < zone.bottom
@@ -83,6 +86,7 @@ class OrderBlockIndicator:
         else:
             if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
                 zone.touched = True
+                zone.changes += 1
                 out.append(self._event("breaker_touched", zone, factory))
             if c < zone.bottom if up else c > zone.top:
                 book.kill(zone)
@@ -92,8 +96,9 @@ class OrderBlockIndicator:
                 zone.threshold = zone.top if not zone.touched else zone.bottom
             else:
                 zone.threshold = zone.bottom if not zone.touched else zone.top
+        if zone.changes != changes:
+            book.note(zone)
         book.push(zone)
-        book.version += 1
 
     def _breaker(self, parent: Zone, j: int, factory: EventFactory, out: list[Event]) -> None:
         direction = -parent.direction
@@ -102,5 +107,5 @@ class OrderBlockIndicator:
                              top=parent.top, bottom=parent.bottom, fields=fields)
         out.append(event)
         zone = Zone("breaker", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
-                    parent.anchor_time, j, event.id, fields)
+                    parent.anchor_time, j, event.confirm_time, event.id, fields)
         self.book.add(zone)

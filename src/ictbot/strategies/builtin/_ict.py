@@ -21,7 +21,20 @@ def events_of(view: TimeframeView) -> tuple[IctEvent, ...]:
 
 
 def new_events(view: TimeframeView, time: int, *kinds: str) -> list[IctEvent]:
-    return [event for event in events_of(view) if event.confirm_time == time and event.kind in kinds]
+    """Events of ``kinds`` confirmed exactly at ``time``, in log order.
+
+    The log is ordered by confirmation, so only the tail of ``recent_events`` is read.
+    """
+    found: dict[str, IctEvent] = {}
+    for event in reversed(view.recent_events):
+        if event.confirm_time < time:
+            break
+        if event.confirm_time == time and event.kind in kinds:
+            found[event.id] = event
+    for event in view.new_events:
+        if event.confirm_time == time and event.kind in kinds:
+            found.setdefault(event.id, event)
+    return sorted(found.values(), key=lambda event: event.confirm_time)
 
 
 def find_event(view: TimeframeView, event_id: str) -> IctEvent | None:
@@ -48,8 +61,9 @@ def liquidity_targets(
 ) -> list[float]:
     """Opposing liquidity to aim at: buy-side levels above a long's entry, sell-side below a short's.
 
-    ``first`` (optional) is a preferred first target. Levels closer than ``min_reward_risk`` times
-    the risk are skipped (not worth the trade); the rest are taken nearest first, one per price.
+    ``first`` (optional) is a preferred first target; later targets then lie beyond it. Levels
+    closer than ``min_reward_risk`` times the risk are skipped (not worth the trade); the rest are
+    taken nearest first, one per price.
     """
     prices: set[float] = set()
     for view in views:
@@ -61,8 +75,7 @@ def liquidity_targets(
     ordered = sorted(prices, key=lambda price: (price - entry) * direction)
     worth = [price for price in ordered if (price - entry) * direction >= min_reward_risk * risk]
     if first is not None and first in worth:
-        worth.remove(first)
-        worth.insert(0, first)
+        worth = [first, *(price for price in worth if (price - first) * direction > 0)]
     return worth[:max_targets]
 
 

@@ -14,6 +14,7 @@ Rules (long; short mirrors), all read from the snapshot at the base candle's clo
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -62,7 +63,7 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
     kind: ClassVar[str] = "strategy_a"
     config_model: ClassVar[type[StrategyConfig]] = StrategyAConfig
 
-    @property
+    @cached_property
     def required_timeframes(self) -> tuple[str, ...]:
         config = self.config
         return tuple(dict.fromkeys((config.base_timeframe, *config.bias_timeframes, *config.sweep_timeframes)))

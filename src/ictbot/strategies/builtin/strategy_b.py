@@ -4,10 +4,11 @@ Rules (long; short mirrors), read at the base candle's close:
 1. Leg: the ``structure_timeframe`` view's current impulse leg (ict-spec §6) is bullish and was
    started by a ``choch`` flagged ``mss`` (a displacement candle drove the break); ``allow_bos`` also
    accepts a BOS, ``require_mss`` = false accepts a CHoCH without displacement.
-2. Retracement: the leg's ``ote_entered`` event is confirmed at this close (price came back into the
-   0.62–0.79 band for the first time).
+2. Retracement: price has come back into the leg's 0.62–0.79 OTE band (its ``ote_entered`` event).
 3. Order block: an active bullish order block of that timeframe overlaps the OTE band and has been
    touched; the one created by the leg's own break is preferred, else the highest one.
+   Trigger (once per arrival): either OTE is entered at this close and such a block is already
+   touched, or OTE was entered earlier and such a block is touched for the first time at this close.
 4. Entry: market at the close, provided the close is still above the block's bottom and below the
    leg's extreme. Stop: below the block by ``stop_buffer_atr`` ATRs.
 5. Targets: the leg's extreme (the liquidity resting above the high the retracement started from),
@@ -17,6 +18,7 @@ Optional filters: ``killzones`` and ``trend_timeframes`` (every listed view tren
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -61,7 +63,7 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
     kind: ClassVar[str] = "strategy_b"
     config_model: ClassVar[type[StrategyConfig]] = StrategyBConfig
 
-    @property
+    @cached_property
     def required_timeframes(self) -> tuple[str, ...]:
         config = self.config
         return tuple(dict.fromkeys((config.base_timeframe, config.structure_timeframe, *config.trend_timeframes)))
@@ -76,15 +78,24 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
         leg = view.leg if view is not None else None
         if view is None or leg is None:
             return None
+        if not new_events(view, snapshot.time, "ote_entered", "ob_touched"):
+            return None  # nothing arrived anywhere at this close (cheap test first)
         if config.trend_timeframes and htf_bias(snapshot, config.trend_timeframes, "trend") != leg.direction:
             return None
-        entered = [event for event in new_events(view, snapshot.time, "ote_entered") if _of_leg(event, leg)]
-        if not entered or not self._qualifying_break(view, leg):
+        if not self._qualifying_break(view, leg):
+            return None
+        entered = [event for event in events_of(view) if event.kind == "ote_entered" and _of_leg(event, leg)]
+        if not entered:
             return None
         band = entered[-1]
         band_top = band.top if band.top is not None else leg.ote_top
         band_bottom = band.bottom if band.bottom is not None else leg.ote_bottom
-        block = self._order_block(view, leg, band_top, band_bottom)
+        blocks = self._order_blocks(view, leg, band_top, band_bottom)
+        if band.confirm_time != snapshot.time:
+            # OTE was entered earlier: act only when price reaches a qualifying block for the first time now.
+            touched_now = {str(e.extra.get("parent_id")) for e in new_events(view, snapshot.time, "ob_touched")}
+            blocks = [zone for zone in blocks if zone.id in touched_now]
+        block = self._preferred(view, leg, blocks)
         return None if block is None else self._signal(context, view, leg, block)
 
     def _qualifying_break(self, view: TimeframeView, leg: Leg) -> bool:
@@ -95,14 +106,18 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
             return self.config.allow_bos
         return brk.kind == "choch" and (not self.config.require_mss or brk.extra.get("mss") is True)
 
-    def _order_block(self, view: TimeframeView, leg: Leg, band_top: float, band_bottom: float) -> Zone | None:
+    def _order_blocks(self, view: TimeframeView, leg: Leg, band_top: float, band_bottom: float) -> list[Zone]:
+        """Active, touched blocks of the leg's direction overlapping the OTE band (edges included)."""
         stream = self.config.ob_stream
-        candidates = [
+        return [
             zone for zone in view.order_blocks
             if zone.direction == leg.direction and zone.touched
             and zone.bottom <= band_top and zone.top >= band_bottom
             and (stream == "any" or zone.extra.get("stream") == stream)
         ]
+
+    @staticmethod
+    def _preferred(view: TimeframeView, leg: Leg, candidates: list[Zone]) -> Zone | None:
         if not candidates:
             return None
         brk = _leg_break(view, leg)

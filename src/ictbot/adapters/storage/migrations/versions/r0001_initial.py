@@ -1,4 +1,4 @@
-"""Initial schema: candles, orders, fills, positions, key/values, config versions.
+"""Initial schema: candle series and candles, orders, fills, positions, key/values, config versions.
 
 Revision ID: 0001
 Revises:
@@ -31,12 +31,19 @@ def _big_id() -> sa.types.TypeEngine[int]:
 
 def upgrade() -> None:
     op.create_table(
-        "candles",
+        "candle_series",
+        sa.Column("id", _big_id(), autoincrement=True, nullable=False),
         sa.Column("exchange", sa.String(32), nullable=False),
         sa.Column("market", sa.String(16), nullable=False),
         sa.Column("symbol", sa.String(32), nullable=False),
         sa.Column("timeframe", sa.String(8), nullable=False),
-        sa.Column("open_time", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_candle_series"),
+        sa.UniqueConstraint("exchange", "market", "symbol", "timeframe", name="uq_candle_series_key"),
+    )
+    op.create_table(
+        "candles",
+        sa.Column("series_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("open_time", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("open", _decimal(), nullable=False),
         sa.Column("high", _decimal(), nullable=False),
         sa.Column("low", _decimal(), nullable=False),
@@ -44,7 +51,8 @@ def upgrade() -> None:
         sa.Column("volume", _decimal(), nullable=False),
         sa.Column("quote_volume", _decimal(), nullable=False),
         sa.Column("trades", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("exchange", "market", "symbol", "timeframe", "open_time", name="pk_candles"),
+        sa.ForeignKeyConstraint(["series_id"], ["candle_series.id"], name="fk_candles_series"),
+        sa.PrimaryKeyConstraint("series_id", "open_time", name="pk_candles"),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -162,3 +170,4 @@ def downgrade() -> None:
     op.drop_index("ix_orders_status", table_name="orders")
     op.drop_table("orders")
     op.drop_table("candles")
+    op.drop_table("candle_series")

@@ -1,0 +1,141 @@
+"""Indicator engine benchmark: full-suite batch time and streaming cost per candle per timeframe.
+
+Run: .venv/bin/python bench/indicators.py [--candles N] [--baseline-python PATH]
+
+Data: the 148,896 real BTCUSDT 5m candles in shared/data/binance_spot_raw_5m. The baseline is
+``smartmoneyconcepts`` 0.0.27 (swing_highs_lows, bos_choch, fvg, ob, liquidity, previous_high_low,
+sessions, retracements) run in a separate venv as a subprocess (default /work/benchenv-ind); if that
+venv is missing the baseline is reported as missing. Ratios are computed from numbers measured in the
+same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))
+
+from ictbot.adapters.files import CandleFrame, read_candle_files  # noqa: E402
+from ictbot.domain.timeframe import Timeframe  # noqa: E402
+from ictbot.indicators.mtf import MultiTimeframeEngine  # noqa: E402
+from ictbot.indicators.suite import compute  # noqa: E402
+
+BASELINE_SCRIPT = r"""
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+import io, contextlib
+with contextlib.redirect_stdout(io.StringIO()):
+    from smartmoneyconcepts import smc
+import numpy as np, pandas as pd
+raw = np.load(sys.argv[1])
+df = pd.DataFrame({"open": raw["o"], "high": raw["h"], "low": raw["l"], "close": raw["c"], "volume": raw["v"]},
+                  index=pd.to_datetime(raw["t"], unit="ms"))
+timings = {}
+def timed(name, fn):
+    start = time.perf_counter()
+    out = fn()
+    timings[name] = time.perf_counter() - start
+    return out
+swings = timed("swing_highs_lows", lambda: smc.swing_highs_lows(df, swing_length=10))
+timed("bos_choch", lambda: smc.bos_choch(df, swings))
+timed("fvg", lambda: smc.fvg(df))
+timed("ob", lambda: smc.ob(df, swings))
+timed("liquidity", lambda: smc.liquidity(df, swings))
+timed("previous_high_low_1D", lambda: smc.previous_high_low(df, time_frame="1D"))
+timed("sessions_london", lambda: smc.sessions(df, session="London"))
+timed("retracements", lambda: smc.retracements(df, swings))
+print(json.dumps(timings))
+"""
+
+
+def load(limit: int | None) -> CandleFrame:
+    files = sorted((REPO.parent / "shared" / "data" / "binance_spot_raw_5m").glob("*.csv"))
+    if not files:
+        files = sorted(Path("/work/shared/data/binance_spot_raw_5m").glob("*.csv"))
+    frame = read_candle_files(files)
+    return frame if limit is None else frame.slice(0, limit)
+
+
+def bench_batch(frame: CandleFrame) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = compute(frame.open_time, frame.open, frame.high, frame.low, frame.close, Timeframe.M5)
+    return time.perf_counter() - start, len(result.events)
+
+
+def bench_stream(frame: CandleFrame, higher: list[Timeframe]) -> tuple[float, int, int]:
+    """Seconds for ``on_values`` over the frame, base candles fed, candles stepped over all timeframes."""
+    engine = MultiTimeframeEngine(Timeframe.M5, higher, resample_higher=True)
+    rows = list(zip(frame.open_time.tolist(), frame.open.tolist(), frame.high.tolist(), frame.low.tolist(),
+                    frame.close.tolist(), strict=True))
+    feed = engine.on_values
+    start = time.perf_counter()
+    for t, o, h, lo, c in rows:
+        feed("BTCUSDT", Timeframe.M5, t, o, h, lo, c)
+    elapsed = time.perf_counter() - start
+    stepped = sum(engine.engine("BTCUSDT", tf).count for tf in engine.timeframes)
+    return elapsed, len(rows), stepped
+
+
+def bench_baseline(frame: CandleFrame, python: Path) -> dict[str, float] | None:
+    if not python.exists():
+        return None
+    import numpy as np
+
+    path = Path("/tmp") / f"ictbot-bench-{os.getpid()}.npz"
+    np.savez(path, t=frame.open_time, o=frame.open, h=frame.high, l=frame.low, c=frame.close, v=frame.volume)
+    try:
+        done = subprocess.run([str(python), "-c", BASELINE_SCRIPT, str(path)], capture_output=True, text=True,
+                              timeout=3600, check=False)
+    finally:
+        path.unlink(missing_ok=True)
+    if done.returncode != 0:
+        print(f"baseline failed: {done.stderr.strip()[-400:]}")
+        return None
+    parsed: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candles", type=int, default=None, help="use only the first N candles")
+    parser.add_argument("--stream-candles", type=int, default=50_000, help="base candles for the streaming run")
+    parser.add_argument("--baseline-python", type=Path, default=Path("/work/benchenv-ind/bin/python"))
+    args = parser.parse_args()
+    frame = load(args.candles)
+    n = len(frame)
+    print(f"data: {n:,} BTCUSDT 5m candles; machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+
+    seconds, events = bench_batch(frame)
+    print(f"ictbot full suite (batch = fold of the streaming step): {seconds:.2f} s, {events:,} events, "
+          f"{seconds / n * 1e6:.1f} µs/candle")
+
+    part = frame.slice(0, min(args.stream_candles, n))
+    for higher in ([], [Timeframe.M15, Timeframe.H1, Timeframe.H4]):
+        elapsed, base, stepped = bench_stream(part, higher)
+        names = ",".join(["5m", *(tf.value for tf in higher)])
+        print(f"streaming MultiTimeframeEngine [{names}]: {elapsed / base * 1e6:.1f} µs per base candle "
+              f"(snapshot included), {elapsed / stepped * 1e6:.1f} µs per candle per timeframe")
+
+    baseline = bench_baseline(frame, args.baseline_python)
+    if baseline is None:
+        print(f"baseline missing: smartmoneyconcepts venv not found at {args.baseline_python} "
+              "(python -m venv /work/benchenv-ind && /work/benchenv-ind/bin/pip install smartmoneyconcepts==0.0.27)")
+        return
+    total = sum(baseline.values())
+    detail = ", ".join(f"{name} {value:.2f}s" for name, value in baseline.items())
+    print(f"smartmoneyconcepts 0.0.27 (same data): {total:.2f} s total ({detail})")
+    print(f"ratio: ictbot full suite is {total / seconds:.2f}x the speed of smartmoneyconcepts "
+          f"(target >= 50x); ictbot computes more (both streams, lifecycles, IFVG, breakers, pools, "
+          f"sessions, displacement) and is look-ahead free")
+
+
+if __name__ == "__main__":
+    main()

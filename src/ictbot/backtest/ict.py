@@ -1,0 +1,83 @@
+"""ICT strategies in a backtest: the live ``MultiTimeframeEngine`` fed from replayed columns.
+
+Higher timeframes are built once with the live candle service's aggregation (``ictbot.candles``)
+and delivered in the live order: an HTF candle closing at instant T reaches the engine just before
+the base candle closing at T (the engine's contract with the candle service), so every snapshot
+holds exactly the HTF candles that had closed by then.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ictbot.adapters.files import CandleFrame
+from ictbot.backtest.data import MarketData, aggregate_frame
+from ictbot.domain.candle import Candle
+from ictbot.domain.ict import IndicatorSnapshot
+from ictbot.domain.timeframe import Timeframe
+from ictbot.indicators.mtf import MultiTimeframeEngine
+from ictbot.strategies.base import Strategy
+
+I64 = npt.NDArray[np.int64]
+
+
+class IndicatorSnapshots:
+    """``SnapshotSource`` over the live engine; catches up on skipped candles so none is missed."""
+
+    every_candle = True
+
+    def __init__(self, engine: MultiTimeframeEngine, data: MarketData, higher: tuple[Timeframe, ...]) -> None:
+        self.engine = engine
+        self._symbol = data.symbol
+        self._base = data.timeframe
+        frame = data.frame
+        self._cols = (frame.open_time.tolist(), frame.open.tolist(), frame.high.tolist(), frame.low.tolist(),
+                      frame.close.tolist())
+        base_close = frame.open_time + data.timeframe.ms
+        # (deliver before base index, timeframe, htf frame index) in live order: by base index, then
+        # shorter timeframes first.
+        schedule: list[tuple[int, int, Timeframe, int]] = []
+        self._htf: dict[Timeframe, CandleFrame] = {}
+        for tf in higher:
+            htf = aggregate_frame(frame, data.timeframe, tf)
+            self._htf[tf] = htf
+            deliver = np.searchsorted(base_close, htf.open_time + tf.ms, side="left")
+            schedule.extend((int(j), tf.ms, tf, k) for k, j in enumerate(deliver.tolist()))
+        schedule.sort(key=lambda item: (item[0], item[1]))
+        self._schedule = [(j, tf, k) for j, _, tf, k in schedule]
+        self._next_htf = 0
+        self._fed = -1
+        self._last: IndicatorSnapshot | None = None
+
+    def _feed_htf_until(self, index: int) -> None:
+        schedule = self._schedule
+        while self._next_htf < len(schedule) and schedule[self._next_htf][0] <= index:
+            _, tf, k = schedule[self._next_htf]
+            htf = self._htf[tf]
+            self.engine.on_values(self._symbol, tf, int(htf.open_time[k]), float(htf.open[k]), float(htf.high[k]),
+                                  float(htf.low[k]), float(htf.close[k]))
+            self._next_htf += 1
+
+    def at(self, index: int, candle: Candle) -> IndicatorSnapshot:
+        t, o, h, lo, c = self._cols
+        engine, symbol, base = self.engine, self._symbol, self._base
+        while self._fed < index:
+            k = self._fed + 1
+            self._feed_htf_until(k)
+            self._last = engine.on_values(symbol, base, t[k], o[k], h[k], lo[k], c[k])
+            self._fed = k
+        if self._last is None:
+            raise RuntimeError(f"indicator engine returned no snapshot for {symbol} at candle {index}")
+        return self._last
+
+
+def higher_timeframes(strategy: Strategy, base: Timeframe) -> tuple[Timeframe, ...]:
+    wanted = {Timeframe.parse(tf) for tf in strategy.required_timeframes}
+    return tuple(sorted((tf for tf in wanted if tf.ms > base.ms), key=lambda tf: tf.ms))
+
+
+def indicator_snapshots(strategy: Strategy, data: MarketData) -> IndicatorSnapshots:
+    higher = higher_timeframes(strategy, data.timeframe)
+    engine = MultiTimeframeEngine(data.timeframe, higher)
+    return IndicatorSnapshots(engine, data, higher)

@@ -1,0 +1,151 @@
+"""Import candle files (Binance dump CSVs or zips, freqtrade feather) into the candle store.
+
+Symbol, market and timeframe come from the file name (``BTCUSDT-5m-2024-01.csv`` — Binance;
+``BTC_USDT-5m.feather`` / ``BTC_USDT_USDT-5m-futures.feather`` — freqtrade) or from explicit
+arguments. Each file is read and validated completely first (``read_candle_file``: bad prices,
+high < low, duplicate open times with different values are reported with file and line), then
+written in ONE transaction: a bad file leaves nothing behind, the other files still import.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.domain.errors import InputDataError
+from ictbot.domain.market import Market
+from ictbot.domain.timeframe import Timeframe
+
+_BINANCE_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]+)-(?P<tf>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?$")
+_FREQTRADE_NAME = re.compile(
+    r"^(?P<base>[A-Z0-9]+)_(?P<quote>[A-Z0-9]+)(?:_(?P<settle>[A-Z0-9]+))?-(?P<tf>\d+[mhdw])(?:-(?P<kind>[a-z_]+))?$"
+)
+
+
+class FrameStore(Protocol):
+    """Where imported candles go (``SqlCandleStore`` of the file's market)."""
+
+    async def upsert_frame(self, frame: CandleFrame, symbol: str, timeframe: Timeframe) -> int: ...
+
+
+StoreForMarket = Callable[[Market], FrameStore]
+
+
+@dataclass(frozen=True, slots=True)
+class FileSeries:
+    symbol: str
+    timeframe: Timeframe
+    market: Market
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    path: Path
+    series: FileSeries | None
+    rows: int
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def infer_series(path: str | Path) -> FileSeries | None:
+    """Symbol, timeframe and market from a Binance-dump or freqtrade file name; None if unknown."""
+    stem = Path(path).name.split(".")[0]
+    match = _BINANCE_NAME.match(stem)
+    if match:
+        timeframe = _timeframe(match["tf"])
+        return FileSeries(match["symbol"], timeframe, Market.SPOT) if timeframe else None
+    match = _FREQTRADE_NAME.match(stem)
+    if match:
+        timeframe = _timeframe(match["tf"])
+        futures = match["settle"] is not None or match["kind"] == "futures"
+        if timeframe is None or (match["kind"] not in (None, "futures")):
+            return None  # mark/index/funding-rate files are not traded candles
+        return FileSeries(match["base"] + match["quote"], timeframe, Market.USDM if futures else Market.SPOT)
+    return None
+
+
+def _timeframe(text: str) -> Timeframe | None:
+    try:
+        return Timeframe(text)
+    except ValueError:
+        return None
+
+
+def read_any(path: Path) -> CandleFrame:
+    """``read_candle_file`` plus zipped Binance dumps (one CSV inside, as data.binance.vision ships them)."""
+    if path.suffix.lower() != ".zip":
+        return read_candle_file(path)
+    with zipfile.ZipFile(path) as archive:
+        members = [name for name in archive.namelist() if name.lower().endswith(".csv")]
+        if len(members) != 1:
+            raise InputDataError(str(path), f"expected one CSV inside the zip, found {len(members)}")
+        with tempfile.TemporaryDirectory() as tmp:
+            extracted = Path(archive.extract(members[0], tmp))
+            try:
+                frame = read_candle_file(extracted)
+            except InputDataError as exc:
+                raise InputDataError(f"{path}!{members[0]}", exc.reason, exc.line) from None
+    return CandleFrame(frame.open_time, frame.open, frame.high, frame.low, frame.close, frame.volume, (str(path),))
+
+
+def _check_spacing(path: Path, frame: CandleFrame, timeframe: Timeframe) -> None:
+    if len(frame) >= 2 and frame.infer_timeframe() is not timeframe:
+        raise InputDataError(
+            str(path), f"candles are {frame.infer_timeframe().value} apart, not {timeframe.value} as named"
+        )
+    misaligned = [int(t) for t in frame.open_time[:1000].tolist() if timeframe.floor(int(t)) != int(t)]
+    if misaligned:
+        raise InputDataError(str(path), f"open time {misaligned[0]} is not aligned to {timeframe.value}")
+
+
+async def import_file(
+    store_for: StoreForMarket,
+    path: str | Path,
+    *,
+    symbol: str | None = None,
+    timeframe: Timeframe | None = None,
+    market: Market | None = None,
+) -> ImportReport:
+    file = Path(path)
+    named = infer_series(file)
+    chosen_symbol = symbol or (named.symbol if named else None)
+    chosen_tf = timeframe or (named.timeframe if named else None)
+    chosen_market = market or (named.market if named else Market.SPOT)
+    if chosen_symbol is None or chosen_tf is None:
+        return ImportReport(file, None, 0, f"{file}: cannot tell symbol/timeframe from the name; pass them")
+    series = FileSeries(chosen_symbol.upper().replace("/", "").replace("_", ""), chosen_tf, chosen_market)
+    try:
+        frame = read_any(file)
+        _check_spacing(file, frame, series.timeframe)
+    except InputDataError as exc:
+        return ImportReport(file, series, 0, str(exc))
+    rows = await store_for(series.market).upsert_frame(frame, series.symbol, series.timeframe)
+    return ImportReport(file, series, rows)
+
+
+async def import_files(
+    store_for: StoreForMarket,
+    paths: Sequence[str | Path],
+    *,
+    symbol: str | None = None,
+    timeframe: Timeframe | None = None,
+    market: Market | None = None,
+    on_file: Callable[[ImportReport], None] | None = None,
+) -> list[ImportReport]:
+    """Import each file on its own (all or nothing per file); returns one report per file."""
+    reports: list[ImportReport] = []
+    for path in paths:
+        report = await import_file(store_for, path, symbol=symbol, timeframe=timeframe, market=market)
+        reports.append(report)
+        if on_file is not None:
+            on_file(report)
+    return reports

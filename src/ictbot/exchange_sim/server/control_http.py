@@ -1,0 +1,80 @@
+"""``/_sim/*``: the control API over HTTP (for a simulator in another process). Never under /api."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ictbot.exchange_sim.control import SimControl
+
+
+def routes(control: SimControl) -> list[Route]:
+    async def state(request: Request) -> JSONResponse:
+        return JSONResponse(control.state())
+
+    async def step(request: Request) -> JSONResponse:
+        candles = int(request.query_params.get("candles", "1"))
+        played = await control.step(candles)
+        return JSONResponse({"played": played, **control.state()})
+
+    async def pause(request: Request) -> JSONResponse:
+        control.pause()
+        return JSONResponse(control.state())
+
+    async def resume(request: Request) -> JSONResponse:
+        speed = request.query_params.get("speed")
+        try:
+            control.resume(float(speed) if speed else None)
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, 400)
+        return JSONResponse(control.state())
+
+    async def skew(request: Request) -> JSONResponse:
+        control.set_skew_ms(int(request.query_params.get("ms", "0")))
+        return JSONResponse(control.state())
+
+    async def fault(request: Request) -> JSONResponse:
+        body: dict[str, Any] = await request.json()
+        kind = body.pop("type")
+        actions: dict[str, Callable[..., Any]] = {
+            "response": control.lose_next_response, "reject_order": control.reject_next_order,
+            "rate_limit": control.force_rate_limit, "delay": control.delay_responses, "drop_ws": control.drop_ws,
+            "server_shutdown": control.server_shutdown,
+            "drop_event": control.drop_next_events, "stall": control.stall_market,
+            "weight_limit": control.set_weight_limit, "order_limits": control.set_order_limits,
+            "symbol_status": control.set_symbol_status,
+        }
+        action = actions.get(kind)
+        if action is None:
+            return JSONResponse({"error": f"unknown fault type {kind!r}", "types": sorted(actions)}, 400)
+        try:
+            result = action(**body)
+        except (TypeError, ValueError, KeyError) as error:
+            return JSONResponse({"error": str(error)}, 400)
+        return JSONResponse({"ok": True, "result": result})
+
+    async def requests(request: Request) -> JSONResponse:
+        return JSONResponse({"count": control.requests(request.query_params.get("path"),
+                                                       request.query_params.get("method"))})
+
+    async def restart(request: Request) -> JSONResponse:
+        import asyncio
+
+        downtime = float(request.query_params.get("downtime", "0"))
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(control.restart(downtime)))
+        return JSONResponse({"restarting": True, "downtime": downtime})
+
+    return [
+        Route("/_sim/state", state, methods=["GET"]),
+        Route("/_sim/step", step, methods=["POST"]),
+        Route("/_sim/pause", pause, methods=["POST"]),
+        Route("/_sim/resume", resume, methods=["POST"]),
+        Route("/_sim/skew", skew, methods=["POST"]),
+        Route("/_sim/fault", fault, methods=["POST"]),
+        Route("/_sim/requests", requests, methods=["GET"]),
+        Route("/_sim/restart", restart, methods=["POST"]),
+    ]

@@ -1,0 +1,217 @@
+"""Reconciliation: the venue's open orders, trades and holdings against our journal and books.
+
+Runs on start, after every user-stream reconnect, periodically, and (orders only) as the REST poll
+while the stream is down. Steps, each idempotent:
+
+1. every open venue order is applied (ours but unknown → adopted; foreign → ignored);
+2. every order we think open but the venue did not list is queried (unsent ones past the grace
+   period are declared lost; an acknowledged order the venue has never heard of is a mismatch);
+3. recent venue trades with our prefix that no order has seen are applied (fills missed while down);
+4. every open position gets its protective stop re-armed (before any new entry is allowed);
+5. holdings are compared: futures positions per symbol, spot base-asset balances; a difference
+   beyond tolerance trips the breaker (``on_mismatch``) and raises an ALERT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+import structlog
+
+from ictbot.domain.errors import FinalError, OrderNotFoundError, RetryableError
+from ictbot.domain.market import Market
+from ictbot.domain.money import ZERO
+from ictbot.domain.order import Fill, OrderStatus
+from ictbot.execution.executor import OrderExecutor
+from ictbot.execution.ids import is_ours
+from ictbot.ports.clock import Clock
+from ictbot.ports.venue import ExecutionVenue, VenueOrderReport
+from ictbot.positions.manager import PositionManager
+
+log = structlog.get_logger(__name__)
+
+_UNSENT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED_UNKNOWN})
+_TRADES_LOOKBACK_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    reason: str
+    time: int
+    venue_open: int
+    adopted: int
+    queried: int
+    fills_recovered: int
+    rearmed: int
+    mismatches: tuple[str, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.mismatches
+
+
+class Reconciler:
+    def __init__(
+        self, executor: OrderExecutor, venue: ExecutionVenue, positions: PositionManager, clock: Clock
+    ) -> None:
+        self._executor = executor
+        self._venue = venue
+        self._positions = positions
+        self._clock = clock
+        self._trades_since: dict[str, int] = {}
+        self.last: ReconcileResult | None = None
+
+    async def reconcile(self, reason: str) -> ReconcileResult:
+        mismatches: list[str] = []
+        adopted_before = self._executor.stats.adopted
+        venue_open = await self._venue.open_orders()
+        seen = await self._apply_open(venue_open)
+        queried = await self.resolve_missing(seen, mismatches)
+        recovered = await self._recover_fills({r.symbol for r in venue_open if is_ours(r.client_order_id)})
+        rearmed = 0
+        for position in self._positions.open_positions():
+            if self._executor.protection_deficit(position.id) > 0:
+                rearmed += 1
+                await self._executor.ensure_protection(position.id)
+        await self._executor.drain(timeout=1.0)  # let fill follow-ups settle before comparing holdings
+        mismatches.extend(await self._holdings_mismatches())
+        for problem in mismatches:
+            await self._executor.mismatch(problem)
+        result = ReconcileResult(
+            reason=reason, time=self._clock.now_ms(), venue_open=len(venue_open),
+            adopted=self._executor.stats.adopted - adopted_before, queried=queried, fills_recovered=recovered,
+            rearmed=rearmed, mismatches=tuple(mismatches),
+        )
+        self.last = result
+        log.info("reconciled", reason=reason, venue_open=result.venue_open, adopted=result.adopted,
+                 fills_recovered=recovered, rearmed=rearmed, mismatches=len(mismatches))
+        return result
+
+    async def poll_orders(self) -> None:
+        """REST stand-in for the user stream: open orders + queries for the ones that vanished."""
+        seen = await self._apply_open(await self._venue.open_orders())
+        mismatches: list[str] = []
+        await self.resolve_missing(seen, mismatches)
+        for problem in mismatches:
+            await self._executor.mismatch(problem)
+
+    async def _apply_open(self, reports: list[VenueOrderReport]) -> set[str]:
+        seen: set[str] = set()
+        for report in reports:
+            seen.add(report.client_order_id)
+            if is_ours(report.client_order_id) or self._executor.order(report.client_order_id) is not None:
+                await self._executor.apply_report(report, trusted=True)
+        return seen
+
+    async def resolve_missing(self, seen: set[str], mismatches: list[str]) -> int:
+        queried = 0
+        for order in self._executor.open_orders():
+            cid = order.client_order_id
+            if cid in seen or cid in self._executor.inflight:
+                continue
+            if order.status in _UNSENT:
+                queried += 1
+                await self._executor.resolve_once(cid)
+                continue
+            queried += 1
+            try:
+                report = await self._venue.query_order(order.symbol, cid)
+            except OrderNotFoundError:
+                report = None
+            except (RetryableError, FinalError) as exc:
+                log.warning("reconcile query failed", client_order_id=cid, error=str(exc))
+                continue
+            if report is None:
+                mismatches.append(f"{cid} is {order.status.value} in the journal but unknown to the venue")
+                continue
+            await self._executor.apply_report(report, trusted=True)
+        return queried
+
+    async def _recover_fills(self, extra_symbols: set[str] | None = None) -> int:
+        symbols = {o.symbol for o in self._executor.open_orders()} | {
+            p.symbol for p in self._positions.open_positions()
+        } | (extra_symbols or set())
+        recovered = 0
+        for symbol in sorted(symbols):
+            since = self._trades_since.get(symbol, self._clock.now_ms() - _TRADES_LOOKBACK_MS)
+            try:
+                trades = await self._venue.trades(symbol, since_ms=since)
+            except (RetryableError, FinalError) as exc:
+                log.warning("reconcile trades failed", symbol=symbol, error=str(exc))
+                continue
+            for fill in sorted(trades, key=lambda f: (f.time, f.trade_id)):
+                if is_ours(fill.client_order_id) and await self._apply_trade(fill):
+                    recovered += 1
+            if trades:
+                self._trades_since[symbol] = max(t.time for t in trades) - 60_000
+        return recovered
+
+    async def _apply_trade(self, fill: Fill) -> bool:
+        order = self._executor.order(fill.client_order_id) or await self._executor.journal_get(fill.client_order_id)
+        if order is None:
+            # An order of ours nobody journaled: learn its terms by query, then adopt.
+            with contextlib.suppress(OrderNotFoundError, RetryableError, FinalError):
+                report = await self._venue.query_order(fill.symbol, fill.client_order_id)
+                if report is not None:
+                    await self._executor.apply_report(report, trusted=True)
+                    return True
+            return False
+        if fill.trade_id in order.trade_ids:
+            return False
+        filled = order.filled_qty + fill.qty
+        status = OrderStatus.FILLED if filled >= order.quantity else OrderStatus.PARTIALLY_FILLED
+        if order.status.is_terminal:
+            status = order.status
+        report = VenueOrderReport(
+            client_order_id=order.client_order_id, symbol=order.symbol, status=status,
+            exchange_order_id=order.exchange_order_id, executed_qty=filled,
+            cumulative_quote=order.filled_quote + fill.notional, fills=(fill,), time=fill.time,
+        )
+        await self._executor.apply_report(report, trusted=True)
+        return True
+
+    async def _holdings_mismatches(self) -> list[str]:
+        problems = await self._compare_holdings()
+        if problems:
+            # A fill may have landed between the two reads: look once more before tripping.
+            await self._recover_fills()
+            await self._executor.drain(timeout=1.0)
+            problems = await self._compare_holdings()
+        return problems
+
+    async def _compare_holdings(self) -> list[str]:
+        positions = self._positions.open_positions()
+        tolerance = self._executor.config.balance_tolerance
+        problems: list[str] = []
+        futures: dict[str, Decimal] = {}
+        spot: dict[str, Decimal] = {}
+        for position in positions:
+            if position.market is Market.USDM:
+                futures[position.symbol] = futures.get(position.symbol, ZERO) + position.qty
+            elif position.qty > 0:
+                spot[position.base_asset] = spot.get(position.base_asset, ZERO) + position.qty
+        if futures:
+            try:
+                venue_positions = {p.symbol: p.qty for p in await self._venue.positions()}
+            except (RetryableError, FinalError) as exc:
+                log.warning("reconcile positions failed", error=str(exc))
+                venue_positions = None
+            if venue_positions is not None:
+                for symbol, ours in futures.items():
+                    theirs = venue_positions.get(symbol, ZERO)
+                    if abs(theirs - ours) > abs(ours) * tolerance:
+                        problems.append(f"{symbol}: venue position {theirs}, our books {ours}")
+        if spot:
+            try:
+                balances = await self._venue.balances()
+            except (RetryableError, FinalError) as exc:
+                log.warning("reconcile balances failed", error=str(exc))
+                return problems
+            for asset, ours in spot.items():
+                held = balances[asset].total if asset in balances else ZERO
+                if held < ours * (1 - tolerance):
+                    problems.append(f"{asset}: venue balance {held}, our open positions hold {ours}")
+        return problems
+

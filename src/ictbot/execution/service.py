@@ -1,0 +1,230 @@
+"""ExecutionService: the one object the app wires in for orders and positions.
+
+    service = ExecutionService(bus, venue, journal, fills, positions_repo, clock, ExecutionConfig(),
+                               kv=kv_store, on_mismatch=risk.trip)
+    await service.start()      # load journal, reconcile, subscribe SIGNAL_VALIDATED, start loops
+    service.health()           # dict for /health
+    await service.close_position(position_id)   # PositionNotFoundError (404) / ...AlreadyClosed (409)
+    await service.cancel_order(client_order_id) # UnknownOrderError (404) / OrderNotOpenError (409)
+    await service.emergency_stop()
+    await service.stop()
+
+Background loops (``config.background_tasks``): the user-stream consumer (REST polling of orders
+while it is down, a full reconcile after every reconnect) and a timer loop (entry timeouts,
+unknown-outcome resolution, protection re-arming, periodic reconcile). Backtests and tests turn
+them off and call ``tick()`` / ``reconcile()`` themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import asdict
+from typing import Any
+
+import structlog
+
+from ictbot.bus import Envelope, EventBus, Subscription, Topic
+from ictbot.domain.errors import IctbotError
+from ictbot.domain.events import Alert, AlertLevel, OrderIntent
+from ictbot.domain.order import Order
+from ictbot.execution.config import ExecutionConfig
+from ictbot.execution.errors import EntriesBlockedError
+from ictbot.execution.executor import MismatchCallback, OrderExecutor
+from ictbot.execution.reconciler import Reconciler, ReconcileResult
+from ictbot.ports.clock import Clock
+from ictbot.ports.repositories import FillRepository, KeyValueStore, OrderJournal, PositionRepository
+from ictbot.ports.venue import ExecutionVenue
+from ictbot.positions.manager import PositionManager
+from ictbot.positions.monitor import PositionMonitor
+from ictbot.positions.rules import StopRules
+
+log = structlog.get_logger(__name__)
+
+_STARTUP = "startup"
+
+
+class ExecutionService:
+    def __init__(
+        self,
+        bus: EventBus,
+        venue: ExecutionVenue,
+        journal: OrderJournal,
+        fills: FillRepository,
+        positions: PositionRepository,
+        clock: Clock,
+        config: ExecutionConfig | None = None,
+        *,
+        kv: KeyValueStore | None = None,
+        on_mismatch: MismatchCallback | None = None,
+        stop_rules: StopRules | None = None,
+    ) -> None:
+        self.config = config or ExecutionConfig()
+        self._bus = bus
+        self._venue = venue
+        self._clock = clock
+        self.positions = PositionManager(bus, positions, fills, clock)
+        self.executor = OrderExecutor(
+            bus, venue, journal, self.positions, clock, self.config, plans=kv, on_mismatch=on_mismatch
+        )
+        self.reconciler = Reconciler(self.executor, venue, self.positions, clock)
+        self.monitor = PositionMonitor(bus, self.positions, self.executor, clock, stop_rules,
+                                       self.config.breach_grace_s)
+        self._subscription: Subscription | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stream_up = False
+        self._stream_drops = 0
+        self._started = False
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.executor.block_entries(_STARTUP, "start-up reconciliation not finished")
+        await self.executor.load()
+        if self.config.background_tasks:
+            self._tasks.append(asyncio.create_task(self._consume_updates(), name="execution:stream"))
+        await self._try_startup_reconcile()
+        self._subscription = self._bus.subscribe(Topic.SIGNAL_VALIDATED, self._on_signal, name="execution.signals")
+        self.monitor.start()
+        if self.config.background_tasks:
+            self._tasks.append(asyncio.create_task(self._timers(), name="execution:timers"))
+        self._started = True
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            self._bus.unsubscribe(self._subscription)
+            self._subscription = None
+        self.monitor.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.executor.close()
+        self._started = False
+
+    async def _try_startup_reconcile(self) -> bool:
+        try:
+            await self.reconcile("start")
+        except IctbotError as exc:  # venue down at start: stay blocked, the timer loop retries
+            log.warning("start-up reconciliation failed; entries stay blocked", error=str(exc))
+            return False
+        self.executor.unblock_entries(_STARTUP)
+        return True
+
+    # ---- service API --------------------------------------------------------------------------
+    async def reconcile(self, reason: str = "manual") -> ReconcileResult:
+        return await self.reconciler.reconcile(reason)
+
+    async def tick(self) -> None:
+        """One pass of the timers: entry timeouts, unknown outcomes, protection."""
+        await self.executor.expire_entries()
+        for cid in self.executor.unresolved:
+            await self.executor.resolve_once(cid)
+        for position in self.positions.open_positions():
+            if self.executor.protection_deficit(position.id) > 0:
+                await self.executor.ensure_protection(position.id)
+        await self.executor.drain(timeout=1.0)
+
+    async def submit_manual(self, intent: OrderIntent) -> Order:
+        """Same path as a validated signal (the caller is responsible for risk checks)."""
+        return await self.executor.submit_intent(intent)
+
+    async def close_position(self, position_id: str) -> Order | None:
+        return await self.executor.close_position(position_id)
+
+    async def cancel_order(self, client_order_id: str) -> Order:
+        return await self.executor.cancel_order(client_order_id)
+
+    async def emergency_stop(self, reason: str = "emergency stop") -> dict[str, int]:
+        result = await self.executor.emergency_stop(reason)
+        await self.executor.drain()
+        return result
+
+    def resume_entries(self) -> None:
+        """Lift an emergency stop or a reconciliation block (operator action)."""
+        self.executor.unblock_entries("emergency")
+        self.executor.unblock_entries("reconciliation")
+
+    def health(self) -> dict[str, Any]:
+        last = self.reconciler.last
+        return {
+            "started": self._started,
+            "ready": not self.executor.block_reasons,
+            "entries_blocked": self.executor.block_reasons,
+            "stream_up": self._stream_up if self.config.background_tasks else None,
+            "stream_drops": self._stream_drops,
+            "open_orders": len(self.executor.open_orders()),
+            "open_positions": len(self.positions.open_positions()),
+            "unresolved_orders": self.executor.unresolved,
+            "unprotected_positions": self.executor.unprotected_positions(),
+            "last_reconcile": None if last is None else {
+                "reason": last.reason, "time": last.time, "clean": last.clean, "mismatches": list(last.mismatches),
+            },
+            "stats": asdict(self.executor.stats),
+        }
+
+    # ---- bus ----------------------------------------------------------------------------------
+    async def _on_signal(self, envelope: Envelope) -> None:
+        intent: OrderIntent = envelope.payload.intent
+        try:
+            await self.executor.submit_intent(intent)
+        except EntriesBlockedError as exc:
+            await self._bus.publish(Topic.ALERT, Alert(
+                AlertLevel.WARNING, "execution", f"signal {intent.signal.id} not executed: {exc}",
+                {"signal_id": intent.signal.id, "symbol": intent.signal.symbol},
+            ))
+        except IctbotError as exc:
+            await self._bus.publish(Topic.ALERT, Alert(
+                AlertLevel.CRITICAL, "execution", f"signal {intent.signal.id} failed: {exc}",
+                {"signal_id": intent.signal.id},
+            ))
+
+    # ---- loops --------------------------------------------------------------------------------
+    async def _consume_updates(self) -> None:
+        connected_before = False
+        while True:
+            try:
+                updates = self._venue.order_updates()
+                self._stream_up = True
+                if connected_before:
+                    # Missed events are not replayed after a reconnect: reconcile by REST.
+                    self._tasks.append(asyncio.create_task(self._reconcile_quietly("stream reconnect")))
+                connected_before = True
+                async for report in updates:
+                    await self.executor.apply_report(report)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the stream must survive any adapter failure
+                log.warning("order stream failed", error=repr(exc))
+            self._stream_up = False
+            self._stream_drops += 1
+            try:
+                await self.reconciler.poll_orders()
+            except Exception as exc:
+                log.warning("order poll failed", error=repr(exc))
+            await self._clock.sleep(self.config.poll_interval_s)
+
+    async def _reconcile_quietly(self, reason: str) -> None:
+        try:
+            await self.reconcile(reason)
+        except Exception as exc:
+            log.warning("reconciliation failed", reason=reason, error=repr(exc))
+
+    async def _timers(self) -> None:
+        last_reconcile = self._clock.now_ms()
+        while True:
+            await self._clock.sleep(self.config.timer_interval_s)
+            try:
+                if _STARTUP in self.executor.block_reasons:
+                    if await self._try_startup_reconcile():
+                        last_reconcile = self._clock.now_ms()
+                    continue
+                await self.tick()
+                if self._clock.now_ms() - last_reconcile >= self.config.reconcile_interval_s * 1000:
+                    last_reconcile = self._clock.now_ms()
+                    await self.reconcile("periodic")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a failed pass must not end the loop
+                log.warning("execution timer pass failed", error=repr(exc))

@@ -1,0 +1,140 @@
+"""Streaming engine of one timeframe (ict-spec §11): every indicator stepped once per closed candle.
+
+``TimeframeEngine.step`` is the only code path: batch results (``ictbot.indicators.suite``) are the fold
+of ``step`` over a series, so streaming and batch cannot diverge. The whole engine is plain Python
+objects and pickles, so a live process can checkpoint after every candle and resume.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+from ictbot.domain.timeframe import Timeframe
+from ictbot.indicators.core.atr import AtrState
+from ictbot.indicators.core.history import History
+from ictbot.indicators.core.swings import SwingStream
+from ictbot.indicators.events import Event, EventFactory
+from ictbot.indicators.ict.displacement import DisplacementIndicator
+from ictbot.indicators.ict.fvg import FvgIndicator
+from ictbot.indicators.ict.liquidity import LiquidityIndicator
+from ictbot.indicators.ict.order_blocks import OrderBlockIndicator
+from ictbot.indicators.ict.premium_discount import PremiumDiscountIndicator
+from ictbot.indicators.ict.previous_period import PreviousPeriodIndicator
+from ictbot.indicators.ict.sessions import SessionIndicator
+from ictbot.indicators.ict.structure import StructureStream
+from ictbot.indicators.params import IndicatorParams, params_hash
+
+_CHECKPOINT_VERSION = 1
+
+
+class OutOfOrderCandle(ValueError):
+    """A candle whose open time is not after the previous one (ict-spec §0: an input error)."""
+
+
+class TimeframeEngine:
+    """All indicators of one (symbol, timeframe); ``step`` returns the events confirmed at that candle."""
+
+    def __init__(self, timeframe: Timeframe | str, params: IndicatorParams | None = None) -> None:
+        self.timeframe = Timeframe.parse(timeframe) if isinstance(timeframe, str) else timeframe
+        self.params = params or IndicatorParams()
+        p = self.params
+        tf = self.timeframe
+        self.factory = EventFactory(tf.value, tf.ms)
+        s = p.structure
+        widths = [p.liquidity.left + p.liquidity.right + 1]
+        widths += [sp.left + sp.right + 1 for sp in (s.stream_params(n) for n in s.streams)]
+        self.history = History(max(widths) + max(p.displacement.max_leg, 3) + 2)
+        self.atr = AtrState(p.atr.length)
+        self.warm_after = max([p.atr.length, *widths])
+        self.fvg = FvgIndicator(p.fvg, params_hash(p.fvg, p.atr, p.displacement))
+        self.displacement = DisplacementIndicator(p.displacement, params_hash(p.displacement, p.atr))
+        self.previous = PreviousPeriodIndicator(p.previous_period, params_hash(p.previous_period))
+        self.sessions = SessionIndicator(p.sessions, tf.ms, params_hash(p.sessions))
+        self.liquidity = LiquidityIndicator(p.liquidity, params_hash(p.liquidity, p.atr, p.previous_period,
+                                                                     p.sessions))
+        structure_hash = params_hash(s, p.atr, p.displacement)
+        self.streams: list[tuple[SwingStream, StructureStream, OrderBlockIndicator]] = []
+        for name in ("internal", "swing"):
+            if name not in s.streams:
+                continue
+            sp = s.stream_params(name)
+            swing = SwingStream(name, sp.left, sp.right, params_hash(sp))
+            structure = StructureStream(name, s.break_source == "wick", s.require_sweep, structure_hash)
+            blocks = OrderBlockIndicator(name, p.order_blocks, params_hash(p.order_blocks, s, p.fvg, p.displacement))
+            self.streams.append((swing, structure, blocks))
+        self.premium_discount = PremiumDiscountIndicator(p.premium_discount,
+                                                         params_hash(p.premium_discount, s))
+        self.index = -1
+        self.last_time: int | None = None
+        self.last_close = math.nan
+        self.atr_value = math.nan
+        self.new_events: list[Event] = []
+
+    # ---- stepping ---------------------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        return self.index + 1
+
+    @property
+    def is_warm(self) -> bool:
+        """True once enough candles were seen for every look-back window (ATR n, L + R + 1)."""
+        return self.index + 1 >= self.warm_after
+
+    def step(self, t: int, o: float, h: float, lo: float, c: float) -> list[Event]:
+        if self.last_time is not None and t <= self.last_time:
+            raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {self.last_time}")
+        self.last_time = t
+        self.last_close = c
+        i = self.index + 1
+        self.index = i
+        hist = self.history
+        hist.append(t, o, h, lo, c)
+        factory = self.factory
+        factory.begin(i, t)
+        atr_prev = self.atr.value
+        atr_now = self.atr.update(h, lo, c)
+        self.atr_value = atr_now
+        disp = self.displacement
+        s3: list[Event] = []
+        self.fvg.step(hist, i, atr_now, disp.direction_at(i - 1), factory, s3)
+        s9: list[Event] = []
+        disp.step(hist, i, atr_prev, self.fvg.formed, factory, s9)
+        s7: list[Event] = []
+        periods = self.previous.step(i, t, o, h, lo, factory, s7)
+        s8: list[Event] = []
+        sessions = self.sessions.step(i, t, h, lo, factory, s8)
+        s5: list[Event] = []
+        liquidity = self.liquidity
+        liquidity.step(hist, i, atr_now, periods, sessions, factory, s5)
+        s1: list[Event] = []
+        s2: list[Event] = []
+        s4: list[Event] = []
+        s6: list[Event] = []
+        pd_stream = self.params.premium_discount.pd_stream
+        for swing, structure, blocks in self.streams:
+            accepted = swing.process(hist, i, factory, s1)
+            breaks = structure.step(hist, i, accepted, disp.last_index, liquidity.taken, factory, s2)
+            blocks.step(i, h, lo, c, breaks, disp.last_index, self.fvg.last_confirm, factory, s4)
+            if swing.name == pd_stream:
+                self.premium_discount.step(hist, i, accepted, breaks, factory, s6)
+        events = s1
+        for part in (s2, s3, s4, s5, s6, s7, s8, s9):
+            if part:
+                events += part
+        self.new_events = events
+        return events
+
+    # ---- checkpoint -------------------------------------------------------------------------------
+
+    def checkpoint(self) -> bytes:
+        """Serialised state; ``TimeframeEngine.restore(blob)`` continues exactly where this one is."""
+        return pickle.dumps((_CHECKPOINT_VERSION, self), protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def restore(blob: bytes) -> TimeframeEngine:
+        version, engine = pickle.loads(blob)
+        if version != _CHECKPOINT_VERSION or not isinstance(engine, TimeframeEngine):
+            raise ValueError(f"unsupported indicator checkpoint (version {version!r})")
+        return engine

@@ -1,0 +1,114 @@
+"""The WebSocket feed over real TCP (uvicorn on 127.0.0.1): many clients, one stalled, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from ictbot.api import ApiSettings, Broadcaster, create_app
+from ictbot.api.auth import TokenAuthority
+from tests.unit.api.fakes import FakeFacade
+
+TOKEN = "live-read-token-0123456789"
+CLIENTS = 40
+ORDERS = 300
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, Broadcaster]]:
+    settings = ApiSettings(ws_queue_size=64, ws_ring_size=1000, ws_heartbeat_s=60)
+    app = create_app(FakeFacade(), settings, tokens=TokenAuthority.from_tokens(TOKEN, None))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws_per_message_deflate=False)
+    srv = uvicorn.Server(config)
+    task = asyncio.create_task(srv.serve(sockets=[sock]))
+    while not srv.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"ws://127.0.0.1:{port}/ws", app.state.broadcaster
+    finally:
+        srv.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+async def open_client(url: str, types: list[str], since_seq: int | None = None, rcvbuf: int | None = None
+                      ) -> ClientConnection:
+    kwargs: dict[str, Any] = {}
+    if rcvbuf is not None:  # a tiny receive window makes a non-reading client stall the server quickly
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        raw.connect(("127.0.0.1", int(url.split(":")[2].split("/")[0])))
+        kwargs["sock"] = raw
+    ws = await connect(f"{url}?token={TOKEN}", compression=None, proxy=None, max_queue=4, **kwargs)
+    assert json.loads(await ws.recv())["type"] == "welcome"
+    request: dict[str, Any] = {"action": "subscribe", "types": types, "id": "s"}
+    if since_seq is not None:
+        request["since_seq"] = since_seq
+    await ws.send(json.dumps(request))
+    return ws
+
+
+async def collect_orders(ws: ClientConnection, count: int) -> list[int]:
+    seqs: list[int] = []
+    while len(seqs) < count:
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+        if message["type"] == "order":
+            seqs.append(message["seq"])
+    return seqs
+
+
+async def test_many_clients_and_a_stalled_one(server: tuple[str, Broadcaster]) -> None:
+    url, feed = server
+    healthy = [await open_client(url, ["order"]) for _ in range(CLIENTS)]
+    stalled = await open_client(url, ["order", "candle"], rcvbuf=4096)
+    await asyncio.sleep(0.1)  # let the server process the subscriptions
+    assert len(feed.clients) == CLIENTS + 1
+    readers = [asyncio.create_task(collect_orders(ws, ORDERS)) for ws in healthy]
+    blob = os.urandom(32 * 1024).hex()  # 64 KB, incompressible: only the stalled client gets these
+    order_seqs = []
+    for i in range(ORDERS):
+        order_seqs.append(feed.publish("order", {"i": i}))
+        feed.publish("candle", {"blob": blob})
+        await asyncio.sleep(0)
+    results = await asyncio.wait_for(asyncio.gather(*readers), timeout=60)
+    for seqs in results:
+        assert seqs == order_seqs  # everything, in order, despite the stalled peer
+    assert feed.evicted == 1
+    assert len(feed.clients) == CLIENTS
+    for ws in healthy:
+        await ws.close()
+    # the stalled peer never completes the close handshake the server started: drop its TCP
+    # connection so the server's shutdown does not trip over a half-closed socket
+    stalled.transport.abort()
+    await asyncio.sleep(0.2)
+
+
+async def test_reconnect_and_resume_over_tcp(server: tuple[str, Broadcaster]) -> None:
+    url, feed = server
+    ws = await open_client(url, ["alert"])
+    await asyncio.sleep(0.05)
+    first = feed.publish("alert", {"n": 1})
+    message = json.loads(await ws.recv())
+    message = message if message["type"] == "alert" else json.loads(await ws.recv())
+    assert message["seq"] == first
+    await ws.close()
+    missed = [feed.publish("alert", {"n": n}) for n in (2, 3)]
+    again = await open_client(url, ["alert"], since_seq=first)
+    replayed = []
+    while len(replayed) < 2:
+        message = json.loads(await asyncio.wait_for(again.recv(), timeout=5))
+        if message["type"] == "alert":
+            replayed.append(message["seq"])
+    assert replayed == missed
+    await again.close()

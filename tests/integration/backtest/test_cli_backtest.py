@@ -1,0 +1,87 @@
+"""``ictbot backtest`` end to end on real files: JSON document, HTML report, sweeps, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ictbot.cli.main import app
+from tests.conftest import DATA, require_shared
+
+MONTH = DATA / "binance_spot_raw_5m" / "BTCUSDT-5m-2024-02.csv"
+runner = CliRunner()
+
+
+def test_help_lists_the_flags() -> None:
+    result = runner.invoke(app, ["backtest", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for flag in ("--data", "--symbol", "--timeframe", "--strategy", "--config", "--start", "--end", "--fee",
+                 "--slippage-bps", "--json", "--report", "--sweep", "--detail-timeframe"):
+        assert flag in result.output
+
+
+def test_backtest_writes_json_and_report(tmp_path: Path) -> None:
+    require_shared(MONTH)
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"params": {"reward_risk": 1.5}, "backtest": {"stake": 500}}))
+    result = runner.invoke(app, [
+        "backtest", "--data", str(MONTH), "--symbol", "BTCUSDT", "--strategy", "s2_fvg", "--config", str(config),
+        "--start", "2024-02-05", "--end", "2024-02-20", "--fee", "0.00075", "--slippage-bps", "2",
+        "--json", str(out), "--report", str(page),
+    ])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "ictbot.backtest/1"
+    (data_file,) = doc["metadata"]["data"]
+    assert data_file["sha256"] == hashlib.sha256(MONTH.read_bytes()).hexdigest()
+    params = doc["metadata"]["parameters"]
+    assert params["params"] == {"reward_risk": 1.5} and params["stake"] == "500"
+    assert params["fee_rate"] == "0.00075" and params["slippage_bps"] == "2"
+    assert doc["metadata"]["code"]["package_version"]
+    assert doc["metadata"]["candles"]["BTCUSDT"]["first"].startswith("2024-02-05T00:00")
+    trades = doc["trades"]
+    assert trades and doc["summary"]["trades"] == len(trades)
+    assert all(t["entry_time"] >= 1707091200000 for t in trades)  # nothing before --start
+    fields = {"entry_time", "entry_price", "exit_time", "exit_price", "qty", "fees", "pnl", "exit_reason"}
+    assert fields <= set(trades[0])
+    assert all(abs(float(t["qty"]) * float(t["entry_price"]) - 500) < 5 for t in trades)
+    for key in ("win_rate_pct", "profit_factor", "expectancy", "total_return_pct", "cagr_pct", "sharpe", "sortino",
+                "max_drawdown_pct", "max_drawdown_duration_days", "exposure_pct"):
+        assert key in doc["summary"]
+    assert len(doc["fingerprint"]) == 64
+    assert page.read_text().startswith("<!doctype html>")
+
+
+def test_same_inputs_same_fingerprint_through_the_cli(tmp_path: Path) -> None:
+    require_shared(MONTH)
+    prints = []
+    for name in ("a.json", "b.json"):
+        result = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s1_ema_cross",
+                                     "--json", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        prints.append(json.loads((tmp_path / name).read_text())["fingerprint"])
+    assert prints[0] == prints[1]
+
+
+def test_sweep_prints_a_ranked_table(tmp_path: Path) -> None:
+    require_shared(MONTH)
+    out = tmp_path / "sweep.json"
+    result = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s1_ema_cross",
+                                 "--sweep", "fast=10,20", "--sweep", "slow=40", "--workers", "1",
+                                 "--json", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "ranked by total_return_pct" in result.output
+    runs = json.loads(out.read_text())["runs"]
+    returns = [r["summary"]["total_return_pct"] for r in runs]
+    assert returns == sorted(returns, reverse=True) and len(runs) == 2
+
+
+def test_errors_are_reported_without_a_traceback(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["backtest", "--data", str(tmp_path / "nope.csv"), "--strategy", "s2_fvg"])
+    assert missing.exit_code == 2 and "not found" in missing.output
+    unknown = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "nope"])
+    assert unknown.exit_code == 2 and "unknown strategy" in unknown.output

@@ -1,0 +1,166 @@
+"""Multi-timeframe composition (§10, §12.5) and the bus service."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from ictbot.adapters.files import CandleFrame
+from ictbot.bus import Envelope, EventBus, Topic
+from ictbot.domain.candle import Candle
+from ictbot.domain.events import CandleStored, IndicatorsUpdated
+from ictbot.domain.ict import IndicatorSnapshot
+from ictbot.domain.timeframe import Timeframe
+from ictbot.indicators.mtf import MultiTimeframeEngine, Resampler, resample
+from ictbot.indicators.service import IndicatorService
+from ictbot.indicators.suite import compute
+
+H1 = Timeframe.H1
+M5 = Timeframe.M5
+
+
+def test_resampled_5m_equals_native_1h(btc_5m_feather: CandleFrame, btc_1h_feather: CandleFrame) -> None:
+    five = btc_5m_feather.slice(0, 12 * 24 * 20)
+    hourly, complete = resample(five, M5, H1)
+    assert all(complete)
+    native = btc_1h_feather.between(int(hourly.open_time[0]), int(hourly.open_time[-1]) + 1)
+    np.testing.assert_array_equal(hourly.open_time, native.open_time)
+    for name in ("open", "high", "low", "close"):
+        np.testing.assert_array_equal(getattr(hourly, name), getattr(native, name))
+
+
+def test_resampler_closes_incomplete_bucket_after_a_gap() -> None:
+    sampler = Resampler(M5, H1)
+    t0 = 1_704_067_200_000
+    assert sampler.add(t0, 1, 2, 0.5, 1.5) == []
+    bars = sampler.add(t0 + 2 * 3_600_000, 1.5, 3, 1, 2)  # next candle two hours later
+    assert len(bars) == 1 and bars[0].open_time == t0 and not bars[0].complete and bars[0].count == 1
+
+
+def _feed_base(engine: MultiTimeframeEngine, frame: CandleFrame) -> list[IndicatorSnapshot]:
+    snaps = []
+    for candle in frame.to_candles("BTCUSDT", M5):
+        snap = engine.on_candle(candle)
+        assert snap is not None
+        snaps.append(snap)
+    return snaps
+
+
+def test_htf_events_visible_only_after_the_htf_close(btc_5m_feather: CandleFrame) -> None:
+    five = btc_5m_feather.slice(0, 12 * 24 * 12)
+    engine = MultiTimeframeEngine(M5, [H1, Timeframe.H4], resample_higher=True)
+    snaps = _feed_base(engine, five)
+    hourly, _ = resample(five, M5, H1)
+    batch = compute(hourly.open_time, hourly.open, hourly.high, hourly.low, hourly.close, H1).events
+    seen: dict[str, int] = {}
+    for snap in snaps:
+        view = snap.view("1h")
+        if view is None:
+            continue
+        assert view.last_close_time <= snap.time
+        for event in view.new_events:
+            assert event.confirm_time <= snap.time
+            seen.setdefault(event.id, snap.time)
+    # every HTF event shows up exactly at the base candle closing with its HTF candle, never earlier
+    assert {e.id: e.confirm_time for e in batch} == seen
+    last = snaps[-1]
+    assert last.base_timeframe == "5m" and set(last.views) == {"5m", "1h", "4h"}
+
+
+def test_delivered_htf_candles_equal_resampled_ones(btc_5m_feather: CandleFrame) -> None:
+    five = btc_5m_feather.slice(0, 12 * 24 * 4)
+    hourly, _ = resample(five, M5, H1)
+    auto = MultiTimeframeEngine(M5, [H1], resample_higher=True)
+    fed = MultiTimeframeEngine(M5, [H1])
+    hours = {c.open_time + H1.ms: c for c in hourly.to_candles("BTCUSDT", H1)}
+    for candle in five.to_candles("BTCUSDT", M5):
+        a = auto.on_candle(candle)
+        htf = hours.get(candle.close_time)
+        if htf is not None:  # the candle service sends the closing HTF candle first
+            assert fed.on_candle(htf) is None
+        b = fed.on_candle(candle)
+        assert a is not None and b is not None
+        assert a.view("1h") == b.view("1h") and a.view("5m") == b.view("5m")
+
+
+def test_snapshot_contents(btc_5m_raw: CandleFrame) -> None:
+    engine = MultiTimeframeEngine(M5, [Timeframe.M15], resample_higher=True, recent_limit=50)
+    snap = _feed_base(engine, btc_5m_raw.slice(0, 3000))[-1]
+    view = snap.view("5m")
+    assert view is not None and view.atr is not None and view.dealing_range is not None
+    assert len(view.recent_events) == 50 and view.leg is not None
+    high, low = view.dealing_range
+    assert high > low
+    assert all(z.kind == "fvg" for z in view.fvgs) and all(z.kind == "order_block" for z in view.order_blocks)
+    assert view.liquidity and all(level.side in (1, -1) for level in view.liquidity)
+    ids = [level.id for level in view.liquidity]
+    assert len(ids) == len(set(ids))
+    # open candles and redeliveries are ignored
+    last = btc_5m_raw.slice(2999, 3000).to_candles("BTCUSDT", M5)[0]
+    assert engine.on_candle(last) is None
+    assert engine.on_candle(Candle("BTCUSDT", M5, last.open_time + M5.ms, last.open, last.high, last.low,
+                                   last.close, last.volume, closed=False)) is None
+
+
+def test_checkpoint_and_warm_up(btc_5m_raw: CandleFrame) -> None:
+    frame = btc_5m_raw.slice(0, 1200)
+    engine = MultiTimeframeEngine(M5, [H1], resample_higher=True)
+    assert engine.warm_up("BTCUSDT", M5, frame.slice(0, 1000), limit=800) == 800
+    clone = MultiTimeframeEngine.restore(engine.checkpoint())
+    for candle in frame.slice(1000, 1200).to_candles("BTCUSDT", M5):
+        assert engine.on_candle(candle) == clone.on_candle(candle)
+
+
+async def test_service_publishes_one_snapshot_per_base_candle(btc_5m_raw: CandleFrame) -> None:
+    bus = EventBus()
+    engine = MultiTimeframeEngine(M5, [H1])
+    service = IndicatorService(bus, engine)
+    got: list[IndicatorsUpdated] = []
+
+    async def collect(envelope: Envelope) -> None:
+        got.append(envelope.payload)
+
+    bus.subscribe(Topic.INDICATORS_UPDATED, collect, name="test")
+    service.start()
+    await bus.start()
+    try:
+        frame = btc_5m_raw.slice(0, 24)
+        hourly, _ = resample(frame, M5, H1)
+        hours = {c.open_time + H1.ms: c for c in hourly.to_candles("BTCUSDT", H1)}
+        for candle in frame.to_candles("BTCUSDT", M5):
+            if candle.close_time in hours:
+                await bus.publish(Topic.CANDLE_STORED, CandleStored(hours[candle.close_time]))
+            await bus.publish(Topic.CANDLE_STORED, CandleStored(candle))
+        await bus.wait_idle()
+        await asyncio.sleep(0)
+    finally:
+        service.stop()
+        await bus.stop()
+    assert len(got) == 24 and service.published == 24
+    assert [u.snapshot.time for u in got] == [u.candle.close_time for u in got]
+    assert got[-1].snapshot.view("1h") is not None and got[10].snapshot.view("1h") is None
+
+
+def test_higher_timeframe_must_be_above_base() -> None:
+    with pytest.raises(ValueError, match="not above"):
+        MultiTimeframeEngine(H1, [M5])
+
+
+def test_htf_zones_are_tracked_on_base_candles_after_their_close(btc_5m_feather: CandleFrame) -> None:
+    five = btc_5m_feather.slice(0, 12 * 24 * 6)
+    engine = MultiTimeframeEngine(M5, [H1], resample_higher=True)
+    snap = _feed_base(engine, five)[-1]
+    view = snap.view("1h")
+    assert view is not None
+    close = five.open_time + M5.ms
+    checked = 0
+    for zone in (*view.fvgs, *view.ifvgs, *view.order_blocks, *view.breakers):
+        after = close > zone.confirm_time  # base candles from j(k) + 1 on
+        hit = (five.low <= zone.top) if zone.direction > 0 else (five.high >= zone.bottom)
+        first = np.nonzero(after & hit)[0]
+        expected = int(close[first[0]]) if first.size else None
+        assert zone.extra["base_touched_time"] == expected, zone.id
+        checked += expected is not None
+    assert checked > 5
