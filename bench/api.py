@@ -62,6 +62,7 @@ def serve(kind: str) -> None:
         async def status():  # type: ignore[no-untyped-def]
             return await facade.status()
     else:
+        fanout_ms: list[float] = []
         settings = ApiSettings(ws_queue_size=4096, ws_max_clients=5000, ws_heartbeat_s=60)
         app = create_app(facade, settings, tokens=TokenAuthority.from_tokens(TOKEN, None))
 
@@ -73,8 +74,13 @@ def serve(kind: str) -> None:
                 profiler = cProfile.Profile() if profile_path else None
                 if profiler:
                     profiler.enable()
+                fanout_ms.clear()
                 for i in range(count):
+                    started = time.perf_counter()
                     feed.publish("signal", {"i": i, "t_ns": time.time_ns()})
+                    while feed.stats()["fanout_pending"]:  # until every socket write is done
+                        await asyncio.sleep(0)
+                    fanout_ms.append((time.perf_counter() - started) * 1000)
                     await asyncio.sleep(interval_ms / 1000)
                 if profiler:
                     profiler.disable()
@@ -82,6 +88,10 @@ def serve(kind: str) -> None:
 
             asyncio.get_running_loop().create_task(run())
             return Response(b"{}", media_type="application/json")
+
+        @app.get("/bench/fanout")
+        async def fanout() -> Response:
+            return Response(json.dumps(fanout_ms).encode(), media_type="application/json")
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -247,6 +257,14 @@ async def websocket_fanout(port: int, clients: int, messages: int, interval_ms: 
     await conn.reader.readuntil(b"\r\n\r\n")
     await asyncio.wait_for(asyncio.gather(*readers), timeout=120)
     conn.close()
+    stats = await Conn.open(port)
+    stats.writer.write(b"GET /bench/fanout HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await stats.reader.readuntil(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+    fanout = json.loads(await stats.reader.readexactly(length))
+    stats.close()
+    print(f"server fan-out per message (publish -> last socket write): p50 {pct(fanout, 50):.1f} ms  "
+          f"p99 {pct(fanout, 99):.1f} ms  = {pct(fanout, 50) / clients * 1000:.0f} us per client")
     for ws in sockets:
         ws.close()
     return latencies

@@ -32,19 +32,73 @@ from ictbot.adapters.binance.rest import BinanceRestClient
 from ictbot.adapters.binance.signing import Credentials, Ed25519Signer, HmacSigner, encode_query
 from ictbot.domain.timeframe import Timeframe
 
-EXECUTION = json.dumps({
-    "e": "executionReport", "E": 1759347763167, "s": "BTCUSD", "c": "T0ESHzso0banw0QiPFZYgj", "S": "SELL",
-    "o": "LIMIT", "f": "GTC", "q": "0.00042000", "p": "117290.77000000", "P": "0.00000000", "F": "0.00000000",
-    "g": -1, "C": "", "x": "TRADE", "X": "FILLED", "r": "NONE", "i": 2281896601, "l": "0.00042000",
-    "z": "0.00042000", "L": "117290.77000000", "n": "0.00492621", "N": "USD", "T": 1759347763167, "t": 88685053,
-    "I": 4644480641, "w": False, "m": False, "M": True, "O": 1759347763167, "Z": "49.26212340", "Y": "49.26212340",
-    "Q": "0.00000000", "W": 1759347763167, "V": "EXPIRE_MAKER"})
-ROWS = json.dumps([[1634943780000 + i * 60_000, "60685.22000000", "60729.84000000", "60670.90000000",
-                    "60719.27000000", "21.63272000", 1634943839999 + i * 60_000, "1313200.01340410", 617,
-                    "12.28492000", "745719.41022840", "0"] for i in range(1000)])
-PARAMS: dict[str, str | int | bool] = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                                       "quantity": "0.001", "price": "60000.1", "recvWindow": 5000,
-                                       "timestamp": 1700000000000}
+EXECUTION = json.dumps(
+    {
+        "e": "executionReport",
+        "E": 1759347763167,
+        "s": "BTCUSD",
+        "c": "T0ESHzso0banw0QiPFZYgj",
+        "S": "SELL",
+        "o": "LIMIT",
+        "f": "GTC",
+        "q": "0.00042000",
+        "p": "117290.77000000",
+        "P": "0.00000000",
+        "F": "0.00000000",
+        "g": -1,
+        "C": "",
+        "x": "TRADE",
+        "X": "FILLED",
+        "r": "NONE",
+        "i": 2281896601,
+        "l": "0.00042000",
+        "z": "0.00042000",
+        "L": "117290.77000000",
+        "n": "0.00492621",
+        "N": "USD",
+        "T": 1759347763167,
+        "t": 88685053,
+        "I": 4644480641,
+        "w": False,
+        "m": False,
+        "M": True,
+        "O": 1759347763167,
+        "Z": "49.26212340",
+        "Y": "49.26212340",
+        "Q": "0.00000000",
+        "W": 1759347763167,
+        "V": "EXPIRE_MAKER",
+    }
+)
+ROWS = json.dumps(
+    [
+        [
+            1634943780000 + i * 60_000,
+            "60685.22000000",
+            "60729.84000000",
+            "60670.90000000",
+            "60719.27000000",
+            "21.63272000",
+            1634943839999 + i * 60_000,
+            "1313200.01340410",
+            617,
+            "12.28492000",
+            "745719.41022840",
+            "0",
+        ]
+        for i in range(1000)
+    ]
+)
+PARAMS: dict[str, str | int | bool] = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.001",
+    "price": "60000.1",
+    "recvWindow": 5000,
+    "timestamp": 1700000000000,
+}
 
 
 def per_second(fn: Callable[[], object], seconds: float = 0.5) -> float:
@@ -70,11 +124,17 @@ def row(name: str, value: float, baseline: float, unit: str) -> None:
 
 
 async def main() -> None:
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     baseline = per_second(lambda: json.loads(EXECUTION))
-    row("parse executionReport (events/s)", per_second(lambda: parse.user_event(json.loads(EXECUTION))), baseline,
-        "ev/s")
+    row(
+        "parse executionReport (events/s)",
+        per_second(lambda: parse.user_event(json.loads(EXECUTION))),
+        baseline,
+        "ev/s",
+    )
 
     baseline = per_second(lambda: json.loads(ROWS), 1.0) * 1000
     value = per_second(lambda: parse.candles_from_rows(json.loads(ROWS), "BTCUSDT", Timeframe.M1, 2**62), 1.0) * 1000
@@ -82,8 +142,9 @@ async def main() -> None:
 
     baseline = per_second(lambda: encode_query(PARAMS))
     hmac_signer = HmacSigner("NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j")
-    row("HMAC-SHA256 encode+sign (req/s)", per_second(lambda: hmac_signer.sign(encode_query(PARAMS))), baseline,
-        "req/s")
+    row(
+        "HMAC-SHA256 encode+sign (req/s)", per_second(lambda: hmac_signer.sign(encode_query(PARAMS))), baseline, "req/s"
+    )
     pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     ed_signer = Ed25519Signer.from_pem(pem)
     row("Ed25519 encode+sign (req/s)", per_second(lambda: ed_signer.sign(encode_query(PARAMS))), baseline, "req/s")
@@ -99,8 +160,12 @@ async def main() -> None:
 
     transport = httpx.MockTransport(handler)
     bare = httpx.AsyncClient(base_url="http://127.0.0.1:1", transport=transport)
-    client = BinanceRestClient(BinanceEndpoints.local(1), Credentials.hmac("key", "secret"), transport=transport,
-                               budget=LocalRateBudget([RateLimitRule(LimitKind.REQUEST_WEIGHT, 60_000, 10**12)]))
+    client = BinanceRestClient(
+        BinanceEndpoints.local(1),
+        Credentials.hmac("key", "secret"),
+        transport=transport,
+        budget=LocalRateBudget([RateLimitRule(LimitKind.REQUEST_WEIGHT, 60_000, 10**12)]),
+    )
 
     async def bare_call() -> Any:
         return (await bare.get("/api/v3/account", params=PARAMS)).json()

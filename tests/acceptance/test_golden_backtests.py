@@ -55,5 +55,5 @@ def test_ict_strategy_a_golden_on_half_a_month() -> None:
                  end_ms=parse_time("2024-03-16"))
     outcome = run_backtest(spec)
     assert len(outcome.trades) == 7
-    assert outcome.results[0].final_equity == Decimal("10042.8038363385")
-    assert outcome.fingerprint == "cd8f962f36f81f88b514e5ad60a732114678df4ec184f1ccff09fe2640d2ba9f"
+    assert outcome.results[0].final_equity == Decimal("10021.1981557359")
+    assert outcome.fingerprint == "982109257473e390c71a9c3797e22ae2c2e2ba59a0b6ca4264263287a8824292"

@@ -358,4 +358,5 @@ class Broadcaster:
             "evicted": self.evicted,
             "ring": len(self._ring),
             "queued": sum(len(c.queue) for c in self._clients.values()),
+            "fanout_pending": len(self._outbox) + int(self._fanout_task is not None and not self._fanout_task.done()),
         }

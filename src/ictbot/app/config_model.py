@@ -50,7 +50,11 @@ class ExchangeSection(_Strict):
 
 
 class StrategyEntry(_Strict):
+    """One strategy: the registry's keys (enabled, type, source, params) plus per-strategy limits."""
+
     enabled: bool = True
+    type: str | None = Field(default=None, description="strategy kind; defaults to the entry's id")
+    source: str | None = Field(default=None, description="folder or dotted path of a user strategy")
     symbols: list[str] | None = None
     risk_per_trade: float = Field(default=0.01, gt=0, le=0.1, description="fraction of equity at risk per trade")
     max_positions: int = Field(default=1, ge=1, le=100)

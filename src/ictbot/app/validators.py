@@ -1,11 +1,36 @@
-"""Section validators contributed by the stages (risk limits, strategy configs)."""
+"""Section validators contributed by the stages (risk limits, strategy configs).
+
+The config manager stays ignorant of each stage's schema: the stage that owns a section validates
+it, and a change is accepted only when every validator returns no problem.
+"""
 
 from __future__ import annotations
 
-from ictbot.app.config_manager import SectionValidator
+from typing import Any
+
+from pydantic import ValidationError
+
+from ictbot.app.config_manager import SectionValidator, pydantic_errors
+
+
+def validate_risk(section: Any) -> list[tuple[str, str]]:
+    from ictbot.risk.limits import RiskLimits
+
+    try:
+        RiskLimits.model_validate(section)
+    except ValidationError as exc:
+        return pydantic_errors(exc)
+    return []
+
+
+def validate_strategies(section: Any) -> list[tuple[str, str]]:
+    from ictbot.strategies.registry import StrategyEntry, StrategyRegistry
+
+    known = set(StrategyEntry.model_fields)
+    registry_view = {sid: {k: v for k, v in raw.items() if k in known} for sid, raw in section.items()}
+    problems = StrategyRegistry().validate_config(registry_view)
+    return [(field.removeprefix("strategies."), reason) for field, reason in problems]
 
 
 def section_validators() -> dict[str, SectionValidator]:
-    """Validators for config sections whose schema belongs to a stage; empty when a stage is absent."""
-    return {}
-
+    return {"risk": validate_risk, "strategies": validate_strategies}

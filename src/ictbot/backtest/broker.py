@@ -28,7 +28,7 @@ from ictbot.domain.order import (
 from ictbot.domain.position import Position
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.ids import leg_client_id
-from ictbot.execution.planning import entry_order, exit_order
+from ictbot.execution.planning import entry_order, exit_order, split_tranches
 
 _LEG_FOR_EXIT = {ExitKind.STOP: OrderLeg.STOP, ExitKind.TARGET: OrderLeg.TAKE_PROFIT}
 _TYPE_FOR_EXIT = {
@@ -39,6 +39,9 @@ _TYPE_FOR_EXIT = {
 
 @dataclass(slots=True)
 class OpenTrade:
+    """A position and its protective plan: one (quantity, target) tranche per take-profit, as the
+    live executor splits it (``execution.planning.split_tranches``), all sharing the stop."""
+
     intent: OrderIntent
     signal_id: str
     position: Position
@@ -46,7 +49,26 @@ class OpenTrade:
     entry_time: int
     entry_price: Decimal
     stop: Decimal | None
-    target: Decimal | None
+    tranches: list[tuple[Decimal, Decimal | None]]  # (qty, target) still open
+    entry_qty: Decimal = ZERO
+    exits: list[tuple[Decimal, Decimal, ExitKind]] = field(default_factory=list)  # (price, qty, why)
+    attempt: int = 0
+
+    def next_tranche(self) -> int:
+        """Index of the open tranche whose target the price reaches first (the nearest one)."""
+        long = self.position.qty > 0
+        best = -1
+        for k, (_, target) in enumerate(self.tranches):
+            if target is None:
+                continue
+            if best < 0 or (target < self.tranches[best][1] if long else target > self.tranches[best][1]):  # type: ignore[operator]
+                best = k
+        return best
+
+    @property
+    def target(self) -> Decimal | None:
+        k = self.next_tranche()
+        return None if k < 0 else self.tranches[k][1]
 
 
 @dataclass(slots=True)
@@ -117,46 +139,81 @@ class SimulatedBroker:
         fill = self._fill(order, price, time)
         # The risk gate already put stop and targets on the tick grid (stops rounded away from entry).
         stop = intent.stop_loss if intent.stop_loss > 0 else None
-        target = intent.take_profits[0] if intent.take_profits else None
+        targets = list(intent.take_profits)
+        qty = fill.qty
+        # Tranche k rides target k, exactly as the live spot plan pairs them; a position too small
+        # to split rides the first target whole.
+        sizes = split_tranches(qty, len(targets), self.instrument, stop) if stop is not None else [qty]
+        tranches: list[tuple[Decimal, Decimal | None]] = [
+            (size, targets[k] if k < len(targets) else None) for k, size in enumerate(sizes)
+        ]
         position = Position(
             id=order.position_id, symbol=signal.symbol, base_asset=self.instrument.base_asset,
             quote_asset=self.instrument.quote_asset, market=self.market, strategy_id=signal.strategy_id,
-            stop_loss=stop, take_profits=() if target is None else (target,),
+            stop_loss=stop, take_profits=tuple(t for _, t in tranches if t is not None),
         ).apply(fill)
         self._book(index, fill)
-        return OpenTrade(intent, signal_id, position, index, time, price, stop, target)
+        return OpenTrade(intent, signal_id, position, index, time, price, stop, tranches, qty)
 
-    def close(self, trade: OpenTrade, index: int, time: int, price: Decimal, reason: ExitKind) -> Trade:
+    def _exit_fill(self, trade: OpenTrade, qty: Decimal, target: Decimal | None, index: int, time: int,
+                   price: Decimal, reason: ExitKind) -> None:
         position = trade.position
         side = OrderSide.SELL if position.qty > 0 else OrderSide.BUY
         signal = trade.intent.signal
-        signal_id = trade.signal_id
-        qty = abs(position.qty)
         if reason in _LEG_FOR_EXIT:
-            # The protective leg of the live plan (spot: OCO of stop + LIMIT_MAKER target; futures:
-            # STOP_MARKET / TAKE_PROFIT_MARKET), identified by the live client id scheme.
+            # The protective leg of the live plan (spot: OCO of stop + LIMIT_MAKER target per tranche;
+            # futures: STOP_MARKET / TAKE_PROFIT_MARKET), identified by the live client id scheme.
             leg = _LEG_FOR_EXIT[reason]
             order = Order(
-                client_order_id=leg_client_id(position.id, leg, 0), symbol=position.symbol, side=side,
-                type=_TYPE_FOR_EXIT[self.market][reason], quantity=qty, created_at=time,
+                client_order_id=leg_client_id(position.id, leg, trade.attempt), symbol=position.symbol,
+                side=side, type=_TYPE_FOR_EXIT[self.market][reason], quantity=qty, created_at=time,
                 stop_price=trade.stop if reason is ExitKind.STOP else None,
-                price=trade.target if reason is ExitKind.TARGET else None, market=self.market,
-                reduce_only=self.market is Market.USDM, strategy_id=signal.strategy_id, signal_id=signal_id,
+                price=target if reason is ExitKind.TARGET else None, market=self.market,
+                reduce_only=self.market is Market.USDM, strategy_id=signal.strategy_id, signal_id=trade.signal_id,
                 leg=leg, position_id=position.id,
             )
         else:
             order = exit_order(position_id=position.id, symbol=position.symbol, long=position.qty > 0, qty=qty,
-                               instrument=self.instrument, attempt=0, now_ms=time,
-                               strategy_id=signal.strategy_id, signal_id=signal_id)
+                               instrument=self.instrument, attempt=trade.attempt, now_ms=time,
+                               strategy_id=signal.strategy_id, signal_id=trade.signal_id)
+        trade.attempt += 1
         fill = self._fill(order, price, time)
-        position = position.apply(fill)
+        trade.position = position.apply(fill)
+        trade.exits.append((price, qty, reason))
         self._book(index, fill)
+
+    def take_profit(self, trade: OpenTrade, index: int, time: int, price: Decimal) -> Trade | None:
+        """The nearest tranche's target filled; returns the finished trade when it was the last one."""
+        qty, target = trade.tranches.pop(trade.next_tranche())
+        self._exit_fill(trade, qty, target, index, time, price, ExitKind.TARGET)
+        return None if trade.tranches else self._record(trade, index, time)
+
+    def close(self, trade: OpenTrade, index: int, time: int, price: Decimal, reason: ExitKind) -> Trade:
+        """Everything still open exits at ``price``: each tranche's stop leg, or one market order."""
+        if reason is ExitKind.STOP:
+            for qty, target in trade.tranches:
+                self._exit_fill(trade, qty, target, index, time, price, reason)
+        else:
+            self._exit_fill(trade, abs(trade.position.qty), None, index, time, price, reason)
+        trade.tranches = []
+        return self._record(trade, index, time)
+
+    def _record(self, trade: OpenTrade, index: int, time: int) -> Trade:
+        position, signal = trade.position, trade.intent.signal
+        exited = sum((qty for _, qty, _ in trade.exits), ZERO)
+        average = sum((price * qty for price, qty, _ in trade.exits), ZERO) / exited
+        reasons: list[str] = []
+        for _, _, why in trade.exits:
+            if why.value not in reasons:
+                reasons.append(why.value)
+        targets = position.take_profits
         record = Trade(
             number=len(self.trades) + 1, symbol=position.symbol, strategy_id=signal.strategy_id,
             direction=signal.direction.value, entry_time=trade.entry_time, entry_price=trade.entry_price,
-            exit_time=time, exit_price=price, qty=abs(trade.position.qty), fees=position.fees_quote,
-            pnl=position.realized_pnl, exit_reason=reason.value, entry_reason=signal.reason,
-            signal_id=signal_id, signal_time=signal.time, stop_loss=trade.stop, take_profit=trade.target,
+            exit_time=time, exit_price=average if len(trade.exits) > 1 else trade.exits[0][0],
+            qty=trade.entry_qty, fees=position.fees_quote, pnl=position.realized_pnl,
+            exit_reason="+".join(reasons), entry_reason=signal.reason, signal_id=trade.signal_id,
+            signal_time=signal.time, stop_loss=trade.stop, take_profit=targets[0] if targets else None,
             entry_index=trade.entry_index, exit_index=index,
         )
         self.trades.append(record)

@@ -9,6 +9,7 @@ Between those candles nothing in the live stages could change, so nothing is cal
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -105,8 +106,9 @@ class BacktestEngine:
     # ---- the loop ------------------------------------------------------------------------------
     def run(self) -> SymbolResult:
         n = len(self.data.frame)
-        entry_candidates = self.driver.candidates
-        exit_candidates = self.driver.exit_candidates
+        # Python lists + bisect: cheaper per lookup than numpy calls on a handful of values.
+        entry_candidates = None if self.driver.candidates is None else self.driver.candidates.tolist()
+        exit_candidates = None if self.driver.exit_candidates is None else self.driver.exit_candidates.tolist()
         trade: OpenTrade | None = None
         hit_index = -1  # candle where the open trade's stop/target fires; -1: not found up to scan_from
         scan_from = n
@@ -121,8 +123,8 @@ class BacktestEngine:
             elif pending is not None:
                 k = pending.event_index  # flat with a resting entry: nothing can be decided before it
             else:
-                pos = int(np.searchsorted(candidates, i))
-                k = int(candidates[pos]) if pos < len(candidates) else n
+                pos = bisect_left(candidates, i)
+                k = candidates[pos] if pos < len(candidates) else n
             if pending is not None and pending.event_index <= k:
                 event = pending.event_index
                 if pending.fill_price is not None:
@@ -139,8 +141,10 @@ class BacktestEngine:
                 found = self._scan(trade, scan_from, upto)
                 hit_index, scan_from = (found, scan_from) if found >= 0 else (-1, upto)
             if trade is not None and 0 <= hit_index <= k:
-                self._exit_protective(trade, hit_index)
-                i, trade, hit_index = hit_index, None, -1
+                if self._exit_protective(trade, hit_index):
+                    i, trade, hit_index = hit_index, None, -1
+                else:  # one target tranche filled: look again from the same candle for the rest
+                    hit_index, scan_from = -1, hit_index
                 continue
             if k >= n:
                 break
@@ -273,13 +277,20 @@ class BacktestEngine:
                     hit = finer
         return hit
 
-    def _exit_protective(self, trade: OpenTrade, x: int) -> None:
+    def _exit_protective(self, trade: OpenTrade, x: int) -> bool:
+        """Fill what fires in candle ``x``; True when the trade is finished."""
         hit = self._resolve(trade, x)
         price = dec(hit.price)
         if hit.kind is ExitKind.STOP:
             side = OrderSide.SELL if trade.position.qty > 0 else OrderSide.BUY
             price = self.config.fill_model.slipped(price, side, self.instrument)
-        self._close(trade, x, price, hit.kind)
+            self._close(trade, x, price, hit.kind)
+            return True
+        record = self.broker.take_profit(trade, x, int(self._t[x]), price)
+        if record is None:
+            return False
+        self.risk.on_trade_closed(record.symbol, record.pnl, False, int(self._t[x]), self.broker.cash)
+        return True
 
     def _exit_market(self, trade: OpenTrade, j: int) -> None:
         side = OrderSide.SELL if trade.position.qty > 0 else OrderSide.BUY

@@ -23,6 +23,7 @@ EMA: ``alpha = 2 / (n + 1)``, seeded with the first close, undefined (no signals
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from decimal import Decimal
 from typing import ClassVar
 
@@ -95,11 +96,11 @@ class _Prepared:
     """Index lookup from candle open time to the prepared arrays."""
 
     def __init__(self, frame: CandleFrame) -> None:
-        self._times = frame.open_time
+        self._times: list[int] = frame.open_time.tolist()
 
     def index(self, open_time: int) -> int:
-        i = int(np.searchsorted(self._times, open_time))
-        if i >= len(self._times) or int(self._times[i]) != open_time:
+        i = bisect_left(self._times, open_time)
+        if i >= len(self._times) or self._times[i] != open_time:
             raise KeyError(f"candle {open_time} is not in the prepared series")
         return i
 
@@ -176,6 +177,7 @@ class S2BullishFvg(BaseStrategy[FvgConfig]):
         self._trend_arr: F64 = np.empty(0)
         self._trend = _StreamingEma(config.trend_ema)
         self._window: list[tuple[float, float]] = []  # (high, low) of the last two candles
+        self._reward_risk = Decimal(repr(config.reward_risk))
 
     def prepare(self, frame: CandleFrame) -> None:
         self._frame = frame
@@ -221,7 +223,7 @@ class S2BullishFvg(BaseStrategy[FvgConfig]):
             return None
         stop = _price(low2)
         close = candle.close
-        target = close + (close - stop) * Decimal(repr(self.config.reward_risk))
+        target = close + (close - stop) * self._reward_risk
         zone = (("zone_kind", "fvg"), ("zone_direction", "1"), ("zone_timeframe", candle.timeframe.value),
                 ("zone_top", repr(float(candle.low))), ("zone_bottom", repr(high2)),
                 ("zone_start", str(candle.open_time - candle.timeframe.ms)))

@@ -1,5 +1,8 @@
 """Import candle files (Binance dump CSVs or zips, freqtrade feather) into the candle store.
 
+Binance dumps keep their exact decimal strings, quote volume and trade count; other formats are
+stored from their float columns (``repr(float)``, exact for the value read).
+
 Symbol, market and timeframe come from the file name (``BTCUSDT-5m-2024-01.csv`` — Binance;
 ``BTC_USDT-5m.feather`` / ``BTC_USDT_USDT-5m-futures.feather`` — freqtrade) or from explicit
 arguments. Each file is read and validated completely first (``read_candle_file``: bad prices,
@@ -28,10 +31,15 @@ _FREQTRADE_NAME = re.compile(
 )
 
 
+TextRow = tuple[int, str, str, str, str, str, str, int]
+
+
 class FrameStore(Protocol):
     """Where imported candles go (``SqlCandleStore`` of the file's market)."""
 
     async def upsert_frame(self, frame: CandleFrame, symbol: str, timeframe: Timeframe) -> int: ...
+
+    async def upsert_text_rows(self, rows: Sequence[TextRow], symbol: str, timeframe: Timeframe) -> int: ...
 
 
 StoreForMarket = Callable[[Market], FrameStore]
@@ -97,6 +105,41 @@ def read_any(path: Path) -> CandleFrame:
     return CandleFrame(frame.open_time, frame.open, frame.high, frame.low, frame.close, frame.volume, (str(path),))
 
 
+def binance_dump_text_rows(path: Path, frame: CandleFrame) -> list[TextRow] | None:
+    """The exact decimal strings (plus quote volume and trade count) of a headerless Binance dump.
+
+    ``read_candle_file`` has already validated the file as floats; this second, string-typed read
+    keeps Binance's own digits instead of float round trips. None when the file is not such a dump
+    (then the float frame is stored).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if path.suffix.lower() != ".csv":
+        return None
+    with path.open("r", newline="") as handle:
+        first = handle.readline()
+    if len(first.split(",")) < 9 or any(ch.isalpha() for ch in first.split(",")[0]):
+        return None
+    text = pa.string()
+    try:
+        table = pacsv.read_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"f0": pa.int64(), "f1": text, "f2": text, "f3": text, "f4": text, "f5": text,
+                              "f7": text, "f8": pa.int64()},
+                include_columns=["f1", "f2", "f3", "f4", "f5", "f7", "f8"],
+            ),
+        )
+    except Exception:  # pyarrow raises several types; the float frame is still good
+        return None
+    if table.num_rows != len(frame):
+        return None
+    columns = [table.column(name).to_pylist() for name in ("f1", "f2", "f3", "f4", "f5", "f7", "f8")]
+    return list(zip(frame.open_time.tolist(), *columns, strict=True))
+
+
 def _check_spacing(path: Path, frame: CandleFrame, timeframe: Timeframe) -> None:
     if len(frame) >= 2 and frame.infer_timeframe() is not timeframe:
         raise InputDataError(
@@ -128,7 +171,12 @@ async def import_file(
         _check_spacing(file, frame, series.timeframe)
     except InputDataError as exc:
         return ImportReport(file, series, 0, str(exc))
-    rows = await store_for(series.market).upsert_frame(frame, series.symbol, series.timeframe)
+    store = store_for(series.market)
+    exact = binance_dump_text_rows(file, frame)
+    if exact is not None:
+        rows = await store.upsert_text_rows(exact, series.symbol, series.timeframe)
+    else:
+        rows = await store.upsert_frame(frame, series.symbol, series.timeframe)
     return ImportReport(file, series, rows)
 
 

@@ -1,13 +1,44 @@
-"""`ictbot demo`."""
+"""``ictbot demo``: the simulator and the bot against it, offline, in one command."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
 
-from ictbot.cli.common import not_built
+from ictbot.app.logsetup import configure_logging
+from ictbot.cli.common import console, fail
+from ictbot.cli.run import load_settings
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("demo", help="(not built yet) see the open issues.")
-    def _placeholder() -> None:
-        not_built("demo")
+    @app.command("demo")
+    def demo(
+        data: list[Path] = typer.Option(None, "--data", help="candle files to replay (Binance dump CSV or "
+                                        "freqtrade feather); default: a seeded synthetic market"),
+        speed: float = typer.Option(600.0, "--speed", help="replay speed, × real time (600: a 5m candle every 0.5 s)"),
+        duration: float = typer.Option(None, "--duration", help="stop by itself after this many seconds and "
+                                       "print a summary (last line: one JSON object)"),
+        no_browser: bool = typer.Option(False, "--no-browser", help="do not open the dashboard in a browser"),
+        api_port: int = typer.Option(None, "--api-port", help="API port (default API_PORT or 8000)"),
+    ) -> None:
+        """Run the offline demo: a Binance-protocol simulator on 127.0.0.1 and the bot trading against it.
+
+        No network and no API keys: the real Binance adapter talks to the simulator, candles go to a
+        fresh SQLite database under data/demo/, the built-in ICT strategies trade, and the API and
+        dashboard listen on 127.0.0.1 (API_PORT). Ctrl-C stops both cleanly.
+        """
+        from ictbot.app.demo import run_demo_sync
+
+        settings = load_settings(api_port=api_port)
+        configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
+        from ictbot.domain.errors import IctbotError
+
+        try:
+            summary = run_demo_sync(settings, data=list(data or []), speed=speed, duration=duration,
+                                    open_browser=not no_browser and duration is None)
+        except IctbotError as exc:
+            fail(str(exc), code=1)
+        console.print("[bold]demo summary[/]")
+        print(json.dumps(summary, sort_keys=True), flush=True)

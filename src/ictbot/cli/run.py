@@ -50,5 +50,10 @@ def register(app: typer.Typer) -> None:
         console.print(f"logging to {log_file}")
         from ictbot.app.bootstrap import run_bot
 
-        errors = asyncio.run(run_bot(settings, data=list(data or []), speed=speed))
+        from ictbot.domain.errors import IctbotError
+
+        try:
+            errors = asyncio.run(run_bot(settings, data=list(data or []), speed=speed))
+        except IctbotError as exc:
+            fail(str(exc), code=1)
         raise typer.Exit(code=1 if errors else 0)

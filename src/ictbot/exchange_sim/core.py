@@ -323,7 +323,7 @@ class Simulator:
         Path(path).write_bytes(pickle.dumps(state))
 
     def load_state(self, path: str | Path) -> None:
-        state = pickle.loads(Path(path).read_bytes())  # noqa: S301 - our own state file
+        state = pickle.loads(Path(path).read_bytes())
         self.engine = state["engine"]
         self.replay.index, self.replay.cursor_ms = state["index"], state["cursor"]
         self.replay.running, self.replay.last_close = state["running"], state["last_close"]

@@ -106,8 +106,9 @@ class ExecutionService:
     async def _try_startup_reconcile(self) -> bool:
         try:
             await self.reconcile("start")
-        except IctbotError as exc:  # venue down at start: stay blocked, the timer loop retries
-            log.warning("start-up reconciliation failed; entries stay blocked", error=str(exc))
+        except Exception as exc:  # venue down at start: stay blocked, the timer loop retries
+            log.warning("start-up reconciliation failed; entries stay blocked", error=repr(exc))
+            self.executor.stats.last_error = f"start-up reconciliation: {exc!r}"
             return False
         self.executor.unblock_entries(_STARTUP)
         return True

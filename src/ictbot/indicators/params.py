@@ -163,7 +163,7 @@ def validate(params: IndicatorParams) -> list[tuple[str, str]]:
          "lowest_down_close or lowest_low")
     need(ob.zone in ("wick", "body"), "order_blocks.zone", "wick or body")
     need(ob.invalidation_source in ("close", "wick"), "order_blocks.invalidation_source", "close or wick")
-    need(not ob.breaker_requires_mss, "order_blocks.breaker_requires_mss", "not implemented yet (keep off)")
+    need(ob.mss_window >= 0, "order_blocks.mss_window", "must be >= 0")
     need(ob.max_active is None or ob.max_active >= 1, "order_blocks.max_active", "none or >= 1")
     liq = params.liquidity
     need(liq.left >= 1 and liq.right >= 1, "liquidity.left/right", "must be >= 1")

@@ -116,7 +116,7 @@ class TimeframeEngine:
         for swing, structure, blocks in self.streams:
             accepted = swing.process(hist, i, factory, s1)
             breaks = structure.step(hist, i, accepted, disp.last_index, liquidity.taken, factory, s2)
-            blocks.step(i, h, lo, c, breaks, disp.last_index, self.fvg.last_confirm, factory, s4)
+            blocks.step(i, h, lo, c, breaks, disp.last_index, self.fvg.last_confirm, factory, s4, liquidity.taken)
             if swing.name == pd_stream:
                 self.premium_discount.step(hist, i, accepted, breaks, factory, s6)
         events = s1

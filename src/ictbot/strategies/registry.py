@@ -42,6 +42,12 @@ class StrategyEntry(BaseModel):
     source: str | None = Field(
         default=None, description="Folder or dotted path (module or module:Class) to load the kind from."
     )
+    symbols: list[str] | None = Field(
+        default=None, description="Shorthand for params.symbols (params win when both are given)."
+    )
+    max_positions: int | None = Field(
+        default=None, ge=1, description="Shorthand for params.max_open_positions, for kinds that have it."
+    )
 
 
 @dataclass(slots=True)
@@ -65,6 +71,17 @@ class _Slot:
     entry: StrategyEntry | None = None
 
 
+def entry_params(entry: StrategyEntry, config_model: type[BaseModel] | None) -> dict[str, Any]:
+    """The entry's ``params`` with the entry-level shorthands folded in (``params`` win)."""
+    params = dict(entry.params)
+    if entry.symbols is not None:
+        params.setdefault("symbols", entry.symbols)
+    fields: set[str] = set(config_model.model_fields) if config_model is not None else set()
+    if entry.max_positions is not None and "max_open_positions" in fields:
+        params.setdefault("max_open_positions", entry.max_positions)
+    return params
+
+
 def default_strategies_config() -> dict[str, dict[str, Any]]:
     """The built-in strategies, enabled with default parameters."""
     return {"strategy_a": {"enabled": True, "params": {}}, "strategy_b": {"enabled": True, "params": {}}}
@@ -76,21 +93,27 @@ class StrategyRegistry:
             raise ValueError("max_consecutive_errors must be at least 1")
         self.max_consecutive_errors = max_consecutive_errors
         self._kinds: dict[str, StrategyFactory] = {}
+        self._models: dict[str, type[BaseModel]] = {}
         self._slots: dict[str, _Slot] = {}
         self._loaded_sources: set[str] = set()
         if include_builtins:
             from ictbot.strategies.builtin import BUILTIN_STRATEGIES
 
             for cls in BUILTIN_STRATEGIES:
-                self.register_kind(cls.kind, cls.from_params_factory())
+                self.register_kind(cls.kind, cls.from_params_factory(), config_model=cls.config_model)
 
     # ---- kinds ------------------------------------------------------------------------------
-    def register_kind(self, kind: str, factory: StrategyFactory) -> None:
+    def register_kind(
+        self, kind: str, factory: StrategyFactory, *, config_model: type[BaseModel] | None = None
+    ) -> None:
+        """Make ``kind`` available; ``config_model`` (optional) lets entry shorthands map onto it."""
         if not kind:
             raise ValueError("a strategy kind needs a non-empty name")
         if kind in self._kinds:
             raise ConfigError("duplicate strategy kind", [(kind, "already registered")])
         self._kinds[kind] = factory
+        if config_model is not None:
+            self._models[kind] = config_model
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -127,7 +150,7 @@ class StrategyRegistry:
             raise ConfigError("cannot load strategies", [(source, "no strategy class (BaseStrategy with kind)")])
         registered = []
         for cls in classes:
-            self.register_kind(cls.kind, cls.from_params_factory())
+            self.register_kind(cls.kind, cls.from_params_factory(), config_model=cls.config_model)
             registered.append(cls.kind)
         self._loaded_sources.add(source)
         return registered
@@ -233,11 +256,11 @@ class StrategyRegistry:
             )
         slot = self._slots.get(strategy_id)
         if reuse and slot is not None and slot.entry is not None and (
-            slot.entry.type == entry.type and slot.entry.params == entry.params and slot.entry.source == entry.source
+            slot.entry.model_dump(exclude={"enabled"}) == entry.model_dump(exclude={"enabled"})
         ):
             return entry, None
         try:
-            strategy = factory(entry.params, strategy_id)
+            strategy = factory(entry_params(entry, self._models.get(kind)), strategy_id)
         except ValidationError as exc:
             raise ConfigError(
                 "invalid strategy params", _pydantic_errors(f"strategies.{strategy_id}.params", exc)

@@ -12,8 +12,8 @@ import pytest
 
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
-from ictbot.exchange_sim.market.series import CandleSeries
 from ictbot.exchange_sim.auth import hmac_signature
+from ictbot.exchange_sim.market.series import CandleSeries
 
 ORIGIN = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000
 KEY = "testkey"

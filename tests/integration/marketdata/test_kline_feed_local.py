@@ -231,10 +231,17 @@ async def test_usdm_feed_uses_the_routed_market_path_and_resyncs_time() -> None:
         await ws.wait_closed()
 
     async with KlineExchange(script, start_index=1.5) as exchange:
-        rest = BinanceRestClient(exchange.endpoints, budget=LocalRateBudget(), market=Market.USDM,
-                                 server_time=ServerTime(exchange.clock))
-        feed = BinanceKlineFeed(exchange.endpoints, rest, rest.server_time.now_ms, market=Market.USDM, tick_s=0.02,
-                                resync_time=rest.sync_time)
+        rest = BinanceRestClient(
+            exchange.endpoints, budget=LocalRateBudget(), market=Market.USDM, server_time=ServerTime(exchange.clock)
+        )
+        feed = BinanceKlineFeed(
+            exchange.endpoints,
+            rest,
+            rest.server_time.now_ms,
+            market=Market.USDM,
+            tick_s=0.02,
+            resync_time=rest.sync_time,
+        )
         stream = feed.stream(PAIR)
         candles = await collect(stream, until=1)
         await stream.aclose()

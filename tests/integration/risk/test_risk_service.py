@@ -232,3 +232,20 @@ async def test_status_summary() -> None:
     assert status["equity"] == "10000"
     assert status["limits"]["min_reward_risk"] == "2"
     await rig.bus.stop()
+
+
+async def test_in_flight_signal_gets_the_smaller_size_of_old_and_new_limits() -> None:
+    wide = LIMITS.model_copy(update={
+        "max_open_positions": 10, "max_open_positions_per_symbol": 10,
+        "max_symbol_exposure_pct": Decimal(1000), "max_total_exposure_pct": Decimal(1000)})
+    rig = await Rig(limits=wide).start()
+    one_pct = await rig.risk.evaluate(sig(), seq=1)
+    rig.risk.update_limits(wide.model_copy(update={"risk_per_trade_pct": Decimal("0.5")}), seq=10)
+    tighter = await rig.risk.evaluate(sig(time=T0 + 1, strategy_id="s2"), seq=5)  # published before the update
+    rig.risk.update_limits(wide.model_copy(update={"risk_per_trade_pct": Decimal(2)}), seq=20)
+    looser_in_flight = await rig.risk.evaluate(sig(time=T0 + 2, strategy_id="s3"), seq=15)
+    looser_after = await rig.risk.evaluate(sig(time=T0 + 3, strategy_id="s4"), seq=25)
+    sizes = [getattr(r, "quantity", None) for r in (one_pct, tighter, looser_in_flight, looser_after)]
+    # 1 %: 100 / 719.4; 0.5 %: 50 / 719.4; in flight at 0.5 % stays 0.5 %; after: 2 % capped at 1x equity
+    assert sizes == [Decimal("0.13900"), Decimal("0.06950"), Decimal("0.06950"), Decimal("0.16666")]
+    await rig.bus.stop()

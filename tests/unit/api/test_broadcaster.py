@@ -168,3 +168,28 @@ async def test_replay_is_capped_to_half_the_client_queue() -> None:
     assert conn.data_seqs() == [17, 18, 19, 20]  # the newest four, and the client stays connected
     assert gap is not None and "1..16" in gap
     assert conn.closed is None
+
+
+async def test_resume_racing_the_fanout_delivers_each_message_once() -> None:
+    feed = Broadcaster()
+    conn = FakeConnection()
+    client = feed.register(conn, Scope.READ)
+    feed.publish("order", {"n": 1})  # recorded, not yet fanned out
+    feed.subscribe(client, ["order"], since_seq=0)  # the replay delivers it now
+    feed.publish("order", {"n": 2})
+    await settle()
+    assert conn.data_seqs() == [1, 2]
+
+
+async def test_fanout_yields_to_the_loop_between_chunks() -> None:
+    from ictbot.api.broadcaster import FANOUT_CHUNK
+
+    feed = Broadcaster()
+    conns = [FakeConnection() for _ in range(FANOUT_CHUNK * 2 + 1)]
+    for conn in conns:
+        feed.subscribe(feed.register(conn, Scope.READ), ["order"])
+    feed.publish("order", {})
+    await asyncio.sleep(0)  # the fan-out task's first step serves one chunk, then yields
+    assert sum(1 for c in conns if c.received) == FANOUT_CHUNK
+    await settle()
+    assert all(c.data_seqs() == [1] for c in conns)

@@ -43,6 +43,7 @@ class Plan:
     direction: Direction = Direction.LONG
     stop: str = "90"
     target: str = "120"
+    target2: str | None = None
     limit: str | None = None
     exit: bool = False
 
@@ -67,7 +68,8 @@ class Scripted(BaseStrategy[StrategyConfig]):
         return Signal(
             strategy_id=self.id, symbol=candle.symbol, direction=plan.direction,
             entry_type=EntryType.LIMIT if plan.limit else EntryType.MARKET, stop_loss=Decimal(plan.stop),
-            take_profits=(Decimal(plan.target),), time=candle.close_time, reference_price=candle.close,
+            take_profits=(Decimal(plan.target),) + (() if plan.target2 is None else (Decimal(plan.target2),)),
+            time=candle.close_time, reference_price=candle.close,
             entry_price=None if plan.limit is None else Decimal(plan.limit), reason=(f"plan@{index}",),
             metadata=(EXIT_METADATA,) if plan.exit else (),
         )

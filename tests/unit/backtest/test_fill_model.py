@@ -167,3 +167,23 @@ def test_limit_fill_price_and_slipped() -> None:
     model = FillModel(slippage_bps=Decimal("5"))
     assert model.slipped(Decimal("100"), OrderSide.BUY, INSTRUMENT) == Decimal("100.05")
     assert model.slipped(Decimal("100"), OrderSide.SELL, INSTRUMENT) == Decimal("99.95")
+
+
+def test_two_targets_split_the_position_like_the_live_plan() -> None:
+    rows = [FLAT, (100, 101, 99, 100), (100, 111, 99, 110), (110, 112, 89, 90), FLAT]
+    result, engine = run(rows, {0: Plan(stop="90", target="110", target2="130")})
+    (trade,) = result.trades
+    assert trade.qty == Decimal(10)
+    # 5 units at the first target (traded through at 111), the other 5 stopped at 90
+    assert trade.exit_reason == "target+stop"
+    assert trade.exit_price == Decimal(100)  # (110·5 + 90·5) / 10
+    assert trade.pnl == (Decimal(110) - 100) * 5 + (Decimal(90) - 100) * 5
+    legs = [o.client_order_id[-2:] for o in engine.broker.orders]
+    assert legs == ["E0", "T0", "S1"]
+
+
+def test_both_targets_in_one_candle_close_the_whole_trade() -> None:
+    rows = [FLAT, (100, 101, 99, 100), (100, 140, 99, 135), FLAT]
+    result, _ = run(rows, {0: Plan(stop="90", target="110", target2="130")})
+    (trade,) = result.trades
+    assert trade.exit_reason == "target" and trade.exit_price == Decimal(120) and trade.exit_index == 2

@@ -334,6 +334,7 @@ def test_futures_fill_values_real() -> None:
         ("futures/ws/algo_update_triggering_dogeusdt_20251211.real.json", OrderStatus.NEW),
         ("futures/ws/algo_update_triggered_dogeusdt_20251211.real.json", OrderStatus.NEW),
         ("futures/ws/algo_update_finished_dogeusdt_20251211.real.json", OrderStatus.FILLED),
+        ("futures/ws/algo_update_finished_not_filled_dogeusdt.derived.json", OrderStatus.EXPIRED),
         ("futures/ws/algo_update_canceled.docs.json", OrderStatus.CANCELED),
         ("futures/ws/algo_update_new.derived.json", OrderStatus.NEW),
     ],
@@ -351,3 +352,11 @@ def test_unexpected_payload_is_input_error() -> None:
 
 def test_fixtures_dir_exists() -> None:
     assert isinstance(FIXTURES, Path)
+
+
+def test_triggered_algo_update_names_its_matching_engine_order() -> None:
+    report = parse.user_event(unwrap(load("futures/ws/algo_update_triggered_dogeusdt_20251211.real.json")))
+    assert report is not None and parse.algo_child_order_id(report) == "88937381063"
+    finished = parse.user_event(unwrap(load("futures/ws/algo_update_finished_dogeusdt_20251211.real.json")))
+    assert finished is not None and finished.executed_qty == Decimal("38")
+    assert finished.cumulative_quote == Decimal("0.13856") * 38

@@ -223,8 +223,11 @@ async def test_long_ban_is_not_waited_out_silently() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
-        return httpx.Response(418, json={"code": -1003, "msg": "Way too much request weight used; IP banned"},
-                              headers={"Retry-After": "7200"})
+        return httpx.Response(
+            418,
+            json={"code": -1003, "msg": "Way too much request weight used; IP banned"},
+            headers={"Retry-After": "7200"},
+        )
 
     client, _ = make(handler)
     with pytest.raises(RateLimitedError) as info:

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from ictbot.adapters.binance.signing import (
     Credentials,
-    ParamValue,
     Ed25519Signer,
     HmacSigner,
+    ParamValue,
     encode_query,
     signed_query,
     ws_api_payload,

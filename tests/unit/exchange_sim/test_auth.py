@@ -40,7 +40,8 @@ def test_keys_file_verifies_hmac_and_ed25519(tmp_path: Path) -> None:
     private = Ed25519PrivateKey.generate()
     pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     keys_file = tmp_path / "keys.json"
-    keys_file.write_text(json.dumps([{"apiKey": "hmac1", "secret": SECRET}, {"apiKey": "ed1", "ed25519PublicKey": pem}]))
+    rows = [{"apiKey": "hmac1", "secret": SECRET}, {"apiKey": "ed1", "ed25519PublicKey": pem}]
+    keys_file.write_text(json.dumps(rows))
     auth = Authenticator(load_keys(keys_file))
     auth.signature("hmac1", "a=1", hmac_signature(SECRET, "a=1"))
     auth.signature("ed1", "a=1", base64.b64encode(private.sign(b"a=1")).decode())

@@ -52,7 +52,7 @@ def test_market_buy_fills_at_the_ask_and_charges_the_fee_in_base() -> None:
 
 def test_market_sell_fee_in_quote_and_slippage_moves_the_price_against_us() -> None:
     eng = engine(slippage_bps=D("10"))
-    order, events = eng.place(ACC, SPOT, req(side="SELL", type="MARKET"), 1)
+    _, events = eng.place(ACC, SPOT, req(side="SELL", type="MARKET"), 1)
     trade = next(e.trade for e in events if isinstance(e, OrderEvent) and e.trade)
     assert trade.price == D("49950.00")  # 50000 × (1 − 10 bp), floored to the tick
     assert trade.commission_asset == "USDT"

@@ -202,3 +202,20 @@ async def test_a_journal_order_the_venue_never_heard_of_is_a_mismatch() -> None:
     await h.journal.save(replace(order, status=OrderStatus.NEW, exchange_order_id="999"))
     await h.service.start()
     assert h.mismatches and order.client_order_id in h.mismatches[0]
+
+
+async def test_venue_down_at_start_keeps_entries_blocked_until_a_reconcile_succeeds() -> None:
+    h = await make_harness(start=False)
+    original = h.venue.open_orders
+
+    async def down(symbol: str | None = None) -> list[object]:
+        raise ConnectionError("connection refused")
+
+    h.venue.open_orders = down  # type: ignore[assignment,method-assign]
+    await h.service.start()
+    assert "startup" in h.service.health()["entries_blocked"]
+    with pytest.raises(EntriesBlockedError):
+        await h.executor.submit_intent(make_intent())
+    h.venue.open_orders = original  # type: ignore[method-assign]
+    assert await h.service._try_startup_reconcile()
+    assert h.service.health()["ready"] is True

@@ -26,7 +26,8 @@ SMALL = IndicatorParams(
     atr=AtrParams(length=3),
     structure=StructureParams(internal_left=1, internal_right=1, swing_left=2, swing_right=2),
     fvg=FvgParams(max_active=3, max_age=6, merge_adjacent=True),
-    order_blocks=OrderBlockParams(max_active=2, invalidation_source="wick"),
+    order_blocks=OrderBlockParams(max_active=2, invalidation_source="wick", breaker_requires_mss=True,
+                                  mss_window=3),
     liquidity=LiquidityParams(left=1, right=1, k_atr=0.5, sweep_window=2, k_exc=1.5),
     displacement=DisplacementParams(k_body=0.8, min_body_ratio=0.5, max_leg=3, k_leg=1.2),
 )

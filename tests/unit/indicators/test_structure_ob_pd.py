@@ -17,6 +17,7 @@ import pytest
 
 from ictbot.indicators.params import (
     IndicatorParams,
+    LiquidityParams,
     OrderBlockParams,
     PremiumDiscountParams,
     StructureParams,
@@ -117,3 +118,32 @@ def test_wick_mode_double_break_on_outside_candle_is_bos_then_choch() -> None:
 def test_close_mode_needs_a_close_beyond_not_a_wick() -> None:
     rows = [(10, 11, 9, 10), (10, 13, 10, 12), (12, 12.5, 10.5, 11), (11, 12, 8, 9), (9, 13.5, 9, 13.0)]
     assert only(run(rows, P), *STRUCTURE) == []  # high 13.5 > 13 but close 13.0 is not > 13
+
+
+def test_strict_breaker_needs_a_sweep_before_the_break_and_a_choch() -> None:
+    liquidity = LiquidityParams(left=1, right=1)  # swing high 13 (confirmed 2) is taken by candle 4
+    strict = OrderBlockParams(breaker_requires_mss=True, mss_window=0)
+    p = IndicatorParams(structure=P.structure, order_blocks=strict, liquidity=liquidity)
+    blocks = only(run(ROWS, p), *BLOCKS)
+    # the bearish CHoCH on the invalidation candle satisfies (b) with m = j
+    assert [(e.confirm_index, e.kind) for e in blocks if e.kind in ("ob_invalidated", "breaker")] == [
+        (5, "ob_invalidated"), (5, "breaker")]
+    unswept = IndicatorParams(structure=P.structure, order_blocks=strict,
+                              liquidity=LiquidityParams(left=1, right=1, sources=("day",)))
+    assert only(run(ROWS, unswept), "breaker") == []
+
+
+def test_strict_breaker_waits_for_a_later_choch_within_the_window() -> None:
+    rows = [(10, 11, 9.5, 10), (10, 13, 10, 12), (12, 12.5, 10.5, 11), (8.5, 12, 8, 9), (9, 14, 9, 13.5),
+            (13.5, 13.6, 9.4, 9.5), (9.5, 9.6, 7.4, 7.5)]
+    liquidity = LiquidityParams(left=1, right=1)
+    loose = IndicatorParams(structure=P.structure, liquidity=liquidity)
+    # OB = down-close candle 2 [10.5, 12.5]; candle 5 closes through it without breaking the low 8
+    assert [(e.confirm_index, e.kind) for e in only(run(rows, loose), "ob_invalidated", "breaker", "choch")] == [
+        (5, "ob_invalidated"), (5, "breaker"), (6, "choch")]
+    for window, expected in ((3, [(5, "ob_invalidated"), (6, "choch"), (6, "breaker")]),
+                             (0, [(5, "ob_invalidated"), (6, "choch")])):
+        strict = IndicatorParams(structure=P.structure, liquidity=liquidity,
+                                 order_blocks=OrderBlockParams(breaker_requires_mss=True, mss_window=window))
+        events = only(run(rows, strict), "ob_invalidated", "breaker", "choch")
+        assert [(e.confirm_index, e.kind) for e in events] == expected

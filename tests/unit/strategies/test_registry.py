@@ -208,3 +208,24 @@ def test_signal_time_must_be_the_candle_close() -> None:
     registry.configure({"e": {"type": "echo"}})
     (signal,) = StrategyRunner(registry).evaluate(context())
     assert signal.time == T
+
+
+def test_entry_level_symbols_and_max_positions_are_shorthands_for_params() -> None:
+    registry = StrategyRegistry()
+    registry.configure({
+        "strategy_a": {"symbols": ["ethusdt"], "max_positions": 2},
+        "strategy_b": {"symbols": ["BTCUSDT"], "params": {"symbols": ["SOLUSDT"], "max_open_positions": 3},
+                       "max_positions": 1},
+    })
+    a, b = registry.get("strategy_a").config, registry.get("strategy_b").config
+    assert a.symbols == ("ETHUSDT",) and a.max_open_positions == 2  # type: ignore[attr-defined]
+    assert b.symbols == ("SOLUSDT",) and b.max_open_positions == 3  # type: ignore[attr-defined]
+    first = registry.get("strategy_a")
+    registry.configure({"strategy_a": {"symbols": ["ethusdt"], "max_positions": 3}})
+    assert registry.get("strategy_a") is not first  # a shorthand change rebuilds
+
+
+def test_registering_a_kind_without_a_config_model_ignores_max_positions() -> None:
+    registry = registry_with_echo()
+    registry.configure({"e": {"type": "echo", "max_positions": 4, "symbols": ["ETHUSDT"]}})
+    assert registry.get("e").config.symbols == ("ETHUSDT",)

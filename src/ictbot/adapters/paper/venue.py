@@ -47,7 +47,7 @@ ALGO_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 def translate(error: SimError) -> FinalError:
     """Binance error → the project's error hierarchy (as the live adapter would)."""
     code, msg = error.code, error.msg
-    if code == -2010 and msg == INSUFFICIENT_BALANCE or code == -2019:
+    if (code == -2010 and msg == INSUFFICIENT_BALANCE) or code == -2019:
         return InsufficientBalanceError(msg, code, error.http_status)
     if code in (-2010, -4116) and (msg == DUPLICATE_ORDER or code == -4116):
         return DuplicateOrderError(msg, code, error.http_status)
@@ -151,7 +151,8 @@ class PaperVenue:
         except SimError as error:
             raise translate(error) from error
         self._publish(events)
-        trades = [e.trade for e in events if isinstance(e, OrderEvent) and e.trade and e.order.order_id == placed.order_id]
+        trades = [e.trade for e in events
+                  if isinstance(e, OrderEvent) and e.trade and e.order.order_id == placed.order_id]
         return report(placed, trades, now)
 
     async def place_oco(self, stop: Order, target: Order, list_client_id: str) -> list[VenueOrderReport]:
@@ -191,7 +192,8 @@ class PaperVenue:
         if order is None:
             algo = self.engine.find_algo(self.account, None, client_order_id)
             return algo_report(algo) if algo is not None else None
-        trades = [t for t in self.engine.account_trades(self.account, self.market, symbol) if t.order_id == order.order_id]
+        trades = [t for t in self.engine.account_trades(self.account, self.market, symbol)
+                  if t.order_id == order.order_id]
         return report(order, trades, list_client_id=self._list_ids.get(order.order_list_id, ""))
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrderReport]:

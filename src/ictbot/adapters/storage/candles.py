@@ -34,6 +34,7 @@ from ictbot.domain.timeframe import Timeframe
 
 SeriesKey = tuple[str, str, str, str]  # exchange, market, symbol, timeframe
 Row = tuple[Any, ...]  # series_id, open_time, open, high, low, close, volume, quote_volume, trades
+TextRow = tuple[int, str, str, str, str, str, str, int]  # a row without series_id, decimals as text
 
 _VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "quote_volume", "trades")
 _SQLITE_REPLACE = (
@@ -202,6 +203,16 @@ class SqlCandleStore:
         sid = (await self.series_ids([key]))[key]
         rows = _frame_rows(frame, sid)
         return await self._db.write(lambda c: write_candle_rows(c, rows))
+
+    async def upsert_text_rows(self, rows: Sequence[TextRow], symbol: str, timeframe: Timeframe) -> int:
+        """Write already-validated rows ``(open_time, open, high, low, close, volume, quote_volume,
+        trades)`` whose decimals are the exact strings of the source file, in one transaction."""
+        key = self._key(symbol, timeframe)
+        sid = (await self.series_ids([key]))[key]
+        for row in rows[:1]:  # a cheap guard against a column mix-up; the caller validated the values
+            Decimal(row[1])
+        full = [(sid, *row) for row in rows]
+        return await self._db.write(lambda c: write_candle_rows(c, full))
 
     # ---- reads -------------------------------------------------------------------------------------
     def _select_sql(

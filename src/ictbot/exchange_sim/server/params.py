@@ -41,7 +41,9 @@ class Params:
         try:
             return int(value)
         except ValueError:
-            raise SimError(-1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.") from None
+            raise SimError(
+                -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'."
+            ) from None
 
     def decimal(self, name: str) -> Decimal | None:
         value = self.get(name)

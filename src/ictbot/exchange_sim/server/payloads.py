@@ -103,7 +103,8 @@ def account(engine: MatchingEngine, account_id: str, uid: int, omit_zero: bool) 
     balances = [b for b in acct.view() if not omit_zero or b.free or b.locked]
     return {
         "makerCommission": maker, "takerCommission": taker, "buyerCommission": 0, "sellerCommission": 0,
-        "commissionRates": {"maker": fixed(engine.config.maker_commission), "taker": fixed(engine.config.taker_commission),
+        "commissionRates": {"maker": fixed(engine.config.maker_commission),
+                            "taker": fixed(engine.config.taker_commission),
                             "buyer": fixed(ZERO), "seller": fixed(ZERO)},
         "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
         "requireSelfTradePrevention": False, "preventSor": False, "updateTime": acct.update_time,

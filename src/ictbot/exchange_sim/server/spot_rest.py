@@ -277,7 +277,8 @@ async def my_trades(ctx: Ctx) -> Any:
 
 
 async def account(ctx: Ctx) -> Any:
-    return payloads.account(ctx.sim.engine, ctx.account, ctx.sim.uid(ctx.account), ctx.params.boolean("omitZeroBalances"))
+    omit_zero = ctx.params.boolean("omitZeroBalances")
+    return payloads.account(ctx.sim.engine, ctx.account, ctx.sim.uid(ctx.account), omit_zero)
 
 
 async def account_commission(ctx: Ctx) -> Any:
@@ -337,8 +338,8 @@ async def query_order_list(ctx: Ctx) -> Any:
     client = ctx.params.get("origClientOrderId")
     for lst in ctx.sim.engine.lists.values():
         if lst.account == ctx.account and (lst.order_list_id == list_id or lst.list_client_order_id == client):
-            return payloads.order_list(lst, [ctx.sim.engine.orders[(Market.SPOT, lst.symbol, i)] for i in lst.order_ids],
-                                       lst.transaction_time, with_reports=False)
+            legs = [ctx.sim.engine.orders[(Market.SPOT, lst.symbol, i)] for i in lst.order_ids]
+            return payloads.order_list(lst, legs, lst.transaction_time, with_reports=False)
     raise SimError(-2011, "Order list does not exist.")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from ictbot.indicators.core.zones import Zone, ZoneBook
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.ict.structure import Break
@@ -9,7 +11,8 @@ from ictbot.indicators.params import OrderBlockParams
 
 
 class OrderBlockIndicator:
-    __slots__ = ("active_obs", "body", "book", "name", "phash", "wick_invalidation")
+    __slots__ = ("active_obs", "body", "book", "chochs", "mss_window", "name", "pending", "phash", "strict",
+                 "swept", "taken", "wick_invalidation")
 
     def __init__(self, name: str, params: OrderBlockParams, phash: str) -> None:
         self.name = name
@@ -18,18 +21,38 @@ class OrderBlockIndicator:
         self.wick_invalidation = params.invalidation_source == "wick"
         self.book = ZoneBook(params.max_active, None)
         self.active_obs: dict[tuple[int, int], Zone] = {}
+        # strict ICT breaker (breaker_requires_mss): sweep flag per OB, recent CHoCHs, breakers waiting for one
+        self.strict = params.breaker_requires_mss
+        self.mss_window = params.mss_window
+        self.swept: dict[str, bool] = {}
+        self.chochs: dict[int, list[int]] = {1: [], -1: []}
+        self.pending: list[tuple[Zone, int]] = []
+        self.taken: dict[int, list[int]] = {1: [], -1: []}
 
     def step(self, j: int, h: float, lo: float, c: float, breaks: list[Break], last_displacement: dict[int, int],
-             last_fvg: dict[int, int], factory: EventFactory, out: list[Event]) -> None:
+             last_fvg: dict[int, int], factory: EventFactory, out: list[Event],
+             taken: dict[int, list[int]] | None = None) -> None:
+        """``taken[side]``: ascending confirm indexes of ``liquidity_taken`` (strict breakers only)."""
         book = self.book
+        if self.strict:
+            self.taken = taken or self.taken
+            for brk in breaks:
+                if brk.event.kind == "choch":
+                    history = self.chochs[brk.direction]
+                    history.append(j)
+                    if len(history) > 64:
+                        del history[:32]
         for zone in book.candidates(j, h, lo):
             self._transition(zone, j, h, lo, c, factory, out)
+        if self.pending:
+            self._resolve_pending(j, breaks, factory, out)
         for brk in breaks:
             self._form(brk, j, last_displacement, last_fvg, factory, out)
         for zone in book.overflow():
             book.kill(zone)
             if zone.role == "ob":
                 self.active_obs.pop((zone.direction, zone.anchor_index), None)
+                self.swept.pop(zone.id, None)
             out.append(self._event("ob_evicted" if zone.role == "ob" else "breaker_evicted", zone, factory))
         book.compact()
 
@@ -47,6 +70,10 @@ class OrderBlockIndicator:
                              fields=fields)
         out.append(event)
         zone = Zone("ob", direction, top, bottom, mt, k, t, j, event.confirm_time, event.id, fields)
+        if self.strict:  # (a) liquidity on the OB's own side taken in [k + 1, i]
+            confirms = self.taken[direction]
+            at = bisect.bisect_left(confirms, k + 1)
+            self.swept[event.id] = at < len(confirms) and confirms[at] <= j
         self.book.add(zone)
         self.active_obs[(direction, k)] = zone
 
@@ -77,7 +104,14 @@ class OrderBlockIndicator:
                 book.kill(zone)
                 self.active_obs.pop((zone.direction, zone.anchor_index), None)
                 out.append(self._event("ob_invalidated", zone, factory))
-                self._breaker(zone, j, factory, out)
+                if not self.strict:
+                    self._breaker(zone, j, factory, out)
+                elif self.swept.pop(zone.id, False):
+                    history = self.chochs[-zone.direction]
+                    if history and history[-1] >= j - self.mss_window:  # (b) CHoCH already in [j − w, j]
+                        self._breaker(zone, j, factory, out)
+                    elif self.mss_window > 0:
+                        self.pending.append((zone, j))
                 return
             if up:
                 zone.threshold = zone.top if not zone.touched else zone.mid if not zone.mid_hit else zone.bottom
@@ -99,6 +133,21 @@ class OrderBlockIndicator:
         if zone.changes != changes:
             book.note(zone)
         book.push(zone)
+
+    def _resolve_pending(self, m: int, breaks: list[Break], factory: EventFactory, out: list[Event]) -> None:
+        """Strict breakers waiting for a CHoCH of their direction until j + mss_window."""
+        chochs = {brk.direction for brk in breaks if brk.event.kind == "choch"}
+        still: list[tuple[Zone, int]] = []
+        for zone, j in self.pending:
+            if j == m:
+                still.append((zone, j))  # invalidated on this very candle: handled from the next one
+            elif m > j + self.mss_window:
+                continue  # no CHoCH by j + mss_window: no breaker
+            elif -zone.direction in chochs:
+                self._breaker(zone, m, factory, out)
+            elif m < j + self.mss_window:
+                still.append((zone, j))
+        self.pending = still
 
     def _breaker(self, parent: Zone, j: int, factory: EventFactory, out: list[Event]) -> None:
         direction = -parent.direction

@@ -1,0 +1,350 @@
+"""Builds the trading pipeline and registers each stage with the orchestrator.
+
+market data → candles → indicators → strategies → risk → execution/positions, plus monitoring and
+the API. Live, testnet and paper differ only in the exchange endpoints, the credentials and the
+clock: paper mode points the real Binance adapter at the built-in simulator and, when the
+simulator runs in this process, runs on the simulator's clock (the only way to trade faster than
+real time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from ictbot.adapters.binance.endpoints import BinanceEndpoints
+from ictbot.adapters.binance.factory import BinanceConfig, build_venue
+from ictbot.adapters.binance.venue import BinanceVenue
+from ictbot.adapters.files import CandleFrame
+from ictbot.adapters.storage.candles import SqlCandleStore
+from ictbot.adapters.storage.database import Database
+from ictbot.adapters.storage.repositories import (
+    SqlFillRepository,
+    SqlKeyValueStore,
+    SqlOrderJournal,
+    SqlPositionRepository,
+)
+from ictbot.app.application import Application
+from ictbot.app.config_model import TradingConfig
+from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.settings import Settings, TradingMode
+from ictbot.app.validators import section_validators
+from ictbot.candles.aggregate import aggregate
+from ictbot.candles.service import CandleService
+from ictbot.domain.instrument import Instrument
+from ictbot.domain.timeframe import Timeframe
+from ictbot.execution.config import ExecutionConfig
+from ictbot.execution.service import ExecutionService
+from ictbot.indicators.mtf import MultiTimeframeEngine
+from ictbot.indicators.service import IndicatorService
+from ictbot.marketdata.binance_feed import BinanceKlineFeed
+from ictbot.marketdata.service import MarketDataService
+from ictbot.monitoring.collector import MetricsCollector
+from ictbot.monitoring.system import MonitoringSystem
+from ictbot.ports.clock import Clock, SystemClock
+from ictbot.risk.account import AccountTracker
+from ictbot.risk.breakers import CircuitBreakers
+from ictbot.risk.limits import RiskLimits
+from ictbot.risk.service import RiskService
+from ictbot.strategies.registry import StrategyRegistry
+from ictbot.strategies.runner import StrategyRunner
+from ictbot.strategies.service import StrategyService
+
+log = structlog.get_logger(__name__)
+
+PAPER_API_KEY = "paper-trading-key"
+PAPER_SECRET = "paper-trading-secret-not-a-real-key"
+
+
+@dataclass
+class Pipeline:
+    """Every running stage, for the facade and the demo summary."""
+
+    settings: Settings
+    clock: Clock
+    database: Database
+    journal: SqlOrderJournal
+    fills: SqlFillRepository
+    positions_repo: SqlPositionRepository
+    kv: SqlKeyValueStore
+    candle_store: SqlCandleStore
+    venue: BinanceVenue
+    feed: BinanceKlineFeed
+    market_data: MarketDataService
+    candles: CandleService
+    engine: MultiTimeframeEngine
+    indicators: IndicatorService
+    registry: StrategyRegistry
+    strategies: StrategyService
+    risk: RiskService
+    breakers: CircuitBreakers
+    account: AccountTracker
+    execution: ExecutionService
+    collector: MetricsCollector
+    monitoring: MonitoringSystem
+    symbols: tuple[str, ...]
+    base: Timeframe
+    context: tuple[Timeframe, ...]
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    starting_equity: Decimal = Decimal(0)
+
+
+def binance_config(settings: Settings, sim_port: int | None, endpoints: BinanceEndpoints | None) -> BinanceConfig:
+    if settings.trading_mode is TradingMode.PAPER:
+        if endpoints is None and sim_port is None:
+            raise ValueError("paper mode needs the simulator's port or endpoints")
+        return BinanceConfig(environment="local", local_port=sim_port, api_key=PAPER_API_KEY,
+                             api_secret=PAPER_SECRET, endpoints_override=endpoints)
+    key = settings.binance_api_key.get_secret_value() if settings.binance_api_key else ""
+    secret = settings.binance_secret_key.get_secret_value() if settings.binance_secret_key else ""
+    environment = "testnet" if settings.trading_mode is TradingMode.TESTNET or settings.testnet else "mainnet"
+    return BinanceConfig(environment=environment, api_key=key, api_secret=secret,
+                         ed25519_key_path=settings.binance_private_key_path, endpoints_override=endpoints)
+
+
+def build_pipeline(
+    application: Application,
+    *,
+    clock: Clock | None = None,
+    sim_port: int | None = None,
+    endpoints: BinanceEndpoints | None = None,
+    warmup_candles: int = 3000,
+) -> Pipeline:
+    """Create every stage and register it with the application's orchestrator."""
+    settings = application.settings
+    clock = clock or SystemClock()
+    bus = application.bus
+    config: TradingConfig = application.config.config
+    for section, validator in section_validators().items():
+        application.config.add_section_validator(section, validator)
+    # The file may hold settings newer than the model defaults: reload to validate with the stages.
+    application.config.load()
+    config = application.config.config
+
+    symbols = tuple(config.exchange.symbols)
+    base = config.exchange.base_timeframe
+    context = tuple(tf for tf in config.exchange.context_timeframes if tf.ms > base.ms)
+
+    database = Database(settings.resolved_database_url)
+    journal, fills = SqlOrderJournal(database), SqlFillRepository(database)
+    positions_repo, kv = SqlPositionRepository(database), SqlKeyValueStore(database)
+    candle_store = SqlCandleStore(database)
+
+    venue = build_venue(binance_config(settings, sim_port, endpoints), clock=clock)
+    feed = BinanceKlineFeed.from_client(venue.client, stale_after_s=120.0)
+    pairs = [(symbol, base) for symbol in symbols]
+    market_data = MarketDataService(feed, bus, pairs, store=candle_store, publish_open=False)
+    candles = CandleService(bus, candle_store, base=base, targets=context)
+    engine = MultiTimeframeEngine(base, context)
+    indicators = IndicatorService(bus, engine)
+
+    registry = StrategyRegistry()
+    runner = StrategyRunner(registry)
+    strategies = StrategyService(bus, runner)
+
+    limits = RiskLimits.model_validate(config.risk)
+    holder: dict[str, RiskService] = {}
+    breakers = CircuitBreakers(kv, clock, lambda: holder["risk"].limits, bus=bus)
+    account = AccountTracker(Decimal(0))
+    instruments: dict[str, Instrument] = {}
+    risk = RiskService(
+        bus, limits=limits, instruments=instruments.get, clock=clock, breakers=breakers, account=account,
+        data_stale=lambda symbol: market_data.data_stale,
+    )
+    holder["risk"] = risk
+
+    async def on_mismatch(reason: str) -> None:
+        await breakers_trip(breakers, reason)
+
+    execution = ExecutionService(
+        bus, venue, journal, fills, positions_repo, clock,
+        ExecutionConfig(entry_timeout_s=config.execution.entry_timeout_seconds,
+                        reconcile_interval_s=config.execution.reconcile_interval_seconds,
+                        breach_grace_s=config.execution.stop_fill_timeout_seconds),
+        kv=kv, on_mismatch=on_mismatch,
+    )
+    collector = MetricsCollector(clock=clock)
+    monitoring = MonitoringSystem(bus, collector, clock=clock)
+
+    pipeline = Pipeline(
+        settings=settings, clock=clock, database=database, journal=journal, fills=fills,
+        positions_repo=positions_repo, kv=kv, candle_store=candle_store, venue=venue, feed=feed,
+        market_data=market_data, candles=candles, engine=engine, indicators=indicators, registry=registry,
+        strategies=strategies, risk=risk, breakers=breakers, account=account, execution=execution,
+        collector=collector, monitoring=monitoring, symbols=symbols, base=base, context=context,
+        instruments=instruments,
+    )
+    _register(application, pipeline, warmup_candles)
+    return pipeline
+
+
+async def breakers_trip(breakers: CircuitBreakers, reason: str) -> None:
+    from ictbot.risk.state import BreakerReason
+
+    await breakers.trip(BreakerReason.RECONCILIATION_MISMATCH.value, message=reason)
+
+
+def _service(
+    name: str,
+    start: Callable[[], Awaitable[None]] | None = None,
+    stop: Callable[[], Awaitable[None]] | None = None,
+    health: Callable[[], ComponentHealth] | None = None,
+    initialize: Callable[[], Awaitable[None]] | None = None,
+) -> FunctionService:
+    return FunctionService(name, initialize=initialize, start=start, stop=stop, health=health)
+
+
+def _register(application: Application, p: Pipeline, warmup_candles: int) -> None:
+    orch = application.orchestrator
+    bus = application.bus
+
+    async def db_init() -> None:
+        p.database.upgrade()
+
+    async def db_stop() -> None:
+        await p.database.close()
+
+    orch.register(_service("database", initialize=db_init, stop=db_stop), depends_on=["config"])
+
+    async def exchange_start() -> None:
+        await p.venue.client.sync_time()
+        p.instruments.update(await p.venue.instruments())
+        missing = [s for s in p.symbols if s not in p.instruments]
+        if missing:
+            raise ValueError(f"exchange does not list {', '.join(missing)}")
+        await _warm_up(p, warmup_candles)
+        balances = await p.venue.balances()
+        quote = application.config.config.exchange.quote_asset
+        p.starting_equity = balances[quote].total if quote in balances else Decimal(0)
+        _seed_account(p)
+
+    async def exchange_stop() -> None:
+        with contextlib.suppress(Exception):
+            await p.venue.client.aclose()
+
+    orch.register(_service("exchange", start=exchange_start, stop=exchange_stop), depends_on=["database", "event_bus"])
+
+    async def candles_start() -> None:
+        await p.candles.warm_up(list(p.symbols))
+        await p.candles.start()
+
+    orch.register(_service("candles", start=candles_start, stop=p.candles.stop,
+                           health=lambda: _ok(p.candles.stats_dict())),
+                  depends_on=["exchange"])
+
+    async def indicators_start() -> None:
+        p.indicators.start()
+
+    async def indicators_stop() -> None:
+        p.indicators.stop()
+
+    orch.register(_service("indicators", start=indicators_start, stop=indicators_stop,
+                           health=lambda: _ok({"snapshots": p.indicators.published})),
+                  depends_on=["candles"])
+
+    async def strategies_start() -> None:
+        section = application.config.document()["strategies"]
+        from ictbot.strategies.registry import StrategyEntry
+
+        known = set(StrategyEntry.model_fields)
+        p.registry.configure({sid: {k: v for k, v in raw.items() if k in known} for sid, raw in section.items()})
+        p.strategies.attach()
+
+    async def strategies_stop() -> None:
+        p.strategies.detach()
+
+    orch.register(_service("strategies", start=strategies_start, stop=strategies_stop,
+                           health=lambda: _ok({"enabled": [s.id for s in p.registry.status() if s.enabled]})),
+                  depends_on=["indicators"])
+
+    async def risk_start() -> None:
+        await p.breakers.load()
+        p.risk.attach()
+
+    async def risk_stop() -> None:
+        p.risk.detach()
+
+    def risk_health() -> ComponentHealth:
+        state = p.risk.trading_state.value
+        healthy = state == "ACTIVE"
+        return ComponentHealth(HealthState.HEALTHY if healthy else HealthState.DEGRADED,
+                               "" if healthy else f"trading {state}", {"trading_state": state})
+
+    orch.register(_service("risk", start=risk_start, stop=risk_stop, health=risk_health), depends_on=["strategies"])
+
+    def execution_health() -> ComponentHealth:
+        data = p.execution.health()
+        state = HealthState.HEALTHY if data.get("status", "healthy") == "healthy" else HealthState.DEGRADED
+        return ComponentHealth(state, str(data.get("detail", "")), {k: v for k, v in data.items() if k != "status"})
+
+    orch.register(_service("execution", start=p.execution.start, stop=p.execution.stop, health=execution_health),
+                  depends_on=["risk"])
+
+    def market_health() -> ComponentHealth:
+        stale = p.market_data.data_stale
+        return ComponentHealth(HealthState.DEGRADED if stale else HealthState.HEALTHY,
+                               "market data stale" if stale else "",
+                               {"candles": p.market_data.published_closed})
+
+    orch.register(_service("market_data", start=p.market_data.start, stop=p.market_data.stop, health=market_health),
+                  depends_on=["execution", "candles"])
+
+    async def monitoring_start() -> None:
+        p.collector.attach(bus)
+        p.monitoring.start()
+
+    async def monitoring_stop() -> None:
+        await p.monitoring.stop()
+        p.collector.detach()
+
+    orch.register(_service("monitoring", start=monitoring_start, stop=monitoring_stop), depends_on=["event_bus"])
+
+
+def _ok(data: dict[str, Any]) -> ComponentHealth:
+    return ComponentHealth(HealthState.HEALTHY, "", data)
+
+
+def _seed_account(p: Pipeline) -> None:
+    p.account.set_equity(p.starting_equity)
+
+
+async def _warm_up(p: Pipeline, count: int) -> None:
+    """Load recent history into the store and the indicator engine (no signals are produced)."""
+    if count <= 0:
+        return
+    now = p.clock.now_ms()
+    start = p.base.floor(now) - count * p.base.ms
+    for symbol in p.symbols:
+        history = [c for c in await _fetch_all(p, symbol, start, now) if c.close_time <= now]
+        if not history:
+            continue
+        await p.candle_store.upsert(history)
+        frame = CandleFrame.from_candles(history)
+        p.engine.warm_up(symbol, p.base, frame, limit=None)
+        for tf in p.context:
+            higher = aggregate(frame, p.base, tf)
+            # Drop the still-forming bucket: HTF candles exist only once closed.
+            complete = higher.slice(0, int((higher.open_time + tf.ms <= history[-1].close_time).sum()))
+            if len(complete):
+                await p.candle_store.upsert(complete.to_candles(symbol, tf))
+                p.engine.warm_up(symbol, tf, complete, limit=None)
+        log.info("warmed up", symbol=symbol, candles=len(history), timeframe=p.base.value)
+
+
+async def _fetch_all(p: Pipeline, symbol: str, start_ms: int, end_ms: int) -> list[Any]:
+    out: list[Any] = []
+    cursor = start_ms
+    while cursor < end_ms:
+        page = await p.venue.client.fetch_klines(symbol, p.base, cursor, end_ms, limit=1000)
+        if not page:
+            break
+        out.extend(page)
+        cursor = page[-1].open_time + p.base.ms
+        if len(page) < 1000:
+            break
+    return out
