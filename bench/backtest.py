@@ -27,15 +27,17 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 
 from ictbot.backtest.data import MarketData, load_market_data
 from ictbot.backtest.ict import higher_timeframes
 from ictbot.backtest.run import BacktestOutcome, BacktestSpec, build_strategy, run_backtest
+from ictbot.domain.signal import Signal
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.mtf import MultiTimeframeEngine
+from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ICTBOT_SHARED_DIR", ROOT.parent / "shared")) / "data" / "binance_spot_raw_5m"
@@ -97,6 +99,25 @@ def indicator_engine_alone(data: MarketData, strategy: str) -> float:
     return time.perf_counter() - started
 
 
+class _Silent(BaseStrategy[StrategyConfig]):
+    """Never signals: what remains is the loop, the Candle, the snapshot and the StrategyRunner."""
+
+    kind: ClassVar[str] = "silent"
+
+    def on_candle(self, context: StrategyContext) -> Signal | None:
+        return None
+
+
+def _null_run(data: MarketData) -> tuple[BacktestOutcome, float, float]:
+    from ictbot.backtest.engine import BacktestConfig, BacktestEngine
+
+    cpu, started = time.process_time(), time.perf_counter()
+    result = BacktestEngine(data, [_Silent(StrategyConfig())], BacktestConfig(per_candle=True)).run()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    spec = BacktestSpec((), (data.symbol,), data.timeframe, "silent")
+    return BacktestOutcome(spec, [result], [data], seconds), seconds, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="ICT strategies on 1 month instead of all data")
@@ -147,6 +168,18 @@ def main() -> None:
             strict = compare(default, bt[key]["list"])
             print(f"    trades (default fills vs backtesting.py): matched {strict['matched']} of "
                   f"{strict['ours']}/{strict['theirs']}")
+
+    print("\nper-candle cost of the live path without indicators (every candle visited):")
+    print(f"{'run':<34}{'seconds':>9}{'cpu s':>8}{'candles/s':>13}{'µs/candle':>11}")
+    for label, spec in (
+        ("null strategy (engine+runner)", replace(base, strategy="s1_ema_cross", per_candle=True)),
+        ("s2_fvg --per-candle", replace(base, strategy="s2_fvg", per_candle=True)),
+    ):
+        if label.startswith("null"):
+            outcome, seconds, cpu = _null_run(data)
+        else:
+            outcome, seconds, cpu = best_of(1, spec, [data])
+        print(f"{label:<34}{seconds:>9.3f}{cpu:>8.3f}{len(data) / seconds:>13,.0f}{seconds / len(data) * 1e6:>11.1f}")
 
     if args.skip_ict:
         return

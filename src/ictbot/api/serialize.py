@@ -95,8 +95,21 @@ def _candle(payload: ev.CandleStored) -> JsonDict:
 
 
 def _indicators(payload: ev.IndicatorsUpdated) -> JsonDict:
-    data: JsonDict = indicator_view(payload.snapshot).model_dump(mode="json")
-    return data
+    """A compact per-candle summary: the full snapshot is large (zones, liquidity, recent events) and
+    is served on demand by ``GET /indicators``; serialising it on every candle would cost more than
+    computing it."""
+    snapshot = payload.snapshot
+    views: JsonDict = {}
+    for tf, view in snapshot.views.items():
+        views[tf] = {
+            "trend": view.trend, "swing_trend": view.swing_trend, "atr": to_jsonable(view.atr),
+            "close": to_jsonable(view.close), "fvgs": len(view.fvgs), "ifvgs": len(view.ifvgs),
+            "order_blocks": len(view.order_blocks), "breakers": len(view.breakers),
+            "liquidity": len(view.liquidity),
+            "new_events": [{"id": e.id, "kind": e.kind, "direction": e.direction} for e in view.new_events],
+        }
+    return {"symbol": snapshot.symbol, "time_ms": snapshot.time, "base_timeframe": snapshot.base_timeframe,
+            "active_windows": list(snapshot.active_windows), "views": views}
 
 
 # Bus topic -> (WebSocket message type, payload converter).

@@ -40,7 +40,7 @@ class ApiServerService:
         self.port = sock.getsockname()[1]
 
     async def start(self) -> None:
-        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         # The application owns SIGINT/SIGTERM; uvicorn must not replace those handlers.
         self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]

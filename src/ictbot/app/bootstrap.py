@@ -70,7 +70,8 @@ async def run_bot(settings: Settings, *, data: list[Path] | None = None, speed: 
                 verify_timestamps=speed <= 10,  # recvWindow is in simulated time (see app/demo.py)
             ))
             await sim.start()
-            pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port)
+            pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port,
+                                      timer_scale=speed if 0 < speed < float("inf") else 1.0)
         else:
             pipeline = build_pipeline(application)
         api = attach_api(application, pipeline)

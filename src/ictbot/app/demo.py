@@ -25,7 +25,7 @@ from ictbot.domain.timeframe import Timeframe
 log = structlog.get_logger(__name__)
 
 DEMO_SYMBOLS = ("BTCUSDT", "ETHUSDT")
-DEMO_SPEED = 600.0  # a 5m candle every half second
+DEMO_SPEED = 6000.0  # a 5m candle every 50 ms per symbol: signals within a minute
 DEMO_HISTORY = 3_000  # base candles of history before the replay starts (indicator warm-up)
 
 
@@ -75,11 +75,14 @@ def prepare_workdir(workdir: Path) -> None:
         (workdir / name).unlink(missing_ok=True)
 
 
-def write_demo_config(path: Path, symbols: tuple[str, ...], base: Timeframe) -> None:
+def write_demo_config(path: Path, symbols: tuple[str, ...], base: Timeframe, speed: float) -> None:
+    # Timers run on the simulator's clock; periodic reconciliation stays about once a wall minute.
+    wall_scale = speed if 0 < speed < float("inf") else 1.0
     document = {
         "exchange": {"symbols": list(symbols), "base_timeframe": base.value,
                      "context_timeframes": ["15m", "1h", "4h"]},
         "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
+        "execution": {"reconcile_interval_seconds": 60 * wall_scale},
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
 
@@ -112,10 +115,11 @@ async def run_demo(
     await sim.start()
     try:
         symbols = tuple(sim.sim.symbols) if sim.sim is not None and hasattr(sim.sim, "symbols") else DEMO_SYMBOLS
-        write_demo_config(settings.config_file, tuple(symbols), base)
+        write_demo_config(settings.config_file, tuple(symbols), base, speed)
         application = Application(settings)
         application.config.load()
-        pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY)
+        pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY,
+                                  timer_scale=speed if 0 < speed < float("inf") else 1.0)
         api = attach_api(application, pipeline)
         counters = DemoCounters()
         for topic in (Topic.CANDLE_STORED, Topic.SIGNAL_GENERATED, Topic.SIGNAL_REJECTED, Topic.SIGNAL_VALIDATED,

@@ -1,21 +1,401 @@
-"""The application facade the API calls (placeholder until the full facade lands)."""
+"""``TradingFacade`` over the running pipeline: the only door the API (and CLI) use.
+
+Every expected failure leaves as ``NotFound`` (404), ``Conflict`` (409) or ``ValidationFailed``
+(422); configuration changes go through the config manager (validated, versioned, published) so
+the API, ``ictbot config`` and file edits share one path.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from ictbot.app.application import Application
+from ictbot.app.wiring import Pipeline
+from ictbot.domain.errors import ConfigError, IctbotError
+from ictbot.domain.events import OrderIntent
+from ictbot.domain.order import Order, OrderStatus
+from ictbot.domain.position import Position, PositionSide
+from ictbot.domain.signal import Direction, EntryType, Signal
+from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
+from ictbot.ports import facade as f
+from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFoundError
+from ictbot.risk.state import BreakerReason, Rejection, TradingState
+
+_HEALTH = {"healthy": f.HealthState.HEALTHY, "degraded": f.HealthState.DEGRADED}
+_PCT = Decimal(100)
 
 
-def build_api(application: Application, pipeline: Any) -> FastAPI:
-    api = FastAPI(title="ictbot")
+def _risk_changes(update: f.RiskConfigUpdate) -> dict[str, Any]:
+    """API names (fractions, seconds) → the risk section's names (percent, minutes)."""
+    given = update.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = {}
+    if "risk_per_trade" in given:
+        changes["risk_per_trade_pct"] = str(Decimal(given["risk_per_trade"]) * _PCT)
+    if "max_daily_loss" in given:
+        changes["daily_loss_limit_pct"] = str(Decimal(given["max_daily_loss"]) * _PCT)
+    if "max_drawdown" in given:
+        changes["max_drawdown_pct"] = str(Decimal(given["max_drawdown"]) * _PCT)
+    if "max_positions" in given:
+        changes["max_open_positions"] = given["max_positions"]
+    if "max_exposure" in given:
+        changes["max_total_exposure_pct"] = str(given["max_exposure"])
+    if "max_leverage" in given:
+        changes["max_leverage"] = given["max_leverage"]
+    if "cooldown_s" in given:
+        changes["cooldown_after_stop_minutes"] = math.ceil(given["cooldown_s"] / 60)
+    return changes
 
-    @api.get("/health")
-    async def health() -> JSONResponse:
-        status = application.orchestrator.get_health_status()
-        return JSONResponse(status, status_code=200 if status["status"] == "healthy" else 503)
 
-    return api
+def _strategy_changes(update: f.StrategyConfigUpdate) -> dict[str, Any]:
+    given = update.model_dump(exclude_unset=True, mode="json")
+    given.pop("strategy_id", None)
+    if "risk_per_trade" in given:
+        given["risk_per_trade"] = float(given["risk_per_trade"])
+    return given
+
+
+def _trade_side(position: Position) -> PositionSide:
+    """A closed position has qty 0; its protective stop tells which side it was."""
+    if position.stop_loss is not None and position.stop_loss > position.avg_entry > 0:
+        return PositionSide.SHORT
+    return PositionSide.LONG
+
+
+def _field_errors(exc: ConfigError) -> f.ValidationFailed:
+    return f.ValidationFailed(exc.errors or [("config", str(exc))])
+
+
+class PipelineFacade:
+    def __init__(self, application: Application, pipeline: Pipeline) -> None:
+        self.app = application
+        self.p = pipeline
+        self._started_ms = int(time.time() * 1000)
+
+    # ---- system -----------------------------------------------------------------------------
+    async def health(self) -> f.HealthReport:
+        status = self.app.orchestrator.get_health_status()
+        components = {
+            name: f.ComponentHealth(status=_HEALTH.get(item["status"], f.HealthState.UNHEALTHY),
+                                    detail=str(item.get("detail", "")))
+            for name, item in status["components"].items()
+        }
+        return f.HealthReport.combine(components)
+
+    async def status(self) -> f.StatusReport:
+        book = self.p.breakers.book
+        reason = "; ".join(f"{t.reason}: {t.message}" for t in book.trips)
+        return f.StatusReport(
+            mode=self.app.settings.trading_mode.value,
+            started_at_ms=self._started_ms,
+            uptime_s=round(self.app.orchestrator.uptime_seconds, 3),
+            trading_state=f.TradingState(self.p.risk.trading_state.value),
+            trading_state_reason=reason,
+            active_positions=len(self.p.execution.positions.open_positions()),
+            pending_orders=len(self.p.execution.executor.open_orders()),
+            enabled_strategies=[s.id for s in self.p.registry.status() if s.enabled],
+            symbols=list(self.p.symbols),
+            metrics=await self.metrics(),
+        )
+
+    async def metrics(self) -> f.TradingMetrics:
+        snapshot = self.p.collector.snapshot()
+        return snapshot.model_copy(update={"equity": self.p.account.equity()})
+
+    # ---- configuration ------------------------------------------------------------------------
+    def _config_view(self) -> f.ConfigView:
+        document = self.app.config.document()
+        other = {k: v for k, v in document.items() if k not in ("strategies", "risk")}
+        return f.ConfigView(version=self.app.config.version, strategies=f.redact(document["strategies"]),
+                            risk=f.redact(document["risk"]), other=f.redact(other))
+
+    async def get_config(self) -> f.ConfigView:
+        return self._config_view()
+
+    async def update_strategy_config(self, update: f.StrategyConfigUpdate) -> f.ConfigView:
+        if update.strategy_id not in self.app.config.document()["strategies"]:
+            raise f.NotFound("strategy", update.strategy_id)
+        try:
+            await self.app.config.update_strategy_config(update.strategy_id, _strategy_changes(update))
+        except ConfigError as exc:
+            raise _field_errors(exc) from exc
+        return self._config_view()
+
+    async def update_risk_config(self, update: f.RiskConfigUpdate) -> f.ConfigView:
+        try:
+            await self.app.config.update_risk_config(_risk_changes(update))
+        except ConfigError as exc:
+            raise _field_errors(exc) from exc
+        return self._config_view()
+
+    async def validate_config(self, document: f.ConfigDocument) -> f.ConfigValidation:
+        candidate = self.app.config.document()
+        for update in document.strategies:
+            entry = dict(candidate["strategies"].get(update.strategy_id, {}))
+            entry.update(_strategy_changes(update))
+            candidate["strategies"] = {**candidate["strategies"], update.strategy_id: entry}
+        if document.risk is not None:
+            candidate["risk"] = {**candidate["risk"], **_risk_changes(document.risk)}
+        errors = self.app.config.validate(candidate)
+        return f.ConfigValidation(valid=not errors, errors=[f.FieldError(field=a, reason=b) for a, b in errors])
+
+    async def config_history(self, limit: int) -> list[f.ConfigVersion]:
+        versions = self.app.config.history()[-limit:] if limit > 0 else []
+        return [
+            f.ConfigVersion(version=v.version, section=",".join(v.sections), changed_at_ms=v.time_ms,
+                            changes=f.redact({s: v.document.get(s) for s in v.sections}), source=v.reason)
+            for v in versions
+        ]
+
+    async def rollback_config(self, version: int) -> f.ConfigView:
+        if not any(v.version == version for v in self.app.config.history()):
+            raise f.NotFound("config version", version)
+        try:
+            await self.app.config.rollback(version)
+        except ConfigError as exc:
+            raise _field_errors(exc) from exc
+        return self._config_view()
+
+    # ---- positions --------------------------------------------------------------------------------
+    def _position_view(self, position: Position) -> f.PositionView:
+        return f.PositionView.from_domain(position, self.p.execution.positions.mark_price(position.symbol))
+
+    async def list_positions(self, include_closed: bool) -> list[f.PositionView]:
+        views = [self._position_view(p) for p in self.p.execution.positions.open_positions()]
+        if include_closed:
+            views += [self._position_view(p) for p in await self.p.positions_repo.closed_positions(limit=500)]
+        return views
+
+    async def get_position(self, position_id: str) -> f.PositionView:
+        position = self.p.execution.positions.get(position_id) or await self.p.positions_repo.get(position_id)
+        if position is None:
+            raise f.NotFound("position", position_id)
+        return self._position_view(position)
+
+    async def close_position(self, position_id: str, reason: str) -> f.OrderView:
+        try:
+            order = await self.p.execution.close_position(position_id)
+        except PositionNotFoundError as exc:
+            raise f.NotFound("position", position_id) from exc
+        except PositionAlreadyClosedError as exc:
+            raise f.Conflict(f"position {position_id} is already closed") from exc
+        except IctbotError as exc:
+            raise f.Conflict(f"position {position_id} could not be closed", [str(exc)]) from exc
+        if order is None:
+            raise f.Conflict(f"position {position_id} has nothing left to close")
+        return f.OrderView.from_domain(order)
+
+    # ---- orders ---------------------------------------------------------------------------------------
+    async def list_orders(self, query: f.OrderQuery) -> f.OrderPage:
+        rows = await self.p.journal.query(symbol=query.symbol, status=query.status,
+                                          strategy_id=query.strategy_id, limit=10_000, offset=0)
+        selected = [o for o in rows if self._order_matches(o, query)]
+        page = selected[query.offset: query.offset + query.limit]
+        return f.OrderPage(items=[f.OrderView.from_domain(o) for o in page], total=len(selected),
+                           limit=query.limit, offset=query.offset)
+
+    @staticmethod
+    def _order_matches(order: Order, query: f.OrderQuery) -> bool:
+        if query.open_only and order.status.is_terminal:
+            return False
+        if query.side is not None and order.side is not query.side:
+            return False
+        if query.since_ms is not None and order.created_at < query.since_ms:
+            return False
+        return not (query.until_ms is not None and order.created_at > query.until_ms)
+
+    async def get_order(self, client_order_id: str) -> f.OrderView:
+        order = await self.p.journal.get(client_order_id)
+        if order is None:
+            raise f.NotFound("order", client_order_id)
+        return f.OrderView.from_domain(order)
+
+    async def create_manual_order(self, request: f.ManualOrderRequest) -> f.OrderView:
+        if request.symbol not in self.p.symbols:
+            raise f.NotFound("symbol", request.symbol)
+        mark = self.p.execution.positions.mark_price(request.symbol) or self.p.account.marks.get(request.symbol)
+        if mark is None and request.price is None:
+            raise f.Conflict("no current price for a market order yet", ["wait for the first candle"])
+        signal = Signal(
+            strategy_id=request.strategy_id, symbol=request.symbol,
+            direction=Direction.LONG if request.side == "BUY" else Direction.SHORT,
+            entry_type=EntryType.LIMIT if request.type == "LIMIT" else EntryType.MARKET,
+            stop_loss=request.stop_loss, take_profits=tuple(request.take_profits),
+            time=self.p.clock.now_ms(), entry_price=request.price, reference_price=mark or request.price,
+            reason=("manual", request.note) if request.note else ("manual",),
+        )
+        result = await self.p.risk.evaluate(signal)
+        if isinstance(result, Rejection):
+            raise f.Conflict("rejected by risk management", list(result.reasons))
+        intent: OrderIntent = result
+        if request.quantity is not None:
+            if request.quantity > intent.quantity:
+                raise f.Conflict("quantity above the risk-sized maximum",
+                                 [f"requested {request.quantity}, allowed {intent.quantity}"])
+            intent = OrderIntent(intent.signal, request.quantity, intent.entry_price, intent.stop_loss,
+                                 intent.take_profits, intent.risk_amount, intent.leverage)
+        try:
+            order = await self.p.execution.submit_manual(intent)
+        except EntriesBlockedError as exc:
+            raise f.Conflict("new entries are blocked", [str(exc)]) from exc
+        return f.OrderView.from_domain(order)
+
+    async def cancel_order(self, client_order_id: str) -> f.OrderView:
+        try:
+            order = await self.p.execution.cancel_order(client_order_id)
+        except UnknownOrderError as exc:
+            raise f.NotFound("order", client_order_id) from exc
+        except OrderNotOpenError as exc:
+            raise f.Conflict(f"order {client_order_id} is not open") from exc
+        return f.OrderView.from_domain(order)
+
+    # ---- strategies -----------------------------------------------------------------------------------
+    def _strategy_view(self, strategy_id: str) -> f.StrategyView:
+        status = next((s for s in self.p.registry.status() if s.id == strategy_id), None)
+        if status is None:
+            raise f.NotFound("strategy", strategy_id)
+        entry = self.app.config.document()["strategies"].get(strategy_id, {})
+        open_positions = sum(1 for p in self.p.execution.positions.open_positions() if p.strategy_id == strategy_id)
+        risk = entry.get("risk_per_trade")
+        return f.StrategyView(
+            id=strategy_id, enabled=status.enabled, kind=status.kind, symbols=entry.get("symbols") or list(self.p.symbols),
+            timeframe=self.p.base.value, risk_per_trade=None if risk is None else Decimal(str(risk)),
+            max_positions=entry.get("max_positions"), params=entry.get("params", {}),
+            signals=getattr(status, "signals", 0), open_positions=open_positions,
+        )
+
+    async def list_strategies(self) -> list[f.StrategyView]:
+        return [self._strategy_view(s.id) for s in self.p.registry.status()]
+
+    async def set_strategy_enabled(self, strategy_id: str, enabled: bool) -> f.StrategyView:
+        if strategy_id not in self.p.registry.ids():
+            raise f.NotFound("strategy", strategy_id)
+        try:
+            await self.app.config.update_strategy_config(strategy_id, {"enabled": enabled})
+        except ConfigError as exc:
+            raise _field_errors(exc) from exc
+        self.p.registry.set_enabled(strategy_id, enabled)
+        return self._strategy_view(strategy_id)
+
+    # ---- analytics ------------------------------------------------------------------------------------
+    async def performance(self) -> f.PerformanceReport:
+        return f.PerformanceReport(metrics=await self.metrics(), equity_curve=self.p.collector.equity_curve(),
+                                   by_strategy=self.p.collector.by_strategy())
+
+    async def risk_report(self) -> f.RiskReport:
+        status = self.p.risk.status()
+        limits = self.p.risk.limits
+        equity = self.p.account.equity()
+        exposure = sum((abs(p.qty) * (self.p.account.marks.get(p.symbol) or p.avg_entry)
+                        for p in self.p.account.open_positions()), Decimal(0))
+        book = self.p.breakers.book
+        day_start = book.day_start_equity
+        peak = book.peak_equity
+        return f.RiskReport(
+            trading_state=f.TradingState(status["trading_state"]), equity=equity, exposure=exposure,
+            exposure_limit=equity * limits.max_total_exposure_pct / _PCT,
+            daily_pnl=equity - day_start if day_start is not None else Decimal(0),
+            daily_loss_limit=(day_start or equity) * limits.daily_loss_limit_pct / _PCT,
+            drawdown=float((peak - equity) / peak) if peak else None,
+            max_drawdown_limit=float(limits.max_drawdown_pct / _PCT),
+            open_positions=status["open_positions"], max_positions=limits.max_open_positions,
+            limits=status["limits"],
+        )
+
+    async def trades(self, query: f.TradeQuery) -> f.TradePage:
+        closed = await self.p.positions_repo.closed_positions(limit=100_000)
+        selected = [
+            p for p in closed
+            if (query.symbol is None or p.symbol == query.symbol)
+            and (query.strategy_id is None or p.strategy_id == query.strategy_id)
+            and (query.since_ms is None or (p.closed_at or 0) >= query.since_ms)
+            and (query.until_ms is None or (p.closed_at or 0) <= query.until_ms)
+        ]
+        page = selected[query.offset: query.offset + query.limit]
+        items = [
+            f.TradeView(
+                id=p.id, symbol=p.symbol, strategy_id=p.strategy_id,
+                side=_trade_side(p),
+                qty=p.entry_qty_total, entry_price=p.avg_entry, pnl=p.realized_pnl, fees=p.fees_quote,
+                opened_at_ms=p.opened_at or 0, closed_at_ms=p.closed_at,
+            )
+            for p in page
+        ]
+        return f.TradePage(items=items, total=len(selected), limit=query.limit, offset=query.offset)
+
+    # ---- trading state ---------------------------------------------------------------------------------
+    def _state_view(self) -> f.TradingStateView:
+        book = self.p.breakers.book
+        last = book.trips[-1] if book.trips else None
+        return f.TradingStateView(state=f.TradingState(self.p.risk.trading_state.value),
+                                  reason=last.message if last else "", changed_at_ms=last.tripped_at if last else None)
+
+    async def halt_trading(self, reason: str) -> f.TradingStateView:
+        await self.p.breakers.trip(BreakerReason.MANUAL.value, message=reason or "halted by operator",
+                                   state=TradingState.HALTED)
+        return self._state_view()
+
+    async def resume_trading(self) -> f.TradingStateView:
+        await self.p.breakers.reset(None)
+        self.p.execution.resume_entries()
+        return self._state_view()
+
+    async def emergency_stop(self, reason: str) -> f.EmergencyStopReport:
+        await self.p.breakers.trip(BreakerReason.MANUAL.value, message=reason or "emergency stop",
+                                   state=TradingState.HALTED)
+        errors: list[str] = []
+        try:
+            await self.p.execution.emergency_stop(reason or "emergency stop")
+        except IctbotError as exc:
+            errors.append(str(exc))
+        orders = await self.p.journal.query(limit=1000)
+        canceled = [o.client_order_id for o in orders if o.status is OrderStatus.CANCELED
+                    and o.reason.startswith(reason or "emergency")]
+        closing = [o.client_order_id for o in self.p.execution.executor.open_orders() if o.reduce_only
+                   or o.leg.name == "EXIT"]
+        return f.EmergencyStopReport(state=f.TradingState(self.p.risk.trading_state.value),
+                                     canceled_orders=canceled, closing_orders=closing, errors=errors)
+
+    # ---- market data ------------------------------------------------------------------------------------
+    async def candles(self, query: f.CandleQuery) -> list[f.CandleView]:
+        if query.symbol not in self.p.symbols:
+            raise f.NotFound("symbol", query.symbol)
+        rows = await self.p.candle_store.load(query.symbol, query.timeframe, end_ms=query.end_ms)
+        return [f.CandleView.from_domain(c) for c in rows[-query.limit:]]
+
+    async def indicators(self, symbol: str, timeframe: str | None) -> f.IndicatorView:
+        from ictbot.api.serialize import indicator_view
+
+        if symbol not in self.p.symbols:
+            raise f.NotFound("symbol", symbol)
+        snapshot = self.p.engine.snapshot(symbol)
+        if snapshot is None:
+            raise f.NotFound("indicator snapshot", symbol)
+        view = indicator_view(snapshot)
+        if timeframe is not None:
+            if timeframe not in view.views:
+                raise f.NotFound("timeframe", timeframe)
+            view = view.model_copy(update={"views": {timeframe: view.views[timeframe]}})
+        return view
+
+
+def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
+    from ictbot.api.app import create_app
+    from ictbot.api.broadcaster import Broadcaster
+    from ictbot.api.settings import ApiSettings
+
+    settings = application.settings
+    api_settings = ApiSettings(
+        host=settings.api_host, port=settings.api_port, token=settings.api_token,
+        read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,  # type: ignore[arg-type]
+        token_file=settings.config_file.parent / "api_token",
+    )
+    broadcaster = Broadcaster()
+    broadcaster.attach(application.bus)
+    registry = pipeline.collector.prometheus.registry
+    return create_app(PipelineFacade(application, pipeline), api_settings, broadcaster=broadcaster,
+                      registry=registry, announce=lambda line: print(line, flush=True))

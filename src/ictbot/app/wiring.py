@@ -9,6 +9,7 @@ real time).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -114,8 +115,14 @@ def build_pipeline(
     sim_port: int | None = None,
     endpoints: BinanceEndpoints | None = None,
     warmup_candles: int = 3000,
+    timer_scale: float = 1.0,
 ) -> Pipeline:
-    """Create every stage and register it with the application's orchestrator."""
+    """Create every stage and register it with the application's orchestrator.
+
+    ``timer_scale``: the clock runs this many times faster than the wall (a fast simulator replay);
+    housekeeping loops (order polling, timers, monitoring) are stretched by it so they keep their
+    wall-clock rate instead of spinning, while trading timeouts stay in market time.
+    """
     settings = application.settings
     clock = clock or SystemClock()
     bus = application.bus
@@ -165,11 +172,16 @@ def build_pipeline(
         bus, venue, journal, fills, positions_repo, clock,
         ExecutionConfig(entry_timeout_s=config.execution.entry_timeout_seconds,
                         reconcile_interval_s=config.execution.reconcile_interval_seconds,
-                        breach_grace_s=config.execution.stop_fill_timeout_seconds),
+                        # Waiting for the exchange (a triggered stop's fill, an unknown outcome) is
+                        # about wall-clock latency, so these graces stretch with the replay speed.
+                        breach_grace_s=config.execution.stop_fill_timeout_seconds * timer_scale,
+                        unknown_grace_s=10.0 * timer_scale,
+                        timer_interval_s=1.0 * timer_scale, poll_interval_s=2.0 * timer_scale,
+                        unknown_query_interval_s=0.5 * timer_scale),
         kv=kv, on_mismatch=on_mismatch,
     )
     collector = MetricsCollector(clock=clock)
-    monitoring = MonitoringSystem(bus, collector, clock=clock)
+    monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
 
     pipeline = Pipeline(
         settings=settings, clock=clock, database=database, journal=journal, fills=fills,
@@ -262,9 +274,16 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
                            health=lambda: _ok({"enabled": [s.id for s in p.registry.status() if s.enabled]})),
                   depends_on=["indicators"])
 
+    async def risk_poll_loop() -> None:
+        # A stale feed produces no candles, so staleness and the UTC day change are polled.
+        while True:
+            await p.risk.poll()
+            await asyncio.sleep(2.0)
+
     async def risk_start() -> None:
         await p.breakers.load()
         p.risk.attach()
+        application.tasks.spawn("risk.poll", risk_poll_loop, restart_on_exit=True)
 
     async def risk_stop() -> None:
         p.risk.detach()
@@ -279,8 +298,12 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     def execution_health() -> ComponentHealth:
         data = p.execution.health()
-        state = HealthState.HEALTHY if data.get("status", "healthy") == "healthy" else HealthState.DEGRADED
-        return ComponentHealth(state, str(data.get("detail", "")), {k: v for k, v in data.items() if k != "status"})
+        problems = [f"entries blocked: {', '.join(data['entries_blocked'].values())}"] if data["entries_blocked"] else []
+        if data["unprotected_positions"]:
+            problems.append(f"unprotected positions: {', '.join(data['unprotected_positions'])}")
+        state = HealthState.DEGRADED if problems else HealthState.HEALTHY
+        return ComponentHealth(state, "; ".join(problems), {"open_orders": data["open_orders"],
+                                                            "open_positions": data["open_positions"]})
 
     orch.register(_service("execution", start=p.execution.start, stop=p.execution.stop, health=execution_health),
                   depends_on=["risk"])

@@ -95,12 +95,15 @@ class BacktestEngine:
         self.rejections: list[Rejection] = []
         self.zones: list[ZoneMark] = []
         self.signals = 0
+        self.signal_log: list[tuple[int, str, bool]] = []
+        self.held: set[int] = set()
         self._progress = progress
         frame = data.frame
         self._o, self._h, self._l, self._c = frame.open, frame.high, frame.low, frame.close
         self._t = frame.open_time
         self._hl = (frame.high.tolist(), frame.low.tolist())
         self._touch = self.config.fill_model.limit_fills_on_touch
+        self._tf_ms = data.timeframe.ms
         self._snapshot_zones = snapshots is not None  # bare snapshots carry no zones
 
     # ---- the loop ------------------------------------------------------------------------------
@@ -154,8 +157,11 @@ class BacktestEngine:
             busy = trade is not None or pending is not None
             signals = self.driver.signals_at(k, () if trade is None else (trade.position,))
             i = k + 1
+            if busy:
+                self.held.add(int(self._t[k]) + self._tf_ms)
             for signal in signals:
                 self.signals += 1
+                self.signal_log.append((signal.time, signal.id, not busy))
                 if trade is not None:
                     if _is_exit(signal) or signal.direction.value != trade.intent.signal.direction.value:
                         if k + 1 < n:
@@ -340,10 +346,16 @@ class BacktestEngine:
         qty[np.abs(qty) < 1e-12] = 0.0
         equity = float(self.config.initial_cash) + np.cumsum(cash_delta) + qty * self._c
         frame = self.data.frame
+        # Candles at whose close the strategy was not flat: from the entry decision to the exit candle
+        # (also the ones the fast path never visited).
+        times = self._t
+        for trade in self.broker.trades:
+            first = int(np.searchsorted(times, trade.signal_time - self._tf_ms))
+            self.held.update((times[first + 1:trade.exit_index] + self._tf_ms).tolist())
         return SymbolResult(
             symbol=self.data.symbol, strategy_ids=tuple(s.id for s in self.driver.strategies),
             initial_cash=self.config.initial_cash, trades=list(self.broker.trades), times=frame.open_time,
             equity=equity, position_qty=qty, rejections=self.rejections, zones=self.zones, signals=self.signals,
             candles=n, open=frame.open, high=frame.high, low=frame.low, close=frame.close,
-            timeframe_ms=self.data.timeframe.ms,
+            timeframe_ms=self.data.timeframe.ms, signal_log=self.signal_log, held_candle_times=self.held,
         )

@@ -111,6 +111,8 @@ class SymbolResult:
     low: F64 = field(default_factory=lambda: np.empty(0))
     close: F64 = field(default_factory=lambda: np.empty(0))
     timeframe_ms: int = 0
+    signal_log: list[tuple[int, str, bool]] = field(default_factory=list)  # (time, signal id, while flat)
+    held_candle_times: set[int] = field(default_factory=set)  # close times decided while not flat
 
     @property
     def final_equity(self) -> Decimal:

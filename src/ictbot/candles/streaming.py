@@ -74,6 +74,8 @@ class StreamingAggregator:
             check_timeframes(base, tf)
         self.base = base
         self.targets: tuple[Timeframe, ...] = tuple(chosen)
+        # (timeframe, bucket ms, floor offset, base candles per bucket): precomputed, this is the hot loop.
+        self._plan = [(tf, tf.ms, tf.floor(0), tf.ms // base.ms) for tf in chosen]
         self._buckets: dict[SeriesKey, dict[Timeframe, _Bucket]] = {}
         self._last: dict[SeriesKey, int] = {}
 
@@ -99,20 +101,21 @@ class StreamingAggregator:
         buckets = self._buckets.setdefault(key, {})
         closed_by_gap: list[AggregatedCandle] = []
         closed_now: list[AggregatedCandle] = []
-        close_time = candle.close_time
-        for tf in self.targets:
-            open_time = tf.floor(candle.open_time)
+        t = candle.open_time
+        close_time = t + self.base.ms
+        for tf, ms, offset, expected in self._plan:
+            open_time = t - (t - offset) % ms
             bucket = buckets.get(tf)
             if bucket is not None and bucket.open_time != open_time:
                 # Its last base candle never came; time has moved past it.
-                closed_by_gap.append(self._emit(bucket, candle, tf))
+                closed_by_gap.append(AggregatedCandle(bucket.to_candle(candle, tf), bucket.count, expected))
                 bucket = None
             if bucket is None:
                 bucket = buckets[tf] = _Bucket(open_time, candle)
             else:
                 bucket.add(candle)
-            if close_time == open_time + tf.ms:
-                closed_now.append(self._emit(bucket, candle, tf))
+            if close_time == open_time + ms:
+                closed_now.append(AggregatedCandle(bucket.to_candle(candle, tf), bucket.count, expected))
                 del buckets[tf]
         return closed_by_gap + closed_now
 
@@ -121,9 +124,6 @@ class StreamingAggregator:
         for candle in candles:
             out.extend(self.add(candle))
         return out
-
-    def _emit(self, bucket: _Bucket, like: Candle, tf: Timeframe) -> AggregatedCandle:
-        return AggregatedCandle(bucket.to_candle(like, tf), bucket.count, tf.ms // self.base.ms)
 
     def pending(self, key: SeriesKey) -> dict[Timeframe, Candle]:
         """The still-open higher-timeframe candles of one series (``closed=False``), for display."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tomllib
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -102,6 +103,9 @@ def register(app: typer.Typer) -> None:
         rank_by: Annotated[str, typer.Option("--rank-by", help="Sweep ranking metric.")] = "total_return_pct",
         per_candle: Annotated[bool, typer.Option("--per-candle", help="Ask the strategy on every candle even when "
                                                  "it offers a vectorised fast path (slower, same trades).")] = False,
+        parity: Annotated[bool, typer.Option("--parity", help="Also replay the candles through the live bus "
+                                             "services (candles → indicators → strategies) and check they emit "
+                                             "the backtest's signals.")] = False,
     ) -> None:
         from ictbot.backtest.data import parse_time
         from ictbot.backtest.run import BacktestSpec, results_document, run_backtest, strategy_kinds, write_json
@@ -150,6 +154,14 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         document = results_document(outcome)
         _print_summary(out, document, outcome.seconds)
+        if parity:
+            from ictbot.backtest.parity import check_parity
+
+            for data_set in outcome.data:
+                report_ = check_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
+                out.print(f"{data_set.symbol}: {report_.describe()}")
+                if not report_.ok:
+                    raise typer.Exit(code=1)
         if json_out is not None:
             write_json(document, json_out)
             out.print(f"results: {json_out}")

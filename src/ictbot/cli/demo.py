@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ictbot.app.demo import DEMO_SPEED
 from ictbot.app.logsetup import configure_logging
 from ictbot.cli.common import console, fail
 from ictbot.cli.run import load_settings
@@ -17,7 +18,9 @@ def register(app: typer.Typer) -> None:
     def demo(
         data: list[Path] = typer.Option(None, "--data", help="candle files to replay (Binance dump CSV or "
                                         "freqtrade feather); default: a seeded synthetic market"),
-        speed: float = typer.Option(600.0, "--speed", help="replay speed, × real time (600: a 5m candle every 0.5 s)"),
+        speed: float = typer.Option(
+            DEMO_SPEED, "--speed", help="replay speed, × real time (6000: a 5m candle every 50 ms)"
+        ),
         duration: float = typer.Option(None, "--duration", help="stop by itself after this many seconds and "
                                        "print a summary (last line: one JSON object)"),
         no_browser: bool = typer.Option(False, "--no-browser", help="do not open the dashboard in a browser"),

@@ -46,6 +46,7 @@ class SimConfig:
     verify_timestamps: bool = True
     kline_updates: bool = True  # also emit x:false updates at every intra-candle point
     ping_interval_s: float = 20.0
+    ws_message_rate_limit: int = 0  # incoming messages/s per market-stream connection (Binance: 5); 0 = off
     funding_rate: Decimal = Decimal("0.0001")
     funding_interval_ms: int = 8 * 3_600_000
     listen_key_ttl_ms: int = 60 * 60_000

@@ -86,8 +86,15 @@ class Simulator:
         if self.speed > 0:
             self._running.set()
         self._book_update_id = 1
+        self._market_kinds = (SPOT_MARKET, FUTURES_MARKET) if config.futures else (SPOT_MARKET,)
+        self._kline_stream_cache: dict[str, list[tuple[Timeframe, str]]] = {}
         if config.state_file and Path(config.state_file).exists():
             self.load_state(config.state_file)
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The replayed symbols (spot, and USD-M when ``futures``)."""
+        return tuple(self.replay.series)
 
     # ---- time -------------------------------------------------------------------------------------
 
@@ -176,17 +183,19 @@ class Simulator:
     # ---- market streams ---------------------------------------------------------------------------
 
     def _kinds(self) -> tuple[str, ...]:
-        return (SPOT_MARKET, FUTURES_MARKET) if self.config.futures else (SPOT_MARKET,)
+        return self._market_kinds
 
-    def _intervals(self) -> list[Timeframe]:
-        base = self.replay.timeframe
-        return [tf for tf in Timeframe if tf.is_multiple_of(base)]
+    def _kline_streams(self, symbol: str) -> list[tuple[Timeframe, str]]:
+        streams = self._kline_stream_cache.get(symbol)
+        if streams is None:
+            base = self.replay.timeframe
+            streams = [(tf, f"{symbol.lower()}@kline_{tf.value}") for tf in Timeframe if tf.is_multiple_of(base)]
+            self._kline_stream_cache[symbol] = streams
+        return streams
 
     def _publish_klines(self, symbol: str, base_bar: Any, now: int, closing: bool) -> None:
-        lower = symbol.lower()
-        for interval in self._intervals():
-            stream = f"{lower}@kline_{interval.value}"
-            kinds = [k for k in self._kinds() if self.hub.wants(k, stream)]
+        for interval, stream in self._kline_streams(symbol):
+            kinds = [k for k in self._market_kinds if self.hub.wants(k, stream)]
             if not kinds:
                 continue
             bar = self.replay.live_bar(symbol, interval, base_bar)

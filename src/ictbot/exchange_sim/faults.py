@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from ictbot.exchange_sim.errors import SimError
 
-RESPONSE_MODES = ("hang", "error_503", "timeout_1007", "drop")
+RESPONSE_MODES = ("hang", "error_503", "timeout_1007")
 
 
 @dataclass(slots=True)
@@ -19,8 +19,8 @@ class ResponseFault:
 
     ``after_commit``: the request is executed first (the order exists), then the reply is lost;
     otherwise nothing is executed. ``hang`` holds the reply for ``hang_seconds`` (the client
-    times out), ``error_503`` answers 503 "Unknown error...", ``timeout_1007`` answers
-    -1007, ``drop`` closes the connection without an HTTP response.
+    times out), ``error_503`` answers 503 (execution status unknown), ``timeout_1007`` answers
+    408 -1007. (A TCP reset cannot be produced through ASGI; ``hang`` covers "no reply".)
     """
 
     method: str | None

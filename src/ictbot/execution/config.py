@@ -19,6 +19,8 @@ class ExecutionConfig:
     # A stop (or the last target) breached for this long without a fill is closed at market.
     breach_grace_s: float = 10.0
     reconcile_interval_s: float = 60.0
+    # After the venue refused a protective order, wait this long before arming again.
+    rearm_backoff_s: float = 30.0
     poll_interval_s: float = 2.0
     timer_interval_s: float = 1.0
     stream_retry_max_s: float = 30.0

@@ -126,6 +126,8 @@ class OrderExecutor:
         self._plans = PlanBook(plans)
         self._closing: set[str] = set()
         self._exit_failures: dict[str, int] = {}
+        self._gave_up: set[str] = set()  # flattening failed repeatedly: protection only, retried slowly
+        self._protection_rejected_at: dict[str, int] = {}
         self._inflight: set[str] = set()
         self._submitting: dict[str, Order] = {}
         self._seen_ids: set[str] = set()  # every client id any venue report mentioned (never reuse)
@@ -414,7 +416,7 @@ class OrderExecutor:
                 if report.side is None and not report.fills and report.executed_qty > 0:
                     found = Order(cid, report.symbol, OrderSide.BUY, OrderType.MARKET, report.executed_qty,
                                   report.time)
-                    report = replace(report, fills=tuple(await self._order_trades(found)))
+                    report = replace(report, fills=tuple(await self._order_trades(found, report.time)))
                 instrument = await self.instrument(report.symbol)
                 order = adopted_order(report, instrument.market, self._clock.now_ms())
                 if order is None:
@@ -427,7 +429,7 @@ class OrderExecutor:
             fills = new_fills(order, report)
             short = missing_qty(order, report, fills)
             if short > 0:
-                fills = new_fills(order, report, tuple(await self._order_trades(order)))
+                fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
                 short = missing_qty(order, report, fills)
                 if short > 0:
                     fills.append(synthetic_fill(order, report, short, report.time or self._clock.now_ms()))
@@ -469,9 +471,12 @@ class OrderExecutor:
             if report is not None:
                 await self.apply_report(report, trusted=True)
 
-    async def _order_trades(self, order: Order) -> list[Fill]:
+    async def _order_trades(self, order: Order, venue_time: int = 0) -> list[Fill]:
+        """The order's trades. ``since`` uses the venue's clock when known (a simulator's clock may
+        be far from ours): the earlier of our creation time and the report's time, minus 5 min."""
+        since = min(order.created_at, venue_time) if venue_time > 0 else order.created_at
         try:
-            trades = await self._venue.trades(order.symbol, since_ms=order.created_at - 60_000)
+            trades = await self._venue.trades(order.symbol, since_ms=since - 300_000)
         except (RetryableError, FinalError):
             return []
         return [t for t in trades if t.client_order_id == order.client_order_id]
@@ -522,17 +527,23 @@ class OrderExecutor:
         if not pid:
             return
         if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
-            if after.leg is OrderLeg.STOP:
+            self._protection_rejected_at[pid] = self._clock.now_ms()
+            if after.leg is OrderLeg.STOP and pid not in self._gave_up:
                 await self._alert(AlertLevel.CRITICAL, f"stop {after.client_order_id} rejected ({after.reason}); "
                                   f"flattening position {pid}")
                 self._spawn(self._close_quietly(pid, "protective stop rejected"))
             return
+        if after.leg in _PROTECTIVE and after.status is OrderStatus.NEW:
+            self._gave_up.discard(pid)
+            self._protection_rejected_at.pop(pid, None)
         if after.leg is OrderLeg.ENTRY and after.status.is_terminal and after.filled_qty == 0:
             await self._forget_plan(pid)
         position = self._positions.get(pid)
         if position is None:
             self._closing.discard(pid)
             self._exit_failures.pop(pid, None)
+            self._gave_up.discard(pid)
+            self._protection_rejected_at.pop(pid, None)
             if fills or after.status.is_terminal:
                 self._spawn(self.cancel_position_orders(pid, "position closed"))
             return
@@ -540,9 +551,11 @@ class OrderExecutor:
             if after.leg is OrderLeg.EXIT and after.status is OrderStatus.REJECTED:
                 failures = self._exit_failures[pid] = self._exit_failures.get(pid, 0) + 1
                 if failures >= _MAX_EXIT_FAILURES:
-                    # Give up flattening for now: re-arm protection rather than hammer the venue.
+                    # Give up flattening for now: re-arm protection rather than hammer the venue;
+                    # a rejected re-arm no longer flattens (that would loop) but is retried slowly.
                     self._closing.discard(pid)
                     self._exit_failures.pop(pid, None)
+                    self._gave_up.add(pid)
                     await self._alert(AlertLevel.CRITICAL, f"position {pid}: {failures} exit orders rejected "
                                       f"({after.reason}); protection re-armed, manual action needed")
                     self._spawn(self.ensure_protection(pid))
@@ -572,6 +585,9 @@ class OrderExecutor:
         position = self._positions.get(position_id)
         if position is None or not position.is_open:
             return True
+        rejected_at = self._protection_rejected_at.get(position_id)
+        if rejected_at is not None and self._clock.now_ms() - rejected_at < self.config.rearm_backoff_s * 1000:
+            return False  # the venue refused protection moments ago: do not hammer it
         instrument = await self.instrument(position.symbol)
         long = position.qty > 0
         plan = await self._plan(position_id)
@@ -583,6 +599,8 @@ class OrderExecutor:
         if position.stop_loss != stop or (not position.take_profits and targets):
             await self._positions.set_protection(position_id, stop, targets)
         stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
+        if instrument.market is Market.SPOT and long and stop_deficit > 0:
+            stop_deficit = await self._cap_to_free_balance(position_id, instrument, stop_deficit)
         covered = [o for o in self._book.values() if o.position_id == position_id]
         if not tradable(stop_deficit, stop, instrument):
             entry_open = any(o.leg is OrderLeg.ENTRY for o in covered)
@@ -612,6 +630,23 @@ class OrderExecutor:
         for protection in sets:
             await self._send_set(protection)
         return self.protection_deficit(position_id) == 0
+
+    async def _cap_to_free_balance(
+        self, position_id: str, instrument: Instrument, qty: Decimal, *, market_order: bool = False
+    ) -> Decimal:
+        """Spot sells can only use coins the account holds free: a fee or fill the books did not
+        see exactly must not make every protective order fail for insufficient balance."""
+        try:
+            balances = await self._venue.balances()
+        except (RetryableError, FinalError):
+            return qty
+        held = balances.get(instrument.base_asset)
+        free = instrument.floor_qty(held.free if held is not None else ZERO, market_order=market_order)
+        if free >= qty:
+            return qty
+        await self._alert(AlertLevel.WARNING, f"position {position_id}: needs {qty} {instrument.base_asset} "
+                          f"but only {free} is free on the venue; using what is there")
+        return free
 
     async def move_stop(self, position_id: str, new_stop: Decimal) -> None:
         """Replace the position's stop orders at ``new_stop`` (breakeven / trailing)."""
@@ -740,6 +775,8 @@ class OrderExecutor:
             return pending_exit[0]  # one exit at a time: never a second market order
         instrument = await self.instrument(position.symbol)
         qty = instrument.floor_qty(abs(position.qty), market_order=True)
+        if instrument.market is Market.SPOT and position.qty > 0:
+            qty = await self._cap_to_free_balance(position_id, instrument, qty, market_order=True)
         price = self._positions.mark_price(position.symbol) or position.avg_entry
         if not tradable(qty, price, instrument, market_order=True):
             await self._write_off(position_id, f"close: remainder {position.qty} below the venue's minimum")

@@ -33,7 +33,6 @@ from ictbot.positions.manager import PositionManager
 log = structlog.get_logger(__name__)
 
 _UNSENT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED_UNKNOWN})
-_TRADES_LOOKBACK_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +134,8 @@ class Reconciler:
         } | (extra_symbols or set())
         recovered = 0
         for symbol in sorted(symbols):
-            since = self._trades_since.get(symbol, self._clock.now_ms() - _TRADES_LOOKBACK_MS)
+            # First pass: the venue's most recent trades (its clock, not ours, decides "recent").
+            since = self._trades_since.get(symbol)
             try:
                 trades = await self._venue.trades(symbol, since_ms=since)
             except (RetryableError, FinalError) as exc:

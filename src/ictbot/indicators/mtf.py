@@ -9,6 +9,7 @@ every base candle the HTF views contain exactly the HTF events confirmed by then
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import pickle
@@ -28,6 +29,7 @@ from ictbot.indicators.stream import TimeframeEngine
 
 DEFAULT_WARMUP = 5_000
 DEFAULT_RECENT = 200
+DEFAULT_LIQUIDITY = 25
 
 
 @dataclass(slots=True)
@@ -158,9 +160,11 @@ class BaseTracker:
 class _TimeframeState:
     """Engine of one timeframe plus what its view needs (recent events, mirrored zones and levels)."""
 
-    __slots__ = ("engine", "levels", "new", "recent", "resampler", "tracker", "tuples", "view", "zones")
+    __slots__ = ("engine", "levels", "limit", "nearest", "new", "recent", "resampler", "tracker", "tuples", "view",
+                 "zones")
 
-    def __init__(self, engine: TimeframeEngine, recent: int, resampler: Resampler | None) -> None:
+    def __init__(self, engine: TimeframeEngine, recent: int, resampler: Resampler | None,
+                 liquidity_limit: int | None = None) -> None:
         self.engine = engine
         self.recent: deque[IctEvent] = deque(maxlen=recent)
         self.new: tuple[IctEvent, ...] = ()
@@ -168,7 +172,12 @@ class _TimeframeState:
         self.view: TimeframeView | None = None
         # read-only copies of the live zones / levels, updated from the books' journals
         self.zones: dict[str, dict[CoreZone, Zone]] = {"fvg": {}, "ifvg": {}, "ob": {}, "breaker": {}}
-        self.levels: dict[Level, LiquidityLevel] = {}
+        # untaken levels per side sorted nearest-first (buy-side ascending, sell-side descending); buy-side
+        # levels are never below any later high and sell-side never above any later low, so "nearest to
+        # price" is simply the head of each list
+        self.levels: dict[Level, tuple[float, int]] = {}
+        self.nearest: dict[int, list[tuple[float, int, LiquidityLevel]]] = {1: [], -1: []}
+        self.limit = liquidity_limit
         self.tuples: dict[str, tuple[object, ...]] = {}
         self.tracker = BaseTracker()
         engine.fvg.book.journal = []
@@ -215,12 +224,22 @@ class _TimeframeState:
         journal_levels = engine.liquidity.journal
         if journal_levels:
             for level in journal_levels:
+                old = self.levels.pop(level, None)
+                side = self.nearest[level.side]
+                if old is not None:
+                    at = bisect.bisect_left(side, old, key=_sort_key)
+                    del side[at]
                 if level.alive:
-                    self.levels[level] = _level(level, tf)
-                else:
-                    self.levels.pop(level, None)
+                    key = (level.level if level.side > 0 else -level.level, level.key[3])
+                    self.levels[level] = key
+                    bisect.insort(side, (*key, _level(level, tf)), key=_sort_key)
             journal_levels.clear()
-            self.tuples["liquidity"] = tuple(self.levels.values())
+            limit = self.limit
+            buys, sells = self.nearest[1], self.nearest[-1]
+            if limit is None:
+                self.tuples["liquidity"] = tuple(e[2] for e in (*buys, *sells))
+            else:
+                self.tuples["liquidity"] = tuple(e[2] for e in (*buys[:limit], *sells[:limit]))
 
     def part(self, name: str) -> tuple[object, ...]:
         return self.tuples.get(name, ())
@@ -239,7 +258,8 @@ class MultiTimeframeEngine:
 
     def __init__(self, base_timeframe: Timeframe | str, higher_timeframes: Sequence[Timeframe | str] = (),
                  params: IndicatorParams | Mapping[Timeframe, IndicatorParams] | None = None, *,
-                 resample_higher: bool = False, recent_limit: int = DEFAULT_RECENT) -> None:
+                 resample_higher: bool = False, recent_limit: int = DEFAULT_RECENT,
+                 liquidity_limit: int | None = DEFAULT_LIQUIDITY) -> None:
         self.base = Timeframe.parse(base_timeframe) if isinstance(base_timeframe, str) else base_timeframe
         higher = [Timeframe.parse(tf) if isinstance(tf, str) else tf for tf in higher_timeframes]
         for tf in higher:
@@ -249,6 +269,7 @@ class MultiTimeframeEngine:
         self.params = params
         self.resample_higher = resample_higher
         self.recent_limit = recent_limit
+        self.liquidity_limit = liquidity_limit  # nearest untaken levels per side in a view (None = all)
         self._symbols: dict[str, _SymbolState] = {}
 
     # ---- configuration ------------------------------------------------------------------------------
@@ -271,12 +292,17 @@ class MultiTimeframeEngine:
             for tf in self.timeframes:
                 sampler = Resampler(self.base, tf) if self.resample_higher and tf != self.base else None
                 state.frames[tf] = _TimeframeState(TimeframeEngine(tf, self.params_for(tf)), self.recent_limit,
-                                                   sampler)
+                                                   sampler, self.liquidity_limit)
             self._symbols[symbol] = state
         return state
 
     def engine(self, symbol: str, timeframe: Timeframe) -> TimeframeEngine:
         return self._state(symbol).frames[timeframe].engine
+
+    def is_warm(self, symbol: str) -> bool:
+        """True once every timeframe of ``symbol`` has seen enough candles for its look-back windows."""
+        state = self._symbols.get(symbol)
+        return state is not None and all(frame.engine.is_warm for frame in state.frames.values())
 
     # ---- feeding --------------------------------------------------------------------------------------
 
@@ -434,6 +460,10 @@ def _zone_view(zone: CoreZone, tf: str) -> Zone:
                 zone.confirm_time, zone.touched, extra)
     zone.view = (zone.changes, view)
     return view
+
+
+def _sort_key(entry: tuple[float, int] | tuple[float, int, LiquidityLevel]) -> tuple[float, int]:
+    return entry[0], entry[1]
 
 
 def _level(level: Level, tf: str) -> LiquidityLevel:

@@ -69,6 +69,7 @@ class MetricsCollector:
         self._process = ProcessCollector()
         self.prometheus.registry.register(self._process)
         self._bus: EventBus | None = None
+        self._bus_collector: BusStatsCollector | None = None
         self._subs: list[Subscription] = []
         self.trades: deque[ClosedTrade] = deque(maxlen=window)
         self.latencies_s: deque[float] = deque(maxlen=window)
@@ -87,8 +88,11 @@ class MetricsCollector:
 
     # ---- wiring -------------------------------------------------------------------------------
     def attach(self, bus: EventBus, *, maxsize: int = 10_000) -> list[Subscription]:
+        if self._bus is not None:
+            raise RuntimeError("MetricsCollector is already attached to a bus")
         self._bus = bus
-        self.prometheus.registry.register(BusStatsCollector(bus.stats))
+        self._bus_collector = BusStatsCollector(bus.stats)
+        self.prometheus.registry.register(self._bus_collector)
         for topic in self.TOPICS:
             self._subs.append(bus.subscribe(topic, self.on_envelope, name=f"monitoring.{topic.value}",
                                             maxsize=maxsize, policy=BackpressurePolicy.DROP_OLDEST))
@@ -98,6 +102,9 @@ class MetricsCollector:
         if self._bus is not None:
             for sub in self._subs:
                 self._bus.unsubscribe(sub)
+            if self._bus_collector is not None:
+                self.prometheus.registry.unregister(self._bus_collector)
+            self._bus = self._bus_collector = None
         self._subs.clear()
 
     # ---- recording ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -88,7 +88,10 @@ def default_strategies_config() -> dict[str, dict[str, Any]]:
 
 
 class StrategyRegistry:
-    def __init__(self, *, max_consecutive_errors: int = 3, include_builtins: bool = True) -> None:
+    def __init__(
+        self, *, max_consecutive_errors: int = 3, include_builtins: bool = True, sources: Sequence[str] = (),
+    ) -> None:
+        """``sources``: user strategy folders / files / dotted paths to load at once (see ``load_source``)."""
         if max_consecutive_errors < 1:
             raise ValueError("max_consecutive_errors must be at least 1")
         self.max_consecutive_errors = max_consecutive_errors
@@ -101,6 +104,8 @@ class StrategyRegistry:
 
             for cls in BUILTIN_STRATEGIES:
                 self.register_kind(cls.kind, cls.from_params_factory(), config_model=cls.config_model)
+        for source in sources:
+            self.load_source(source)
 
     # ---- kinds ------------------------------------------------------------------------------
     def register_kind(

@@ -14,19 +14,20 @@ schemathesis = pytest.importorskip("schemathesis")
 pytestmark = pytest.mark.slow
 
 from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis import Case  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from ictbot.api import ApiSettings, create_app  # noqa: E402
 from ictbot.api.auth import TokenAuthority  # noqa: E402
 from tests.unit.api.fakes import FakeFacade  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ICTBOT_SCHEMATHESIS_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("ICTBOT_SCHEMATHESIS_EXAMPLES", "15"))
 TOKEN = "schemathesis-trade-token-0123456789"
 app = create_app(FakeFacade(), ApiSettings(), tokens=TokenAuthority.from_tokens(TOKEN, None))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_server_errors(case: schemathesis.Case) -> None:
+def test_no_server_errors(case: Case) -> None:  # type: ignore[type-arg]
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, checks=[not_a_server_error])

@@ -105,7 +105,7 @@ async def test_reconnect_and_resume_over_tcp(server: tuple[str, Broadcaster]) ->
     await ws.close()
     missed = [feed.publish("alert", {"n": n}) for n in (2, 3)]
     again = await open_client(url, ["alert"], since_seq=first)
-    replayed = []
+    replayed: list[int] = []
     while len(replayed) < 2:
         message = json.loads(await asyncio.wait_for(again.recv(), timeout=5))
         if message["type"] == "alert":

@@ -85,3 +85,20 @@ def test_errors_are_reported_without_a_traceback(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "not found" in missing.output
     unknown = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "nope"])
     assert unknown.exit_code == 2 and "unknown strategy" in unknown.output
+
+
+def test_two_symbols_from_feather_files(tmp_path: Path) -> None:
+    feather = DATA / "feather" / "harthor_marketlab"
+    btc, eth = require_shared(feather / "BTC_USDT-5m.feather"), require_shared(feather / "ETH_USDT-5m.feather")
+    out = tmp_path / "two.json"
+    result = runner.invoke(app, ["backtest", "--data", str(btc), "--data", str(eth), "--symbol", "BTCUSDT",
+                                 "--symbol", "ETHUSDT", "--strategy", "s2_fvg", "--start", "2025-03-01",
+                                 "--end", "2025-03-15", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert set(doc["symbols"]) == {"BTCUSDT", "ETHUSDT"}
+    assert {d["symbol"] for d in doc["metadata"]["data"]} == {"BTCUSDT", "ETHUSDT"}
+    per_symbol = [doc["symbols"][s]["summary"]["trades"] for s in ("BTCUSDT", "ETHUSDT")]
+    assert all(per_symbol) and sum(per_symbol) == doc["summary"]["trades"] == len(doc["trades"])
+    assert doc["summary"]["initial_equity"] == 20_000  # one sub-account of --cash per symbol
+    assert {t["symbol"] for t in doc["trades"]} == {"BTCUSDT", "ETHUSDT"}

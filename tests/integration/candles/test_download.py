@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,10 @@ COUNT = 2_500  # 2.5 pages of 1000
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(sqlite_url(tmp_path / "dl.db"))
     database.upgrade()
-    yield database  # type: ignore[misc]
+    yield database
     await database.close()
 
 

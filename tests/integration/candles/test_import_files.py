@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,10 @@ M5 = Timeframe.M5
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(sqlite_url(tmp_path / "import.db"))
     database.upgrade()
-    yield database  # type: ignore[misc]
+    yield database
     await database.close()
 
 

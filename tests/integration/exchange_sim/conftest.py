@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
@@ -14,15 +15,22 @@ from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
 from ictbot.exchange_sim.auth import hmac_signature
 from ictbot.exchange_sim.market.series import CandleSeries
+from ictbot.exchange_sim.market.synthetic import generate
 
 ORIGIN = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000
 KEY = "testkey"
 SECRET = "testsecret"
 
 
+@functools.cache
+def _synthetic(symbol: str) -> CandleSeries:
+    return generate(symbol, ORIGIN, 1500, seed=3)  # immutable: shared by every test's simulator
+
+
 def small_config(**overrides: Any) -> SimConfig:
     base: dict[str, Any] = {"seed": 3, "synthetic_origin_ms": ORIGIN, "synthetic_candles": 1500,
-                            "warmup_candles": 600, "ping_interval_s": 5.0}
+                            "warmup_candles": 600, "ping_interval_s": 5.0,
+                            "series": {s: _synthetic(s) for s in ("BTCUSDT", "ETHUSDT")}}
     base.update(overrides)
     return SimConfig(**base)
 

@@ -111,3 +111,37 @@ async def test_ws_api_errors_and_unsubscribe(sim: SimulatorServer) -> None:
         frames = [json.loads(await ws.recv()) for _ in range(2)]
     assert frames[0]["event"]["e"] == "eventStreamTerminated"
     assert frames[1]["status"] == 200 and frames[1]["id"] == 9
+
+
+async def test_ws_api_order_place_and_status(sim: SimulatorServer) -> None:
+    async with websockets.connect(sim.ws_api_url) as ws:
+        await subscribe_user(sim, ws)
+        params: dict[str, Any] = {"apiKey": KEY, "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
+                                  "quantity": "0.00100", "newClientOrderId": "ws-1", "timestamp": sim.control.now()}
+        params["signature"] = hmac_signature(SECRET, ws_api_payload(params))
+        await ws.send(json.dumps({"id": "p1", "method": "order.place", "params": params}))
+        frames = await drain(ws)
+    reply = next(f for f in frames if f.get("id") == "p1")
+    assert reply["status"] == 200 and reply["result"]["status"] == "FILLED"
+    ws_docs = fixture("spot/ws/wsapi_order_place_full_response.docs.json")["result"]
+    assert set(ws_docs) <= set(reply["result"])  # the WS-API docs example predates selfTradePreventionMode
+    same_shape(reply["result"], fixture("spot/rest/new_order_full.docs.json"))
+    assert [f["event"]["x"] for f in frames if "event" in f and f["event"]["e"] == "executionReport"] == [
+        "NEW", "TRADE"]
+
+
+async def test_market_stream_message_rate_limit_disconnects() -> None:
+    from tests.integration.exchange_sim.conftest import small_config
+
+    async with SimulatorServer(small_config(ws_message_rate_limit=5)) as sim:
+        async with websockets.connect(f"{sim.ws_url}/ws") as ws:
+            for i in range(7):
+                await ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": i}))
+            replies = []
+            closed = None
+            try:
+                while True:
+                    replies.append(json.loads(await asyncio.wait_for(ws.recv(), 2)))
+            except websockets.ConnectionClosed as error:
+                closed = error
+        assert len(replies) == 5 and closed is not None and closed.rcvd is not None and closed.rcvd.code == 1008

@@ -33,12 +33,13 @@ class Storage:
     kv: MemoryKV
 
 
-async def until(condition: Callable[[], bool], limit: int = 600) -> None:
-    for _ in range(limit):
-        if condition():
-            return
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Wait for the background tasks to reach a state (bounded; generous for a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
         await asyncio.sleep(0.005)
-    raise AssertionError("condition not reached")
 
 
 @asynccontextmanager

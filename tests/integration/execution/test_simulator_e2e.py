@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
 
 from ictbot.bus import EventBus
 from ictbot.domain.order import OrderLeg, OrderStatus
+from ictbot.domain.signal import EntryType
 from ictbot.execution import LOST_REASON, ExecutionConfig, ExecutionService
 from ictbot.ports.clock import SystemClock
 from tests.unit.execution.harness import make_intent
@@ -32,12 +34,39 @@ CONFIG = ExecutionConfig(poll_interval_s=0.05, timer_interval_s=0.05, reconcile_
                          unknown_grace_s=1.0, unknown_query_interval_s=0.1)
 
 
-async def until(condition: Callable[[], bool], limit: int = 1000) -> None:
-    for _ in range(limit):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not reached")
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Wait for the background tasks to reach a state (bounded; generous for a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.005)
+
+
+@dataclass
+class Books:
+    journal: MemoryJournal = field(default_factory=MemoryJournal)
+    fills: MemoryFills = field(default_factory=MemoryFills)
+    positions: MemoryPositions = field(default_factory=MemoryPositions)
+    kv: MemoryKV = field(default_factory=MemoryKV)
+
+
+@asynccontextmanager
+async def bot(sim: object, books: Books) -> AsyncIterator[ExecutionService]:
+    """One bot process: its own adapter, bus and service on the given storage."""
+    venue = binance.build_venue(binance.BinanceConfig(environment="local", local_port=sim.port,  # type: ignore[attr-defined]
+                                                      api_key=KEY, api_secret=SECRET, timeout_s=2.0))
+    bus = EventBus()
+    service = ExecutionService(bus, venue, books.journal, books.fills, books.positions, SystemClock(), CONFIG,
+                               kv=books.kv)
+    await bus.start()
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
+        await bus.stop()
+        await venue.client.aclose()
 
 
 @asynccontextmanager
@@ -45,20 +74,9 @@ async def stack(rows: list[tuple[float, float, float, float, float]]
                 ) -> AsyncIterator[tuple[object, ExecutionService, MemoryJournal]]:
     config = sim_conftest.scripted_config(rows)
     async with sim_mod.SimulatorServer(config) as sim:
-        venue = binance.build_venue(binance.BinanceConfig(environment="local", local_port=sim.port, api_key=KEY,
-                                                          api_secret=SECRET, timeout_s=2.0))
-        bus = EventBus()
-        journal = MemoryJournal()
-        service = ExecutionService(bus, venue, journal, MemoryFills(), MemoryPositions(), SystemClock(), CONFIG,
-                                   kv=MemoryKV())
-        await bus.start()
-        await service.start()
-        try:
-            yield sim, service, journal
-        finally:
-            await service.stop()
-            await bus.stop()
-            await venue.client.aclose()
+        books = Books()
+        async with bot(sim, books) as service:
+            yield sim, service, books.journal
 
 
 FLAT = [(50_000.0, 50_010.0, 49_990.0, 50_000.0, 5.0)] * 5
@@ -96,9 +114,35 @@ async def test_the_stop_triggers_on_the_price_path_and_closes_the_position() -> 
         await until(lambda: service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
                     and service.positions.get(entry.position_id) is not None)
         await sim.control.step(7)  # type: ignore[attr-defined]
-        await until(lambda: service.positions.get(entry.position_id) is None)
+        await until(lambda: service.positions.get(entry.position_id) is None
+                    and not service.executor.open_orders())  # the journal is written after the position
         legs = {o.leg: o.status for o in journal.orders.values()}
         assert legs[OrderLeg.STOP] is OrderStatus.FILLED
         assert legs[OrderLeg.TAKE_PROFIT] in (OrderStatus.EXPIRED, OrderStatus.CANCELED)
         assert sim.control.open_orders(KEY) == []  # type: ignore[attr-defined]
         assert service.health()["stream_up"] is True
+
+
+async def test_bot_crash_while_the_entry_fills_then_restart_recovers_position_and_protection() -> None:
+    rows = FLAT + [(50_000.0, 50_000.0, 49_900.0, 49_950.0, 5.0)] * 2
+    config = sim_conftest.scripted_config(rows)
+    async with sim_mod.SimulatorServer(config) as sim:
+        books = Books()
+        async with bot(sim, books) as first:
+            entry = await first.executor.submit_intent(
+                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+            await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.NEW)
+        await sim.control.step(7)  # the bot is down while its entry fills
+        assert sim.control.open_orders(KEY) == []
+
+        async with bot(sim, books) as second:
+            await until(lambda: second.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+                        and second.positions.get(entry.position_id) is not None)
+            stored = books.journal.orders[entry.client_order_id]
+            assert stored.status is OrderStatus.FILLED and stored.fee_in("BTC") > 0  # real trade detail
+            position = second.positions.get(entry.position_id)
+            assert position is not None and position.qty == D("0.01") - stored.fee_in("BTC")
+            assert position.stop_loss == D("49000")
+            entries = [o for o in sim.control.orders(KEY, "BTCUSDT") if o.client_order_id == entry.client_order_id]
+            assert len(entries) == 1
+            assert second.health()["last_reconcile"]["clean"] is True

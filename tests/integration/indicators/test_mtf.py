@@ -49,7 +49,7 @@ def _feed_base(engine: MultiTimeframeEngine, frame: CandleFrame) -> list[Indicat
 
 
 def test_htf_events_visible_only_after_the_htf_close(btc_5m_feather: CandleFrame) -> None:
-    five = btc_5m_feather.slice(0, 12 * 24 * 12)
+    five = btc_5m_feather.slice(0, 12 * 24 * 8)
     engine = MultiTimeframeEngine(M5, [H1, Timeframe.H4], resample_higher=True)
     snaps = _feed_base(engine, five)
     hourly, _ = resample(five, M5, H1)
@@ -70,7 +70,7 @@ def test_htf_events_visible_only_after_the_htf_close(btc_5m_feather: CandleFrame
 
 
 def test_delivered_htf_candles_equal_resampled_ones(btc_5m_feather: CandleFrame) -> None:
-    five = btc_5m_feather.slice(0, 12 * 24 * 4)
+    five = btc_5m_feather.slice(0, 12 * 24 * 2)
     hourly, _ = resample(five, M5, H1)
     auto = MultiTimeframeEngine(M5, [H1], resample_higher=True)
     fed = MultiTimeframeEngine(M5, [H1])
@@ -97,6 +97,13 @@ def test_snapshot_contents(btc_5m_raw: CandleFrame) -> None:
     assert view.liquidity and all(level.side in (1, -1) for level in view.liquidity)
     ids = [level.id for level in view.liquidity]
     assert len(ids) == len(set(ids))
+    buys = [level.level for level in view.liquidity if level.side > 0]
+    sells = [level.level for level in view.liquidity if level.side < 0]
+    assert len(buys) <= 25 and len(sells) == 25  # nearest levels per side (liquidity_limit)
+    assert buys == sorted(buys) and sells == sorted(sells, reverse=True)
+    assert min(buys, default=view.close) >= view.close >= max(sells)
+    alive = engine.engine("BTCUSDT", M5).liquidity.alive_levels()
+    assert sells == sorted((level.level for level in alive if level.side < 0), reverse=True)[:25]
     # open candles and redeliveries are ignored
     last = btc_5m_raw.slice(2999, 3000).to_candles("BTCUSDT", M5)[0]
     assert engine.on_candle(last) is None

@@ -26,6 +26,16 @@ def eurusd() -> CandleFrame:
     return read_candle_file(require_shared(REF / "EURUSD_15M.csv"))
 
 
+@pytest.fixture(scope="module")
+def uncapped(eurusd: CandleFrame) -> SuiteResult:
+    return _run(eurusd, IndicatorParams(fvg=FvgParams(max_active=None)))
+
+
+@pytest.fixture(scope="module")
+def default(eurusd: CandleFrame) -> SuiteResult:
+    return compute(eurusd.open_time, eurusd.open, eurusd.high, eurusd.low, eurusd.close, "15m", series=True)
+
+
 def _rows(name: str) -> list[dict[str, str]]:
     with Path(REF / name).open(newline="") as handle:
         return list(csv.DictReader(handle))
@@ -35,8 +45,9 @@ def _run(frame: CandleFrame, params: IndicatorParams) -> SuiteResult:
     return compute(frame.open_time, frame.open, frame.high, frame.low, frame.close, "15m", params)
 
 
-def test_fvg_equals_library_rows_shifted_by_one_candle(eurusd: CandleFrame) -> None:
-    result = _run(eurusd, IndicatorParams(fvg=FvgParams(max_active=None)))
+@pytest.mark.slow
+def test_fvg_equals_library_rows_shifted_by_one_candle(uncapped: SuiteResult) -> None:
+    result = uncapped
     ours = {e.anchor_index: e for e in result.events if e.kind == "fvg"}
     touched = {e.fields["parent_id"]: e.confirm_index for e in result.events if e.kind == "fvg_touched"}
     reference = [(row_index, row) for row_index, row in enumerate(_rows("fvg_result_data.csv")) if row["FVG"]]
@@ -49,8 +60,9 @@ def test_fvg_equals_library_rows_shifted_by_one_candle(eurusd: CandleFrame) -> N
         assert touched.get(event.id, 0) == int(float(row["MitigatedIndex"]))
 
 
-def test_default_cap_evicts_and_then_stops_reporting_touches(eurusd: CandleFrame) -> None:
-    capped = _run(eurusd, IndicatorParams())
+@pytest.mark.slow
+def test_default_cap_evicts_and_then_stops_reporting_touches(default: SuiteResult) -> None:
+    capped = default
     evicted = {e.fields["parent_id"]: e.confirm_index for e in capped.events if e.kind == "fvg_evicted"}
     assert evicted
     late = [e for e in capped.events if e.kind == "fvg_touched" and e.fields["parent_id"] in evicted
@@ -63,10 +75,11 @@ def test_default_cap_evicts_and_then_stops_reporting_touches(eurusd: CandleFrame
     assert any(reference[gaps[gap_id]] > at for gap_id, at in evicted.items())
 
 
-def test_previous_day_high_agrees_except_where_documented(eurusd: CandleFrame) -> None:
+@pytest.mark.slow
+def test_previous_day_high_agrees_except_where_documented(default: SuiteResult) -> None:
     """Equal inside each day; documented differences (§7): on a day's first candle the library gives the
     day before yesterday (we give yesterday), and after a missing day (weekend) it reaches back, we give NaN."""
-    result = compute(eurusd.open_time, eurusd.open, eurusd.high, eurusd.low, eurusd.close, "15m", series=True)
+    result = default
     pdh = result.series["pdh"]
     first_of_day = {e.confirm_index for e in result.events if e.kind == "previous_day"}
     agree = differ_first = same_first = ours_undefined = 0

@@ -69,7 +69,8 @@ async def test_failed_transaction_leaves_nothing(db: Database) -> None:
     def write_then_fail(conn: Connection) -> None:
         for symbol in ("BTCUSDT", "NEWCOIN"):  # NEWCOIN's series row is created and rolled back too
             sid = series_id(conn, ("binance", "spot", symbol, "5m"))
-            write_candle_rows(conn, [(sid, T0 + i * M5.ms, "1", "1", "1", "1", "1", "0", 0) for i in range(1, 50)])
+            # 700 rows: the bulk (COPY) path on PostgreSQL
+            write_candle_rows(conn, [(sid, T0 + i * M5.ms, "1", "1", "1", "1", "1", "0", 0) for i in range(1, 701)])
         raise RuntimeError("crash after writing")
 
     with pytest.raises(RuntimeError, match="crash"):
@@ -80,6 +81,15 @@ async def test_failed_transaction_leaves_nothing(db: Database) -> None:
     ]
     assert await store.upsert([candle(1)]) == 1  # the writer carries on
     assert await store.upsert([candle(1, symbol="NEWCOIN")]) == 1
+
+
+async def test_bulk_batch_of_several_series(db: Database) -> None:
+    store = SqlCandleStore(db)
+    batch = [candle(i, symbol=symbol) for symbol in ("BTCUSDT", "ETHUSDT") for i in range(700)]
+    assert await store.upsert(batch) == 1400
+    assert await store.upsert(batch[::-1]) == 1400  # idempotent, any order
+    assert await store.count("BTCUSDT", M5) == await store.count("ETHUSDT", M5) == 700
+    assert await store.load("ETHUSDT", M5, start_ms=T0 + 699 * M5.ms) == [batch[-1]]
 
 
 async def test_load_ranges_limits_and_latest(db: Database) -> None:

@@ -108,3 +108,14 @@ async def test_in_memory_database_works(tmp_path: Path) -> None:
     await kv.set("a", "1")
     assert await kv.get("a") == "1"
     await db.close()
+
+
+def test_writer_follows_a_new_event_loop(tmp_path: Path) -> None:
+    # CLI code calls asyncio.run() several times on one Database; each loop gets its own writer task.
+    db = Database(sqlite_url(tmp_path / "loops.db"))
+    db.upgrade()
+    kv = SqlKeyValueStore(db)
+    asyncio.run(kv.set("a", "1"))
+    asyncio.run(kv.set("a", "2"))
+    assert asyncio.run(kv.get("a")) == "2"
+    db.close_sync()

@@ -193,3 +193,21 @@ async def test_fanout_yields_to_the_loop_between_chunks() -> None:
     assert sum(1 for c in conns if c.received) == FANOUT_CHUNK
     await settle()
     assert all(c.data_seqs() == [1] for c in conns)
+
+
+def test_indicator_messages_are_a_compact_summary() -> None:
+    from ictbot.api.serialize import TOPIC_MESSAGES
+    from ictbot.domain.ict import IctEvent, IndicatorSnapshot, TimeframeView, Zone
+
+    zone = Zone("z1", "fvg", 1, "5m", 101.0, 100.0, 0, 0)
+    event = IctEvent("e1", "bos", 1, "5m", 1, 2, 0, 0, level=100.5)
+    view = TimeframeView("5m", 0, 100.7, trend=1, atr=float("nan"), fvgs=(zone,), new_events=(event,))
+    snapshot = IndicatorSnapshot("BTCUSDT", 300_000, "5m", {"5m": view}, active_windows=("london_kz",))
+    candle = Candle("BTCUSDT", Timeframe.M5, 0, Decimal(1), Decimal(1), Decimal(1), Decimal(1), Decimal(1))
+    message_type, convert = TOPIC_MESSAGES[Topic.INDICATORS_UPDATED]
+    data = convert(ev.IndicatorsUpdated(snapshot, candle))
+    assert message_type == "indicator"
+    assert data["views"]["5m"]["fvgs"] == 1 and data["views"]["5m"]["trend"] == 1
+    assert data["views"]["5m"]["atr"] is None  # NaN is not JSON
+    assert data["views"]["5m"]["new_events"] == [{"id": "e1", "kind": "bos", "direction": 1}]
+    json.dumps(data, allow_nan=False)

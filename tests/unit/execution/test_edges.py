@@ -92,3 +92,20 @@ async def test_futures_stop_move_arms_the_new_stop_before_cancelling_the_old() -
     live = [o.order for o in h.venue.open_venue_orders()]
     assert sorted((o.type, o.stop_price) for o in live) == [
         (OrderType.STOP_MARKET, D("50000.0")), (OrderType.TAKE_PROFIT_MARKET, D("53000.0"))]
+
+
+async def test_spot_protection_never_asks_for_more_coins_than_the_account_holds() -> None:
+    h = await make_harness()
+    entry = await h.executor.submit_intent(make_intent(qty="0.1"))
+    await h.settle()
+    # The venue kept a base-asset fee our books never saw (e.g. a fill rebuilt without detail).
+    for venue_order in list(h.venue.open_venue_orders()):
+        if venue_order.order.leg is OrderLeg.STOP:
+            await h.venue.cancel_order("BTCUSDT", venue_order.order.client_order_id)
+    h.venue.balances_["BTC"] = D("0.0999")
+    await h.settle()
+    stops = [o for o in h.venue.open_venue_orders() if o.order.leg is OrderLeg.STOP]
+    assert sum(o.remaining for o in stops) == D("0.0999")
+    assert not [o for o in h.journal.orders.values() if o.status is OrderStatus.REJECTED]
+    assert any("only 0.09990 is free" in a.message for a in h.alerts)
+    assert entry.position_id not in h.executor.unprotected_positions()

@@ -17,13 +17,13 @@ D = Decimal
 FAST = ExecutionConfig(poll_interval_s=0.01, timer_interval_s=0.01, reconcile_interval_s=3600)
 
 
-async def until(condition: Callable[[], bool], limit: int = 400) -> None:
-    """Wait (bounded) for the background tasks to reach a state; fails the test if they never do."""
-    for _ in range(limit):
-        if condition():
-            return
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Wait for the background tasks to reach a state (bounded; generous for a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
         await asyncio.sleep(0.005)
-    raise AssertionError("condition not reached")
 
 
 async def test_fills_arrive_through_the_stream_and_through_polling_while_it_is_down() -> None:

@@ -60,7 +60,7 @@ def candles(draw: st.DrawFn, max_size: int = 90) -> tuple[np.ndarray, ...]:
     return t, data[:, 0].copy(), data[:, 1].copy(), data[:, 2].copy(), data[:, 3].copy()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=candles(), params=PARAMS, cut=st.floats(0, 1))
 def test_streaming_with_checkpoints_equals_batch(data: tuple[np.ndarray, ...], params: IndicatorParams,
                                                  cut: float) -> None:
@@ -78,7 +78,7 @@ def test_streaming_with_checkpoints_equals_batch(data: tuple[np.ndarray, ...], p
     assert all(e.top >= e.bottom for e in batch if e.top is not None and e.bottom is not None)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=candles(), params=PARAMS, cut=st.floats(0, 1))
 def test_prefix_invariance(data: tuple[np.ndarray, ...], params: IndicatorParams, cut: float) -> None:
     t, o, h, lo, c = data
@@ -90,7 +90,7 @@ def test_prefix_invariance(data: tuple[np.ndarray, ...], params: IndicatorParams
         np.testing.assert_array_equal(prefix.series[name], full.series[name][:k])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=candles(max_size=60), left=st.integers(1, 4), right=st.integers(1, 4))
 def test_vectorised_pivots_match_the_stream(data: tuple[np.ndarray, ...], left: int, right: int) -> None:
     t, o, h, lo, c = data

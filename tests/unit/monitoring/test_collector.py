@@ -144,3 +144,7 @@ async def test_attached_collector_and_prometheus_exposition() -> None:
     assert snap.bus_max_queue_depth == 0
     collector.detach()
     assert bus.subscriptions() == []
+    assert "ictbot_bus_queue_depth" not in generate_latest(collector.prometheus.registry).decode()
+    collector.attach(bus)  # re-attachable after detach
+    with pytest.raises(RuntimeError):
+        collector.attach(bus)

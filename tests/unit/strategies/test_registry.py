@@ -190,6 +190,8 @@ def test_load_user_strategy_from_folder_and_dotted_path(tmp_path: Path) -> None:
     assert registry.get("bo").config.lookback == 5  # type: ignore[attr-defined]
     assert "breakout" in registry.kinds
 
+    preloaded = StrategyRegistry(sources=[str(folder), "tests.unit.strategies.test_registry:Echo"])
+    assert {"breakout", "echo"} <= set(preloaded.kinds)
     other = StrategyRegistry()
     assert other.load_source("tests.unit.strategies.test_registry:Echo") == ["echo"]
     with pytest.raises(ConfigError):

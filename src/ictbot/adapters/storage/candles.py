@@ -7,8 +7,8 @@ per-value type processing and hand plain tuples to the driver:
 * SQLite: ``INSERT OR REPLACE`` (the candle table has no other index, trigger or child table, so
   replace = upsert, and it is ~2x faster than ``ON CONFLICT DO UPDATE``); decimals as TEXT written
   with ``str(Decimal)`` or, for float frames, ``repr(float)`` — exact for the value given.
-* PostgreSQL: one ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE`` per 20k rows,
-  decimals cast to NUMERIC.
+* PostgreSQL: ``COPY`` into a temp table then one ``INSERT … SELECT … ON CONFLICT DO UPDATE`` for
+  bulk writes; ``INSERT … SELECT FROM unnest(arrays) …`` for small ones. Decimals become NUMERIC.
 
 A candle's key (exchange, market, symbol, timeframe, open_time) is stored as (series_id,
 open_time); a series row is created (and committed) the first time a series is written, before its
@@ -49,7 +49,14 @@ _PG_UPSERT = (
     "ON CONFLICT (series_id, open_time) DO UPDATE SET "
     + ", ".join(f"{col} = excluded.{col}" for col in _VALUE_COLUMNS)
 )
+_PG_UPSERT_FROM_LOAD = (
+    "INSERT INTO candles (series_id, open_time, open, high, low, close, volume, quote_volume, trades) "
+    "SELECT series_id, open_time, open, high, low, close, volume, quote_volume, trades FROM candles_load "
+    "ON CONFLICT (series_id, open_time) DO UPDATE SET "
+    + ", ".join(f"{col} = excluded.{col}" for col in _VALUE_COLUMNS)
+)
 _PG_CHUNK = 20_000
+_PG_COPY_MIN = 500  # below this a single unnest statement is cheaper than COPY + temp table
 _SERIES_WHERE = "exchange = {m} AND market = {m} AND symbol = {m} AND timeframe = {m}"
 
 
@@ -149,10 +156,33 @@ def write_candle_rows(connection: Connection, rows: Sequence[Row]) -> int:
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(_SQLITE_REPLACE, list(rows))
         return len(rows)
+    if len(rows) >= _PG_COPY_MIN:
+        return _pg_copy_upsert(connection, rows)
     sid = rows[0][0]
     for start in range(0, len(rows), _PG_CHUNK):
         columns = list(zip(*rows[start : start + _PG_CHUNK], strict=True))
         connection.exec_driver_sql(_PG_UPSERT, (sid, *(list(column) for column in columns[1:])))
+    return len(rows)
+
+
+def _pg_copy_upsert(connection: Connection, rows: Sequence[Row]) -> int:
+    """Bulk path: COPY into a transaction-scoped temp table, then one INSERT … ON CONFLICT.
+
+    About twice as fast as ``unnest`` for thousands of rows; it runs on the same psycopg connection,
+    inside the caller's transaction, so atomicity is unchanged.
+    """
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS candles_load (LIKE candles INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    raw: Any = connection.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(
+        "COPY candles_load (series_id, open_time, open, high, low, close, volume, quote_volume, trades) "
+        "FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)
+    connection.exec_driver_sql(_PG_UPSERT_FROM_LOAD)
+    connection.exec_driver_sql("DELETE FROM candles_load")  # the next series of this transaction starts empty
     return len(rows)
 
 

@@ -1,7 +1,8 @@
 """``Database``: the engine, the single writer and concurrent readers, built from a URL.
 
 SQLite (default) runs in WAL mode with ``synchronous=NORMAL`` (durable across process crashes; a
-power loss may drop the last commits) and a busy timeout, so other processes (a CLI download
+power loss may drop the last commits), foreign-key checks off (see ``_sqlite_pragmas``) and a busy
+timeout, so other processes (a CLI download
 while the bot runs) wait instead of failing. PostgreSQL is used through psycopg 3.
 """
 
@@ -29,7 +30,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        # foreign_keys stays OFF (SQLite's default): the only foreign key (candles -> candle_series)
+        # costs ~35% of bulk-insert speed when checked per row, and the store always takes series ids
+        # from the table itself. PostgreSQL enforces it.
     finally:
         cursor.close()
 

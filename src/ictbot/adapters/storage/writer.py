@@ -69,12 +69,14 @@ class SerialWriter:
 
     async def close(self) -> None:
         """Finish the queued jobs, then stop the task and the thread."""
-        if self._queue is not None and self._loop is asyncio.get_running_loop():
+        same_loop = self._loop is asyncio.get_running_loop()
+        if self._queue is not None and same_loop:
             await self._queue.join()
-        if self._task is not None:
+        if self._task is not None and same_loop:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        # A task of an earlier, finished event loop is already gone with its loop.
         self._task = None
         self._closed = True
         self._thread.shutdown(wait=True)
@@ -102,7 +104,8 @@ class SerialWriter:
             except BaseException as exc:  # cancelled while the thread works: fail the waiters, stop
                 for job in jobs:
                     if not job.future.done():
-                        job.future.set_exception(RuntimeError(f"database writer stopped: {exc!r}"))
+                        # The thread may still commit these jobs: their outcome is unknown, not failed.
+                        job.future.set_exception(RuntimeError(f"database writer stopped, outcome unknown: {exc!r}"))
                     queue.task_done()
                 raise
             self.stats.hops += 1

@@ -240,6 +240,8 @@ class Replay:
 
     def live_bar(self, symbol: str, interval: Timeframe, base: Bar) -> Bar:
         """The ``interval`` bar containing base bar ``base`` (its state at that moment)."""
+        if interval is self.timeframe:
+            return base
         series = self.series[symbol]
         bucket = int(bucket_open(interval, np.array([base.open_time]))[0])
         base_index = series.index_at(base.open_time)

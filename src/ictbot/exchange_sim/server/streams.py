@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -85,7 +86,16 @@ async def market_stream(sim: Simulator, websocket: WebSocket, kind: str, combine
     conn = Connection(kind, combined=combined)
     sim.hub.subscribe(conn, streams[:MAX_STREAMS])
 
+    limit = sim.config.ws_message_rate_limit
+    recent: list[float] = []
+
     async def on_text(text: str) -> None:
+        if limit > 0:  # Binance disconnects a market-stream connection sending more than 5 messages/s
+            now = time.monotonic()
+            recent[:] = [t for t in recent if now - t < 1.0] + [now]
+            if len(recent) > limit:
+                conn.close(1008)
+                return
         try:
             message = json.loads(text)
             request_id = message.get("id")

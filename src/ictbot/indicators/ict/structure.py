@@ -8,7 +8,6 @@ ever reads candles older than its own state.
 from __future__ import annotations
 
 import bisect
-import math
 
 from ictbot.indicators.core.history import History
 from ictbot.indicators.core.swings import Pivot
@@ -171,4 +170,3 @@ class StructureStream:
         return ref
 
 
-NAN = math.nan
