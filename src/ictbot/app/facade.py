@@ -262,7 +262,8 @@ class PipelineFacade:
         open_positions = sum(1 for p in self.p.execution.positions.open_positions() if p.strategy_id == strategy_id)
         risk = entry.get("risk_per_trade")
         return f.StrategyView(
-            id=strategy_id, enabled=status.enabled, kind=status.kind, symbols=entry.get("symbols") or list(self.p.symbols),
+            id=strategy_id, enabled=status.enabled, kind=status.kind,
+            symbols=entry.get("symbols") or list(self.p.symbols),
             timeframe=self.p.base.value, risk_per_trade=None if risk is None else Decimal(str(risk)),
             max_positions=entry.get("max_positions"), params=entry.get("params", {}),
             signals=getattr(status, "signals", 0), open_positions=open_positions,

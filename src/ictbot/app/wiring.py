@@ -298,7 +298,8 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     def execution_health() -> ComponentHealth:
         data = p.execution.health()
-        problems = [f"entries blocked: {', '.join(data['entries_blocked'].values())}"] if data["entries_blocked"] else []
+        blocked = data["entries_blocked"]
+        problems = [f"entries blocked: {', '.join(blocked.values())}"] if blocked else []
         if data["unprotected_positions"]:
             problems.append(f"unprotected positions: {', '.join(data['unprotected_positions'])}")
         state = HealthState.DEGRADED if problems else HealthState.HEALTHY
