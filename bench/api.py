@@ -144,7 +144,12 @@ def request_bytes(path: str) -> bytes:
     return (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\r\n").encode()
 
 
-async def throughput(port: int, path: str, seconds: float, connections: int = 16) -> float:
+async def throughput(port: int, path: str, seconds: float, connections: int = 16) -> tuple[float, float]:
+    """(requests/s, requests per server CPU-second); the second is robust to a busy machine."""
+    import psutil
+
+    server = next(c for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.pid)
+    server_proc = psutil.Process(server.pid)
     request = request_bytes(path)
     conns = [await Conn.open(port) for _ in range(connections)]
     for conn in conns:  # warm up
@@ -159,12 +164,13 @@ async def throughput(port: int, path: str, seconds: float, connections: int = 16
             assert status in (200, 503), status
             done += 1
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), sum(server_proc.cpu_times()[:2])
     await asyncio.gather(*(worker(c) for c in conns))
     elapsed = time.perf_counter() - start
+    cpu = sum(server_proc.cpu_times()[:2]) - cpu_start
     for conn in conns:
         conn.close()
-    return done / elapsed
+    return done / elapsed, done / cpu if cpu > 0 else float("nan")
 
 
 async def fixed_rate(port: int, path: str, rate: float, seconds: float, connections: int = 32) -> tuple[float, float]:
@@ -282,13 +288,17 @@ def pct(values: list[float], q: float) -> float:
 async def http_section(servers: dict[str, Server], args: argparse.Namespace) -> None:
     print(f"\n## HTTP throughput ({args.rounds} alternating rounds x {args.seconds:.0f} s, 16 keep-alive connections)")
     for path in ("/health", "/status"):
-        results: dict[str, list[float]] = {"bare": [], "ictbot": []}
+        rates: dict[str, list[float]] = {"bare": [], "ictbot": []}
+        per_cpu: dict[str, list[float]] = {"bare": [], "ictbot": []}
         for _ in range(args.rounds):
             for name, server in servers.items():
-                results[name].append(await throughput(server.port, path, args.seconds))
-        bare, ours = statistics.median(results["bare"]), statistics.median(results["ictbot"])
-        print(f"{path:8s} bare {bare:7.0f} req/s | ictbot {ours:7.0f} req/s | ratio {ours / bare:.2f} "
-              f"(target >= 0.70)")
+                rate, efficiency = await throughput(server.port, path, args.seconds)
+                rates[name].append(rate)
+                per_cpu[name].append(efficiency)
+        bare, ours = statistics.median(rates["bare"]), statistics.median(rates["ictbot"])
+        bare_cpu, ours_cpu = statistics.median(per_cpu["bare"]), statistics.median(per_cpu["ictbot"])
+        print(f"{path:8s} bare {bare:6.0f} req/s ({bare_cpu:5.0f}/CPU-s) | ictbot {ours:6.0f} req/s "
+              f"({ours_cpu:5.0f}/CPU-s) | ratio {ours / bare:.2f}, per CPU-s {ours_cpu / bare_cpu:.2f} (target >= 0.70)")
     print(f"\n## /status latency at a fixed {args.rate:.0f} req/s for {args.seconds:.0f} s (open loop)")
     for name, server in servers.items():
         p50, p99 = await fixed_rate(server.port, "/status", args.rate, args.seconds)

@@ -8,6 +8,7 @@ strategies (``IndicatorSnapshots``), or a bare snapshot for strategies that need
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -110,6 +111,7 @@ class StrategyDriver:
         self._timeframe = timeframe
         self._snapshots = snapshots
         self.last_snapshot: IndicatorSnapshot | None = None
+        self._cols: tuple[list[Any], ...] | None = None
         self.candidates: I64 | None = None
         self.exit_candidates: I64 | None = None
         vectorised = [s for s in strategies if isinstance(s, VectorisedStrategy)]
@@ -121,10 +123,14 @@ class StrategyDriver:
             self.exit_candidates = np.unique(np.concatenate([s.exit_candidate_indices() for s in vectorised]))
 
     def candle(self, index: int) -> Candle:
-        frame = self._frame
+        if self._cols is None:  # Python lists: indexing them is far cheaper than numpy scalars
+            frame = self._frame
+            self._cols = (frame.open_time.tolist(), frame.open.tolist(), frame.high.tolist(), frame.low.tolist(),
+                          frame.close.tolist(), frame.volume.tolist())
+        t, o, h, lo, c, v = self._cols
         return Candle(
-            self._symbol, self._timeframe, int(frame.open_time[index]), dec(frame.open[index]),
-            dec(frame.high[index]), dec(frame.low[index]), dec(frame.close[index]), dec(frame.volume[index]),
+            self._symbol, self._timeframe, t[index], Decimal(repr(o[index])), Decimal(repr(h[index])),
+            Decimal(repr(lo[index])), Decimal(repr(c[index])), Decimal(repr(v[index])),
         )
 
     def signals_at(self, index: int, positions: tuple[Position, ...]) -> list[Signal]:

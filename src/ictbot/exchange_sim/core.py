@@ -88,8 +88,10 @@ class Simulator:
         self._book_update_id = 1
         self._market_kinds = (SPOT_MARKET, FUTURES_MARKET) if config.futures else (SPOT_MARKET,)
         self._kline_stream_cache: dict[str, list[tuple[Timeframe, str]]] = {}
+        self._loaded = False  # never overwrite a state file before it has been read
         if config.state_file and Path(config.state_file).exists():
             self.load_state(config.state_file)
+        self._loaded = True
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -135,6 +137,7 @@ class Simulator:
             while self._pending:
                 self._apply(self._pending.popleft())
             played += 1
+        self.persist()
         await self.hub.flush()
         return played
 
@@ -179,6 +182,8 @@ class Simulator:
             self._expire_listen_keys(now)
         else:
             self._publish_close(event, now)
+            if not self._pending and self.speed > 0:
+                self.persist()  # timed replay: once per candle (step() persists when it returns)
 
     # ---- market streams ---------------------------------------------------------------------------
 
@@ -269,6 +274,14 @@ class Simulator:
                 self.hub.publish_user(event.order_list.account, payloads.list_status(event.order_list, now))
             elif isinstance(event, AlgoEvent) and not self.faults.swallow("ALGO_UPDATE"):
                 self._futures_user(event.algo.account, payloads.algo_update(event.algo, now, event.time))
+        if events:
+            self.persist()
+
+    def persist(self) -> None:
+        """With ``state_file``: write the state after every order/balance change and every replayed
+        candle, so even a killed process restarts with its open orders, balances and clock (B12)."""
+        if self.config.state_file and self._loaded:
+            self.save_state(self.config.state_file)
 
     def _futures_user(self, account: str, payload: dict[str, Any]) -> None:
         keys = {k for k, (acct, _) in self.listen_keys.items() if acct == account}
@@ -323,13 +336,17 @@ class Simulator:
     # ---- persistence ------------------------------------------------------------------------------
 
     def save_state(self, path: str | Path) -> None:
+        """Pickle the exchange (atomically: a kill mid-write leaves the previous state)."""
         state = {
             "engine": self.engine, "index": self.replay.index, "cursor": self.replay.cursor_ms,
             "running": self.replay.running, "last_close": self.replay.last_close,
             "clock": self.clock.replay_ms, "skew": self.clock.skew_ms, "listen_keys": self.listen_keys,
             "next_funding": self.next_funding, "pending": list(self._pending),
         }
-        Path(path).write_bytes(pickle.dumps(state))
+        target = Path(path)
+        partial = target.with_name(target.name + ".tmp")
+        partial.write_bytes(pickle.dumps(state))
+        partial.replace(target)
 
     def load_state(self, path: str | Path) -> None:
         state = pickle.loads(Path(path).read_bytes())

@@ -18,9 +18,3 @@ def btc_5m_raw() -> CandleFrame:
 def btc_5m_feather() -> CandleFrame:
     path = require_shared(DATA / "feather" / "harthor_marketlab" / "BTC_USDT-5m.feather")
     return read_candle_file(path)
-
-
-@pytest.fixture(scope="session")
-def btc_1h_feather() -> CandleFrame:
-    path = require_shared(DATA / "feather" / "harthor_marketlab" / "BTC_USDT-1h.feather")
-    return read_candle_file(path)

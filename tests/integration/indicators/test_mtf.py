@@ -7,7 +7,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from ictbot.adapters.files import CandleFrame
+from ictbot.adapters.files import CandleFrame, read_candle_file
 from ictbot.bus import Envelope, EventBus, Topic
 from ictbot.domain.candle import Candle
 from ictbot.domain.events import CandleStored, IndicatorsUpdated
@@ -16,16 +16,20 @@ from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.mtf import MultiTimeframeEngine, Resampler, resample
 from ictbot.indicators.service import IndicatorService
 from ictbot.indicators.suite import compute
+from tests.conftest import DATA, require_shared
 
 H1 = Timeframe.H1
 M5 = Timeframe.M5
 
 
-def test_resampled_5m_equals_native_1h(btc_5m_feather: CandleFrame, btc_1h_feather: CandleFrame) -> None:
+@pytest.mark.parametrize(("target", "native_file"), [(H1, "BTC_USDT-1h.feather"), (Timeframe.H4, "BTC_USDT-4h.feather"),
+                                                     (Timeframe.D1, "BTC_USDT-1d.feather")])
+def test_resampled_5m_equals_native_htf(btc_5m_feather: CandleFrame, target: Timeframe, native_file: str) -> None:
     five = btc_5m_feather.slice(0, 12 * 24 * 20)
-    hourly, complete = resample(five, M5, H1)
-    assert all(complete)
-    native = btc_1h_feather.between(int(hourly.open_time[0]), int(hourly.open_time[-1]) + 1)
+    hourly, complete = resample(five, M5, target)
+    assert all(complete) and len(hourly) == 20 * 86_400_000 // target.ms
+    native = read_candle_file(require_shared(DATA / "feather" / "harthor_marketlab" / native_file)).between(
+        int(hourly.open_time[0]), int(hourly.open_time[-1]) + 1)
     np.testing.assert_array_equal(hourly.open_time, native.open_time)
     for name in ("open", "high", "low", "close"):
         np.testing.assert_array_equal(getattr(hourly, name), getattr(native, name))

@@ -28,7 +28,7 @@ def routes(control: SimControl) -> list[Route]:
     async def resume(request: Request) -> JSONResponse:
         speed = request.query_params.get("speed")
         try:
-            control.resume(float(speed) if speed else None)
+            control.resume((float("inf") if speed in ("max", "inf") else float(speed)) if speed else None)
         except ValueError as error:
             return JSONResponse({"error": str(error)}, 400)
         return JSONResponse(control.state())
