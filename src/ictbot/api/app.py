@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from ictbot.api.auth import TokenAuthority, load_or_create_tokens
+from ictbot.api.auth import TokenAuthority, load_or_create_tokens, required_scope
 from ictbot.api.broadcaster import Broadcaster
 from ictbot.api.errors import install_error_handlers
-from ictbot.api.middleware import GuardMiddleware
+from ictbot.api.middleware import AuthMiddleware, GuardMiddleware
 from ictbot.api.routes import analytics, config, system, trading
 from ictbot.api.settings import ApiSettings
 from ictbot.api.ws import websocket_endpoint
@@ -75,6 +77,9 @@ def create_app(
     app.add_api_websocket_route("/ws", websocket_endpoint)
     if settings.dashboard_enabled:
         _mount_dashboard(app)
+    # add_middleware wraps: the last added runs first. Order per request: size limit and security
+    # headers, CORS (so even a 401 carries CORS headers), authentication, routing.
+    app.add_middleware(AuthMiddleware, tokens=tokens)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -84,7 +89,26 @@ def create_app(
             allow_credentials=False,
         )
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the bearer scheme on every non-public operation."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "API token (read or trade scope)"}
+        }
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                needed = required_scope(method.upper(), path)
+                if needed is not None:
+                    operation["security"] = [{"bearer": []}]
+                    operation["description"] = f"Needs a {needed.value}-scope token. " + operation.get(
+                        "description", "")
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 async def start_background(app: FastAPI) -> None:

@@ -68,6 +68,22 @@ class TokenAuthority:
         return None
 
 
+# Paths served without a token: liveness, the API description, the dashboard shell (no data in it).
+PUBLIC_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/", "/dashboard"})
+PUBLIC_PREFIXES = ("/static/",)
+# POST endpoints that change nothing and so need only the read scope.
+READ_ONLY_POSTS = frozenset({"/config/validate"})
+
+
+def required_scope(method: str, path: str) -> Scope | None:
+    """The scope an HTTP request needs; None for public paths. Everything else is denied by default."""
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or method == "OPTIONS":
+        return None
+    if method in ("GET", "HEAD") or (method == "POST" and path in READ_ONLY_POSTS):
+        return Scope.READ
+    return Scope.TRADE
+
+
 def parse_bearer(header: str | None) -> str | None:
     if not header:
         return None

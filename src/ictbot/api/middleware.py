@@ -1,10 +1,13 @@
-"""Pure-ASGI middleware (cheaper than ``BaseHTTPMiddleware``): body size limit + security headers."""
+"""Pure-ASGI middleware (cheaper than ``BaseHTTPMiddleware``): authentication, body size limit,
+security headers."""
 
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ictbot.api.auth import TokenAuthority, parse_bearer, required_scope
 
 _SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -63,3 +66,33 @@ class GuardMiddleware:
             await send(message)
 
         await self.app(scope, limited_receive, secured_send)
+
+
+_UNAUTHORIZED = JSONResponse({"detail": "missing or invalid bearer token"}, 401,
+                             headers={"WWW-Authenticate": "Bearer"})
+_FORBIDDEN = JSONResponse({"detail": "this token lacks the 'trade' scope"}, 403)
+
+
+class AuthMiddleware:
+    """Bearer-token check for every HTTP request, before routing (``auth.required_scope``).
+
+    WebSocket connections authenticate in the endpoint (token in the first message or the query).
+    """
+
+    def __init__(self, app: ASGIApp, tokens: TokenAuthority) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            needed = required_scope(scope["method"], scope["path"])
+            if needed is not None:
+                header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+                granted = self.tokens.scope_of(parse_bearer(header.decode("latin-1") if header else None))
+                if granted is None:
+                    await _UNAUTHORIZED(scope, receive, send)
+                    return
+                if not granted.allows(needed):
+                    await _FORBIDDEN(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

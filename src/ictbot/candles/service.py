@@ -12,7 +12,8 @@ HTF candle closing at T has already been published, so a consumer reacting to th
 sees complete higher-timeframe context.
 
 Other rules: open candles are ignored; a closed candle of a non-base timeframe (a native feed) is
-stored and published as-is; a base candle that is not newer than the last one seen for its series
+stored and published as-is (so subscribe the feed to the base timeframe only for the timeframes
+this service aggregates, or they arrive twice); a base candle that is not newer than the last one seen for its series
 (duplicate after a reconnect, late backfill) is upserted but neither aggregated nor republished.
 HTF buckets that miss base candles are still stored and published, with a warning and a counter.
 If the database fails, candles are still published (trading must not stop on a storage hiccup);

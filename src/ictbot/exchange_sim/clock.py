@@ -10,6 +10,7 @@ real time) injects it, and its ``sleep`` wakes when the *replay* has advanced fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -57,11 +58,22 @@ class SimClock:
                 future.set_result(None)
 
     async def sleep(self, seconds: float) -> None:
-        """Wait until the replay has advanced ``seconds`` (of simulated time)."""
+        """Wait until the replay has advanced ``seconds`` (of simulated time).
+
+        Stepped or as-fast-as-possible: wakes when the replay passes the target. Timed replay: also
+        wakes on the wall-clock equivalent (``seconds / speed``), because the replay only moves in
+        discrete points (a 5m candle has four) and the interpolated time in between counts too.
+        """
         target = self.replay_ms + int(seconds * 1000)
-        if target <= self._replay_ms:
+        if target <= self.replay_ms:
             await asyncio.sleep(0)
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, future))
-        await future
+        while self.replay_ms < target:
+            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append((target, future))
+            if self._speed > 0:
+                wall = (target - self.replay_ms) / 1000 / self._speed
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(future, max(wall, 0.001))
+            else:
+                await future

@@ -188,7 +188,9 @@ class _TimeframeState:
     def books(self) -> list[ZoneBook]:
         return [self.engine.fvg.book] + [blocks.book for _, _, blocks in self.engine.streams]
 
-    def step(self, t: int, o: float, h: float, lo: float, c: float, track: bool = False) -> None:
+    def step(self, t: int, o: float, h: float, lo: float, c: float, track: bool = False,
+             base_index: int | None = None) -> None:
+        """``base_index``: for an HTF candle, the base candle j(k) at whose close it becomes visible (§10)."""
         engine = self.engine
         events = engine.step(t, o, h, lo, c)
         if track:
@@ -199,6 +201,9 @@ class _TimeframeState:
                                             and z.changes == 0 and z.base_touch == 0)
         if events:
             converted = tuple(e.to_ict() for e in events)
+            if base_index is not None:
+                for event in converted:  # extra is the event's own fresh dict
+                    event.extra["base_confirm_index"] = base_index  # type: ignore[index]
             self.recent.extend(converted)
             self.new = converted
         else:
@@ -336,7 +341,8 @@ class MultiTimeframeEngine:
             return False
         if timeframe != self.base:
             if frame.resampler is None:
-                frame.step(t, o, h, lo, c, track=True)
+                base_engine = state.frames[self.base].engine
+                frame.step(t, o, h, lo, c, track=True, base_index=base_engine.index + 1)
             return False
         close_time = t + self.base.ms
         for tf in self.higher:
@@ -348,7 +354,8 @@ class MultiTimeframeEngine:
                 htf.view = None
             if htf.resampler is not None:
                 for bar in htf.resampler.add(t, o, h, lo, c):
-                    htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True)
+                    htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
+                             base_index=frame.engine.index + 1)
             htf.tracker.start_pending()
         frame.step(t, o, h, lo, c)
         return True

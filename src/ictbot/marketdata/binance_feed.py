@@ -93,6 +93,7 @@ class BinanceKlineFeed:
         )
         self._gates: dict[Pair, CandleGate] = {}
         self._retry_at: dict[Pair, float] = {}
+        self._pending: set[Pair] = set()  # a live frame showed a hole the last backfill could not fill
         self.connections = 0  # successful connects so far (observability, tests)
 
     @classmethod
@@ -178,6 +179,9 @@ class BinanceKlineFeed:
                 continue
             except _SESSION_ERRORS as exc:
                 log.warning("kline stream disconnected", error=f"{type(exc).__name__}: {exc}")
+            except Exception:
+                # Keep the only market-data source alive; the gate keeps exactly-once across this.
+                log.exception("kline stream failed unexpectedly; reconnecting")
             await asyncio.sleep(self._backoff.next_delay())
 
     async def _read(self, ws: ClientConnection, by_stream: dict[str, Pair], out: asyncio.Queue[Candle]) -> None:
@@ -197,7 +201,8 @@ class BinanceKlineFeed:
             elif now - last_frame > self._stall_s:
                 raise _Roll(f"no frame for {now - last_frame:.1f}s")
             for pair in by_stream.values():
-                if self._gate(pair).overdue(self._server_now(), self._grace_ms) and now >= self._retry_at.get(pair, 0):
+                owed = pair in self._pending or self._gate(pair).overdue(self._server_now(), self._grace_ms)
+                if owed and now >= self._retry_at.get(pair, 0):
                     await self._backfill(pair, out)
             if (now - opened) * 1000 >= self._max_age_ms:
                 raise _Roll("connection age limit")
@@ -240,11 +245,15 @@ class BinanceKlineFeed:
             if item.closed or self._emit_open:
                 await out.put(item)
         if result.need_backfill:
-            await self._backfill(pair, out)
+            # At most one REST call per pair every couple of seconds, however many frames show the hole.
+            self._pending.add(pair)
+            if asyncio.get_running_loop().time() >= self._retry_at.get(pair, 0):
+                await self._backfill(pair, out)
 
     # ---- REST backfill --------------------------------------------------------------------
     async def _backfill(self, pair: Pair, out: asyncio.Queue[Candle]) -> None:
         gate = self._gate(pair)
+        self._pending.discard(pair)
         start = gate.next_open
         if start is None or start + pair[1].ms > self._server_now():
             return  # nothing owed yet
@@ -259,6 +268,7 @@ class BinanceKlineFeed:
                     await self._gap_alert(gap)
                 self.watchdog.touch()
         except (ExchangeError, InputDataError) as exc:
+            self._pending.add(pair)
             log.warning("kline backfill failed", symbol=pair[0], timeframe=pair[1].value, error=str(exc))
         # REST may not have the just-closed candle yet: do not ask again for a couple of seconds.
         self._retry_at[pair] = asyncio.get_running_loop().time() + 2.0

@@ -42,8 +42,9 @@ async def server() -> AsyncIterator[tuple[str, Broadcaster]]:
         sock.close()
 
 
-async def open_client(url: str, types: list[str], since_seq: int | None = None, rcvbuf: int | None = None
-                      ) -> ClientConnection:
+async def open_client(
+    url: str, types: list[str], since_seq: int | None = None, rcvbuf: int | None = None
+) -> ClientConnection:
     kwargs: dict[str, Any] = {}
     if rcvbuf is not None:  # a tiny receive window makes a non-reading client stall the server quickly
         raw = socket.socket()

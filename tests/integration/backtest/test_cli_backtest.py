@@ -18,8 +18,21 @@ runner = CliRunner()
 def test_help_lists_the_flags() -> None:
     result = runner.invoke(app, ["backtest", "--help"], terminal_width=200)
     assert result.exit_code == 0
-    for flag in ("--data", "--symbol", "--timeframe", "--strategy", "--config", "--start", "--end", "--fee",
-                 "--slippage-bps", "--json", "--report", "--sweep", "--detail-timeframe"):
+    for flag in (
+        "--data",
+        "--symbol",
+        "--timeframe",
+        "--strategy",
+        "--config",
+        "--start",
+        "--end",
+        "--fee",
+        "--slippage-bps",
+        "--json",
+        "--report",
+        "--sweep",
+        "--detail-timeframe",
+    ):
         assert flag in result.output
 
 
@@ -28,11 +41,32 @@ def test_backtest_writes_json_and_report(tmp_path: Path) -> None:
     out, page = tmp_path / "r.json", tmp_path / "r.html"
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"params": {"reward_risk": 1.5}, "backtest": {"stake": 500}}))
-    result = runner.invoke(app, [
-        "backtest", "--data", str(MONTH), "--symbol", "BTCUSDT", "--strategy", "s2_fvg", "--config", str(config),
-        "--start", "2024-02-05", "--end", "2024-02-20", "--fee", "0.00075", "--slippage-bps", "2",
-        "--json", str(out), "--report", str(page),
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--data",
+            str(MONTH),
+            "--symbol",
+            "BTCUSDT",
+            "--strategy",
+            "s2_fvg",
+            "--config",
+            str(config),
+            "--start",
+            "2024-02-05",
+            "--end",
+            "2024-02-20",
+            "--fee",
+            "0.00075",
+            "--slippage-bps",
+            "2",
+            "--json",
+            str(out),
+            "--report",
+            str(page),
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
     assert doc["schema"] == "ictbot.backtest/1"
@@ -49,8 +83,18 @@ def test_backtest_writes_json_and_report(tmp_path: Path) -> None:
     fields = {"entry_time", "entry_price", "exit_time", "exit_price", "qty", "fees", "pnl", "exit_reason"}
     assert fields <= set(trades[0])
     assert all(abs(float(t["qty"]) * float(t["entry_price"]) - 500) < 5 for t in trades)
-    for key in ("win_rate_pct", "profit_factor", "expectancy", "total_return_pct", "cagr_pct", "sharpe", "sortino",
-                "max_drawdown_pct", "max_drawdown_duration_days", "exposure_pct"):
+    for key in (
+        "win_rate_pct",
+        "profit_factor",
+        "expectancy",
+        "total_return_pct",
+        "cagr_pct",
+        "sharpe",
+        "sortino",
+        "max_drawdown_pct",
+        "max_drawdown_duration_days",
+        "exposure_pct",
+    ):
         assert key in doc["summary"]
     assert len(doc["fingerprint"]) == 64
     assert page.read_text().startswith("<!doctype html>")
@@ -60,8 +104,9 @@ def test_same_inputs_same_fingerprint_through_the_cli(tmp_path: Path) -> None:
     require_shared(MONTH)
     prints = []
     for name in ("a.json", "b.json"):
-        result = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s1_ema_cross",
-                                     "--json", str(tmp_path / name)])
+        result = runner.invoke(
+            app, ["backtest", "--data", str(MONTH), "--strategy", "s1_ema_cross", "--json", str(tmp_path / name)]
+        )
         assert result.exit_code == 0, result.output
         prints.append(json.loads((tmp_path / name).read_text())["fingerprint"])
     assert prints[0] == prints[1]
@@ -70,9 +115,25 @@ def test_same_inputs_same_fingerprint_through_the_cli(tmp_path: Path) -> None:
 def test_sweep_prints_a_ranked_table(tmp_path: Path) -> None:
     require_shared(MONTH)
     out = tmp_path / "sweep.json"
-    result = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s1_ema_cross",
-                                 "--sweep", "fast=10,20", "--sweep", "slow=40", "--workers", "1",
-                                 "--json", str(out)], terminal_width=200)
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--data",
+            str(MONTH),
+            "--strategy",
+            "s1_ema_cross",
+            "--sweep",
+            "fast=10,20",
+            "--sweep",
+            "slow=40",
+            "--workers",
+            "1",
+            "--json",
+            str(out),
+        ],
+        terminal_width=200,
+    )
     assert result.exit_code == 0, result.output
     assert "ranked by total_return_pct" in result.output
     runs = json.loads(out.read_text())["runs"]
@@ -91,9 +152,28 @@ def test_two_symbols_from_feather_files(tmp_path: Path) -> None:
     feather = DATA / "feather" / "harthor_marketlab"
     btc, eth = require_shared(feather / "BTC_USDT-5m.feather"), require_shared(feather / "ETH_USDT-5m.feather")
     out = tmp_path / "two.json"
-    result = runner.invoke(app, ["backtest", "--data", str(btc), "--data", str(eth), "--symbol", "BTCUSDT",
-                                 "--symbol", "ETHUSDT", "--strategy", "s2_fvg", "--start", "2025-03-01",
-                                 "--end", "2025-03-15", "--json", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--data",
+            str(btc),
+            "--data",
+            str(eth),
+            "--symbol",
+            "BTCUSDT",
+            "--symbol",
+            "ETHUSDT",
+            "--strategy",
+            "s2_fvg",
+            "--start",
+            "2025-03-01",
+            "--end",
+            "2025-03-15",
+            "--json",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
     assert set(doc["symbols"]) == {"BTCUSDT", "ETHUSDT"}

@@ -20,8 +20,13 @@ MONTH = DATA / "binance_spot_raw_5m" / "BTCUSDT-5m-2024-03.csv"
 def _setup(strategy: str, days: int) -> tuple[BacktestSpec, object]:
     require_shared(MONTH)
     spec = BacktestSpec((str(MONTH),), ("BTCUSDT",), Timeframe.M5, strategy)
-    data = load_market_data(spec.data, "BTCUSDT", Timeframe.M5, start_ms=parse_time("2024-03-01"),
-                            end_ms=parse_time(f"2024-03-{1 + days:02d}"))
+    data = load_market_data(
+        spec.data,
+        "BTCUSDT",
+        Timeframe.M5,
+        start_ms=parse_time("2024-03-01"),
+        end_ms=parse_time(f"2024-03-{1 + days:02d}"),
+    )
     return spec, data
 
 

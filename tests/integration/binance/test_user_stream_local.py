@@ -174,3 +174,47 @@ async def test_server_shutdown_event_rolls_the_connection() -> None:
                 break
         await stream.stop()
     assert connections == 2
+
+
+async def test_subscription_rejected_for_timestamp_resyncs_and_retries() -> None:
+    attempts: list[int] = []
+    resyncs = 0
+
+    async def handler(ws: ServerConnection) -> None:
+        while True:
+            request = json.loads(await ws.recv())
+            attempts.append(request["params"]["timestamp"])
+            if len(attempts) == 1:
+                await ws.send(
+                    json.dumps(
+                        {
+                            "id": request["id"],
+                            "status": 400,
+                            "error": {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."},
+                        }
+                    )
+                )
+                continue
+            await ws.send(json.dumps({"id": request["id"], "status": 200, "result": {"subscriptionId": 3}}))
+            await ws.send(json.dumps({"subscriptionId": 3, "event": execution("ict-t", "NEW", "NEW", "0")}))
+            await ws.wait_closed()
+            return
+
+    server_time = ServerTime()
+
+    async def resync() -> None:
+        nonlocal resyncs
+        resyncs += 1
+        server_time.offset_ms += 60_000  # what a fresh /time measurement would give
+
+    async with WsServer(handler) as server:
+        stream = SpotUserDataStream(
+            BinanceEndpoints.local(server.port), Credentials.hmac(KEY, SECRET), server_time, resync_time=resync
+        )
+        async with asyncio.timeout(5):
+            async for report in stream.updates():
+                assert report.client_order_id == "ict-t"
+                break
+        await stream.stop()
+    assert resyncs == 1 and len(attempts) == 2 and attempts[1] - attempts[0] >= 60_000
+    assert stream.subscription_id == 3 and server.connections == 1

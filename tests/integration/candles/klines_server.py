@@ -34,11 +34,22 @@ def make_rows(start_ms: int, count: int, interval_ms: int) -> list[list[Any]]:
     rows = []
     for i in range(count):
         price = 30_000 + (i % 97) * 1.25
-        rows.append([
-            start_ms + i * interval_ms, f"{price:.8f}", f"{price + 10:.8f}", f"{price - 10:.8f}",
-            f"{price + 2.5:.8f}", f"{1 + i % 7}.12345678", start_ms + (i + 1) * interval_ms - 1,
-            f"{(1 + i % 7) * price:.8f}", 100 + i % 50, "0.5", "15000.0", "0",
-        ])
+        rows.append(
+            [
+                start_ms + i * interval_ms,
+                f"{price:.8f}",
+                f"{price + 10:.8f}",
+                f"{price - 10:.8f}",
+                f"{price + 2.5:.8f}",
+                f"{1 + i % 7}.12345678",
+                start_ms + (i + 1) * interval_ms - 1,
+                f"{(1 + i % 7) * price:.8f}",
+                100 + i % 50,
+                "0.5",
+                "15000.0",
+                "0",
+            ]
+        )
     return rows
 
 

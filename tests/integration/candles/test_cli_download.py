@@ -28,8 +28,19 @@ def _count(url: str, symbol: str, tf: Timeframe) -> int:
 def test_download_command_pages_and_resumes(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "cli.db")
     data = KlineData(Timeframe.H1.ms, make_rows(START, 1100, Timeframe.H1.ms))
-    args = ["download", "--symbol", "btcusdt", "--timeframe", "1h", "--start", "2024-01-01",
-            "--end", "2024-02-01", "--database-url", url]
+    args = [
+        "download",
+        "--symbol",
+        "btcusdt",
+        "--timeframe",
+        "1h",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-02-01",
+        "--database-url",
+        url,
+    ]
     with serve_klines(data) as port:
         first = CliRunner().invoke(app, [*args, "--base-url", f"http://127.0.0.1:{port}"])
         assert first.exit_code == 0, first.output

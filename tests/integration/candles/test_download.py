@@ -113,8 +113,9 @@ async def test_complete_stored_range_is_not_fetched_again(db: Database) -> None:
             result = await _downloader(client, db, clock).download("BTCUSDT", M5, START, START + 1500 * M5.ms)
             # An earlier start than anything recorded: fetched from the requested start.
             data.starts.clear()
-            earlier = await _downloader(client, db, clock).download("BTCUSDT", M5, START - 10 * M5.ms,
-                                                                     START + 1500 * M5.ms)
+            earlier = await _downloader(client, db, clock).download(
+                "BTCUSDT", M5, START - 10 * M5.ms, START + 1500 * M5.ms
+            )
         finally:
             await client.aclose()
     assert result.resumed_from == START + 1000 * M5.ms and result.stored == 500

@@ -29,10 +29,17 @@ def assert_frames_equal(a: CandleFrame, b: CandleFrame) -> None:
         assert differing.size == 0, f"{name} differs at open time {int(a.open_time[differing[0]])}"
 
 
-@pytest.mark.parametrize(("pair", "target", "min_rows"), [
-    ("BTC_USDT", Timeframe.M15, 38_000), ("BTC_USDT", Timeframe.H1, 9_900), ("BTC_USDT", Timeframe.H4, 2_400),
-    ("BTC_USDT", Timeframe.D1, 390), ("ETH_USDT", Timeframe.H4, 2_400), ("ETH_USDT", Timeframe.D1, 390),
-])
+@pytest.mark.parametrize(
+    ("pair", "target", "min_rows"),
+    [
+        ("BTC_USDT", Timeframe.M15, 38_000),
+        ("BTC_USDT", Timeframe.H1, 9_900),
+        ("BTC_USDT", Timeframe.H4, 2_400),
+        ("BTC_USDT", Timeframe.D1, 390),
+        ("ETH_USDT", Timeframe.H4, 2_400),
+        ("ETH_USDT", Timeframe.D1, 390),
+    ],
+)
 def test_5m_aggregates_equal_native_candles(pair: str, target: Timeframe, min_rows: int) -> None:
     five = read_candle_file(require_shared(HARTHOR / f"{pair}-5m.feather"))
     native = read_candle_file(HARTHOR / f"{pair}-{target.value}.feather")
@@ -50,9 +57,10 @@ def test_1m_to_5m_equals_native_5m() -> None:
     assert len(ours) == 26_141
     assert_frames_equal(ours, theirs)
     # The 1m file ends at 18:27 inside the 18:25 bucket: that bucket is still open, so not produced.
-    assert int(aggregate(one, Timeframe.M1, Timeframe.M5).open_time[-1]) + Timeframe.M5.ms <= int(
-        one.open_time[-1]
-    ) + Timeframe.M1.ms
+    assert (
+        int(aggregate(one, Timeframe.M1, Timeframe.M5).open_time[-1]) + Timeframe.M5.ms
+        <= int(one.open_time[-1]) + Timeframe.M1.ms
+    )
 
 
 def test_streaming_equals_vectorised_on_real_1m_candles() -> None:

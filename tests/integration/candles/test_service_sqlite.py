@@ -34,8 +34,14 @@ async def test_service_stores_and_publishes_every_timeframe(tmp_path: Path) -> N
     await bus.wait_idle(timeout=60)
     await bus.stop()
 
-    expected = {Timeframe.M1: len(one), Timeframe.M5: 1440 // 5 + 48, Timeframe.M15: 96 + 16,
-                Timeframe.H1: 24 + 4, Timeframe.H4: 6 + 1, Timeframe.D1: 1}
+    expected = {
+        Timeframe.M1: len(one),
+        Timeframe.M5: 1440 // 5 + 48,
+        Timeframe.M15: 96 + 16,
+        Timeframe.H1: 24 + 4,
+        Timeframe.H4: 6 + 1,
+        Timeframe.D1: 1,
+    }
     for tf, count in expected.items():
         assert await store.count("BTCUSDT", tf) == count, tf
         assert sum(1 for c in published if c.timeframe is tf) == count, tf

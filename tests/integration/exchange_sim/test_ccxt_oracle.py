@@ -19,6 +19,8 @@ from ictbot.exchange_sim import SimulatorServer
 ccxt = pytest.importorskip("ccxt.async_support")
 ccxt_pro = pytest.importorskip("ccxt.pro")
 
+pytestmark = pytest.mark.slow  # process start-ups / the ccxt import dominate
+
 
 def _point_at(exchange: Any, sim: SimulatorServer) -> None:
     api = exchange.urls["api"]
@@ -36,7 +38,7 @@ def _point_at(exchange: Any, sim: SimulatorServer) -> None:
 
     def spot_errors(url: str, exact_or_broad: str) -> Any:  # ccxt picks its error table by URL prefix
         if url.startswith(sim.base_url):
-            url = "https://api.binance.com/api/v3" + url[len(sim.base_url) + len("/api/v3"):]
+            url = "https://api.binance.com/api/v3" + url[len(sim.base_url) + len("/api/v3") :]
         return original(url, exact_or_broad)
 
     exchange.get_exceptions_by_url = spot_errors

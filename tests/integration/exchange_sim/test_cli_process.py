@@ -8,14 +8,31 @@ import sys
 import time
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # process start-ups / the ccxt import dominate
 
 
 def test_starts_prints_its_url_and_serves() -> None:
     env = {**os.environ, "COLUMNS": "200"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "ictbot", "sim", "--speed", "0", "--symbols", "BTCUSDT", "--no-futures",
-         "--balance", "USDT=500"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "ictbot",
+            "sim",
+            "--speed",
+            "0",
+            "--symbols",
+            "BTCUSDT",
+            "--no-futures",
+            "--balance",
+            "USDT=500",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -46,9 +63,26 @@ def test_killed_process_restarts_from_its_state_file(tmp_path: object) -> None:
 
     def start() -> tuple[subprocess.Popen[str], str]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ictbot", "sim", "--speed", "0", "--symbols", "BTCUSDT", "--no-futures",
-             "--state", str(state), "--seed", "4"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "COLUMNS": "200"})
+            [
+                sys.executable,
+                "-m",
+                "ictbot",
+                "sim",
+                "--speed",
+                "0",
+                "--symbols",
+                "BTCUSDT",
+                "--no-futures",
+                "--state",
+                str(state),
+                "--seed",
+                "4",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
         assert process.stdout is not None
         return process, process.stdout.readline().strip()
 
@@ -56,11 +90,23 @@ def test_killed_process_restarts_from_its_state_file(tmp_path: object) -> None:
     try:
         price = float(httpx.get(f"{url}/api/v3/ticker/price", params={"symbol": "BTCUSDT"}, timeout=5).json()["price"])
         server_time = httpx.get(f"{url}/api/v3/time", timeout=5).json()["serverTime"]
-        query = urlencode({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                           "quantity": "0.00100", "price": f"{price - 900:.2f}", "newClientOrderId": "ict-survivor",
-                           "timestamp": server_time})
-        placed = httpx.post(f"{url}/api/v3/order?{query}&signature={hmac_signature('s', query)}",
-                            headers={"X-MBX-APIKEY": "crash"}, timeout=5)
+        query = urlencode(
+            {
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "type": "LIMIT",
+                "timeInForce": "GTC",
+                "quantity": "0.00100",
+                "price": f"{price - 900:.2f}",
+                "newClientOrderId": "ict-survivor",
+                "timestamp": server_time,
+            }
+        )
+        placed = httpx.post(
+            f"{url}/api/v3/order?{query}&signature={hmac_signature('s', query)}",
+            headers={"X-MBX-APIKEY": "crash"},
+            timeout=5,
+        )
         assert placed.json()["status"] == "NEW"
         httpx.post(f"{url}/_sim/step", params={"candles": 3}, timeout=10)
     finally:
@@ -70,8 +116,11 @@ def test_killed_process_restarts_from_its_state_file(tmp_path: object) -> None:
     try:
         assert httpx.get(f"{url}/api/v3/time", timeout=5).json()["serverTime"] == server_time + 180_000
         query = urlencode({"symbol": "BTCUSDT", "timestamp": server_time + 180_000})
-        open_orders = httpx.get(f"{url}/api/v3/openOrders?{query}&signature={hmac_signature('s', query)}",
-                                headers={"X-MBX-APIKEY": "crash"}, timeout=5).json()
+        open_orders = httpx.get(
+            f"{url}/api/v3/openOrders?{query}&signature={hmac_signature('s', query)}",
+            headers={"X-MBX-APIKEY": "crash"},
+            timeout=5,
+        ).json()
         assert [o["clientOrderId"] for o in open_orders] == ["ict-survivor"]
     finally:
         process.terminate()

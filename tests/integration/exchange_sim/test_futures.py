@@ -15,8 +15,11 @@ from tests.integration.exchange_sim.test_streams import drain
 
 
 async def test_futures_flow_over_rest_and_listen_key_stream() -> None:
-    rows = [(50_000, 50_100, 49_900, 50_050, 5)] * 3 + [(50_050, 50_060, 48_000, 48_100, 5)] + \
-        [(48_100, 48_200, 48_000, 48_100, 5)] * 500
+    rows = (
+        [(50_000, 50_100, 49_900, 50_050, 5)] * 3
+        + [(50_050, 50_060, 48_000, 48_100, 5)]
+        + [(48_100, 48_200, 48_000, 48_100, 5)] * 500
+    )
     config = scripted_config(rows, funding_interval_ms=60 * 60_000)
     async with SimulatorServer(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client:
         info = (await client.get("/fapi/v1/exchangeInfo")).json()
@@ -24,21 +27,47 @@ async def test_futures_flow_over_rest_and_listen_key_stream() -> None:
         assert set(real["symbols"][0]) <= set(info["symbols"][0])
         assert {f["filterType"] for f in info["symbols"][0]["filters"]} >= {"PRICE_FILTER", "LOT_SIZE", "MIN_NOTIONAL"}
         assert (await call(client, sim, "POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=5)).json()[
-            "leverage"] == 5
-        assert (await call(client, sim, "POST", "/fapi/v1/marginType", symbol="BTCUSDT",
-                           marginType="CROSSED")).json()["code"] == -4046
+            "leverage"
+        ] == 5
+        assert (await call(client, sim, "POST", "/fapi/v1/marginType", symbol="BTCUSDT", marginType="CROSSED")).json()[
+            "code"
+        ] == -4046
         key = (await client.post("/fapi/v1/listenKey", headers={"X-MBX-APIKEY": KEY})).json()["listenKey"]
         async with websockets.connect(f"{sim.futures_ws_url}/private/ws/{key}") as user:
-            opened = (await call(client, sim, "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                                 quantity="0.100")).json()
+            opened = (
+                await call(
+                    client, sim, "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.100"
+                )
+            ).json()
             assert opened["status"] == "FILLED"
             same_shape(opened, fixture("futures/rest/new_order.docs.json"))
-            refused = await call(client, sim, "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY",
-                                 type="STOP_MARKET", quantity="0.100", stopPrice="49000")
+            refused = await call(
+                client,
+                sim,
+                "POST",
+                "/fapi/v1/order",
+                symbol="BTCUSDT",
+                side="BUY",
+                type="STOP_MARKET",
+                quantity="0.100",
+                stopPrice="49000",
+            )
             assert refused.json()["code"] == -4120
-            algo = (await call(client, sim, "POST", "/fapi/v1/algoOrder", algoType="CONDITIONAL", symbol="BTCUSDT",
-                               side="SELL", type="STOP_MARKET", triggerPrice="49000", closePosition="true",
-                               clientAlgoId="sl-1")).json()
+            algo = (
+                await call(
+                    client,
+                    sim,
+                    "POST",
+                    "/fapi/v1/algoOrder",
+                    algoType="CONDITIONAL",
+                    symbol="BTCUSDT",
+                    side="SELL",
+                    type="STOP_MARKET",
+                    triggerPrice="49000",
+                    closePosition="true",
+                    clientAlgoId="sl-1",
+                )
+            ).json()
             same_shape(algo, fixture("futures/rest/new_algo_order.docs-derived.json"))
             assert algo["algoStatus"] == "NEW"
             await sim.control.step(4)  # the 4th candle falls through the trigger
@@ -46,17 +75,35 @@ async def test_futures_flow_over_rest_and_listen_key_stream() -> None:
             risk = (await call(client, sim, "GET", "/fapi/v3/positionRisk", symbol="BTCUSDT")).json()
         events = [f["e"] for f in frames]
         assert events[:2] == ["ORDER_TRADE_UPDATE", "ORDER_TRADE_UPDATE"] and "ACCOUNT_UPDATE" in events
-        assert [f["o"]["X"] for f in frames if f["e"] == "ALGO_UPDATE"] == ["NEW", "TRIGGERING", "TRIGGERED",
-                                                                            "FINISHED"]
-        trade = next(f for f in frames if f["e"] == "ORDER_TRADE_UPDATE" and f["o"]["X"] == "FILLED"
-                     and f["o"]["ot"] == "STOP_MARKET")
+        assert [f["o"]["X"] for f in frames if f["e"] == "ALGO_UPDATE"] == [
+            "NEW",
+            "TRIGGERING",
+            "TRIGGERED",
+            "FINISHED",
+        ]
+        trade = next(
+            f
+            for f in frames
+            if f["e"] == "ORDER_TRADE_UPDATE" and f["o"]["X"] == "FILLED" and f["o"]["ot"] == "STOP_MARKET"
+        )
         same_shape(trade, fixture("futures/ws/order_trade_update_new_solusdt_20260521.real.json"))  # 2026 layout
         assert D(trade["o"]["rp"]) < 0  # the stop closed the long at a loss
-        same_shape(next(f for f in frames if f["e"] == "ALGO_UPDATE" and f["o"]["X"] == "TRIGGERED"),
-                   fixture("futures/ws/algo_update_triggered_dogeusdt_20251211.real.json"))
+        same_shape(
+            next(f for f in frames if f["e"] == "ALGO_UPDATE" and f["o"]["X"] == "TRIGGERED"),
+            fixture("futures/ws/algo_update_triggered_dogeusdt_20251211.real.json"),
+        )
         assert D(risk[0]["positionAmt"]) == 0
-        reduce = await call(client, sim, "POST", "/fapi/v1/order", symbol="BTCUSDT", side="SELL", type="MARKET",
-                            quantity="0.100", reduceOnly="true")
+        reduce = await call(
+            client,
+            sim,
+            "POST",
+            "/fapi/v1/order",
+            symbol="BTCUSDT",
+            side="SELL",
+            type="MARKET",
+            quantity="0.100",
+            reduceOnly="true",
+        )
         assert reduce.json() == {"code": -2022, "msg": "ReduceOnly Order is rejected."}
 
 
@@ -66,8 +113,9 @@ async def test_funding_fee_and_listen_key_expiry() -> None:
     async with SimulatorServer(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client:
         key = (await client.post("/fapi/v1/listenKey", headers={"X-MBX-APIKEY": KEY})).json()["listenKey"]
         async with websockets.connect(f"{sim.futures_ws_url}/ws/{key}") as user:
-            await call(client, sim, "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                       quantity="0.010")
+            await call(
+                client, sim, "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.010"
+            )
             await drain(user, 0.1)
             wallet_before = sim.control.futures_wallet(KEY)["USDT"]
             await sim.control.step(60)  # crosses the hourly funding time

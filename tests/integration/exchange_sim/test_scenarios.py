@@ -24,11 +24,12 @@ from tests.integration.exchange_sim.test_streams import drain, subscribe_user
 async def test_01_cold_start(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
     await client.get("/api/v3/exchangeInfo")
     now = (await client.get("/api/v3/time")).json()["serverTime"]
-    history = (await client.get("/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1m",
-                                                          "limit": 500})).json()
+    history = (await client.get("/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1m", "limit": 500})).json()
     assert len(history) == 500 and history[-1][6] < now  # warm-up history, all closed at start
-    async with websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m") as market, \
-            websockets.connect(sim.ws_api_url) as user:
+    async with (
+        websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m") as market,
+        websockets.connect(sim.ws_api_url) as user,
+    ):
         assert (await subscribe_user(sim, user))["status"] == 200
         await sim.control.step(1)
         assert [f["k"]["x"] for f in await drain(market)][-1] is True
@@ -36,8 +37,9 @@ async def test_01_cold_start(sim: SimulatorServer, client: httpx.AsyncClient) ->
     assert not [p for _, p, _ in sim.sim.request_log if p.startswith(("/sapi", "/fapi"))]
 
 
-async def test_02_closed_candles_once_with_a_dropped_close_backfilled(sim: SimulatorServer,
-                                                                      client: httpx.AsyncClient) -> None:
+async def test_02_closed_candles_once_with_a_dropped_close_backfilled(
+    sim: SimulatorServer, client: httpx.AsyncClient
+) -> None:
     seen: dict[int, list[str]] = {}
     async with websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m", max_queue=None) as ws:
         await sim.control.step(40)
@@ -48,8 +50,11 @@ async def test_02_closed_candles_once_with_a_dropped_close_backfilled(sim: Simul
                 seen.setdefault(frame["k"]["t"], []).append(frame["k"]["c"])
     assert len(seen) == 99
     first = min(seen)
-    rest = (await client.get("/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1m", "startTime": first,
-                                                       "limit": 1000})).json()
+    rest = (
+        await client.get(
+            "/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1m", "startTime": first, "limit": 1000}
+        )
+    ).json()
     closed_rest = {row[0]: row[4] for row in rest if row[6] < sim.control.now()}
     missing = set(closed_rest) - set(seen)
     assert len(missing) == 1 and len(closed_rest) == 100
@@ -59,30 +64,75 @@ async def test_02_closed_candles_once_with_a_dropped_close_backfilled(sim: Simul
 async def test_03_limit_partially_fills_over_three_trades() -> None:
     rows = [(50_000, 50_000, 49_800, 49_900, 0.03)] * 4  # each candle trades 0.01 per path segment
     config = scripted_config(rows, matching=MatchingConfig(participation=D("1")))
-    async with SimulatorServer(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client, \
-            websockets.connect(sim.ws_api_url) as ws:
+    async with (
+        SimulatorServer(config) as sim,
+        httpx.AsyncClient(base_url=sim.base_url) as client,
+        websockets.connect(sim.ws_api_url) as ws,
+    ):
         await subscribe_user(sim, ws)
-        response = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                              timeInForce="GTC", price="49950.00", quantity="0.03000")
+        response = await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/order",
+            symbol="BTCUSDT",
+            side="BUY",
+            type="LIMIT",
+            timeInForce="GTC",
+            price="49950.00",
+            quantity="0.03000",
+        )
         assert response.json()["status"] == "NEW"
         await sim.control.step(2)
         reports = [f["event"] for f in await drain(ws) if f["event"]["e"] == "executionReport"]
-    assert [(r["x"], r["X"]) for r in reports] == [("NEW", "NEW"), ("TRADE", "PARTIALLY_FILLED"),
-                                                   ("TRADE", "PARTIALLY_FILLED"), ("TRADE", "FILLED")]
+    assert [(r["x"], r["X"]) for r in reports] == [
+        ("NEW", "NEW"),
+        ("TRADE", "PARTIALLY_FILLED"),
+        ("TRADE", "PARTIALLY_FILLED"),
+        ("TRADE", "FILLED"),
+    ]
     assert all(r["N"] == "BTC" and r["m"] is True for r in reports[1:])
     assert D(reports[-1]["z"]) == D("0.03")
 
 
 async def test_04_ioc_fok_market_with_thin_depth_expire() -> None:
-    config = scripted_config([(50_000, 50_100, 49_900, 50_000, 1)] * 3,
-                             matching=MatchingConfig(level_notional=D("500"), depth_levels=2))
+    config = scripted_config(
+        [(50_000, 50_100, 49_900, 50_000, 1)] * 3, matching=MatchingConfig(level_notional=D("500"), depth_levels=2)
+    )
     async with SimulatorServer(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client:
-        ioc = (await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                          timeInForce="IOC", price="50100.00", quantity="0.05000")).json()
-        fok = (await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                          timeInForce="FOK", price="50100.00", quantity="0.05000")).json()
-        market = (await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                             quantity="0.05000")).json()
+        ioc = (
+            await call(
+                client,
+                sim,
+                "POST",
+                "/api/v3/order",
+                symbol="BTCUSDT",
+                side="BUY",
+                type="LIMIT",
+                timeInForce="IOC",
+                price="50100.00",
+                quantity="0.05000",
+            )
+        ).json()
+        fok = (
+            await call(
+                client,
+                sim,
+                "POST",
+                "/api/v3/order",
+                symbol="BTCUSDT",
+                side="BUY",
+                type="LIMIT",
+                timeInForce="FOK",
+                price="50100.00",
+                quantity="0.05000",
+            )
+        ).json()
+        market = (
+            await call(
+                client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.05000"
+            )
+        ).json()
     assert (ioc["status"], ioc["expiryReason"]) == ("EXPIRED", "UNFILLED_IOC_QUANTITY_EXPIRED")
     assert D(ioc["executedQty"]) > 0 and len(ioc["fills"]) == 2
     assert (fok["status"], fok["executedQty"], fok["fills"]) == ("EXPIRED", "0.00000000", [])
@@ -92,12 +142,25 @@ async def test_04_ioc_fok_market_with_thin_depth_expire() -> None:
 async def test_05_oco_stop_triggers_and_the_other_leg_expires() -> None:
     rows = [(50_000, 50_050, 49_950, 50_000, 1), (50_000, 50_000, 48_500, 48_600, 1)]
     config = scripted_config(rows, matching=MatchingConfig(initial_balances={"USDT": D("1000"), "BTC": D("0.1")}))
-    async with SimulatorServer(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client, \
-            websockets.connect(sim.ws_api_url) as ws:
+    async with (
+        SimulatorServer(config) as sim,
+        httpx.AsyncClient(base_url=sim.base_url) as client,
+        websockets.connect(sim.ws_api_url) as ws,
+    ):
         await subscribe_user(sim, ws)
-        placed = await call(client, sim, "POST", "/api/v3/orderList/oco", symbol="BTCUSDT", side="SELL",
-                            quantity="0.01000", aboveType="LIMIT_MAKER", abovePrice="51000.00",
-                            belowType="STOP_LOSS", belowStopPrice="49000.00")
+        placed = await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/orderList/oco",
+            symbol="BTCUSDT",
+            side="SELL",
+            quantity="0.01000",
+            aboveType="LIMIT_MAKER",
+            abovePrice="51000.00",
+            belowType="STOP_LOSS",
+            belowStopPrice="49000.00",
+        )
         assert placed.status_code == 200, placed.text
         await sim.control.step(2)
         events = [f["event"] for f in await drain(ws)]
@@ -109,15 +172,20 @@ async def test_05_oco_stop_triggers_and_the_other_leg_expires() -> None:
     assert statuses[0] == "EXECUTING" and statuses[-1] == "ALL_DONE"
 
 
-@pytest.mark.parametrize(("params", "name"), [
-    ({"quantity": "0.000011", "price": "40000.00"}, "LOT_SIZE"),
-    ({"quantity": "0.01000", "price": "40000.001"}, "PRICE_FILTER"),
-    ({"quantity": "0.00001", "price": "40000.00"}, "NOTIONAL"),
-])
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"quantity": "0.000011", "price": "40000.00"}, "LOT_SIZE"),
+        ({"quantity": "0.01000", "price": "40000.001"}, "PRICE_FILTER"),
+        ({"quantity": "0.00001", "price": "40000.00"}, "NOTIONAL"),
+    ],
+)
 async def test_06_bad_order_is_refused_with_the_filter_and_creates_nothing(
-        sim: SimulatorServer, client: httpx.AsyncClient, params: dict[str, str], name: str) -> None:
-    response = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                          timeInForce="GTC", **params)
+    sim: SimulatorServer, client: httpx.AsyncClient, params: dict[str, str], name: str
+) -> None:
+    response = await call(
+        client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC", **params
+    )
     assert (response.status_code, response.json()) == (400, {"code": -1013, "msg": f"Filter failure: {name}"})
     assert sim.control.open_orders(KEY) == [] and sim.sim.engine.orders == {}
 
@@ -142,22 +210,54 @@ async def test_08_unfilled_order_count_limit(sim: SimulatorServer, client: httpx
     sim.control.set_order_limits(2)
     price = str((sim.control.price("BTCUSDT") - 1000).quantize(D("0.01")))
     for i in range(2):
-        ok = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                        timeInForce="GTC", quantity="0.00100", price=price, newClientOrderId=f"p{i}")
+        ok = await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/order",
+            symbol="BTCUSDT",
+            side="BUY",
+            type="LIMIT",
+            timeInForce="GTC",
+            quantity="0.00100",
+            price=price,
+            newClientOrderId=f"p{i}",
+        )
         assert ok.headers["X-MBX-ORDER-COUNT-10S"] == str(i + 1)
-    refused = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                         timeInForce="GTC", quantity="0.00100", price=price)
+    refused = await call(
+        client,
+        sim,
+        "POST",
+        "/api/v3/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.00100",
+        price=price,
+    )
     assert refused.status_code == 429 and refused.json() == {
-        "code": -1015, "msg": "Too many new orders; current limit is 2 orders per 10 SECOND."}
+        "code": -1015,
+        "msg": "Too many new orders; current limit is 2 orders per 10 SECOND.",
+    }
     assert "Retry-After" in refused.headers and len(sim.control.open_orders(KEY)) == 2
     await sim.control.step(1)  # a new 10 s window
-    again = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                       timeInForce="GTC", quantity="0.00100", price=price)
+    again = await call(
+        client,
+        sim,
+        "POST",
+        "/api/v3/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.00100",
+        price=price,
+    )
     assert again.status_code == 200
 
 
-async def test_09_clock_skew_gives_1021_and_a_resync_fixes_it(sim: SimulatorServer,
-                                                             client: httpx.AsyncClient) -> None:
+async def test_09_clock_skew_gives_1021_and_a_resync_fixes_it(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
     async def account(offset: int) -> httpx.Response:
         local = sim.sim.clock.replay_ms  # the "bot's" clock, on replay time
         query = signed(sim, {"recvWindow": 5000}, timestamp=local + offset)
@@ -174,14 +274,24 @@ async def test_09_clock_skew_gives_1021_and_a_resync_fixes_it(sim: SimulatorServ
 
 async def test_10_reply_lost_after_commit_or_before(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
     sim.control.lose_next_response("POST", "/api/v3/order", mode="error_503", after_commit=True)
-    lost = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                      quantity="0.00100", newClientOrderId="unk-1")
+    lost = await call(
+        client,
+        sim,
+        "POST",
+        "/api/v3/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="MARKET",
+        quantity="0.00100",
+        newClientOrderId="unk-1",
+    )
     assert lost.status_code == 503
     found = await call(client, sim, "GET", "/api/v3/order", symbol="BTCUSDT", origClientOrderId="unk-1")
     assert found.json()["status"] == "FILLED"  # the order exists: reconcile, don't resend
     sim.control.lose_next_response("POST", "/api/v3/order", mode="hang", after_commit=False, hang_seconds=2)
-    query = signed(sim, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.00100",
-                         "newClientOrderId": "unk-2"})
+    query = signed(
+        sim, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.00100", "newClientOrderId": "unk-2"}
+    )
     with pytest.raises(httpx.ReadTimeout):
         await client.post(f"/api/v3/order?{query}", headers={"X-MBX-APIKEY": KEY}, timeout=0.3)
     missing = await call(client, sim, "GET", "/api/v3/order", symbol="BTCUSDT", origClientOrderId="unk-2")
@@ -191,8 +301,15 @@ async def test_10_reply_lost_after_commit_or_before(sim: SimulatorServer, client
 
 async def test_11_duplicate_client_order_id(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
     price = str((sim.control.price("BTCUSDT") - 1000).quantize(D("0.01")))
-    args: dict[str, Any] = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                            "quantity": "0.00100", "price": price, "newClientOrderId": "ict-dup"}
+    args: dict[str, Any] = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.00100",
+        "price": price,
+        "newClientOrderId": "ict-dup",
+    }
     assert (await call(client, sim, "POST", "/api/v3/order", **args)).status_code == 200
     again = await call(client, sim, "POST", "/api/v3/order", **args)
     assert again.json() == {"code": -2010, "msg": "Duplicate order sent."}
@@ -225,10 +342,22 @@ async def test_13_user_stream_drop_with_fills_during_the_gap(sim: SimulatorServe
     price = sim.control.price("BTCUSDT")
     async with websockets.connect(sim.ws_api_url) as ws:
         await subscribe_user(sim, ws)
-        await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="SELL", type="LIMIT",
-                   timeInForce="GTC", quantity="0.00100", price=str(price - 2), newClientOrderId="gap")
-        await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                   quantity="0.00200")
+        await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/order",
+            symbol="BTCUSDT",
+            side="SELL",
+            type="LIMIT",
+            timeInForce="GTC",
+            quantity="0.00100",
+            price=str(price - 2),
+            newClientOrderId="gap",
+        )
+        await call(
+            client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.00200"
+        )
         await drain(ws, 0.1)
         sim.control.drop_ws("user")
         with pytest.raises(websockets.ConnectionClosed):
@@ -249,8 +378,19 @@ async def test_14_bot_crash_fills_while_down_then_adoption(sim: SimulatorServer,
     price = sim.control.price("BTCUSDT")
     await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.01000")
     for i, offset in enumerate((D("0.02"), D("5000"))):  # one sell fills soon, one stays open
-        await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="SELL", type="LIMIT",
-                   timeInForce="GTC", quantity="0.00100", price=str(price + offset), newClientOrderId=f"ict-s{i}")
+        await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/order",
+            symbol="BTCUSDT",
+            side="SELL",
+            type="LIMIT",
+            timeInForce="GTC",
+            quantity="0.00100",
+            price=str(price + offset),
+            newClientOrderId=f"ict-s{i}",
+        )
     await sim.control.step(30)  # the bot is down
     orders = (await call(client, sim, "GET", "/api/v3/allOrders", symbol="BTCUSDT")).json()
     by_id = {o["clientOrderId"]: o["status"] for o in orders}
@@ -263,8 +403,19 @@ async def test_14_bot_crash_fills_while_down_then_adoption(sim: SimulatorServer,
 async def test_15_exchange_restart_keeps_open_orders(sim: SimulatorServer) -> None:
     async with httpx.AsyncClient(base_url=sim.base_url) as client:
         price = str((sim.control.price("BTCUSDT") - 1000).quantize(D("0.01")))
-        await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-                   timeInForce="GTC", quantity="0.00100", price=price, newClientOrderId="ict-keep")
+        await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/order",
+            symbol="BTCUSDT",
+            side="BUY",
+            type="LIMIT",
+            timeInForce="GTC",
+            quantity="0.00100",
+            price=price,
+            newClientOrderId="ict-keep",
+        )
     port = sim.port
     async with websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m") as ws:
         restart = asyncio.create_task(sim.control.restart(downtime_s=0.5))
@@ -283,25 +434,41 @@ async def test_15_exchange_restart_keeps_open_orders(sim: SimulatorServer) -> No
 
 async def test_16_halt_and_cancel_only(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
     price = str((sim.control.price("BTCUSDT") - 1000).quantize(D("0.01")))
-    await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
-               quantity="0.00100", price=price, newClientOrderId="ict-h")
+    await call(
+        client,
+        sim,
+        "POST",
+        "/api/v3/order",
+        symbol="BTCUSDT",
+        side="BUY",
+        type="LIMIT",
+        timeInForce="GTC",
+        quantity="0.00100",
+        price=price,
+        newClientOrderId="ict-h",
+    )
     sim.control.set_symbol_status("BTCUSDT", "CANCEL_ONLY")
     info = (await client.get("/api/v3/exchangeInfo", params={"symbol": "BTCUSDT"})).json()
     assert info["symbols"][0]["status"] == "CANCEL_ONLY"
-    refused = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                         quantity="0.00100")
+    refused = await call(
+        client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.00100"
+    )
     assert refused.json() == {"code": -2010, "msg": "Market is closed."}
     canceled = await call(client, sim, "DELETE", "/api/v3/order", symbol="BTCUSDT", origClientOrderId="ict-h")
     assert canceled.json()["status"] == "CANCELED"
 
 
 async def test_17_insufficient_balance(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
-    response = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                          quantity="5.00000")
+    response = await call(
+        client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="5.00000"
+    )
     assert (response.status_code, response.json()) == (
-        400, {"code": -2010, "msg": "Account has insufficient balance for requested action."})
+        400,
+        {"code": -2010, "msg": "Account has insufficient balance for requested action."},
+    )
     sim.control.reject_next_order(-2010, "Order would immediately match and take.")
-    forced = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                        quantity="0.00100")
+    forced = await call(
+        client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.00100"
+    )
     assert forced.json()["msg"] == "Order would immediately match and take."
     assert sim.control.orders(KEY, "BTCUSDT") == []

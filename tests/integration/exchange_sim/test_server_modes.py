@@ -24,23 +24,30 @@ async def test_keys_file_accepts_only_listed_keys_with_valid_signatures(tmp_path
     pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps([{"apiKey": KEY, "secret": SECRET}, {"apiKey": "edkey", "ed25519PublicKey": pem}]))
-    async with SimulatorServer(small_config(keys_file=str(keys))) as sim, \
-            httpx.AsyncClient(base_url=sim.base_url) as client:
+    async with (
+        SimulatorServer(small_config(keys_file=str(keys))) as sim,
+        httpx.AsyncClient(base_url=sim.base_url) as client,
+    ):
         assert (await call(client, sim, "GET", "/api/v3/account")).status_code == 200
         assert (await call(client, sim, "GET", "/api/v3/account", key="stranger")).json()["code"] == -2015
         query = urlencode({"timestamp": sim.control.now()})
         forged = await client.get(f"/api/v3/account?{query}&signature={'0' * 64}", headers={"X-MBX-APIKEY": KEY})
         assert forged.json() == {"code": -1022, "msg": "Signature for this request is not valid."}
         signature = base64.b64encode(private.sign(query.encode())).decode()
-        ed = await client.get("/api/v3/account", params={"timestamp": sim.control.now(), "signature": signature},
-                              headers={"X-MBX-APIKEY": "edkey"})
+        ed = await client.get(
+            "/api/v3/account",
+            params={"timestamp": sim.control.now(), "signature": signature},
+            headers={"X-MBX-APIKEY": "edkey"},
+        )
         assert ed.status_code == 200, ed.text
         body = f"symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.00100&timestamp={sim.control.now()}"
         from ictbot.exchange_sim.auth import hmac_signature
 
-        in_body = await client.post("/api/v3/order", content=f"{body}&signature={hmac_signature(SECRET, body)}",
-                                    headers={"X-MBX-APIKEY": KEY,
-                                             "Content-Type": "application/x-www-form-urlencoded"})
+        in_body = await client.post(
+            "/api/v3/order",
+            content=f"{body}&signature={hmac_signature(SECRET, body)}",
+            headers={"X-MBX-APIKEY": KEY, "Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert in_body.json()["status"] == "FILLED"
 
 
@@ -52,8 +59,9 @@ async def test_http_control_api(sim: SimulatorServer, client: httpx.AsyncClient)
     assert (await client.post("/_sim/skew", params={"ms": 1500})).json()["skewMs"] == 1500
     fault = await client.post("/_sim/fault", json={"type": "reject_order", "code": -2010, "msg": "nope"})
     assert fault.json()["ok"] is True
-    rejected = await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                          quantity="0.00100")
+    rejected = await call(
+        client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.00100"
+    )
     assert rejected.json() == {"code": -2010, "msg": "nope"}
     assert (await client.post("/_sim/fault", json={"type": "bogus"})).status_code == 400
     await client.post("/_sim/fault", json={"type": "symbol_status", "symbol": "ETHUSDT", "status": "HALT"})
@@ -88,13 +96,23 @@ def test_background_thread_mode_for_synchronous_callers(tmp_path: Path) -> None:
         with httpx.Client(base_url=server.base_url) as client:
             assert client.get("/api/v3/ping").json() == {}
             price = server.control.price("BTCUSDT")
-            query = urlencode({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-                               "quantity": "0.00100", "price": f"{price - 500:.2f}", "newClientOrderId": "ict-p",
-                               "timestamp": server.control.now()})
+            query = urlencode(
+                {
+                    "symbol": "BTCUSDT",
+                    "side": "BUY",
+                    "type": "LIMIT",
+                    "timeInForce": "GTC",
+                    "quantity": "0.00100",
+                    "price": f"{price - 500:.2f}",
+                    "newClientOrderId": "ict-p",
+                    "timestamp": server.control.now(),
+                }
+            )
             from ictbot.exchange_sim.auth import hmac_signature
 
-            placed = client.post(f"/api/v3/order?{query}&signature={hmac_signature(SECRET, query)}",
-                                 headers={"X-MBX-APIKEY": KEY})
+            placed = client.post(
+                f"/api/v3/order?{query}&signature={hmac_signature(SECRET, query)}", headers={"X-MBX-APIKEY": KEY}
+            )
             assert placed.json()["status"] == "NEW"
         assert server.call(server.control.step(2)) == 2
         moment = server.control.now()
@@ -107,3 +125,20 @@ def test_background_thread_mode_for_synchronous_callers(tmp_path: Path) -> None:
         assert restored.control.now() == moment
     finally:
         restored.stop_in_thread()
+
+
+async def test_http_restart_keeps_state(sim: SimulatorServer, client: httpx.AsyncClient) -> None:
+    await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.00100")
+    before = sim._server
+    assert (await client.post("/_sim/restart", params={"downtime": "0.3"})).json()["restarting"] is True
+    for _ in range(200):  # bounded: wait for the server to come back
+        await asyncio.sleep(0.05)
+        if sim._server is before or sim._server is None or not sim._server.started:
+            continue
+        try:
+            async with httpx.AsyncClient(base_url=sim.base_url) as fresh:
+                trades = await call(fresh, sim, "GET", "/api/v3/myTrades", symbol="BTCUSDT")
+            break
+        except httpx.TransportError:
+            continue
+    assert len(trades.json()) == 1 and sim._server is not before

@@ -34,7 +34,8 @@ async def test_raw_kline_stream_closes_each_candle_once(sim: SimulatorServer, cl
     same_shape(closed[0], fixture("spot/ws/combined_kline_1m_open_nknusdt_20211012.real.json"))
     rest = (await client.get("/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1m", "limit": 3})).json()
     assert [[c["k"]["t"], c["k"]["o"], c["k"]["h"], c["k"]["l"], c["k"]["c"], c["k"]["v"]] for c in closed] == [
-        row[:6] for row in rest]
+        row[:6] for row in rest
+    ]
     assert all(c["E"] == c["k"]["T"] + 1 for c in closed)  # emitted at the close boundary
 
 
@@ -52,15 +53,17 @@ async def test_combined_stream_live_subscribe_and_higher_timeframe(sim: Simulato
         after = await drain(ws)
     streams = {f["stream"] for f in frames}
     assert streams == {"btcusdt@aggTrade", "ethusdt@kline_5m"}
-    same_shape(next(f for f in frames if f["stream"] == "btcusdt@aggTrade")["data"],
-               fixture("spot/ws/agg_trade.docs.json"))
+    same_shape(
+        next(f for f in frames if f["stream"] == "btcusdt@aggTrade")["data"], fixture("spot/ws/agg_trade.docs.json")
+    )
     closed_5m = [f for f in frames if f["stream"] == "ethusdt@kline_5m" and f["data"]["k"]["x"]]
     assert len(closed_5m) <= 1
     assert {f["stream"] for f in after} == {"ethusdt@kline_5m"}
 
 
-async def test_dropped_closed_kline_is_not_replayed_but_rest_has_it(sim: SimulatorServer,
-                                                                   client: httpx.AsyncClient) -> None:
+async def test_dropped_closed_kline_is_not_replayed_but_rest_has_it(
+    sim: SimulatorServer, client: httpx.AsyncClient
+) -> None:
     async with websockets.connect(f"{sim.ws_url}/ws/btcusdt@kline_1m") as ws:
         sim.control.drop_next_events("kline_closed")
         await sim.control.step(2)
@@ -83,13 +86,25 @@ async def test_user_data_stream_delivers_execution_reports(sim: SimulatorServer,
         expected = fixture("spot/ws/wsapi_userdatastream_subscribe_signature_response.docs.json")
         assert {k: reply[k] for k in ("status", "result")} == {k: expected[k] for k in ("status", "result")}
         assert reply["rateLimits"][0]["rateLimitType"] == "REQUEST_WEIGHT"
-        await call(client, sim, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET",
-                   quantity="0.01000", newClientOrderId="m-1")
+        await call(
+            client,
+            sim,
+            "POST",
+            "/api/v3/order",
+            symbol="BTCUSDT",
+            side="BUY",
+            type="MARKET",
+            quantity="0.01000",
+            newClientOrderId="m-1",
+        )
         frames = await drain(ws)
     events = [f["event"] for f in frames]
     assert all(f["subscriptionId"] == 0 for f in frames)
-    assert [(e["e"], e.get("x")) for e in events] == [("executionReport", "NEW"), ("executionReport", "TRADE"),
-                                                      ("outboundAccountPosition", None)]
+    assert [(e["e"], e.get("x")) for e in events] == [
+        ("executionReport", "NEW"),
+        ("executionReport", "TRADE"),
+        ("outboundAccountPosition", None),
+    ]
     same_shape(events[0], fixture("spot/ws/execution_report_new.docs.json")["event"])
     same_shape(events[1], fixture("spot/ws/execution_report_trade_filled_binanceus_20251001.real.json"))
     same_shape(events[2], fixture("spot/ws/outbound_account_position.docs.json")["event"])
@@ -116,8 +131,15 @@ async def test_ws_api_errors_and_unsubscribe(sim: SimulatorServer) -> None:
 async def test_ws_api_order_place_and_status(sim: SimulatorServer) -> None:
     async with websockets.connect(sim.ws_api_url) as ws:
         await subscribe_user(sim, ws)
-        params: dict[str, Any] = {"apiKey": KEY, "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET",
-                                  "quantity": "0.00100", "newClientOrderId": "ws-1", "timestamp": sim.control.now()}
+        params: dict[str, Any] = {
+            "apiKey": KEY,
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "MARKET",
+            "quantity": "0.00100",
+            "newClientOrderId": "ws-1",
+            "timestamp": sim.control.now(),
+        }
         params["signature"] = hmac_signature(SECRET, ws_api_payload(params))
         await ws.send(json.dumps({"id": "p1", "method": "order.place", "params": params}))
         frames = await drain(ws)
@@ -127,7 +149,9 @@ async def test_ws_api_order_place_and_status(sim: SimulatorServer) -> None:
     assert set(ws_docs) <= set(reply["result"])  # the WS-API docs example predates selfTradePreventionMode
     same_shape(reply["result"], fixture("spot/rest/new_order_full.docs.json"))
     assert [f["event"]["x"] for f in frames if "event" in f and f["event"]["e"] == "executionReport"] == [
-        "NEW", "TRADE"]
+        "NEW",
+        "TRADE",
+    ]
 
 
 async def test_market_stream_message_rate_limit_disconnects() -> None:

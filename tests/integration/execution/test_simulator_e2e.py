@@ -30,8 +30,13 @@ sim_conftest = pytest.importorskip("tests.integration.exchange_sim.conftest")
 D = Decimal
 KEY = "e2eKey"
 SECRET = "e2eSecret"
-CONFIG = ExecutionConfig(poll_interval_s=0.05, timer_interval_s=0.05, reconcile_interval_s=3600,
-                         unknown_grace_s=1.0, unknown_query_interval_s=0.1)
+CONFIG = ExecutionConfig(
+    poll_interval_s=0.05,
+    timer_interval_s=0.05,
+    reconcile_interval_s=3600,
+    unknown_grace_s=1.0,
+    unknown_query_interval_s=0.1,
+)
 
 
 async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
@@ -54,11 +59,19 @@ class Books:
 @asynccontextmanager
 async def bot(sim: object, books: Books) -> AsyncIterator[ExecutionService]:
     """One bot process: its own adapter, bus and service on the given storage."""
-    venue = binance.build_venue(binance.BinanceConfig(environment="local", local_port=sim.port,  # type: ignore[attr-defined]
-                                                      api_key=KEY, api_secret=SECRET, timeout_s=2.0))
+    venue = binance.build_venue(
+        binance.BinanceConfig(
+            environment="local",
+            local_port=sim.port,  # type: ignore[attr-defined]
+            api_key=KEY,
+            api_secret=SECRET,
+            timeout_s=2.0,
+        )
+    )
     bus = EventBus()
-    service = ExecutionService(bus, venue, books.journal, books.fills, books.positions, SystemClock(), CONFIG,
-                               kv=books.kv)
+    service = ExecutionService(
+        bus, venue, books.journal, books.fills, books.positions, SystemClock(), CONFIG, kv=books.kv
+    )
     await bus.start()
     await service.start()
     try:
@@ -70,8 +83,9 @@ async def bot(sim: object, books: Books) -> AsyncIterator[ExecutionService]:
 
 
 @asynccontextmanager
-async def stack(rows: list[tuple[float, float, float, float, float]]
-                ) -> AsyncIterator[tuple[object, ExecutionService, MemoryJournal]]:
+async def stack(
+    rows: list[tuple[float, float, float, float, float]],
+) -> AsyncIterator[tuple[object, ExecutionService, MemoryJournal]]:
     config = sim_conftest.scripted_config(rows)
     async with sim_mod.SimulatorServer(config) as sim:
         books = Books()
@@ -90,8 +104,12 @@ async def test_reply_lost_after_commit_gives_exactly_one_order_found_by_query() 
         assert service.executor.stats.unknown == 1
         assert entry.status in (OrderStatus.SUBMITTED_UNKNOWN, OrderStatus.FILLED)
         await until(lambda: journal.orders[entry.client_order_id].status is OrderStatus.FILLED)
-        await until(lambda: service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
-                    and service.positions.get(entry.position_id) is not None)
+        await until(
+            lambda: (
+                service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+                and service.positions.get(entry.position_id) is not None
+            )
+        )
         orders = sim.control.orders(KEY, "BTCUSDT")  # type: ignore[attr-defined]
         assert [o.client_order_id for o in orders].count(entry.client_order_id) == 1
         assert len([o for o in orders if o.client_order_id.endswith("-E0")]) == 1
@@ -111,11 +129,16 @@ async def test_the_stop_triggers_on_the_price_path_and_closes_the_position() -> 
     rows = FLAT + [(50_000.0, 50_000.0, 48_500.0, 48_600.0, 5.0)] * 2
     async with stack(rows) as (sim, service, journal):
         entry = await service.executor.submit_intent(make_intent(qty="0.01", stop="49000", targets=("51000",)))
-        await until(lambda: service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
-                    and service.positions.get(entry.position_id) is not None)
+        await until(
+            lambda: (
+                service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+                and service.positions.get(entry.position_id) is not None
+            )
+        )
         await sim.control.step(7)  # type: ignore[attr-defined]
-        await until(lambda: service.positions.get(entry.position_id) is None
-                    and not service.executor.open_orders())  # the journal is written after the position
+        await until(
+            lambda: service.positions.get(entry.position_id) is None and not service.executor.open_orders()
+        )  # the journal is written after the position
         legs = {o.leg: o.status for o in journal.orders.values()}
         assert legs[OrderLeg.STOP] is OrderStatus.FILLED
         assert legs[OrderLeg.TAKE_PROFIT] in (OrderStatus.EXPIRED, OrderStatus.CANCELED)
@@ -130,14 +153,19 @@ async def test_bot_crash_while_the_entry_fills_then_restart_recovers_position_an
         books = Books()
         async with bot(sim, books) as first:
             entry = await first.executor.submit_intent(
-                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",))
+            )
             await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.NEW)
         await sim.control.step(7)  # the bot is down while its entry fills
         assert sim.control.open_orders(KEY) == []
 
         async with bot(sim, books) as second:
-            await until(lambda: second.executor.protection_deficit(entry.position_id, confirmed=True) == 0
-                        and second.positions.get(entry.position_id) is not None)
+            await until(
+                lambda: (
+                    second.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+                    and second.positions.get(entry.position_id) is not None
+                )
+            )
             stored = books.journal.orders[entry.client_order_id]
             assert stored.status is OrderStatus.FILLED and stored.fee_in("BTC") > 0  # real trade detail
             position = second.positions.get(entry.position_id)

@@ -31,7 +31,9 @@ async def sqlite_harness(path: Path, venue: FakeVenue, *, start: bool = True) ->
     db = Database(sqlite_url(path))
     db.upgrade()
     repos: dict[str, Any] = {
-        "journal": SqlOrderJournal(db), "fills": SqlFillRepository(db), "positions_repo": SqlPositionRepository(db),
+        "journal": SqlOrderJournal(db),
+        "fills": SqlFillRepository(db),
+        "positions_repo": SqlPositionRepository(db),
         "kv": SqlKeyValueStore(db),
     }
     h = await make_harness(venue, start=start, **repos)
@@ -58,8 +60,10 @@ async def test_round_trip_is_durable_in_sqlite(tmp_path: Path) -> None:
         assert position.realized_pnl == D("200") - D("5") - D("5.2")
         orders = await again.journal.query(limit=10)
         assert {o.leg: o.status for o in orders} == {
-            OrderLeg.ENTRY: OrderStatus.FILLED, OrderLeg.STOP: OrderStatus.EXPIRED,
-            OrderLeg.TAKE_PROFIT: OrderStatus.FILLED}
+            OrderLeg.ENTRY: OrderStatus.FILLED,
+            OrderLeg.STOP: OrderStatus.EXPIRED,
+            OrderLeg.TAKE_PROFIT: OrderStatus.FILLED,
+        }
         assert len(await again.fills.recent(limit=10)) == 2
         assert await again.journal.open_orders() == []
 

@@ -25,8 +25,18 @@ def test_jsonl_export_has_one_row_per_event(tmp_path: Path, btc_5m_raw: CandleFr
     result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows and {"id", "kind", "direction", "anchor_time", "confirm_time", "anchor_index", "confirm_index",
-                     "top", "bottom", "level"} <= set(rows[0])
+    assert rows and {
+        "id",
+        "kind",
+        "direction",
+        "anchor_time",
+        "confirm_time",
+        "anchor_index",
+        "confirm_index",
+        "top",
+        "bottom",
+        "level",
+    } <= set(rows[0])
     assert rows[0]["confirm_time"].endswith("Z") and "T" in rows[0]["anchor_time"]
     assert [r["confirm_index"] for r in rows] == sorted(r["confirm_index"] for r in rows)
 
@@ -35,9 +45,27 @@ def test_two_files_csv_resampled_with_params(tmp_path: Path, btc_5m_raw: CandleF
     first = _write(btc_5m_raw.slice(0, 1200), tmp_path / "a.csv")
     second = _write(btc_5m_raw.slice(1200, 2400), tmp_path / "b.csv")
     out = tmp_path / "h1.csv"
-    result = runner.invoke(app, ["indicators", "--data", str(second), "--data", str(first), "--resample", "1h",
-                                 "--format", "csv", "--out", str(out), "--param", "fvg.max_active=none",
-                                 "--param", "structure.internal_left=2", "--quiet"])
+    result = runner.invoke(
+        app,
+        [
+            "indicators",
+            "--data",
+            str(second),
+            "--data",
+            str(first),
+            "--resample",
+            "1h",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--param",
+            "fvg.max_active=none",
+            "--param",
+            "structure.internal_left=2",
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     with out.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -55,6 +83,7 @@ def test_bad_file_names_file_and_line(tmp_path: Path) -> None:
 
 def test_bad_param_is_a_clear_error(tmp_path: Path, btc_5m_raw: CandleFrame) -> None:
     data = _write(btc_5m_raw.slice(0, 50), tmp_path / "a.csv")
-    result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(tmp_path / "x.jsonl"),
-                                 "--param", "fvg.nope=1"])
+    result = runner.invoke(
+        app, ["indicators", "--data", str(data), "--out", str(tmp_path / "x.jsonl"), "--param", "fvg.nope=1"]
+    )
     assert result.exit_code == 2 and "unknown parameter" in result.output.replace("\n", " ")

@@ -22,14 +22,17 @@ H1 = Timeframe.H1
 M5 = Timeframe.M5
 
 
-@pytest.mark.parametrize(("target", "native_file"), [(H1, "BTC_USDT-1h.feather"), (Timeframe.H4, "BTC_USDT-4h.feather"),
-                                                     (Timeframe.D1, "BTC_USDT-1d.feather")])
+@pytest.mark.parametrize(
+    ("target", "native_file"),
+    [(H1, "BTC_USDT-1h.feather"), (Timeframe.H4, "BTC_USDT-4h.feather"), (Timeframe.D1, "BTC_USDT-1d.feather")],
+)
 def test_resampled_5m_equals_native_htf(btc_5m_feather: CandleFrame, target: Timeframe, native_file: str) -> None:
     five = btc_5m_feather.slice(0, 12 * 24 * 20)
     hourly, complete = resample(five, M5, target)
     assert all(complete) and len(hourly) == 20 * 86_400_000 // target.ms
     native = read_candle_file(require_shared(DATA / "feather" / "harthor_marketlab" / native_file)).between(
-        int(hourly.open_time[0]), int(hourly.open_time[-1]) + 1)
+        int(hourly.open_time[0]), int(hourly.open_time[-1]) + 1
+    )
     np.testing.assert_array_equal(hourly.open_time, native.open_time)
     for name in ("open", "high", "low", "close"):
         np.testing.assert_array_equal(getattr(hourly, name), getattr(native, name))
@@ -66,6 +69,7 @@ def test_htf_events_visible_only_after_the_htf_close(btc_5m_feather: CandleFrame
         assert view.last_close_time <= snap.time
         for event in view.new_events:
             assert event.confirm_time <= snap.time
+            assert int(five.open_time[event.extra["base_confirm_index"]]) + M5.ms == event.confirm_time
             seen.setdefault(event.id, snap.time)
     # every HTF event shows up exactly at the base candle closing with its HTF candle, never earlier
     assert {e.id: e.confirm_time for e in batch} == seen
@@ -111,8 +115,22 @@ def test_snapshot_contents(btc_5m_raw: CandleFrame) -> None:
     # open candles and redeliveries are ignored
     last = btc_5m_raw.slice(2999, 3000).to_candles("BTCUSDT", M5)[0]
     assert engine.on_candle(last) is None
-    assert engine.on_candle(Candle("BTCUSDT", M5, last.open_time + M5.ms, last.open, last.high, last.low,
-                                   last.close, last.volume, closed=False)) is None
+    assert (
+        engine.on_candle(
+            Candle(
+                "BTCUSDT",
+                M5,
+                last.open_time + M5.ms,
+                last.open,
+                last.high,
+                last.low,
+                last.close,
+                last.volume,
+                closed=False,
+            )
+        )
+        is None
+    )
 
 
 def test_checkpoint_and_warm_up(btc_5m_raw: CandleFrame) -> None:

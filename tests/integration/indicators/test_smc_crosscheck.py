@@ -55,8 +55,11 @@ def test_fvg_equals_library_rows_shifted_by_one_candle(uncapped: SuiteResult) ->
     for row_index, row in reference:
         event = ours[row_index]
         assert event.confirm_index == row_index + 1
-        assert (event.direction, event.top, event.bottom) == (int(float(row["FVG"])), float(row["Top"]),
-                                                              float(row["Bottom"]))
+        assert (event.direction, event.top, event.bottom) == (
+            int(float(row["FVG"])),
+            float(row["Top"]),
+            float(row["Bottom"]),
+        )
         assert touched.get(event.id, 0) == int(float(row["MitigatedIndex"]))
 
 
@@ -65,11 +68,19 @@ def test_default_cap_evicts_and_then_stops_reporting_touches(default: SuiteResul
     capped = default
     evicted = {e.fields["parent_id"]: e.confirm_index for e in capped.events if e.kind == "fvg_evicted"}
     assert evicted
-    late = [e for e in capped.events if e.kind == "fvg_touched" and e.fields["parent_id"] in evicted
-            and e.confirm_index > evicted[e.fields["parent_id"]]]
+    late = [
+        e
+        for e in capped.events
+        if e.kind == "fvg_touched"
+        and e.fields["parent_id"] in evicted
+        and e.confirm_index > evicted[e.fields["parent_id"]]
+    ]
     assert late == []
-    reference = {row_index: int(float(row["MitigatedIndex"]))
-                 for row_index, row in enumerate(_rows("fvg_result_data.csv")) if row["FVG"]}
+    reference = {
+        row_index: int(float(row["MitigatedIndex"]))
+        for row_index, row in enumerate(_rows("fvg_result_data.csv"))
+        if row["FVG"]
+    }
     gaps = {e.id: e.anchor_index for e in capped.events if e.kind == "fvg"}
     # documented difference: the library still reports mitigations of gaps we evicted earlier
     assert any(reference[gaps[gap_id]] > at for gap_id, at in evicted.items())

@@ -249,3 +249,27 @@ async def test_usdm_feed_uses_the_routed_market_path_and_resyncs_time() -> None:
     assert exchange.ws.paths == ["/market/stream?streams=btcusdt@kline_1m"]
     assert all(c.market is Market.USDM for c in candles)
     assert exchange.time_requests >= 1  # offset measured on connect
+
+
+async def test_one_connection_serves_every_pair_each_with_its_own_gate() -> None:
+    async def script(ex: KlineExchange, ws: ServerConnection, nth: int) -> None:
+        await ws.send(ws_frame(1, closed=False, symbol="BTCUSDT"))
+        await ws.send(ws_frame(1, closed=False, symbol="ETHUSDT"))
+        ex.at(2.1)  # past candle 1's close + the 3 s grace
+        await ws.send(ws_frame(1, closed=True, symbol="BTCUSDT"))  # ETH's x:true is lost
+        while True:
+            await ws.send(ws_frame(2, closed=False, symbol="BTCUSDT"))
+            await asyncio.sleep(0.05)
+
+    async with KlineExchange(script, start_index=1.5) as exchange:
+        feed, rest = make_feed(exchange)
+        stream = feed.stream([("BTCUSDT", Timeframe.M1), ("ethusdt", Timeframe.M1)])
+        candles = await collect(stream, until=2)
+        await stream.aclose()
+        await rest.aclose()
+    assert exchange.ws.paths == ["/stream?streams=btcusdt@kline_1m/ethusdt@kline_1m"]
+    closed = {c.symbol: c for c in candles if c.closed}
+    assert set(closed) == {"BTCUSDT", "ETHUSDT"}
+    assert closed["BTCUSDT"].close == Decimal(price(1, "ws"))
+    assert closed["ETHUSDT"].close == Decimal(price(1, "rest"))  # closed by the clock, fetched by REST
+    assert all(index(c) == 1 for c in closed.values())

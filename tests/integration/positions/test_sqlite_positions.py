@@ -26,8 +26,13 @@ async def test_positions_and_fills_are_durable_and_replays_are_ignored(tmp_path:
     bus = EventBus()
     await bus.start()
     manager = PositionManager(bus, SqlPositionRepository(db), SqlFillRepository(db), ManualClock(0))
-    await manager.apply_fill("p-spot", fill("1", OrderSide.BUY, "0.1", "50000", "0.0001", "BTC"), spot_btc(),
-                             stop_loss=D("49000"), take_profits=(D("52000"), D("53000")))
+    await manager.apply_fill(
+        "p-spot",
+        fill("1", OrderSide.BUY, "0.1", "50000", "0.0001", "BTC"),
+        spot_btc(),
+        stop_loss=D("49000"),
+        take_profits=(D("52000"), D("53000")),
+    )
     await manager.apply_fill("p-spot", fill("2", OrderSide.BUY, "0.1", "50000", "0.01", "BNB"), spot_btc())
     await manager.apply_fill("p-fut", fill("3", OrderSide.SELL, "0.01", "50000", "0.2", "USDT"), futures_btc())
     await manager.apply_funding("BTCUSDT", D("0.5"))

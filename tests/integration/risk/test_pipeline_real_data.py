@@ -31,15 +31,24 @@ async def test_real_candles_through_strategies_and_risk() -> None:
     # Shorts allowed (this week of data is a down-move); counts and exposure wide open so that every
     # signal is judged on its own prices and size.
     limits = RiskLimits(
-        allow_short_on_spot=True, max_open_positions=50, max_open_positions_per_symbol=50,
-        duplicate_window_seconds=0, max_total_exposure_pct=Decimal(10_000), max_symbol_exposure_pct=Decimal(10_000),
+        allow_short_on_spot=True,
+        max_open_positions=50,
+        max_open_positions_per_symbol=50,
+        duplicate_window_seconds=0,
+        max_total_exposure_pct=Decimal(10_000),
+        max_symbol_exposure_pct=Decimal(10_000),
     )
     breakers = CircuitBreakers(MemoryKeyValueStore(), clock, lambda: limits, bus=bus)
     await breakers.load()
-    RiskService(bus, limits=limits, instruments={"BTCUSDT": real_instrument()}, clock=clock,
-                breakers=breakers, account=AccountTracker(Decimal(10_000))).attach()
-    seen: dict[Topic, list[Any]] = {Topic.SIGNAL_GENERATED: [], Topic.SIGNAL_VALIDATED: [],
-                                    Topic.SIGNAL_REJECTED: []}
+    RiskService(
+        bus,
+        limits=limits,
+        instruments={"BTCUSDT": real_instrument()},
+        clock=clock,
+        breakers=breakers,
+        account=AccountTracker(Decimal(10_000)),
+    ).attach()
+    seen: dict[Topic, list[Any]] = {Topic.SIGNAL_GENERATED: [], Topic.SIGNAL_VALIDATED: [], Topic.SIGNAL_REJECTED: []}
 
     async def collect(envelope: Envelope) -> None:
         seen[envelope.topic].append(envelope.payload)

@@ -37,8 +37,13 @@ class Rig:
         self.breakers = CircuitBreakers(self.store, self.clock, lambda: self.risk.limits, bus=self.bus)
         self.account = AccountTracker(Decimal(10_000))
         self.risk = RiskService(
-            self.bus, limits=limits, instruments={"BTCUSDT": real_instrument()}, clock=self.clock,
-            breakers=self.breakers, account=self.account, data_stale=lambda s: self.stale.get(s, False),
+            self.bus,
+            limits=limits,
+            instruments={"BTCUSDT": real_instrument()},
+            clock=self.clock,
+            breakers=self.breakers,
+            account=self.account,
+            data_stale=lambda s: self.stale.get(s, False),
         )
         self.risk.attach()
         self.results: list[SignalValidated | SignalRejected] = []
@@ -123,8 +128,13 @@ async def test_stop_out_starts_a_cooldown_and_counts_toward_the_loss_streak() ->
     rig = await Rig(limits=limits).start()
     for n in range(2):
         position = open_position(qty="0.01", pid=f"p{n}")
-        closed = replace(position, qty=Decimal(0), realized_pnl=Decimal(-6), closed_at=rig.clock.now_ms(),
-                         trade_ids=position.trade_ids | {"exit"})
+        closed = replace(
+            position,
+            qty=Decimal(0),
+            realized_pnl=Decimal(-6),
+            closed_at=rig.clock.now_ms(),
+            trade_ids=position.trade_ids | {"exit"},
+        )
         await rig.publish(Topic.POSITION_UPDATED, PositionUpdated(position, Decimal(60_000)))
         await rig.publish(Topic.POSITION_CLOSED, PositionClosed(closed))
         if n == 0:
@@ -166,8 +176,17 @@ async def test_loosening_never_applies_to_a_signal_already_in_flight() -> None:
 
 async def test_current_price_from_klines_drives_the_slippage_check() -> None:
     rig = await Rig().start()
-    bar = Candle("BTCUSDT", Timeframe.M1, T0, Decimal(60_500), Decimal(60_500), Decimal(60_500), Decimal(60_500),
-                 Decimal(1), closed=False)
+    bar = Candle(
+        "BTCUSDT",
+        Timeframe.M1,
+        T0,
+        Decimal(60_500),
+        Decimal(60_500),
+        Decimal(60_500),
+        Decimal(60_500),
+        Decimal(1),
+        closed=False,
+    )
     await rig.publish(Topic.KLINE_UPDATED, KlineUpdated(bar))
     assert "price moved" in reasons(await rig.send(sig()))
     await rig.bus.stop()
@@ -235,9 +254,14 @@ async def test_status_summary() -> None:
 
 
 async def test_in_flight_signal_gets_the_smaller_size_of_old_and_new_limits() -> None:
-    wide = LIMITS.model_copy(update={
-        "max_open_positions": 10, "max_open_positions_per_symbol": 10,
-        "max_symbol_exposure_pct": Decimal(1000), "max_total_exposure_pct": Decimal(1000)})
+    wide = LIMITS.model_copy(
+        update={
+            "max_open_positions": 10,
+            "max_open_positions_per_symbol": 10,
+            "max_symbol_exposure_pct": Decimal(1000),
+            "max_total_exposure_pct": Decimal(1000),
+        }
+    )
     rig = await Rig(limits=wide).start()
     one_pct = await rig.risk.evaluate(sig(), seq=1)
     rig.risk.update_limits(wide.model_copy(update={"risk_per_trade_pct": Decimal("0.5")}), seq=10)

@@ -23,8 +23,16 @@ T0 = 1_699_999_200_000  # aligned to every timeframe up to 1h
 
 def candle(i: int, *, close: str = "100.10000000", symbol: str = "BTCUSDT", tf: Timeframe = M5) -> Candle:
     return Candle(
-        symbol, tf, T0 + i * tf.ms, D("100.00000000"), D("101.5"), D("99.25"), D(close), D("12.34500000"),
-        quote_volume=D("1234.5678"), trades=42 + i,
+        symbol,
+        tf,
+        T0 + i * tf.ms,
+        D("100.00000000"),
+        D("101.5"),
+        D("99.25"),
+        D(close),
+        D("12.34500000"),
+        quote_volume=D("1234.5678"),
+        trades=42 + i,
     )
 
 
@@ -66,6 +74,7 @@ async def test_bad_candle_rejects_the_whole_batch(db: Database) -> None:
 async def test_failed_transaction_leaves_nothing(db: Database) -> None:
     store = SqlCandleStore(db)
     await store.upsert([candle(0)])
+
     def write_then_fail(conn: Connection) -> None:
         for symbol in ("BTCUSDT", "NEWCOIN"):  # NEWCOIN's series row is created and rolled back too
             sid = series_id(conn, ("binance", "spot", symbol, "5m"))
@@ -76,9 +85,7 @@ async def test_failed_transaction_leaves_nothing(db: Database) -> None:
     with pytest.raises(RuntimeError, match="crash"):
         await db.write(write_then_fail)
     assert await store.count("BTCUSDT", M5) == 1
-    assert await db.read(lambda c: c.exec_driver_sql("SELECT symbol FROM candle_series").scalars().all()) == [
-        "BTCUSDT"
-    ]
+    assert await db.read(lambda c: c.exec_driver_sql("SELECT symbol FROM candle_series").scalars().all()) == ["BTCUSDT"]
     assert await store.upsert([candle(1)]) == 1  # the writer carries on
     assert await store.upsert([candle(1, symbol="NEWCOIN")]) == 1
 
@@ -106,7 +113,9 @@ async def test_load_ranges_limits_and_latest(db: Database) -> None:
     assert await store.latest_open_time("SOLUSDT", M5) is None
     series = await store.series()
     assert [(s.symbol, s.timeframe, s.count) for s in series] == [
-        ("BTCUSDT", Timeframe.H1, 2), ("BTCUSDT", M5, 20), ("ETHUSDT", M5, 3)
+        ("BTCUSDT", Timeframe.H1, 2),
+        ("BTCUSDT", M5, 20),
+        ("ETHUSDT", M5, 3),
     ]
     futures = SqlCandleStore(db, market=Market.USDM)
     assert await futures.load("BTCUSDT", M5) == []

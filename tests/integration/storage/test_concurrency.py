@@ -70,8 +70,7 @@ async def test_writers_and_readers_run_together(tmp_path: Path) -> None:
     thread = threading.Thread(target=raw_reader)
     thread.start()
     try:
-        await asyncio.gather(write_all(), read_until_done(store), read_until_done(store),
-                             read_until_done(other_store))
+        await asyncio.gather(write_all(), read_until_done(store), read_until_done(store), read_until_done(other_store))
     finally:
         thread.join(timeout=30)
         await other_process_like.close()

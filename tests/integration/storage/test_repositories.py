@@ -36,9 +36,7 @@ async def test_order_journal_round_trip_and_queries(db: Database) -> None:
     await journal.save(canceled)  # replaces, not duplicates
     assert await journal.get(order.client_order_id) == canceled
     assert [o.client_order_id for o in await journal.open_orders()] == ["ict-other-E0"]
-    assert [o.client_order_id for o in await journal.query(status=OrderStatus.CANCELED)] == [
-        order.client_order_id
-    ]
+    assert [o.client_order_id for o in await journal.query(status=OrderStatus.CANCELED)] == [order.client_order_id]
 
 
 async def test_fills_are_unique_per_symbol_and_trade_id(db: Database) -> None:

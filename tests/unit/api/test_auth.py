@@ -82,3 +82,38 @@ def test_wildcard_cors_is_refused() -> None:
     with pytest.raises(ValueError):
         ApiSettings(cors_origins=("*",))
     assert ApiSettings(cors_origins="http://a.test, https://b.test").cors_origins == ("http://a.test", "https://b.test")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/health", None),
+        ("GET", "/dashboard", None),
+        ("GET", "/static/dashboard.js", None),
+        ("OPTIONS", "/orders", None),  # CORS preflight
+        ("GET", "/orders", Scope.READ),
+        ("HEAD", "/status", Scope.READ),
+        ("POST", "/config/validate", Scope.READ),
+        ("POST", "/orders", Scope.TRADE),
+        ("PUT", "/config/risk", Scope.TRADE),
+        ("DELETE", "/orders/x", Scope.TRADE),
+        ("POST", "/some/future/route", Scope.TRADE),  # deny by default
+        ("GET", "/healthz", Scope.READ),
+    ],
+)
+def test_required_scope_policy(method: str, path: str, expected: Scope | None) -> None:
+    from ictbot.api.auth import required_scope
+
+    assert required_scope(method, path) is expected
+
+
+def test_unknown_paths_need_a_token_too() -> None:
+    from fastapi.testclient import TestClient
+
+    from ictbot.api import create_app
+    from tests.unit.api.fakes import FakeFacade
+
+    app = create_app(FakeFacade(), tokens=TokenAuthority.from_tokens("t" * 20, None))
+    with TestClient(app) as client:
+        assert client.get("/no/such/thing").status_code == 401
+        assert client.get("/no/such/thing", headers={"Authorization": "Bearer " + "t" * 20}).status_code == 404

@@ -107,3 +107,15 @@ def test_ws_api_error_envelopes(name: str, expected: type[ExchangeError]) -> Non
     envelope = json.loads(require_shared(FIXTURES / "spot/ws" / name).read_text())
     error = translate_ws_api_error(envelope["status"], envelope["error"])
     assert isinstance(error, expected)
+
+
+def test_ws_api_ban_retry_after_is_epoch_ms() -> None:
+    envelope = json.loads(
+        require_shared(FIXTURES / "spot/ws/wsapi_response_error_-1003_ip_banned.docs.json").read_text()
+    )
+    error = translate_ws_api_error(envelope["status"], envelope["error"], server_now_ms=0)
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after == (1659146400000 - 1659142907531) / 1000  # the envelope's serverTime wins
+    data = {k: v for k, v in envelope["error"]["data"].items() if k != "serverTime"}
+    fallback = translate_ws_api_error(418, {**envelope["error"], "data": data}, server_now_ms=1659146400000 - 90_000)
+    assert fallback.retry_after == 90.0

@@ -233,3 +233,21 @@ async def test_long_ban_is_not_waited_out_silently() -> None:
     with pytest.raises(RateLimitedError) as info:
         await client.request("GET", "/api/v3/depth")
     assert calls == 1 and info.value.retry_after == 7200.0
+
+
+async def test_timestamp_is_taken_after_waiting_for_the_budget() -> None:
+    clock = ManualClock(1_700_000_000_000)
+    stamps: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if (reply := time_reply(request, server_ms=clock.now_ms())) is not None:
+            return reply
+        stamps.append(int(request.url.params["timestamp"]))
+        return httpx.Response(200, json={})
+
+    client, budget = make(handler, clock=clock)
+    budget.configure([RateLimitRule(LimitKind.REQUEST_WEIGHT, 60_000, 20)])
+    await client.request("GET", "/api/v3/account", signed=True, weight=20)
+    await client.request("GET", "/api/v3/account", signed=True, weight=20)  # waits for the next minute
+    assert stamps[1] - stamps[0] >= 60_000 - 1_000
+    assert stamps[1] >= clock.now_ms()  # stamped after the wait, not before

@@ -161,7 +161,7 @@ def test_cancel_unlocks_and_cancel_of_closed_order_is_unknown() -> None:
     canceled, events = eng.cancel(ACC, SPOT, "BTCUSDT", 2, client_id="c1", new_client_id="x1")
     assert canceled.status == "CANCELED"
     event = next(e for e in events if isinstance(e, OrderEvent))
-    assert event.orig_client_order_id == "x1"
+    assert event.cancel_client_order_id == "x1"
     assert eng.spot_account(ACC).locked["USDT"] == 0
     with pytest.raises(SimError) as caught:
         eng.cancel(ACC, SPOT, "BTCUSDT", 3, client_id="c1")

@@ -63,3 +63,12 @@ def test_clock_interpolates_towards_the_horizon_at_speed() -> None:
     assert clock.replay_ms == 3_000
     wall[0] += 100
     assert clock.replay_ms == 10_000  # never past the next replayed point
+
+
+async def test_sleep_during_timed_replay_follows_the_interpolated_time() -> None:
+    clock = SimClock(0)
+    clock.set(0, horizon_ms=100_000, speed=1000.0)  # next replayed point 100 s of market time away
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(clock.sleep(1.0), 2)  # 1 s of market time = 1 ms of wall time at 1000×
+    assert asyncio.get_running_loop().time() - started < 1.0
+    assert clock.replay_ms >= 1_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ictbot.domain.candle import Candle
@@ -58,7 +58,7 @@ def test_exchange_side_hole_is_reported_as_gap_and_skipped() -> None:
     assert gaps == [Gap("BTCUSDT", Timeframe.M1, 3 * M, 4 * M)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, 30), st.booleans(), st.booleans()), max_size=80))
 def test_any_interleaving_hands_out_closed_candles_once_and_in_order(
     events: list[tuple[int, bool, bool]],

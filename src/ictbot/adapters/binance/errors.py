@@ -74,15 +74,24 @@ def translate_error(
     return FinalError(text, code, http_status)
 
 
-def translate_ws_api_error(status: int, error: dict[str, object], where: str = "") -> ExchangeError:
+def translate_ws_api_error(
+    status: int, error: dict[str, object], where: str = "", *, server_now_ms: int | None = None
+) -> ExchangeError:
     """WebSocket API envelope ``{"status", "error": {"code", "msg", "data"?}}``.
 
-    Retry times there are ``error.data.retryAfter`` in **epoch ms** (not seconds as in REST); the
-    caller converts them with the server clock, so they are passed back only via the error's data.
+    On 429/418 ``error.data.retryAfter`` is an **epoch ms** (not seconds as in REST); with the
+    server clock it becomes ``retry_after`` seconds.
     """
     code = error.get("code")
     msg = str(error.get("msg", ""))
-    return translate_error(status, code if isinstance(code, int) else None, msg, where=where)
+    retry_after = None
+    data = error.get("data")
+    if isinstance(data, dict) and isinstance(data.get("retryAfter"), int):
+        reported_now = data.get("serverTime")
+        now = reported_now if isinstance(reported_now, int) else server_now_ms
+        if now is not None:
+            retry_after = max(0.0, (int(data["retryAfter"]) - now) / 1000)
+    return translate_error(status, code if isinstance(code, int) else None, msg, retry_after=retry_after, where=where)
 
 
 def is_outcome_unknown(error: BaseException) -> bool:

@@ -181,16 +181,18 @@ class BinanceRestClient:
         headers: dict[str, str] = {}
         if signed or api_key:
             headers["X-MBX-APIKEY"] = self.credentials.api_key
+        if signed and self.server_time.needs_sync():
+            await self.sync_time()
+        # Wait for the budget *before* stamping: a request held back for a window must not leave
+        # with a timestamp older than its recvWindow.
+        await self.budget.acquire(weight, orders)
         if signed:
-            if self.server_time.needs_sync():
-                await self.sync_time()
             full = dict(params)
             full["recvWindow"] = self._recv_window
             full["timestamp"] = self.server_time.now_ms()
             query = signed_query(full, self.credentials.signer)
         else:
             query = encode_query(params)
-        await self.budget.acquire(weight, orders)
         url = f"{path}?{query}" if query else path
         try:
             response = await self._http.request(method, url, headers=headers)

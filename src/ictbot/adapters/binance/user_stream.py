@@ -51,20 +51,13 @@ class _Roll(Exception):
 class UserDataStream:
     """Reconnecting reader of one account's order events (base for spot and USD-M)."""
 
-    def __init__(
-        self,
-        *,
-        backoff: Backoff | None = None,
-        max_age_ms: int = MAX_CONNECTION_AGE_MS,
-        clock_ms: Callable[[], int] | None = None,
-    ) -> None:
+    def __init__(self, *, backoff: Backoff | None = None, max_age_ms: int = MAX_CONNECTION_AGE_MS) -> None:
         self._queue: asyncio.Queue[VenueOrderReport | BaseException] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._backoff = backoff or Backoff()
         self._max_age_ms = max_age_ms
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._clock_ms = clock_ms
         self.connected = asyncio.Event()
         self.subscriptions = 0  # successful (re)subscriptions so far
 
@@ -97,6 +90,7 @@ class UserDataStream:
     # ---- loop -----------------------------------------------------------------------------
     async def _run(self) -> None:
         while not self._stopping:
+            wait = 0.0
             try:
                 async with open_ws(await self._url()) as ws:
                     await self._subscribe(ws)
@@ -116,8 +110,13 @@ class UserDataStream:
                 return
             except _SESSION_ERRORS as exc:
                 log.warning("user stream disconnected", error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, RetryableError) and exc.retry_after:
+                    wait = max(wait, exc.retry_after)  # rate limited / banned: honour the server's time
+            except Exception:
+                # An unexpected reply must not silently end the only source of order events.
+                log.exception("user stream failed unexpectedly; reconnecting")
             self.connected.clear()
-            await asyncio.sleep(self._backoff.next_delay())
+            await asyncio.sleep(max(wait, self._backoff.next_delay()))
 
     async def _read(self, ws: ClientConnection) -> None:
         opened = asyncio.get_running_loop().time()
@@ -223,7 +222,12 @@ class SpotUserDataStream(UserDataStream):
             if status == 200:
                 self.subscription_id = int(reply.get("result", {}).get("subscriptionId", 0))
                 return
-            error = translate_ws_api_error(status, reply.get("error") or {}, "userDataStream.subscribe.signature")
+            error = translate_ws_api_error(
+                status,
+                reply.get("error") or {},
+                "userDataStream.subscribe.signature",
+                server_now_ms=self._server_time.now_ms(),
+            )
             if isinstance(error, TimestampError) and attempt == 0 and self._resync_time is not None:
                 await self._resync_time()
                 continue

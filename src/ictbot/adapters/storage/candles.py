@@ -101,6 +101,7 @@ def _series_rows(candles: Iterable[Candle], ids: Mapping[SeriesKey, int]) -> dic
     symbol: str | None = None
     timeframe: Timeframe | None = None
     step = sid = 0
+    text = str  # local name: this loop runs once per stored candle
     for c in candles:
         low, high, o, cl, tf = c.low, c.high, c.open, c.close, c.timeframe
         if tf is not timeframe or c.symbol != symbol or c.market is not market or c.exchange != exchange:
@@ -111,13 +112,13 @@ def _series_rows(candles: Iterable[Candle], ids: Mapping[SeriesKey, int]) -> dic
                 raise _UnknownSeries(key)
             sid = ids[key]
             rows = out.setdefault(sid, {})
+        t = c.open_time
         if not (
             c.closed and low > 0 and low <= o <= high and low <= cl <= high and c.volume >= 0
-            and (c.open_time % step == 0 if step else tf.floor(c.open_time) == c.open_time)
+            and (t % step == 0 if step else tf.floor(t) == t)
         ):
             _reject(c)
-        rows[c.open_time] = (sid, c.open_time, str(o), str(high), str(low), str(cl), str(c.volume),
-                             str(c.quote_volume), c.trades)
+        rows[t] = (sid, t, text(o), text(high), text(low), text(cl), text(c.volume), text(c.quote_volume), c.trades)
     return out
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
-from ictbot.api.deps import READ, Facade, json_response
+from ictbot.api.deps import facade_of, json_response
 from ictbot.api.routes.common import READ_ERRORS, errors
 from ictbot.ports.facade import HealthReport, HealthState, StatusReport, TradingMetrics
 
@@ -14,25 +14,25 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/health", response_model=HealthReport, responses=errors(503))
-async def health(facade: Facade) -> Response:
+async def health(request: Request) -> Response:
     """Liveness and component health; no authentication. 503 unless every component is healthy."""
-    report = await facade.health()
+    report = await facade_of(request).health()
     return json_response(report, 200 if report.status is HealthState.HEALTHY else 503)
 
 
-@router.get("/status", response_model=StatusReport, dependencies=READ, responses=READ_ERRORS)
-async def status(facade: Facade) -> Response:
-    return json_response(await facade.status())
+@router.get("/status", response_model=StatusReport, responses=READ_ERRORS)
+async def status(request: Request) -> Response:
+    return json_response(await facade_of(request).status())
 
 
-@router.get("/metrics", response_model=TradingMetrics, dependencies=READ, responses=READ_ERRORS)
-async def metrics(facade: Facade) -> Response:
-    return json_response(await facade.metrics())
+@router.get("/metrics", response_model=TradingMetrics, responses=READ_ERRORS)
+async def metrics(request: Request) -> Response:
+    return json_response(await facade_of(request).metrics())
 
 
 @router.get(
     "/metrics/prometheus",
-    dependencies=READ,
+
     responses={200: {"content": {"text/plain": {}}}, **READ_ERRORS},
     response_class=Response,
 )

@@ -177,7 +177,7 @@ class OrderEvent:
     execution_type: str
     time: int
     trade: Trade | None = None
-    orig_client_order_id: str = ""
+    cancel_client_order_id: str = ""  # the cancel request's newClientOrderId (executionReport `c` on CANCELED)
     reject_reason: str = "NONE"
 
 

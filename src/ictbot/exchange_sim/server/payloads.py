@@ -190,10 +190,10 @@ def spot_symbol(spec: SymbolSpec) -> Json:
 
 def execution_report(event: OrderEvent, event_time: int) -> Json:
     order, trade = event.order, event.trade
-    canceled = event.execution_type == "CANCELED" and bool(event.orig_client_order_id)
+    canceled = event.execution_type == "CANCELED" and bool(event.cancel_client_order_id)
     body: Json = {
         "e": "executionReport", "E": event_time, "s": order.symbol,
-        "c": event.orig_client_order_id if canceled else order.client_order_id,
+        "c": event.cancel_client_order_id if canceled else order.client_order_id,
         "S": order.side, "o": order.type, "f": order.time_in_force, "q": fixed(order.orig_qty),
         "p": fixed(order.price), "P": fixed(order.stop_price), "F": fixed(ZERO), "g": order.order_list_id,
         "C": order.client_order_id if canceled else "", "x": event.execution_type, "X": order.status,

@@ -238,7 +238,7 @@ async def cancel_open_orders(ctx: Ctx) -> Any:
         raise unknown_order_cancel()
     canceled, events = ctx.sim.engine.cancel_all(ctx.account, Market.SPOT, spec.symbol, ctx.now)
     ctx.sim.dispatch(events)
-    cancel_ids = {e.order.order_id: e.orig_client_order_id for e in events if isinstance(e, OrderEvent)}
+    cancel_ids = {e.order.order_id: e.cancel_client_order_id for e in events if isinstance(e, OrderEvent)}
     return [payloads.order_cancel(o, cancel_ids.get(o.order_id, ""), ctx.now) for o in canceled]
 
 

@@ -104,14 +104,17 @@ class ZoneBook:
 
         Returned in creation order and removed from the heaps; the caller re-``push``es survivors.
         """
-        found: list[Zone] = []
         down = self._down
+        up = self._up
+        if (not down or -down[0][0] < low) and (not up or up[0][0] > high) and (
+                self.max_age is None or not self._expiry or self._expiry[0].confirm_index + self.max_age > j):
+            return _NONE  # nothing can fire on this candle (the common case)
+        found: list[Zone] = []
         while down and -down[0][0] >= low:
             _, _, version, zone = heapq.heappop(down)
             if zone.alive and zone.version == version:
                 zone.version += 1  # invalidate any duplicate entry
                 found.append(zone)
-        up = self._up
         while up and up[0][0] <= high:
             _, _, version, zone = heapq.heappop(up)
             if zone.alive and zone.version == version:
@@ -168,6 +171,9 @@ class ZoneBook:
         if len(self._up) > limit:
             self._up = [e for e in self._up if e[3].alive and e[3].version == e[2]]
             heapq.heapify(self._up)
+
+
+_NONE: list[Zone] = []  # shared empty result: callers only iterate it
 
 
 def _seq_of(zone: Zone) -> int:

@@ -65,16 +65,16 @@ class DisplacementIndicator:
         p = self.p
         first = max(j - p.max_leg + 1, self.last_end[direction] + 1, j - self.run[direction] + 1)
         recent = self.recent
-        n = len(recent)
-        for s in range(first, j + 1):
+        last = len(recent) - 1 - j  # recent[last + k] holds candle k
+        k_leg = p.k_leg
+        for s in range(first, j + 1):  # smallest qualifying start wins
+            atr_before = recent[last + s][1]
+            if math.isnan(atr_before):
+                continue
             body_sum = 0.0
-            for k in range(s, j + 1):
-                body_sum += recent[n - 1 - (j - k)][0]
-            atr_before = recent[n - 1 - (j - s)][1]
-            if p.k_leg != 0.0:
-                if math.isnan(atr_before) or body_sum < p.k_leg * atr_before:
-                    continue
-            elif math.isnan(atr_before):
+            for k in range(s, j + 1):  # summed left to right, as written in §9
+                body_sum += recent[last + k][0]
+            if k_leg != 0.0 and body_sum < k_leg * atr_before:
                 continue
             base = hist.base
             top = max(hist.h[s - base:j - base + 1])

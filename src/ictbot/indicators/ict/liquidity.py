@@ -282,20 +282,18 @@ class LiquidityIndicator:
                 self._match(search, price, pivot, anchor_time, i, tol, factory, out)
 
     def _tolerance(self, atr_now: float) -> float | None:
-        p = self.p
-        terms: list[float] = []
-        if p.k_atr != 0.0:
-            if math.isnan(atr_now):
-                return None
-            terms.append(p.k_atr * atr_now)
-        if p.k_bps != 0.0:
-            terms.append(-1.0)  # placeholder: the bps term depends on x, resolved in _match
-        return max(terms) if terms else 0.0
+        """ATR part of ``tol[i]`` (0 when its coefficient is 0); None = undefined ATR, no pool at i."""
+        k_atr = self.p.k_atr
+        if k_atr == 0.0:
+            return 0.0
+        if math.isnan(atr_now):
+            return None
+        return k_atr * atr_now
 
     def _match(self, search: _SideSearch, x: float, px: int, anchor_time: int, i: int, tol_atr: float,
                factory: EventFactory, out: list[Event]) -> None:
         tol = tol_atr
-        if self.p.k_bps != 0.0:
+        if self.p.k_bps != 0.0:  # the bps term is relative to x, the new pivot's level (§5)
             tol = max(tol, self.p.k_bps * 1e-4 * x)
         side = search.side
         records = search.records

@@ -103,20 +103,16 @@ class SessionIndicator:
         for state in self.states:
             if close < state.start:
                 continue  # fast path: candle entirely before the window
+            if close < state.end and state.start <= t:  # fast path: fully inside, window not ending
+                active.append(state.window.id)
+                if not state.skip:
+                    self._update(state, i, t, h, lo)
+                continue
             while True:
                 if state.start <= t < state.end:
                     active.append(state.window.id)
                 if not state.skip and state.start <= t and close <= state.end:
-                    if not state.seen:
-                        state.seen = True
-                        state.anchor, state.anchor_time = i, t
-                        state.high, state.high_index, state.high_time = h, i, t
-                        state.low, state.low_index, state.low_time = lo, i, t
-                    else:
-                        if h > state.high:
-                            state.high, state.high_index, state.high_time = h, i, t
-                        if lo < state.low:
-                            state.low, state.low_index, state.low_time = lo, i, t
+                    self._update(state, i, t, h, lo)
                 if close < state.end:
                     break
                 if state.seen and not state.skip:
@@ -132,6 +128,20 @@ class SessionIndicator:
                     break
         self.active = tuple(active)
         return levels
+
+    @staticmethod
+    def _update(state: _WindowState, i: int, t: int, h: float, lo: float) -> None:
+        """A fully-inside candle: reset at the first one, then strictly higher highs / lower lows only."""
+        if not state.seen:
+            state.seen = True
+            state.anchor, state.anchor_time = i, t
+            state.high, state.high_index, state.high_time = h, i, t
+            state.low, state.low_index, state.low_time = lo, i, t
+            return
+        if h > state.high:
+            state.high, state.high_index, state.high_time = h, i, t
+        if lo < state.low:
+            state.low, state.low_index, state.low_time = lo, i, t
 
     def _first_instance(self, state: _WindowState, t: int) -> None:
         local = datetime.fromtimestamp(t / 1000, tz=UTC).astimezone(ZoneInfo(state.window.tz)).date()

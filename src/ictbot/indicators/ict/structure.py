@@ -69,21 +69,23 @@ class StructureStream:
              taken: dict[int, list[int]], factory: EventFactory, out: list[Event]) -> list[Break]:
         """``taken[side]``: ascending confirm indexes of ``liquidity_taken`` per side (for require_sweep)."""
         x = i - hist.base
-        t, o, h, lo, c = hist.t[x], hist.o[x], hist.h[x], hist.l[x], hist.c[x]
-        me: Candle = (i, t, o, h, lo, c)
+        h, lo, c = hist.h[x], hist.l[x], hist.c[x]
         high, low = self.high, self.low
+        me: Candle | None = None  # built only when this candle becomes a running extreme
         # leg accumulators include candle i
         if high is not None:
             if lo <= high.a[4]:
-                high.a = me
-                high.b = me
+                me = _candle(hist, i)
+                high.a = high.b = me
             elif h > high.b[3]:
+                me = _candle(hist, i)
                 high.b = me
         if low is not None:
             if h >= low.a[3]:
-                low.a = me
-                low.b = me
+                me = me or _candle(hist, i)
+                low.a = low.b = me
             elif lo < low.b[4]:
+                me = me or _candle(hist, i)
                 low.b = me
         breaks: list[Break] = []
         # Step A: breaks against references standing at i − 1
@@ -92,15 +94,20 @@ class StructureStream:
         if low is not None and not low.broken and (lo if self.wick else c) < low.pivot.level:
             breaks.append(self._break(-1, low, i, last_displacement, taken, factory, out))
         # order-block candidates now cover [anchor + 1, i]
+        o = hist.o[x]
         if high is not None:
             if c < o and (high.k_close is None or lo <= high.k_close[4]):
+                me = me or _candle(hist, i)
                 high.k_close = me
             if high.k_any is None or lo <= high.k_any[4]:
+                me = me or _candle(hist, i)
                 high.k_any = me
         if low is not None:
             if c > o and (low.k_close is None or h >= low.k_close[3]):
+                me = me or _candle(hist, i)
                 low.k_close = me
             if low.k_any is None or h >= low.k_any[3]:
+                me = me or _candle(hist, i)
                 low.k_any = me
         # Step B: register swings confirmed at i
         for pivot in accepted:
