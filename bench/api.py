@@ -100,7 +100,9 @@ def serve(kind: str) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     print(sock.getsockname()[1], flush=True)
-    config = uvicorn.Config(app, log_level="error", access_log=False, ws_per_message_deflate=False, backlog=4096)
+    # no server pings: the minimal bench client does not answer them
+    config = uvicorn.Config(app, log_level="error", access_log=False, ws_per_message_deflate=False, backlog=4096,
+                            ws_ping_interval=None)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -262,12 +264,13 @@ async def websocket_fanout(port: int, clients: int, messages: int, interval_ms: 
     readers = [asyncio.create_task(reader(ws)) for ws in sockets]
     conn = await Conn.open(port)
     conn.writer.write(f"POST /bench/burst?count={messages}&interval_ms={interval_ms} HTTP/1.1\r\n"
-                      f"Host: x\r\nContent-Length: 0\r\n\r\n".encode())
-    await conn.reader.readuntil(b"\r\n\r\n")
+                      f"Host: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 0\r\n\r\n".encode())
+    head = await conn.reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
     await asyncio.wait_for(asyncio.gather(*readers), timeout=120)
     conn.close()
     stats = await Conn.open(port)
-    stats.writer.write(b"GET /bench/fanout HTTP/1.1\r\nHost: x\r\n\r\n")
+    stats.writer.write(f"GET /bench/fanout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
     head = await stats.reader.readuntil(b"\r\n\r\n")
     length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
     fanout, fanout_cpu = json.loads(await stats.reader.readexactly(length))

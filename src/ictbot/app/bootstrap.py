@@ -68,6 +68,9 @@ async def run_bot(settings: Settings, *, data: list[Path] | None = None, speed: 
                 symbols=tuple(exchange.symbols), data_paths=tuple(str(p) for p in data or []), speed=speed,
                 synthetic_timeframe=exchange.base_timeframe, warmup_candles=3000, synthetic_candles=50_000,
                 verify_timestamps=speed <= 10,  # recvWindow is in simulated time (see app/demo.py)
+                # The paper exchange keeps its accounts and open orders across restarts, as Binance
+                # would, so the bot's reconciliation finds what its journal expects.
+                state_file=str(settings.database_path.with_name("paper_exchange.state")),
             ))
             await sim.start()
             pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port,

@@ -36,7 +36,8 @@ SECTION_KINDS: dict[str, frozenset[str]] = {
 }
 ALL_KINDS = frozenset().union(*SECTION_KINDS.values())
 
-SERIES = ("atr", "range_top", "range_bottom", "retracement", "pdh", "pdl", "pwh", "pwl", "pmh", "pml")
+SERIES = ("atr", "range_top", "range_bottom", "range_pos", "retracement", "pdh", "pdl", "pwh", "pwl", "pmh", "pml",
+          "day_open", "pdh_taken", "pdl_taken")
 
 
 @dataclass
@@ -78,10 +79,18 @@ def _record(engine: TimeframeEngine, cols: dict[str, F64], i: int) -> None:
     cols["range_top"][i] = pd.top
     cols["range_bottom"][i] = pd.bottom
     cols["retracement"][i] = pd.retracement
+    if pd.top > pd.bottom:  # NaN-safe: false while undefined
+        cols["range_pos"][i] = (engine.last_close - pd.bottom) / (pd.top - pd.bottom)
     for kind, hi, lo in (("day", "pdh", "pdl"), ("week", "pwh", "pwl"), ("month", "pmh", "pml")):
         high, low, _ = engine.previous.values(kind)
         cols[hi][i] = high
         cols[lo][i] = low
+    pdh, pdl, day_open = engine.previous.values("day")
+    cols["day_open"][i] = day_open
+    current = engine.previous.current["day"]
+    if current is not None and pdh == pdh:  # pdh == pdh: defined (not NaN)
+        cols["pdh_taken"][i] = float(current.high > pdh)
+        cols["pdl_taken"][i] = float(current.low < pdl)
 
 
 def events_for(section: str, t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe | str,

@@ -255,8 +255,10 @@ async def test_one_connection_serves_every_pair_each_with_its_own_gate() -> None
     async def script(ex: KlineExchange, ws: ServerConnection, nth: int) -> None:
         await ws.send(ws_frame(1, closed=False, symbol="BTCUSDT"))
         await ws.send(ws_frame(1, closed=False, symbol="ETHUSDT"))
-        ex.at(2.1)  # past candle 1's close + the 3 s grace
+        ex.at(2.01)
         await ws.send(ws_frame(1, closed=True, symbol="BTCUSDT"))  # ETH's x:true is lost
+        await ex.wait_until(lambda: feed.last_closed("BTCUSDT", Timeframe.M1) == T0 + M)
+        ex.at(2.1)  # past candle 1's close + the 3 s grace
         while True:
             await ws.send(ws_frame(2, closed=False, symbol="BTCUSDT"))
             await asyncio.sleep(0.05)

@@ -17,6 +17,7 @@ from ictbot.backtest.reference import EXIT_METADATA
 from ictbot.backtest.results import SymbolResult
 from ictbot.backtest.sizing import RiskGate, reference_limits
 from ictbot.domain.instrument import Instrument
+from ictbot.domain.market import Market
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.domain.timeframe import Timeframe
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
@@ -86,9 +87,11 @@ def run(
     instrument: Instrument | None = None,
     detail: CandleFrame | None = None,
     detail_tf: Timeframe | None = None,
+    kind: Market = Market.SPOT,
 ) -> tuple[SymbolResult, BacktestEngine]:
-    inst = instrument or default_instrument("BTCUSDT", "BTC", "USDT")
-    config = BacktestConfig(instrument=inst, fill_model=FillModel(Decimal(fee), Decimal(slippage_bps), touch))
+    inst = instrument or default_instrument("BTCUSDT", "BTC", "USDT", kind)
+    config = BacktestConfig(instrument=inst, fill_model=FillModel(Decimal(fee), Decimal(slippage_bps), touch),
+                            market=kind)
     engine = BacktestEngine(
         market(rows, detail=detail, detail_tf=detail_tf), [Scripted(plans)], config,
         risk=RiskGate(reference_limits(Decimal(stake), Decimal(fee)), inst),

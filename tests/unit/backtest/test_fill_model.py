@@ -14,6 +14,7 @@ from ictbot.backtest.fills import (
     limit_fill_price,
     protective_hit,
 )
+from ictbot.domain.market import Market
 from ictbot.domain.order import OrderSide, OrderStatus
 from ictbot.domain.signal import Direction
 from ictbot.domain.timeframe import Timeframe
@@ -187,3 +188,15 @@ def test_both_targets_in_one_candle_close_the_whole_trade() -> None:
     result, _ = run(rows, {0: Plan(stop="90", target="110", target2="130")})
     (trade,) = result.trades
     assert trade.exit_reason == "target" and trade.exit_price == Decimal(120) and trade.exit_index == 2
+
+
+def test_spot_refuses_shorts_and_usdm_trades_them() -> None:
+    rows = [FLAT, (100, 101, 99, 100), (100, 101, 79, 80), FLAT]
+    short = Plan(direction=Direction.SHORT, stop="110", target="85")
+    spot, engine = run(rows, {0: short})
+    assert spot.trades == [] and "short" in engine.rejections[0].reasons[0]
+    futures, _ = run(rows, {0: short}, kind=Market.USDM, fee="0.001")
+    (trade,) = futures.trades
+    assert trade.direction == "SHORT" and trade.exit_reason == "target" and trade.exit_price == Decimal(85)
+    assert trade.pnl == (Decimal(100) - 85) * 10 - trade.fees
+    assert futures.equity[-1] == float(Decimal(10_000) + trade.pnl)

@@ -109,3 +109,19 @@ def test_no_displacement_below_thresholds_or_without_atr() -> None:
 def test_bearish_displacement_mirrors() -> None:
     events = only(run([*CALM, (10, 10.1, 8.4, 8.5)]), "displacement")
     assert [(e.direction, e.fields["body"]) for e in events] == [(-1, 1.5)]
+
+
+def test_previous_day_series_are_known_from_the_first_candle_of_the_day() -> None:
+    import math
+
+    from ictbot.indicators.suite import compute
+    from tests.unit.indicators.helpers import arrays
+
+    highs = [10.0] * 24
+    highs[5] = 12.0
+    rows = [*hl(highs, [9.0] * 24), (10, 11, 9.5, 10.5), (10.5, 13, 10, 12)]
+    series = compute(*arrays(rows, "1h"), "1h", series=True).series
+    assert math.isnan(series["pdh"][23]) and series["pdh"][24] == 12.0 and series["pdl"][25] == 9.0
+    assert series["day_open"][25] == 10.0
+    assert math.isnan(series["pdh_taken"][23])
+    assert series["pdh_taken"][24] == 0.0 and series["pdh_taken"][25] == 1.0  # strict: 13 > 12
