@@ -182,3 +182,23 @@ def test_two_symbols_from_feather_files(tmp_path: Path) -> None:
     assert all(per_symbol) and sum(per_symbol) == doc["summary"]["trades"] == len(doc["trades"])
     assert doc["summary"]["initial_equity"] == 20_000  # one sub-account of --cash per symbol
     assert {t["symbol"] for t in doc["trades"]} == {"BTCUSDT", "ETHUSDT"}
+
+
+def test_higher_timeframe_with_detail_candles(tmp_path: Path) -> None:
+    require_shared(MONTH)
+    runs = {}
+    for name, extra in (("plain", []), ("detail", ["--detail-timeframe", "5m"])):
+        out = tmp_path / f"{name}.json"
+        result = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s2_fvg", "--timeframe", "15m",
+                                     *extra, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        runs[name] = json.loads(out.read_text())
+    plain, detail = runs["plain"], runs["detail"]
+    assert plain["metadata"]["candles"]["BTCUSDT"]["count"] == 29 * 96  # Feb 2024, 15m built from 5m
+    assert plain["metadata"]["candles"]["BTCUSDT"]["source_timeframe"] == "5m"
+    assert detail["metadata"]["parameters"]["detail_timeframe"] == "5m"
+    # Finer candles can only turn "stop first" guesses into targets, never the reverse.
+    assert detail["summary"]["wins"] >= plain["summary"]["wins"] or detail["fingerprint"] != plain["fingerprint"]
+    bad = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s2_fvg", "--timeframe", "5m",
+                              "--detail-timeframe", "15m"])
+    assert bad.exit_code == 2 and "finer" in bad.output
