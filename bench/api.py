@@ -301,7 +301,8 @@ async def http_section(servers: dict[str, Server], args: argparse.Namespace) -> 
         bare, ours = statistics.median(rates["bare"]), statistics.median(rates["ictbot"])
         bare_cpu, ours_cpu = statistics.median(per_cpu["bare"]), statistics.median(per_cpu["ictbot"])
         print(f"{path:8s} bare {bare:6.0f} req/s ({bare_cpu:5.0f}/CPU-s) | ictbot {ours:6.0f} req/s "
-              f"({ours_cpu:5.0f}/CPU-s) | ratio {ours / bare:.2f}, per CPU-s {ours_cpu / bare_cpu:.2f} (target >= 0.70)")
+              f"({ours_cpu:5.0f}/CPU-s) | ratio {ours / bare:.2f}, per CPU-s {ours_cpu / bare_cpu:.2f} "
+              "(target >= 0.70)")
     print(f"\n## /status latency at a fixed {args.rate:.0f} req/s for {args.seconds:.0f} s (open loop)")
     for name, server in servers.items():
         p50, p99 = await fixed_rate(server.port, "/status", args.rate, args.seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from typing import Any
 
@@ -15,8 +16,9 @@ from ictbot.app.orchestrator import ComponentHealth, HealthState
 class ApiServerService:
     name = "api"
 
-    def __init__(self, asgi_app: Any, host: str, port: int) -> None:
+    def __init__(self, asgi_app: Any, host: str, port: int, *, ws_max_size: int = 16 * 1024) -> None:
         self._app = asgi_app
+        self.ws_max_size = ws_max_size
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -40,7 +42,12 @@ class ApiServerService:
         self.port = sock.getsockname()[1]
 
     async def start(self) -> None:
-        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="on")
+        from ictbot.api.server import RedactTokenFilter
+
+        for name in ("uvicorn.access", "uvicorn.error"):
+            logging.getLogger(name).addFilter(RedactTokenFilter())
+        config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="on", log_config=None,
+                                ws_max_size=self.ws_max_size, server_header=False)
         self._server = uvicorn.Server(config)
         # The application owns SIGINT/SIGTERM; uvicorn must not replace those handlers.
         self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]

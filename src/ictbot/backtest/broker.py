@@ -53,6 +53,15 @@ class OpenTrade:
     entry_qty: Decimal = ZERO
     exits: list[tuple[Decimal, Decimal, ExitKind]] = field(default_factory=list)  # (price, qty, why)
     attempt: int = 0
+    levels: tuple[float, float] | None = None  # (stop, active target) as floats; nan = none
+
+    def float_levels(self) -> tuple[float, float]:
+        """Stop and the nearest open target as floats for the candle comparisons (cached)."""
+        if self.levels is None:
+            target = self.target
+            self.levels = (float(self.stop) if self.stop is not None else float("nan"),
+                           float(target) if target is not None else float("nan"))
+        return self.levels
 
     def next_tranche(self) -> int:
         """Index of the open tranche whose target the price reaches first (the nearest one)."""
@@ -120,9 +129,10 @@ class SimulatedBroker:
         return fill
 
     def _book(self, index: int, fill: Fill) -> None:
-        sign = fill.side.sign
-        self.cash -= fill.price * fill.qty * sign + fill.fee
-        self.book.append(BookEntry(index, -float(fill.price * fill.qty * sign + fill.fee), float(fill.qty * sign)))
+        signed_qty = fill.qty if fill.side is OrderSide.BUY else -fill.qty
+        outflow = fill.price * signed_qty + fill.fee
+        self.cash -= outflow
+        self.book.append(BookEntry(index, -float(outflow), float(signed_qty)))
 
     def entry_order(self, intent: OrderIntent, time: int) -> Order:
         """The live execution stage's entry order (same client id, rounding and type)."""
@@ -185,6 +195,7 @@ class SimulatedBroker:
     def take_profit(self, trade: OpenTrade, index: int, time: int, price: Decimal) -> Trade | None:
         """The nearest tranche's target filled; returns the finished trade when it was the last one."""
         qty, target = trade.tranches.pop(trade.next_tranche())
+        trade.levels = None
         self._exit_fill(trade, qty, target, index, time, price, ExitKind.TARGET)
         return None if trade.tranches else self._record(trade, index, time)
 

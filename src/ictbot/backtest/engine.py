@@ -95,7 +95,7 @@ class BacktestEngine:
         self.rejections: list[Rejection] = []
         self.zones: list[ZoneMark] = []
         self.signals = 0
-        self.signal_log: list[tuple[int, str, bool]] = []
+        self.signal_log: list[tuple[Signal, bool]] = []  # every signal, and whether the strategy was flat
         self.held: set[int] = set()
         self._progress = progress
         frame = data.frame
@@ -161,7 +161,7 @@ class BacktestEngine:
                 self.held.add(int(self._t[k]) + self._tf_ms)
             for signal in signals:
                 self.signals += 1
-                self.signal_log.append((signal.time, signal.id, not busy))
+                self.signal_log.append((signal, not busy))
                 if trade is not None:
                     if _is_exit(signal) or signal.direction.value != trade.intent.signal.direction.value:
                         if k + 1 < n:
@@ -236,9 +236,7 @@ class BacktestEngine:
     # ---- exits ---------------------------------------------------------------------------------
     @staticmethod
     def _levels(trade: OpenTrade) -> tuple[float, float]:
-        stop = float(trade.stop) if trade.stop is not None else float("nan")
-        target = float(trade.target) if trade.target is not None else float("nan")
-        return stop, target
+        return trade.float_levels()
 
     def _scan(self, trade: OpenTrade, start: int, stop_index: int) -> int:
         """First candle in ``[start, stop_index)`` where the trade's stop or target fires, else -1."""

@@ -113,8 +113,8 @@ def check_parity(spec: BacktestSpec, data: MarketData) -> ParityReport:
     """Run the backtest and the bus replay on ``data`` and compare their signals (see module doc)."""
     outcome = run_backtest(spec, loaded=[data])
     result = outcome.results[0]
-    backtest = [(t, sid) for t, sid, _ in result.signal_log]
-    backtest_flat = {(t, sid) for t, sid, flat in result.signal_log if flat}
+    backtest = [(signal.time, signal.id) for signal, _ in result.signal_log]
+    backtest_flat = {(signal.time, signal.id) for signal, flat in result.signal_log if flat}
     bus = [(s.time, s.id) for s in asyncio.run(bus_signals(data, spec))]
     held = result.held_candle_times  # close times of candles decided while holding or with an entry resting
     missing = sorted(backtest_flat - set(bus))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ictbot.domain.signal import Signal
 from ictbot.domain.timeframe import ms_to_datetime
 
 F64 = npt.NDArray[np.float64]
@@ -111,7 +112,7 @@ class SymbolResult:
     low: F64 = field(default_factory=lambda: np.empty(0))
     close: F64 = field(default_factory=lambda: np.empty(0))
     timeframe_ms: int = 0
-    signal_log: list[tuple[int, str, bool]] = field(default_factory=list)  # (time, signal id, while flat)
+    signal_log: list[tuple[Signal, bool]] = field(default_factory=list)  # (signal, decided while flat)
     held_candle_times: set[int] = field(default_factory=set)  # close times decided while not flat
 
     @property

@@ -17,24 +17,16 @@ from rich.table import Table
 
 from ictbot.cli.common import fail
 
-_HELP = """Backtest a strategy on candle files with the live code path.
+_HELP = """Backtest a strategy on candle files with the live code path: the same strategy objects, risk gate (sizing included) and order/position model as live trading; only the clock, the feed (your files) and the venue (an in-process fill model) differ. Higher timeframes are built from the files with the live aggregation.
 
-The same strategy objects, risk gate (sizing included) and order/position model as live trading run
-here; only the clock, the feed (your files) and the venue (an in-process fill model) differ.
-Higher timeframes are built from the files with the live aggregation.
+Fill model: orders decided at a candle's close fill at the next open; stops trigger on a touch; targets and limit entries need the price to trade through (--touch-fills: a touch is enough); a candle that could hit both stop and target counts as a stop unless --detail-timeframe shows the order; fees and slippage on every fill; exchange filters enforced. Details: docs/backtesting.md.
 
-Fill model: orders decided at a candle's close fill at the next open; stops trigger on touch; targets
-and limit entries need the price to trade through (--touch-fills: a touch is enough); a candle that
-could hit both stop and target counts as a stop unless --detail-timeframe shows the order; fees and
-slippage on every fill; exchange filters enforced. Details: docs/backtesting.md.
+Example: ictbot backtest --data data/BTCUSDT-5m-*.csv --strategy strategy_a --json out.json --report out.html
 
-Examples:
+Example: ictbot backtest --data BTCUSDT-1m.feather --timeframe 5m --detail-timeframe 1m --strategy strategy_b
 
-  ictbot backtest --data data/BTCUSDT-5m-*.csv --symbol BTCUSDT --timeframe 5m --strategy strategy_a
-  ictbot backtest --data BTCUSDT-1m.feather --timeframe 5m --detail-timeframe 1m --strategy strategy_b \\
-      --json out.json --report out.html
-  ictbot backtest --data d/*.csv --strategy s1_ema_cross --sweep fast=10,20,30 --sweep slow=50,100
-"""
+Example: ictbot backtest --data d/*.csv --strategy s1_ema_cross --sweep fast=10,20,30 --sweep slow=50,100
+"""  # noqa: E501 - typer rewraps paragraphs; hard line breaks would show as ragged lines
 
 
 def _decimal(name: str, value: str) -> Decimal:
@@ -42,6 +34,10 @@ def _decimal(name: str, value: str) -> Decimal:
         return Decimal(value)
     except InvalidOperation:
         fail(f"{name} must be a number, got {value!r}")
+
+
+def _pick(flag: str | None, extra: dict[str, Any], key: str, default: str) -> str:
+    return flag if flag is not None else str(extra.get(key, default))
 
 
 def _read_config(path: Path | None, strategy: str) -> dict[str, Any]:
@@ -73,8 +69,8 @@ def register(app: typer.Typer) -> None:
         more_data: Annotated[list[Path] | None, typer.Argument(help="More candle files (so that a shell glob after "
                                                                "--data works: --data d/*.csv).", show_default=False)]
         = None,
-        strategy: Annotated[str, typer.Option(help="Strategy kind: strategy_a, strategy_b, s1_ema_cross, s2_fvg, "
-                                              "or one loaded from --config.")] = "strategy_a",
+        strategy: Annotated[str, typer.Option(help="Strategy kind: strategy_a, strategy_b (ICT), "
+                                              "s1_ema_cross, s2_fvg (reference).")] = "strategy_a",
         symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol; repeat for several (files are "
                                                          "matched by name prefix). Default BTCUSDT.")] = None,
         timeframe: Annotated[str, typer.Option(help="Strategy (base) timeframe; built from finer data if needed.")]
@@ -83,12 +79,15 @@ def register(app: typer.Typer) -> None:
         = None,
         start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
         end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
-        fee: Annotated[str, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%).")] = "0.001",
-        slippage_bps: Annotated[str, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
-                                                  "fills, basis points.")] = "0",
-        cash: Annotated[str, typer.Option(help="Starting cash per symbol (quote asset).")] = "10000",
-        stake: Annotated[str, typer.Option(help="Quote amount per trade for the reference strategies.")] = "1000",
-        market: Annotated[str, typer.Option(help="spot (long only by default) or usdm.")] = "spot",
+        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%). "
+                                              "[default: 0.001]")] = None,
+        slippage_bps: Annotated[str | None, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
+                                                  "fills, basis points. [default: 0]")] = None,
+        cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset). "
+                                               "[default: 10000]")] = None,
+        stake: Annotated[str | None, typer.Option(help="Quote amount per trade for the reference "
+                                                "strategies. [default: 1000]")] = None,
+        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm. [default: spot]")] = None,
         detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
                                                              "decide which of stop/target came first.")] = None,
         touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
@@ -123,14 +122,16 @@ def register(app: typer.Typer) -> None:
                 symbols=tuple(s.upper() for s in (symbol or ["BTCUSDT"])),
                 timeframe=Timeframe.parse(timeframe), strategy=strategy, params=settings.get("params", {}),
                 start_ms=parse_time(start), end_ms=parse_time(end),
-                initial_cash=_decimal("--cash", str(extra.get("initial_cash", cash))),
-                stake=_decimal("--stake", str(extra.get("stake", stake))),
-                fee_rate=_decimal("--fee", str(extra.get("fee", fee))),
-                slippage_bps=_decimal("--slippage-bps", str(extra.get("slippage_bps", slippage_bps))),
-                limit_fills_on_touch=bool(extra.get("limit_fills_on_touch", touch_fills)),
-                market=Market(str(extra.get("market", market)).lower()),
+                # An explicit flag wins over the --config file, which wins over the default.
+                initial_cash=_decimal("--cash", _pick(cash, extra, "initial_cash", "10000")),
+                stake=_decimal("--stake", _pick(stake, extra, "stake", "1000")),
+                fee_rate=_decimal("--fee", _pick(fee, extra, "fee", "0.001")),
+                slippage_bps=_decimal("--slippage-bps", _pick(slippage_bps, extra, "slippage_bps", "0")),
+                limit_fills_on_touch=touch_fills or bool(extra.get("limit_fills_on_touch", False)),
+                market=Market(_pick(market, extra, "market", "spot").lower()),
                 detail_timeframe=None if detail_timeframe is None else Timeframe.parse(detail_timeframe),
-                risk=settings.get("risk"), circuit_breakers=bool(extra.get("circuit_breakers", circuit_breakers)),
+                risk=settings.get("risk"),
+                circuit_breakers=circuit_breakers or bool(extra.get("circuit_breakers", False)),
                 limit_ttl_candles=int(extra.get("limit_ttl_candles", 12)), per_candle=per_candle,
             )
         except ValueError as exc:

@@ -216,6 +216,10 @@ class OrderExecutor:
                 raise UnknownSymbolError(f"venue has no instrument {symbol}")
         return found
 
+    async def refresh_instruments(self) -> None:
+        """Re-read filters and symbol status (they change; a symbol can go HALT / BREAK)."""
+        self._instruments = await self._venue.instruments()
+
     def unprotected_positions(self) -> list[str]:
         """Positions with a tradable quantity no acknowledged stop covers (dust is not counted)."""
         found: list[str] = []
@@ -724,6 +728,8 @@ class OrderExecutor:
                 report = await self._venue.query_order(order.symbol, cid)
         updated = order
         if report is not None:
+            if report.status is OrderStatus.CANCELED and not report.reason:
+                report = replace(report, reason=reason)  # the journal records why we cancelled
             updated = await self.apply_report(report, trusted=True) or order
         if order.list_id:
             for sibling in [o for o in self._book.values() if o.list_id == order.list_id and o is not order]:

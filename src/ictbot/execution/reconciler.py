@@ -65,6 +65,7 @@ class Reconciler:
     async def reconcile(self, reason: str) -> ReconcileResult:
         mismatches: list[str] = []
         adopted_before = self._executor.stats.adopted
+        await self._executor.refresh_instruments()
         venue_open = await self._venue.open_orders()
         seen = await self._apply_open(venue_open)
         queried = await self.resolve_missing(seen, mismatches)

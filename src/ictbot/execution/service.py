@@ -32,6 +32,7 @@ from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.errors import EntriesBlockedError
 from ictbot.execution.executor import MismatchCallback, OrderExecutor
 from ictbot.execution.reconciler import Reconciler, ReconcileResult
+from ictbot.execution.venue_ext import user_stream_of
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import FillRepository, KeyValueStore, OrderJournal, PositionRepository
 from ictbot.ports.venue import ExecutionVenue
@@ -75,11 +76,17 @@ class ExecutionService:
         self._stream_up = False
         self._stream_drops = 0
         self._started = False
+        # A self-reconnecting stream (Binance adapter) never ends its iterator: it reports
+        # (re)subscriptions and its connection state instead.
+        self._stream_source = user_stream_of(venue)
+        self._subscriptions_seen = 0
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         self.executor.block_entries(_STARTUP, "start-up reconciliation not finished")
         await self.executor.load()
+        if self._stream_source is not None and not self._started:
+            self._stream_source.add_resubscribe_listener(self._on_resubscribed)
         if self.config.background_tasks:
             self._tasks.append(asyncio.create_task(self._consume_updates(), name="execution:stream"))
         await self._try_startup_reconcile()
@@ -153,7 +160,7 @@ class ExecutionService:
             "started": self._started,
             "ready": not self.executor.block_reasons,
             "entries_blocked": self.executor.block_reasons,
-            "stream_up": self._stream_up if self.config.background_tasks else None,
+            "stream_up": self.stream_connected if self.config.background_tasks else None,
             "stream_drops": self._stream_drops,
             "open_orders": len(self.executor.open_orders()),
             "open_positions": len(self.positions.open_positions()),
@@ -206,6 +213,23 @@ class ExecutionService:
                 log.warning("order poll failed", error=repr(exc))
             await self._clock.sleep(self.config.poll_interval_s)
 
+    def _on_resubscribed(self) -> None:
+        """The stream (re)subscribed; events before it are not replayed, so reconcile by REST.
+
+        Also after the first subscription: the start-up reconciliation may have read the venue
+        before the stream was listening."""
+        self._subscriptions_seen += 1
+        if self._subscriptions_seen > 1:
+            self._stream_drops += 1
+        reason = "stream subscribed" if self._subscriptions_seen == 1 else "stream reconnect"
+        self._tasks.append(asyncio.create_task(self._reconcile_quietly(reason)))
+
+    @property
+    def stream_connected(self) -> bool:
+        if self._stream_source is not None:
+            return self._stream_source.connected.is_set()
+        return self._stream_up
+
     async def _reconcile_quietly(self, reason: str) -> None:
         try:
             await self.reconcile(reason)
@@ -213,7 +237,7 @@ class ExecutionService:
             log.warning("reconciliation failed", reason=reason, error=repr(exc))
 
     async def _timers(self) -> None:
-        last_reconcile = self._clock.now_ms()
+        last_reconcile = last_poll = self._clock.now_ms()
         while True:
             await self._clock.sleep(self.config.timer_interval_s)
             try:
@@ -221,6 +245,11 @@ class ExecutionService:
                     if await self._try_startup_reconcile():
                         last_reconcile = self._clock.now_ms()
                     continue
+                now = self._clock.now_ms()
+                if (self._stream_source is not None and not self._stream_source.connected.is_set()
+                        and now - last_poll >= self.config.poll_interval_s * 1000):
+                    last_poll = now
+                    await self.reconciler.poll_orders()  # the stream reconnects by itself; poll meanwhile
                 await self.tick()
                 if self._clock.now_ms() - last_reconcile >= self.config.reconcile_interval_s * 1000:
                     last_reconcile = self._clock.now_ms()

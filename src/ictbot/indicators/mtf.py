@@ -403,11 +403,17 @@ class MultiTimeframeEngine:
         frame.sync()
         pd = engine.premium_discount
         leg = None
-        if pd.leg is not None:
-            p = engine.params.premium_discount
-            top, bottom, sweet = pd.leg.ote(p.ote_low, p.ote_high, p.sweet_spot)
-            leg = Leg(pd.leg.id, pd.leg.direction, tf, pd.leg.a, pd.leg.b, pd.leg.a_time, pd.leg.b_time, top,
-                      bottom, sweet)
+        current = pd.leg
+        if current is not None:
+            cached = frame.tuples.get("leg")
+            if cached and isinstance(cached[0], Leg) and cached[0].id == current.id and cached[0].b == current.b:
+                leg = cached[0]
+            else:
+                p = engine.params.premium_discount
+                top, bottom, sweet = current.ote(p.ote_low, p.ote_high, p.sweet_spot)
+                leg = Leg(current.id, current.direction, tf, current.a, current.b, current.a_time, current.b_time,
+                          top, bottom, sweet)
+                frame.tuples["leg"] = (leg,)
         trend = swing_trend = 0
         for _, structure, _ in engine.streams:
             if structure.name == "internal":

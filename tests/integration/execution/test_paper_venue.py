@@ -33,28 +33,20 @@ class Storage:
     kv: MemoryKV
 
 
-async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+async def until(condition: Callable[[], bool], seconds: float = 20.0, state: Callable[[], object] = str) -> None:
     """Wait for the background tasks to reach a state (bounded; generous for a loaded machine)."""
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached")
+            raise AssertionError(f"condition not reached; state: {state()}")
         await asyncio.sleep(0.005)
 
 
 @asynccontextmanager
 async def running(venue: object, storage: Storage) -> AsyncIterator[ExecutionService]:
     bus = EventBus()
-    service = ExecutionService(
-        bus,
-        venue,
-        storage.journal,
-        storage.fills,
-        storage.positions,  # type: ignore[arg-type]
-        SystemClock(),
-        FAST,
-        kv=storage.kv,
-    )
+    service = ExecutionService(bus, venue, storage.journal, storage.fills, storage.positions,  # type: ignore[arg-type]
+                               SystemClock(), FAST, kv=storage.kv)
     await bus.start()
     await service.start()
     try:
@@ -74,12 +66,8 @@ async def test_spot_round_trip_on_the_paper_venue() -> None:
     store = storage()
     async with running(venue, store) as service:
         entry = await service.executor.submit_intent(make_intent(qty="0.01", stop="49000", targets=("52000",)))
-        await until(
-            lambda: (
-                service.positions.get(entry.position_id) is not None
-                and service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
-            )
-        )
+        await until(lambda: service.positions.get(entry.position_id) is not None
+                    and service.executor.protection_deficit(entry.position_id, confirmed=True) == 0)
         assert len(await venue.open_orders()) == 2  # the OCO legs
 
         venue.on_price("BTCUSDT", D("52100"))
@@ -101,29 +89,16 @@ async def test_futures_short_round_trip_on_the_paper_venue() -> None:
     async with running(venue, store) as service:
         intent = make_intent(direction=Direction.SHORT, qty="0.01", stop="51000", targets=("48000",))
         entry = await service.executor.submit_intent(intent)
-        await until(
-            lambda: (
-                service.positions.get(entry.position_id) is not None
-                and service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
-            )
-        )
+        # Stop and target are separate algo orders: wait until the venue acknowledged both, or the
+        # price move below could pass the target before it exists.
+        await until(lambda: service.positions.get(entry.position_id) is not None
+                    and sorted(o.status.value for o in service.executor.open_orders()) == ["NEW", "NEW"])
         assert {p.symbol: p.qty for p in await venue.positions()} == {"BTCUSDT": D("-0.01")}
 
         venue.on_price("BTCUSDT", D("47900"))
-        try:
-            await until(lambda: service.positions.get(entry.position_id) is None, 4)
-        except AssertionError:
-            print(
-                "DBG journal",
-                [
-                    (o.client_order_id, o.status, o.filled_qty, o.exchange_order_id)
-                    for o in store.journal.orders.values()
-                ],
-            )
-            print("DBG pos", service.positions.get(entry.position_id))
-            print("DBG venue", await venue.positions(), await venue.open_orders())
-            print("DBG", service.health())
-            raise
+        await until(lambda: service.positions.get(entry.position_id) is None, state=lambda: (
+            service.health(), [(o.client_order_id, o.status, o.filled_qty, o.exchange_order_id)
+                               for o in store.journal.orders.values()], venue.engine.algos))
         await until(lambda: not service.executor.open_orders())
         assert await venue.positions() == []
         assert await venue.open_orders() == []
@@ -136,12 +111,8 @@ async def test_restart_on_the_paper_venue_keeps_the_stop_and_places_nothing_new(
     store = storage()
     async with running(venue, store) as service:
         entry = await service.executor.submit_intent(make_intent(qty="0.01"))
-        await until(
-            lambda: (
-                service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
-                and service.positions.get(entry.position_id) is not None
-            )
-        )
+        await until(lambda: service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+                    and service.positions.get(entry.position_id) is not None)
     before = {r.client_order_id for r in await venue.open_orders()}
 
     async with running(venue, store) as again:

@@ -174,3 +174,24 @@ async def test_bot_crash_while_the_entry_fills_then_restart_recovers_position_an
             entries = [o for o in sim.control.orders(KEY, "BTCUSDT") if o.client_order_id == entry.client_order_id]
             assert len(entries) == 1
             assert second.health()["last_reconcile"]["clean"] is True
+
+
+async def test_exchange_restart_while_the_bot_runs_then_fills_are_picked_up_after_reconnect() -> None:
+    rows = FLAT + [(50_000.0, 50_000.0, 49_900.0, 49_950.0, 5.0)] * 2
+    config = sim_conftest.scripted_config(rows)
+    async with sim_mod.SimulatorServer(config) as sim:
+        books = Books()
+        async with bot(sim, books) as service:
+            entry = await service.executor.submit_intent(
+                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+            await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.NEW)
+            drops = service.health()["stream_drops"]
+            await sim.control.restart(downtime_s=0.3)
+            await sim.control.step(7)  # the entry fills; the bot may or may not have been listening
+            await until(lambda: service.health()["stream_drops"] > drops)
+            await until(lambda: service.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+                        and service.positions.get(entry.position_id) is not None)
+            assert books.journal.orders[entry.client_order_id].status is OrderStatus.FILLED
+            await until(lambda: service.health()["stream_up"] is True)
+            assert service.health()["last_reconcile"]["clean"] is True
+            assert len([o for o in sim.control.orders(KEY, "BTCUSDT") if o.client_order_id.endswith("-E0")]) == 1

@@ -118,4 +118,4 @@ def test_ws_api_ban_retry_after_is_epoch_ms() -> None:
     assert error.retry_after == (1659146400000 - 1659142907531) / 1000  # the envelope's serverTime wins
     data = {k: v for k, v in envelope["error"]["data"].items() if k != "serverTime"}
     fallback = translate_ws_api_error(418, {**envelope["error"], "data": data}, server_now_ms=1659146400000 - 90_000)
-    assert fallback.retry_after == 90.0
+    assert isinstance(fallback, RateLimitedError) and fallback.retry_after == 90.0

@@ -29,6 +29,8 @@ def test_presets_and_urls() -> None:
     assert local.combined_stream_url(["btcusdt@kline_1m", "ethusdt@kline_1h"]) == (
         "ws://127.0.0.1:8123/stream?streams=btcusdt@kline_1m/ethusdt@kline_1h"
     )
+    assert local.futures_user_stream_url("k") == "ws://127.0.0.1:8123/fstream/private/ws/k"
+    assert local.combined_stream_url(["a"], futures=True) == "ws://127.0.0.1:8123/fstream/market/stream?streams=a"
     assert main.combined_stream_url(["a"], futures=True) == "wss://fstream.binance.com/market/stream?streams=a"
     assert main.futures_user_stream_url("KEY") == "wss://fstream.binance.com/private/ws/KEY"
     with pytest.raises(ValueError):

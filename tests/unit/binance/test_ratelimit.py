@@ -105,3 +105,15 @@ async def test_configure_keeps_counts_of_unchanged_rules() -> None:
 def test_one_shared_budget_per_api_family() -> None:
     assert shared_budget("spot") is shared_budget("spot")
     assert shared_budget("spot") is not shared_budget("usdm")
+
+
+def test_budget_survives_a_new_event_loop() -> None:
+    clock = ManualClock(start_ms=0)
+    budget = LocalRateBudget([WEIGHT_10], clock=clock, utilization=1.0)
+
+    async def contended() -> None:
+        await asyncio.gather(*(budget.acquire(weight=1) for _ in range(12)))
+
+    asyncio.run(contended())
+    asyncio.run(contended())  # an asyncio.Lock bound to the first loop would raise here
+    assert clock.now_ms() >= 120_000

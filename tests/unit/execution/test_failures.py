@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 from ictbot.domain.errors import FilterFailureError, InsufficientBalanceError, NetworkError
@@ -144,3 +145,12 @@ async def test_the_same_signal_submitted_concurrently_places_one_order() -> None
     assert len([c for c in h.venue.place_calls if c.leg is OrderLeg.ENTRY]) == 1
     position = h.positions.get(first.position_id)
     assert position is not None and position.qty == D("0.1")
+
+
+async def test_a_halted_symbol_seen_at_reconcile_refuses_entries_without_sending() -> None:
+    h = await make_harness()
+    h.venue.instruments_["BTCUSDT"] = replace(h.venue.instruments_["BTCUSDT"], status="HALT")
+    await h.service.reconcile("periodic")
+    order = await h.executor.submit_intent(make_intent())
+    assert order.status is OrderStatus.REJECTED and "HALT" in order.reason
+    assert h.venue.place_calls == []

@@ -56,6 +56,7 @@ async def test_an_unfilled_entry_times_out_is_cancelled_and_the_filled_part_stay
 
     order = h.journal.orders[entry.client_order_id]
     assert order.status is OrderStatus.CANCELED and order.filled_qty == D("0.03")
+    assert order.reason == "entry timeout"
     assert h.venue.orders[entry.client_order_id].status is OrderStatus.CANCELED
     assert stop_qty(h, entry.position_id) == D("0.03")
 
@@ -121,6 +122,7 @@ async def test_emergency_stop_cancels_entries_flattens_positions_and_blocks_new_
 
     assert result == {"entries_canceled": 1, "positions_closed": 1}
     assert h.venue.orders[resting.client_order_id].status is OrderStatus.CANCELED
+    assert h.journal.orders[resting.client_order_id].reason == "emergency stop"
     assert h.positions.open_positions() == []
     assert h.venue.open_venue_orders() == []
     assert h.venue.balances_["BTC"] == 0

@@ -125,3 +125,33 @@ def test_previous_day_series_are_known_from_the_first_candle_of_the_day() -> Non
     assert series["day_open"][25] == 10.0
     assert math.isnan(series["pdh_taken"][23])
     assert series["pdh_taken"][24] == 0.0 and series["pdh_taken"][25] == 1.0  # strict: 13 > 12
+
+
+@pytest.mark.parametrize(("kind", "anchor", "at", "start", "end"), [
+    ("day", "ny_17", "2024-01-02T22:30", "2024-01-02T22:00", "2024-01-03T22:00"),  # 17:30 EST -> next day
+    ("day", "ny_17", "2024-07-02T20:30", "2024-07-01T21:00", "2024-07-02T21:00"),  # 16:30 EDT
+    ("day", "ny_midnight", "2024-01-02T03:00", "2024-01-01T05:00", "2024-01-02T05:00"),
+    ("day", "utc", "2024-01-02T03:00", "2024-01-02T00:00", "2024-01-03T00:00"),
+    ("week", "ny_17", "2024-01-03T12:00", "2024-01-01T00:00", "2024-01-08T00:00"),  # weeks stay UTC
+    ("month", "utc", "2024-02-15T12:00", "2024-02-01T00:00", "2024-03-01T00:00"),
+])
+def test_period_bounds(kind: str, anchor: str, at: str, start: str, end: str) -> None:
+    from ictbot.indicators.ict.previous_period import period_bounds
+
+    assert period_bounds(kind, utc(at), anchor) == (utc(start), utc(end))
+
+
+def test_session_levels_are_tested_after_the_window_and_on_a_late_confirm_candle() -> None:
+    highs = [10.0, 10.0, 12.0, 10.0, 10.0, 13.0]
+    events = run(hl(highs, [9.0] * 6), tf="1h")
+    taken = [e for e in only(events, "liquidity_taken") if e.fields["source"] == "asia_kz"]
+    closed = next(e for e in only(events, "session_closed") if e.fields["window"] == "asia_kz")
+    assert closed.confirm_index == 4 and (closed.anchor_index, closed.top) == (1, 12.0)
+    assert [(e.confirm_index, e.anchor_index, e.level, e.fields["parent_id"]) for e in taken] == [
+        (5, 2, 12.0, closed.id)]
+    # the 04:00 and 05:00 candles are missing: the 06:00 candle confirms the window and may take its high
+    gap = run(hl([10.0, 10.0, 12.0, 10.0, 13.0], [9.0] * 5), tf="1h", skip=(4, 5))
+    kinds = [(e.confirm_index, e.kind) for e in gap
+             if e.kind in ("liquidity_taken", "session_closed") and e.fields.get("source", e.fields.get("window"))
+             == "asia_kz"]
+    assert kinds == [(4, "liquidity_taken"), (4, "session_closed")]  # §5 is logged before §8

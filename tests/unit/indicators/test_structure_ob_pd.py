@@ -16,6 +16,7 @@ from __future__ import annotations
 import pytest
 
 from ictbot.indicators.params import (
+    AtrParams,
     IndicatorParams,
     LiquidityParams,
     OrderBlockParams,
@@ -147,3 +148,32 @@ def test_strict_breaker_waits_for_a_later_choch_within_the_window() -> None:
                                  order_blocks=OrderBlockParams(breaker_requires_mss=True, mss_window=window))
         events = only(run(rows, strict), "ob_invalidated", "breaker", "choch")
         assert [(e.confirm_index, e.kind) for e in events] == expected
+
+
+MSS_ROWS = [(12, 12.5, 11.5, 12.0), (12, 13.0, 11.8, 12.5), (12.5, 12.6, 11.0, 11.2), (11.2, 11.5, 10.0, 10.2),
+            (10.2, 11.0, 10.1, 10.8), (10.8, 10.9, 9.5, 9.6), (9.6, 9.8, 9.3, 9.5), (9.6, 13.6, 9.5, 13.5)]
+
+
+def test_choch_with_displacement_in_the_leg_is_an_mss() -> None:
+    # ATR(2) before candle 7 is 0.890625; its body 3.9 >= 1.5 * ATR and 3.9 / 4.1 >= 0.6 -> displacement.
+    # The leg origin is the lowest low since the broken high (9.3 at 6), so [6, 7] holds the displacement.
+    p = IndicatorParams(atr=AtrParams(length=2), structure=P.structure,
+                        liquidity=LiquidityParams(left=1, right=1))
+    events = run(MSS_ROWS, p)
+    breaks = only(events, *STRUCTURE)
+    assert [(e.kind, e.direction, e.confirm_index, e.fields["initial"], e.fields["mss"]) for e in breaks] == [
+        ("bos", -1, 5, True, False), ("choch", 1, 7, False, True)]
+    assert [(e.confirm_index, e.direction) for e in only(events, "displacement")] == [(7, 1)]
+    ob = next(e for e in only(events, "order_block") if e.direction == 1)
+    assert ob.fields["displacement"] is True
+
+
+def test_require_sweep_needs_sell_side_taken_before_the_leg_origin() -> None:
+    swept = IndicatorParams(atr=AtrParams(length=2), liquidity=LiquidityParams(left=1, right=1),
+                            structure=StructureParams(internal_left=1, internal_right=1, streams=("internal",),
+                                                      require_sweep=True))
+    # the swing low 10.0 (confirmed 4) is taken at 5, inside [1, 6]
+    assert only(run(MSS_ROWS, swept), "choch")[0].fields["mss"] is True
+    unswept = IndicatorParams(atr=swept.atr, structure=swept.structure,
+                              liquidity=LiquidityParams(left=1, right=1, sources=("day",)))
+    assert only(run(MSS_ROWS, unswept), "choch")[0].fields["mss"] is False

@@ -64,7 +64,9 @@ class BinanceEndpoints:
             ws=f"ws://{host}:{port}",
             ws_api=f"ws://{host}:{port}/ws-api/v3",
             fapi_rest=f"http://{host}:{port}",
-            fapi_ws=f"ws://{host}:{port}",
+            # The simulator (ictbot.exchange_sim) serves USD-M streams under /fstream, as Binance
+            # serves them on a separate host.
+            fapi_ws=f"ws://{host}:{port}/fstream",
             fapi_ws_routed=fapi_ws_routed,
             name="local",
         )

@@ -102,6 +102,7 @@ class LocalRateBudget:
         self._counters: list[_Counter] = []
         self._blocked_until_ms = 0
         self._lock = asyncio.Lock()
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.waited_s = 0.0
         self.configure(rules)
 
@@ -115,6 +116,9 @@ class LocalRateBudget:
         self._counters = counters
 
     async def acquire(self, weight: int = 1, orders: int = 0) -> None:
+        loop = asyncio.get_running_loop()
+        if self._lock_loop is not loop:  # the process-wide budget may outlive an event loop (tests, CLI)
+            self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:  # FIFO: a waiting request is not overtaken by later ones
             while True:
                 wait_ms = self._wait_ms(weight, orders)

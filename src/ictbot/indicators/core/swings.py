@@ -23,8 +23,11 @@ def pivots_at(hist: History, i: int, left: int, right: int) -> tuple[bool, bool]
     ls = hist.l
     hp = hs[b]
     lp = ls[b]
-    is_high = hp >= max(hs[b + 1:b + right + 1]) and hp > max(hs[b - left:b])
-    is_low = lp <= min(ls[b + 1:b + right + 1]) and lp < min(ls[b - left:b])
+    # cheap neighbour checks first: most candles fail them, so the window maxima are rarely computed
+    is_high = hp > hs[b - 1] and hp >= hs[b + 1] and hp >= max(hs[b + 1:b + right + 1]) \
+        and hp > max(hs[b - left:b])
+    is_low = lp < ls[b - 1] and lp <= ls[b + 1] and lp <= min(ls[b + 1:b + right + 1]) \
+        and lp < min(ls[b - left:b])
     hist.memo[key] = (i, is_high, is_low)
     return is_high, is_low
 
