@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from dataclasses import asdict
 from typing import Any
 
@@ -197,7 +198,7 @@ class ExecutionService:
                 self._stream_up = True
                 if connected_before:
                     # Missed events are not replayed after a reconnect: reconcile by REST.
-                    self._tasks.append(asyncio.create_task(self._reconcile_quietly("stream reconnect")))
+                    self._spawn(self._reconcile_quietly("stream reconnect"))
                 connected_before = True
                 async for report in updates:
                     await self.executor.apply_report(report)
@@ -222,13 +223,17 @@ class ExecutionService:
         if self._subscriptions_seen > 1:
             self._stream_drops += 1
         reason = "stream subscribed" if self._subscriptions_seen == 1 else "stream reconnect"
-        self._tasks.append(asyncio.create_task(self._reconcile_quietly(reason)))
+        self._spawn(self._reconcile_quietly(reason))
 
     @property
     def stream_connected(self) -> bool:
         if self._stream_source is not None:
             return self._stream_source.connected.is_set()
         return self._stream_up
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks = [task for task in self._tasks if not task.done()]
+        self._tasks.append(asyncio.create_task(coro))
 
     async def _reconcile_quietly(self, reason: str) -> None:
         try:

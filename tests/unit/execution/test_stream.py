@@ -54,3 +54,44 @@ async def test_fills_arrive_through_the_stream_and_through_polling_while_it_is_d
     finally:
         await h.service.stop()
         await h.bus.stop()
+
+
+class SelfReconnectingStream:
+    """Like the Binance adapter's user stream: reconnects by itself, tells listeners."""
+
+    def __init__(self) -> None:
+        self.connected = asyncio.Event()
+        self.listeners: list[Callable[[], object]] = []
+
+    def add_resubscribe_listener(self, listener: Callable[[], object]) -> None:
+        self.listeners.append(listener)
+
+    def resubscribed(self) -> None:
+        self.connected.set()
+        for listener in self.listeners:
+            listener()
+
+
+async def test_a_self_reconnecting_stream_triggers_polling_while_down_and_reconcile_on_resubscribe() -> None:
+    venue = FakeVenue()
+    stream = SelfReconnectingStream()
+    venue.user_stream = stream  # type: ignore[attr-defined]
+    h = await make_harness(venue, config=FAST, clock=SystemClock())  # type: ignore[arg-type]
+    try:
+        stream.resubscribed()  # first subscription
+        await until(lambda: h.service.reconciler.last is not None
+                    and h.service.reconciler.last.reason == "stream subscribed")
+        assert h.service.health()["stream_up"] is True
+        entry = await h.executor.submit_intent(make_intent(qty="0.1", entry_type=EntryType.LIMIT, entry="49500"))
+        stream.connected.clear()  # the adapter lost its connection; its events stop arriving
+        venue.stream_broken = True
+        assert h.service.health()["stream_up"] is False
+        venue.fill(entry.client_order_id)
+        await until(lambda: h.journal.orders[entry.client_order_id].status is OrderStatus.FILLED)  # by polling
+        stream.resubscribed()
+        await until(lambda: h.service.reconciler.last is not None
+                    and h.service.reconciler.last.reason == "stream reconnect")
+        assert h.service.health()["stream_drops"] >= 1
+    finally:
+        await h.service.stop()
+        await h.bus.stop()

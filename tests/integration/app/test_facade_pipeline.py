@@ -1,0 +1,111 @@
+"""The application facade over the real pipeline (simulator, Binance adapter, SQLite, bus)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ictbot.app.application import Application
+from ictbot.app.facade import PipelineFacade
+from ictbot.app.settings import Settings, TradingMode
+from ictbot.app.wiring import Pipeline, build_pipeline
+from ictbot.domain.timeframe import Timeframe
+from ictbot.exchange_sim import SimConfig, SimulatorServer
+from ictbot.ports import facade as f
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[tuple[Application, Pipeline, SimulatorServer]]:
+    sim = SimulatorServer(SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5,
+                                    synthetic_candles=800, warmup_candles=600, seed=3))
+    await sim.start()
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps({"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m",
+                                                    "context_timeframes": ["15m", "1h"]}}))
+    settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=tmp_path / "t.db",  # type: ignore[call-arg]
+                        ICTBOT_CONFIG_FILE=config_file, LOG_DIR=tmp_path)
+    application = Application(settings)
+    application.config.load()
+    pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=500)
+    await application.start()
+    try:
+        yield application, pipeline, sim
+    finally:
+        await application.stop()
+        await sim.stop()
+
+
+async def wait_for(condition: object, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.05)
+
+
+async def test_facade_reads_and_changes_the_running_system(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    application, pipeline, sim = running
+    facade = PipelineFacade(application, pipeline)
+
+    stored_before = pipeline.market_data.published_closed
+    await sim.control.step(6)
+    await wait_for(lambda: pipeline.market_data.published_closed >= stored_before + 6)
+    await application.bus.wait_idle()
+
+    health = await facade.health()
+    assert {"exchange", "market_data", "execution", "risk"} <= set(health.components)
+    status = await facade.status()
+    assert status.trading_state is f.TradingState.ACTIVE and status.symbols == ["BTCUSDT"]
+
+    candles = await facade.candles(f.CandleQuery(symbol="BTCUSDT", timeframe=Timeframe.M5, limit=50))
+    assert len(candles) == 50 and candles[-1].open_time_ms > candles[0].open_time_ms
+    with pytest.raises(f.NotFound):
+        await facade.candles(f.CandleQuery(symbol="DOGEUSDT"))
+    view = await facade.indicators("BTCUSDT", None)
+    assert set(view.views) == {"5m", "15m", "1h"}
+
+    # Configuration: validated, versioned, persisted, rolled back.
+    version = application.config.version
+    await facade.update_strategy_config(f.StrategyConfigUpdate(strategy_id="strategy_a", enabled=False))
+    assert application.config.version == version + 1
+    await application.bus.wait_idle()
+    assert pipeline.registry.is_enabled("strategy_a") is False
+    with pytest.raises(f.ValidationFailed) as invalid:
+        await facade.update_strategy_config(
+            f.StrategyConfigUpdate(strategy_id="strategy_a", params={"no_such_param": 1})
+        )
+    assert invalid.value.errors[0].field.endswith("no_such_param")
+    with pytest.raises(f.NotFound):
+        await facade.update_strategy_config(f.StrategyConfigUpdate(strategy_id="ghost", enabled=True))
+    await facade.update_risk_config(f.RiskConfigUpdate(max_positions=2))
+    await application.bus.wait_idle()
+    assert pipeline.risk.limits.max_open_positions == 2
+    history = await facade.config_history(10)
+    assert [h.version for h in history][-2:] == [version + 1, version + 2]
+    await facade.rollback_config(version)
+    await application.bus.wait_idle()
+    assert pipeline.registry.is_enabled("strategy_a") is True
+    with pytest.raises(f.NotFound):
+        await facade.rollback_config(9999)
+
+    # Trading state: halt and resume are persisted breaker changes.
+    assert (await facade.halt_trading("maintenance")).state is f.TradingState.HALTED
+    assert (await facade.status()).trading_state is f.TradingState.HALTED
+    assert (await facade.resume_trading()).state is f.TradingState.ACTIVE
+
+    # Unknown ids are 404s, an empty journal is an empty page.
+    with pytest.raises(f.NotFound):
+        await facade.get_order("ict-nope")
+    with pytest.raises(f.NotFound):
+        await facade.close_position("nope", "test")
+    page = await facade.list_orders(f.OrderQuery())
+    assert page.total == len(page.items)
+    report = await facade.risk_report()
+    assert report.equity is not None and report.equity > 0
