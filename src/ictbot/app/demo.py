@@ -130,12 +130,13 @@ async def run_demo(
             url = api.url if api is not None else ""
             print(f"\nictbot demo running: simulator {sim.base_url} (speed {speed:g}x), "
                   f"symbols {', '.join(symbols)}")
+            login = _read_token_link(settings.config_file.parent / "api_token")
             if url:
-                print(f"  dashboard  {url}/          API docs {url}/docs")
-                print(f"  health     {url}/health")
+                print(f"  dashboard  {url}/dashboard{login}")
+                print(f"  API docs   {url}/docs          health {url}/health")
             print("  Ctrl-C stops both.\n", flush=True)
             if open_browser and url:
-                webbrowser.open(f"{url}/")
+                webbrowser.open(f"{url}/dashboard{login}")
 
         errors = await application.run(on_started=started, duration=duration)
         summary = await _summary(pipeline, counters)
@@ -143,6 +144,16 @@ async def run_demo(
         return summary
     finally:
         await sim.stop()
+
+
+def _read_token_link(path: Path) -> str:
+    """``#token=<read token>``: the dashboard link logs in with the read scope (never sent to a server)."""
+    try:
+        tokens = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return ""
+    token = tokens.get("read") or tokens.get("trade") if isinstance(tokens, dict) else None
+    return f"#token={token}" if token else ""
 
 
 async def _summary(pipeline: Any, counters: DemoCounters) -> dict[str, Any]:

@@ -268,7 +268,9 @@ function draw(n){const d=D[n],box=document.getElementById('detail');
 if(d&&!d.ready){d.t=d.t.map(k=>d.t0+k*d.tf);d.ready=true;}
 if(!d){box.innerHTML='<p class="note">No candles embedded for trade #'+n+' (report size budget).</p>';return;}
 const W=1100,H=360,L=70,R=W-10,T=10,B=H-25,N=d.t.length;
-let lo=Math.min(...d.l),hi=Math.max(...d.h);for(const v of [d.stop,d.target]){if(v){lo=Math.min(lo,v);hi=Math.max(hi,v);}}
+let lo=Math.min(...d.l),hi=Math.max(...d.h);const span=hi-lo;
+for(const k of ['stop','target']){const v=d[k];if(v&&(v<lo-span||v>hi+span)){d[k]=null;}}
+for(const v of [d.stop,d.target]){if(v){lo=Math.min(lo,v);hi=Math.max(hi,v);}}
 if(d.zone){lo=Math.min(lo,d.zone[2]);hi=Math.max(hi,d.zone[1]);}
 const pad=(hi-lo)*0.04;lo-=pad;hi+=pad;const t0=d.t[0],t1=d.t[N-1]+d.tf;
 const X=t=>L+(t-t0)/(t1-t0)*(R-L),Y=p=>B-(p-lo)/(hi-lo)*(B-T),w=Math.max(1,(R-L)/N*0.7);
@@ -280,7 +282,7 @@ s+='<line x1="'+x+'" x2="'+x+'" y1="'+Y(d.h[i])+'" y2="'+Y(d.l[i])+'" stroke="'+
 for(const [v,c,l] of [[d.stop,'#dc2626','stop'],[d.target,'#16a34a','target']]){if(v){s+='<line x1="'+X(d.entry[0])+'" x2="'+X(d.exit[0]+d.tf)+'" y1="'+Y(v)+'" y2="'+Y(v)+'" stroke="'+c+'" stroke-dasharray="4 3"/><text class="ax" x="'+(X(d.exit[0]+d.tf)+4)+'" y="'+(Y(v)+4)+'">'+l+'</text>';}}
 const e=d.entry,x=d.exit;s+='<path d="M'+(X(e[0])-5)+','+(Y(e[1])+9)+' L'+(X(e[0])+5)+','+(Y(e[1])+9)+' L'+X(e[0])+','+Y(e[1])+'Z" fill="#2563eb"/>';
 s+='<path d="M'+(X(x[0])-5)+','+(Y(x[1])-9)+' L'+(X(x[0])+5)+','+(Y(x[1])-9)+' L'+X(x[0])+','+Y(x[1])+'Z" fill="#111827"/>';
-box.innerHTML='<p class="note">'+d.label+' — base candles around the trade; dashed: stop and target.</p>'+s+'</svg>';}
+box.innerHTML='<p class="note">'+d.label+' — base candles around the trade; dashed: stop and target (left out when far off the chart).</p>'+s+'</svg>';}
 document.querySelectorAll('[data-n]').forEach(r=>r.addEventListener('click',()=>{draw(r.dataset.n);
 document.getElementById('detail').scrollIntoView({behavior:'smooth',block:'center'});}));
 const first=Object.keys(D)[0];if(first)draw(first);

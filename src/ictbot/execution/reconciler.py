@@ -14,6 +14,7 @@ while the stream is down. Steps, each idempotent:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -60,9 +61,14 @@ class Reconciler:
         self._positions = positions
         self._clock = clock
         self._trades_since: dict[str, int] = {}
+        self._lock = asyncio.Lock()  # start, reconnect and periodic passes never interleave
         self.last: ReconcileResult | None = None
 
     async def reconcile(self, reason: str) -> ReconcileResult:
+        async with self._lock:
+            return await self._reconcile(reason)
+
+    async def _reconcile(self, reason: str) -> ReconcileResult:
         mismatches: list[str] = []
         adopted_before = self._executor.stats.adopted
         await self._executor.refresh_instruments()
@@ -91,9 +97,12 @@ class Reconciler:
 
     async def poll_orders(self) -> None:
         """REST stand-in for the user stream: open orders + queries for the ones that vanished."""
-        seen = await self._apply_open(await self._venue.open_orders())
-        mismatches: list[str] = []
-        await self.resolve_missing(seen, mismatches)
+        if self._lock.locked():
+            return  # a full reconciliation is running and covers this
+        async with self._lock:
+            seen = await self._apply_open(await self._venue.open_orders())
+            mismatches: list[str] = []
+            await self.resolve_missing(seen, mismatches)
         for problem in mismatches:
             await self._executor.mismatch(problem)
 

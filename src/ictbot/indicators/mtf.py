@@ -192,12 +192,14 @@ class _TimeframeState:
              base_index: int | None = None) -> None:
         """``base_index``: for an HTF candle, the base candle j(k) at whose close it becomes visible (§10)."""
         engine = self.engine
+        books = self.books() if track else []
+        marks = [len(book.journal or ()) for book in books]
         events = engine.step(t, o, h, lo, c)
-        if track:
+        if track:  # zones this HTF candle created start being tracked on base candles (§10)
             index = engine.index
-            for book in self.books():
-                journal = book.journal or ()
-                self.tracker.pending.extend(z for z in journal if z.alive and z.confirm_index == index
+            for book, mark in zip(books, marks, strict=True):
+                journal = book.journal or []
+                self.tracker.pending.extend(z for z in journal[mark:] if z.alive and z.confirm_index == index
                                             and z.changes == 0 and z.base_touch == 0)
         if events:
             converted = tuple(e.to_ict() for e in events)
@@ -377,8 +379,14 @@ class MultiTimeframeEngine:
             if limit is not None:
                 items = items[-limit:]
             rows = [(c.open_time, float(c.open), float(c.high), float(c.low), float(c.close)) for c in items]
-        for t, o, h, lo, c in rows:
+        state = self._state(symbol)
+        for k, (t, o, h, lo, c) in enumerate(rows):
             self._feed(symbol, timeframe, t, o, h, lo, c)
+            if k % 256 == 255:  # no snapshots are built here: consume the change journals now and then
+                for frame_state in state.frames.values():
+                    frame_state.sync()
+        for frame_state in state.frames.values():
+            frame_state.sync()
         return len(rows)
 
     # ---- snapshot ---------------------------------------------------------------------------------------

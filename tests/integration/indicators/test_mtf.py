@@ -137,6 +137,11 @@ def test_checkpoint_and_warm_up(btc_5m_raw: CandleFrame) -> None:
     frame = btc_5m_raw.slice(0, 1200)
     engine = MultiTimeframeEngine(M5, [H1], resample_higher=True)
     assert engine.warm_up("BTCUSDT", M5, frame.slice(0, 1000), limit=800) == 800
+    assert engine.is_warm("BTCUSDT")  # 800 five-minute candles = 66 one-hour candles >= 21
+    assert not MultiTimeframeEngine(M5, [H1]).is_warm("BTCUSDT")
+    hourly = engine.engine("BTCUSDT", H1)
+    # 800 candles from 16:40: 66 full hours plus the incomplete 16:00 bucket
+    assert hourly.count == 67 and hourly.fvg.book.journal == []  # journals consumed during warm-up
     clone = MultiTimeframeEngine.restore(engine.checkpoint())
     for candle in frame.slice(1000, 1200).to_candles("BTCUSDT", M5):
         assert engine.on_candle(candle) == clone.on_candle(candle)

@@ -87,6 +87,7 @@ class FakeVenue:
         self.timeout_after_place = 0
         self.timeout_before_place = 0
         self.stream_broken = False
+        self.mute_stream = False  # events are lost (not delivered), the stream itself stays open
         self.triggers_enabled = True
         self.market_fill_parts = 1
         self.report_terms = True  # False: reports lack side/type/quantity (as some adapters send)
@@ -307,6 +308,8 @@ class FakeVenue:
         self._push(venue_order, with_fills=False)
 
     def _push(self, venue_order: VenueOrder, *, with_fills: bool = True, fills: tuple[Fill, ...] = ()) -> None:
+        if self.mute_stream:
+            return
         report = self.report(venue_order, with_fills=False)
         if fills or with_fills:
             report = replace(report, fills=fills or tuple(venue_order.fills))

@@ -5,6 +5,15 @@
 const TOKEN_KEY = "ictbot.apiToken";
 const SEQ_KEY = "ictbot.lastSeq";
 const MAX_FEED = 50;
+// A link of the form /dashboard#token=... (printed by `ictbot demo`) logs in directly. The fragment
+// never leaves the browser; it is stored like a typed token and removed from the address bar.
+(() => {
+  const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (match) {
+    localStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+})();
 const state = { token: localStorage.getItem(TOKEN_KEY) || "", ws: null, lastSeq: 0, retry: 0,
   candles: [], orders: new Map(), positions: new Map(), equity: [], symbol: "", timeframe: "5m" };
 
