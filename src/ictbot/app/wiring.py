@@ -236,6 +236,10 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         _seed_account(p)
 
     async def exchange_stop() -> None:
+        stream = getattr(p.venue, "user_stream", None)
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await stream.stop()
         with contextlib.suppress(Exception):
             await p.venue.client.aclose()
 
