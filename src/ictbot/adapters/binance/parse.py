@@ -14,7 +14,7 @@ from ictbot.domain.errors import InputDataError
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
-from ictbot.domain.order import Fill, OrderSide, OrderStatus
+from ictbot.domain.order import Fill, OrderSide, OrderStatus, OrderType
 from ictbot.domain.timeframe import Timeframe
 from ictbot.ports.venue import Balance, VenueOrderReport, VenuePosition
 
@@ -218,7 +218,26 @@ def report_from_order(raw: s.RawOrder, list_client_id: str = "") -> VenueOrderRe
         time=time,
         reason=raw.expiryReason or "",
         list_client_id=list_client_id,
+        **_terms(raw.side, raw.type, raw.origQty, raw.price, raw.stopPrice, bool(raw.reduceOnly)),
     )
+
+
+def _terms(side: str | None, order_type: str | None, qty: Decimal, price: Decimal, stop: Decimal | None,
+           reduce_only: bool) -> dict[str, Any]:
+    """The order's own terms, so reconciliation can adopt an order its journal lost (crash recovery).
+    Unknown enum values are left out rather than guessed."""
+    terms: dict[str, Any] = {"reduce_only": reduce_only}
+    if side in OrderSide.__members__:
+        terms["side"] = OrderSide(side)
+    if order_type in OrderType.__members__:
+        terms["type"] = OrderType(order_type)
+    if qty > 0:
+        terms["quantity"] = qty
+    if price > 0:
+        terms["price"] = price
+    if stop is not None and stop > 0:
+        terms["stop_price"] = stop
+    return terms
 
 
 def order_report(payload: Any, source: str = "order") -> VenueOrderReport:
@@ -300,6 +319,7 @@ def report_from_execution(raw: s.RawExecutionReport) -> VenueOrderReport:
         fills=fills,
         time=raw.T,
         reason=reason,
+        **_terms(raw.S, raw.o, raw.q, raw.p, None, False),
     )
 
 

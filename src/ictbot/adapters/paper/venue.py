@@ -73,6 +73,11 @@ def report(order: SimOrder, trades: Iterable[Trade] = (), time: int | None = Non
         exchange_order_id=str(order.order_id), executed_qty=order.executed_qty, cumulative_quote=order.cum_quote,
         fills=tuple(_fill(t) for t in trades), time=order.update_time if time is None else time,
         reason="" if order.expiry_reason == "NONE" else order.expiry_reason, list_client_id=list_client_id,
+        # The order's terms let reconciliation adopt an order its journal lost.
+        side=OrderSide(order.side), type=OrderType(order.type) if order.type in OrderType.__members__ else None,
+        quantity=order.orig_qty, price=order.price if order.price > 0 else None,
+        stop_price=order.stop_price if order.stop_price > 0 else None,
+        reduce_only=bool(getattr(order, "reduce_only", False)),
     )
 
 
