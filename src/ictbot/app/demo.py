@@ -75,14 +75,11 @@ def prepare_workdir(workdir: Path) -> None:
         (workdir / name).unlink(missing_ok=True)
 
 
-def write_demo_config(path: Path, symbols: tuple[str, ...], base: Timeframe, speed: float) -> None:
-    # Timers run on the simulator's clock; periodic reconciliation stays about once a wall minute.
-    wall_scale = speed if 0 < speed < float("inf") else 1.0
+def write_demo_config(path: Path, symbols: tuple[str, ...], base: Timeframe) -> None:
     document = {
         "exchange": {"symbols": list(symbols), "base_timeframe": base.value,
                      "context_timeframes": ["15m", "1h", "4h"]},
         "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
-        "execution": {"reconcile_interval_seconds": 60 * wall_scale},
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
 
@@ -115,7 +112,7 @@ async def run_demo(
     await sim.start()
     try:
         symbols = tuple(sim.sim.symbols) if sim.sim is not None and hasattr(sim.sim, "symbols") else DEMO_SYMBOLS
-        write_demo_config(settings.config_file, tuple(symbols), base, speed)
+        write_demo_config(settings.config_file, tuple(symbols), base)
         application = Application(settings)
         application.config.load()
         pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY,

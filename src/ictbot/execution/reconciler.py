@@ -91,8 +91,12 @@ class Reconciler:
             rearmed=rearmed, mismatches=tuple(mismatches),
         )
         self.last = result
-        log.info("reconciled", reason=reason, venue_open=result.venue_open, adopted=result.adopted,
-                 fills_recovered=recovered, rearmed=rearmed, mismatches=len(mismatches))
+        # A clean periodic pass is routine; anything it had to fix is worth a line at INFO.
+        eventful = result.adopted or recovered or rearmed or mismatches or reason != "periodic"
+        (log.info if eventful else log.debug)(
+            "reconciled", reason=reason, venue_open=result.venue_open, adopted=result.adopted,
+            fills_recovered=recovered, rearmed=rearmed, mismatches=len(mismatches),
+        )
         return result
 
     async def poll_orders(self) -> None:
