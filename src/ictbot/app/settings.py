@@ -99,6 +99,11 @@ def validate_environment(settings: Settings) -> list[str]:
             )
         if settings.binance_private_key_path is not None and not settings.binance_private_key_path.exists():
             problems.append(f"BINANCE_PRIVATE_KEY_PATH {settings.binance_private_key_path} does not exist")
+    if settings.bus_backend == "nats":
+        problems.append(
+            "ICTBOT_BUS=nats: the JetStream bus (ictbot.bus.nats) is not wired into `ictbot run` yet; "
+            "unset ICTBOT_BUS to use the in-process bus"
+        )
     if settings.trading_mode is TradingMode.LIVE and settings.testnet:
         problems.append("TRADING_MODE=live with TESTNET=true is contradictory: set TESTNET=false for mainnet")
     if settings.api_host not in ("127.0.0.1", "localhost", "::1") and settings.api_token is None:

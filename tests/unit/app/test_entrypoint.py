@@ -229,3 +229,8 @@ async def test_complete_lifecycle_refuses_a_busy_port(monkeypatch: pytest.Monkey
         assert not application.bus.running
     finally:
         holder.close()
+
+
+def test_unwired_nats_bus_is_refused_not_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ICTBOT_BUS", "nats")
+    assert any("ICTBOT_BUS=nats" in p for p in validate_environment(Settings()))
