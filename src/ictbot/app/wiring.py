@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -104,6 +105,10 @@ def binance_config(settings: Settings, sim_port: int | None, endpoints: BinanceE
     key = settings.binance_api_key.get_secret_value() if settings.binance_api_key else ""
     secret = settings.binance_secret_key.get_secret_value() if settings.binance_secret_key else ""
     environment = "testnet" if settings.trading_mode is TradingMode.TESTNET or settings.testnet else "mainnet"
+    if endpoints is None and (settings.binance_rest_url or settings.binance_ws_url):
+        preset = BinanceEndpoints.preset(environment)
+        endpoints = dataclasses.replace(preset, rest=settings.binance_rest_url or preset.rest,
+                                        ws=settings.binance_ws_url or preset.ws, name="custom")
     return BinanceConfig(environment=environment, api_key=key, api_secret=secret,
                          ed25519_key_path=settings.binance_private_key_path, endpoints_override=endpoints)
 
