@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import webbrowser
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -132,7 +134,7 @@ async def run_demo(
                 print(f"  dashboard  {url}/dashboard{login}")
                 print(f"  API docs   {url}/docs          health {url}/health")
             print("  Ctrl-C stops both.\n", flush=True)
-            if open_browser and url:
+            if open_browser and url and _has_desktop():
                 webbrowser.open(f"{url}/dashboard{login}")
 
         errors = await application.run(on_started=started, duration=duration)
@@ -141,6 +143,11 @@ async def run_demo(
         return summary
     finally:
         await sim.stop()
+
+
+def _has_desktop() -> bool:
+    """On a headless server ``webbrowser`` may pick a console browser and take over the terminal."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _read_token_link(path: Path) -> str:
