@@ -7,67 +7,23 @@ the API, ``ictbot config`` and file edits share one path.
 
 from __future__ import annotations
 
-import math
 import time
 from decimal import Decimal
-from typing import Any
 
 from fastapi import FastAPI
 
 from ictbot.app.application import Application
+from ictbot.app.facade_mapping import HEALTH, PCT, field_errors, risk_changes, strategy_changes, trade_side
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
 from ictbot.domain.events import OrderIntent
 from ictbot.domain.order import Order, OrderStatus
-from ictbot.domain.position import Position, PositionSide
+from ictbot.domain.position import Position
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
 from ictbot.ports import facade as f
 from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFoundError
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
-
-_HEALTH = {"healthy": f.HealthState.HEALTHY, "degraded": f.HealthState.DEGRADED}
-_PCT = Decimal(100)
-
-
-def _risk_changes(update: f.RiskConfigUpdate) -> dict[str, Any]:
-    """API names (fractions, seconds) → the risk section's names (percent, minutes)."""
-    given = update.model_dump(exclude_unset=True)
-    changes: dict[str, Any] = {}
-    if "risk_per_trade" in given:
-        changes["risk_per_trade_pct"] = str(Decimal(given["risk_per_trade"]) * _PCT)
-    if "max_daily_loss" in given:
-        changes["daily_loss_limit_pct"] = str(Decimal(given["max_daily_loss"]) * _PCT)
-    if "max_drawdown" in given:
-        changes["max_drawdown_pct"] = str(Decimal(given["max_drawdown"]) * _PCT)
-    if "max_positions" in given:
-        changes["max_open_positions"] = given["max_positions"]
-    if "max_exposure" in given:
-        changes["max_total_exposure_pct"] = str(given["max_exposure"])
-    if "max_leverage" in given:
-        changes["max_leverage"] = given["max_leverage"]
-    if "cooldown_s" in given:
-        changes["cooldown_after_stop_minutes"] = math.ceil(given["cooldown_s"] / 60)
-    return changes
-
-
-def _strategy_changes(update: f.StrategyConfigUpdate) -> dict[str, Any]:
-    given = update.model_dump(exclude_unset=True, mode="json")
-    given.pop("strategy_id", None)
-    if "risk_per_trade" in given:
-        given["risk_per_trade"] = float(given["risk_per_trade"])
-    return given
-
-
-def _trade_side(position: Position) -> PositionSide:
-    """A closed position has qty 0; its protective stop tells which side it was."""
-    if position.stop_loss is not None and position.stop_loss > position.avg_entry > 0:
-        return PositionSide.SHORT
-    return PositionSide.LONG
-
-
-def _field_errors(exc: ConfigError) -> f.ValidationFailed:
-    return f.ValidationFailed(exc.errors or [("config", str(exc))])
 
 
 class PipelineFacade:
@@ -80,7 +36,7 @@ class PipelineFacade:
     async def health(self) -> f.HealthReport:
         status = self.app.orchestrator.get_health_status()
         components = {
-            name: f.ComponentHealth(status=_HEALTH.get(item["status"], f.HealthState.UNHEALTHY),
+            name: f.ComponentHealth(status=HEALTH.get(item["status"], f.HealthState.UNHEALTHY),
                                     detail=str(item.get("detail", "")))
             for name, item in status["components"].items()
         }
@@ -120,26 +76,26 @@ class PipelineFacade:
         if update.strategy_id not in self.app.config.document()["strategies"]:
             raise f.NotFound("strategy", update.strategy_id)
         try:
-            await self.app.config.update_strategy_config(update.strategy_id, _strategy_changes(update))
+            await self.app.config.update_strategy_config(update.strategy_id, strategy_changes(update))
         except ConfigError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         return self._config_view()
 
     async def update_risk_config(self, update: f.RiskConfigUpdate) -> f.ConfigView:
         try:
-            await self.app.config.update_risk_config(_risk_changes(update))
+            await self.app.config.update_risk_config(risk_changes(update))
         except ConfigError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         return self._config_view()
 
     async def validate_config(self, document: f.ConfigDocument) -> f.ConfigValidation:
         candidate = self.app.config.document()
         for update in document.strategies:
             entry = dict(candidate["strategies"].get(update.strategy_id, {}))
-            entry.update(_strategy_changes(update))
+            entry.update(strategy_changes(update))
             candidate["strategies"] = {**candidate["strategies"], update.strategy_id: entry}
         if document.risk is not None:
-            candidate["risk"] = {**candidate["risk"], **_risk_changes(document.risk)}
+            candidate["risk"] = {**candidate["risk"], **risk_changes(document.risk)}
         errors = self.app.config.validate(candidate)
         return f.ConfigValidation(valid=not errors, errors=[f.FieldError(field=a, reason=b) for a, b in errors])
 
@@ -157,7 +113,7 @@ class PipelineFacade:
         try:
             await self.app.config.rollback(version)
         except ConfigError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         return self._config_view()
 
     # ---- positions --------------------------------------------------------------------------------
@@ -278,7 +234,7 @@ class PipelineFacade:
         try:
             await self.app.config.update_strategy_config(strategy_id, {"enabled": enabled})
         except ConfigError as exc:
-            raise _field_errors(exc) from exc
+            raise field_errors(exc) from exc
         self.p.registry.set_enabled(strategy_id, enabled)
         return self._strategy_view(strategy_id)
 
@@ -298,11 +254,11 @@ class PipelineFacade:
         peak = book.peak_equity
         return f.RiskReport(
             trading_state=f.TradingState(status["trading_state"]), equity=equity, exposure=exposure,
-            exposure_limit=equity * limits.max_total_exposure_pct / _PCT,
+            exposure_limit=equity * limits.max_total_exposure_pct / PCT,
             daily_pnl=equity - day_start if day_start is not None else Decimal(0),
-            daily_loss_limit=(day_start or equity) * limits.daily_loss_limit_pct / _PCT,
+            daily_loss_limit=(day_start or equity) * limits.daily_loss_limit_pct / PCT,
             drawdown=float((peak - equity) / peak) if peak else None,
-            max_drawdown_limit=float(limits.max_drawdown_pct / _PCT),
+            max_drawdown_limit=float(limits.max_drawdown_pct / PCT),
             open_positions=status["open_positions"], max_positions=limits.max_open_positions,
             limits=status["limits"],
         )
@@ -320,7 +276,7 @@ class PipelineFacade:
         items = [
             f.TradeView(
                 id=p.id, symbol=p.symbol, strategy_id=p.strategy_id,
-                side=_trade_side(p),
+                side=trade_side(p),
                 qty=p.entry_qty_total, entry_price=p.avg_entry, pnl=p.realized_pnl, fees=p.fees_quote,
                 opened_at_ms=p.opened_at or 0, closed_at_ms=p.closed_at,
             )

@@ -103,9 +103,9 @@ class Position:
             realized += (fill.price - avg) * closing * (1 if qty > 0 else -1)
             remainder = abs(signed_qty) - closing
             qty = qty + signed_qty
-            if qty == 0:
-                avg = ZERO
-            elif remainder > 0:  # flipped through zero: the rest opens at the fill price
+            # Flat: ``avg_entry`` keeps the closed position's average entry (trade reports need it;
+            # with zero quantity it weighs nothing if the position is reopened).
+            if remainder > 0:  # flipped through zero: the rest opens at the fill price
                 avg = fill.price
                 entry_total += remainder
         opened = self.opened_at if self.opened_at is not None else fill.time

@@ -109,7 +109,7 @@ class PositionManager:
         if position is None:
             return None
         log.warning("position dust written off", position=position_id, qty=str(position.qty), reason=reason)
-        closed = replace(position, qty=ZERO, avg_entry=ZERO, closed_at=self._clock.now_ms())
+        closed = replace(position, qty=ZERO, closed_at=self._clock.now_ms())
         await self._store(closed)
         return closed
 

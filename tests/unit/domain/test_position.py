@@ -28,6 +28,9 @@ def test_long_round_trip_realizes_pnl_net_of_quote_fees() -> None:
     pos = pos.apply(fill("3", OrderSide.SELL, "4", "120", "0.48", t=9))
     assert pos.side is PositionSide.FLAT and pos.is_closed and pos.closed_at == 9
     assert pos.realized_pnl == D("60") - D("0.2") - D("0.22") - D("0.48")
+    assert pos.avg_entry == D("105"), "a closed position remembers its entry for trade reports"
+    reopened = pos.apply(fill("4", OrderSide.BUY, "1", "200"))
+    assert reopened.avg_entry == D("200") and reopened.closed_at is None
     assert pos.fees_quote == D("0.90")
 
 
