@@ -54,7 +54,7 @@ def build_application(settings: Settings) -> Application:
 async def run_bot(settings: Settings, *, data: list[Path] | None = None, speed: float = 60.0,
                   duration: float | None = None) -> list[tuple[str, BaseException]]:
     """``ictbot run``: paper mode starts the simulator in-process; testnet/live talk to Binance."""
-    from ictbot.app.wiring import build_pipeline
+    from ictbot.app.wiring import build_pipeline, wall_timer_scale
 
     sim = None
     application = Application(settings)
@@ -74,7 +74,7 @@ async def run_bot(settings: Settings, *, data: list[Path] | None = None, speed: 
             ))
             await sim.start()
             pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port,
-                                      timer_scale=speed if 0 < speed < float("inf") else 1.0)
+                                      timer_scale=wall_timer_scale(speed))
         else:
             pipeline = build_pipeline(application)
         api = attach_api(application, pipeline)

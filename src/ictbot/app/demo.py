@@ -97,7 +97,7 @@ async def run_demo(
     seed: int = 7,
 ) -> dict[str, Any]:
     from ictbot.app.bootstrap import attach_api
-    from ictbot.app.wiring import build_pipeline
+    from ictbot.app.wiring import build_pipeline, wall_timer_scale
     from ictbot.exchange_sim import SimConfig, SimulatorServer
 
     prepare_workdir(workdir)
@@ -118,7 +118,7 @@ async def run_demo(
         application = Application(settings)
         application.config.load()
         pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY,
-                                  timer_scale=speed if 0 < speed < float("inf") else 1.0)
+                                  timer_scale=wall_timer_scale(speed))
         api = attach_api(application, pipeline)
         counters = DemoCounters()
         for topic in (Topic.CANDLE_STORED, Topic.SIGNAL_GENERATED, Topic.SIGNAL_REJECTED, Topic.SIGNAL_VALIDATED,

@@ -24,11 +24,9 @@ def validate_risk(section: Any) -> list[tuple[str, str]]:
 
 
 def validate_strategies(section: Any) -> list[tuple[str, str]]:
-    from ictbot.strategies.registry import StrategyEntry, StrategyRegistry
+    from ictbot.strategies.registry import StrategyRegistry, registry_section
 
-    known = set(StrategyEntry.model_fields)
-    registry_view = {sid: {k: v for k, v in raw.items() if k in known} for sid, raw in section.items()}
-    problems = StrategyRegistry().validate_config(registry_view)
+    problems = StrategyRegistry().validate_config(registry_section(section))
     return [(field.removeprefix("strategies."), reason) for field, reason in problems]
 
 

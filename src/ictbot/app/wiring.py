@@ -53,7 +53,7 @@ from ictbot.risk.account import AccountTracker
 from ictbot.risk.breakers import CircuitBreakers
 from ictbot.risk.limits import RiskLimits
 from ictbot.risk.service import RiskService
-from ictbot.strategies.registry import StrategyRegistry
+from ictbot.strategies.registry import StrategyRegistry, registry_section
 from ictbot.strategies.runner import StrategyRunner
 from ictbot.strategies.service import StrategyService
 
@@ -94,6 +94,11 @@ class Pipeline:
     context: tuple[Timeframe, ...]
     instruments: dict[str, Instrument] = field(default_factory=dict)
     starting_equity: Decimal = Decimal(0)
+
+
+def wall_timer_scale(speed: float) -> float:
+    """How much faster than the wall a replay at ``speed`` runs (1 for stepped or unbounded replays)."""
+    return speed if 0 < speed < float("inf") else 1.0
 
 
 def binance_config(settings: Settings, sim_port: int | None, endpoints: BinanceEndpoints | None) -> BinanceConfig:
@@ -269,11 +274,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
                   depends_on=["candles"])
 
     async def strategies_start() -> None:
-        section = application.config.document()["strategies"]
-        from ictbot.strategies.registry import StrategyEntry
-
-        known = set(StrategyEntry.model_fields)
-        p.registry.configure({sid: {k: v for k, v in raw.items() if k in known} for sid, raw in section.items()})
+        p.registry.configure(registry_section(application.config.document()["strategies"]))
         p.strategies.attach()
 
     async def strategies_stop() -> None:

@@ -50,6 +50,19 @@ class StrategyEntry(BaseModel):
     )
 
 
+
+def registry_section(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The registry's view of an app-level ``strategies`` section.
+
+    The app config also carries per-strategy keys for other stages (e.g. ``risk_per_trade``); only
+    ``StrategyEntry``'s own keys are kept. A non-mapping entry is passed through for validation to name.
+    """
+    known = StrategyEntry.model_fields
+    return {
+        sid: {k: v for k, v in raw.items() if k in known} if isinstance(raw, Mapping) else raw
+        for sid, raw in section.items()
+    }
+
 @dataclass(slots=True)
 class StrategyStatus:
     """Runtime bookkeeping of one strategy instance (exposed to API/CLI through the facade)."""

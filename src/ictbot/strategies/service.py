@@ -15,7 +15,7 @@ from ictbot.domain.events import (
 )
 from ictbot.domain.position import Position
 from ictbot.strategies.base import StrategyContext
-from ictbot.strategies.registry import StrategyEntry
+from ictbot.strategies.registry import registry_section
 from ictbot.strategies.runner import StrategyRunner
 
 CONFIG_SECTION = "strategies"
@@ -79,14 +79,7 @@ class StrategyService:
         if update.section != CONFIG_SECTION:
             return
         try:
-            # The app-level config also carries per-strategy keys for other stages (risk_per_trade,
-            # max_positions, symbols); the registry takes only its own.
-            known = set(StrategyEntry.model_fields)
-            section = {
-                sid: {k: v for k, v in raw.items() if k in known} if isinstance(raw, dict) else raw
-                for sid, raw in update.changes.items()
-            }
-            self.runner.registry.configure(section)
+            self.runner.registry.configure(registry_section(update.changes))
         except ConfigError as exc:
             # The config manager validates before publishing; reaching here means it did not.
             await self.bus.publish(
