@@ -116,7 +116,6 @@ async def run_demo(
         symbols = tuple(sim.sim.symbols) if sim.sim is not None and hasattr(sim.sim, "symbols") else DEMO_SYMBOLS
         write_demo_config(settings.config_file, tuple(symbols), base)
         application = Application(settings)
-        application.config.load()
         pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY,
                                   timer_scale=wall_timer_scale(speed))
         api = attach_api(application, pipeline)

@@ -136,12 +136,11 @@ def build_pipeline(
     settings = application.settings
     clock = clock or SystemClock()
     bus = application.bus
-    config: TradingConfig = application.config.config
     for section, validator in section_validators().items():
         application.config.add_section_validator(section, validator)
-    # The file may hold settings newer than the model defaults: reload to validate with the stages.
+    # (Re)load so the file is validated by the stages' own schemas as well.
     application.config.load()
-    config = application.config.config
+    config: TradingConfig = application.config.config
 
     symbols = tuple(config.exchange.symbols)
     base = config.exchange.base_timeframe
