@@ -191,6 +191,7 @@ def build_pipeline(
     )
     collector = MetricsCollector(clock=clock)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
+    _report_reconnects(feed, venue, monitoring)
 
     pipeline = Pipeline(
         settings=settings, clock=clock, database=database, journal=journal, fills=fills,
@@ -202,6 +203,20 @@ def build_pipeline(
     )
     _register(application, pipeline, warmup_candles)
     return pipeline
+
+
+def _report_reconnects(feed: BinanceKlineFeed, venue: object, monitoring: MonitoringSystem) -> None:
+    """Every reconnect of the kline feed or the user-data stream counts towards a reconnect-storm alert."""
+    feed.add_reconnect_listener(lambda: monitoring.note_reconnect("marketdata.binance"))
+    stream = getattr(venue, "user_stream", None)
+    if stream is None:
+        return
+
+    def on_subscribed() -> None:
+        if stream.subscriptions > 1:  # the first subscription is the connect, not a reconnect
+            monitoring.note_reconnect("user_stream")
+
+    stream.add_resubscribe_listener(on_subscribed)
 
 
 async def breakers_trip(breakers: CircuitBreakers, reason: str) -> None:

@@ -95,6 +95,7 @@ class BinanceKlineFeed:
         self._retry_at: dict[Pair, float] = {}
         self._pending: set[Pair] = set()  # a live frame showed a hole the last backfill could not fill
         self.connections = 0  # successful connects so far (observability, tests)
+        self._reconnect_listeners: list[Callable[[], None]] = []
 
     @classmethod
     def from_client(cls, client: BinanceRestClient, **options: Any) -> BinanceKlineFeed:
@@ -115,6 +116,10 @@ class BinanceKlineFeed:
 
     def set_alert_sink(self, sink: AlertSink | None) -> None:
         self.watchdog.alert_sink = sink
+
+    def add_reconnect_listener(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs on every connect after the first (monitoring counts reconnect storms)."""
+        self._reconnect_listeners.append(listener)
 
     def resume_from(self, symbol: str, timeframe: Timeframe, last_closed_open_time: int) -> None:
         """Continue after a candle already stored: the first connect backfills everything since."""
@@ -169,6 +174,8 @@ class BinanceKlineFeed:
                 async with open_ws(url) as ws:
                     self.connections += 1
                     self._backoff.reset()
+                    if self.connections > 1:
+                        self._notify_reconnect()
                     log.info("kline stream connected", streams=len(pairs), connection=self.connections)
                     await self._maybe_resync(force=True)
                     for pair in pairs:
@@ -183,6 +190,13 @@ class BinanceKlineFeed:
                 # Keep the only market-data source alive; the gate keeps exactly-once across this.
                 log.exception("kline stream failed unexpectedly; reconnecting")
             await asyncio.sleep(self._backoff.next_delay())
+
+    def _notify_reconnect(self) -> None:
+        for listener in self._reconnect_listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("reconnect listener failed")
 
     async def _read(self, ws: ClientConnection, by_stream: dict[str, Pair], out: asyncio.Queue[Candle]) -> None:
         loop = asyncio.get_running_loop()

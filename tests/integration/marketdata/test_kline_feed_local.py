@@ -68,6 +68,8 @@ async def test_reconnect_backfills_the_gap_without_loss_or_duplicates() -> None:
     async with KlineExchange(script, start_index=3.1) as exchange:
         feed, rest = make_feed(exchange)
         feed.resume_from(SYMBOL, Timeframe.M1, T0)  # candle 0 is stored already
+        reconnects: list[int] = []
+        feed.add_reconnect_listener(lambda: reconnects.append(feed.connections))
         stream = feed.stream(PAIR)
         candles = await collect(stream, until=6)
         await stream.aclose()
@@ -77,6 +79,7 @@ async def test_reconnect_backfills_the_gap_without_loss_or_duplicates() -> None:
     assert closed[0].close == Decimal(price(1, "rest")) and closed[2].close == Decimal(price(3, "ws"))
     assert closed[3].close == Decimal(price(4, "rest"))  # from the REST backfill after reconnect
     assert exchange.ws.connections == 2 and feed.connections == 2
+    assert reconnects == [2]  # the first connect is not a reconnect
     opens = [index(c) for c in candles if not c.closed]
     assert opens == [3, 6]
 
