@@ -217,6 +217,8 @@ class PipelineFacade:
         entry = self.app.config.document()["strategies"].get(strategy_id, {})
         open_positions = sum(1 for p in self.p.execution.positions.open_positions() if p.strategy_id == strategy_id)
         risk = entry.get("risk_per_trade")
+        if risk is None:  # the strategy sizes with the risk section's value
+            risk = self.p.risk.limits.risk_per_trade_pct / 100
         return f.StrategyView(
             id=strategy_id, enabled=status.enabled, kind=status.kind,
             symbols=entry.get("symbols") or list(self.p.symbols),

@@ -171,6 +171,7 @@ def build_pipeline(
     risk = RiskService(
         bus, limits=limits, instruments=instruments.get, clock=clock, breakers=breakers, account=account,
         data_stale=lambda symbol: market_data.data_stale,
+        strategy_risk_pct=lambda strategy_id: strategy_risk_pct(application.config.config, strategy_id),
     )
     holder["risk"] = risk
 
@@ -203,6 +204,14 @@ def build_pipeline(
     )
     _register(application, pipeline, warmup_candles)
     return pipeline
+
+
+def strategy_risk_pct(config: TradingConfig, strategy_id: str) -> Decimal | None:
+    """The strategy's own ``risk_per_trade`` (a fraction in the config file) in percent, if set."""
+    entry = config.strategies.get(strategy_id)
+    if entry is None or entry.risk_per_trade is None:
+        return None
+    return Decimal(str(entry.risk_per_trade)) * 100
 
 
 def _report_reconnects(feed: BinanceKlineFeed, venue: object, monitoring: MonitoringSystem) -> None:

@@ -57,8 +57,12 @@ class RiskService:
         account: AccountTracker,
         data_stale: Callable[[str], bool] | None = None,
         price_of: Callable[[str], Decimal | None] | None = None,
+        strategy_risk_pct: Callable[[str], Decimal | None] | None = None,
         name: str = "risk",
     ) -> None:
+        """``strategy_risk_pct(strategy_id)``: that strategy's own risk per trade in percent of
+        equity (``None``: the limits' ``risk_per_trade_pct``), read at every signal so a config
+        reload applies to the next signal."""
         self.bus = bus
         self.clock = clock
         self.breakers = breakers
@@ -67,6 +71,7 @@ class RiskService:
         self._instruments = instruments
         self._data_stale = data_stale
         self._price_of = price_of
+        self._strategy_risk_pct = strategy_risk_pct
         self._limits_history: deque[tuple[int, RiskLimits]] = deque([(0, limits)], maxlen=_HISTORY)
         self._last_price: dict[str, tuple[Decimal, int]] = {}
         self._pending: list[PendingIntent] = []
@@ -169,7 +174,9 @@ class RiskService:
             result: OrderIntent | Rejection = Rejection(signal, (f"no {missing} known for {signal.symbol}",))
         else:
             candidates = {id(limits): limits for limits in (self._limits_at(seq), self.limits)}
-            results = [validate(signal, state, limits, instrument, quote) for limits in candidates.values()]
+            own_pct = self._strategy_risk_pct(signal.strategy_id) if self._strategy_risk_pct is not None else None
+            results = [validate(signal, state, _with_risk_pct(limits, own_pct), instrument, quote)
+                       for limits in candidates.values()]
             result = _strictest(signal, results)
         self._remember(signal, result, state.now_ms)
         return result
@@ -270,6 +277,12 @@ class RiskService:
         if known is None or seen_at >= known[1]:
             self._last_price[candle.symbol] = (candle.close, seen_at)
             self.account.set_mark(candle.symbol, candle.close)
+
+
+def _with_risk_pct(limits: RiskLimits, pct: Decimal | None) -> RiskLimits:
+    if pct is None or pct == limits.risk_per_trade_pct:
+        return limits
+    return limits.model_copy(update={"risk_per_trade_pct": pct})
 
 
 def _strictest(signal: Signal, results: list[OrderIntent | Rejection]) -> OrderIntent | Rejection:

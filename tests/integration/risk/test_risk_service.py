@@ -31,6 +31,7 @@ LIMITS = RiskLimits(max_symbol_exposure_pct=Decimal(100), min_reward_risk=Decima
 class Rig:
     def __init__(self, store: Any = None, limits: RiskLimits = LIMITS) -> None:
         self.bus = EventBus()
+        self.strategy_risk: dict[str, Decimal] = {}
         self.clock = ManualClock(T0)
         self.store = store or MemoryKeyValueStore()
         self.stale: dict[str, bool] = {}
@@ -44,6 +45,7 @@ class Rig:
             breakers=self.breakers,
             account=self.account,
             data_stale=lambda s: self.stale.get(s, False),
+            strategy_risk_pct=self.strategy_risk.get,
         )
         self.risk.attach()
         self.results: list[SignalValidated | SignalRejected] = []
@@ -91,6 +93,19 @@ async def test_validated_then_duplicate_then_pending_blocks_the_symbol() -> None
     assert "max open positions for BTCUSDT" in reasons(await rig.send(sig(strategy_id="strategy_b")))
     rig.clock.advance(120)  # the pending reservation expires
     assert isinstance(await rig.send(sig(strategy_id="strategy_b", time=T0 + 60_000)), SignalValidated)
+    await rig.bus.stop()
+
+
+async def test_a_strategy_sizes_with_its_own_risk_per_trade_read_at_each_signal() -> None:
+    rig = await Rig().start()
+    rig.strategy_risk["strategy_b"] = Decimal("0.5")  # half the limits' 1 %
+    half = await rig.send(sig(strategy_id="strategy_b"))
+    assert isinstance(half, SignalValidated) and half.intent.quantity == Decimal("0.06950")
+    assert half.intent.risk_amount <= Decimal(10_000) * Decimal("0.005")
+    rig.clock.advance(120)  # the pending reservation expires
+    rig.strategy_risk["strategy_a"] = Decimal("1.1")  # a config reload: the next signal uses it
+    larger = await rig.send(sig(strategy_id="strategy_a", time=T0 + 60_000))
+    assert isinstance(larger, SignalValidated) and larger.intent.quantity == Decimal("0.15290")
     await rig.bus.stop()
 
 
