@@ -57,6 +57,7 @@ from ictbot.domain.order import (
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
 from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
+from ictbot.execution.journal_index import JournalIndex
 from ictbot.execution.planning import (
     ProtectionSet,
     entry_order,
@@ -114,7 +115,7 @@ class OrderExecutor:
     ) -> None:
         self._bus = bus
         self._venue = venue
-        self._journal = journal
+        self._journal = JournalIndex(journal)
         self._positions = positions
         self._clock = clock
         self.config = config or ExecutionConfig()
@@ -140,6 +141,7 @@ class OrderExecutor:
     # ---- lifecycle ----------------------------------------------------------------------------
     async def load(self) -> None:
         """Warm state from the journal (start-up, before reconciliation)."""
+        await self._journal.load()
         for order in await self._journal.open_orders():
             self._book[order.client_order_id] = order
         await self._positions.load()
@@ -255,6 +257,7 @@ class OrderExecutor:
             return pending  # the same signal again (or concurrently): never a second order
         self._submitting[cid] = order  # claimed before the first await below
         try:
+            # Answered from the journal's id index (no database round trip for a new signal).
             existing = await self._journal.get(cid)
             if existing is not None:
                 return existing  # seen before (maybe FILLED: Binance would accept the id again)
@@ -272,12 +275,13 @@ class OrderExecutor:
             await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(rejected))
             await self._alert(AlertLevel.WARNING, f"entry {order.client_order_id} not sent: {rejected.reason}")
             return rejected
-        # Durable before the entry can fill: a restart must protect with the planned stop.
-        await self._plans.put(order.position_id, Plan(signal.strategy_id, signal.id, intent.stop_loss,
-                                                      intent.take_profits))
+        # Durable before the entry can fill (a restart must protect with the planned stop): the
+        # plan is committed in the same transaction as the PENDING_SUBMIT order, before sending.
+        plan_values = self._plans.stage(order.position_id, Plan(signal.strategy_id, signal.id, intent.stop_loss,
+                                                                intent.take_profits))
         if instrument.market is Market.USDM:
             await self._setup_account(signal.symbol, intent.leverage)
-        return await self._send(order)
+        return await self._send(order, plan_values)
 
     async def _setup_account(self, symbol: str, leverage: int) -> None:
         if (symbol, leverage) in self._account_ready or not isinstance(self._venue, AccountSetupVenue):
@@ -289,13 +293,15 @@ class OrderExecutor:
         self._account_ready.add((symbol, leverage))
 
     # ---- sending ------------------------------------------------------------------------------
-    async def _send(self, order: Order) -> Order:
+    async def _send(self, order: Order, values: dict[str, str] | None = None) -> Order:
+        """Journal ``order`` (with ``values`` for the key-value store, same commit), then send it."""
         cid = order.client_order_id
         self._inflight.add(cid)
         try:
             async with self._order_lock(cid):
                 self._book[cid] = order
-                await self._journal.save(order)  # durable BEFORE the request leaves
+                # durable BEFORE the request leaves
+                await self._journal.save_with_values(order, values or {}, self._plans.store)
             self.stats.sent += 1
             try:
                 report = await self._venue.place_order(order)
@@ -693,7 +699,7 @@ class OrderExecutor:
         for n in range(attempt, attempt + count):
             for leg in (OrderLeg.STOP, OrderLeg.TAKE_PROFIT, OrderLeg.EXIT):
                 cid = leg_client_id(position_id, leg, n)
-                if cid in self._book or cid in self._seen_ids or await self._journal.get(cid) is not None:
+                if cid in self._book or cid in self._seen_ids or await self._journal.holds(cid):
                     return True
         return False
 

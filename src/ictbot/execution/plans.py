@@ -39,10 +39,15 @@ class PlanBook:
         self._store = store
         self._plans: dict[str, Plan] = {}
 
-    async def put(self, position_id: str, plan: Plan) -> None:
+    @property
+    def store(self) -> KeyValueStore | None:
+        return self._store
+
+    def stage(self, position_id: str, plan: Plan) -> dict[str, str]:
+        """Keep ``plan`` in memory and return the key-values that make it durable (none without a
+        store). The caller writes them together with the entry order, in one transaction."""
         self._plans[position_id] = plan
-        if self._store is not None:
-            await self._store.set(_key(position_id), plan.to_json())
+        return {} if self._store is None else {_key(position_id): plan.to_json()}
 
     async def get(self, position_id: str) -> Plan | None:
         plan = self._plans.get(position_id)

@@ -6,6 +6,7 @@ URL). Every ``save`` is durable when it returns (committed), so "journal before 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from ictbot.domain.order import Fill, Order, OrderStatus
@@ -16,7 +17,17 @@ class OrderJournal(Protocol):
     async def save(self, order: Order) -> None:
         """Insert or replace the order keyed by ``client_order_id``; durable on return."""
 
+    async def save_with_values(self, order: Order, values: Mapping[str, str], store: KeyValueStore) -> None:
+        """``store.set`` every item, then ``save(order)``; all durable on return.
+
+        Implementations that keep ``store``'s values in their own database write everything in one
+        transaction (the entry path: order + protection plan, one commit).
+        """
+
     async def get(self, client_order_id: str) -> Order | None: ...
+
+    async def client_ids(self) -> set[str]:
+        """Every client order id saved so far (any status): the executor's duplicate/attempt index."""
 
     async def open_orders(self) -> list[Order]:
         """Orders whose status is not terminal (includes PENDING_SUBMIT and SUBMITTED_UNKNOWN)."""

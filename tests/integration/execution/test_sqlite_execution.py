@@ -101,3 +101,30 @@ async def test_crash_between_journal_write_and_send_in_sqlite(tmp_path: Path) ->
         assert stored is not None and stored.status is OrderStatus.FILLED
         assert len([c for c in venue.place_calls if c.leg is OrderLeg.ENTRY]) == 1
         assert h2.executor.protection_deficit(order.position_id) == 0
+
+
+async def test_entry_and_its_plan_are_committed_in_one_transaction_before_the_request(tmp_path: Path) -> None:
+    venue = FakeVenue()
+    observer = Database(sqlite_url(tmp_path / "bot.db"))  # another connection: sees committed rows only
+    try:
+        async with sqlite_harness(tmp_path / "bot.db", venue) as h:
+            db: Database = h.kv.database  # type: ignore[attr-defined]
+            seen: list[tuple[str | None, str | None]] = []
+            place = venue.place_order
+
+            async def checking(order: Any) -> Any:
+                row = await SqlOrderJournal(observer).get(order.client_order_id)
+                plan = await SqlKeyValueStore(observer).get(f"execution.plan.{order.position_id}")
+                seen.append((row.status.value if row else None, plan))
+                return await place(order)
+
+            venue.place_order = checking  # type: ignore[method-assign]
+            jobs = db.writer.stats.jobs
+            await h.executor.submit_intent(make_intent(entry_type=EntryType.LIMIT, entry="49500", stop="49000"))
+            assert db.writer.stats.jobs == jobs + 2  # entry + plan in one commit, then the venue's answer
+            assert len(seen) == 1
+            status, plan = seen[0]
+            assert status == OrderStatus.PENDING_SUBMIT.value
+            assert plan is not None and '"stop_loss": "49000"' in plan
+    finally:
+        await observer.close()

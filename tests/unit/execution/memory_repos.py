@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from ictbot.domain.order import Fill, Order, OrderStatus
 from ictbot.domain.position import Position
+from ictbot.ports.repositories import KeyValueStore
 
 
 class MemoryJournal:
@@ -14,15 +16,26 @@ class MemoryJournal:
     def __init__(self) -> None:
         self.orders: dict[str, Order] = {}
         self.saves: list[Order] = []
+        self.gets = 0
 
     async def save(self, order: Order) -> None:
         await asyncio.sleep(0)
         self.orders[order.client_order_id] = order
         self.saves.append(order)
 
+    async def save_with_values(self, order: Order, values: Mapping[str, str], store: KeyValueStore) -> None:
+        for key, value in values.items():
+            await store.set(key, value)
+        await self.save(order)
+
     async def get(self, client_order_id: str) -> Order | None:
         await asyncio.sleep(0)
+        self.gets += 1
         return self.orders.get(client_order_id)
+
+    async def client_ids(self) -> set[str]:
+        await asyncio.sleep(0)
+        return set(self.orders)
 
     async def open_orders(self) -> list[Order]:
         return [o for o in self.orders.values() if o.status.is_open]

@@ -3,7 +3,8 @@
 SQLite (default) runs in WAL mode with ``synchronous=NORMAL`` (durable across process crashes; a
 power loss may drop the last commits), foreign-key checks off (see ``_sqlite_pragmas``) and a busy
 timeout, so other processes (a CLI download
-while the bot runs) wait instead of failing. PostgreSQL is used through psycopg 3.
+while the bot runs) wait instead of failing. A file database is checkpointed by its own thread
+(``checkpoint.py``), not inside the commits. PostgreSQL is used through psycopg 3.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import Connection, Engine, event, pool
 
+from ictbot.adapters.storage.checkpoint import FALLBACK_AUTOCHECKPOINT_PAGES, Checkpointer
 from ictbot.adapters.storage.migrate import current_revision, head_revision, upgrade_database
 from ictbot.adapters.storage.url import database_url_from_env, normalize_url, sqlite_file
 from ictbot.adapters.storage.writer import SerialWriter
@@ -30,6 +32,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_AUTOCHECKPOINT_PAGES}")
         # foreign_keys stays OFF (SQLite's default): the only foreign key (candles -> candle_series)
         # costs ~35% of bulk-insert speed when checked per row, and the store always takes series ids
         # from the table itself. PostgreSQL enforces it.
@@ -65,6 +68,8 @@ class Database:
         self.engine = create_db_engine(self.url, echo=echo)
         self.writer = SerialWriter(self.engine)
         self._memory = self.url.startswith("sqlite") and sqlite_file(self.url) is None
+        # Started by the first write: a process that only reads never checkpoints.
+        self.checkpointer = Checkpointer(self.engine) if self.is_sqlite and not self._memory else None
 
     @classmethod
     def from_env(cls, *, echo: bool = False) -> Database:
@@ -91,9 +96,13 @@ class Database:
     # ---- access ------------------------------------------------------------------------------------
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one transaction through the single writer; committed when this returns."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         return await self.writer.submit(fn)
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         return self.writer.run_sync(fn)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
@@ -107,9 +116,16 @@ class Database:
 
     async def close(self) -> None:
         await self.writer.close()
+        self._stop_checkpoints()
         self.engine.dispose()
 
     def close_sync(self) -> None:
         """Close from synchronous code (no event loop running)."""
         asyncio.run(self.writer.close())
+        self._stop_checkpoints()
         self.engine.dispose()
+
+    def _stop_checkpoints(self) -> None:
+        # No final checkpoint here: SQLite checkpoints when the engine's last connection closes.
+        if self.checkpointer is not None:
+            self.checkpointer.stop()

@@ -1,6 +1,8 @@
 """SQL implementations of ``ictbot.ports.repositories`` (+ config versions).
 
 Every ``save``/``set`` goes through the database's single writer and is committed when it returns.
+Statements on the order path are built once (module level or cached per dialect): building them
+per call cost more than running them.
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ from ictbot.adapters.storage.database import Database
 from ictbot.adapters.storage.upsert import insert_ignore, upsert
 from ictbot.domain.order import Fill, Order, OrderStatus
 from ictbot.domain.position import Position
+from ictbot.ports.repositories import KeyValueStore
 
 _OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
+_ORDER_BY_ID = sa.select(t.orders).where(t.orders.c.client_order_id == sa.bindparam("cid"))
+_ORDER_IDS = sa.select(t.orders.c.client_order_id)
+_VALUE_BY_KEY = sa.select(t.key_values.c.value).where(t.key_values.c.key == sa.bindparam("key"))
 
 
 def _now_ms() -> int:
@@ -42,10 +48,32 @@ class SqlOrderJournal:
         row = order_to_row(order)
         await self._db.write(lambda c: c.execute(upsert(c, t.orders, ["client_order_id"]), row))
 
+    async def save_with_values(self, order: Order, values: Mapping[str, str], store: KeyValueStore) -> None:
+        """Order and key-values in ONE transaction (one writer hop, one commit) when ``store`` is a
+        ``SqlKeyValueStore`` of the same database; otherwise the values first, then the order."""
+        if not (isinstance(store, SqlKeyValueStore) and store.database is self._db):
+            for key, value in values.items():
+                await store.set(key, value)
+            await self.save(order)
+            return
+        order_row = order_to_row(order)
+        now = _now_ms()
+        value_rows = [{"key": key, "value": value, "updated_at": now} for key, value in values.items()]
+
+        def write(c: Connection) -> None:
+            if value_rows:
+                c.execute(upsert(c, t.key_values, ["key"]), value_rows)
+            c.execute(upsert(c, t.orders, ["client_order_id"]), order_row)
+
+        await self._db.write(write)
+
     async def get(self, client_order_id: str) -> Order | None:
-        stmt = sa.select(t.orders).where(t.orders.c.client_order_id == client_order_id)
-        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
+        rows = await self._db.read(lambda c: c.execute(_ORDER_BY_ID, {"cid": client_order_id}).mappings().all())
         return order_from_row(rows[0]) if rows else None
+
+    async def client_ids(self) -> set[str]:
+        rows = await self._db.read(lambda c: c.execute(_ORDER_IDS).scalars().all())
+        return {str(cid) for cid in rows}
 
     async def open_orders(self) -> list[Order]:
         stmt = (
@@ -163,9 +191,12 @@ class SqlKeyValueStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def database(self) -> Database:
+        return self._db
+
     async def get(self, key: str) -> str | None:
-        stmt = sa.select(t.key_values.c.value).where(t.key_values.c.key == key)
-        value = await self._db.read(lambda c: c.execute(stmt).scalar())
+        value = await self._db.read(lambda c: c.execute(_VALUE_BY_KEY, {"key": key}).scalar())
         return None if value is None else str(value)
 
     async def set(self, key: str, value: str) -> None:
