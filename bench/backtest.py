@@ -169,6 +169,15 @@ def main() -> None:
             print(f"    trades (default fills vs backtesting.py): matched {strict['matched']} of "
                   f"{strict['ours']}/{strict['theirs']}")
 
+    from ictbot.backtest.venue_check import check_fills_on_matching_engine
+
+    s2, _, _ = ours[("s2_fvg", False)]
+    cpu = time.process_time()
+    check = check_fills_on_matching_engine(s2.results[0], data, base.fee_rate)
+    print(f"\ns2 fills replayed on the shared matching engine ({time.process_time() - cpu:.1f} s CPU): "
+          f"{check.describe()}")
+    print(f"load average now {os.getloadavg()[0]:.2f}")
+
     print("\nper-candle cost of the live path without indicators (every candle visited):")
     print(f"{'run':<34}{'seconds':>9}{'cpu s':>8}{'candles/s':>13}{'µs/candle':>11}")
     for label, spec in (

@@ -4,8 +4,9 @@ Usage: python bench/backtest_bt_reference.py FILE... > result.json
 
 Same definitions as ictbot.backtest.reference: EMA with alpha 2/(n+1) seeded at the first close and
 undefined before n-1; crossover strict on both candles; S2 stop low[i-2], target 2R from close[i].
-Indicators are computed on the real (unscaled) prices and passed in, so both engines see identical
-signal inputs; FractionalBacktest(fractional_unit=1e-5) trades BTC in 0.00001 steps (the lot step).
+Indicators are computed on the real (unscaled) prices, inside ``init()`` (so inside the timed
+``run()``, like ictbot's ``prepare``), so both engines see identical signal inputs;
+FractionalBacktest(fractional_unit=1e-5) trades BTC in 0.00001 steps (the lot step).
 """
 
 from __future__ import annotations
@@ -61,12 +62,13 @@ def make_strategies(real: pd.DataFrame) -> tuple[type[Strategy], type[Strategy]]
     close = real["Close"].to_numpy()
     low = real["Low"].to_numpy()
     high = real["High"].to_numpy()
-    ema20, ema50, ema200 = ema(close, 20), ema(close, 50), ema(close, 200)
 
+    # The EMAs are computed in init(), i.e. inside the timed Backtest.run(), as ictbot's strategies
+    # compute theirs in prepare() inside its timed run: both timings cover indicators + simulation.
     class S1(Strategy):
         def init(self) -> None:
-            self.fast = self.I(lambda: ema20, name="ema20", overlay=False)
-            self.slow = self.I(lambda: ema50, name="ema50", overlay=False)
+            self.fast = self.I(lambda: ema(close, 20), name="ema20", overlay=False)
+            self.slow = self.I(lambda: ema(close, 50), name="ema50", overlay=False)
 
         def next(self) -> None:
             if crossover(self.fast, self.slow):
@@ -77,13 +79,14 @@ def make_strategies(real: pd.DataFrame) -> tuple[type[Strategy], type[Strategy]]
 
     class S2(Strategy):
         def init(self) -> None:
-            self.trend = self.I(lambda: ema200, name="ema200", overlay=False)
+            self.ema200 = ema(close, 200)
+            self.trend = self.I(lambda: self.ema200, name="ema200", overlay=False)
 
         def next(self) -> None:
             i = len(self.data) - 1
             if self.position or i < 2:
                 return
-            if low[i] > high[i - 2] and close[i] > ema200[i]:
+            if low[i] > high[i - 2] and close[i] > self.ema200[i]:
                 stop = low[i - 2]
                 target = close[i] + 2 * (close[i] - stop)
                 self.buy(size=units(self.data.Close[-1]), sl=stop * UNIT, tp=target * UNIT)

@@ -5,8 +5,10 @@ an order changes only through ``Order.apply(event)``, a position only through ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from ictbot.backtest.fills import ExitKind, FillModel
 from ictbot.backtest.results import Trade
@@ -52,7 +54,8 @@ class OpenTrade:
     tranches: list[tuple[Decimal, Decimal | None]]  # (qty, target) still open
     entry_qty: Decimal = ZERO
     exits: list[tuple[Decimal, Decimal, ExitKind]] = field(default_factory=list)  # (price, qty, why)
-    attempt: int = 0
+    attempts: list[int] = field(default_factory=list)  # client-id attempt of each open tranche's legs
+    last_attempt: int = -1
     levels: tuple[float, float] | None = None  # (stop, active target) as floats; nan = none
 
     def float_levels(self) -> tuple[float, float]:
@@ -80,6 +83,11 @@ class OpenTrade:
         return None if k < 0 else self.tranches[k][1]
 
 
+def live_attempt(time_ms: int) -> int:
+    """The attempt number the live executor derives from its clock (``OrderExecutor._next_attempt``)."""
+    return (time_ms // 1000) % 900_000
+
+
 @dataclass(slots=True)
 class BookEntry:
     """Cash and position changes at a candle, for the vectorised equity curve."""
@@ -98,31 +106,38 @@ class SimulatedBroker:
     execution: ExecutionConfig = field(default_factory=lambda: ExecutionConfig(background_tasks=False))
     trades: list[Trade] = field(default_factory=list)
     book: list[BookEntry] = field(default_factory=list)
-    _journal: list[tuple[Order, tuple[OrderEvent, ...]]] = field(default_factory=list)
+    _journal: list[tuple[Order | Callable[[], Order], tuple[OrderEvent, ...]]] = field(default_factory=list)
     _seq: int = 0
 
     @property
     def orders(self) -> list[Order]:
+        return self.replay_orders()
+
+    def replay_orders(self) -> list[Order]:
         """Every order in its final state, replayed through ``Order.apply`` from the journal.
 
         The events are journaled as they happen and the state machine is run on demand: the
         result is identical, and the hot loop does not pay for order objects nobody reads.
         """
         replayed = []
-        for order, events in self._journal:
+        for entry, events in self._journal:
+            order = entry if isinstance(entry, Order) else entry()
             for event in events:
                 order = order.apply(event)
             replayed.append(order)
         return replayed
 
     def _fill(self, order: Order, price: Decimal, time: int) -> Fill:
+        return self._fill_leg(order.client_order_id, order.symbol, order.side, order.type, order.quantity, price,
+                              time, order)
+
+    def _fill_leg(self, client_id: str, symbol: str, side: OrderSide, order_type: OrderType, qty: Decimal,
+                  price: Decimal, time: int, order: Order | Callable[[], Order]) -> Fill:
         self._seq += 1
-        fee = self.fill_model.fee(price, order.quantity)
         fill = Fill(
-            trade_id=f"bt-{self._seq}", client_order_id=order.client_order_id, symbol=order.symbol,
-            side=order.side, price=price, qty=order.quantity, fee=fee,
-            fee_asset=self.instrument.quote_asset, time=time,
-            is_maker=order.type in (OrderType.LIMIT, OrderType.LIMIT_MAKER),
+            trade_id=f"bt-{self._seq}", client_order_id=client_id, symbol=symbol, side=side, price=price, qty=qty,
+            fee=self.fill_model.fee(price, qty), fee_asset=self.instrument.quote_asset, time=time,
+            is_maker=order_type in (OrderType.LIMIT, OrderType.LIMIT_MAKER),
         )
         self._journal.append((order, (OrderAccepted(exchange_order_id=f"bt-o{self._seq}", time=time),
                                       OrderFilled(fill))))
@@ -163,50 +178,80 @@ class SimulatedBroker:
             stop_loss=stop, take_profits=tuple(t for _, t in tranches if t is not None),
         ).apply(fill)
         self._book(index, fill)
-        return OpenTrade(intent, signal_id, position, index, time, price, stop, tranches, qty)
+        # The live executor numbers the protective legs from the clock when it places them, right
+        # after the entry fill: tranche k's stop and target share attempt base + k.
+        base = live_attempt(time)
+        attempts = list(range(base, base + len(tranches)))
+        return OpenTrade(intent, signal_id, position, index, time, price, stop, tranches, qty,
+                         attempts=attempts, last_attempt=attempts[-1])
 
-    def _exit_fill(self, trade: OpenTrade, qty: Decimal, target: Decimal | None, index: int, time: int,
-                   price: Decimal, reason: ExitKind) -> None:
+    def _exit_fill(self, trade: OpenTrade, qty: Decimal, target: Decimal | None, attempt: int, index: int,
+                   time: int, price: Decimal, reason: ExitKind) -> None:
         position = trade.position
         side = OrderSide.SELL if position.qty > 0 else OrderSide.BUY
         signal = trade.intent.signal
         if reason in _LEG_FOR_EXIT:
             # The protective leg of the live plan (spot: OCO of stop + LIMIT_MAKER target per tranche;
-            # futures: STOP_MARKET / TAKE_PROFIT_MARKET), identified by the live client id scheme.
+            # futures: STOP_MARKET / TAKE_PROFIT_MARKET), identified by the live client id scheme. Only
+            # its id, side, type and quantity matter to the fill; the Order itself is built when the
+            # journal is read (``replay_orders``), so the loop does not pay for it.
             leg = _LEG_FOR_EXIT[reason]
-            order = Order(
-                client_order_id=leg_client_id(position.id, leg, trade.attempt), symbol=position.symbol,
-                side=side, type=_TYPE_FOR_EXIT[self.market][reason], quantity=qty, created_at=time,
-                stop_price=trade.stop if reason is ExitKind.STOP else None,
-                price=target if reason is ExitKind.TARGET else None, market=self.market,
-                reduce_only=self.market is Market.USDM, strategy_id=signal.strategy_id, signal_id=trade.signal_id,
-                leg=leg, position_id=position.id,
-            )
-        else:
-            order = exit_order(position_id=position.id, symbol=position.symbol, long=position.qty > 0, qty=qty,
-                               instrument=self.instrument, attempt=trade.attempt, now_ms=time,
-                               strategy_id=signal.strategy_id, signal_id=trade.signal_id)
-        trade.attempt += 1
+            order_type = _TYPE_FOR_EXIT[self.market][reason]
+            client_id = leg_client_id(position.id, leg, attempt)
+            stop = trade.stop if reason is ExitKind.STOP else None
+            build = partial(self._protective_order, client_id, position.symbol, side, order_type, qty, time,
+                            stop, target if reason is ExitKind.TARGET else None, leg, position.id,
+                            signal.strategy_id, trade.signal_id)
+            trade.last_attempt = max(trade.last_attempt, attempt)
+            fill = self._fill_leg(client_id, position.symbol, side, order_type, qty, price, time, build)
+            trade.position = position.apply(fill)
+            trade.exits.append((price, qty, reason))
+            self._book(index, fill)
+            return
+        order = exit_order(position_id=position.id, symbol=position.symbol, long=position.qty > 0, qty=qty,
+                           instrument=self.instrument, attempt=attempt, now_ms=time,
+                           strategy_id=signal.strategy_id, signal_id=trade.signal_id)
+        trade.last_attempt = max(trade.last_attempt, attempt)
         fill = self._fill(order, price, time)
         trade.position = position.apply(fill)
         trade.exits.append((price, qty, reason))
         self._book(index, fill)
 
+    def _protective_order(self, client_id: str, symbol: str, side: OrderSide, order_type: OrderType, qty: Decimal,
+                          time: int, stop: Decimal | None, target: Decimal | None, leg: OrderLeg, position_id: str,
+                          strategy_id: str, signal_id: str) -> Order:
+        """The leg as the live plan places it; a spot stop is STOP_LOSS_LIMIT with its limit beyond the
+        stop by ``stop_limit_slippage`` (``execution.planning.spot_protection``)."""
+        price = target
+        if stop is not None and order_type is OrderType.STOP_LOSS_LIMIT:
+            slip = self.execution.stop_limit_slippage
+            price = (self.instrument.floor_price(stop * (1 - slip)) if side is OrderSide.SELL
+                     else self.instrument.ceil_price(stop * (1 + slip)))
+        return Order(
+            client_order_id=client_id, symbol=symbol, side=side, type=order_type, quantity=qty, created_at=time,
+            stop_price=stop, price=price, market=self.market, reduce_only=self.market is Market.USDM,
+            strategy_id=strategy_id, signal_id=signal_id, leg=leg, position_id=position_id,
+        )
+
     def take_profit(self, trade: OpenTrade, index: int, time: int, price: Decimal) -> Trade | None:
         """The nearest tranche's target filled; returns the finished trade when it was the last one."""
-        qty, target = trade.tranches.pop(trade.next_tranche())
+        k = trade.next_tranche()
+        qty, target = trade.tranches.pop(k)
         trade.levels = None
-        self._exit_fill(trade, qty, target, index, time, price, ExitKind.TARGET)
+        self._exit_fill(trade, qty, target, trade.attempts.pop(k), index, time, price, ExitKind.TARGET)
         return None if trade.tranches else self._record(trade, index, time)
 
     def close(self, trade: OpenTrade, index: int, time: int, price: Decimal, reason: ExitKind) -> Trade:
         """Everything still open exits at ``price``: each tranche's stop leg, or one market order."""
         if reason is ExitKind.STOP:
-            for qty, target in trade.tranches:
-                self._exit_fill(trade, qty, target, index, time, price, reason)
+            for (qty, target), attempt in zip(trade.tranches, trade.attempts, strict=True):
+                self._exit_fill(trade, qty, target, attempt, index, time, price, reason)
         else:
-            self._exit_fill(trade, abs(trade.position.qty), None, index, time, price, reason)
+            # The live executor's next attempt for a fresh exit order (seconds-based, after the legs').
+            attempt = max(live_attempt(time), trade.last_attempt + 1)
+            self._exit_fill(trade, abs(trade.position.qty), None, attempt, index, time, price, reason)
         trade.tranches = []
+        trade.attempts = []
         return self._record(trade, index, time)
 
     def _record(self, trade: OpenTrade, index: int, time: int) -> Trade:

@@ -10,8 +10,8 @@ What must agree: every signal the backtest saw while the strategy was **flat** (
 resting entry) — same candle, same signal id (the id hashes strategy, symbol, side, time, stop,
 targets and entry). While the backtest holds a position the strategies see it in their context and
 may stay silent, whereas the bus replay has no execution behind it and stays flat; those candles
-are reported but not compared. Orders are not compared here: the backtest's venue is the fill
-model, the live one an exchange (see docs/backtesting.md, "Known gaps").
+are reported but not compared. Orders are compared by ``backtest.live_parity`` (the whole live
+application trading on the exchange simulator).
 """
 
 from __future__ import annotations

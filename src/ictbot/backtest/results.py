@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ictbot.domain.order import Order
 from ictbot.domain.signal import Signal
 from ictbot.domain.timeframe import ms_to_datetime
 
@@ -113,7 +115,18 @@ class SymbolResult:
     close: F64 = field(default_factory=lambda: np.empty(0))
     timeframe_ms: int = 0
     signal_log: list[tuple[Signal, bool]] = field(default_factory=list)  # (signal, decided while flat)
-    held_candle_times: set[int] = field(default_factory=set)  # close times decided while not flat
+    held_visited: set[int] = field(default_factory=set)  # close times visited while not flat
+    held_spans: list[tuple[int, int]] = field(default_factory=list)  # [first, last) candle index per trade
+    # Every order in its final state, replayed through ``Order.apply`` on demand (parity checks).
+    orders: Callable[[], list[Order]] = field(default=list)
+
+    @property
+    def held_candle_times(self) -> set[int]:
+        """Close times of the candles at which the strategy was not flat (built on demand: parity only)."""
+        held = set(self.held_visited)
+        for first, last in self.held_spans:
+            held.update((self.times[first:last] + self.timeframe_ms).tolist())
+        return held
 
     @property
     def final_equity(self) -> Decimal:

@@ -105,6 +105,9 @@ def register(app: typer.Typer) -> None:
         parity: Annotated[bool, typer.Option("--parity", help="Also replay the candles through the live bus "
                                              "services (candles → indicators → strategies) and check they emit "
                                              "the backtest's signals.")] = False,
+        via_live: Annotated[bool, typer.Option("--via-live", help="Also trade the candles through the live "
+                                               "pipeline (paper mode) against the exchange simulator and "
+                                               "check it sends the backtest's orders (slow: ~25 candles/s).")] = False,
     ) -> None:
         from ictbot.backtest.data import parse_time
         from ictbot.backtest.run import BacktestSpec, results_document, run_backtest, strategy_kinds, write_json
@@ -162,6 +165,14 @@ def register(app: typer.Typer) -> None:
                 report_ = check_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
                 out.print(f"{data_set.symbol}: {report_.describe()}")
                 if not report_.ok:
+                    raise typer.Exit(code=1)
+        if via_live:
+            from ictbot.backtest.live_parity import check_order_parity
+
+            for data_set in outcome.data:
+                orders = check_order_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
+                out.print(f"{data_set.symbol}: {orders.describe()}")
+                if not orders.ok:
                     raise typer.Exit(code=1)
         if json_out is not None:
             write_json(document, json_out)

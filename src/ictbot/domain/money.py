@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
+from functools import lru_cache
 
 ZERO = Decimal(0)
 
@@ -21,10 +22,16 @@ def round_to_step(value: Decimal, step: Decimal, mode: str = ROUND_DOWN) -> Deci
     if step <= 0:
         return value
     units = (value / step).to_integral_value(rounding=mode)
-    exponent = step.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < 0:
-        return (units * step).quantize(step.normalize())
-    return units * step
+    quantum = _quantum(step)
+    return (units * step).quantize(quantum) if quantum is not None else units * step
+
+
+@lru_cache(maxsize=256)
+def _quantum(step: Decimal) -> Decimal | None:
+    """The step's own precision when it has decimals (an instrument has few steps: cached)."""
+    normal = step.normalize()
+    exponent = normal.as_tuple().exponent
+    return normal if isinstance(exponent, int) and exponent < 0 else None
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:

@@ -22,8 +22,19 @@ class EntryType(str, Enum):
     LIMIT = "LIMIT"
 
 
+def _text(value: Decimal | None) -> str:
+    return "None" if value is None else format(value.normalize(), "f")
+
+
+class _CachedId:
+    """A slot for the computed id that is not a dataclass field (not compared, encoded or sent)."""
+
+    __slots__ = ("_cached_id",)
+    _cached_id: str
+
+
 @dataclass(frozen=True, slots=True)
-class Signal:
+class Signal(_CachedId):
     """A strategy's proposal. Prices are Decimal; ``time`` is the deciding candle's close (ms UTC)."""
 
     strategy_id: str
@@ -47,12 +58,21 @@ class Signal:
 
     @property
     def id(self) -> str:
-        """Deterministic id: the same idea at the same time always has the same id."""
-        raw = "|".join(
-            [self.strategy_id, self.symbol, self.direction.value, str(self.time), str(self.stop_loss),
-             ",".join(str(tp) for tp in self.take_profits), str(self.entry_price)]
-        )
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+        """Deterministic id: the same idea at the same time always has the same id.
+
+        Prices enter by value, not by spelling: ``61720.0`` from a file and ``61720.00000000`` from
+        Binance are the same price and must give the same id (backtest/live parity). Computed once.
+        """
+        try:
+            return self._cached_id
+        except AttributeError:
+            raw = "|".join(
+                [self.strategy_id, self.symbol, self.direction.value, str(self.time), _text(self.stop_loss),
+                 ",".join(_text(tp) for tp in self.take_profits), _text(self.entry_price)]
+            )
+            value = hashlib.sha256(raw.encode()).hexdigest()[:16]
+            object.__setattr__(self, "_cached_id", value)
+            return value
 
     @property
     def planned_entry(self) -> Decimal:

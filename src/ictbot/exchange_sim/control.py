@@ -39,6 +39,10 @@ class SimControl:
         """Play ``candles`` base candles (pauses a running replay); frames are flushed on return."""
         return await self.sim.step(candles)
 
+    async def step_to_close(self) -> int:
+        """Play the next candle's intra-candle prices, holding its close for the next ``step``."""
+        return await self.sim.step_to_close()
+
     async def step_until(self, replay_ms: int) -> int:
         """Play whole candles until the replay clock reaches ``replay_ms``."""
         played = 0

@@ -141,6 +141,24 @@ class Simulator:
         await self.hub.flush()
         return played
 
+    async def step_to_close(self) -> int:
+        """Play the next base candle's price points but hold back its close event (``step`` plays it).
+
+        Lets a driver settle what traded inside the candle before the bot sees it close, as the
+        minutes of a real candle would (fills first, then the closed kline).
+        """
+        self.pause()
+        if not self._pending:
+            if self.replay.finished:
+                return 0
+            self._pending.extend(self.replay.step())
+        played = 0
+        while self._pending and not isinstance(self._pending[0], CandleClosed):
+            self._apply(self._pending.popleft())
+            played += 1
+        await self.hub.flush()
+        return played
+
     async def run(self) -> None:
         """Replay at ``speed`` while not paused (a background task of the server)."""
         while True:

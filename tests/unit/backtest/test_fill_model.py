@@ -137,7 +137,10 @@ def test_orders_replay_through_the_state_machine() -> None:
     assert [o.status for o in orders] == [OrderStatus.FILLED, OrderStatus.FILLED]
     assert orders[0].side is OrderSide.BUY and orders[1].side is OrderSide.SELL
     assert orders[0].position_id == orders[1].position_id
-    assert orders[1].client_order_id.endswith("-T0")
+    # The live executor's leg numbering: seconds of the entry fill's time, modulo 900,000.
+    entry_time = engine.broker.trades[0].entry_time
+    assert orders[1].client_order_id.endswith(f"-T{(entry_time // 1000) % 900_000}")
+    assert orders[1].price == Decimal("120")
 
 
 def test_protective_hit_rules() -> None:
@@ -179,8 +182,10 @@ def test_two_targets_split_the_position_like_the_live_plan() -> None:
     assert trade.exit_reason == "target+stop"
     assert trade.exit_price == Decimal(100)  # (110·5 + 90·5) / 10
     assert trade.pnl == (Decimal(110) - 100) * 5 + (Decimal(90) - 100) * 5
-    legs = [o.client_order_id[-2:] for o in engine.broker.orders]
-    assert legs == ["E0", "T0", "S1"]
+    # Tranche k's OCO legs share the live attempt base + k (base: seconds of the entry fill).
+    base = (trade.entry_time // 1000) % 900_000
+    legs = [o.client_order_id.rsplit("-", 1)[1] for o in engine.broker.orders]
+    assert legs == ["E0", f"T{base}", f"S{base + 1}"]
 
 
 def test_both_targets_in_one_candle_close_the_whole_trade() -> None:
