@@ -4,10 +4,13 @@
    same facade data (no auth, no middleware), measured in the same run, alternating rounds; then
    p50/p99 latency at a fixed request rate (open loop: latency counts from the scheduled send time).
 2. WebSocket: one broadcast stream to 1,000 connected clients; delivery latency per message per
-   client (server publish wall-clock time -> client receive), p50/p99/max.
+   client (server publish wall-clock time -> client receive), p50/p99/max, server CPU per client
+   per message and load-generator CPU per delivery; the ASGI send path and the direct (pre-framed)
+   path on two identical servers, alternating rounds.
 
-Each server runs in its own subprocess (uvicorn, one worker); the load generator is a small raw
-asyncio HTTP/1.1 keep-alive client so that the client costs less than the server.
+Each server runs in its own subprocess (uvicorn, one worker); the HTTP load generator is a small raw
+asyncio HTTP/1.1 keep-alive client, the WebSocket one plain sockets on one epoll, so that the load
+generator costs less than the server.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import cProfile
 import json
 import os
 import resource
+import select
 import socket
 import statistics
 import subprocess
@@ -62,8 +66,13 @@ def serve(kind: str) -> None:
         async def status():  # type: ignore[no-untyped-def]
             return await facade.status()
     else:
+        if kind == "ictbot-asgi":  # the "before" variant: every message through the ASGI send path
+            from ictbot.api import wire
+
+            wire.frame_sink = lambda websocket: None
         fanout_ms: list[float] = []
         fanout_cpu_ms: list[float] = []
+        running: list[asyncio.Task[None]] = []
         settings = ApiSettings(ws_queue_size=4096, ws_max_clients=5000, ws_heartbeat_s=60)
         app = create_app(facade, settings, tokens=TokenAuthority.from_tokens(TOKEN, None))
 
@@ -78,31 +87,40 @@ def serve(kind: str) -> None:
                 fanout_ms.clear()
                 fanout_cpu_ms.clear()
                 for i in range(count):
+                    if i:
+                        await asyncio.sleep(interval_ms / 1000)
                     started, cpu_started = time.perf_counter(), time.process_time()
                     feed.publish("signal", {"i": i, "t_ns": time.time_ns()})
-                    while feed.stats()["fanout_pending"]:  # until every socket write is done
+                    while feed.fanout_pending:  # until every socket write is done
                         await asyncio.sleep(0)
                     fanout_ms.append((time.perf_counter() - started) * 1000)
                     fanout_cpu_ms.append((time.process_time() - cpu_started) * 1000)
-                    await asyncio.sleep(interval_ms / 1000)
                 if profiler and profile_path:
                     profiler.disable()
                     profiler.dump_stats(profile_path)
 
-            asyncio.get_running_loop().create_task(run())
+            running[:] = [asyncio.get_running_loop().create_task(run())]
             return Response(b"{}", media_type="application/json")
 
         @app.get("/bench/fanout")
         async def fanout() -> Response:
-            return Response(json.dumps([fanout_ms, fanout_cpu_ms]).encode(), media_type="application/json")
+            await asyncio.gather(*running)
+            direct = app.state.broadcaster.stats()["direct"]
+            loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
+            return Response(json.dumps([fanout_ms, fanout_cpu_ms, direct, loop]).encode(),
+                            media_type="application/json")
 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     print(sock.getsockname()[1], flush=True)
     # no server pings: the minimal bench client does not answer them
+    # uvloop is not a project dependency: ICTBOT_BENCH_UVLOOP=<folder with uvloop installed> to compare
+    uvloop_dir = os.environ.get("ICTBOT_BENCH_UVLOOP")
+    if uvloop_dir:
+        sys.path.append(uvloop_dir)
     config = uvicorn.Config(app, log_level="error", access_log=False, ws_per_message_deflate=False, backlog=4096,
-                            ws_ping_interval=None)
+                            ws_ping_interval=None, loop="uvloop" if uvloop_dir else "asyncio")
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -201,86 +219,139 @@ async def fixed_rate(port: int, path: str, rate: float, seconds: float, connecti
 
 
 # ---- WebSocket fan-out --------------------------------------------------------------------------
-class RawWebSocket:
-    """Minimal RFC 6455 client (text frames, no extensions): 1,000 of them must cost the load
-    generator less than the server, which a full client library does not on 2 cores."""
+# The 1,000 clients share the two cores with the server, so whatever they spend per message is
+# added to the measured latency: they are plain non-blocking sockets on one epoll, no asyncio, no
+# client library; each frame is located by its header and only the publish timestamp is parsed.
+_T_NS = b'"t_ns":'
+_UPGRADE = ("GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
 
-    @classmethod
-    async def open(cls, port: int, path: str) -> RawWebSocket:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 101"), head
-        return cls(reader, writer)
+def client_frame(text: str) -> bytes:
+    """A masked client text frame (RFC 6455: clients must mask; an all-zero mask keeps it cheap)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload
 
-    async def recv(self) -> bytes:
-        _, b1 = await self.reader.readexactly(2)
-        length = b1 & 0x7F
+
+def split_frames(buf: bytes) -> tuple[list[bytes], bytes]:
+    """Complete frames' payloads in ``buf`` (server frames: unmasked) and the incomplete rest."""
+    payloads: list[bytes] = []
+    pos, size = 0, len(buf)
+    while size - pos >= 2:
+        length, start = buf[pos + 1] & 0x7F, pos + 2
         if length == 126:
-            length = int.from_bytes(await self.reader.readexactly(2), "big")
+            length, start = int.from_bytes(buf[pos + 2:pos + 4], "big"), pos + 4
         elif length == 127:
-            length = int.from_bytes(await self.reader.readexactly(8), "big")
-        return await self.reader.readexactly(length)
-
-    def send(self, text: str) -> None:
-        payload = text.encode()
-        mask = b"\x01\x02\x03\x04"
-        header = bytes([0x81, 0x80 | len(payload)]) if len(payload) < 126 else \
-            bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big")
-        self.writer.write(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-
-    def close(self) -> None:
-        self.writer.close()
+            length, start = int.from_bytes(buf[pos + 2:pos + 10], "big"), pos + 10
+        if start + length > size:
+            break
+        payloads.append(buf[start:start + length])
+        pos = start + length
+    return payloads, buf[pos:]
 
 
-async def websocket_fanout(port: int, clients: int, messages: int, interval_ms: float) -> list[float]:
-    latencies: list[float] = []
+def read_frames(sock: socket.socket, buf: bytes, count: int) -> bytes:
+    """Block until ``count`` frames arrived on ``sock``; returns what follows them."""
+    got = 0
+    while True:
+        payloads, rest = split_frames(buf)
+        if got + len(payloads) >= count:
+            return rest
+        got += len(payloads)
+        buf = rest + sock.recv(65536)
 
-    async def open_one() -> RawWebSocket:
-        ws = await RawWebSocket.open(port, f"/ws?token={TOKEN}")
-        await ws.recv()  # welcome
-        ws.send(json.dumps({"action": "subscribe", "types": ["signal"]}))
-        await ws.recv()  # ack
-        return ws
 
-    sockets: list[RawWebSocket] = []
-    for batch in range(0, clients, 50):
-        sockets += await asyncio.gather(*(open_one() for _ in range(min(50, clients - batch))))
+def open_clients(port: int, clients: int) -> list[socket.socket]:
+    """Upgrade, authenticate (query token) and subscribe to ``signal``, 100 connections at a time."""
+    sockets: list[socket.socket] = []
+    for batch in range(0, clients, 100):
+        group = [socket.create_connection(("127.0.0.1", port)) for _ in range(min(100, clients - batch))]
+        for sock in group:
+            sock.sendall(_UPGRADE.format(token=TOKEN).encode())
+        for sock in group:
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += sock.recv(4096)
+            head, buf = buf.split(b"\r\n\r\n", 1)
+            assert head.startswith(b"HTTP/1.1 101"), head
+            buf = read_frames(sock, buf, 1)  # welcome
+            sock.sendall(client_frame(json.dumps({"action": "subscribe", "types": ["signal"]})))
+            assert not read_frames(sock, buf, 1)  # ack; nothing else is published yet
+        sockets += group
+    for sock in sockets:
+        sock.setblocking(False)
+    return sockets
 
-    async def reader(ws: RawWebSocket) -> None:
-        got = 0
-        while got < messages:
-            frame = await asyncio.wait_for(ws.recv(), timeout=30)
-            received = time.time_ns()
-            if frame.startswith(b'{"type":"signal"'):
-                sent = int(frame.split(b'"t_ns":', 1)[1].split(b"}", 1)[0])
-                latencies.append((received - sent) / 1e6)
-                got += 1
 
-    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
-    conn = await Conn.open(port)
-    conn.writer.write(f"POST /bench/burst?count={messages}&interval_ms={interval_ms} HTTP/1.1\r\n"
-                      f"Host: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 0\r\n\r\n".encode())
-    head = await conn.reader.readuntil(b"\r\n\r\n")
+def http_call(port: int, method: str, path: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                     "Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 200"), head
-    await asyncio.wait_for(asyncio.gather(*readers), timeout=120)
-    conn.close()
-    stats = await Conn.open(port)
-    stats.writer.write(f"GET /bench/fanout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode())
-    head = await stats.reader.readuntil(b"\r\n\r\n")
-    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-    fanout, fanout_cpu = json.loads(await stats.reader.readexactly(length))
-    stats.close()
-    print(f"server fan-out per message (publish -> last socket write): wall p50 {pct(fanout, 50):.1f} ms "
-          f"p99 {pct(fanout, 99):.1f} ms; CPU p50 {pct(fanout_cpu, 50):.1f} ms "
-          f"= {pct(fanout_cpu, 50) / clients * 1000:.0f} us CPU per client")
-    for ws in sockets:
-        ws.close()
-    return latencies
+    return body
+
+
+def receive_all(
+    sockets: list[socket.socket], messages: int, timeout_s: float, batch: int = 64, pause_s: float = 0.001
+) -> tuple[list[int], float]:
+    """(latencies in ns, client CPU seconds) once every socket has ``messages`` timestamps."""
+    poller = select.epoll(len(sockets))
+    by_fd = {sock.fileno(): sock for sock in sockets}
+    pending = dict.fromkeys(by_fd, b"")
+    missing = dict.fromkeys(by_fd, messages)
+    for fd in by_fd:
+        poller.register(fd, select.EPOLLIN)
+    latencies: list[int] = []
+    record, now_ns = latencies.append, time.time_ns
+    deadline = time.monotonic() + timeout_s
+    cpu = time.process_time()
+    while missing and time.monotonic() < deadline:
+        events = poller.poll(1.0)
+        if len(events) < batch and len(events) < len(missing):
+            # let more sockets become readable: one wake-up per ~batch deliveries instead of one
+            # per delivery (a wake-up costs the server's send path too); adds <= pause_s to a latency
+            time.sleep(pause_s)
+            events = poller.poll(0)
+        for fd, _ in events:
+            data = by_fd[fd].recv(16384)  # small: recv allocates this much first
+            received = now_ns()
+            if not data:
+                raise ConnectionError("server closed a client connection")
+            payloads, pending[fd] = split_frames(pending[fd] + data if pending[fd] else data)
+            for payload in payloads:
+                at = payload.find(_T_NS)
+                if at >= 0:
+                    record(received - int(payload[at + 7:payload.index(b"}", at)]))
+                    missing[fd] -= 1
+                    if not missing[fd]:
+                        del missing[fd]
+    cpu = time.process_time() - cpu
+    poller.close()
+    if missing:
+        raise TimeoutError(f"{len(missing)} clients still waiting")
+    return latencies, cpu
+
+
+class FanoutRun:
+    """One burst: delivery latencies (ms), server fan-out wall and CPU per message (ms), load
+    generator CPU while receiving (s), clients the server served on the direct path."""
+
+    def __init__(self, port: int, clients: int, messages: int, interval_ms: float) -> None:
+        sockets = open_clients(port, clients)
+        try:
+            http_call(port, "POST", f"/bench/burst?count={messages}&interval_ms={interval_ms}")
+            latencies_ns, self.client_cpu = receive_all(sockets, messages, 60 + messages * interval_ms / 1000)
+            self.fanout_ms, self.fanout_cpu_ms, self.direct, self.loop = json.loads(
+                http_call(port, "GET", "/bench/fanout"))
+        finally:
+            for sock in sockets:
+                sock.close()
+        self.latencies = [ns / 1e6 for ns in latencies_ns]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -309,22 +380,31 @@ async def http_section(servers: dict[str, Server], args: argparse.Namespace) -> 
         print(f"{name:7s} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
 
 
-async def ws_section(server: Server, args: argparse.Namespace) -> None:
-    print(f"\n## WebSocket broadcast: {args.clients} clients x {args.messages} messages "
-          f"every {args.interval_ms:.0f} ms")
-    import psutil
+WS_VARIANTS = {"ictbot-asgi": "ASGI send path", "ictbot": "direct path"}
 
-    server_proc, me = psutil.Process(server.proc.pid), psutil.Process()
-    cpu_before = (sum(server_proc.cpu_times()[:2]), sum(me.cpu_times()[:2]))
-    wall = time.perf_counter()
-    latencies = await websocket_fanout(server.port, args.clients, args.messages, args.interval_ms)
-    wall = time.perf_counter() - wall
-    server_cpu = sum(server_proc.cpu_times()[:2]) - cpu_before[0]
-    client_cpu = sum(me.cpu_times()[:2]) - cpu_before[1]
-    print(f"CPU during the run ({wall:.1f} s wall, incl. connecting): server {server_cpu:.1f} s, "
-          f"clients {client_cpu:.1f} s")
-    print(f"deliveries {len(latencies)}  p50 {pct(latencies, 50):.1f} ms  p99 {pct(latencies, 99):.1f} ms  "
-          f"max {max(latencies):.1f} ms  (target p99 < 50 ms)")
+
+def ws_section(servers: dict[str, Server], args: argparse.Namespace) -> None:
+    """The ASGI send path and the direct path, alternating rounds against identical servers."""
+    print(f"\n## WebSocket broadcast: {args.clients} clients x {args.messages} messages every "
+          f"{args.interval_ms:.0f} ms, {args.ws_rounds} alternating rounds per variant")
+    runs: dict[str, list[FanoutRun]] = {kind: [] for kind in WS_VARIANTS}
+    for round_no in range(args.ws_rounds):
+        for kind, label in WS_VARIANTS.items():
+            load = os.getloadavg()[0]
+            run = FanoutRun(servers[kind].port, args.clients, args.messages, args.interval_ms)
+            runs[kind].append(run)
+            print(f"round {round_no + 1} {label:15s} load {load:4.1f} | direct clients {run.direct:4d} | "
+                  f"fan-out CPU {statistics.median(run.fanout_cpu_ms) / args.clients * 1000:5.1f} us/client, "
+                  f"wall p50 {pct(run.fanout_ms, 50):5.1f} ms | load generator "
+                  f"{run.client_cpu / len(run.latencies) * 1e6:4.1f} us/delivery | delivery p50 "
+                  f"{pct(run.latencies, 50):5.1f} p99 {pct(run.latencies, 99):5.1f} max {max(run.latencies):5.1f} ms")
+    print(f"all rounds (server event loop: {runs['ictbot'][0].loop}):")
+    for kind, label in WS_VARIANTS.items():
+        latencies = [x for run in runs[kind] for x in run.latencies]
+        cpu = [x for run in runs[kind] for x in run.fanout_cpu_ms]
+        print(f"  {label:15s} fan-out CPU median {statistics.median(cpu) / args.clients * 1000:5.1f} us/client | "
+              f"deliveries {len(latencies)} p50 {pct(latencies, 50):5.1f} ms p99 {pct(latencies, 99):5.1f} ms "
+              f"max {max(latencies):5.1f} ms (target p99 < 50 ms)")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -332,14 +412,15 @@ async def main(args: argparse.Namespace) -> None:
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} cores, "
           f"load average {load}; python {sys.version.split()[0]}")
-    kinds = ["ictbot"] if args.only == "ws" else ["bare", "ictbot"]
-    servers = {kind: Server(kind) for kind in kinds}
+    servers: dict[str, Server] = {}
     try:
         if args.only != "ws":
+            servers.update((kind, Server(kind)) for kind in ("bare", "ictbot"))
             await http_section(servers, args)
             servers.pop("bare").stop()
         if args.only != "http":
-            await ws_section(servers["ictbot"], args)
+            servers.update((kind, Server(kind)) for kind in WS_VARIANTS if kind not in servers)
+            ws_section(servers, args)
     finally:
         for server in servers.values():
             server.stop()
@@ -347,7 +428,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--serve", choices=["bare", "ictbot"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["bare", "ictbot", "ictbot-asgi"], help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=["http", "ws"])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
@@ -355,6 +436,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--interval-ms", type=float, default=500.0)
+    parser.add_argument("--ws-rounds", type=int, default=2)
     parsed = parser.parse_args()
     if parsed.serve:
         serve(parsed.serve)

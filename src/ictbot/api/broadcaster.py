@@ -6,11 +6,14 @@ client cannot delay the others or the bus:
 
 * ``publish`` records the message and appends it to an outbox; one fan-out task delivers each
   message to every subscribed client in turn, yielding to the loop every 256 clients;
-* an idle client's send is started inline ("eager"): with the server's transport writable the send
-  completes without suspending (one socket write, no task switch: what makes fan-out to 1,000
-  clients cheap);
-* if that send has to wait (the peer is not reading and the transport is paused), a drain task
-  finishes it and later messages go to the client's bounded queue, sent in order by that task;
+* a client served by uvicorn's sansio protocol has a direct path (``wire.frame_sink``): the message
+  is framed once (the bytes of an unmasked server text frame are the same for every client) and
+  written straight to each idle client's transport while its write buffer is below the high-water
+  mark: one ``transport.write`` per client, no ASGI ``send`` chain, no per-client framing;
+* other clients (TestClient, other protocols) go through ``send_text``, started inline ("eager"):
+  with the transport writable it completes without suspending;
+* a client whose transport is paused (the peer is not reading) gets a drain task: later messages
+  go to the client's bounded queue and that task sends them in order once the buffer drains;
 * a client whose queue fills up is disconnected (close code 4008) instead of silently losing
   messages; it reconnects and resumes from its last ``seq``.
 
@@ -35,6 +38,7 @@ from pydantic import BaseModel
 
 from ictbot.api.auth import Scope
 from ictbot.api.serialize import TOPIC_MESSAGES, to_jsonable
+from ictbot.api.wire import FrameSink, text_frame
 from ictbot.bus import BackpressurePolicy, Envelope, EventBus, Subscription
 from ictbot.ports.facade import WS_TYPES
 
@@ -43,6 +47,7 @@ log = structlog.get_logger(__name__)
 CLOSE_SLOW_CONSUMER = 4008
 FANOUT_CHUNK = 256  # clients served between two yields to the event loop
 CLOSE_SHUTDOWN = 1001
+_SLOW = "slow consumer: reconnect and resume from your last seq"
 
 
 class Connection(Protocol):
@@ -54,14 +59,35 @@ def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), allow_nan=False)
 
 
+class _Message:
+    """One serialised message (``seq`` 0 for control replies); its frame is built on first use and
+    shared by every direct-path client."""
+
+    __slots__ = ("_frame", "seq", "text", "type")
+
+    def __init__(self, seq: int, message_type: str, text: str) -> None:
+        self.seq = seq
+        self.type = message_type
+        self.text = text
+        self._frame: bytes | None = None
+
+    @property
+    def frame(self) -> bytes:
+        frame = self._frame
+        if frame is None:
+            frame = self._frame = text_frame(self.text.encode())
+        return frame
+
+
 @dataclass(eq=False)
 class WsClient:
     id: int
     connection: Connection
     scope: Scope
     maxsize: int
+    sink: FrameSink | None = None  # the direct path, when the server protocol offers one
     types: set[str] = field(default_factory=set)
-    queue: deque[str] = field(default_factory=deque)
+    queue: deque[_Message] = field(default_factory=deque)
     sent: int = 0
     last_seq: int = 0  # newest data message handed to this client
     closed: bool = False
@@ -98,13 +124,6 @@ async def _finish(coro: Coroutine[Any, Any, None], yielded: Any) -> None:
             return
 
 
-@dataclass(frozen=True)
-class _Recorded:
-    seq: int
-    type: str
-    text: str
-
-
 class Broadcaster:
     def __init__(
         self,
@@ -119,15 +138,16 @@ class Broadcaster:
         self._now_ms = now_ms
         self._seq = 0
         self._ids = itertools.count(1)
-        self._ring: deque[_Recorded] = deque(maxlen=ring_size) if ring_size else deque(maxlen=0)
+        self._ring: deque[_Message] = deque(maxlen=ring_size) if ring_size else deque(maxlen=0)
         self._clients: dict[int, WsClient] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._outbox: deque[_Recorded] = deque()
+        self._outbox: deque[_Message] = deque()
         self._fanout_task: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._bus_subs: list[Subscription] = []
         self.evicted = 0
         self.published = 0
+        self.close_timeout_s = 2.0
 
     # ---- wiring -------------------------------------------------------------------------------
     def attach(self, bus: EventBus, *, maxsize: int = 10_000) -> list[Subscription]:
@@ -185,6 +205,11 @@ class Broadcaster:
         return self._seq
 
     @property
+    def fanout_pending(self) -> int:
+        """Messages not yet handed to every client's transport or queue (O(1), unlike ``stats``)."""
+        return len(self._outbox) + int(self._fanout_task is not None and not self._fanout_task.done())
+
+    @property
     def clients(self) -> list[WsClient]:
         return list(self._clients.values())
 
@@ -198,7 +223,7 @@ class Broadcaster:
         self._seq += 1
         seq = self._seq
         text = _dumps({"type": message_type, "data": to_jsonable(data), "timestamp": self._now_ms(), "seq": seq})
-        recorded = _Recorded(seq, message_type, text)
+        recorded = _Message(seq, message_type, text)
         self._ring.append(recorded)
         self._outbox.append(recorded)
         self.published += 1
@@ -209,15 +234,22 @@ class Broadcaster:
     async def _fanout(self) -> None:
         """Deliver outbox messages in order, yielding to other tasks every ``FANOUT_CHUNK`` clients."""
         while self._outbox:
-            recorded = self._outbox.popleft()
+            message = self._outbox.popleft()
+            seq, message_type, frame = message.seq, message.type, message.frame
             offered = 0
             for client in list(self._clients.values()):
                 # last_seq: a resume may already have replayed this message to the client
-                if client.closed or recorded.type not in client.types or recorded.seq <= client.last_seq:
+                if client.closed or message_type not in client.types or seq <= client.last_seq:
                     continue
-                client.last_seq = recorded.seq
-                if not self._offer(client, recorded.text):
-                    self._drop(client, CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume from your last seq")
+                client.last_seq = seq
+                sink = client.sink
+                try:
+                    if sink is not None and client.task is None and sink.try_write(frame):
+                        client.sent += 1  # the common case, kept inline: one transport write
+                    elif not self._offer(client, message):
+                        self._drop(client, CLOSE_SLOW_CONSUMER, _SLOW)
+                except Exception:  # one broken connection must not stop the fan-out
+                    self._gone(client)
                 offered += 1
                 if offered % FANOUT_CHUNK == 0:
                     await asyncio.sleep(0)
@@ -225,19 +257,39 @@ class Broadcaster:
     def reply(self, client: WsClient, message: dict[str, Any]) -> None:
         """A control message to one client (no seq, not recorded)."""
         message.setdefault("timestamp", self._now_ms())
-        if not self._offer(client, _dumps(message)):
-            self._drop(client, CLOSE_SLOW_CONSUMER, "slow consumer: reconnect and resume from your last seq")
+        self._control(client, _Message(0, str(message.get("type", "")), _dumps(message)))
 
-    def _offer(self, client: WsClient, text: str) -> bool:
+    def _control(self, client: WsClient, message: _Message) -> None:
+        if not self._offer(client, message):
+            self._drop(client, CLOSE_SLOW_CONSUMER, _SLOW)
+
+    def _offer(self, client: WsClient, message: _Message) -> bool:
         """Send now if the client is idle, else queue; False when its queue is full."""
         if client.closed:
             return True
         if client.busy:
             if len(client.queue) >= client.maxsize:
                 return False
-            client.queue.append(text)
+            client.queue.append(message)
             return True
-        coro = client.connection.send_text(text)
+        sink = client.sink
+        if sink is not None:
+            try:
+                wrote = sink.try_write(message.frame)
+            except Exception:  # as for send_text below: the peer went away
+                self._gone(client)
+                return True
+            if wrote:
+                client.sent += 1
+            elif not sink.is_open():  # closing: the receive loop will see the disconnect
+                self._gone(client)
+            else:
+                client.queue.append(message)
+                client.task = asyncio.get_running_loop().create_task(
+                    self._drain_frames(client, sink), name=f"api.ws.client{client.id}"
+                )
+            return True
+        coro = client.connection.send_text(message.text)
         try:
             yielded = coro.send(None)
         except StopIteration:
@@ -257,8 +309,26 @@ class Broadcaster:
             await _finish(pending, yielded)
             client.sent += 1
             while client.queue and not client.closed:
-                await client.connection.send_text(client.queue.popleft())
+                await client.connection.send_text(client.queue.popleft().text)
                 client.sent += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._gone(client)
+        finally:
+            client.task = None
+
+    async def _drain_frames(self, client: WsClient, sink: FrameSink) -> None:
+        """Direct path: write the queued frames in order as the transport's buffer drains."""
+        try:
+            while client.queue and not client.closed:
+                await sink.wait_writable()
+                if not sink.is_open():
+                    self._gone(client)
+                    return
+                while client.queue and sink.try_write(client.queue[0].frame):
+                    client.queue.popleft()
+                    client.sent += 1
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -272,8 +342,8 @@ class Broadcaster:
         self._clients.pop(client.id, None)
 
     # ---- clients ------------------------------------------------------------------------------
-    def register(self, connection: Connection, scope: Scope) -> WsClient:
-        client = WsClient(next(self._ids), connection, scope, self.queue_size)
+    def register(self, connection: Connection, scope: Scope, sink: FrameSink | None = None) -> WsClient:
+        client = WsClient(next(self._ids), connection, scope, self.queue_size, sink)
         self._clients[client.id] = client
         return client
 
@@ -309,7 +379,7 @@ class Broadcaster:
             wanted = wanted[-limit:]
             last_missing = wanted[0].seq - 1
         for recorded in wanted:
-            self._offer(client, recorded.text)
+            self._offer(client, recorded)
             client.last_seq = max(client.last_seq, recorded.seq)
         if last_missing >= first_missing:
             return f"messages {first_missing}..{last_missing} are not replayed; reload state over REST"
@@ -327,18 +397,22 @@ class Broadcaster:
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-    @staticmethod
-    async def _close(client: WsClient, code: int, reason: str) -> None:
+    async def _close(self, client: WsClient, code: int, reason: str) -> None:
         # A stalled peer may never complete the close handshake; do not wait on it forever.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.connection.close(code, reason), timeout=2.0)
+        try:
+            await asyncio.wait_for(client.connection.close(code, reason), timeout=self.close_timeout_s)
+        except Exception:
+            if client.sink is not None:  # free its buffers now rather than at the peer's leisure
+                client.sink.abort()
 
     async def _heartbeats(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            beat = {"type": "heartbeat", "data": {"seq": self._seq, "clients": len(self._clients)}}
+            beat = {"type": "heartbeat", "data": {"seq": self._seq, "clients": len(self._clients)},
+                    "timestamp": self._now_ms()}
+            message = _Message(0, "heartbeat", _dumps(beat))  # serialised and framed once for everyone
             for client in list(self._clients.values()):
-                self.reply(client, dict(beat))
+                self._control(client, message)
 
     async def _metric_feed(self, source: Callable[[], Awaitable[BaseModel]], interval_s: float) -> None:
         while True:
@@ -353,10 +427,13 @@ class Broadcaster:
     def stats(self) -> dict[str, int]:
         return {
             "clients": len(self._clients),
+            "direct": sum(c.sink is not None for c in self._clients.values()),
             "seq": self._seq,
             "published": self.published,
             "evicted": self.evicted,
             "ring": len(self._ring),
             "queued": sum(len(c.queue) for c in self._clients.values()),
-            "fanout_pending": len(self._outbox) + int(self._fanout_task is not None and not self._fanout_task.done()),
+            # direct path: bytes its transports hold that the kernel has not taken (slow peers)
+            "buffered_bytes": sum(c.sink.buffered() for c in self._clients.values() if c.sink is not None),
+            "fanout_pending": self.fanout_pending,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import structlog
 import uvicorn
@@ -14,6 +15,12 @@ from ictbot.api.settings import ApiSettings
 log = structlog.get_logger(__name__)
 
 _TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s\"]+", re.I)
+
+# The broadcaster's direct path (``wire.frame_sink``) needs uvicorn's sansio WebSocket protocol and
+# uncompressed frames: a permessage-deflate stream is compressed per client, so no frame could be
+# shared, and compressing each message for each client costs more CPU than the small JSON messages
+# save on a loopback or LAN link. Browsers always offer deflate, hence off here.
+UVICORN_WS_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 
 
 class RedactTokenFilter(logging.Filter):
@@ -41,6 +48,7 @@ def build_server(app: FastAPI, settings: ApiSettings, *, access_log: bool = Fals
         access_log=access_log,
         log_config=None,
         ws_max_size=settings.ws_max_message_bytes,
+        **UVICORN_WS_OPTIONS,
         server_header=False,
         lifespan="on",
     )

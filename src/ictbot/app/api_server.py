@@ -42,12 +42,12 @@ class ApiServerService:
         self.port = sock.getsockname()[1]
 
     async def start(self) -> None:
-        from ictbot.api.server import RedactTokenFilter
+        from ictbot.api.server import UVICORN_WS_OPTIONS, RedactTokenFilter
 
         for name in ("uvicorn.access", "uvicorn.error"):
             logging.getLogger(name).addFilter(RedactTokenFilter())
         config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="on", log_config=None,
-                                ws_max_size=self.ws_max_size, server_header=False)
+                                ws_max_size=self.ws_max_size, server_header=False, **UVICORN_WS_OPTIONS)
         self._server = uvicorn.Server(config)
         # The application owns SIGINT/SIGTERM; uvicorn must not replace those handlers.
         self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined,method-assign]

@@ -25,6 +25,9 @@ def test_server_binds_loopback_by_default() -> None:
     server = build_server(create_app(FakeFacade(), tokens=tokens), ApiSettings())
     assert server.config.host == "127.0.0.1"
     assert server.config.access_log is False
+    # the broadcast fast path needs the sansio protocol and uncompressed (shareable) frames
+    assert server.config.ws == "websockets-sansio"
+    assert server.config.ws_per_message_deflate is False
 
 
 def test_websocket_auth_times_out() -> None:
