@@ -71,6 +71,14 @@ class ExecutionSection(_Strict):
     reconcile_interval_seconds: float = Field(default=60, gt=0)
     use_oco: bool = True
     slippage_tolerance_bps: float = Field(default=50, ge=0)
+    breakeven_at_r: float | None = Field(
+        default=None, gt=0, le=100, description="move the stop to the entry once the close is this many R in profit",
+    )
+    breakeven_offset: float = Field(default=0, ge=0, le=0.05, description="breakeven stop beyond the entry, fraction")
+    trail_at_r: float | None = Field(
+        default=None, gt=0, le=100, description="from this many R in profit, trail the stop behind the close",
+    )
+    trail_distance: float = Field(default=0.01, gt=0, lt=0.5, description="trailing distance, fraction of the price")
 
 
 class IndicatorsSection(_Strict):

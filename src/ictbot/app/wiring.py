@@ -49,6 +49,7 @@ from ictbot.marketdata.service import MarketDataService
 from ictbot.monitoring.collector import MetricsCollector
 from ictbot.monitoring.system import MonitoringSystem
 from ictbot.ports.clock import Clock, SystemClock
+from ictbot.positions.rules import StopRules
 from ictbot.risk.account import AccountTracker
 from ictbot.risk.breakers import CircuitBreakers
 from ictbot.risk.limits import RiskLimits
@@ -189,6 +190,7 @@ def build_pipeline(
                         timer_interval_s=1.0 * timer_scale, poll_interval_s=2.0 * timer_scale,
                         unknown_query_interval_s=0.5 * timer_scale),
         kv=kv, on_mismatch=on_mismatch,
+        stop_rules=StopRules.from_settings(config.execution.model_dump()),
     )
     collector = MetricsCollector(clock=clock)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)

@@ -269,7 +269,7 @@ class SimulatedBroker:
             exit_time=time, exit_price=average if len(trade.exits) > 1 else trade.exits[0][0],
             qty=trade.entry_qty, fees=position.fees_quote, pnl=position.realized_pnl,
             exit_reason="+".join(reasons), entry_reason=signal.reason, signal_id=trade.signal_id,
-            signal_time=signal.time, stop_loss=trade.stop, take_profit=targets[0] if targets else None,
+            signal_time=signal.time, stop_loss=_initial_stop(trade), take_profit=targets[0] if targets else None,
             entry_index=trade.entry_index, exit_index=index,
         )
         self.trades.append(record)
@@ -278,3 +278,8 @@ class SimulatedBroker:
     @property
     def realized(self) -> Decimal:
         return sum((t.pnl for t in self.trades), ZERO)
+
+
+def _initial_stop(trade: OpenTrade) -> Decimal | None:
+    """The planned stop (a breakeven or trailing rule may have moved ``trade.stop`` since)."""
+    return trade.intent.stop_loss if trade.intent.stop_loss > 0 else None

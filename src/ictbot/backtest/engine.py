@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -41,6 +41,7 @@ from ictbot.domain.market import Market, Symbol
 from ictbot.domain.order import Order, OrderSide
 from ictbot.domain.signal import Direction, Signal
 from ictbot.execution.planning import entry_problems
+from ictbot.positions.rules import StopRules, next_stop
 from ictbot.risk.limits import RiskLimits
 from ictbot.strategies.base import Strategy
 
@@ -56,6 +57,9 @@ class BacktestConfig:
     limit_ttl_candles: int = 12
     per_candle: bool = False  # visit every candle even for vectorised strategies (slower; same trades)
     close_at_end: bool = True  # close a trade still open after the last candle at its close
+    # Breakeven / trailing stop moves, decided at each candle's close as the live position monitor
+    # does (it marks on closed candles) and in force from the next candle.
+    stop_rules: StopRules = field(default_factory=StopRules)
 
 
 @dataclass(slots=True)
@@ -106,6 +110,7 @@ class BacktestEngine:
         self._touch = self.config.fill_model.limit_fills_on_touch
         self._tf_ms = data.timeframe.ms
         self._snapshot_zones = snapshots is not None  # bare snapshots carry no zones
+        self._rules = self.config.stop_rules if self.config.stop_rules.active else None
 
     # ---- the loop ------------------------------------------------------------------------------
     def run(self) -> SymbolResult:
@@ -245,6 +250,7 @@ class BacktestEngine:
                              check_target=at_open, touch=self._touch)
         if hit is not None:
             return trade, m, m
+        self._move_stop(trade, m)
         return trade, -1, m + 1
 
     # ---- exits ---------------------------------------------------------------------------------
@@ -254,6 +260,8 @@ class BacktestEngine:
 
     def _scan(self, trade: OpenTrade, start: int, stop_index: int) -> int:
         """First candle in ``[start, stop_index)`` where the trade's stop or target fires, else -1."""
+        if self._rules is not None:
+            return self._scan_moving_stop(trade, start, stop_index)
         stop, target = self._levels(trade)
         is_long = trade.position.qty > 0
         # Most trades end within a few candles: a plain loop over Python floats is cheaper than
@@ -272,6 +280,33 @@ class BacktestEngine:
         found = first_protective_index(is_long, stop, target, self._h[:stop_index], self._l[:stop_index], end,
                                        touch=touch)
         return found if found < stop_index else -1
+
+    def _scan_moving_stop(self, trade: OpenTrade, start: int, stop_index: int) -> int:
+        """``_scan`` candle by candle, moving the stop at each close that leaves the trade open."""
+        highs, lows, touch = self._hl[0], self._hl[1], self._touch
+        is_long = trade.position.qty > 0
+        for j in range(start, stop_index):
+            stop, target = self._levels(trade)
+            h, low = highs[j], lows[j]
+            if is_long:
+                if low <= stop or h > target or (touch and h == target):
+                    return j
+            elif h >= stop or low < target or (touch and low == target):
+                return j
+            self._move_stop(trade, j)
+        return -1
+
+    def _move_stop(self, trade: OpenTrade, j: int) -> None:
+        rules = self._rules
+        position = trade.position
+        if rules is None or trade.stop is None or trade.intent.stop_loss <= 0:
+            return
+        initial_risk = abs(position.avg_entry - trade.intent.stop_loss)
+        moved = next_stop(position, dec(self._c[j]), initial_risk, rules)
+        if moved is not None:
+            trade.stop = moved
+            trade.position = replace(position, stop_loss=moved)
+            trade.levels = None
 
     def _resolve(self, trade: OpenTrade, x: int) -> ProtectiveHit:
         stop, target = self._levels(trade)

@@ -10,8 +10,9 @@ orders equal the simulator's, every open position protected). Nothing in a stage
 
 Two settings are pinned so the runs are comparable, both stated in docs/backtesting.md:
 
-* the position monitor's stop rules are switched off (live default: breakeven at 1R), because the
-  backtest does not replay stop management yet;
+* the position monitor's stop rules are off (their default): a moved stop is a cancel and a new
+  protective order live, but only a new level in the backtest, so the order lists could not be
+  compared one to one (the CLI refuses ``--via-live`` with stop rules);
 * the housekeeping timers are stretched (``timer_scale``) because the replay's market time runs far
   faster than the wall: otherwise the periodic order polls would spend the request-weight budget of
   a market minute and wait for market time that only moves when the driver steps.
@@ -154,7 +155,7 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path) -> LiveR
     pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=0,
                               timer_scale=TIMER_SCALE)
     pipeline.registry.add(strategy)  # after configure() too: an id the config file leaves out is kept
-    pipeline.execution.monitor.rules = StopRules(breakeven_at_r=None)
+    pipeline.execution.monitor.rules = StopRules()  # off: see the module docstring
     signals: list[tuple[int, str]] = []
 
     async def on_signal(envelope: Envelope) -> None:

@@ -26,6 +26,7 @@ from ictbot.backtest.results import SymbolResult, fingerprint
 from ictbot.backtest.sizing import RiskGate, reference_limits
 from ictbot.domain.market import Market, Symbol
 from ictbot.domain.timeframe import Timeframe, ms_to_datetime
+from ictbot.positions.rules import StopRules
 from ictbot.risk.limits import RiskLimits
 from ictbot.strategies.base import Strategy
 from ictbot.strategies.registry import StrategyRegistry
@@ -56,6 +57,7 @@ class BacktestSpec:
     circuit_breakers: bool = False
     limit_ttl_candles: int = 12
     per_candle: bool = False
+    stop_rules: Mapping[str, Any] | None = None  # the live config's execution.breakeven_at_r etc.; None: off
 
     def with_params(self, **overrides: Any) -> BacktestSpec:
         return replace(self, params={**self.params, **overrides})
@@ -70,6 +72,7 @@ class BacktestSpec:
             "detail_timeframe": None if self.detail_timeframe is None else self.detail_timeframe.value,
             "risk": None if self.risk is None else dict(self.risk), "circuit_breakers": self.circuit_breakers,
             "limit_ttl_candles": self.limit_ttl_candles, "per_candle": self.per_candle,
+            "stop_rules": None if self.stop_rules is None else dict(self.stop_rules),
         }
 
 
@@ -172,6 +175,7 @@ def run_backtest(
             initial_cash=spec.initial_cash, market=spec.market, instrument=instrument,
             fill_model=FillModel(spec.fee_rate, spec.slippage_bps, spec.limit_fills_on_touch),
             limit_ttl_candles=spec.limit_ttl_candles, per_candle=spec.per_candle,
+            stop_rules=StopRules.from_settings(spec.stop_rules or {}),
         )
         symbol_progress = None
         if progress is not None:

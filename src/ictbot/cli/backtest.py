@@ -40,6 +40,29 @@ def _pick(flag: str | None, extra: dict[str, Any], key: str, default: str) -> st
     return flag if flag is not None else str(extra.get(key, default))
 
 
+STOP_RULE_KEYS = ("breakeven_at_r", "breakeven_offset", "trail_at_r", "trail_distance")
+
+
+def _stop_rules(from_file: dict[str, Any], breakeven_at_r: float | None, trail_at_r: float | None,
+                trail_distance: float | None) -> dict[str, Any] | None:
+    """The live config's stop-moving settings (``execution`` section), flags winning; validated by
+    the live schema so a bad value is named the same way as in ``ictbot run``."""
+    from pydantic import ValidationError
+
+    from ictbot.app.config_model import ExecutionSection
+
+    flags = {"breakeven_at_r": breakeven_at_r, "trail_at_r": trail_at_r, "trail_distance": trail_distance}
+    chosen = {**from_file, **{k: v for k, v in flags.items() if v is not None}}
+    if not chosen:
+        return None
+    try:
+        section = ExecutionSection.model_validate(chosen)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"execution.{'.'.join(map(str, first['loc']))}: {first['msg']}")
+    return {k: getattr(section, k) for k in STOP_RULE_KEYS}
+
+
 def _read_config(path: Path | None, strategy: str) -> dict[str, Any]:
     """``{"params": {...}, "risk": {...}, "backtest": {...}}`` (JSON or TOML); a trading config's
     ``strategies.<name>.params`` section is accepted too."""
@@ -53,8 +76,12 @@ def _read_config(path: Path | None, strategy: str) -> dict[str, Any]:
         fail(f"--config {path}: {exc}")
     if not isinstance(raw, dict):
         fail(f"--config {path}: expected an object at the top level")
+    execution = raw.get("execution")
+    if not isinstance(execution, dict):
+        execution = {}
     config: dict[str, Any] = {"params": dict(raw.get("params", {})), "risk": raw.get("risk"),
-                              "backtest": dict(raw.get("backtest", {}))}
+                              "backtest": dict(raw.get("backtest", {})),
+                              "stop_rules": {k: v for k, v in execution.items() if k in STOP_RULE_KEYS}}
     strategies = raw.get("strategies")
     if isinstance(strategies, dict) and strategy in strategies:
         config["params"] = {**dict(strategies[strategy].get("params", {})), **config["params"]}
@@ -105,6 +132,13 @@ def register(app: typer.Typer) -> None:
         parity: Annotated[bool, typer.Option("--parity", help="Also replay the candles through the live bus "
                                              "services (candles → indicators → strategies) and check they emit "
                                              "the backtest's signals.")] = False,
+        breakeven_at_r: Annotated[float | None, typer.Option("--breakeven-at-r", help="Move the stop to the entry "
+                                                             "once a close is this many R in profit (as the live "
+                                                             "position monitor does). [default: off]")] = None,
+        trail_at_r: Annotated[float | None, typer.Option("--trail-at-r", help="From this many R in profit, trail "
+                                                         "the stop behind the close. [default: off]")] = None,
+        trail_distance: Annotated[float | None, typer.Option("--trail-distance", help="Trailing distance as a "
+                                                             "fraction of the price. [default: 0.01]")] = None,
         via_live: Annotated[bool, typer.Option("--via-live", help="Also trade the candles through the live "
                                                "pipeline (paper mode) against the exchange simulator and "
                                                "check it sends the backtest's orders (slow: ~25 candles/s).")] = False,
@@ -136,9 +170,13 @@ def register(app: typer.Typer) -> None:
                 risk=settings.get("risk"),
                 circuit_breakers=circuit_breakers or bool(extra.get("circuit_breakers", False)),
                 limit_ttl_candles=int(extra.get("limit_ttl_candles", 12)), per_candle=per_candle,
+                stop_rules=_stop_rules(settings.get("stop_rules", {}), breakeven_at_r, trail_at_r, trail_distance),
             )
         except ValueError as exc:
             fail(str(exc))
+        if via_live and spec.stop_rules is not None:
+            fail("--via-live compares order lists one to one and needs the stop rules off (a moved stop is a "
+                 "cancel and a new order live, a new level in the backtest)")
         if strategy not in strategy_kinds():
             fail(f"unknown strategy {strategy!r}; known: {', '.join(strategy_kinds())}")
         try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ictbot.domain.money import ZERO
 from ictbot.domain.position import Position
@@ -11,14 +13,35 @@ from ictbot.domain.position import Position
 
 @dataclass(frozen=True, slots=True)
 class StopRules:
+    """Off by default: a moved stop changes a strategy's trades, so it is the trader's choice
+    (``execution.breakeven_at_r`` / ``trail_at_r`` in the config), applied live and in backtests."""
+
     # Move the stop to the entry (plus ``breakeven_offset`` × entry, to cover fees) at this R.
-    breakeven_at_r: Decimal | None = Decimal(1)
+    breakeven_at_r: Decimal | None = None
     breakeven_offset: Decimal = ZERO
     # From this R on, keep the stop ``trail_distance`` × price behind the price (None: no trailing).
     trail_at_r: Decimal | None = None
     trail_distance: Decimal = Decimal("0.01")
     # Moves smaller than this fraction of the price are not worth a cancel/replace round trip.
     min_move: Decimal = Decimal("0.001")
+
+    @property
+    def active(self) -> bool:
+        return self.breakeven_at_r is not None or self.trail_at_r is not None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> StopRules:
+        """From the config's ``execution`` section (floats; unknown keys ignored)."""
+
+        def dec(name: str) -> Decimal | None:
+            value = settings.get(name)
+            return None if value is None else Decimal(str(value))
+
+        defaults = cls()
+        return cls(breakeven_at_r=dec("breakeven_at_r"),
+                   breakeven_offset=dec("breakeven_offset") or defaults.breakeven_offset,
+                   trail_at_r=dec("trail_at_r"),
+                   trail_distance=dec("trail_distance") or defaults.trail_distance)
 
 
 def r_multiple(position: Position, price: Decimal, initial_risk: Decimal) -> Decimal:

@@ -203,3 +203,22 @@ def test_higher_timeframe_with_detail_candles(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["backtest", "--data", str(MONTH), "--strategy", "s2_fvg", "--timeframe", "5m",
                               "--detail-timeframe", "15m"])
     assert bad.exit_code == 2 and "finer" in bad.output
+
+
+def test_stop_rules_from_the_live_config_and_flags(tmp_path: Path) -> None:
+    require_shared(MONTH)
+    base = ["backtest", "--data", str(MONTH), "--strategy", "s2_fvg", "--start", "2024-02-05", "--end", "2024-02-12"]
+    bad = runner.invoke(app, [*base, "--breakeven-at-r", "-1"])
+    assert bad.exit_code == 2 and "execution.breakeven_at_r" in bad.output
+
+    config = tmp_path / "live.json"
+    config.write_text(json.dumps({"execution": {"breakeven_at_r": 1.0, "entry_timeout_seconds": 60}}))
+    runs = {}
+    for name, extra in (("fixed", []), ("file", ["--config", str(config)]), ("flag", ["--breakeven-at-r", "1"])):
+        out = tmp_path / f"{name}.json"
+        result = runner.invoke(app, [*base, *extra, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        runs[name] = json.loads(out.read_text())
+    assert runs["file"]["metadata"]["parameters"]["stop_rules"]["breakeven_at_r"] == 1.0
+    assert runs["file"]["fingerprint"] == runs["flag"]["fingerprint"]
+    assert runs["file"]["fingerprint"] != runs["fixed"]["fingerprint"]  # some trades reached 1R and came back

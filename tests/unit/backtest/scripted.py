@@ -20,6 +20,7 @@ from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.domain.timeframe import Timeframe
+from ictbot.positions.rules import StopRules
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 
 T0 = 1_704_067_200_000  # 2024-01-01 00:00 UTC
@@ -88,10 +89,11 @@ def run(
     detail: CandleFrame | None = None,
     detail_tf: Timeframe | None = None,
     kind: Market = Market.SPOT,
+    stop_rules: StopRules | None = None,
 ) -> tuple[SymbolResult, BacktestEngine]:
     inst = instrument or default_instrument("BTCUSDT", "BTC", "USDT", kind)
     config = BacktestConfig(instrument=inst, fill_model=FillModel(Decimal(fee), Decimal(slippage_bps), touch),
-                            market=kind)
+                            market=kind, stop_rules=stop_rules or StopRules())
     engine = BacktestEngine(
         market(rows, detail=detail, detail_tf=detail_tf), [Scripted(plans)], config,
         risk=RiskGate(reference_limits(Decimal(stake), Decimal(fee)), inst),
