@@ -64,6 +64,9 @@ class IndicatorSnapshots:
         engine, symbol, base = self.engine, self._symbol, self._base
         while self._fed < index:
             k = self._fed + 1
+            # Dropped first: the engine builds a snapshot's views before advancing only while
+            # something still holds that snapshot, and a skipped candle's views are never read.
+            self._last = None
             self._feed_htf_until(k)
             self._last = engine.on_values(symbol, base, t[k], o[k], h[k], lo[k], c[k])
             self._fed = k

@@ -7,7 +7,7 @@ import json
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -15,6 +15,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from ictbot.cli.common import console, fail
 from ictbot.domain.errors import ConfigError, InputDataError
 from ictbot.domain.timeframe import Timeframe
+
+if TYPE_CHECKING:
+    from ictbot.indicators.events import Event
 
 HELP = (
     "Compute ICT / smart-money indicator events (ict-spec) for candle files and export them.\n\n"
@@ -43,15 +46,18 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
         param: list[str] = typer.Option([], "--param", help="Override a parameter: section.name=value (repeatable)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
+        fast: bool = typer.Option(False, "--fast", help="Compiled kernels (needs `pip install 'ictbot[fast]'`, "
+                                  "numba): the same events ~40x faster; the first run in an install compiles "
+                                  "them once (1-2 min, cached afterwards)."),
     ) -> None:
-        run(data, out, timeframe, resample, fmt, param, quiet)
+        run(data, out, timeframe, resample, fmt, param, quiet, fast=fast)
 
 
 def run(data: list[Path], out: Path, timeframe: str | None, resample: str | None, fmt: str, param: list[str],
-        quiet: bool = False) -> int:
+        quiet: bool = False, *, fast: bool = False) -> int:
     from ictbot.adapters.files import read_candle_files
-    from ictbot.indicators.mtf import resample as resample_frame
     from ictbot.indicators.params import IndicatorParams
+    from ictbot.indicators.resampling import resample as resample_frame
     from ictbot.indicators.suite import compute
 
     if fmt not in ("jsonl", "csv"):
@@ -75,13 +81,26 @@ def run(data: list[Path], out: Path, timeframe: str | None, resample: str | None
             fail(str(exc))
         tf = target
     n = len(frame)
+    if fast:
+        from ictbot.indicators import kernels
+
+        if not kernels.available():
+            fail("--fast needs numba: pip install 'ictbot[fast]'")
+        with console.status(f"[bold]indicators[/] {tf.value}: compiled kernels", spinner="dots"):
+            events = kernels.compute_events(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf,
+                                            params)
+        return _export(events, out, fmt, n, tf, quiet)
     with Progress(TextColumn("[bold]indicators[/] {task.description}"), BarColumn(),
                   TextColumn("{task.completed:,}/{task.total:,} candles"), TimeElapsedColumn(),
                   console=console, disable=quiet, transient=True) as progress:
         task = progress.add_task(tf.value, total=n)
         result = compute(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf, params,
                          progress=lambda k: progress.update(task, completed=k))
-    rows = [event.to_row() for event in result.events]
+    return _export(result.events, out, fmt, n, tf, quiet)
+
+
+def _export(events: list[Event], out: Path, fmt: str, n: int, tf: Timeframe, quiet: bool) -> int:
+    rows = [event.to_row() for event in events]
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         _write_jsonl(out, rows)

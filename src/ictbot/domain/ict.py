@@ -7,10 +7,12 @@ snapshot, which contains only what was known at ``snapshot.time``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -136,3 +138,46 @@ class IndicatorSnapshot:
         if not names:
             return any(window.endswith("killzone") or window.endswith("_kz") for window in self.active_windows)
         return any(name in self.active_windows for name in names)
+
+
+# ---- fast positional construction (producer side) ---------------------------------------------------
+#
+# A frozen dataclass ``__init__`` stores every field through ``object.__setattr__``; on this
+# interpreter that costs ~0.35 µs per field (4.3 µs for an ``IctEvent``, 8.5 µs for a ``TimeframeView``),
+# which made building snapshots a large share of the streaming engine's time. The indicator engine
+# therefore builds these records with ``make_*``: the fields are stored on a mutable twin class that has
+# exactly the same slots (so the same memory layout) and the object is then re-typed to the frozen class.
+# The result is an ordinary instance of the frozen class (equality, repr, pickling, ``dataclasses.fields``
+# are unchanged); consumers keep using the normal constructors.
+
+
+def _twin_builder(cls: type[_T]) -> Callable[..., _T]:
+    names: tuple[str, ...] = cls.__slots__  # type: ignore[attr-defined]
+    body = "".join(f"    self.{name} = {name}\n" for name in names)
+    source = f"def __init__(self, {', '.join(names)}):\n{body}    self.__class__ = frozen\n"
+    namespace: dict[str, Any] = {"frozen": cls}
+    exec(source, namespace)  # generated from the class's own slot names, as dataclasses does
+    twin = type(f"_{cls.__name__}Builder", (), {"__slots__": names, "__init__": namespace["__init__"]})
+    return twin  # type: ignore[return-value]
+
+
+make_event: Callable[[str, str, int, str, int, int, int, int, float | None, float | None, float | None,
+                      Mapping[str, Any]], IctEvent] = _twin_builder(IctEvent)
+"""``IctEvent`` from all 12 fields, in declaration order."""
+
+make_zone: Callable[[str, str, int, str, float, float, int, int, bool, Mapping[str, Any]], Zone] = \
+    _twin_builder(Zone)
+"""``Zone`` from all 10 fields, in declaration order."""
+
+make_level: Callable[[str, int, float, str, str, int], LiquidityLevel] = _twin_builder(LiquidityLevel)
+"""``LiquidityLevel`` from all 6 fields, in declaration order."""
+
+make_leg: Callable[[str, int, str, float, float, int, int, float, float, float], Leg] = _twin_builder(Leg)
+"""``Leg`` from all 10 fields, in declaration order."""
+
+make_view: Callable[..., TimeframeView] = _twin_builder(TimeframeView)
+"""``TimeframeView`` from all 15 fields, in declaration order."""
+
+make_snapshot: Callable[[str, int, str, Mapping[str, TimeframeView], tuple[str, ...]], IndicatorSnapshot] = \
+    _twin_builder(IndicatorSnapshot)
+"""``IndicatorSnapshot`` from all 5 fields, in declaration order."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ictbot.domain.ict import IctEvent
+from ictbot.domain.ict import IctEvent, make_event
 
 Fields = dict[str, Any]
 
@@ -73,8 +73,8 @@ class Event:
     def to_ict(self) -> IctEvent:
         extra: dict[str, Any] = dict(self.fields)
         extra["params_hash"] = self.params_hash
-        return IctEvent(self.id, self.kind, self.direction, self.tf, self.anchor_index, self.confirm_index,
-                        self.anchor_time, self.confirm_time, self.top, self.bottom, self.level, extra)
+        return make_event(self.id, self.kind, self.direction, self.tf, self.anchor_index, self.confirm_index,
+                          self.anchor_time, self.confirm_time, self.top, self.bottom, self.level, extra)
 
 
 _INDEX_FIELDS = frozenset({"swing_anchor_index", "swing_confirm_index", "source_confirm_index", "taken_index",
@@ -115,7 +115,8 @@ class EventFactory:
         n = counts.get(key, 0)
         counts[key] = n + 1
         confirm_time = self.confirm_time
-        event_id = f"{self.tf}:{kind}:{tag}:{anchor_time}:{confirm_time}:{n}"
+        tf = self.tf
         # callers pass a fresh dict per event; it becomes the event's own field mapping
-        return Event(event_id, kind, direction, self.tf, anchor_index, self.index, anchor_time, confirm_time,
-                     params_hash, top, bottom, level, fields if isinstance(fields, dict) else dict(fields or {}))
+        return Event(f"{tf}:{kind}:{tag}:{anchor_time}:{confirm_time}:{n}", kind, direction, tf, anchor_index,
+                     self.index, anchor_time, confirm_time, params_hash, top, bottom, level,
+                     fields if fields.__class__ is dict else dict(fields or {}))  # type: ignore[arg-type]

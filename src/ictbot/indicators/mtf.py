@@ -11,94 +11,39 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import math
 import pickle
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ictbot.adapters.files.candle_files import CandleFrame
 from ictbot.domain.candle import Candle
-from ictbot.domain.ict import IctEvent, IndicatorSnapshot, Leg, LiquidityLevel, TimeframeView, Zone
+from ictbot.domain.ict import (
+    IctEvent,
+    IndicatorSnapshot,
+    Leg,
+    LiquidityLevel,
+    TimeframeView,
+    Zone,
+    make_event,
+    make_leg,
+    make_level,
+    make_snapshot,
+    make_view,
+    make_zone,
+)
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.core.zones import Zone as CoreZone
 from ictbot.indicators.core.zones import ZoneBook
+from ictbot.indicators.events import Event
 from ictbot.indicators.ict.liquidity import Level
 from ictbot.indicators.params import IndicatorParams
+from ictbot.indicators.resampling import Resampler
 from ictbot.indicators.stream import TimeframeEngine
 
 DEFAULT_WARMUP = 5_000
 DEFAULT_RECENT = 200
 DEFAULT_LIQUIDITY = 25
-
-
-@dataclass(slots=True)
-class Bar:
-    """A higher-timeframe candle built from base candles (``complete`` = no base candle missing)."""
-
-    open_time: int
-    open: float
-    high: float
-    low: float
-    close: float
-    count: int
-    complete: bool = False
-
-
-class Resampler:
-    """Left-closed, left-labelled UTC buckets of ``target`` from ``base`` candles (§10)."""
-
-    __slots__ = ("bar", "base_ms", "expected", "target")
-
-    def __init__(self, base: Timeframe, target: Timeframe) -> None:
-        if not target.is_multiple_of(base) or target == base:
-            raise ValueError(f"{target.value} is not a higher multiple of {base.value}")
-        self.base_ms = base.ms
-        self.target = target
-        self.expected = target.ms // base.ms
-        self.bar: Bar | None = None
-
-    def add(self, t: int, o: float, h: float, lo: float, c: float) -> list[Bar]:
-        """Feed one base candle; return the HTF candles that closed at (or, after a gap, before) its close."""
-        closed: list[Bar] = []
-        start = self.target.floor(t)
-        bar = self.bar
-        if bar is not None and bar.open_time != start:
-            closed.append(bar)  # data gap over the bucket end: the bucket is closed, incomplete
-            bar = None
-        if bar is None:
-            bar = Bar(start, o, h, lo, c, 1)
-        else:
-            if h > bar.high:
-                bar.high = h
-            if lo < bar.low:
-                bar.low = lo
-            bar.close = c
-            bar.count += 1
-        if t + self.base_ms >= start + self.target.ms:
-            bar.complete = bar.count == self.expected
-            closed.append(bar)
-            self.bar = None
-        else:
-            self.bar = bar
-        return closed
-
-
-def resample(frame: CandleFrame, base: Timeframe, target: Timeframe) -> tuple[CandleFrame, list[bool]]:
-    """Whole-series resampling (CLI ``--resample``); the last bucket is dropped if it has not closed."""
-    sampler = Resampler(base, target)
-    bars: list[Bar] = []
-    for t, o, h, lo, c in zip(frame.open_time.tolist(), frame.open.tolist(), frame.high.tolist(),
-                              frame.low.tolist(), frame.close.tolist(), strict=True):
-        bars.extend(sampler.add(t, o, h, lo, c))
-    import numpy as np
-
-    out = CandleFrame(
-        np.array([b.open_time for b in bars], dtype=np.int64), np.array([b.open for b in bars], dtype=np.float64),
-        np.array([b.high for b in bars], dtype=np.float64), np.array([b.low for b in bars], dtype=np.float64),
-        np.array([b.close for b in bars], dtype=np.float64), np.zeros(len(bars), dtype=np.float64), frame.sources,
-    )
-    return out, [b.complete for b in bars]
 
 
 class BaseTracker:
@@ -132,12 +77,14 @@ class BaseTracker:
         self.pending = []
 
     def test(self, close_time: int, h: float, lo: float, c: float) -> list[CoreZone]:
+        down = self._down
+        up = self._up
+        if (not down or -down[0][0] < lo) and (not up or up[0][0] > h):
+            return _NO_ZONES  # no threshold reached (the common case)
         changed: list[CoreZone] = []
         popped: list[CoreZone] = []
-        down = self._down
         while down and -down[0][0] >= lo:
             popped.append(heapq.heappop(down)[2])
-        up = self._up
         while up and up[0][0] <= h:
             popped.append(heapq.heappop(up)[2])
         for zone in popped:
@@ -157,17 +104,29 @@ class BaseTracker:
         return changed
 
 
+_NO_ZONES: list[CoreZone] = []  # shared empty result: callers only iterate it
+
+
 class _TimeframeState:
     """Engine of one timeframe plus what its view needs (recent events, mirrored zones and levels)."""
 
-    __slots__ = ("engine", "levels", "limit", "nearest", "new", "recent", "resampler", "tracker", "tuples", "view",
-                 "zones")
+    __slots__ = ("book_list", "engine", "keys", "levels", "limit", "nearest", "new", "new_count", "raw", "recent",
+                 "recent_limit", "recent_view", "resampler", "tf_ms", "tf_name", "tracker", "tuples", "view", "zones")
 
     def __init__(self, engine: TimeframeEngine, recent: int, resampler: Resampler | None,
                  liquidity_limit: int | None = None) -> None:
         self.engine = engine
-        self.recent: deque[IctEvent] = deque(maxlen=recent)
-        self.new: tuple[IctEvent, ...] = ()
+        self.tf_name = engine.timeframe.value  # enum properties are slow: read once
+        self.tf_ms = engine.timeframe.ms
+        # the last ``recent_limit`` converted events, oldest first
+        self.recent: list[IctEvent] = []
+        self.recent_limit = recent
+        self.recent_view: tuple[IctEvent, ...] = ()
+        # per step with events, the events not yet converted to ``IctEvent`` (with the base index j(k) of
+        # an HTF step): conversion happens only when a view is read, so unread snapshots cost none
+        self.raw: list[tuple[list[Event], int | None]] = []
+        self.new: tuple[IctEvent, ...] | None = ()  # None: the latest step's events are still in ``raw``
+        self.new_count = 0
         self.resampler = resampler
         self.view: TimeframeView | None = None
         # read-only copies of the live zones / levels, updated from the books' journals
@@ -176,10 +135,12 @@ class _TimeframeState:
         # levels are never below any later high and sell-side never above any later low, so "nearest to
         # price" is simply the head of each list
         self.levels: dict[Level, tuple[float, int]] = {}
-        self.nearest: dict[int, list[tuple[float, int, LiquidityLevel]]] = {1: [], -1: []}
+        self.keys: dict[int, list[tuple[float, int]]] = {1: [], -1: []}  # sort keys, unique (seq)
+        self.nearest: dict[int, list[LiquidityLevel]] = {1: [], -1: []}  # aligned with ``keys``
         self.limit = liquidity_limit
         self.tuples: dict[str, tuple[object, ...]] = {}
         self.tracker = BaseTracker()
+        self.book_list = self.books()
         engine.fvg.book.journal = []
         for _, _, blocks in engine.streams:
             blocks.book.journal = []
@@ -192,30 +153,63 @@ class _TimeframeState:
              base_index: int | None = None) -> None:
         """``base_index``: for an HTF candle, the base candle j(k) at whose close it becomes visible (§10)."""
         engine = self.engine
-        books = self.books() if track else []
-        marks = [len(book.journal or ()) for book in books]
-        events = engine.step(t, o, h, lo, c)
-        if track:  # zones this HTF candle created start being tracked on base candles (§10)
+        if track:
+            books = self.book_list
+            marks = [len(book.journal or ()) for book in books]
+            events = engine.step(t, o, h, lo, c)
+            # zones this HTF candle created start being tracked on base candles (§10)
             index = engine.index
             for book, mark in zip(books, marks, strict=True):
                 journal = book.journal or []
                 self.tracker.pending.extend(z for z in journal[mark:] if z.alive and z.confirm_index == index
                                             and z.changes == 0 and z.base_touch == 0)
+        else:
+            events = engine.step(t, o, h, lo, c)
         if events:
-            converted = tuple(e.to_ict() for e in events)
-            if base_index is not None:
-                for event in converted:  # extra is the event's own fresh dict
-                    event.extra["base_confirm_index"] = base_index  # type: ignore[index]
-            self.recent.extend(converted)
-            self.new = converted
+            raw = self.raw
+            raw.append((events, base_index))
+            if len(raw) > 4 * self.recent_limit + 64:  # every step holds >= 1 event: keep the last limit steps
+                del raw[:len(raw) - max(self.recent_limit, 1)]
+            self.new = None
+            self.new_count = len(events)
         else:
             self.new = ()
         self.view = None
 
+    def convert(self) -> None:
+        """Turn the pending raw events into ``IctEvent`` records (each event is converted once)."""
+        raw = self.raw
+        if not raw:
+            return
+        count = self.new_count if self.new is None else 0
+        limit = self.recent_limit
+        keep = max(limit, count)  # only the events a view can show are converted
+        groups: list[tuple[list[Event], int | None]] = []
+        total = 0
+        for group in reversed(raw):
+            groups.append(group)
+            total += len(group[0])
+            if total >= keep:
+                break
+        skip = max(total - keep, 0)
+        converted: list[IctEvent] = []
+        for events, base_index in reversed(groups):
+            converted += [_ict(event, base_index) for event in (events[skip:] if skip else events)]
+            skip = 0
+        if self.new is None:
+            self.new = tuple(converted[len(converted) - count:])
+        raw.clear()
+        if limit:
+            recent = self.recent
+            recent += converted
+            if len(recent) > limit:
+                del recent[:len(recent) - limit]
+            self.recent_view = tuple(recent)
+
     def sync(self) -> None:
         engine = self.engine
-        tf = engine.timeframe.value
-        for book in self.books():
+        tf = self.tf_name
+        for book in self.book_list:
             journal = book.journal
             if not journal:
                 continue
@@ -230,34 +224,88 @@ class _TimeframeState:
             journal.clear()
         journal_levels = engine.liquidity.journal
         if journal_levels:
+            levels = self.levels
             for level in journal_levels:
-                old = self.levels.pop(level, None)
-                side = self.nearest[level.side]
+                old = levels.pop(level, None)
+                keys = self.keys[level.side]
+                views = self.nearest[level.side]
                 if old is not None:
-                    at = bisect.bisect_left(side, old, key=_sort_key)
-                    del side[at]
+                    at = bisect.bisect_left(keys, old)
+                    del keys[at], views[at]
                 if level.alive:
                     key = (level.level if level.side > 0 else -level.level, level.key[3])
-                    self.levels[level] = key
-                    bisect.insort(side, (*key, _level(level, tf)), key=_sort_key)
+                    levels[level] = key
+                    at = bisect.bisect_left(keys, key)
+                    keys.insert(at, key)
+                    views.insert(at, _level(level, tf))
             journal_levels.clear()
             limit = self.limit
             buys, sells = self.nearest[1], self.nearest[-1]
             if limit is None:
-                self.tuples["liquidity"] = tuple(e[2] for e in (*buys, *sells))
+                self.tuples["liquidity"] = (*buys, *sells)
             else:
-                self.tuples["liquidity"] = tuple(e[2] for e in (*buys[:limit], *sells[:limit]))
+                self.tuples["liquidity"] = (*buys[:limit], *sells[:limit])
 
-    def part(self, name: str) -> tuple[object, ...]:
-        return self.tuples.get(name, ())
+
+
+def _ict(event: Event, base_index: int | None) -> IctEvent:
+    extra: dict[str, Any] = {**event.fields, "params_hash": event.params_hash}
+    if base_index is not None:
+        extra["base_confirm_index"] = base_index
+    return make_event(event.id, event.kind, event.direction, event.tf, event.anchor_index, event.confirm_index,
+                      event.anchor_time, event.confirm_time, event.top, event.bottom, event.level, extra)
 
 
 class _SymbolState:
-    __slots__ = ("frames", "symbol")
+    __slots__ = ("fed", "frames", "symbol")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.frames: dict[Timeframe, _TimeframeState] = {}
+        self.fed = 0  # base candles fed (periodic journal consumption while nobody reads views)
+
+
+class _LazyViews(Mapping[str, TimeframeView]):
+    """The views of one snapshot, built on first access.
+
+    Valid by construction: the engine builds it (``settle``) before it changes any state of the symbol
+    if the snapshot is still referenced, so a view always shows the state at the snapshot's time.
+    Snapshots dropped unread cost no view building at all. Pickles as a plain dict.
+    """
+
+    __slots__ = ("__weakref__", "_owner", "_state", "_views")
+
+    def __init__(self, owner: MultiTimeframeEngine, state: _SymbolState) -> None:
+        self._owner: MultiTimeframeEngine | None = owner
+        self._state: _SymbolState | None = state
+        self._views: dict[str, TimeframeView] | None = None
+
+    def built(self) -> dict[str, TimeframeView]:
+        views = self._views
+        if views is None:
+            assert self._owner is not None and self._state is not None
+            views = self._owner.build_views(self._state)
+            self._views = views
+            self._owner = self._state = None
+        return views
+
+    def __getitem__(self, key: str) -> TimeframeView:
+        return self.built()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.built().get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.built())
+
+    def __len__(self) -> int:
+        return len(self.built())
+
+    def __repr__(self) -> str:
+        return repr(self.built())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (self.built(),)
 
 
 class MultiTimeframeEngine:
@@ -278,6 +326,20 @@ class MultiTimeframeEngine:
         self.recent_limit = recent_limit
         self.liquidity_limit = liquidity_limit  # nearest untaken levels per side in a view (None = all)
         self._symbols: dict[str, _SymbolState] = {}
+        self._base_ms = self.base.ms  # enum properties are slow: read once
+        self._base_name = self.base.value
+        # per symbol: the views of its latest snapshot while they may still be read unbuilt
+        self._pending: dict[str, weakref.ref[_LazyViews]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        for symbol in list(self._pending):
+            self._settle(symbol)
+        state = dict(self.__dict__)
+        state["_pending"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     # ---- configuration ------------------------------------------------------------------------------
 
@@ -333,33 +395,50 @@ class MultiTimeframeEngine:
             return self.snapshot(symbol)
         return None
 
+    def _settle(self, symbol: str) -> None:
+        """Build the views of the symbol's latest snapshot if it is still referenced and unread."""
+        ref = self._pending.pop(symbol, None)
+        if ref is not None:
+            views = ref()
+            if views is not None:
+                views.built()
+
     def _feed(self, symbol: str, timeframe: Timeframe, t: int, o: float, h: float, lo: float, c: float) -> bool:
-        state = self._state(symbol)
+        if self._pending:
+            self._settle(symbol)
+        state = self._symbols.get(symbol) or self._state(symbol)
         frame = state.frames.get(timeframe)
         if frame is None:
             return False
         last = frame.engine.last_time
         if last is not None and t <= last:
             return False
-        if timeframe != self.base:
+        if timeframe is not self.base:
             if frame.resampler is None:
                 base_engine = state.frames[self.base].engine
                 frame.step(t, o, h, lo, c, track=True, base_index=base_engine.index + 1)
             return False
-        close_time = t + self.base.ms
-        for tf in self.higher:
-            htf = state.frames[tf]
-            changed = htf.tracker.test(close_time, h, lo, c)
-            if changed:
-                for zone in changed:
-                    (htf.engine.fvg.book if zone.role in ("fvg", "ifvg") else _book_of(htf, zone)).note(zone)
-                htf.view = None
-            if htf.resampler is not None:
-                for bar in htf.resampler.add(t, o, h, lo, c):
-                    htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
-                             base_index=frame.engine.index + 1)
-            htf.tracker.start_pending()
+        if self.higher:
+            close_time = t + self._base_ms
+            frames = state.frames
+            for tf in self.higher:
+                htf = frames[tf]
+                changed = htf.tracker.test(close_time, h, lo, c)
+                if changed:
+                    for zone in changed:
+                        (htf.engine.fvg.book if zone.role in ("fvg", "ifvg") else _book_of(htf, zone)).note(zone)
+                    htf.view = None
+                if htf.resampler is not None:
+                    for bar in htf.resampler.add(t, o, h, lo, c):
+                        htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
+                                 base_index=frame.engine.index + 1)
+                if htf.tracker.pending:
+                    htf.tracker.start_pending()
         frame.step(t, o, h, lo, c)
+        state.fed += 1
+        if not state.fed & 255:  # views unread for long: consume the change journals now and then
+            for frame_state in state.frames.values():
+                frame_state.sync()
         return True
 
     def warm_up(self, symbol: str, timeframe: Timeframe, candles: CandleFrame | Iterable[Candle],
@@ -392,23 +471,34 @@ class MultiTimeframeEngine:
     # ---- snapshot ---------------------------------------------------------------------------------------
 
     def snapshot(self, symbol: str) -> IndicatorSnapshot | None:
+        """The symbol's current snapshot; its views are built when first read (see ``_LazyViews``)."""
         state = self._symbols.get(symbol)
         if state is None:
             return None
         base = state.frames[self.base]
-        if base.engine.last_time is None:
+        last_time = base.engine.last_time
+        if last_time is None:
             return None
-        views = {tf.value: self._view(frame) for tf, frame in state.frames.items()
-                 if frame.engine.last_time is not None}
-        return IndicatorSnapshot(symbol, base.engine.last_time + self.base.ms, self.base.value, views,
-                                 base.engine.sessions.active)
+        ref = self._pending.get(symbol)
+        views = ref() if ref is not None else None
+        if views is None:
+            views = _LazyViews(self, state)
+            self._pending[symbol] = weakref.ref(views)
+        return make_snapshot(symbol, last_time + self._base_ms, self._base_name, views,
+                             base.engine.sessions.active)
+
+    def build_views(self, state: _SymbolState) -> dict[str, TimeframeView]:
+        return {tf.value: self._view(frame) for tf, frame in state.frames.items()
+                if frame.engine.last_time is not None}
 
     def _view(self, frame: _TimeframeState) -> TimeframeView:
         if frame.view is not None:
             return frame.view
         engine = frame.engine
-        tf = engine.timeframe.value
+        tf = frame.tf_name
         frame.sync()
+        if frame.raw:
+            frame.convert()
         pd = engine.premium_discount
         leg = None
         current = pd.leg
@@ -419,8 +509,8 @@ class MultiTimeframeEngine:
             else:
                 p = engine.params.premium_discount
                 top, bottom, sweet = current.ote(p.ote_low, p.ote_high, p.sweet_spot)
-                leg = Leg(current.id, current.direction, tf, current.a, current.b, current.a_time, current.b_time,
-                          top, bottom, sweet)
+                leg = make_leg(current.id, current.direction, tf, current.a, current.b, current.a_time,
+                               current.b_time, top, bottom, sweet)
                 frame.tuples["leg"] = (leg,)
         trend = swing_trend = 0
         for _, structure, _ in engine.streams:
@@ -430,15 +520,11 @@ class MultiTimeframeEngine:
                 swing_trend = structure.trend
         atr = engine.atr_value
         assert engine.last_time is not None
-        view = TimeframeView(
-            timeframe=tf, last_close_time=engine.last_time + engine.timeframe.ms, close=engine.last_close,
-            trend=trend, swing_trend=swing_trend, atr=None if math.isnan(atr) else atr,
-            fvgs=frame.part("fvg"), ifvgs=frame.part("ifvg"),  # type: ignore[arg-type]
-            order_blocks=frame.part("ob"), breakers=frame.part("breaker"),  # type: ignore[arg-type]
-            liquidity=frame.part("liquidity"),  # type: ignore[arg-type]
-            recent_events=tuple(frame.recent), leg=leg,
-            dealing_range=None if math.isnan(pd.top) else (pd.top, pd.bottom), new_events=frame.new,
-        )
+        parts = frame.tuples
+        view = make_view(tf, engine.last_time + frame.tf_ms, engine.last_close, trend, swing_trend,
+                         None if atr != atr else atr, parts.get("fvg", ()), parts.get("ifvg", ()),  # NaN test
+                         parts.get("ob", ()), parts.get("breaker", ()), parts.get("liquidity", ()),
+                         frame.recent_view, leg, None if pd.top != pd.top else (pd.top, pd.bottom), frame.new or ())
         frame.view = view
         return view
 
@@ -469,22 +555,15 @@ def _zone_view(zone: CoreZone, tf: str) -> Zone:
     cached = zone.view
     if cached is not None and cached[0] == zone.changes:
         return cached[1]  # type: ignore[no-any-return]
-    extra = dict(zone.fields)
-    extra["mid_hit"] = zone.mid_hit
-    extra["filled"] = zone.filled
-    extra["anchor_index"] = zone.anchor_index
-    extra["confirm_index"] = zone.confirm_index
-    extra["stream"] = zone.fields.get("stream")
-    extra["base_touched_time"] = zone.base_touch or None  # §10 finer timing on the base timeframe
-    extra["base_closed_through_time"] = zone.base_break or None
-    view = Zone(zone.id, _KIND[zone.role], zone.direction, tf, zone.top, zone.bottom, zone.anchor_time,
-                zone.confirm_time, zone.touched, extra)
+    fields = zone.fields
+    extra = {**fields, "mid_hit": zone.mid_hit, "filled": zone.filled, "anchor_index": zone.anchor_index,
+             "confirm_index": zone.confirm_index, "stream": fields.get("stream"),
+             # §10 finer timing on the base timeframe
+             "base_touched_time": zone.base_touch or None, "base_closed_through_time": zone.base_break or None}
+    view = make_zone(zone.id, _KIND[zone.role], zone.direction, tf, zone.top, zone.bottom, zone.anchor_time,
+                     zone.confirm_time, zone.touched, extra)
     zone.view = (zone.changes, view)
     return view
-
-
-def _sort_key(entry: tuple[float, int] | tuple[float, int, LiquidityLevel]) -> tuple[float, int]:
-    return entry[0], entry[1]
 
 
 def _level(level: Level, tf: str) -> LiquidityLevel:
@@ -498,6 +577,6 @@ def _level(level: Level, tf: str) -> LiquidityLevel:
         level_id = f"{level.parent_id}:{side}"
     else:
         level_id = f"{tf}:{level.source}:{side}:{level.anchor_time}:{level.confirm_time}"
-    view = LiquidityLevel(level_id, level.side, level.level, level.source, tf, level.confirm_time)
+    view = make_level(level_id, level.side, level.level, level.source, tf, level.confirm_time)
     level.view = view
     return view

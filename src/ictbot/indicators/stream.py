@@ -65,6 +65,7 @@ class TimeframeEngine:
             self.streams.append((swing, structure, blocks))
         self.premium_discount = PremiumDiscountIndicator(p.premium_discount,
                                                          params_hash(p.premium_discount, s))
+        self.pd_stream = p.premium_discount.pd_stream
         self.index = -1
         self.last_time: int | None = None
         self.last_close = math.nan
@@ -83,8 +84,9 @@ class TimeframeEngine:
         return self.index + 1 >= self.warm_after
 
     def step(self, t: int, o: float, h: float, lo: float, c: float) -> list[Event]:
-        if self.last_time is not None and t <= self.last_time:
-            raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {self.last_time}")
+        last_time = self.last_time
+        if last_time is not None and t <= last_time:
+            raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {last_time}")
         self.last_time = t
         self.last_close = c
         i = self.index + 1
@@ -93,14 +95,19 @@ class TimeframeEngine:
         hist.append(t, o, h, lo, c)
         factory = self.factory
         factory.begin(i, t)
-        atr_prev = self.atr.value
-        atr_now = self.atr.update(h, lo, c)
+        atr = self.atr
+        atr_prev = atr.value
+        atr_now = atr.update(h, lo, c)
         self.atr_value = atr_now
         disp = self.displacement
+        fvg = self.fvg
+        # one list per section, concatenated in the canonical log order (§0) at the end
         s3: list[Event] = []
-        self.fvg.step(hist, i, atr_now, disp.direction_at(i - 1), factory, s3)
+        last_disp = disp.last_index
+        fvg.step(hist, i, atr_now, 1 if last_disp[1] == i - 1 else -1 if last_disp[-1] == i - 1 else 0, factory,
+                 s3)
         s9: list[Event] = []
-        disp.step(hist, i, atr_prev, self.fvg.formed, factory, s9)
+        disp.step(hist, i, atr_prev, fvg.formed, factory, s9)
         s7: list[Event] = []
         periods = self.previous.step(i, t, o, h, lo, factory, s7)
         s8: list[Event] = []
@@ -112,17 +119,36 @@ class TimeframeEngine:
         s2: list[Event] = []
         s4: list[Event] = []
         s6: list[Event] = []
-        pd_stream = self.params.premium_discount.pd_stream
+        pd_stream = self.pd_stream
+        taken = liquidity.taken
+        last_fvg = fvg.last_confirm
         for swing, structure, blocks in self.streams:
             accepted = swing.process(hist, i, factory, s1)
-            breaks = structure.step(hist, i, accepted, disp.last_index, liquidity.taken, factory, s2)
-            blocks.step(i, h, lo, c, breaks, disp.last_index, self.fvg.last_confirm, factory, s4, liquidity.taken)
+            breaks = structure.step(hist, i, accepted, last_disp, taken, factory, s2)
+            blocks.step(i, h, lo, c, breaks, last_disp, last_fvg, factory, s4, taken)
             if swing.name == pd_stream:
                 self.premium_discount.step(hist, i, accepted, breaks, factory, s6)
+        if i & 63 == 63:  # amortised memory upkeep of the zone books (no effect on events)
+            fvg.book.compact()
+            for _, _, blocks in self.streams:
+                blocks.book.compact()
         events = s1
-        for part in (s2, s3, s4, s5, s6, s7, s8, s9):
-            if part:
-                events += part
+        if s2:
+            events += s2
+        if s3:
+            events += s3
+        if s4:
+            events += s4
+        if s5:
+            events += s5
+        if s6:
+            events += s6
+        if s7:
+            events += s7
+        if s8:
+            events += s8
+        if s9:
+            events += s9
         self.new_events = events
         return events
 

@@ -87,3 +87,18 @@ def test_bad_param_is_a_clear_error(tmp_path: Path, btc_5m_raw: CandleFrame) -> 
         app, ["indicators", "--data", str(data), "--out", str(tmp_path / "x.jsonl"), "--param", "fvg.nope=1"]
     )
     assert result.exit_code == 2 and "unknown parameter" in result.output.replace("\n", " ")
+
+
+def test_fast_export_is_byte_identical_to_the_python_engine(tmp_path: Path, btc_5m_raw: CandleFrame) -> None:
+    import pytest
+
+    pytest.importorskip("numba")
+    data = _write(btc_5m_raw.slice(0, 3000), tmp_path / "a.csv")
+    outputs = []
+    for extra in ([], ["--fast"]):
+        out = tmp_path / f"events{len(extra)}.csv"
+        result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--format", "csv",
+                                     "--param", "fvg.k_atr=0.1", "--quiet", *extra])
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100

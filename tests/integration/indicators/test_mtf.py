@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from ictbot.domain.candle import Candle
 from ictbot.domain.events import CandleStored, IndicatorsUpdated
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.timeframe import Timeframe
-from ictbot.indicators.mtf import MultiTimeframeEngine, Resampler, resample
+from ictbot.indicators.mtf import MultiTimeframeEngine
+from ictbot.indicators.resampling import Resampler, resample
 from ictbot.indicators.service import IndicatorService
 from ictbot.indicators.suite import compute
 from tests.conftest import DATA, require_shared
@@ -198,3 +200,30 @@ def test_htf_zones_are_tracked_on_base_candles_after_their_close(btc_5m_feather:
         assert zone.extra["base_touched_time"] == expected, zone.id
         checked += expected is not None
     assert checked > 5
+
+
+def test_lazy_views_show_the_state_at_their_snapshot_time(btc_5m_raw: CandleFrame) -> None:
+    """Views are built on first read; a snapshot read long after the engine moved on must not see later state."""
+    frame = btc_5m_raw.slice(0, 1500)
+    eager = MultiTimeframeEngine(M5, [Timeframe.M15, H1], resample_higher=True)
+    lazy = MultiTimeframeEngine(M5, [Timeframe.M15, H1], resample_higher=True)
+    expected: dict[int, dict[str, object]] = {}
+    kept: dict[int, IndicatorSnapshot] = {}
+    for k, candle in enumerate(frame.to_candles("BTCUSDT", M5)):
+        now = eager.on_candle(candle)
+        assert now is not None
+        later = lazy.on_candle(candle)  # dropped unread unless kept below
+        assert later is not None and later.time == now.time
+        if k % 3 == 0:
+            expected[k] = dict(now.views)
+            kept[k] = later
+        if k == 700:  # a checkpoint while a snapshot is still unread
+            lazy = MultiTimeframeEngine.restore(lazy.checkpoint())
+    assert len(kept) == 500
+    changed = 0
+    for k, snap in kept.items():
+        assert dict(snap.views) == expected[k], k
+        changed += expected[k]["5m"] != expected.get(k - 3, {}).get("5m")
+    assert changed > 400  # the views really differ from candle to candle
+    last = kept[max(kept)]
+    assert pickle.loads(pickle.dumps(last)) == last and type(pickle.loads(pickle.dumps(last)).views) is dict

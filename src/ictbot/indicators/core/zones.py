@@ -53,17 +53,18 @@ class Zone:
 class ZoneBook:
     """Active zones of one indicator, per direction, with capacity and optional age limit."""
 
-    __slots__ = ("_down", "_expiry", "_order", "_seq", "_seq_check", "_up", "active", "journal", "max_active",
-                 "max_age", "version")
+    __slots__ = ("_expiry", "_order", "_seq", "active", "down", "excess", "journal", "max_active", "max_age", "up",
+                 "version")
 
     def __init__(self, max_active: int | None, max_age: int | None) -> None:
         self.max_active = max_active
         self.max_age = max_age
         self._seq = 0
-        self._seq_check = 0
-        # direction +1 zones react to price coming down: max-heap on threshold (stored negated)
-        self._down: list[tuple[float, int, int, Zone]] = []
-        self._up: list[tuple[float, int, int, Zone]] = []
+        # direction +1 zones react to price coming down: max-heap on threshold (stored negated); callers
+        # read the heap heads to skip ``candidates`` on the (common) candles where nothing can fire
+        self.down: list[tuple[float, int, int, Zone]] = []
+        self.up: list[tuple[float, int, int, Zone]] = []
+        self.excess = False  # more active zones than ``max_active`` on a side: ``overflow`` has work
         self._order: dict[int, deque[Zone]] = {1: deque(), -1: deque()}
         self._expiry: deque[Zone] = deque()
         self.active: dict[int, int] = {1: 0, -1: 0}
@@ -82,6 +83,8 @@ class ZoneBook:
         self._seq += 1
         self._order[zone.direction].append(zone)
         self.active[zone.direction] += 1
+        if self.max_active is not None and self.active[zone.direction] > self.max_active:
+            self.excess = True
         if expires and self.max_age is not None:
             self._expiry.append(zone)
         self.push(zone)
@@ -90,9 +93,9 @@ class ZoneBook:
     def push(self, zone: Zone) -> None:
         zone.version += 1
         if zone.direction > 0:
-            heapq.heappush(self._down, (-zone.threshold, zone.seq, zone.version, zone))
+            heapq.heappush(self.down, (-zone.threshold, zone.seq, zone.version, zone))
         else:
-            heapq.heappush(self._up, (zone.threshold, zone.seq, zone.version, zone))
+            heapq.heappush(self.up, (zone.threshold, zone.seq, zone.version, zone))
 
     def kill(self, zone: Zone) -> None:
         zone.alive = False
@@ -104,8 +107,8 @@ class ZoneBook:
 
         Returned in creation order and removed from the heaps; the caller re-``push``es survivors.
         """
-        down = self._down
-        up = self._up
+        down = self.down
+        up = self.up
         if (not down or -down[0][0] < low) and (not up or up[0][0] > high) and (
                 self.max_age is None or not self._expiry or self._expiry[0].confirm_index + self.max_age > j):
             return _NONE  # nothing can fire on this candle (the common case)
@@ -133,6 +136,7 @@ class ZoneBook:
 
     def overflow(self) -> list[Zone]:
         """Oldest zones beyond ``max_active`` per direction (not yet killed), oldest first."""
+        self.excess = False
         cap = self.max_active
         if cap is None or (self.active[1] <= cap and self.active[-1] <= cap):
             return []
@@ -156,21 +160,22 @@ class ZoneBook:
         return [zone for zone in order if zone.alive]
 
     def compact(self) -> None:
-        """Drop dead zones from the creation-order queues (keeps memory bounded)."""
-        self._seq_check = (self._seq_check + 1) & 63
-        if self._seq_check:
-            return  # amortised: look every 64 candles
+        """Drop dead zones from the creation-order queues and heaps (keeps memory bounded).
+
+        The owner calls it every 64 candles; it never changes which zones fire or in which order (heap
+        keys are unique), only memory.
+        """
         for direction in (1, -1):
             order = self._order[direction]
             if len(order) > 2 * (self.active[direction] + 16):
                 self._order[direction] = deque(zone for zone in order if zone.alive)
         limit = 4 * (self.active[1] + self.active[-1]) + 64
-        if len(self._down) > limit:
-            self._down = [e for e in self._down if e[3].alive and e[3].version == e[2]]
-            heapq.heapify(self._down)
-        if len(self._up) > limit:
-            self._up = [e for e in self._up if e[3].alive and e[3].version == e[2]]
-            heapq.heapify(self._up)
+        if len(self.down) > limit:
+            self.down = [e for e in self.down if e[3].alive and e[3].version == e[2]]
+            heapq.heapify(self.down)
+        if len(self.up) > limit:
+            self.up = [e for e in self.up if e[3].alive and e[3].version == e[2]]
+            heapq.heapify(self.up)
 
 
 _NONE: list[Zone] = []  # shared empty result: callers only iterate it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 from ictbot.indicators.core.history import History
@@ -46,8 +45,8 @@ class DisplacementIndicator:
         self.last_event = None
         direction = 1 if c > o else -1 if c < o else 0
         body = abs(c - o)
-        # §9: never while ATR[i−1] is undefined (even with k_body = 0)
-        if direction != 0 and not math.isnan(atr_prev) and body / (h - lo) >= p.min_body_ratio \
+        # §9: never while ATR[i−1] is undefined (even with k_body = 0); atr_prev == atr_prev: not NaN
+        if direction != 0 and atr_prev == atr_prev and body / (h - lo) >= p.min_body_ratio \
                 and body >= p.k_body * atr_prev:
             event = factory.make("displacement", direction, "-", i, hist.t[b], self.phash, top=h, bottom=lo,
                                  fields={"body": body, "atr": atr_prev})
@@ -55,8 +54,15 @@ class DisplacementIndicator:
             self.last_event = event
             self.last_index[direction] = i
         # displacement legs
-        for side in (1, -1):
-            self.run[side] = self.run[side] + 1 if direction == side else 0
+        run = self.run
+        if direction > 0:
+            run[1] += 1
+            run[-1] = 0
+        elif direction < 0:
+            run[-1] += 1
+            run[1] = 0
+        else:
+            run[1] = run[-1] = 0
         self.recent.append((body, atr_prev))
         if p.max_leg > 0 and direction != 0:
             self._leg(hist, i, direction, factory, out)
@@ -69,7 +75,7 @@ class DisplacementIndicator:
         k_leg = p.k_leg
         for s in range(first, j + 1):  # smallest qualifying start wins
             atr_before = recent[last + s][1]
-            if math.isnan(atr_before):
+            if atr_before != atr_before:  # NaN: ATR undefined before s
                 continue
             body_sum = 0.0
             for k in range(s, j + 1):  # summed left to right, as written in §9

@@ -29,8 +29,10 @@ class FvgIndicator:
         lo = hist.l[b]
         c = hist.c[b]
         book = self.book
-        for zone in book.candidates(i, h, lo):
-            self._transition(zone, i, h, lo, c, factory, out)
+        down, up = book.down, book.up
+        if (down and -down[0][0] >= lo) or (up and up[0][0] <= h) or book.max_age is not None:
+            for zone in book.candidates(i, h, lo):
+                self._transition(zone, i, h, lo, c, factory, out)
         previous = self.formed
         self.formed = None
         if i >= 2:
@@ -43,11 +45,11 @@ class FvgIndicator:
                                             gap.anchor_time, self.phash, top=max(gap.top, previous.top),
                                             bottom=min(gap.bottom, previous.bottom),
                                             fields={"parent_id": previous.id}))
-        for zone in book.overflow():
-            book.kill(zone)
-            kind = "fvg_evicted" if zone.role == "fvg" else "ifvg_evicted"
-            out.append(self._event(kind, zone, factory))
-        book.compact()
+        if book.excess:
+            for zone in book.overflow():
+                book.kill(zone)
+                kind = "fvg_evicted" if zone.role == "fvg" else "ifvg_evicted"
+                out.append(self._event(kind, zone, factory))
 
     # ---- formation --------------------------------------------------------------------------------
 

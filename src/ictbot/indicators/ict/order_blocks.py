@@ -42,19 +42,21 @@ class OrderBlockIndicator:
                     history.append(j)
                     if len(history) > 64:
                         del history[:32]
-        for zone in book.candidates(j, h, lo):
-            self._transition(zone, j, h, lo, c, factory, out)
+        down, up = book.down, book.up
+        if (down and -down[0][0] >= lo) or (up and up[0][0] <= h):  # no age limit on order blocks
+            for zone in book.candidates(j, h, lo):
+                self._transition(zone, j, h, lo, c, factory, out)
         if self.pending:
             self._resolve_pending(j, breaks, factory, out)
         for brk in breaks:
             self._form(brk, j, last_displacement, last_fvg, factory, out)
-        for zone in book.overflow():
-            book.kill(zone)
-            if zone.role == "ob":
-                self.active_obs.pop((zone.direction, zone.anchor_index), None)
-                self.swept.pop(zone.id, None)
-            out.append(self._event("ob_evicted" if zone.role == "ob" else "breaker_evicted", zone, factory))
-        book.compact()
+        if book.excess:
+            for zone in book.overflow():
+                book.kill(zone)
+                if zone.role == "ob":
+                    self.active_obs.pop((zone.direction, zone.anchor_index), None)
+                    self.swept.pop(zone.id, None)
+                out.append(self._event("ob_evicted" if zone.role == "ob" else "breaker_evicted", zone, factory))
 
     def _form(self, brk: Break, j: int, last_displacement: dict[int, int], last_fvg: dict[int, int],
               factory: EventFactory, out: list[Event]) -> None:

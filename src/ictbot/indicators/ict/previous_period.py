@@ -77,10 +77,13 @@ class PeriodLevel:
         self.low_time = low_time
 
 
+_NO_LEVELS: list[PeriodLevel] = []  # shared empty result: callers only iterate it
+
+
 class PreviousPeriodIndicator:
     """One tracker per period kind; exposes the §7 series as attributes (``values``)."""
 
-    __slots__ = ("current", "day_anchor", "kinds", "phash", "previous", "started")
+    __slots__ = ("current", "day_anchor", "kinds", "next_end", "open_periods", "phash", "previous", "started")
 
     def __init__(self, params: PreviousPeriodParams, phash: str) -> None:
         self.day_anchor = params.day_anchor
@@ -89,9 +92,19 @@ class PreviousPeriodIndicator:
         self.current: dict[str, _Period | None] = {k: None for k in self.kinds}
         self.previous: dict[str, _Period | None] = {k: None for k in self.kinds}  # complete P−1 or None
         self.started = False
+        # fast path: candles opening before ``next_end`` (the earliest period end) roll no period
+        self.next_end = 0
+        self.open_periods: list[_Period] = []
 
     def step(self, i: int, t: int, o: float, h: float, lo: float, factory: EventFactory,
              out: list[Event]) -> list[PeriodLevel]:
+        if t < self.next_end:
+            for period in self.open_periods:
+                if h > period.high:
+                    period.high, period.high_index, period.high_time = h, i, t
+                if lo < period.low:
+                    period.low, period.low_index, period.low_time = lo, i, t
+            return _NO_LEVELS
         levels: list[PeriodLevel] = []
         for kind in self.kinds:
             cur = self.current[kind]
@@ -115,6 +128,8 @@ class PreviousPeriodIndicator:
                 cur.high, cur.high_index, cur.high_time = h, i, t
             if lo < cur.low:
                 cur.low, cur.low_index, cur.low_time = lo, i, t
+        self.open_periods = [period for period in self.current.values() if period is not None]
+        self.next_end = min(period.end for period in self.open_periods)
         return levels
 
     def values(self, kind: str) -> tuple[float, float, float]:

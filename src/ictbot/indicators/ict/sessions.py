@@ -78,10 +78,13 @@ class _WindowState:
         self.seen = False
 
 
+_NO_LEVELS: list[SessionLevel] = []  # shared empty result: callers only iterate it
+
+
 class SessionIndicator:
     """Per-window state machine; ``active`` lists the windows the latest candle's open time is in."""
 
-    __slots__ = ("active", "first_time", "phash", "states", "tf_ms")
+    __slots__ = ("active", "first_time", "inside", "inside_ids", "next_change", "phash", "states", "tf_ms")
 
     def __init__(self, params: SessionParams, tf_ms: int, phash: str) -> None:
         self.phash = phash
@@ -89,15 +92,30 @@ class SessionIndicator:
         self.states = [_WindowState(w) for w in WINDOWS if w.id in params.windows]
         self.first_time: int | None = None
         self.active: tuple[str, ...] = ()
+        # fast path: until a candle closes at or after ``next_change`` no window starts, ends or rolls to
+        # its next instance; every window is either still ahead or fully around the candle (``inside``)
+        self.next_change = 0
+        self.inside: list[_WindowState] = []  # started, not skipped: their high / low track the candles
+        self.inside_ids: tuple[str, ...] = ()
 
     def step(self, i: int, t: int, h: float, lo: float, factory: EventFactory,
              out: list[Event]) -> list[SessionLevel]:
+        close = t + self.tf_ms
+        if close < self.next_change:
+            for state in self.inside:
+                if not state.seen:
+                    self._update(state, i, t, h, lo)
+                    continue
+                if h > state.high:
+                    state.high, state.high_index, state.high_time = h, i, t
+                if lo < state.low:
+                    state.low, state.low_index, state.low_time = lo, i, t
+            self.active = self.inside_ids
+            return _NO_LEVELS
         if self.first_time is None:
             self.first_time = t
             for state in self.states:
                 self._first_instance(state, t)
-        tf = self.tf_ms
-        close = t + tf
         active: list[str] = []
         levels: list[SessionLevel] = []
         for state in self.states:
@@ -127,7 +145,25 @@ class SessionIndicator:
                 if state.start > t:
                     break
         self.active = tuple(active)
+        self._plan(t)
         return levels
+
+    def _plan(self, t: int) -> None:
+        """Prepare the fast path for the candles after ``t`` (each window is now ahead of t or around it)."""
+        change = 1 << 62
+        inside: list[_WindowState] = []
+        ids: list[str] = []
+        for state in self.states:
+            if state.start > t:  # ahead: a later candle is before it while it closes by the start
+                change = min(change, state.start)
+            else:  # started: a later candle is fully inside while it closes before the end
+                change = min(change, state.end)
+                ids.append(state.window.id)
+                if not state.skip:
+                    inside.append(state)
+        self.next_change = change
+        self.inside = inside
+        self.inside_ids = tuple(ids)
 
     @staticmethod
     def _update(state: _WindowState, i: int, t: int, h: float, lo: float) -> None:

@@ -1,0 +1,36 @@
+"""The numba decorator used by every kernel (imported only when numba is installed).
+
+numba's on-disk cache (``cache=True``) is keyed on the source file of each compiled function only: a
+change in a helper module it calls (``buffers.py``) would leave stale machine code in place. So the
+cache files of this package are dropped whenever any of its sources changed (digest stamp).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from numba import njit
+
+
+def _drop_stale_cache() -> None:
+    here = Path(__file__).resolve().parent
+    # compiled code depends on the kernel modules and on the constants of codes.py (frozen into it)
+    sources = [p.read_bytes() for p in sorted(here.glob("*.py"))]
+    digest = hashlib.sha256(b"".join(src for src in sources if b"@jit" in src or b"REF_SHIFT = " in src
+                                     or b"njit(" in src)).hexdigest()[:16]
+    cache = here / "__pycache__"
+    stamp = cache / "numba-sources.sha256"
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for path in cache.glob("*.nb[ci]"):
+            path.unlink(missing_ok=True)
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # read-only install: numba falls back to its own cache locations
+        pass
+
+
+_drop_stale_cache()
+jit = njit(cache=True, nogil=True)

@@ -1,0 +1,310 @@
+"""Previous day / week / month and sessions / killzones (ict-spec §7, §8).
+
+Calendar arithmetic (months, New York / London / Tokyo DST) stays in Python on the tz database and
+is done once per period or window instance, not per candle; the kernels only compare integers.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from ictbot.domain.timeframe import Timeframe
+from ictbot.indicators.ict.previous_period import period_bounds
+from ictbot.indicators.ict.sessions import WINDOWS, WindowDef, window_bounds
+from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels.buffers import new_events, put, room
+from ictbot.indicators.kernels.codes import I0, I1, K_PREVIOUS_DAY, K_SESSION_CLOSED, REF_SHIFT, T_NONE, T
+
+I64 = npt.NDArray[np.int64]
+NAN = math.nan
+_DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
+_PROBE_DAYS = 28
+
+
+def period_table(t: I64, kind: str, day_anchor: str) -> tuple[I64, I64]:
+    """[start, end) of the ``kind`` period containing each open time (exactly ``period_bounds``)."""
+    if t.shape[0] == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if kind == "week":
+        start = t - (t - (Timeframe.W1.floor(0) % Timeframe.W1.ms)) % Timeframe.W1.ms
+        return start, start + Timeframe.W1.ms
+    if kind == "day" and day_anchor == "utc":
+        start = t - t % _DAY_MS
+        return start, start + _DAY_MS
+    # months and New York days: walk the consecutive periods once, then look every candle up
+    first, end = period_bounds(kind, int(t[0]), day_anchor)
+    bounds = [first]
+    last = int(t[-1])
+    while end <= last:
+        bounds.append(end)
+        nxt, end2 = period_bounds(kind, end, day_anchor)
+        if nxt != end:  # not a partition (never for these calendars): fall back to per-candle bounds
+            pairs = [period_bounds(kind, int(x), day_anchor) for x in t.tolist()]
+            arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+            return arr[:, 0].copy(), arr[:, 1].copy()
+        end = end2
+    bounds.append(end)
+    edges = np.array(bounds, dtype=np.int64)
+    k = np.searchsorted(edges, t, side="right") - 1
+    return edges[k], edges[k + 1]
+
+
+@jit  # type: ignore[misc]
+def previous_kernel(t, o, h, lo, starts, ends, slot):  # type: ignore[no-untyped-def]
+    """Previous-period events; ``levels`` rows: kind k, confirm, high, low, high idx, high time, low idx,
+    low time, event ref (the §5 levels liquidity receives)."""
+    n = t.shape[0]
+    ev_i, ev_f = new_events(64 + n // 200)
+    r = 0
+    base = slot << REF_SHIFT
+    lv_i = np.zeros((64 + n // 200, 7), np.int64)  # kind, confirm, hidx, htime, lidx, ltime, ref
+    lv_f = np.zeros((64 + n // 200, 2), np.float64)
+    nl = 0
+    has = np.zeros(3, np.bool_)
+    complete = np.zeros(3, np.bool_)
+    cend = np.zeros(3, np.int64)
+    first_index = np.zeros(3, np.int64)
+    first_time = np.zeros(3, np.int64)
+    high = np.zeros(3, np.float64)
+    low = np.zeros(3, np.float64)
+    high_index = np.zeros(3, np.int64)
+    high_time = np.zeros(3, np.int64)
+    low_index = np.zeros(3, np.int64)
+    low_time = np.zeros(3, np.int64)
+    for i in range(n):
+        ti = t[i]
+        for k in range(3):
+            if not has[k] or ti >= cend[k]:
+                start = starts[k, i]
+                prev_ok = has[k] and complete[k] and cend[k] == start
+                if prev_ok:
+                    ev_i, ev_f = room(ev_i, ev_f, r)
+                    put(ev_i, ev_f, r, K_PREVIOUS_DAY + k, 0, T_NONE, first_index[k], i, high[k],
+                        low[k], o[i])
+                    ev_i[r, I0] = high_index[k]
+                    ev_i[r, I1] = low_index[k]
+                    if nl == lv_i.shape[0]:
+                        gi = np.zeros((2 * nl, 7), np.int64)
+                        gi[:nl] = lv_i
+                        lv_i = gi
+                        gf = np.zeros((2 * nl, 2), np.float64)
+                        gf[:nl] = lv_f
+                        lv_f = gf
+                    lv_i[nl, 0] = k
+                    lv_i[nl, 1] = i
+                    lv_i[nl, 2] = high_index[k]
+                    lv_i[nl, 3] = high_time[k]
+                    lv_i[nl, 4] = low_index[k]
+                    lv_i[nl, 5] = low_time[k]
+                    lv_i[nl, 6] = base | r
+                    lv_f[nl, 0] = high[k]
+                    lv_f[nl, 1] = low[k]
+                    nl += 1
+                    r += 1
+                complete[k] = has[k] or ti == start
+                has[k] = True
+                cend[k] = ends[k, i]
+                first_index[k] = i
+                first_time[k] = ti
+                high[k] = -np.inf
+                low[k] = np.inf
+                high_index[k] = i
+                low_index[k] = i
+                high_time[k] = ti
+                low_time[k] = ti
+            if h[i] > high[k]:
+                high[k] = h[i]
+                high_index[k] = i
+                high_time[k] = ti
+            if lo[i] < low[k]:
+                low[k] = lo[i]
+                low_index[k] = i
+                low_time[k] = ti
+    return ev_i, ev_f, r, lv_i[:nl], lv_f[:nl]
+
+
+def window_table(window: WindowDef, first: date, days: int) -> tuple[list[int], list[int]]:
+    """``window_bounds`` of ``days`` consecutive trading dates from ``first``.
+
+    For a fixed local clock time the UTC offset is piecewise constant in the date and changes at most
+    once per ``_PROBE_DAYS`` (DST transitions of the window time zones are months apart): the tz database
+    is asked every ``_PROBE_DAYS`` days, a change is bisected to its first date, and every other bound is
+    plain arithmetic on the naive local time (tested bound by bound against ``window_bounds``).
+    """
+    if days <= 0:
+        return [], []
+    wraps = window.end <= window.start
+
+    def naive_ms(day: date, clock: time_of_day) -> int:
+        return ((day - _EPOCH).days * 86_400 + clock.hour * 3600 + clock.minute * 60 + clock.second) * 1000
+
+    def offsets(clock: time_of_day, shift: int, of_start: bool) -> list[int]:
+        def offset(k: int) -> int:
+            day = first + timedelta(days=k)
+            bounds = window_bounds(window, day)
+            return naive_ms(day - timedelta(days=shift), clock) - bounds[0 if of_start else 1]
+
+        out = [0] * days
+        probes = list(range(0, days, _PROBE_DAYS))
+        if probes[-1] != days - 1:
+            probes.append(days - 1)
+        values = [offset(k) for k in probes]
+        for (k0, v0), (k1, v1) in zip(zip(probes, values, strict=True), zip(probes[1:], values[1:], strict=True),
+                                      strict=False):
+            lo_k, hi_k = k0, k1  # offset(lo_k) == v0, offset(hi_k) == v1
+            while v0 != v1 and hi_k - lo_k > 1:
+                mid = (lo_k + hi_k) // 2
+                if offset(mid) == v0:
+                    lo_k = mid
+                else:
+                    hi_k = mid
+            switch = hi_k if v0 != v1 else k1
+            for k in range(k0, k1 + 1):
+                out[k] = v0 if k < switch else v1
+        out[probes[-1]] = values[-1]
+        return out
+
+    start_off = offsets(window.start, 1 if wraps else 0, True)
+    end_off = offsets(window.end, 0, False)
+    start0 = naive_ms(first - timedelta(days=1 if wraps else 0), window.start)
+    end0 = naive_ms(first, window.end)
+    starts = [start0 + k * 86_400_000 - off for k, off in enumerate(start_off)]
+    ends = [end0 + k * 86_400_000 - off for k, off in enumerate(end_off)]
+    return starts, ends
+
+
+def session_tables(t: I64, tf_ms: int, windows: tuple[str, ...]) -> tuple[I64, I64, I64, I64]:
+    """Per enabled window (in ``WINDOWS`` order): instance [start, end) of consecutive trading dates from
+    the one ``SessionIndicator._first_instance`` opens first, until past the series; tag codes."""
+    chosen = [w for w in WINDOWS if w.id in windows]
+    if t.shape[0] == 0 or not chosen:
+        empty = np.zeros((0, 1), np.int64)
+        return empty, empty, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    t0 = int(t[0])
+    stop = int(t[-1]) + tf_ms
+    rows_s: list[list[int]] = []
+    rows_e: list[list[int]] = []
+    firsts: list[int] = []
+    for window in chosen:
+        local = datetime.fromtimestamp(t0 / 1000, tz=UTC).astimezone(ZoneInfo(window.tz)).date()
+        day = local - timedelta(days=1)
+        # whole days from the first instance to past the end, plus a margin for DST-shifted bounds
+        days = (stop - t0) // _DAY_MS + 4
+        ss, es = window_table(window, day, days)
+        while ss[-1] <= stop:  # never for real windows (< 1 day long); keeps the kernel's sentinel valid
+            more_s, more_e = window_table(window, day + timedelta(days=len(ss)), 8)
+            ss += more_s
+            es += more_e
+        first = 0
+        while es[first] <= t0:
+            first += 1
+        rows_s.append(ss)
+        rows_e.append(es)
+        firsts.append(first)
+    width = max(len(x) for x in rows_s)
+    starts = np.full((len(chosen), width), np.iinfo(np.int64).max, np.int64)
+    ends = np.full((len(chosen), width), np.iinfo(np.int64).max, np.int64)
+    for k, (ss, es) in enumerate(zip(rows_s, rows_e, strict=True)):
+        starts[k, :len(ss)] = ss
+        ends[k, :len(es)] = es
+    tags = np.array([T[w.id] for w in chosen], dtype=np.int64)
+    return starts, ends, np.array(firsts, dtype=np.int64), tags
+
+
+@jit  # type: ignore[misc]
+def session_kernel(t, h, lo, tf_ms, starts, ends, firsts, tags, slot):  # type: ignore[no-untyped-def]
+    """``session_closed`` events; ``levels`` rows: tag, confirm, end, high idx, high time, low idx, low time,
+    event ref (+ high, low floats)."""
+    n = t.shape[0]
+    nw = tags.shape[0]
+    ev_i, ev_f = new_events(64 + n // 10)
+    r = 0
+    base = slot << REF_SHIFT
+    lv_i = np.zeros((64 + n // 20, 8), np.int64)
+    lv_f = np.zeros((64 + n // 20, 2), np.float64)
+    nl = 0
+    if n == 0:
+        return ev_i, ev_f, r, lv_i[:0], lv_f[:0]
+    t0 = t[0]
+    ptr = firsts.copy()
+    seen = np.zeros(nw, np.bool_)
+    anchor = np.zeros(nw, np.int64)
+    anchor_time = np.zeros(nw, np.int64)
+    high = np.zeros(nw, np.float64)
+    low = np.zeros(nw, np.float64)
+    high_index = np.zeros(nw, np.int64)
+    high_time = np.zeros(nw, np.int64)
+    low_index = np.zeros(nw, np.int64)
+    low_time = np.zeros(nw, np.int64)
+    for i in range(n):
+        ti = t[i]
+        close = ti + tf_ms
+        for w in range(nw):
+            start = starts[w, ptr[w]]
+            end = ends[w, ptr[w]]
+            if close < start:
+                continue
+            fast = close < end and start <= ti
+            while True:
+                skip = start < t0
+                if not skip and start <= ti and close <= end:
+                    if not seen[w]:
+                        seen[w] = True
+                        anchor[w] = i
+                        anchor_time[w] = ti
+                        high[w] = h[i]
+                        high_index[w] = i
+                        high_time[w] = ti
+                        low[w] = lo[i]
+                        low_index[w] = i
+                        low_time[w] = ti
+                    else:
+                        if h[i] > high[w]:
+                            high[w] = h[i]
+                            high_index[w] = i
+                            high_time[w] = ti
+                        if lo[i] < low[w]:
+                            low[w] = lo[i]
+                            low_index[w] = i
+                            low_time[w] = ti
+                if fast or close < end:
+                    break
+                if seen[w] and not skip:
+                    ev_i, ev_f = room(ev_i, ev_f, r)
+                    put(ev_i, ev_f, r, K_SESSION_CLOSED, 0, tags[w], anchor[w], i, high[w], low[w],
+                        NAN)
+                    ev_i[r, I0] = high_index[w]
+                    ev_i[r, I1] = low_index[w]
+                    if nl == lv_i.shape[0]:
+                        gi = np.zeros((2 * nl, 8), np.int64)
+                        gi[:nl] = lv_i
+                        lv_i = gi
+                        gf = np.zeros((2 * nl, 2), np.float64)
+                        gf[:nl] = lv_f
+                        lv_f = gf
+                    lv_i[nl, 0] = tags[w]
+                    lv_i[nl, 1] = i
+                    lv_i[nl, 2] = end
+                    lv_i[nl, 3] = high_index[w]
+                    lv_i[nl, 4] = high_time[w]
+                    lv_i[nl, 5] = low_index[w]
+                    lv_i[nl, 6] = low_time[w]
+                    lv_i[nl, 7] = base | r
+                    lv_f[nl, 0] = high[w]
+                    lv_f[nl, 1] = low[w]
+                    nl += 1
+                    r += 1
+                ptr[w] += 1
+                seen[w] = False
+                start = starts[w, ptr[w]]
+                end = ends[w, ptr[w]]
+                if start > ti:
+                    break
+    return ev_i, ev_f, r, lv_i[:nl], lv_f[:nl]
