@@ -110,7 +110,8 @@ def serve(kind: str) -> None:
             return Response(json.dumps([fanout_ms, fanout_cpu_ms, direct, loop]).encode(),
                             media_type="application/json")
 
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # as ApiServerService
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     print(sock.getsockname()[1], flush=True)
