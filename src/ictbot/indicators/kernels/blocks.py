@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
-from ictbot.indicators.kernels.buffers import heap_pop, heap_push, new_events, put, room
+from ictbot.indicators.kernels.buffers import evict_overflow, heap_pop, heap_push, new_events, put, room
 from ictbot.indicators.kernels.codes import (
     B0,
     B1,
@@ -341,32 +341,10 @@ def ob_kernel(t, o, h, lo, c, brk_n, brk, last_disp_up, last_disp_dn, last_fvg_u
                 zthr[w] = bottom
                 usize = heap_push(uk, us, uv, usize, bottom, w, 1)
         if max_active >= 0 and (active_up > max_active or active_dn > max_active):
-            ne = 0
-            excess = active_up - max_active
-            while excess > 0:
-                z = order_up[hup]
-                hup += 1
-                if zalive[z]:
-                    found[ne] = z
-                    ne += 1
-                    excess -= 1
-            excess = active_dn - max_active
-            while excess > 0:
-                z = order_dn[hdn]
-                hdn += 1
-                if zalive[z]:
-                    found[ne] = z
-                    ne += 1
-                    excess -= 1
-            if ne > 1:
-                found[:ne].sort()
+            ne, hup, hdn, active_up, active_dn = evict_overflow(max_active, active_up, active_dn, order_up, order_dn,
+                                                                hup, hdn, zalive, zdir, found)
             for q in range(ne):
                 z = found[q]
-                zalive[z] = False
-                if zdir[z] > 0:
-                    active_up -= 1
-                else:
-                    active_dn -= 1
                 if zrole[z] == 0:
                     if zdir[z] > 0:
                         active_ob_up[zanchor[z]] = False

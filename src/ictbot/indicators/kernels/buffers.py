@@ -157,3 +157,37 @@ def grow_i(a, n):  # type: ignore[no-untyped-def]
     g = np.empty(a.shape[0] * 2, a.dtype)
     g[:n] = a[:n]
     return g
+
+
+@jit  # type: ignore[misc]
+def evict_overflow(max_active, active_up, active_dn, order_up, order_dn, hup, hdn, zalive, zdir,  # type: ignore[no-untyped-def]
+                   found):
+    """``ZoneBook.overflow``: the oldest alive zones beyond ``max_active`` per direction, marked dead,
+    in ``found[:ne]`` by zone number (creation order). Returns (ne, hup, hdn, active_up, active_dn)."""
+    ne = 0
+    excess = active_up - max_active
+    while excess > 0:
+        z = order_up[hup]
+        hup += 1
+        if zalive[z]:
+            found[ne] = z
+            ne += 1
+            excess -= 1
+    excess = active_dn - max_active
+    while excess > 0:
+        z = order_dn[hdn]
+        hdn += 1
+        if zalive[z]:
+            found[ne] = z
+            ne += 1
+            excess -= 1
+    if ne > 1:
+        found[:ne].sort()
+    for q in range(ne):
+        z = found[q]
+        zalive[z] = False
+        if zdir[z] > 0:
+            active_up -= 1
+        else:
+            active_dn -= 1
+    return ne, hup, hdn, active_up, active_dn

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
-from ictbot.indicators.kernels.buffers import heap_pop, heap_push, new_events, put, room
+from ictbot.indicators.kernels.buffers import evict_overflow, heap_pop, heap_push, new_events, put, room
 from ictbot.indicators.kernels.codes import (
     F0,
     F1,
@@ -366,32 +366,10 @@ def fvg_kernel(t, o, h, lo, c, atr, disp_dir, require_body, require_close, requi
         prev_gap = gap
         # ---- capacity (ZoneBook.overflow): oldest alive zones beyond max_active per direction
         if max_active >= 0 and (active_up > max_active or active_dn > max_active):
-            ne = 0
-            excess = active_up - max_active
-            while excess > 0:
-                z = order_up[hup]
-                hup += 1
-                if zalive[z]:
-                    found[ne] = z
-                    ne += 1
-                    excess -= 1
-            excess = active_dn - max_active
-            while excess > 0:
-                z = order_dn[hdn]
-                hdn += 1
-                if zalive[z]:
-                    found[ne] = z
-                    ne += 1
-                    excess -= 1
-            if ne > 1:
-                found[:ne].sort()
+            ne, hup, hdn, active_up, active_dn = evict_overflow(max_active, active_up, active_dn, order_up, order_dn,
+                                                                hup, hdn, zalive, zdir, found)
             for q in range(ne):
                 z = found[q]
-                zalive[z] = False
-                if zdir[z] > 0:
-                    active_up -= 1
-                else:
-                    active_dn -= 1
                 kind = K_FVG_EVICTED if zrole[z] == 0 else K_IFVG_EVICTED
                 _zone_event(ev_i, ev_f, r, kind, z, i, zdir, ztop, zbot, zmid, zanchor, zevent)
                 r += 1
