@@ -35,6 +35,7 @@ from ictbot.app.application import Application
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
 from ictbot.app.settings import Settings, TradingMode
+from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
 from ictbot.app.validators import section_validators
 from ictbot.candles.aggregate import aggregate
 from ictbot.candles.service import CandleService
@@ -194,7 +195,7 @@ def build_pipeline(
     )
     collector = MetricsCollector(clock=clock)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
-    _report_reconnects(feed, venue, monitoring)
+    report_reconnects(feed, venue, monitoring)
 
     pipeline = Pipeline(
         settings=settings, clock=clock, database=database, journal=journal, fills=fills,
@@ -206,28 +207,6 @@ def build_pipeline(
     )
     _register(application, pipeline, warmup_candles)
     return pipeline
-
-
-def strategy_risk_pct(config: TradingConfig, strategy_id: str) -> Decimal | None:
-    """The strategy's own ``risk_per_trade`` (a fraction in the config file) in percent, if set."""
-    entry = config.strategies.get(strategy_id)
-    if entry is None or entry.risk_per_trade is None:
-        return None
-    return Decimal(str(entry.risk_per_trade)) * 100
-
-
-def _report_reconnects(feed: BinanceKlineFeed, venue: object, monitoring: MonitoringSystem) -> None:
-    """Every reconnect of the kline feed or the user-data stream counts towards a reconnect-storm alert."""
-    feed.add_reconnect_listener(lambda: monitoring.note_reconnect("marketdata.binance"))
-    stream = getattr(venue, "user_stream", None)
-    if stream is None:
-        return
-
-    def on_subscribed() -> None:
-        if stream.subscriptions > 1:  # the first subscription is the connect, not a reconnect
-            monitoring.note_reconnect("user_stream")
-
-    stream.add_resubscribe_listener(on_subscribed)
 
 
 async def breakers_trip(breakers: CircuitBreakers, reason: str) -> None:

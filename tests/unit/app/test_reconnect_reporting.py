@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ictbot.app.wiring import _report_reconnects
+from ictbot.app.stage_links import report_reconnects
 from ictbot.bus import EventBus
 from ictbot.monitoring.collector import MetricsCollector
 from ictbot.monitoring.system import MonitoringSystem
@@ -46,7 +46,7 @@ async def test_feed_and_user_stream_reconnects_raise_a_storm_alert_but_first_con
     bus = EventBus()
     monitor = MonitoringSystem(bus, MetricsCollector(clock=clock), clock=clock)
     feed, venue = FeedWithListeners(), VenueWithStream()
-    _report_reconnects(feed, venue, monitor)  # type: ignore[arg-type]
+    report_reconnects(feed, venue, monitor)  # type: ignore[arg-type]
     await bus.start()
 
     venue.user_stream.subscribe()  # the first subscription is the connect

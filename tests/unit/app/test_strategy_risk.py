@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from ictbot.app.config_model import TradingConfig
-from ictbot.app.wiring import strategy_risk_pct
+from ictbot.app.stage_links import strategy_risk_pct
 
 
 def test_set_unset_and_unknown_strategies() -> None:
