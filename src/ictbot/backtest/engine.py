@@ -262,6 +262,10 @@ class BacktestEngine:
         """First candle in ``[start, stop_index)`` where the trade's stop or target fires, else -1."""
         if self._rules is not None:
             return self._scan_moving_stop(trade, start, stop_index)
+        return self._scan_fixed(trade, start, stop_index)
+
+    def _scan_fixed(self, trade: OpenTrade, start: int, stop_index: int) -> int:
+        """``_scan`` while the trade's stop and target stay where they are."""
         stop, target = self._levels(trade)
         is_long = trade.position.qty > 0
         # Most trades end within a few candles: a plain loop over Python floats is cheaper than
@@ -283,15 +287,8 @@ class BacktestEngine:
 
     def _scan_moving_stop(self, trade: OpenTrade, start: int, stop_index: int) -> int:
         """``_scan`` candle by candle, moving the stop at each close that leaves the trade open."""
-        highs, lows, touch = self._hl[0], self._hl[1], self._touch
-        is_long = trade.position.qty > 0
         for j in range(start, stop_index):
-            stop, target = self._levels(trade)
-            h, low = highs[j], lows[j]
-            if is_long:
-                if low <= stop or h > target or (touch and h == target):
-                    return j
-            elif h >= stop or low < target or (touch and low == target):
+            if self._scan_fixed(trade, j, j + 1) >= 0:
                 return j
             self._move_stop(trade, j)
         return -1
