@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.order import Order
+from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
 from ictbot.domain.timeframe import ms_to_datetime
 
@@ -20,6 +21,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Trade:
     """One round trip. Times are the open time (ms UTC) of the candle in which each fill happened."""
@@ -70,6 +72,7 @@ class Trade:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Rejection:
     time: int
@@ -77,6 +80,7 @@ class Rejection:
     reasons: tuple[str, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ZoneMark:
     """An ICT zone (or level) that took part in a signal, for the report's chart."""

@@ -17,6 +17,7 @@ from typing import Protocol
 from ictbot.domain.events import OrderIntent, SignalRejected
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.position import Position
+from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
 from ictbot.risk.breakers import BreakerBook
 from ictbot.risk.limits import RiskLimits, SizingMode
@@ -24,6 +25,7 @@ from ictbot.risk.state import MarketQuote, PendingIntent, RecentSignal, RiskStat
 from ictbot.risk.validator import validate
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountView:
     """What the risk step may know at a decision: the state at the deciding candle's close."""

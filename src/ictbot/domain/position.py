@@ -10,6 +10,7 @@ from ictbot.domain.errors import DuplicateFillError
 from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Fill, OrderSide
+from ictbot.domain.records import fast_init
 
 
 class PositionSide(str, Enum):
@@ -18,6 +19,7 @@ class PositionSide(str, Enum):
     FLAT = "FLAT"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Position:
     """Net position in one symbol. ``qty`` is signed (> 0 long, < 0 short).
@@ -81,7 +83,7 @@ class Position:
             raise ValueError(f"fill for {fill.symbol} applied to position in {self.symbol}")
         signed_qty = fill.qty * fill.side.sign
         fee_quote = ZERO
-        other = dict(self.other_fees)
+        other_fees = self.other_fees
         if fill.fee_asset == self.quote_asset:
             fee_quote = fill.fee
         elif fill.fee_asset == self.base_asset and fill.fee:
@@ -89,7 +91,9 @@ class Position:
             signed_qty -= fill.fee if fill.side is OrderSide.BUY else -fill.fee
             fee_quote = fill.fee * fill.price
         elif fill.fee:
+            other = dict(other_fees)
             other[fill.fee_asset] = other.get(fill.fee_asset, ZERO) + fill.fee
+            other_fees = tuple(sorted(other.items()))
 
         qty, avg, realized = self.qty, self.avg_entry, self.realized_pnl - fee_quote
         entry_total = self.entry_qty_total
@@ -109,15 +113,9 @@ class Position:
                 avg = fill.price
                 entry_total += remainder
         opened = self.opened_at if self.opened_at is not None else fill.time
-        return replace(
-            self,
-            qty=qty,
-            avg_entry=avg,
-            realized_pnl=realized,
-            fees_quote=self.fees_quote + fee_quote,
-            other_fees=tuple(sorted(other.items())),
-            trade_ids=self.trade_ids | {fill.trade_id},
-            opened_at=opened,
-            closed_at=fill.time if qty == 0 else None,
-            entry_qty_total=entry_total,
+        # Every field spelt out (not ``dataclasses.replace``): this runs on every fill of every backtest.
+        return Position(
+            self.id, self.symbol, self.base_asset, self.quote_asset, self.market, self.strategy_id, qty, avg,
+            realized, self.fees_quote + fee_quote, other_fees, self.funding, self.trade_ids | {fill.trade_id},
+            opened, fill.time if qty == 0 else None, entry_total, self.stop_loss, self.take_profits,
         )

@@ -21,7 +21,12 @@ def entry_client_id(strategy_id: str, signal_id: str) -> str:
 
 
 def position_id_for(strategy_id: str, signal_id: str) -> str:
-    return entry_client_id(strategy_id, signal_id).rsplit("-", 1)[0]
+    return position_id_of(entry_client_id(strategy_id, signal_id))
+
+
+def position_id_of(client_id: str) -> str:
+    """The position an order of ours belongs to: its client id without the leg part."""
+    return client_id.rsplit("-", 1)[0]
 
 
 def leg_client_id(position_id: str, leg: OrderLeg, attempt: int) -> str:

@@ -11,7 +11,7 @@ from ictbot.domain.market import Market
 from ictbot.domain.order import Order, OrderLeg, OrderSide, OrderType, TimeInForce
 from ictbot.domain.signal import Direction, EntryType
 from ictbot.execution.config import ExecutionConfig
-from ictbot.execution.ids import entry_client_id, leg_client_id, oco_list_id, position_id_for
+from ictbot.execution.ids import entry_client_id, leg_client_id, oco_list_id, position_id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +35,9 @@ def entry_order(intent: OrderIntent, instrument: Instrument, config: ExecutionCo
     tif = None
     if order_type is OrderType.LIMIT:
         tif = config.limit_entry_tif
+    client_id = entry_client_id(signal.strategy_id, signal.id)
     return Order(
-        client_order_id=entry_client_id(signal.strategy_id, signal.id),
+        client_order_id=client_id,
         symbol=signal.symbol,
         side=side,
         type=order_type,
@@ -48,7 +49,7 @@ def entry_order(intent: OrderIntent, instrument: Instrument, config: ExecutionCo
         strategy_id=signal.strategy_id,
         signal_id=signal.id,
         leg=OrderLeg.ENTRY,
-        position_id=position_id_for(signal.strategy_id, signal.id),
+        position_id=position_id_of(client_id),
     )
 
 
