@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
-from collections.abc import Callable, Mapping
-from decimal import Decimal
-from enum import Enum
+from collections.abc import Callable
 from typing import Any
 
+from ictbot.bus import codec
 from ictbot.bus.topics import Topic
 from ictbot.domain import events as ev
 from ictbot.domain.ict import IndicatorSnapshot
@@ -18,23 +15,8 @@ JsonDict = dict[str, Any]
 
 
 def to_jsonable(value: Any) -> Any:
-    """Recursively convert dataclasses, mappings, sequences, Decimal, Enum and floats to JSON data."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value) if value.is_finite() else None
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value) if isinstance(value, set | frozenset) else value
-        return [to_jsonable(v) for v in items]
-    return str(value)
+    """JSON data for display: the bus codec's conversion, with non-finite numbers as null."""
+    return codec.to_jsonable(value, lenient=True)
 
 
 def indicator_view(snapshot: IndicatorSnapshot) -> IndicatorView:

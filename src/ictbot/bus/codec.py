@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -19,22 +20,29 @@ from typing import Any, Union
 from ictbot.bus.topics import TOPIC_PAYLOADS, Topic
 
 
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON structure: Decimal → str, Enum → value, dataclass → dict, sets → sorted lists."""
-    if value is None or isinstance(value, bool | int | float | str):
+def to_jsonable(value: Any, *, lenient: bool = False) -> Any:
+    """Plain JSON structure: Decimal → str, Enum → value, dataclass → dict, sets → sorted lists.
+
+    Strict (the bus): lossless, and a type it cannot encode is an error. ``lenient`` (the API, for
+    display): non-finite numbers become null and anything unknown its ``str()``.
+    """
+    if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, float):
+        return value if not lenient or math.isfinite(value) else None
     if isinstance(value, Decimal):
-        return str(value)
+        return str(value) if not lenient or value.is_finite() else None
     if isinstance(value, Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: to_jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {f.name: to_jsonable(getattr(value, f.name), lenient=lenient) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, frozenset | set):
-        return sorted(to_jsonable(item) for item in value)
-    if isinstance(value, list | tuple):
-        return [to_jsonable(item) for item in value]
+        return {str(key): to_jsonable(item, lenient=lenient) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value) if isinstance(value, set | frozenset) else value
+        return [to_jsonable(item, lenient=lenient) for item in items]
+    if lenient:
+        return str(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
