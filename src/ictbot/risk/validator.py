@@ -129,11 +129,12 @@ def _priced(
     targets = tuple(instrument.round_price(target) for target in signal.take_profits)
     if entry <= 0 or market.price <= 0:
         return [*problems, f"unusable entry price {entry}"]
-    checked = [("stop", stop), *((f"take-profit {t}", t) for t in targets)]
+    # Names are formatted only for a problem found (this runs on every decision of a backtest).
     if signal.entry_type is EntryType.LIMIT:  # a market order sends no price
-        checked.insert(0, ("entry", entry))
-    for name, value in checked:
-        problems += [f"{name}: {problem}" for problem in instrument.price_problems(value)]
+        problems += [f"entry: {problem}" for problem in instrument.price_problems(entry)]
+    problems += [f"stop: {problem}" for problem in instrument.price_problems(stop)]
+    for target in targets:
+        problems += [f"take-profit {target}: {problem}" for problem in instrument.price_problems(target)]
     if (entry - stop) * side <= 0:
         problems.append(f"stop {stop} is not on the losing side of entry {entry} for a {signal.direction.value}")
     if any((target - entry) * side <= 0 for target in targets):
