@@ -1,27 +1,36 @@
 """Closed candle / validated signal → entry request handed to the venue: in-process latency.
 
-Run: .venv/bin/python bench/execution.py [--signals 2000] [--candles 500]
+Run: .venv/bin/python bench/execution.py [--signals 2000] [--candles 500] [--stages]
 
 Two paths, each with the in-memory journal and with the durable SQLite journal (the default:
 WAL, ``synchronous=NORMAL``, order + protection plan committed before the request leaves):
 
 * SIGNAL_VALIDATED → request: one ``SignalValidated`` published on the bus at a time; the clock
-  stops when the venue's ``place_order`` is entered.
+  stops when the venue's ``place_order`` is entered. The venue double accepts every order and
+  never fills it (limit entries stay open).
 * closed candle → request (what issue 6 names): one closed 1m candle published as
   ``KLINE_UPDATED``; it goes through the real CandleService (store + publish), IndicatorService
   (``MultiTimeframeEngine``), StrategyService (a bench strategy that signals on every candle),
-  RiskService (sizing, limits, breakers) and ExecutionService, on the in-process bus.
+  RiskService (sizing, limits, breakers) and ExecutionService, on the in-process bus. The venue
+  is the paper venue (the simulator's matching engine, no fees): the clock stops when the entry
+  request enters ``place_order``; then, outside the timed window, the entry fills, the position
+  is protected by an OCO, the price moves through the target and the trade closes. Every sample
+  starts like a live bot between trades (no open order, position or risk reservation); what
+  still accumulates is history (journal rows, closed positions, remembered signals).
+  ``--stages`` splits this path (SQLite) by the publish times of each stage's topic.
 
 Each sample is interleaved with a bare bus round trip (publish → a handler that does nothing),
-the baseline, so both series see the same machine load. The venue double answers instantly (no
+the baseline, so both series see the same machine load. The venue answers instantly (no
 network), so the numbers are the bot's own overhead. CPU time (``time.process_time``) of each run
-and the load average are printed too (the box is shared).
+(including the untimed trade lifecycle in the candle mode) and the load average are printed too
+(the box is shared).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import tempfile
 import time
@@ -31,16 +40,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import structlog
+
+from ictbot.adapters.paper.venue import PaperVenue
 from ictbot.backtest.parity import MemoryCandleStore
 from ictbot.bus import Envelope, EventBus, Topic
 from ictbot.candles import CandleService
 from ictbot.domain.candle import Candle
 from ictbot.domain.events import Alert, AlertLevel, KlineUpdated, OrderIntent, SignalValidated
 from ictbot.domain.instrument import Instrument
-from ictbot.domain.order import Fill, Order, OrderStatus
+from ictbot.domain.order import Fill, Order, OrderLeg, OrderStatus
 from ictbot.domain.position import Position
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.domain.timeframe import Timeframe
+from ictbot.exchange_sim.engine.config import MatchingConfig
 from ictbot.execution import ExecutionConfig, ExecutionService
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from ictbot.indicators.service import IndicatorService
@@ -101,6 +114,34 @@ class InstantVenue:
 
     async def order_updates(self) -> Any:
         raise NotImplementedError
+
+
+class FillingVenue(PaperVenue):
+    """The paper venue (the simulator's matching engine): market entries fill at once, protection
+    is placed as a real OCO, a price move through the target closes the trade. The clock stops when
+    an ENTRY request reaches ``place_order``; everything after it (matching, the fill, arming the
+    OCO, closing the trade) happens outside the timed window."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        # No fees: a round trip closed at its target is a win, so no loss breaker or stop-out
+        # cooldown kicks in and the dust a base-asset fee leaves never stays open.
+        super().__init__(clock, config=MatchingConfig(maker_commission=D(0), taker_commission=D(0)))
+        self.arrived = asyncio.Event()
+        self.arrived_ns = 0
+
+    async def place_order(self, order: Order) -> VenueOrderReport:
+        if order.leg is OrderLeg.ENTRY:
+            self.arrived_ns = time.perf_counter_ns()
+            self.arrived.set()
+        return await super().place_order(order)
+
+    def move_price(self, symbol: str, price: Decimal) -> list[VenueOrderReport]:
+        """Trade at ``price``; returns the reports the user stream would deliver (fills of resting
+        orders). The venue's own update queue is not consumed by anyone here, so it is emptied."""
+        reports = self.on_price(symbol, price)
+        while not self._updates.empty():
+            self._updates.get_nowait()
+        return reports
 
 
 class DictJournal:
@@ -215,6 +256,24 @@ class Storage:
 
 Sample = Callable[[int], Awaitable[float]]
 
+# The stages of the candle path, in order: when each topic was published, then the request.
+STAGE_TOPICS = (Topic.KLINE_UPDATED, Topic.CANDLE_STORED, Topic.INDICATORS_UPDATED, Topic.SIGNAL_GENERATED,
+                Topic.SIGNAL_VALIDATED)
+STAGE_STAMPS: list[list[int]] = []  # per sample: perf_counter_ns of each STAGE_TOPICS publish, then the request
+
+
+class StampingBus(EventBus):
+    """The in-process bus, noting when each stage topic is published (``--stages`` only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamps: dict[Topic, int] = {}
+
+    async def publish(self, topic: Topic, payload: Any) -> Envelope:
+        if topic in STAGE_TOPICS:
+            self.stamps[topic] = time.perf_counter_ns()
+        return await super().publish(topic, payload)
+
 
 async def interleaved(n: int, bus: EventBus, sample: Sample, warm_up: int = 20) -> tuple[list[float], list[float]]:
     """Per iteration: a bare bus round trip, then one sample of the path (after ``warm_up`` untimed).
@@ -271,26 +330,35 @@ async def measure_signals(n: int, storage: Storage) -> tuple[list[float], list[f
         await bus.stop()
 
 
-async def measure_candles(n: int, storage: Storage) -> tuple[list[float], list[float]]:
-    """Closed candle published (KLINE_UPDATED) → venue.place_order entered, through every stage."""
-    bus = EventBus()
-    venue = InstantVenue()
+async def measure_candles(n: int, storage: Storage, stages: bool = False) -> tuple[list[float], list[float]]:
+    """Closed candle published (KLINE_UPDATED) → venue.place_order entered, through every stage.
+
+    Each trade then runs its course outside the timed window, like a live one: the entry fills,
+    the position is protected by an OCO, the price moves through the target and the position
+    closes. So every sample starts from the steady state of a live bot (no open order, no open
+    position, no risk reservation), not from the pile of open entries a never-filling venue leaves.
+    """
+    bus = StampingBus() if stages else EventBus()
     clock = ManualClock(candle(0).open_time)
-    service = ExecutionService(bus, venue, storage.journal, storage.fills, storage.positions,  # type: ignore[arg-type]
+    venue = FillingVenue(clock)
+    venue.add_symbol(INSTRUMENT.symbol, candle(0).open)
+    instruments = await venue.instruments()
+    service = ExecutionService(bus, venue, storage.journal, storage.fills, storage.positions,
                                clock, ExecutionConfig(background_tasks=False), kv=storage.kv)
     candles = CandleService(bus, storage.candles, base=Timeframe.M1, targets=())
     indicators = IndicatorService(bus, MultiTimeframeEngine(Timeframe.M1))
     registry = StrategyRegistry(include_builtins=False)
     registry.add(EveryCandle(StrategyConfig(base_timeframe="1m")))
     strategies = StrategyService(bus, StrategyRunner(registry))
-    # Wide limits: every signal is accepted, so every candle ends in one entry request.
-    limits = RiskLimits(sizing_mode=SizingMode.FIXED_QUANTITY, fixed_quantity=D("0.001"), max_open_positions=100_000,
-                        max_open_positions_per_symbol=100_000, duplicate_window_seconds=0,
-                        max_symbol_exposure_pct=D(12_500), max_total_exposure_pct=D(12_500))
+    # Live-like limits (one position at a time); every signal is accepted because each trade is
+    # closed before the next candle. A trade left open would get the next signal rejected and the
+    # sample would time out instead of measuring a different path.
+    limits = RiskLimits(sizing_mode=SizingMode.FIXED_QUANTITY, fixed_quantity=D("0.001"), max_open_positions=1,
+                        max_open_positions_per_symbol=1, duplicate_window_seconds=0)
     breakers = CircuitBreakers(storage.kv, clock, lambda: limits, bus=bus)
     await breakers.load()
-    risk = RiskService(bus, limits=limits, instruments={INSTRUMENT.symbol: INSTRUMENT}, clock=clock,
-                       breakers=breakers, account=AccountTracker(D(10_000_000)))
+    risk = RiskService(bus, limits=limits, instruments=instruments, clock=clock,
+                       breakers=breakers, account=AccountTracker(D(10_000)))
     indicators.start()
     strategies.attach()
     risk.attach()
@@ -298,16 +366,34 @@ async def measure_candles(n: int, storage: Storage) -> tuple[list[float], list[f
     await bus.start()
     await service.start()
 
+    async def settle() -> None:
+        await bus.wait_idle()
+        while not await service.executor.drain():
+            pass
+        await bus.wait_idle()
+
     async def sample(i: int) -> float:
         bar = candle(i)
         clock.set(bar.close_time)
+        venue.move_price(bar.symbol, bar.close)  # the market entry fills at this candle's close
         venue.arrived.clear()
         start = time.perf_counter_ns()
         await bus.publish(Topic.KLINE_UPDATED, KlineUpdated(bar))
         await asyncio.wait_for(venue.arrived.wait(), 10)
         took = (venue.arrived_ns - start) / 1e6
-        await bus.wait_idle()
-        await service.executor.drain()
+        if isinstance(bus, StampingBus):
+            STAGE_STAMPS.append([bus.stamps.get(topic, 0) for topic in STAGE_TOPICS] + [venue.arrived_ns])
+            bus.stamps.clear()
+        await settle()  # entry filled, position opened and protected
+        positions = service.positions.open_positions()
+        if len(positions) != 1 or not positions[0].take_profits:
+            raise RuntimeError(f"candle {i}: expected one protected position, found {positions}")
+        beyond_target = positions[0].take_profits[0] * D("1.001")
+        for report in venue.move_price(bar.symbol, beyond_target):  # the target fills: trade closed
+            await service.executor.apply_report(report)
+        await settle()
+        if service.positions.open_positions() or service.executor.open_orders():
+            raise RuntimeError(f"candle {i}: the trade did not close: {service.executor.open_orders()}")
         return took
 
     try:
@@ -321,11 +407,11 @@ async def measure_candles(n: int, storage: Storage) -> tuple[list[float], list[f
         await bus.stop()
 
 
-Measure = Callable[[int, Storage], Awaitable[tuple[list[float], list[float]]]]
+Measure = Callable[..., Awaitable[tuple[list[float], list[float]]]]
 
 
 async def run(name: str, measure: Measure, n: int, sqlite: bool, results: list[tuple[str, list[float],
-              list[float], float]]) -> None:
+              list[float], float]], stages: bool = False) -> None:
     from ictbot.adapters.storage import (
         Database,
         SqlCandleStore,
@@ -347,7 +433,7 @@ async def run(name: str, measure: Measure, n: int, sqlite: bool, results: list[t
             storage = Storage(SqlOrderJournal(db), SqlFillRepository(db), SqlPositionRepository(db),
                               SqlKeyValueStore(db), SqlCandleStore(db))
             try:
-                baseline, latencies = await measure(n, storage)
+                baseline, latencies = await measure(n, storage, stages) if stages else await measure(n, storage)
             finally:
                 await db.close()
     results.append((name, baseline, latencies, (time.process_time() - cpu) / n * 1000))
@@ -361,27 +447,46 @@ def describe(name: str, values: list[float], baseline: list[float], cpu_ms: floa
           f"p50 x{p50 / pct(baseline, 0.5):.0f}; cpu {cpu_ms:.2f} ms/iter)  target {ok}")
 
 
+def describe_stages(rows: list[list[int]], n: int) -> None:
+    """p50 of each stage of the SQLite candle path (timed samples only), overall and over the first
+    and last 50 samples (a stage that grows over the run shows state piling up)."""
+    timed = rows[-n:]
+    names = ["kline -> candle stored", "-> indicators", "-> signal", "-> validated (risk)", "-> request"]
+    print("stages of closed candle -> request, SQLite (p50 ms; first 50 / last 50 samples):")
+    for k, name in enumerate(names):
+        spans = [(row[k + 1] - row[k]) / 1e6 for row in timed if row[k] and row[k + 1]]
+        print(f"  {name:<24} {pct(spans, 0.5):6.3f}   ({pct(spans[:50], 0.5):.3f} / {pct(spans[-50:], 0.5):.3f})")
+
+
 def loadavg() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-async def main(signals: int, candles: int) -> None:
+async def main(signals: int, candles: int, stages: bool) -> None:
     results: list[tuple[str, list[float], list[float], float]] = []
     print(f"load average before: {loadavg()}")
-    await run("SIGNAL_VALIDATED -> request, memory", measure_signals, signals, False, results)
-    await run("SIGNAL_VALIDATED -> request, SQLite", measure_signals, signals, True, results)
-    await run("closed candle -> request, memory", measure_candles, candles, False, results)
-    await run("closed candle -> request, SQLite", measure_candles, candles, True, results)
+    if signals:
+        await run("SIGNAL_VALIDATED -> request, memory", measure_signals, signals, False, results)
+        await run("SIGNAL_VALIDATED -> request, SQLite", measure_signals, signals, True, results)
+    if candles:
+        await run("closed candle -> request, memory", measure_candles, candles, False, results)
+        await run("closed candle -> request, SQLite", measure_candles, candles, True, results, stages)
     print(f"samples: {signals} signals, {candles} candles per run, one at a time, venue answers instantly; "
           "target p50 <= 2 ms, p99 <= 10 ms")
     for name, baseline, latencies, cpu_ms in results:
         describe(name, latencies, baseline, cpu_ms)
+    if stages and candles:
+        describe_stages(STAGE_STAMPS, candles)
     print(f"load average after: {loadavg()}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--signals", type=int, default=2000)
-    parser.add_argument("--candles", type=int, default=500)
+    parser.add_argument("--signals", type=int, default=2000, help="samples of the signal path (0: skip it)")
+    parser.add_argument("--candles", type=int, default=500, help="samples of the candle path (0: skip it)")
+    parser.add_argument("--stages", action="store_true",
+                        help="also split the SQLite candle path by stage (publish times of each topic)")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.signals, arguments.candles))
+    # The trades run their course after every candle sample; their INFO logs are not the point.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    asyncio.run(main(arguments.signals, arguments.candles, arguments.stages))

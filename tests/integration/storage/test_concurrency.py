@@ -1,4 +1,4 @@
-"""One writer task plus concurrent readers on a SQLite file: nobody sees "database is locked"."""
+"""One writer plus concurrent readers on a SQLite file: nobody sees "database is locked"."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ async def test_writers_and_readers_run_together(tmp_path: Path) -> None:
     raw_errors: list[BaseException] = []
 
     async def write_all() -> None:
-        # Many callers at once: all funnel through the one writer task.
+        # Many callers at once: all funnel through the one writer.
         for start in range(0, BATCHES, 10):
             await asyncio.gather(
                 *(store.upsert(_batch(k)) for k in range(start, start + 10)),
@@ -110,7 +110,7 @@ async def test_in_memory_database_works(tmp_path: Path) -> None:
 
 
 def test_writer_follows_a_new_event_loop(tmp_path: Path) -> None:
-    # CLI code calls asyncio.run() several times on one Database; each loop gets its own writer task.
+    # CLI code calls asyncio.run() several times on one Database; each loop gets its own outcomes.
     db = Database(sqlite_url(tmp_path / "loops.db"))
     db.upgrade()
     kv = SqlKeyValueStore(db)

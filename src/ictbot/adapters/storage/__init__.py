@@ -1,7 +1,7 @@
 """Persistence: SQLAlchemy 2 Core tables, Alembic migrations, repositories and the candle store.
 
 SQLite (WAL) by default at ``DATABASE_PATH`` (``data/ictbot.db``); PostgreSQL (psycopg 3) when
-``DATABASE_URL`` is set. All writes of a process go through one writer task (see ``writer.py``).
+``DATABASE_URL`` is set. All writes of a process go through one writer (see ``writer.py``).
 
 Typical wiring::
 

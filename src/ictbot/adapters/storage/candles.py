@@ -55,6 +55,9 @@ _PG_UPSERT_FROM_LOAD = (
     "ON CONFLICT (series_id, open_time) DO UPDATE SET "
     + ", ".join(f"{col} = excluded.{col}" for col in _VALUE_COLUMNS)
 )
+# A live closed candle and the higher-timeframe candles it closes: written inline when the writer
+# is idle (writer.py), so the candle is announced sooner. Bulk writes (backfills, imports) queue.
+INLINE_MAX_CANDLES = 16
 _PG_CHUNK = 20_000
 _PG_COPY_MIN = 500  # below this a single unnest statement is cheaper than COPY + temp table
 _SERIES_WHERE = "exchange = {m} AND market = {m} AND symbol = {m} AND timeframe = {m}"
@@ -226,7 +229,8 @@ class SqlCandleStore:
         if not grouped:
             return 0
         batches = [list(rows.values()) for rows in grouped.values()]
-        return await self._db.write(lambda c: sum(write_candle_rows(c, rows) for rows in batches))
+        return await self._db.write(lambda c: sum(write_candle_rows(c, rows) for rows in batches),
+                                    inline=len(candles) <= INLINE_MAX_CANDLES)
 
     async def upsert_frame(self, frame: CandleFrame, symbol: str, timeframe: Timeframe) -> int:
         """Write a validated ``CandleFrame`` (file imports) in one transaction."""

@@ -66,8 +66,14 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.engine = create_db_engine(self.url, echo=echo)
-        self.writer = SerialWriter(self.engine)
         self._memory = self.url.startswith("sqlite") and sqlite_file(self.url) is None
+        # A SQLite file keeps one writer connection (no pool round trip per write) and runs small
+        # trading-path writes inline when the writer is idle (see writer.py). PostgreSQL takes a
+        # pooled connection per write (the pool's pre-ping replaces one the server dropped) and
+        # never blocks the event loop on the network; an in-memory SQLite has only one
+        # connection, shared with the reads.
+        sqlite_file_db = self.is_sqlite and not self._memory
+        self.writer = SerialWriter(self.engine, keep_connection=sqlite_file_db, allow_inline=sqlite_file_db)
         # Started by the first write: a process that only reads never checkpoints.
         self.checkpointer = Checkpointer(self.engine) if self.is_sqlite and not self._memory else None
 
@@ -94,11 +100,16 @@ class Database:
         return self.current_revision() == head_revision()
 
     # ---- access ------------------------------------------------------------------------------------
-    async def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction through the single writer; committed when this returns."""
+    async def write(self, fn: Callable[[Connection], T], *, inline: bool = False) -> T:
+        """Run ``fn`` in one transaction through the single writer; committed when this returns.
+
+        ``inline``: ``fn`` writes a few rows on a latency-critical path (an order, a closed candle)
+        and may run on the calling thread when the writer is idle (SQLite files only; see
+        ``writer.py``). ``fn`` must only write: it may run again after a rollback.
+        """
         if self.checkpointer is not None:
             self.checkpointer.start()
-        return await self.writer.submit(fn)
+        return await self.writer.submit(fn, inline=inline)
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         if self.checkpointer is not None:
@@ -106,9 +117,9 @@ class Database:
         return self.writer.run_sync(fn)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        executor = self.writer.executor if self._memory else None
-        return await loop.run_in_executor(executor, self.read_sync, fn)
+        if self._memory:  # its one connection must not be used by two threads at once
+            return await self.writer.call(lambda: self.read_sync(fn))
+        return await asyncio.get_running_loop().run_in_executor(None, self.read_sync, fn)
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         with self.engine.connect() as connection:
@@ -121,7 +132,7 @@ class Database:
 
     def close_sync(self) -> None:
         """Close from synchronous code (no event loop running)."""
-        asyncio.run(self.writer.close())
+        self.writer.close_sync()
         self._stop_checkpoints()
         self.engine.dispose()
 

@@ -1,6 +1,8 @@
 """SQL implementations of ``ictbot.ports.repositories`` (+ config versions).
 
 Every ``save``/``set`` goes through the database's single writer and is committed when it returns.
+Single-row saves (orders, positions, key-values) ask to run inline: on a SQLite file they then
+skip the writer thread's hops while it is idle (``writer.py``).
 Statements on the order path are built once (module level or cached per dialect): building them
 per call cost more than running them.
 """
@@ -25,7 +27,7 @@ from ictbot.adapters.storage.codecs import (
     position_to_row,
 )
 from ictbot.adapters.storage.database import Database
-from ictbot.adapters.storage.upsert import insert_ignore, upsert
+from ictbot.adapters.storage.upsert import insert_ignore, write_upsert
 from ictbot.domain.order import Fill, Order, OrderStatus
 from ictbot.domain.position import Position
 from ictbot.ports.repositories import KeyValueStore
@@ -46,7 +48,7 @@ class SqlOrderJournal:
 
     async def save(self, order: Order) -> None:
         row = order_to_row(order)
-        await self._db.write(lambda c: c.execute(upsert(c, t.orders, ["client_order_id"]), row))
+        await self._db.write(lambda c: write_upsert(c, t.orders, ["client_order_id"], row), inline=True)
 
     async def save_with_values(self, order: Order, values: Mapping[str, str], store: KeyValueStore) -> None:
         """Order and key-values in ONE transaction (one writer hop, one commit) when ``store`` is a
@@ -61,11 +63,10 @@ class SqlOrderJournal:
         value_rows = [{"key": key, "value": value, "updated_at": now} for key, value in values.items()]
 
         def write(c: Connection) -> None:
-            if value_rows:
-                c.execute(upsert(c, t.key_values, ["key"]), value_rows)
-            c.execute(upsert(c, t.orders, ["client_order_id"]), order_row)
+            write_upsert(c, t.key_values, ["key"], value_rows)
+            write_upsert(c, t.orders, ["client_order_id"], order_row)
 
-        await self._db.write(write)
+        await self._db.write(write, inline=True)
 
     async def get(self, client_order_id: str) -> Order | None:
         rows = await self._db.read(lambda c: c.execute(_ORDER_BY_ID, {"cid": client_order_id}).mappings().all())
@@ -156,7 +157,7 @@ class SqlPositionRepository:
 
     async def save(self, position: Position) -> None:
         row = position_to_row(position)
-        await self._db.write(lambda c: c.execute(upsert(c, t.positions, ["id"]), row))
+        await self._db.write(lambda c: write_upsert(c, t.positions, ["id"], row), inline=True)
 
     async def get(self, position_id: str) -> Position | None:
         stmt = sa.select(t.positions).where(t.positions.c.id == position_id)
@@ -201,7 +202,7 @@ class SqlKeyValueStore:
 
     async def set(self, key: str, value: str) -> None:
         row = {"key": key, "value": value, "updated_at": _now_ms()}
-        await self._db.write(lambda c: c.execute(upsert(c, t.key_values, ["key"]), row))
+        await self._db.write(lambda c: write_upsert(c, t.key_values, ["key"], row), inline=True)
 
     async def delete(self, key: str) -> None:
         stmt = sa.delete(t.key_values).where(t.key_values.c.key == key)
