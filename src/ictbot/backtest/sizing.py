@@ -9,7 +9,6 @@ has not got; switch them on to see their effect.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -21,6 +20,7 @@ from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
 from ictbot.risk.breakers import BreakerBook
 from ictbot.risk.limits import RiskLimits, SizingMode
+from ictbot.risk.recent import RecentSignalLog
 from ictbot.risk.state import MarketQuote, PendingIntent, RecentSignal, RiskState
 from ictbot.risk.validator import validate
 
@@ -60,7 +60,7 @@ class RiskGate:
         self.instrument = instrument
         self.circuit_breakers = circuit_breakers
         self.book = BreakerBook()
-        self._recent: deque[RecentSignal] = deque(maxlen=256)
+        self._recent = RecentSignalLog(capacity=256)
         self._last_stop_out: dict[str, int] = {}
 
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected:
@@ -69,13 +69,13 @@ class RiskGate:
         state = RiskState(
             now_ms=account.time, equity=account.equity, trading_state=self.book.trading_state,
             open_positions=account.open_positions, marks={signal.symbol: account.price},
-            pending=account.pending, recent_signals=tuple(self._recent), last_stop_out=self._last_stop_out,
+            pending=account.pending, recent_signals=self._recent.relevant_to(signal), last_stop_out=self._last_stop_out,
         )
         outcome = validate(signal, state, self.limits, self.instrument, MarketQuote(account.price, account.time))
         accepted = isinstance(outcome, OrderIntent)
         if self.limits.duplicate_window_seconds:
-            self._recent.append(RecentSignal(signal.id, signal.strategy_id, signal.symbol, signal.direction,
-                                             signal.time, accepted))
+            self._recent.add(account.time, RecentSignal(signal.id, signal.strategy_id, signal.symbol,
+                                                        signal.direction, signal.time, accepted))
         if isinstance(outcome, OrderIntent):
             return outcome
         return SignalRejected(outcome.signal, outcome.reasons)

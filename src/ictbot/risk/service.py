@@ -36,6 +36,7 @@ from ictbot.ports.clock import Clock
 from ictbot.risk.account import AccountTracker
 from ictbot.risk.breakers import CircuitBreakers
 from ictbot.risk.limits import RiskLimits
+from ictbot.risk.recent import RecentSignalLog
 from ictbot.risk.state import MarketQuote, PendingIntent, RecentSignal, Rejection, RiskState, TradingState
 from ictbot.risk.validator import validate
 
@@ -75,7 +76,7 @@ class RiskService:
         self._limits_history: deque[tuple[int, RiskLimits]] = deque([(0, limits)], maxlen=_HISTORY)
         self._last_price: dict[str, tuple[Decimal, int]] = {}
         self._pending: list[PendingIntent] = []
-        self._recent: deque[tuple[int, RecentSignal]] = deque(maxlen=10_000)  # (seen at, signal)
+        self._recent = RecentSignalLog(capacity=10_000)
         self._last_stop_out: dict[str, int] = {}
         self._subscriptions: list[Subscription] = []
 
@@ -147,7 +148,9 @@ class RiskService:
         return chosen
 
     # ---- validation ---------------------------------------------------------------------------
-    def state(self, *, data_stale: bool = False) -> RiskState:
+    def state(self, *, data_stale: bool = False, for_signal: Signal | None = None) -> RiskState:
+        """The validator's input now. ``for_signal``: only the remembered signals its duplicate checks
+        can match (the same verdict as the whole log, at a cost independent of the log's size)."""
         now = self.clock.now_ms()
         self._expire(now)
         return RiskState(
@@ -158,7 +161,7 @@ class RiskService:
             open_positions=self.account.open_positions(),
             marks=dict(self.account.marks),
             pending=tuple(self._pending),
-            recent_signals=tuple(recent for _, recent in self._recent),
+            recent_signals=self._recent.all() if for_signal is None else self._recent.relevant_to(for_signal),
             last_stop_out=dict(self._last_stop_out),
         )
 
@@ -166,7 +169,7 @@ class RiskService:
         """Validate one signal (the bus handler calls this; backtests may call it directly)."""
         stale = self._data_stale(signal.symbol) if self._data_stale is not None else False
         await self.breakers.observe_staleness(stale)
-        state = self.state(data_stale=stale)
+        state = self.state(data_stale=stale, for_signal=signal)
         instrument = self._instrument(signal.symbol)
         quote = self._quote(signal)
         if instrument is None or quote is None:
@@ -200,8 +203,8 @@ class RiskService:
 
     def _remember(self, signal: Signal, result: OrderIntent | Rejection, now: int) -> None:
         accepted = isinstance(result, OrderIntent)
-        self._recent.append(
-            (now, RecentSignal(signal.id, signal.strategy_id, signal.symbol, signal.direction, signal.time, accepted))
+        self._recent.add(
+            now, RecentSignal(signal.id, signal.strategy_id, signal.symbol, signal.direction, signal.time, accepted)
         )
         if isinstance(result, OrderIntent):
             entry = result.entry_price or signal.planned_entry
@@ -213,8 +216,7 @@ class RiskService:
         ttl = self.limits.pending_intent_ttl_seconds * 1000
         self._pending = [p for p in self._pending if now - p.time < ttl]
         window = max(self.limits.duplicate_window_seconds * 1000, 86_400_000)
-        while self._recent and now - self._recent[0][0] > window:
-            self._recent.popleft()
+        self._recent.expire(now, window)
 
     async def poll(self) -> None:
         """Periodic check (call every few seconds from a background task): data staleness of every

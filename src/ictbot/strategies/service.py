@@ -44,6 +44,9 @@ class StrategyService:
         self.runner = runner
         self.name = name
         self._positions: dict[str, Position] = {}
+        # Open positions per symbol (asked on every candle; ``_positions`` also keeps up to
+        # ``_MAX_TRACKED`` closed ones to recognise late updates).
+        self._open: dict[str, dict[str, Position]] = {}
         self._subscriptions: list[Subscription] = []
 
     def attach(self) -> None:
@@ -63,7 +66,8 @@ class StrategyService:
         self._subscriptions = []
 
     def open_positions(self, symbol: str) -> tuple[Position, ...]:
-        return tuple(p for p in self._positions.values() if p.symbol == symbol and p.is_open)
+        open_here = self._open.get(symbol)
+        return tuple(open_here.values()) if open_here else ()
 
     async def _on_indicators(self, envelope: Envelope) -> None:
         payload: IndicatorsUpdated = envelope.payload
@@ -92,12 +96,16 @@ class StrategyService:
         position = payload.position
         if is_newer(position, self._positions.get(position.id)):
             self._positions[position.id] = position
+            open_here = self._open.setdefault(position.symbol, {})
+            if position.is_open:
+                open_here[position.id] = position
+            else:
+                open_here.pop(position.id, None)
             if len(self._positions) > _MAX_TRACKED:
                 # Closed positions are kept only to recognise late updates; drop the older half.
                 closed = [pid for pid, p in self._positions.items() if not p.is_open]
                 for pid in closed[: len(closed) // 2]:
                     del self._positions[pid]
-
 
     async def _publish_alerts(self) -> None:
         for alert in self.runner.drain_alerts():

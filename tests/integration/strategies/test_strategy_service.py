@@ -97,3 +97,22 @@ async def test_strategy_sees_its_open_positions_from_the_bus() -> None:
     await bus.wait_idle()
     assert Echo.seen_positions == [1, 0]
     await bus.stop()
+
+
+async def test_open_positions_per_symbol_survive_the_closed_position_pruning() -> None:
+    bus = EventBus()
+    service = StrategyService(bus, StrategyRunner(StrategyRegistry()))
+    service.attach()
+    await bus.start()
+    keep = open_position(pid="keep", strategy_id="e")
+    other = replace(open_position(pid="eth", strategy_id="e"), symbol="ETHUSDT")
+    for position in (keep, other):
+        await bus.publish(Topic.POSITION_UPDATED, PositionUpdated(position))
+    for n in range(10_050):  # more closed positions than the service keeps
+        gone = replace(open_position(pid=f"c{n}", strategy_id="e"), qty=Decimal(0), closed_at=T)
+        await bus.publish(Topic.POSITION_CLOSED, PositionClosed(gone))
+    await bus.wait_idle()
+    assert service.open_positions(keep.symbol) == (keep,)
+    assert service.open_positions("ETHUSDT") == (other,)
+    assert service.open_positions("XRPUSDT") == ()
+    await bus.stop()
