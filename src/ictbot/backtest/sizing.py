@@ -69,7 +69,8 @@ class RiskGate:
         state = RiskState(
             now_ms=account.time, equity=account.equity, trading_state=self.book.trading_state,
             open_positions=account.open_positions, marks={signal.symbol: account.price},
-            pending=account.pending, recent_signals=self._recent.relevant_to(signal), last_stop_out=self._last_stop_out,
+            pending=account.pending, last_stop_out=self._last_stop_out,
+            recent_signals=self._recent.relevant_to(signal, self.limits.duplicate_window_seconds * 1000),
         )
         outcome = validate(signal, state, self.limits, self.instrument, MarketQuote(account.price, account.time))
         accepted = isinstance(outcome, OrderIntent)

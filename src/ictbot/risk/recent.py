@@ -1,21 +1,22 @@
 """The signals the risk stage has seen, indexed for the duplicate checks.
 
 A live strategy may emit a signal on every candle, so a day's window can hold thousands. The
-validator's duplicate checks only ever match entries with the same signal id or accepted entries of
-the same (strategy, symbol, direction); ``relevant_to`` hands it exactly those, in arrival order, so
-its result is the one a scan of the whole log would give, at a cost independent of the log's size.
+validator's duplicate checks only ever match entries with the same signal id, or accepted entries of
+the same (strategy, symbol, direction) whose signal time lies within the duplicate window before the
+new signal's; ``relevant_to`` hands it exactly those, in arrival order, so its verdict is the one a
+scan of the whole log would give, at a cost independent of the log's size.
 """
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
-from typing import TypeVar
 
 from ictbot.domain.signal import Direction, Signal
 from ictbot.risk.state import RecentSignal
 
 _Key = tuple[str, str, Direction]
-_K = TypeVar("_K")
 _Entry = tuple[int, RecentSignal]  # (arrival number, signal)
 
 
@@ -28,7 +29,8 @@ class RecentSignalLog:
         self._capacity = capacity
         self._log: deque[tuple[int, int, RecentSignal]] = deque()  # (seen at ms, arrival number, signal)
         self._by_id: dict[str, deque[_Entry]] = {}
-        self._accepted: dict[_Key, deque[_Entry]] = {}
+        # accepted entries per key, sorted by (signal time, arrival number)
+        self._accepted: dict[_Key, list[tuple[int, int, RecentSignal]]] = {}
         self._seq = 0
 
     def __len__(self) -> int:
@@ -42,7 +44,7 @@ class RecentSignalLog:
         self._log.append((seen_at, seq, recent))
         self._by_id.setdefault(recent.id, deque()).append((seq, recent))
         if recent.accepted:
-            self._accepted.setdefault(_key_of(recent), deque()).append((seq, recent))
+            insort(self._accepted.setdefault(_key_of(recent), []), (recent.time, seq, recent))
 
     def expire(self, now: int, window_ms: int) -> None:
         """Forget what was seen more than ``window_ms`` before ``now``."""
@@ -53,32 +55,35 @@ class RecentSignalLog:
     def all(self) -> tuple[RecentSignal, ...]:
         return tuple(recent for _, _, recent in self._log)
 
-    def relevant_to(self, signal: Signal) -> tuple[RecentSignal, ...]:
-        """The entries a duplicate check of ``signal`` can match (same id, or accepted with the same
-        strategy, symbol and direction), in arrival order, each once."""
+    def relevant_to(self, signal: Signal, window_ms: int) -> tuple[RecentSignal, ...]:
+        """The entries a duplicate check of ``signal`` can match, in arrival order, each once: the same
+        id, or accepted with the same strategy, symbol and direction and a signal time ``t`` with
+        ``0 <= signal.time - t < window_ms`` (pass the largest window the checks will use)."""
         same_id = self._by_id.get(signal.id)
+        found: list[_Entry] = list(same_id) if same_id else []
         same_key = self._accepted.get((signal.strategy_id, signal.symbol, signal.direction))
-        if not same_key:
-            return tuple(recent for _, recent in same_id) if same_id else ()
-        if not same_id:
-            return tuple(recent for _, recent in same_key)
-        merged = dict(sorted((*same_id, *same_key), key=lambda entry: entry[0]))
-        return tuple(merged.values())
+        if same_key and window_ms > 0:
+            low = bisect_right(same_key, (signal.time - window_ms, math.inf))
+            high = bisect_right(same_key, (signal.time, math.inf))
+            if low < high:
+                found += [(seq, recent) for _, seq, recent in same_key[low:high]]
+                return tuple(dict(sorted(found, key=lambda entry: entry[0])).values())
+        return tuple(recent for _, recent in found)
 
     def _drop_oldest(self) -> None:
         _, seq, recent = self._log.popleft()
-        _pop_head(self._by_id, recent.id, seq)
+        entries = self._by_id[recent.id]
+        entries.popleft()  # the log drops oldest first, so it heads its id's list
+        if not entries:
+            del self._by_id[recent.id]
         if recent.accepted:
-            _pop_head(self._accepted, _key_of(recent), seq)
+            key = _key_of(recent)
+            ordered = self._accepted[key]
+            del ordered[bisect_left(ordered, (recent.time, seq))]
+            if not ordered:
+                del self._accepted[key]
 
 
 def _key_of(recent: RecentSignal) -> _Key:
     return (recent.strategy_id, recent.symbol, recent.direction)
 
-
-def _pop_head(index: dict[_K, deque[_Entry]], key: _K, seq: int) -> None:
-    entries = index.get(key)
-    if entries and entries[0][0] == seq:  # the log drops oldest first, so it heads its index lists
-        entries.popleft()
-        if not entries:
-            del index[key]

@@ -148,9 +148,11 @@ class RiskService:
         return chosen
 
     # ---- validation ---------------------------------------------------------------------------
-    def state(self, *, data_stale: bool = False, for_signal: Signal | None = None) -> RiskState:
+    def state(self, *, data_stale: bool = False, for_signal: Signal | None = None,
+              duplicate_window_ms: int = 0) -> RiskState:
         """The validator's input now. ``for_signal``: only the remembered signals its duplicate checks
-        can match (the same verdict as the whole log, at a cost independent of the log's size)."""
+        (with windows up to ``duplicate_window_ms``) can match — the verdict of the whole log at a
+        cost independent of its size."""
         now = self.clock.now_ms()
         self._expire(now)
         return RiskState(
@@ -161,7 +163,8 @@ class RiskService:
             open_positions=self.account.open_positions(),
             marks=dict(self.account.marks),
             pending=tuple(self._pending),
-            recent_signals=self._recent.all() if for_signal is None else self._recent.relevant_to(for_signal),
+            recent_signals=self._recent.all() if for_signal is None
+            else self._recent.relevant_to(for_signal, duplicate_window_ms),
             last_stop_out=dict(self._last_stop_out),
         )
 
@@ -169,14 +172,15 @@ class RiskService:
         """Validate one signal (the bus handler calls this; backtests may call it directly)."""
         stale = self._data_stale(signal.symbol) if self._data_stale is not None else False
         await self.breakers.observe_staleness(stale)
-        state = self.state(data_stale=stale, for_signal=signal)
+        candidates = {id(limits): limits for limits in (self._limits_at(seq), self.limits)}
+        window_ms = max(limits.duplicate_window_seconds for limits in candidates.values()) * 1000
+        state = self.state(data_stale=stale, for_signal=signal, duplicate_window_ms=window_ms)
         instrument = self._instrument(signal.symbol)
         quote = self._quote(signal)
         if instrument is None or quote is None:
             missing = "instrument filters" if instrument is None else "a current price"
             result: OrderIntent | Rejection = Rejection(signal, (f"no {missing} known for {signal.symbol}",))
         else:
-            candidates = {id(limits): limits for limits in (self._limits_at(seq), self.limits)}
             own_pct = self._strategy_risk_pct(signal.strategy_id) if self._strategy_risk_pct is not None else None
             results = [validate(signal, state, _with_risk_pct(limits, own_pct), instrument, quote)
                        for limits in candidates.values()]

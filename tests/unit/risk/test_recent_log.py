@@ -48,7 +48,7 @@ def test_relevant_entries_give_the_verdict_of_the_whole_log(
     assert len(whole) == len(log) <= capacity
     assert not whole or NOW - whole[0].time <= 20 * 60_000  # expiry drops from the oldest arrival on
     probe = make_signal(strategy_id=strategy, time=NOW, stop=str(59_400 - variant))
-    relevant = log.relevant_to(probe)
+    relevant = log.relevant_to(probe, LIMITS.duplicate_window_seconds * 1000)
     assert set(relevant) <= set(whole)
     assert list(relevant) == [r for r in whole if r in relevant]  # arrival order kept
     assert _verdict(relevant, strategy, variant) == _verdict(whole, strategy, variant)
@@ -61,8 +61,8 @@ def test_capacity_and_expiry_drop_the_oldest_from_the_indexes_too() -> None:
         log.add(item.time, item)
     assert log.all() == (second, third)
     probe = make_signal(strategy_id="a", time=NOW)
-    assert first not in log.relevant_to(probe) and log.relevant_to(probe)[-1] == third
+    assert first not in log.relevant_to(probe, 3_600_000) and log.relevant_to(probe, 3_600_000)[-1] == third
     log.expire(NOW, 3 * 60_000)
     assert log.all() == (third,)
     log.expire(NOW, 0)
-    assert log.all() == () and log.relevant_to(probe) == ()
+    assert log.all() == () and log.relevant_to(probe, 3_600_000) == ()
