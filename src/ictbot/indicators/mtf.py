@@ -53,11 +53,12 @@ class BaseTracker:
     through), bearish zones mirror; one heap per side keyed by the next threshold, as in ``ZoneBook``.
     """
 
-    __slots__ = ("_down", "_seq", "_up", "pending")
+    __slots__ = ("_seq", "down", "pending", "up")
 
     def __init__(self) -> None:
-        self._down: list[tuple[float, int, CoreZone]] = []
-        self._up: list[tuple[float, int, CoreZone]] = []
+        # heads are read by the multi-timeframe engine before calling ``test`` (nothing to do on most candles)
+        self.down: list[tuple[float, int, CoreZone]] = []
+        self.up: list[tuple[float, int, CoreZone]] = []
         self._seq = 0
         self.pending: list[CoreZone] = []  # created at the current base candle, tracked from the next one
 
@@ -67,9 +68,9 @@ class BaseTracker:
         untouched = zone.base_touch == 0  # next rule: touch (near edge), then close through (far edge)
         key = (zone.top if up else zone.bottom) if untouched else (zone.bottom if up else zone.top)
         if up:
-            heapq.heappush(self._down, (-key, self._seq, zone))
+            heapq.heappush(self.down, (-key, self._seq, zone))
         else:
-            heapq.heappush(self._up, (key, self._seq, zone))
+            heapq.heappush(self.up, (key, self._seq, zone))
 
     def start_pending(self) -> None:
         for zone in self.pending:
@@ -77,8 +78,8 @@ class BaseTracker:
         self.pending = []
 
     def test(self, close_time: int, h: float, lo: float, c: float) -> list[CoreZone]:
-        down = self._down
-        up = self._up
+        down = self.down
+        up = self.up
         if (not down or -down[0][0] < lo) and (not up or up[0][0] > h):
             return _NO_ZONES  # no threshold reached (the common case)
         changed: list[CoreZone] = []
@@ -155,14 +156,19 @@ class _TimeframeState:
         engine = self.engine
         if track:
             books = self.book_list
-            marks = [len(book.journal or ()) for book in books]
+            marks: list[int] = []  # plain loops: comprehensions and generators are calls on this interpreter
+            for book in books:
+                marks.append(len(book.journal or ()))
             events = engine.step(t, o, h, lo, c)
             # zones this HTF candle created start being tracked on base candles (§10)
             index = engine.index
+            pending = self.tracker.pending
             for book, mark in zip(books, marks, strict=True):
-                journal = book.journal or []
-                self.tracker.pending.extend(z for z in journal[mark:] if z.alive and z.confirm_index == index
-                                            and z.changes == 0 and z.base_touch == 0)
+                journal = book.journal
+                if journal and len(journal) > mark:
+                    for z in journal[mark:]:
+                        if z.alive and z.confirm_index == index and z.changes == 0 and z.base_touch == 0:
+                            pending.append(z)
         else:
             events = engine.step(t, o, h, lo, c)
         if events:
@@ -193,8 +199,15 @@ class _TimeframeState:
                 break
         skip = max(total - keep, 0)
         converted: list[IctEvent] = []
+        append = converted.append
         for events, base_index in reversed(groups):
-            converted += [_ict(event, base_index) for event in (events[skip:] if skip else events)]
+            for event in events[skip:] if skip else events:  # inlined: one call per event less
+                extra: dict[str, Any] = {**event.fields, "params_hash": event.params_hash}
+                if base_index is not None:
+                    extra["base_confirm_index"] = base_index
+                append(make_event(event.id, event.kind, event.direction, event.tf, event.anchor_index,
+                                  event.confirm_index, event.anchor_time, event.confirm_time, event.top,
+                                  event.bottom, event.level, extra))
             skip = 0
         if self.new is None:
             self.new = tuple(converted[len(converted) - count:])
@@ -209,18 +222,22 @@ class _TimeframeState:
     def sync(self) -> None:
         engine = self.engine
         tf = self.tf_name
+        zones = self.zones
         for book in self.book_list:
             journal = book.journal
             if not journal:
                 continue
+            roles: list[str] = []  # at most two per book
             for zone in journal:
-                mirror = self.zones[zone.role]
+                role = zone.role
+                if role not in roles:
+                    roles.append(role)
                 if zone.alive:
-                    mirror[zone] = _zone_view(zone, tf)
+                    zones[role][zone] = _zone_view(zone, tf)
                 else:
-                    mirror.pop(zone, None)
-            for role in {zone.role for zone in journal}:
-                self.tuples[role] = tuple(self.zones[role].values())
+                    zones[role].pop(zone, None)
+            for role in roles:
+                self.tuples[role] = tuple(zones[role].values())
             journal.clear()
         journal_levels = engine.liquidity.journal
         if journal_levels:
@@ -248,21 +265,16 @@ class _TimeframeState:
 
 
 
-def _ict(event: Event, base_index: int | None) -> IctEvent:
-    extra: dict[str, Any] = {**event.fields, "params_hash": event.params_hash}
-    if base_index is not None:
-        extra["base_confirm_index"] = base_index
-    return make_event(event.id, event.kind, event.direction, event.tf, event.anchor_index, event.confirm_index,
-                      event.anchor_time, event.confirm_time, event.top, event.bottom, event.level, extra)
-
-
 class _SymbolState:
-    __slots__ = ("fed", "frames", "symbol")
+    __slots__ = ("base", "fed", "frames", "higher", "symbol")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.frames: dict[Timeframe, _TimeframeState] = {}
         self.fed = 0  # base candles fed (periodic journal consumption while nobody reads views)
+        # the same frames without dict lookups (a ``Timeframe`` hashes through a Python-level ``Enum.__hash__``)
+        self.base: _TimeframeState | None = None
+        self.higher: list[_TimeframeState] = []  # ascending, as ``MultiTimeframeEngine.higher``
 
 
 class _LazyViews(Mapping[str, TimeframeView]):
@@ -362,6 +374,8 @@ class MultiTimeframeEngine:
                 sampler = Resampler(self.base, tf) if self.resample_higher and tf != self.base else None
                 state.frames[tf] = _TimeframeState(TimeframeEngine(tf, self.params_for(tf)), self.recent_limit,
                                                    sampler, self.liquidity_limit)
+            state.base = state.frames[self.base]
+            state.higher = [state.frames[tf] for tf in self.higher]
             self._symbols[symbol] = state
         return state
 
@@ -404,36 +418,56 @@ class MultiTimeframeEngine:
                 views.built()
 
     def _feed(self, symbol: str, timeframe: Timeframe, t: int, o: float, h: float, lo: float, c: float) -> bool:
-        if self._pending:
-            self._settle(symbol)
+        pending = self._pending
+        if pending:
+            ref = pending.pop(symbol, None)  # ``_settle``, inlined
+            if ref is not None:
+                views = ref()
+                if views is not None:
+                    views.built()
         state = self._symbols.get(symbol) or self._state(symbol)
-        frame = state.frames.get(timeframe)
+        base = timeframe is self.base
+        frame = state.base if base else state.frames.get(timeframe)
         if frame is None:
             return False
         last = frame.engine.last_time
         if last is not None and t <= last:
             return False
-        if timeframe is not self.base:
+        if not base:
             if frame.resampler is None:
-                base_engine = state.frames[self.base].engine
-                frame.step(t, o, h, lo, c, track=True, base_index=base_engine.index + 1)
+                base_frame = state.base
+                assert base_frame is not None
+                frame.step(t, o, h, lo, c, track=True, base_index=base_frame.engine.index + 1)
             return False
-        if self.higher:
+        if state.higher:
             close_time = t + self._base_ms
-            frames = state.frames
-            for tf in self.higher:
-                htf = frames[tf]
-                changed = htf.tracker.test(close_time, h, lo, c)
-                if changed:
-                    for zone in changed:
-                        (htf.engine.fvg.book if zone.role in ("fvg", "ifvg") else _book_of(htf, zone)).note(zone)
-                    htf.view = None
-                if htf.resampler is not None:
-                    for bar in htf.resampler.add(t, o, h, lo, c):
-                        htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
-                                 base_index=frame.engine.index + 1)
-                if htf.tracker.pending:
-                    htf.tracker.start_pending()
+            for htf in state.higher:
+                tracker = htf.tracker
+                down, up = tracker.down, tracker.up
+                if (down and -down[0][0] >= lo) or (up and up[0][0] <= h):  # as ``test`` reads the heads
+                    changed = tracker.test(close_time, h, lo, c)
+                    if changed:
+                        for zone in changed:
+                            (htf.engine.fvg.book if zone.role in ("fvg", "ifvg") else _book_of(htf, zone)).note(zone)
+                        htf.view = None
+                sampler = htf.resampler
+                if sampler is not None:
+                    bar = sampler.bar
+                    end = sampler.end
+                    if bar is not None and t < end and t + sampler.base_ms < end:
+                        # ``Resampler.add``'s common case inlined: a base candle strictly inside the open bucket
+                        if h > bar.high:
+                            bar.high = h
+                        if lo < bar.low:
+                            bar.low = lo
+                        bar.close = c
+                        bar.count += 1
+                    else:
+                        for bar in sampler.add(t, o, h, lo, c):
+                            htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
+                                     base_index=frame.engine.index + 1)
+                if tracker.pending:
+                    tracker.start_pending()
         frame.step(t, o, h, lo, c)
         state.fed += 1
         if not state.fed & 255:  # views unread for long: consume the change journals now and then
@@ -475,7 +509,8 @@ class MultiTimeframeEngine:
         state = self._symbols.get(symbol)
         if state is None:
             return None
-        base = state.frames[self.base]
+        base = state.base
+        assert base is not None
         last_time = base.engine.last_time
         if last_time is None:
             return None
@@ -488,8 +523,11 @@ class MultiTimeframeEngine:
                              base.engine.sessions.active)
 
     def build_views(self, state: _SymbolState) -> dict[str, TimeframeView]:
-        return {tf.value: self._view(frame) for tf, frame in state.frames.items()
-                if frame.engine.last_time is not None}
+        views: dict[str, TimeframeView] = {}
+        for frame in state.frames.values():  # ``tf_name`` = ``tf.value``, read once (enum properties are slow)
+            if frame.engine.last_time is not None:
+                views[frame.tf_name] = frame.view if frame.view is not None else self._view(frame)
+        return views
 
     def _view(self, frame: _TimeframeState) -> TimeframeView:
         if frame.view is not None:

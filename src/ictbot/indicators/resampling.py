@@ -27,7 +27,7 @@ class Bar:
 class Resampler:
     """Left-closed, left-labelled UTC buckets of ``target`` from ``base`` candles (§10)."""
 
-    __slots__ = ("bar", "base_ms", "end", "expected", "target", "target_ms")
+    __slots__ = ("bar", "base_ms", "end", "expected", "origin", "target", "target_ms")
 
     def __init__(self, base: Timeframe, target: Timeframe) -> None:
         if not target.is_multiple_of(base) or target == base:
@@ -35,6 +35,9 @@ class Resampler:
         self.base_ms = base.ms
         self.target = target
         self.target_ms = target.ms
+        # ``target.floor(t)`` as plain arithmetic (Timeframe methods are slow): buckets are aligned to the
+        # epoch, weekly ones to its first Monday
+        self.origin = target.floor(0) % target.ms
         self.expected = target.ms // base.ms
         self.bar: Bar | None = None
         self.end = 0  # end of the open bar's bucket (valid while ``bar`` is not None)
@@ -52,7 +55,7 @@ class Resampler:
             bar.count += 1
             return _NO_BARS
         closed: list[Bar] = []
-        start = self.target.floor(t)
+        start = t - (t - self.origin) % self.target_ms
         if bar is not None and bar.open_time != start:
             closed.append(bar)  # data gap over the bucket end: the bucket is closed, incomplete
             bar = None

@@ -13,19 +13,23 @@ import pickle
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.core.atr import AtrState
 from ictbot.indicators.core.history import History
-from ictbot.indicators.core.swings import SwingStream
+from ictbot.indicators.core.swings import Pivot, SwingStream, pivot_flags
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.ict.displacement import DisplacementIndicator
 from ictbot.indicators.ict.fvg import FvgIndicator
 from ictbot.indicators.ict.liquidity import LiquidityIndicator
 from ictbot.indicators.ict.order_blocks import OrderBlockIndicator
 from ictbot.indicators.ict.premium_discount import PremiumDiscountIndicator
-from ictbot.indicators.ict.previous_period import PreviousPeriodIndicator
-from ictbot.indicators.ict.sessions import SessionIndicator
+from ictbot.indicators.ict.previous_period import PeriodLevel, PreviousPeriodIndicator
+from ictbot.indicators.ict.sessions import SessionIndicator, SessionLevel
 from ictbot.indicators.ict.structure import StructureStream
 from ictbot.indicators.params import IndicatorParams, params_hash
 
 _CHECKPOINT_VERSION = 1
+_NO_PIVOT = (False, False)
+_NO_PIVOTS: list[Pivot] = []  # shared empty results: callers only iterate them
+_NO_PERIODS: list[PeriodLevel] = []
+_NO_SESSIONS: list[SessionLevel] = []
 
 
 class OutOfOrderCandle(ValueError):
@@ -66,6 +70,16 @@ class TimeframeEngine:
         self.premium_discount = PremiumDiscountIndicator(p.premium_discount,
                                                          params_hash(p.premium_discount, s))
         self.pd_stream = p.premium_discount.pd_stream
+        # the per-candle plan of ``step``: each swing stream with the position of its (left, right) in
+        # ``windows`` (streams and liquidity sharing a window judge a candle's pivots once) and whether the
+        # dealing range follows it
+        self.windows: list[tuple[int, int]] = [(p.liquidity.left, p.liquidity.right)]
+        self.plan: list[tuple[SwingStream, StructureStream, OrderBlockIndicator, int, bool]] = []
+        for swing, structure, blocks in self.streams:
+            window = (swing.left, swing.right)
+            if window not in self.windows:
+                self.windows.append(window)
+            self.plan.append((swing, structure, blocks, self.windows.index(window), swing.name == self.pd_stream))
         self.index = -1
         self.last_time: int | None = None
         self.last_close = math.nan
@@ -91,43 +105,94 @@ class TimeframeEngine:
         self.last_close = c
         i = self.index + 1
         self.index = i
+        # History.append, inlined (this method runs once per candle per timeframe; calls are the main cost)
         hist = self.history
-        hist.append(t, o, h, lo, c)
+        hs = hist.h
+        ls = hist.l
+        hist.t.append(t)
+        hist.o.append(o)
+        hs.append(h)
+        ls.append(lo)
+        hist.c.append(c)
+        if len(hs) > 4 * hist.keep:
+            hist.append_trim()
+        b = i - hist.base  # list position of candle i
         factory = self.factory
         factory.begin(i, t)
         atr = self.atr
         atr_prev = atr.value
-        atr_now = atr.update(h, lo, c)
+        if atr.count >= atr.n:  # AtrState.update once seeded, inlined (same expression and order)
+            pc = atr.prev_close
+            n = atr.n
+            atr.prev_close = c
+            atr.count += 1
+            atr_now = atr.value = (atr_prev * (n - 1) + max(h - lo, abs(h - pc), abs(lo - pc))) / n
+        else:
+            atr_now = atr.update(h, lo, c)
         self.atr_value = atr_now
         disp = self.displacement
         fvg = self.fvg
         # one list per section, concatenated in the canonical log order (§0) at the end
         s3: list[Event] = []
         last_disp = disp.last_index
-        fvg.step(hist, i, atr_now, 1 if last_disp[1] == i - 1 else -1 if last_disp[-1] == i - 1 else 0, factory,
-                 s3)
+        fvg.step(hist, i, h, lo, c, atr_now, 1 if last_disp[1] == i - 1 else -1 if last_disp[-1] == i - 1 else 0,
+                 factory, s3)
         s9: list[Event] = []
-        disp.step(hist, i, atr_prev, fvg.formed, factory, s9)
+        disp.step(hist, i, t, o, h, lo, c, atr_prev, fvg.formed, factory, s9)
         s7: list[Event] = []
-        periods = self.previous.step(i, t, o, h, lo, factory, s7)
+        previous = self.previous
+        if t < previous.next_end:  # fast path of PreviousPeriodIndicator.step: no period rolls
+            for period in previous.open_periods:
+                if h > period.high:
+                    period.high, period.high_index, period.high_time = h, i, t
+                if lo < period.low:
+                    period.low, period.low_index, period.low_time = lo, i, t
+            periods = _NO_PERIODS
+        else:
+            periods = previous.step(i, t, o, h, lo, factory, s7)
         s8: list[Event] = []
-        sessions = self.sessions.step(i, t, h, lo, factory, s8)
+        sessions = self.sessions
+        if t + sessions.tf_ms < sessions.next_change:  # fast path of SessionIndicator.step
+            for state in sessions.inside:
+                if not state.seen:
+                    sessions.update(state, i, t, h, lo)
+                    continue
+                if h > state.high:
+                    state.high, state.high_index, state.high_time = h, i, t
+                if lo < state.low:
+                    state.low, state.low_index, state.low_time = lo, i, t
+            sessions.active = sessions.inside_ids
+            levels = _NO_SESSIONS
+        else:
+            levels = sessions.step(i, t, h, lo, factory, s8)
+        # fractal pivots at i − right, once per distinct (left, right)
+        flags: list[tuple[bool, bool]] = []
+        for left, right in self.windows:
+            flags.append(pivot_flags(hs, ls, b - right, left, right) if i - right >= left else _NO_PIVOT)
         s5: list[Event] = []
         liquidity = self.liquidity
-        liquidity.step(hist, i, atr_now, periods, sessions, factory, s5)
+        is_high, is_low = flags[0]
+        liquidity.step(hist, i, t, h, lo, c, atr_now, periods, levels, is_high, is_low, factory, s5)
         s1: list[Event] = []
         s2: list[Event] = []
         s4: list[Event] = []
         s6: list[Event] = []
-        pd_stream = self.pd_stream
         taken = liquidity.taken
         last_fvg = fvg.last_confirm
-        for swing, structure, blocks in self.streams:
-            accepted = swing.process(hist, i, factory, s1)
-            breaks = structure.step(hist, i, accepted, last_disp, taken, factory, s2)
-            blocks.step(i, h, lo, c, breaks, last_disp, last_fvg, factory, s4, taken)
-            if swing.name == pd_stream:
-                self.premium_discount.step(hist, i, accepted, breaks, factory, s6)
+        accepted: list[Pivot]
+        for swing, structure, blocks, window, dealing_range in self.plan:
+            is_high, is_low = flags[window]
+            accepted = swing.process(hist, i, is_high, is_low, factory, s1) if is_high or is_low else _NO_PIVOTS
+            breaks = structure.step(hist, i, t, o, h, lo, c, accepted, last_disp, taken, factory, s2)
+            book = blocks.book
+            down, up = book.down, book.up
+            # OrderBlockIndicator.step has work only on a break, a reached heap head (as its own test reads
+            # them), a pending strict breaker, an eviction, or to record the CHoCHs of strict breakers
+            if breaks or (down and -down[0][0] >= lo) or (up and up[0][0] <= h) or blocks.pending or book.excess \
+                    or blocks.strict:
+                blocks.step(i, h, lo, c, breaks, last_disp, last_fvg, factory, s4, taken)
+            if dealing_range:
+                self.premium_discount.step(hist, i, t, h, lo, c, accepted, breaks, factory, s6)
         if i & 63 == 63:  # amortised memory upkeep of the zone books (no effect on events)
             fvg.book.compact()
             for _, _, blocks in self.streams:

@@ -10,7 +10,7 @@ class History:
     R candles) read it through absolute indexes; older candles are dropped in blocks.
     """
 
-    __slots__ = ("base", "c", "h", "keep", "l", "memo", "o", "t")
+    __slots__ = ("base", "c", "h", "keep", "l", "o", "t")
 
     def __init__(self, keep: int) -> None:
         self.keep = max(keep, 4)
@@ -20,8 +20,6 @@ class History:
         self.h: list[float] = []
         self.l: list[float] = []
         self.c: list[float] = []
-        # (left, right) -> (index, pivot high, pivot low): streams sharing L and R judge a candle once
-        self.memo: dict[tuple[int, int], tuple[int, bool, bool]] = {}
 
     def append(self, t: int, o: float, h: float, lo: float, c: float) -> None:
         self.t.append(t)
@@ -30,9 +28,13 @@ class History:
         self.l.append(lo)
         self.c.append(c)
         if len(self.t) > 4 * self.keep:
-            drop = len(self.t) - self.keep
-            del self.t[:drop], self.o[:drop], self.h[:drop], self.l[:drop], self.c[:drop]
-            self.base += drop
+            self.append_trim()
+
+    def append_trim(self) -> None:
+        """Drop all but the last ``keep`` candles (called once more than 4 × keep are held)."""
+        drop = len(self.t) - self.keep
+        del self.t[:drop], self.o[:drop], self.h[:drop], self.l[:drop], self.c[:drop]
+        self.base += drop
 
     @property
     def count(self) -> int:

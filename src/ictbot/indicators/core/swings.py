@@ -9,18 +9,9 @@ from ictbot.indicators.core.history import History
 from ictbot.indicators.events import Event, EventFactory
 
 
-def pivots_at(hist: History, i: int, left: int, right: int) -> tuple[bool, bool]:
-    """(pivot high, pivot low) at p = i − right, judged at the close of candle i."""
-    p = i - right
-    if p < left:
-        return False, False
-    key = (left, right)
-    known = hist.memo.get(key)
-    if known is not None and known[0] == i:
-        return known[1], known[2]
-    b = p - hist.base
-    hs = hist.h
-    ls = hist.l
+def pivot_flags(hs: list[float], ls: list[float], b: int, left: int, right: int) -> tuple[bool, bool]:
+    """(pivot high, pivot low) of the candle at list position b of the history lists, judged ``right``
+    candles later (strict left, non-strict right); the caller checks that it has ``left`` candles before it."""
     hp = hs[b]
     lp = ls[b]
     # cheap neighbour checks first: most candles fail them, so the window maxima are rarely computed
@@ -28,7 +19,6 @@ def pivots_at(hist: History, i: int, left: int, right: int) -> tuple[bool, bool]
         and hp > max(hs[b - left:b])
     is_low = lp < ls[b - 1] and lp <= ls[b + 1] and lp <= min(ls[b + 1:b + right + 1]) \
         and lp < min(ls[b - left:b])
-    hist.memo[key] = (i, is_high, is_low)
     return is_high, is_low
 
 
@@ -95,20 +85,19 @@ class SwingStream:
         self.prev_high: Pivot | None = None
         self.prev_low: Pivot | None = None
 
-    def process(self, hist: History, i: int, factory: EventFactory, out: list[Event]) -> list[Pivot]:
-        """Judge the pivot at i − R, log swing events into ``out``; return the accepted pivots."""
-        is_high, is_low = pivots_at(hist, i, self.left, self.right)
-        if not (is_high or is_low):
-            return []
+    def process(self, hist: History, i: int, is_high: bool, is_low: bool, factory: EventFactory,
+                out: list[Event]) -> list[Pivot]:
+        """Log swing events of the pivots at i − R (judged by the engine, at least one is set) into ``out``;
+        return the accepted pivots."""
         p = i - self.right
         b = p - hist.base
-        order: list[int] = []
+        order: tuple[int, ...]
         if is_high and is_low:
-            order = [-1, 1] if self.last_type == 1 else [1, -1]
+            order = (-1, 1) if self.last_type == 1 else (1, -1)
         elif is_high:
-            order = [1]
+            order = (1,)
         else:
-            order = [-1]
+            order = (-1,)
         accepted: list[Pivot] = []
         for direction in order:
             level = hist.h[b] if direction > 0 else hist.l[b]

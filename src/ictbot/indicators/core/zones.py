@@ -79,16 +79,25 @@ class ZoneBook:
             self.journal.append(zone)
 
     def add(self, zone: Zone, expires: bool = True) -> None:
-        zone.seq = self._seq
-        self._seq += 1
-        self._order[zone.direction].append(zone)
-        self.active[zone.direction] += 1
-        if self.max_active is not None and self.active[zone.direction] > self.max_active:
+        zone.seq = seq = self._seq
+        self._seq = seq + 1
+        direction = zone.direction
+        self._order[direction].append(zone)
+        active = self.active
+        active[direction] += 1
+        if self.max_active is not None and active[direction] > self.max_active:
             self.excess = True
         if expires and self.max_age is not None:
             self._expiry.append(zone)
-        self.push(zone)
-        self.note(zone)
+        # push and note, inlined
+        zone.version += 1
+        if direction > 0:
+            heapq.heappush(self.down, (-zone.threshold, seq, zone.version, zone))
+        else:
+            heapq.heappush(self.up, (zone.threshold, seq, zone.version, zone))
+        self.version += 1
+        if self.journal is not None:
+            self.journal.append(zone)
 
     def push(self, zone: Zone) -> None:
         zone.version += 1
@@ -100,7 +109,9 @@ class ZoneBook:
     def kill(self, zone: Zone) -> None:
         zone.alive = False
         self.active[zone.direction] -= 1
-        self.note(zone)
+        self.version += 1
+        if self.journal is not None:
+            self.journal.append(zone)
 
     def candidates(self, j: int, high: float, low: float) -> list[Zone]:
         """Zones whose next rule may fire on this candle (price reached a threshold or age ran out).

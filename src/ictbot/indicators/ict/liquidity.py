@@ -6,7 +6,6 @@ import heapq
 import math
 
 from ictbot.indicators.core.history import History
-from ictbot.indicators.core.swings import pivots_at
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.ict.previous_period import PeriodLevel
 from ictbot.indicators.ict.sessions import WINDOWS, SessionLevel
@@ -129,14 +128,16 @@ class LiquidityIndicator:
 
     # ---- public ------------------------------------------------------------------------------------
 
-    def step(self, hist: History, i: int, atr_now: float, periods: list[PeriodLevel],
-             sessions: list[SessionLevel], factory: EventFactory, out: list[Event]) -> None:
-        b = i - hist.base
-        t = hist.t[b]
+    def step(self, hist: History, i: int, t: int, h: float, lo: float, c: float, atr_now: float,
+             periods: list[PeriodLevel], sessions: list[SessionLevel], is_high: bool, is_low: bool,
+             factory: EventFactory, out: list[Event]) -> None:
+        """Candle i (values passed by the engine); ``is_high`` / ``is_low``: fractal pivots of this
+        indicator's (left, right) at i − right, judged by the engine."""
         self.confirm_time = factory.confirm_time
-        for level in self.waiting:
-            self._push(level)
-        self.waiting = []
+        if self.waiting:
+            for level in self.waiting:
+                self._push(level)
+            self.waiting = []
         for period in periods:
             if period.source in self.enabled:
                 e = period.event
@@ -154,8 +155,28 @@ class LiquidityIndicator:
                         self._push(level)
                     else:
                         self.waiting.append(level)
-        self._take(hist, i, atr_now, factory, out)
-        self._swings(hist, i, atr_now, factory, out)
+        # _take has work only if a heap head is reached or a classification is open (the heads are read
+        # exactly as _take's own loops read them)
+        buy = self.side_heaps[1]
+        sell = self.side_heaps[-1]
+        if (buy and buy[0][0] < h) or (sell and -sell[0][0] > lo) or self.pending:
+            self._take(i, h, lo, c, atr_now, factory, out)
+        # raw liquidity-stream pivots: the running extremes lagging R candles, then the pivot at i − R
+        right = self.p.right
+        lag_index = i - right
+        if lag_index >= 0:
+            highs, lows = self.highs, self.lows
+            lb = lag_index - hist.base
+            if highs.records and lag_index > highs.records[-1].anchor:
+                lh = hist.h[lb]
+                if lh > highs.lag:
+                    highs.lag = lh
+            if lows.records and lag_index > lows.records[-1].anchor:
+                ll = hist.l[lb]
+                if ll < lows.lag:
+                    lows.lag = ll
+        if is_high or is_low:
+            self._swings(hist, i, atr_now, is_high, is_low, factory, out)
 
     def alive_levels(self) -> list[Level]:
         return list(self.alive)
@@ -177,9 +198,8 @@ class LiquidityIndicator:
         heapq.heappush(heap, (level.level if level.side > 0 else -level.level, level.key[3], level.version, level))
         self.version += 1
 
-    def _take(self, hist: History, j: int, atr_now: float, factory: EventFactory, out: list[Event]) -> None:
-        b = j - hist.base
-        h, lo = hist.h[b], hist.l[b]
+    def _take(self, j: int, h: float, lo: float, c: float, atr_now: float, factory: EventFactory,
+              out: list[Event]) -> None:
         taken: list[Level] = []
         buy = self.side_heaps[1]
         while buy and buy[0][0] < h:
@@ -209,7 +229,6 @@ class LiquidityIndicator:
         work = self.pending + taken
         work.sort(key=_key_of)
         still: list[Level] = []
-        c = hist.c[b]
         window = self.p.sweep_window
         for level in work:
             if level.taken_index == j:
@@ -243,21 +262,11 @@ class LiquidityIndicator:
 
     # ---- raw swings and pools ---------------------------------------------------------------------
 
-    def _swings(self, hist: History, i: int, atr_now: float, factory: EventFactory, out: list[Event]) -> None:
-        p = self.p
-        right = p.right
+    def _swings(self, hist: History, i: int, atr_now: float, is_high: bool, is_low: bool, factory: EventFactory,
+                out: list[Event]) -> None:
+        right = self.p.right
         b = i - hist.base
         highs, lows = self.highs, self.lows
-        lag_index = i - right
-        if lag_index >= 0:
-            lh, ll = hist.h[b - right], hist.l[b - right]
-            if highs.records and lag_index > highs.records[-1].anchor and lh > highs.lag:
-                highs.lag = lh
-            if lows.records and lag_index > lows.records[-1].anchor and ll < lows.lag:
-                lows.lag = ll
-        is_high, is_low = pivots_at(hist, i, p.left, right)
-        if not (is_high or is_low):
-            return
         pivot = i - right
         pb = pivot - hist.base
         anchor_time = hist.t[pb]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from heapq import heappush
 
 from ictbot.indicators.core.zones import Zone, ZoneBook
 from ictbot.indicators.events import Event, EventFactory
@@ -89,15 +90,21 @@ class OrderBlockIndicator:
         book = self.book
         changes = zone.changes
         up = zone.direction > 0
+        make = factory.make
+        name = self.name
+        phash = self.phash
+        # lifecycle events carry the zone's values (``_event``, inlined)
         if zone.role == "ob":
             if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
                 zone.touched = True
                 zone.changes += 1
-                out.append(self._event("ob_touched", zone, factory))
+                out.append(make("ob_touched", zone.direction, name, zone.anchor_index, zone.anchor_time, phash,
+                                zone.top, zone.bottom, None, {"mt": zone.mid, "stream": name, "parent_id": zone.id}))
             if not zone.mid_hit and (c < zone.mid if up else c > zone.mid):
                 zone.mid_hit = True
                 zone.changes += 1
-                out.append(self._event("ob_mt_violated", zone, factory))
+                out.append(make("ob_mt_violated", zone.direction, name, zone.anchor_index, zone.anchor_time, phash,
+                                zone.top, zone.bottom, None, {"mt": zone.mid, "stream": name, "parent_id": zone.id}))
             if up:
                 broken = (lo if self.wick_invalidation else c) < zone.bottom
             else:
@@ -105,7 +112,8 @@ class OrderBlockIndicator:
             if broken:
                 book.kill(zone)
                 self.active_obs.pop((zone.direction, zone.anchor_index), None)
-                out.append(self._event("ob_invalidated", zone, factory))
+                out.append(make("ob_invalidated", zone.direction, name, zone.anchor_index, zone.anchor_time, phash,
+                                zone.top, zone.bottom, None, {"mt": zone.mid, "stream": name, "parent_id": zone.id}))
                 if not self.strict:
                     self._breaker(zone, j, factory, out)
                 elif self.swept.pop(zone.id, False):
@@ -123,18 +131,27 @@ class OrderBlockIndicator:
             if not zone.touched and (lo <= zone.top if up else h >= zone.bottom):
                 zone.touched = True
                 zone.changes += 1
-                out.append(self._event("breaker_touched", zone, factory))
+                out.append(make("breaker_touched", zone.direction, name, zone.anchor_index, zone.anchor_time, phash,
+                                zone.top, zone.bottom, None, {"mt": zone.mid, "stream": name, "parent_id": zone.id}))
             if c < zone.bottom if up else c > zone.top:
                 book.kill(zone)
-                out.append(self._event("breaker_invalidated", zone, factory))
+                out.append(make("breaker_invalidated", zone.direction, name, zone.anchor_index, zone.anchor_time, phash,
+                                zone.top, zone.bottom, None, {"mt": zone.mid, "stream": name, "parent_id": zone.id}))
                 return
             if up:
                 zone.threshold = zone.top if not zone.touched else zone.bottom
             else:
                 zone.threshold = zone.bottom if not zone.touched else zone.top
+        # ``book.note`` (if it changed) and ``book.push``, inlined: the zone goes back on its heap
         if zone.changes != changes:
-            book.note(zone)
-        book.push(zone)
+            book.version += 1
+            if book.journal is not None:
+                book.journal.append(zone)
+        zone.version += 1
+        if up:
+            heappush(book.down, (-zone.threshold, zone.seq, zone.version, zone))
+        else:
+            heappush(book.up, (zone.threshold, zone.seq, zone.version, zone))
 
     def _resolve_pending(self, m: int, breaks: list[Break], factory: EventFactory, out: list[Event]) -> None:
         """Strict breakers waiting for a CHoCH of their direction until j + mss_window."""

@@ -56,10 +56,9 @@ class PremiumDiscountIndicator:
         self.leg: ImpulseLeg | None = None
         self.retracement = NAN
 
-    def step(self, hist: History, i: int, accepted: list[Pivot], breaks: list[Break], factory: EventFactory,
-             out: list[Event]) -> None:
-        x = i - hist.base
-        h, lo, c, t = hist.h[x], hist.l[x], hist.c[x], hist.t[x]
+    def step(self, hist: History, i: int, t: int, h: float, lo: float, c: float, accepted: list[Pivot],
+             breaks: list[Break], factory: EventFactory, out: list[Event]) -> None:
+        """Candle i (values passed by the engine)."""
         self.retracement = NAN
         leg = self.leg
         if leg is not None and leg.start < i:
@@ -83,51 +82,57 @@ class PremiumDiscountIndicator:
         if lo < self.bottom_run:
             self.bottom_run = lo
         for pivot in accepted:
-            span = slice(pivot.anchor + 1 - hist.base, x + 1)
+            span = slice(pivot.anchor + 1 - hist.base, i - hist.base + 1)
             if pivot.direction > 0:
                 self.high = pivot
                 self.top_run = max(hist.h[span])
             else:
                 self.low = pivot
                 self.bottom_run = min(hist.l[span])
-        if self.high is not None and self.low is not None:
-            self.top = max(self.high.level, self.top_run)
-            self.bottom = min(self.low.level, self.bottom_run)
+        high, low = self.high, self.low
+        if high is not None and low is not None:
+            # max / min of two, as the builtins pick them (first argument unless the second is strictly beyond)
+            top_run, bottom_run = self.top_run, self.bottom_run
+            self.top = top_run if top_run > high.level else high.level
+            self.bottom = bottom_run if bottom_run < low.level else low.level
 
     def _test(self, leg: ImpulseLeg, j: int, h: float, lo: float, c: float, t: int, factory: EventFactory,
               out: list[Event]) -> None:
         p = self.p
         b_prev = leg.b
-        top, bottom, sweet = leg.ote(p.ote_low, p.ote_high, p.sweet_spot)
+        # the OTE zone as ``leg.ote`` computes it (same expressions), inlined: this runs on most candles
         if leg.direction > 0:
             rng = b_prev - leg.a
-            self.retracement = (b_prev - lo) / rng
+            top, bottom, sweet = b_prev - p.ote_low * rng, b_prev - p.ote_high * rng, b_prev - p.sweet_spot * rng
+            retracement = (b_prev - lo) / rng
             entered, exceeded, invalid = lo <= top, c < bottom, lo < leg.a
         else:
             rng = leg.a - b_prev
-            self.retracement = (h - b_prev) / rng
+            top, bottom, sweet = b_prev + p.ote_high * rng, b_prev + p.ote_low * rng, b_prev + p.sweet_spot * rng
+            retracement = (h - b_prev) / rng
             entered, exceeded, invalid = h >= bottom, c > top, h > leg.a
-        if self.retracement > leg.deepest:
-            leg.deepest = self.retracement
-        kinds: list[str] = []
-        if entered and not leg.entered:
-            leg.entered = True
-            kinds.append("ote_entered")
-        if exceeded and not leg.exceeded:
-            leg.exceeded = True
-            kinds.append("ote_exceeded")
-        if invalid:
-            kinds.append("leg_invalidated")
-        for kind in kinds:
-            out.append(factory.make(kind, leg.direction, p.pd_stream, leg.a_idx, leg.a_time, self.phash, top=top,
-                                    bottom=bottom, level=sweet,
-                                    fields={"stream": p.pd_stream, "parent_id": leg.id}))
-        if invalid:
-            self.leg = None
-            return
-        if leg.direction > 0 and h > leg.b:
-            leg.b, leg.b_idx, leg.b_time = h, j, t
-        elif leg.direction < 0 and lo < leg.b:
+        self.retracement = retracement
+        if retracement > leg.deepest:
+            leg.deepest = retracement
+        entered = entered and not leg.entered
+        exceeded = exceeded and not leg.exceeded
+        if entered or exceeded or invalid:  # events in this order: entered, exceeded, invalidated
+            if entered:
+                leg.entered = True
+            if exceeded:
+                leg.exceeded = True
+            for kind, due in (("ote_entered", entered), ("ote_exceeded", exceeded), ("leg_invalidated", invalid)):
+                if due:
+                    out.append(factory.make(kind, leg.direction, p.pd_stream, leg.a_idx, leg.a_time, self.phash,
+                                            top=top, bottom=bottom, level=sweet,
+                                            fields={"stream": p.pd_stream, "parent_id": leg.id}))
+            if invalid:
+                self.leg = None
+                return
+        if leg.direction > 0:
+            if h > leg.b:
+                leg.b, leg.b_idx, leg.b_time = h, j, t
+        elif lo < leg.b:
             leg.b, leg.b_idx, leg.b_time = lo, j, t
 
     def zone(self, close: float) -> str | None:

@@ -104,7 +104,7 @@ class SessionIndicator:
         if close < self.next_change:
             for state in self.inside:
                 if not state.seen:
-                    self._update(state, i, t, h, lo)
+                    self.update(state, i, t, h, lo)
                     continue
                 if h > state.high:
                     state.high, state.high_index, state.high_time = h, i, t
@@ -124,13 +124,13 @@ class SessionIndicator:
             if close < state.end and state.start <= t:  # fast path: fully inside, window not ending
                 active.append(state.window.id)
                 if not state.skip:
-                    self._update(state, i, t, h, lo)
+                    self.update(state, i, t, h, lo)
                 continue
             while True:
                 if state.start <= t < state.end:
                     active.append(state.window.id)
                 if not state.skip and state.start <= t and close <= state.end:
-                    self._update(state, i, t, h, lo)
+                    self.update(state, i, t, h, lo)
                 if close < state.end:
                     break
                 if state.seen and not state.skip:
@@ -166,7 +166,7 @@ class SessionIndicator:
         self.inside_ids = tuple(ids)
 
     @staticmethod
-    def _update(state: _WindowState, i: int, t: int, h: float, lo: float) -> None:
+    def update(state: _WindowState, i: int, t: int, h: float, lo: float) -> None:
         """A fully-inside candle: reset at the first one, then strictly higher highs / lower lows only."""
         if not state.seen:
             state.seen = True

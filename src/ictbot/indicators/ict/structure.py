@@ -65,49 +65,49 @@ class StructureStream:
         self.high: Ref | None = None
         self.low: Ref | None = None
 
-    def step(self, hist: History, i: int, accepted: list[Pivot], last_displacement: dict[int, int],
-             taken: dict[int, list[int]], factory: EventFactory, out: list[Event]) -> list[Break]:
-        """``taken[side]``: ascending confirm indexes of ``liquidity_taken`` per side (for require_sweep)."""
-        x = i - hist.base
-        h, lo, c = hist.h[x], hist.l[x], hist.c[x]
+    def step(self, hist: History, i: int, t: int, o: float, h: float, lo: float, c: float, accepted: list[Pivot],
+             last_displacement: dict[int, int], taken: dict[int, list[int]], factory: EventFactory,
+             out: list[Event]) -> list[Break]:
+        """Candle i (values passed by the engine). ``taken[side]``: ascending confirm indexes of
+        ``liquidity_taken`` per side (for require_sweep)."""
         high, low = self.high, self.low
         me: Candle | None = None  # built only when this candle becomes a running extreme
         # leg accumulators include candle i
         if high is not None:
             if lo <= high.a[4]:
-                me = _candle(hist, i)
+                me = (i, t, o, h, lo, c)
                 high.a = high.b = me
             elif h > high.b[3]:
-                me = _candle(hist, i)
+                me = (i, t, o, h, lo, c)
                 high.b = me
         if low is not None:
             if h >= low.a[3]:
-                me = me or _candle(hist, i)
+                me = me or (i, t, o, h, lo, c)
                 low.a = low.b = me
             elif lo < low.b[4]:
-                me = me or _candle(hist, i)
+                me = me or (i, t, o, h, lo, c)
                 low.b = me
-        breaks: list[Break] = []
         # Step A: breaks against references standing at i − 1
+        breaks: list[Break] = _NO_BREAKS
         if high is not None and not high.broken and (h if self.wick else c) > high.pivot.level:
-            breaks.append(self._break(1, high, i, last_displacement, taken, factory, out))
+            breaks = [self._break(1, high, i, last_displacement, taken, factory, out)]
         if low is not None and not low.broken and (lo if self.wick else c) < low.pivot.level:
-            breaks.append(self._break(-1, low, i, last_displacement, taken, factory, out))
+            brk = self._break(-1, low, i, last_displacement, taken, factory, out)
+            breaks = [*breaks, brk]
         # order-block candidates now cover [anchor + 1, i]
-        o = hist.o[x]
         if high is not None:
             if c < o and (high.k_close is None or lo <= high.k_close[4]):
-                me = me or _candle(hist, i)
+                me = me or (i, t, o, h, lo, c)
                 high.k_close = me
             if high.k_any is None or lo <= high.k_any[4]:
-                me = me or _candle(hist, i)
+                me = me or (i, t, o, h, lo, c)
                 high.k_any = me
         if low is not None:
             if c > o and (low.k_close is None or h >= low.k_close[3]):
-                me = me or _candle(hist, i)
+                me = me or (i, t, o, h, lo, c)
                 low.k_close = me
             if low.k_any is None or h >= low.k_any[3]:
-                me = me or _candle(hist, i)
+                me = me or (i, t, o, h, lo, c)
                 low.k_any = me
         # Step B: register swings confirmed at i
         for pivot in accepted:
@@ -177,3 +177,4 @@ class StructureStream:
         return ref
 
 
+_NO_BREAKS: list[Break] = []  # shared empty result: callers only iterate it
