@@ -135,6 +135,9 @@ class StrategyDriver:
 
     def signals_at(self, index: int, positions: tuple[Position, ...]) -> list[Signal]:
         candle = self.candle(index)
+        # Let go of the previous snapshot first: the indicator engine builds every view a snapshot
+        # has not shown yet before it advances while anything still holds that snapshot.
+        self.last_snapshot = None
         snapshot = self._snapshots.at(index, candle)
         self.last_snapshot = snapshot
         return self.runner.evaluate(StrategyContext(candle, snapshot, positions))

@@ -278,40 +278,67 @@ class _SymbolState:
 
 
 class _LazyViews(Mapping[str, TimeframeView]):
-    """The views of one snapshot, built on first access.
+    """The views of one snapshot, each built on first access.
 
-    Valid by construction: the engine builds it (``settle``) before it changes any state of the symbol
-    if the snapshot is still referenced, so a view always shows the state at the snapshot's time.
-    Snapshots dropped unread cost no view building at all. Pickles as a plain dict.
+    Valid by construction: the engine builds the unread ones (``settle``) before it changes any state
+    of the symbol if the snapshot is still referenced, so a view always shows the state at the
+    snapshot's time. Which timeframes have a view is known without building any: ``in``, ``len`` and
+    iteration are free (a strategy runner asks ``tf in views`` on every candle), snapshots dropped
+    unread cost no view building at all, and a strategy that reads two views pays for two. Pickles as
+    a plain dict.
     """
 
-    __slots__ = ("__weakref__", "_owner", "_state", "_views")
+    __slots__ = ("__weakref__", "_frames", "_owner", "_state", "_views")
 
     def __init__(self, owner: MultiTimeframeEngine, state: _SymbolState) -> None:
         self._owner: MultiTimeframeEngine | None = owner
         self._state: _SymbolState | None = state
-        self._views: dict[str, TimeframeView] | None = None
+        self._frames: dict[str, _TimeframeState] | None = None
+        self._views: dict[str, TimeframeView] = {}
+
+    def _with_view(self) -> dict[str, _TimeframeState]:
+        """The frames that have a view (a closed candle), in the engine's timeframe order."""
+        frames = self._frames
+        if frames is None:
+            assert self._state is not None
+            frames = {frame.tf_name: frame for frame in self._state.frames.values()
+                      if frame.engine.last_time is not None}
+            self._frames = frames
+        return frames
 
     def built(self) -> dict[str, TimeframeView]:
-        views = self._views
-        if views is None:
-            assert self._owner is not None and self._state is not None
-            views = self._owner.build_views(self._state)
-            self._views = views
+        """Every view, the unread ones built now."""
+        owner = self._owner
+        if owner is not None:
+            frames = self._with_view()
+            read = self._views
+            self._views = {name: read.get(name) or owner.view_of(frame) for name, frame in frames.items()}
             self._owner = self._state = None
-        return views
+        return self._views
 
     def __getitem__(self, key: str) -> TimeframeView:
-        return self.built()[key]
+        view = self._views.get(key)
+        if view is None:
+            owner = self._owner
+            if owner is None:
+                raise KeyError(key)
+            view = owner.view_of(self._with_view()[key])  # KeyError: no view for that timeframe
+            self._views[key] = view
+        return view
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.built().get(key, default)
+        if key not in self:
+            return default
+        return self[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._views if self._owner is None else key in self._with_view()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.built())
+        return iter(self._views if self._owner is None else self._with_view())
 
     def __len__(self) -> int:
-        return len(self.built())
+        return len(self._views if self._owner is None else self._with_view())
 
     def __repr__(self) -> str:
         return repr(self.built())
@@ -522,12 +549,9 @@ class MultiTimeframeEngine:
         return make_snapshot(symbol, last_time + self._base_ms, self._base_name, views,
                              base.engine.sessions.active)
 
-    def build_views(self, state: _SymbolState) -> dict[str, TimeframeView]:
-        views: dict[str, TimeframeView] = {}
-        for frame in state.frames.values():  # ``tf_name`` = ``tf.value``, read once (enum properties are slow)
-            if frame.engine.last_time is not None:
-                views[frame.tf_name] = frame.view if frame.view is not None else self._view(frame)
-        return views
+    def view_of(self, frame: _TimeframeState) -> TimeframeView:
+        """The current view of one timeframe (cached on the frame until it changes)."""
+        return frame.view if frame.view is not None else self._view(frame)
 
     def _view(self, frame: _TimeframeState) -> TimeframeView:
         if frame.view is not None:

@@ -227,3 +227,33 @@ def test_lazy_views_show_the_state_at_their_snapshot_time(btc_5m_raw: CandleFram
     assert changed > 400  # the views really differ from candle to candle
     last = kept[max(kept)]
     assert pickle.loads(pickle.dumps(last)) == last and type(pickle.loads(pickle.dumps(last)).views) is dict
+
+
+def test_views_partly_read_early_and_the_rest_late_show_their_snapshot_time(btc_5m_raw: CandleFrame) -> None:
+    """Each view is built on its own first read; ``in``/``len``/iteration build none. Views read right
+    away and views first read after the engine moved on must both show the snapshot's state."""
+    frame = btc_5m_raw.slice(0, 900)
+    eager = MultiTimeframeEngine(M5, [Timeframe.M15, H1], resample_higher=True)
+    lazy = MultiTimeframeEngine(M5, [Timeframe.M15, H1], resample_higher=True)
+    expected: dict[int, dict[str, object]] = {}
+    kept: dict[int, IndicatorSnapshot] = {}
+    early: dict[int, object] = {}
+    for k, candle in enumerate(frame.to_candles("BTCUSDT", M5)):
+        now = eager.on_candle(candle)
+        later = lazy.on_candle(candle)
+        assert now is not None and later is not None
+        assert list(later.views) == list(now.views) and len(later.views) == len(now.views)
+        assert all(tf in later.views for tf in now.views) and "4h" not in later.views
+        assert later.views.get("4h") is None
+        if k % 2 == 0:
+            expected[k] = dict(now.views)
+            kept[k] = later
+            tf = ("5m", "15m", "1h")[k % 3]
+            if tf in later.views:
+                early[k] = later.views[tf]  # one view read now, the others only at the end
+    for k, snap in kept.items():
+        assert dict(snap.views) == expected[k], k
+        tf = ("5m", "15m", "1h")[k % 3]
+        if k in early:
+            assert snap.views[tf] is early[k]
+    assert len(early) > 400
