@@ -11,7 +11,8 @@
 * The ICT strategies (strategy_a, strategy_b: 5m with 15m/1h/4h context) through the full pipeline,
   plus the live indicator engine alone on the same candles, to show where the time goes.
 
-Timings are the best of ``--repeat`` runs (the machine is shared; the minimum is the least noisy).
+Timings are the best of ``--repeat`` interleaved rounds (each round: every ictbot variant once, then
+backtesting.py once, so both sample the same load on a shared machine; the minimum is the least noisy).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def _null_run(data: MarketData) -> tuple[BacktestOutcome, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="ICT strategies on 1 month instead of all data")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="interleaved rounds of ictbot and backtesting.py (best round reported)")
     parser.add_argument("--bt-python", default=BT_PYTHON)
     parser.add_argument("--skip-ict", action="store_true")
     args = parser.parse_args()
@@ -136,19 +138,40 @@ def main() -> None:
     print(f"data: {len(data):,} candles from {len(files)} files, loaded in {time.perf_counter() - started:.2f}s\n")
 
     base = BacktestSpec(tuple(files), ("BTCUSDT",), Timeframe.M5, "s1_ema_cross")
+    # Interleaved rounds: each round runs every ictbot variant once and then backtesting.py once, so
+    # both engines sample the same machine load (other jobs come and go on a shared box); the table
+    # keeps each side's best round and the per-round ratios are printed too.
     ours: dict[tuple[str, bool], tuple[BacktestOutcome, float, float]] = {}
+    bt: dict[str, Any] | None = None
+    round_ratios: dict[str, list[float]] = {"s1": [], "s2": []}
+    for _ in range(args.repeat):
+        this_round: dict[tuple[str, bool], float] = {}
+        for strategy in ("s1_ema_cross", "s2_fvg"):
+            for touch in (False, True):
+                spec = replace(base, strategy=strategy, limit_fills_on_touch=touch)
+                outcome, seconds, cpu = best_of(1, spec, [data])
+                this_round[(strategy, touch)] = cpu
+                kept = ours.get((strategy, touch))
+                ours[(strategy, touch)] = (outcome if kept is None or seconds < kept[1] else kept[0],
+                                           min(seconds, kept[1]) if kept else seconds,
+                                           min(cpu, kept[2]) if kept else cpu)
+        theirs = run_backtesting_py(args.bt_python, files, 1)
+        if theirs is None:
+            continue
+        for key, strategy in (("s1", "s1_ema_cross"), ("s2", "s2_fvg")):
+            round_ratios[key].append(theirs[key]["cpu_seconds"] / this_round[(strategy, False)])
+        if bt is None:
+            bt = theirs
+        else:
+            for key in ("s1", "s2"):
+                for field in ("seconds", "cpu_seconds"):
+                    bt[key][field] = min(bt[key][field], theirs[key][field])
     print(f"{'run':<34}{'seconds':>9}{'cpu s':>8}{'candles/s':>13}{'trades':>8}{'return %':>10}")
-    for strategy in ("s1_ema_cross", "s2_fvg"):
-        for touch in (False, True):
-            spec = replace(base, strategy=strategy, limit_fills_on_touch=touch)
-            outcome, seconds, cpu = best_of(args.repeat, spec, [data])
-            ours[(strategy, touch)] = (outcome, seconds, cpu)
-            ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
-            label = f"ictbot {strategy}{' --touch-fills' if touch else ''}"
-            print(f"{label:<34}{seconds:>9.3f}{cpu:>8.3f}{len(data) / seconds:>13,.0f}{len(outcome.trades):>8}"
-                  f"{float(ret):>10.2f}")
-
-    bt = run_backtesting_py(args.bt_python, files, args.repeat)
+    for (strategy, touch), (outcome, seconds, cpu) in ours.items():
+        ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
+        label = f"ictbot {strategy}{' --touch-fills' if touch else ''}"
+        print(f"{label:<34}{seconds:>9.3f}{cpu:>8.3f}{len(data) / seconds:>13,.0f}{len(outcome.trades):>8}"
+              f"{float(ret):>10.2f}")
     if bt is not None:
         for key in ("s1", "s2"):
             row = bt[key]
@@ -164,6 +187,8 @@ def main() -> None:
                   f"{bt[key]['seconds'] / touch_s:.2f}x (--touch-fills); "
                   f"CPU {bt[key]['cpu_seconds'] / default_cpu:.2f}x"
                   f" / {bt[key]['cpu_seconds'] / touch_cpu:.2f}x")
+            ratios = ", ".join(f"{r:.2f}" for r in round_ratios[key])
+            print(f"    CPU ratio per interleaved round (default fills): {ratios}")
             print(f"    trades (--touch-fills vs backtesting.py): {json.dumps(match)}")
             strict = compare(default, bt[key]["list"])
             print(f"    trades (default fills vs backtesting.py): matched {strict['matched']} of "
