@@ -106,6 +106,19 @@ class ZoneBook:
         else:
             heapq.heappush(self.up, (zone.threshold, zone.seq, zone.version, zone))
 
+    def requeue(self, zone: Zone, changed: bool) -> None:
+        """``note`` (when ``changed``) and ``push`` in one call: a zone tested on a candle goes back on
+        its heap (the lifecycle steps of FVGs and order blocks run this for every zone they test)."""
+        if changed:
+            self.version += 1
+            if self.journal is not None:
+                self.journal.append(zone)
+        zone.version += 1
+        if zone.direction > 0:
+            heapq.heappush(self.down, (-zone.threshold, zone.seq, zone.version, zone))
+        else:
+            heapq.heappush(self.up, (zone.threshold, zone.seq, zone.version, zone))
+
     def kill(self, zone: Zone) -> None:
         zone.alive = False
         self.active[zone.direction] -= 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from heapq import heappush
 
 from ictbot.indicators.core.history import History
 from ictbot.indicators.core.zones import Zone, ZoneBook
@@ -156,16 +155,7 @@ class FvgIndicator:
                 zone.threshold = zone.top if not zone.touched else zone.bottom
             else:
                 zone.threshold = zone.bottom if not zone.touched else zone.top
-        # ``book.note`` (if it changed) and ``book.push``, inlined: the zone goes back on its heap
-        if zone.changes != changes:
-            book.version += 1
-            if book.journal is not None:
-                book.journal.append(zone)
-        zone.version += 1
-        if up:
-            heappush(book.down, (-zone.threshold, zone.seq, zone.version, zone))
-        else:
-            heappush(book.up, (zone.threshold, zone.seq, zone.version, zone))
+        book.requeue(zone, zone.changes != changes)
 
     def _expired(self, zone: Zone, j: int) -> bool:
         age = self.p.max_age
