@@ -9,8 +9,6 @@ every base candle the HTF views contain exactly the HTF events confirmed by then
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import pickle
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,24 +17,15 @@ from typing import Any
 from ictbot.adapters.files.candle_files import CandleFrame
 from ictbot.domain.candle import Candle
 from ictbot.domain.ict import (
-    IctEvent,
     IndicatorSnapshot,
     Leg,
-    LiquidityLevel,
     TimeframeView,
-    Zone,
-    make_event,
     make_leg,
-    make_level,
     make_snapshot,
     make_view,
-    make_zone,
 )
 from ictbot.domain.timeframe import Timeframe
-from ictbot.indicators.core.zones import Zone as CoreZone
-from ictbot.indicators.core.zones import ZoneBook
-from ictbot.indicators.events import Event
-from ictbot.indicators.ict.liquidity import Level
+from ictbot.indicators.frames import TimeframeState, book_of
 from ictbot.indicators.params import IndicatorParams
 from ictbot.indicators.resampling import Resampler
 from ictbot.indicators.stream import TimeframeEngine
@@ -46,235 +35,16 @@ DEFAULT_RECENT = 200
 DEFAULT_LIQUIDITY = 25
 
 
-class BaseTracker:
-    """Tracks higher-timeframe zones on base candles from the base candle after their HTF close (§10).
-
-    Bullish zones wait for price to come down (``l <= top`` = touched, then ``c < bottom`` = closed
-    through), bearish zones mirror; one heap per side keyed by the next threshold, as in ``ZoneBook``.
-    """
-
-    __slots__ = ("_seq", "down", "pending", "up")
-
-    def __init__(self) -> None:
-        # heads are read by the multi-timeframe engine before calling ``test`` (nothing to do on most candles)
-        self.down: list[tuple[float, int, CoreZone]] = []
-        self.up: list[tuple[float, int, CoreZone]] = []
-        self._seq = 0
-        self.pending: list[CoreZone] = []  # created at the current base candle, tracked from the next one
-
-    def _push(self, zone: CoreZone) -> None:
-        self._seq += 1
-        up = zone.direction > 0
-        untouched = zone.base_touch == 0  # next rule: touch (near edge), then close through (far edge)
-        key = (zone.top if up else zone.bottom) if untouched else (zone.bottom if up else zone.top)
-        if up:
-            heapq.heappush(self.down, (-key, self._seq, zone))
-        else:
-            heapq.heappush(self.up, (key, self._seq, zone))
-
-    def start_pending(self) -> None:
-        for zone in self.pending:
-            self._push(zone)
-        self.pending = []
-
-    def test(self, close_time: int, h: float, lo: float, c: float) -> list[CoreZone]:
-        down = self.down
-        up = self.up
-        if (not down or -down[0][0] < lo) and (not up or up[0][0] > h):
-            return _NO_ZONES  # no threshold reached (the common case)
-        changed: list[CoreZone] = []
-        popped: list[CoreZone] = []
-        while down and -down[0][0] >= lo:
-            popped.append(heapq.heappop(down)[2])
-        while up and up[0][0] <= h:
-            popped.append(heapq.heappop(up)[2])
-        for zone in popped:
-            if not zone.alive or zone.base_break:
-                continue
-            before = (zone.base_touch, zone.base_break)
-            bullish = zone.direction > 0
-            if zone.base_touch == 0 and (lo <= zone.top if bullish else h >= zone.bottom):
-                zone.base_touch = close_time
-            if zone.base_touch and (c < zone.bottom if bullish else c > zone.top):
-                zone.base_break = close_time
-            if (zone.base_touch, zone.base_break) != before:
-                zone.changes += 1
-                changed.append(zone)
-            if not zone.base_break:
-                self._push(zone)
-        return changed
-
-
-_NO_ZONES: list[CoreZone] = []  # shared empty result: callers only iterate it
-
-
-class _TimeframeState:
-    """Engine of one timeframe plus what its view needs (recent events, mirrored zones and levels)."""
-
-    __slots__ = ("book_list", "engine", "keys", "levels", "limit", "nearest", "new", "new_count", "raw", "recent",
-                 "recent_limit", "recent_view", "resampler", "tf_ms", "tf_name", "tracker", "tuples", "view", "zones")
-
-    def __init__(self, engine: TimeframeEngine, recent: int, resampler: Resampler | None,
-                 liquidity_limit: int | None = None) -> None:
-        self.engine = engine
-        self.tf_name = engine.timeframe.value  # enum properties are slow: read once
-        self.tf_ms = engine.timeframe.ms
-        # the last ``recent_limit`` converted events, oldest first
-        self.recent: list[IctEvent] = []
-        self.recent_limit = recent
-        self.recent_view: tuple[IctEvent, ...] = ()
-        # per step with events, the events not yet converted to ``IctEvent`` (with the base index j(k) of
-        # an HTF step): conversion happens only when a view is read, so unread snapshots cost none
-        self.raw: list[tuple[list[Event], int | None]] = []
-        self.new: tuple[IctEvent, ...] | None = ()  # None: the latest step's events are still in ``raw``
-        self.new_count = 0
-        self.resampler = resampler
-        self.view: TimeframeView | None = None
-        # read-only copies of the live zones / levels, updated from the books' journals
-        self.zones: dict[str, dict[CoreZone, Zone]] = {"fvg": {}, "ifvg": {}, "ob": {}, "breaker": {}}
-        # untaken levels per side sorted nearest-first (buy-side ascending, sell-side descending); buy-side
-        # levels are never below any later high and sell-side never above any later low, so "nearest to
-        # price" is simply the head of each list
-        self.levels: dict[Level, tuple[float, int]] = {}
-        self.keys: dict[int, list[tuple[float, int]]] = {1: [], -1: []}  # sort keys, unique (seq)
-        self.nearest: dict[int, list[LiquidityLevel]] = {1: [], -1: []}  # aligned with ``keys``
-        self.limit = liquidity_limit
-        self.tuples: dict[str, tuple[object, ...]] = {}
-        self.tracker = BaseTracker()
-        self.book_list = self.books()
-        engine.fvg.book.journal = []
-        for _, _, blocks in engine.streams:
-            blocks.book.journal = []
-        engine.liquidity.journal = []
-
-    def books(self) -> list[ZoneBook]:
-        return [self.engine.fvg.book] + [blocks.book for _, _, blocks in self.engine.streams]
-
-    def step(self, t: int, o: float, h: float, lo: float, c: float, track: bool = False,
-             base_index: int | None = None) -> None:
-        """``base_index``: for an HTF candle, the base candle j(k) at whose close it becomes visible (§10)."""
-        engine = self.engine
-        if track:
-            books = self.book_list
-            marks: list[int] = []  # plain loops: comprehensions and generators are calls on this interpreter
-            for book in books:
-                marks.append(len(book.journal or ()))
-            events = engine.step(t, o, h, lo, c)
-            # zones this HTF candle created start being tracked on base candles (§10)
-            index = engine.index
-            pending = self.tracker.pending
-            for book, mark in zip(books, marks, strict=True):
-                journal = book.journal
-                if journal and len(journal) > mark:
-                    for z in journal[mark:]:
-                        if z.alive and z.confirm_index == index and z.changes == 0 and z.base_touch == 0:
-                            pending.append(z)
-        else:
-            events = engine.step(t, o, h, lo, c)
-        if events:
-            raw = self.raw
-            raw.append((events, base_index))
-            if len(raw) > 4 * self.recent_limit + 64:  # every step holds >= 1 event: keep the last limit steps
-                del raw[:len(raw) - max(self.recent_limit, 1)]
-            self.new = None
-            self.new_count = len(events)
-        else:
-            self.new = ()
-        self.view = None
-
-    def convert(self) -> None:
-        """Turn the pending raw events into ``IctEvent`` records (each event is converted once)."""
-        raw = self.raw
-        if not raw:
-            return
-        count = self.new_count if self.new is None else 0
-        limit = self.recent_limit
-        keep = max(limit, count)  # only the events a view can show are converted
-        groups: list[tuple[list[Event], int | None]] = []
-        total = 0
-        for group in reversed(raw):
-            groups.append(group)
-            total += len(group[0])
-            if total >= keep:
-                break
-        skip = max(total - keep, 0)
-        converted: list[IctEvent] = []
-        append = converted.append
-        for events, base_index in reversed(groups):
-            for event in events[skip:] if skip else events:  # inlined: one call per event less
-                extra: dict[str, Any] = {**event.fields, "params_hash": event.params_hash}
-                if base_index is not None:
-                    extra["base_confirm_index"] = base_index
-                append(make_event(event.id, event.kind, event.direction, event.tf, event.anchor_index,
-                                  event.confirm_index, event.anchor_time, event.confirm_time, event.top,
-                                  event.bottom, event.level, extra))
-            skip = 0
-        if self.new is None:
-            self.new = tuple(converted[len(converted) - count:])
-        raw.clear()
-        if limit:
-            recent = self.recent
-            recent += converted
-            if len(recent) > limit:
-                del recent[:len(recent) - limit]
-            self.recent_view = tuple(recent)
-
-    def sync(self) -> None:
-        engine = self.engine
-        tf = self.tf_name
-        zones = self.zones
-        for book in self.book_list:
-            journal = book.journal
-            if not journal:
-                continue
-            roles: list[str] = []  # at most two per book
-            for zone in journal:
-                role = zone.role
-                if role not in roles:
-                    roles.append(role)
-                if zone.alive:
-                    zones[role][zone] = _zone_view(zone, tf)
-                else:
-                    zones[role].pop(zone, None)
-            for role in roles:
-                self.tuples[role] = tuple(zones[role].values())
-            journal.clear()
-        journal_levels = engine.liquidity.journal
-        if journal_levels:
-            levels = self.levels
-            for level in journal_levels:
-                old = levels.pop(level, None)
-                keys = self.keys[level.side]
-                views = self.nearest[level.side]
-                if old is not None:
-                    at = bisect.bisect_left(keys, old)
-                    del keys[at], views[at]
-                if level.alive:
-                    key = (level.level if level.side > 0 else -level.level, level.key[3])
-                    levels[level] = key
-                    at = bisect.bisect_left(keys, key)
-                    keys.insert(at, key)
-                    views.insert(at, _level(level, tf))
-            journal_levels.clear()
-            limit = self.limit
-            buys, sells = self.nearest[1], self.nearest[-1]
-            if limit is None:
-                self.tuples["liquidity"] = (*buys, *sells)
-            else:
-                self.tuples["liquidity"] = (*buys[:limit], *sells[:limit])
-
-
-
 class _SymbolState:
     __slots__ = ("base", "fed", "frames", "higher", "symbol")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
-        self.frames: dict[Timeframe, _TimeframeState] = {}
+        self.frames: dict[Timeframe, TimeframeState] = {}
         self.fed = 0  # base candles fed (periodic journal consumption while nobody reads views)
         # the same frames without dict lookups (a ``Timeframe`` hashes through a Python-level ``Enum.__hash__``)
-        self.base: _TimeframeState | None = None
-        self.higher: list[_TimeframeState] = []  # ascending, as ``MultiTimeframeEngine.higher``
+        self.base: TimeframeState | None = None
+        self.higher: list[TimeframeState] = []  # ascending, as ``MultiTimeframeEngine.higher``
 
 
 class _LazyViews(Mapping[str, TimeframeView]):
@@ -293,10 +63,10 @@ class _LazyViews(Mapping[str, TimeframeView]):
     def __init__(self, owner: MultiTimeframeEngine, state: _SymbolState) -> None:
         self._owner: MultiTimeframeEngine | None = owner
         self._state: _SymbolState | None = state
-        self._frames: dict[str, _TimeframeState] | None = None
+        self._frames: dict[str, TimeframeState] | None = None
         self._views: dict[str, TimeframeView] = {}
 
-    def _with_view(self) -> dict[str, _TimeframeState]:
+    def _with_view(self) -> dict[str, TimeframeState]:
         """The frames that have a view (a closed candle), in the engine's timeframe order."""
         frames = self._frames
         if frames is None:
@@ -399,7 +169,7 @@ class MultiTimeframeEngine:
             state = _SymbolState(symbol)
             for tf in self.timeframes:
                 sampler = Resampler(self.base, tf) if self.resample_higher and tf != self.base else None
-                state.frames[tf] = _TimeframeState(TimeframeEngine(tf, self.params_for(tf)), self.recent_limit,
+                state.frames[tf] = TimeframeState(TimeframeEngine(tf, self.params_for(tf)), self.recent_limit,
                                                    sampler, self.liquidity_limit)
             state.base = state.frames[self.base]
             state.higher = [state.frames[tf] for tf in self.higher]
@@ -475,7 +245,7 @@ class MultiTimeframeEngine:
                     changed = tracker.test(close_time, h, lo, c)
                     if changed:
                         for zone in changed:
-                            (htf.engine.fvg.book if zone.role in ("fvg", "ifvg") else _book_of(htf, zone)).note(zone)
+                            (htf.engine.fvg.book if zone.role in ("fvg", "ifvg") else book_of(htf, zone)).note(zone)
                         htf.view = None
                 sampler = htf.resampler
                 if sampler is not None:
@@ -549,11 +319,11 @@ class MultiTimeframeEngine:
         return make_snapshot(symbol, last_time + self._base_ms, self._base_name, views,
                              base.engine.sessions.active)
 
-    def view_of(self, frame: _TimeframeState) -> TimeframeView:
+    def view_of(self, frame: TimeframeState) -> TimeframeView:
         """The current view of one timeframe (cached on the frame until it changes)."""
         return frame.view if frame.view is not None else self._view(frame)
 
-    def _view(self, frame: _TimeframeState) -> TimeframeView:
+    def _view(self, frame: TimeframeState) -> TimeframeView:
         if frame.view is not None:
             return frame.view
         engine = frame.engine
@@ -601,44 +371,3 @@ class MultiTimeframeEngine:
         if not isinstance(engine, MultiTimeframeEngine):
             raise ValueError("not a MultiTimeframeEngine checkpoint")
         return engine
-
-
-def _book_of(frame: _TimeframeState, zone: CoreZone) -> ZoneBook:
-    for _, _, blocks in frame.engine.streams:
-        if blocks.name == zone.fields.get("stream"):
-            return blocks.book
-    return frame.engine.fvg.book
-
-
-_KIND = {"fvg": "fvg", "ifvg": "ifvg", "ob": "order_block", "breaker": "breaker"}
-
-
-def _zone_view(zone: CoreZone, tf: str) -> Zone:
-    cached = zone.view
-    if cached is not None and cached[0] == zone.changes:
-        return cached[1]  # type: ignore[no-any-return]
-    fields = zone.fields
-    extra = {**fields, "mid_hit": zone.mid_hit, "filled": zone.filled, "anchor_index": zone.anchor_index,
-             "confirm_index": zone.confirm_index, "stream": fields.get("stream"),
-             # §10 finer timing on the base timeframe
-             "base_touched_time": zone.base_touch or None, "base_closed_through_time": zone.base_break or None}
-    view = make_zone(zone.id, _KIND[zone.role], zone.direction, tf, zone.top, zone.bottom, zone.anchor_time,
-                     zone.confirm_time, zone.touched, extra)
-    zone.view = (zone.changes, view)
-    return view
-
-
-def _level(level: Level, tf: str) -> LiquidityLevel:
-    cached = level.view
-    if isinstance(cached, LiquidityLevel) and cached.level == level.level:
-        return cached
-    side = "high" if level.side > 0 else "low"
-    if level.source == "pool" and level.parent_id:
-        level_id = level.parent_id
-    elif level.parent_id:
-        level_id = f"{level.parent_id}:{side}"
-    else:
-        level_id = f"{tf}:{level.source}:{side}:{level.anchor_time}:{level.confirm_time}"
-    view = make_level(level_id, level.side, level.level, level.source, tf, level.confirm_time)
-    level.view = view
-    return view
