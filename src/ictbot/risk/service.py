@@ -148,11 +148,10 @@ class RiskService:
         return chosen
 
     # ---- validation ---------------------------------------------------------------------------
-    def state(self, *, data_stale: bool = False, for_signal: Signal | None = None,
-              duplicate_window_ms: int = 0) -> RiskState:
+    def state(self, *, data_stale: bool = False, for_signal: Signal | None = None) -> RiskState:
         """The validator's input now. ``for_signal``: only the remembered signals its duplicate checks
-        (with windows up to ``duplicate_window_ms``) can match — the verdict of the whole log at a
-        cost independent of its size."""
+        can match under any limits still in use (the largest duplicate window of the kept limit
+        versions) — the verdict of the whole log at a cost independent of its size."""
         now = self.clock.now_ms()
         self._expire(now)
         return RiskState(
@@ -164,17 +163,19 @@ class RiskService:
             marks=dict(self.account.marks),
             pending=tuple(self._pending),
             recent_signals=self._recent.all() if for_signal is None
-            else self._recent.relevant_to(for_signal, duplicate_window_ms),
+            else self._recent.relevant_to(for_signal, self._largest_duplicate_window_ms()),
             last_stop_out=dict(self._last_stop_out),
         )
+
+    def _largest_duplicate_window_ms(self) -> int:
+        return max(limits.duplicate_window_seconds for _, limits in self._limits_history) * 1000
 
     async def evaluate(self, signal: Signal, *, seq: int | None = None) -> OrderIntent | Rejection:
         """Validate one signal (the bus handler calls this; backtests may call it directly)."""
         stale = self._data_stale(signal.symbol) if self._data_stale is not None else False
         await self.breakers.observe_staleness(stale)
         candidates = {id(limits): limits for limits in (self._limits_at(seq), self.limits)}
-        window_ms = max(limits.duplicate_window_seconds for limits in candidates.values()) * 1000
-        state = self.state(data_stale=stale, for_signal=signal, duplicate_window_ms=window_ms)
+        state = self.state(data_stale=stale, for_signal=signal)
         instrument = self._instrument(signal.symbol)
         quote = self._quote(signal)
         if instrument is None or quote is None:
