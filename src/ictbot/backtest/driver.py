@@ -123,22 +123,21 @@ class StrategyDriver:
             self.exit_candidates = np.unique(np.concatenate([s.exit_candidate_indices() for s in vectorised]))
 
     def candle(self, index: int) -> Candle:
-        frame = self._frame
         if self.candidates is not None:
             # Only the candidate candles are visited (a few thousand of the series): reading numpy
             # scalars for those is cheaper than converting six whole columns to lists.
+            frame = self._frame
             t, o, h, lo, c, v = (frame.open_time.item(index), frame.open.item(index), frame.high.item(index),
                                  frame.low.item(index), frame.close.item(index), frame.volume.item(index))
-            return Candle(self._symbol, self._timeframe, t, Decimal(repr(o)), Decimal(repr(h)), Decimal(repr(lo)),
-                          Decimal(repr(c)), Decimal(repr(v)))
-        if self._cols is None:  # every candle visited: Python lists index far cheaper than numpy scalars
-            self._cols = (frame.open_time.tolist(), frame.open.tolist(), frame.high.tolist(), frame.low.tolist(),
-                          frame.close.tolist(), frame.volume.tolist())
-        tl, ol, hl, ll, cl, vl = self._cols
-        return Candle(
-            self._symbol, self._timeframe, tl[index], Decimal(repr(ol[index])), Decimal(repr(hl[index])),
-            Decimal(repr(ll[index])), Decimal(repr(cl[index])), Decimal(repr(vl[index])),
-        )
+        else:
+            if self._cols is None:  # every candle visited: Python lists index far cheaper than numpy scalars
+                frame = self._frame
+                self._cols = (frame.open_time.tolist(), frame.open.tolist(), frame.high.tolist(),
+                              frame.low.tolist(), frame.close.tolist(), frame.volume.tolist())
+            ts, os_, hs, ls, cs, vs = self._cols
+            t, o, h, lo, c, v = ts[index], os_[index], hs[index], ls[index], cs[index], vs[index]
+        return Candle(self._symbol, self._timeframe, t, Decimal(repr(o)), Decimal(repr(h)), Decimal(repr(lo)),
+                      Decimal(repr(c)), Decimal(repr(v)))
 
     def signals_at(self, index: int, positions: tuple[Position, ...]) -> list[Signal]:
         candle = self.candle(index)

@@ -58,8 +58,8 @@ def fast_init(cls: type[_T]) -> type[_T]:
         f"    if self.__class__ is not _frozen:\n        return _dataclass_init(self, {names})",
         "    _retype(self, '__class__', _twin)",
         *(f"    self.{f.name} = {f.name}" for f in fields),
+        "    self.__class__ = _frozen",
     ]
-    body.append("    self.__class__ = _frozen")
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
     source = f"def __init__(self, {', '.join(signature)}):\n" + "\n".join(body) + "\n"

@@ -174,7 +174,6 @@ class RiskService:
         """Validate one signal (the bus handler calls this; backtests may call it directly)."""
         stale = self._data_stale(signal.symbol) if self._data_stale is not None else False
         await self.breakers.observe_staleness(stale)
-        candidates = {id(limits): limits for limits in (self._limits_at(seq), self.limits)}
         state = self.state(data_stale=stale, for_signal=signal)
         instrument = self._instrument(signal.symbol)
         quote = self._quote(signal)
@@ -182,6 +181,7 @@ class RiskService:
             missing = "instrument filters" if instrument is None else "a current price"
             result: OrderIntent | Rejection = Rejection(signal, (f"no {missing} known for {signal.symbol}",))
         else:
+            candidates = {id(limits): limits for limits in (self._limits_at(seq), self.limits)}
             own_pct = self._strategy_risk_pct(signal.strategy_id) if self._strategy_risk_pct is not None else None
             results = [validate(signal, state, _with_risk_pct(limits, own_pct), instrument, quote)
                        for limits in candidates.values()]
