@@ -121,6 +121,13 @@ class StrategyDriver:
         if not per_candle and not snapshots.every_candle and vectorised and len(vectorised) == len(strategies):
             self.candidates = np.unique(np.concatenate([s.candidate_indices() for s in vectorised]))
             self.exit_candidates = np.unique(np.concatenate([s.exit_candidate_indices() for s in vectorised]))
+        decided = getattr(snapshots, "decision_candles", None)
+        if not per_candle and self.candidates is None and decided is not None:
+            # the strategies only speak at these candles, holding a position or not (an opposite
+            # signal would close the trade), so they are both the entry and the exit candidates
+            found = decided(self.strategies)
+            if found is not None:
+                self.candidates = self.exit_candidates = found
 
     def candle(self, index: int) -> Candle:
         if self.candidates is not None:

@@ -206,7 +206,8 @@ class TimeframeState:
         engine = self.engine
         tf = self.tf_name
         zones = self.zones
-        for book in self.book_list:
+        added: dict[str, set[int]] = {}  # role -> books that added zones in this sync
+        for rank, book in enumerate(self.book_list):
             journal = book.journal
             if not journal:
                 continue
@@ -215,13 +216,21 @@ class TimeframeState:
                 role = zone.role
                 if role not in roles:
                     roles.append(role)
+                shown = zones[role]
                 if zone.alive:
-                    zones[role][zone] = _zone_view(zone, tf)
+                    if zone not in shown:
+                        added.setdefault(role, set()).add(rank)
+                    shown[zone] = _zone_view(zone, tf)
                 else:
-                    zones[role].pop(zone, None)
+                    shown.pop(zone, None)
             for role in roles:
                 self.tuples[role] = tuple(zones[role].values())
             journal.clear()
+        for role, ranks in added.items():
+            if len(ranks) > 1:
+                # order blocks / breakers of both structure streams share one view: keep it in creation
+                # order (candle, then internal before swing, then book order) however rarely it is read
+                self._reorder(role)
         journal_levels = engine.liquidity.journal
         if journal_levels:
             levels = self.levels
@@ -245,6 +254,14 @@ class TimeframeState:
                 self.tuples["liquidity"] = (*buys, *sells)
             else:
                 self.tuples["liquidity"] = (*buys[:limit], *sells[:limit])
+
+    def _reorder(self, role: str) -> None:
+        rank = {id(book): k for k, book in enumerate(self.book_list)}
+        views = self.zones[role]
+        ordered = sorted(views.items(), key=lambda item: (item[0].confirm_index,
+                                                          rank[id(book_of(self, item[0]))], item[0].seq))
+        self.zones[role] = dict(ordered)
+        self.tuples[role] = tuple(self.zones[role].values())
 
 
 def book_of(frame: TimeframeState, zone: CoreZone) -> ZoneBook:

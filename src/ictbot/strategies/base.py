@@ -7,10 +7,12 @@ object is driven by the bus (``StrategyService``) or called directly (``Strategy
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ictbot.domain.candle import Candle
@@ -82,6 +84,30 @@ class Strategy(Protocol):
     def required_timeframes(self) -> tuple[str, ...]: ...
 
     def on_candle(self, context: StrategyContext) -> Signal | None: ...
+
+
+class DecisionCalendar(Protocol):
+    """What a backtest knows in advance about a whole series (from the batch indicator kernels)."""
+
+    def new_event_candles(self, timeframe: str, kinds: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Base candle indexes at whose close an event of ``kinds`` on ``timeframe`` is newly confirmed
+        (it is in that view's ``new_events`` and its ``confirm_time`` may equal the snapshot's time)."""
+        ...
+
+    def window_mask(self, names: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """Per base candle: whether the snapshot's ``active_windows`` holds any of ``names``."""
+        ...
+
+
+@runtime_checkable
+class CalendarStrategy(Protocol):
+    """Optional backtest fast path: a superset of the candles where ``on_candle`` can return a signal.
+
+    The backtest then asks the strategy only at those candles (with the same snapshots); a candle left
+    out that would have produced a signal changes the result, which the parity tests would show.
+    """
+
+    def decision_candles(self, calendar: DecisionCalendar) -> npt.NDArray[np.int64]: ...
 
 
 ConfigT = TypeVar("ConfigT", bound=StrategyConfig)

@@ -17,11 +17,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import ClassVar, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field, field_validator
 
 from ictbot.domain.ict import IctEvent, IndicatorSnapshot, Zone
 from ictbot.domain.signal import Direction, EntryType, Signal
-from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
+from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
 from ictbot.strategies.builtin import params
 from ictbot.strategies.builtin._ict import (
     events_of,
@@ -67,6 +69,14 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
     def required_timeframes(self) -> tuple[str, ...]:
         config = self.config
         return tuple(dict.fromkeys((config.base_timeframe, *config.bias_timeframes, *config.sweep_timeframes)))
+
+    def decision_candles(self, calendar: DecisionCalendar) -> npt.NDArray[np.int64]:
+        """Rule 5 needs a ``fvg_touched`` confirmed at this close on the base view; rule 2 a killzone."""
+        config = self.config
+        candles = calendar.new_event_candles(config.base_timeframe, ("fvg_touched",))
+        if config.killzones:
+            candles = candles[calendar.window_mask(config.killzones)[candles]]
+        return candles
 
     def on_candle(self, context: StrategyContext) -> Signal | None:
         config, snapshot = self.config, context.snapshot

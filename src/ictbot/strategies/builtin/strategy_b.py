@@ -21,11 +21,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import ClassVar, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field, field_validator
 
 from ictbot.domain.ict import IctEvent, Leg, TimeframeView, Zone
 from ictbot.domain.signal import Direction, EntryType, Signal
-from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
+from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
 from ictbot.strategies.builtin import params
 from ictbot.strategies.builtin._ict import events_of, find_event, htf_bias, liquidity_targets, new_events, price
 
@@ -67,6 +69,15 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
     def required_timeframes(self) -> tuple[str, ...]:
         config = self.config
         return tuple(dict.fromkeys((config.base_timeframe, config.structure_timeframe, *config.trend_timeframes)))
+
+    def decision_candles(self, calendar: DecisionCalendar) -> npt.NDArray[np.int64]:
+        """Rule 3's trigger needs an ``ote_entered`` or ``ob_touched`` confirmed at this close on the
+        structure view (``on_candle`` returns early otherwise); optional killzones filter further."""
+        config = self.config
+        candles = calendar.new_event_candles(config.structure_timeframe, ("ote_entered", "ob_touched"))
+        if config.killzones:
+            candles = candles[calendar.window_mask(config.killzones)[candles]]
+        return candles
 
     def on_candle(self, context: StrategyContext) -> Signal | None:
         config, snapshot = self.config, context.snapshot
