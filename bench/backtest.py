@@ -126,6 +126,8 @@ def main() -> None:
                         help="interleaved rounds of ictbot and backtesting.py (best round reported)")
     parser.add_argument("--bt-python", default=BT_PYTHON)
     parser.add_argument("--skip-ict", action="store_true")
+    parser.add_argument("--skip-streaming", action="store_true",
+                        help="ICT section: skip the --per-candle reference run of the streaming engine")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
@@ -224,12 +226,21 @@ def main() -> None:
         spec = replace(base, strategy=strategy)
         outcome, seconds, cpu = best_of(args.repeat, spec, [ict_data])
         ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
-        print(f"{'ictbot ' + strategy:<34}{seconds:>9.2f}{cpu:>8.2f}{len(ict_data) / cpu:>13,.0f}"
+        print(f"{'ictbot ' + strategy + ' (replayed)':<34}{seconds:>9.2f}{cpu:>8.2f}{len(ict_data) / cpu:>13,.0f}"
               f"{len(outcome.trades):>8}{float(ret):>10.2f}")
-        alone = min(indicator_engine_alone(ict_data, strategy) for _ in range(args.repeat))
-        print(f"{'  indicator engine alone':<34}{alone:>9.2f}{'':>8}{len(ict_data) / alone:>13,.0f}"
-              f"{'':>8}{'':>10}   ({alone / cpu * 100:.0f}% of the run's CPU)")
-
+        if args.skip_streaming:
+            continue
+        # the reference: the live streaming engine stepped on every candle (slow; once)
+        streamed, s_seconds, s_cpu = best_of(1, replace(spec, per_candle=True), [ict_data])
+        s_ret = (streamed.results[0].final_equity / Decimal(10_000) - 1) * 100
+        print(f"{'  --per-candle (streaming engine)':<34}{s_seconds:>9.2f}{s_cpu:>8.2f}"
+              f"{len(ict_data) / s_cpu:>13,.0f}{len(streamed.trades):>8}{float(s_ret):>10.2f}")
+        same = streamed.fingerprint == outcome.fingerprint and streamed.results[0].signals == outcome.results[0].signals
+        print(f"  same signals, trades and fingerprint: {'yes' if same else 'NO'} ({outcome.fingerprint[:16]}); "
+              f"replayed / streaming CPU: {s_cpu / cpu:.1f}x")
+        alone = min(indicator_engine_alone(ict_data, strategy) for _ in range(1))
+        print(f"{'  streaming engine alone':<34}{alone:>9.2f}{'':>8}{len(ict_data) / alone:>13,.0f}"
+              f"{'':>8}{'':>10}   ({alone / s_cpu * 100:.0f}% of the --per-candle run's CPU)")
 
 if __name__ == "__main__":
     main()

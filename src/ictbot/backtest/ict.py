@@ -1,9 +1,15 @@
-"""ICT strategies in a backtest: the live ``MultiTimeframeEngine`` fed from replayed columns.
+"""ICT strategies in a backtest: indicator snapshots for the replayed candles.
 
-Higher timeframes are built once with the live candle service's aggregation (``ictbot.candles``)
-and delivered in the live order: an HTF candle closing at instant T reaches the engine just before
-the base candle closing at T (the engine's contract with the candle service), so every snapshot
-holds exactly the HTF candles that had closed by then.
+Two sources give equal snapshots (tested view by view and by whole backtests):
+
+* ``IndicatorSnapshots``: the live ``MultiTimeframeEngine`` stepped on every candle. Higher timeframes
+  are built once with the live candle service's aggregation (``ictbot.candles``) and delivered in the
+  live order: an HTF candle closing at instant T reaches the engine just before the base candle
+  closing at T (the engine's contract with the candle service), so every snapshot holds exactly the
+  HTF candles that had closed by then.
+* ``ReplayedSnapshots``: the same snapshots rebuilt from the compiled batch kernels
+  (``indicators.replay``) at the candles where the strategy can act only (``decision_candles``);
+  used when numba is installed and the run is not ``--per-candle``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from ictbot.domain.candle import Candle
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.mtf import MultiTimeframeEngine
-from ictbot.strategies.base import Strategy
+from ictbot.strategies.base import CalendarStrategy, Strategy
 
 I64 = npt.NDArray[np.int64]
 
@@ -80,7 +86,44 @@ def higher_timeframes(strategy: Strategy, base: Timeframe) -> tuple[Timeframe, .
     return tuple(sorted((tf for tf in wanted if tf.ms > base.ms), key=lambda tf: tf.ms))
 
 
-def indicator_snapshots(strategy: Strategy, data: MarketData) -> IndicatorSnapshots:
+class ReplayedSnapshots:
+    """``SnapshotSource`` over ``indicators.replay.SnapshotReplay``; offers the strategies' decision candles."""
+
+    every_candle = False
+
+    def __init__(self, data: MarketData, higher: tuple[Timeframe, ...]) -> None:
+        from ictbot.indicators.replay.frame import Candles
+        from ictbot.indicators.replay.snapshots import SnapshotReplay
+
+        frame = data.frame
+
+        def candles(source: CandleFrame) -> Candles:
+            return Candles(source.open_time, source.open, source.high, source.low, source.close)
+
+        self.replay = SnapshotReplay(
+            data.symbol, data.timeframe, candles(frame),
+            [(tf, candles(aggregate_frame(frame, data.timeframe, tf))) for tf in higher])
+
+    def at(self, index: int, candle: Candle) -> IndicatorSnapshot:
+        return self.replay.snapshot(index)
+
+    def decision_candles(self, strategies: tuple[Strategy, ...]) -> I64 | None:
+        """Union of the strategies' decision candles; None when one of them cannot say."""
+        found = []
+        for strategy in strategies:
+            if not isinstance(strategy, CalendarStrategy):
+                return None
+            found.append(strategy.decision_candles(self.replay))
+        return np.unique(np.concatenate(found)) if found else None
+
+
+def indicator_source(strategy: Strategy, data: MarketData, *, per_candle: bool = False) -> \
+        IndicatorSnapshots | ReplayedSnapshots:
+    """Replayed snapshots when the kernels are installed and the strategy names its decision candles;
+    the streaming engine on every candle otherwise (or when asked: ``per_candle``)."""
+    from ictbot.indicators import kernels
+
     higher = higher_timeframes(strategy, data.timeframe)
-    engine = MultiTimeframeEngine(data.timeframe, higher)
-    return IndicatorSnapshots(engine, data, higher)
+    if not per_candle and kernels.available() and isinstance(strategy, CalendarStrategy):
+        return ReplayedSnapshots(data, higher)
+    return IndicatorSnapshots(MultiTimeframeEngine(data.timeframe, higher), data, higher)

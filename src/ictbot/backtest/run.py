@@ -142,13 +142,14 @@ def risk_limits(spec: BacktestSpec) -> RiskLimits:
     return RiskLimits(maker_fee_rate=spec.fee_rate, taker_fee_rate=spec.fee_rate)
 
 
-def snapshot_source(strategy: Strategy, data: MarketData) -> SnapshotSource | None:
-    """The live indicator engine for strategies that read ICT state; None (bare snapshots) otherwise."""
+def snapshot_source(strategy: Strategy, data: MarketData, *, per_candle: bool = False) -> SnapshotSource | None:
+    """Indicator snapshots for strategies that read ICT state (``backtest.ict.indicator_source``);
+    None (bare snapshots) otherwise."""
     if type(strategy).__module__.startswith("ictbot.backtest."):
         return None
-    from ictbot.backtest.ict import indicator_snapshots
+    from ictbot.backtest.ict import indicator_source
 
-    return indicator_snapshots(strategy, data)
+    return indicator_source(strategy, data, per_candle=per_candle)
 
 
 def run_backtest(
@@ -188,7 +189,7 @@ def run_backtest(
         engine = BacktestEngine(
             data, [strategy], config,
             risk=RiskGate(limits, instrument, circuit_breakers=spec.circuit_breakers),
-            snapshots=snapshot_source(strategy, data), progress=symbol_progress,
+            snapshots=snapshot_source(strategy, data, per_candle=spec.per_candle), progress=symbol_progress,
         )
         results.append(engine.run())
         if progress is not None:

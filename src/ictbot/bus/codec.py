@@ -6,12 +6,13 @@ domain event. Decoding is driven by the dataclasses' type hints, so ``decode(enc
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import json
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 from functools import cache
@@ -41,6 +42,8 @@ def to_jsonable(value: Any, *, lenient: bool = False) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value) if isinstance(value, set | frozenset) else value
         return [to_jsonable(item, lenient=lenient) for item in items]
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):  # e.g. a view's lazy EventWindow
+        return [to_jsonable(item, lenient=lenient) for item in value]
     if lenient:
         return str(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
@@ -77,6 +80,8 @@ def from_jsonable(hint: Any, value: Any) -> Any:
             except (TypeError, ValueError, KeyError) as exc:
                 errors.append(str(exc))
         raise ValueError(f"no union member of {hint} accepts {value!r}: {errors}")
+    if origin is collections.abc.Sequence:  # decoded as the tuple it stands for
+        return tuple(from_jsonable(args[0] if args else Any, item) for item in value)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(from_jsonable(args[0], item) for item in value)

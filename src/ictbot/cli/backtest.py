@@ -128,7 +128,9 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[int | None, typer.Option(help="Sweep processes (default: CPU cores).")] = None,
         rank_by: Annotated[str, typer.Option("--rank-by", help="Sweep ranking metric.")] = "total_return_pct",
         per_candle: Annotated[bool, typer.Option("--per-candle", help="Ask the strategy on every candle even when "
-                                                 "it offers a vectorised fast path (slower, same trades).")] = False,
+                                                 "it offers a fast path, and run ICT strategies on the streaming "
+                                                 "indicator engine instead of snapshots replayed from the compiled "
+                                                 "kernels (slower, same trades).")] = False,
         parity: Annotated[bool, typer.Option("--parity", help="Also replay the candles through the live bus "
                                              "services (candles → indicators → strategies) and check they emit "
                                              "the backtest's signals.")] = False,

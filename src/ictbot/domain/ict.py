@@ -7,10 +7,10 @@ snapshot, which contains only what was known at ``snapshot.time``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 _T = TypeVar("_T")
 
@@ -86,6 +86,78 @@ class Leg:
     sweet_spot: float
 
 
+class EventWindow(Sequence[IctEvent]):
+    """A window ``[start, stop)`` of an event log whose records are built on first access.
+
+    Behaves as the tuple it stands for (equality and hash with tuples, ``+``, pickling as a tuple):
+    a view can expose a long recent-event window while a reader that looks only at its tail (or not
+    at all) pays only for what it reads.
+    """
+
+    __slots__ = ("_items", "_load", "_start", "_stop")
+
+    def __init__(self, load: Callable[[int], IctEvent], start: int, stop: int) -> None:
+        self._load = load
+        self._start = start
+        self._stop = stop
+        self._items: tuple[IctEvent, ...] | None = None
+
+    def _all(self) -> tuple[IctEvent, ...]:
+        items = self._items
+        if items is None:
+            load = self._load
+            items = self._items = tuple([load(g) for g in range(self._start, self._stop)])
+        return items
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: int) -> IctEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[IctEvent, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> IctEvent | tuple[IctEvent, ...]:
+        if isinstance(index, slice) or self._items is not None:
+            return self._all()[index]
+        size = self._stop - self._start
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("event window index out of range")
+        return self._load(self._start + index)
+
+    def __iter__(self) -> Iterator[IctEvent]:
+        return iter(self._all())
+
+    def __reversed__(self) -> Iterator[IctEvent]:
+        if self._items is not None:
+            return reversed(self._items)
+        load = self._load
+        return (load(g) for g in range(self._stop - 1, self._start - 1, -1))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EventWindow):
+            other = other._all()
+        return isinstance(other, tuple) and self._all() == other
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __add__(self, other: tuple[IctEvent, ...]) -> tuple[IctEvent, ...]:
+        return self._all() + tuple(other)
+
+    def __radd__(self, other: tuple[IctEvent, ...]) -> tuple[IctEvent, ...]:
+        return tuple(other) + self._all()
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple, (self._all(),)
+
+
 @dataclass(frozen=True, slots=True)
 class TimeframeView:
     """What is known about one timeframe at the snapshot's time."""
@@ -101,10 +173,10 @@ class TimeframeView:
     order_blocks: tuple[Zone, ...] = ()
     breakers: tuple[Zone, ...] = ()
     liquidity: tuple[LiquidityLevel, ...] = ()
-    recent_events: tuple[IctEvent, ...] = ()
+    recent_events: Sequence[IctEvent] = ()  # a tuple, or an ``EventWindow`` (replayed views)
     leg: Leg | None = None
     dealing_range: tuple[float, float] | None = None  # (high, low)
-    new_events: tuple[IctEvent, ...] = ()  # confirmed at this timeframe's latest close
+    new_events: Sequence[IctEvent] = ()  # confirmed at this timeframe's latest close (tuple or EventWindow)
 
     def zones(self, kind: str, direction: int | None = None) -> tuple[Zone, ...]:
         pool = {"fvg": self.fvgs, "ifvg": self.ifvgs, "order_block": self.order_blocks,

@@ -89,9 +89,14 @@ class Strategy(Protocol):
 class DecisionCalendar(Protocol):
     """What a backtest knows in advance about a whole series (from the batch indicator kernels)."""
 
-    def new_event_candles(self, timeframe: str, kinds: Sequence[str]) -> npt.NDArray[np.int64]:
-        """Base candle indexes at whose close an event of ``kinds`` on ``timeframe`` is newly confirmed
-        (it is in that view's ``new_events`` and its ``confirm_time`` may equal the snapshot's time)."""
+    def new_event_candles(self, timeframe: str, kinds: Sequence[str],
+                          direction: int | None = None) -> npt.NDArray[np.int64]:
+        """Base candle indexes at whose close an event of ``kinds`` (and ``direction``) on ``timeframe`` is
+        newly confirmed (it is in that view's ``new_events``; its ``confirm_time`` may equal the snapshot's)."""
+        ...
+
+    def trend(self, timeframe: str, source: str = "trend") -> npt.NDArray[np.int64]:
+        """Per base candle: the ``timeframe`` view's ``trend`` (or ``swing_trend``); 0 where it has no view."""
         ...
 
     def window_mask(self, names: Sequence[str]) -> npt.NDArray[np.bool_]:

@@ -19,9 +19,11 @@ from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.kernels.blocks import ob_kernel, pd_kernel
 from ictbot.indicators.kernels.calendar import period_table, previous_kernel, session_kernel, session_tables
 from ictbot.indicators.kernels.codes import (
+    CONFIRM,
     N_SLOTS,
     NF,
     NI,
+    REF_SHIFT,
     SLOT_DISPLACEMENT,
     SLOT_FVG,
     SLOT_LIQUIDITY,
@@ -47,12 +49,41 @@ I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 
 
+@dataclass(frozen=True)
+class LevelTable:
+    """Liquidity level versions for snapshot replay, one row per (level, price) pushed testable.
+
+    A version shows from candle ``birth`` up to, not including, ``death`` (taken or superseded by the
+    level's next price; ``n`` = never): ``birth == death`` never shows. ``seq`` = the level's creation
+    sequence (§5 sort key), ``source`` = tag code, ``confirm`` = candle that created the level, ``parent``
+    = final row of the creating pool / period / session event (−1 = none).
+    """
+
+    seq: I64
+    birth: I64
+    death: I64
+    side: I64
+    source: I64
+    anchor_time: I64
+    confirm: I64
+    parent: I64
+    price: F64
+
+    @staticmethod
+    def empty() -> LevelTable:
+        none = np.zeros(0, np.int64)
+        return LevelTable(none, none, none, none, none, none, none, none, np.zeros(0, np.float64))
+
+    def __len__(self) -> int:
+        return int(self.seq.shape[0])
+
+
 @dataclass
 class KernelColumns:
     """Events as columns in log order: ``ints[:, codes.KIND ...]``, ``floats[:, codes.TOP ...]``.
 
     ``slot`` = producing section slot, ``n`` = id counter, refs (R0/R1) = final rows; pool members in
-    ``members`` (pool rows: I0 = offset, I1 = count).
+    ``members`` (pool rows: I0 = offset, I1 = count); ``levels``: the liquidity level versions.
     """
 
     ints: I32
@@ -66,6 +97,7 @@ class KernelColumns:
     hashes: tuple[str, ...]
     stream_tags: tuple[str, ...]
     cpu: dict[str, float] = field(default_factory=dict)
+    levels: LevelTable = field(default_factory=LevelTable.empty)
 
     def __len__(self) -> int:
         return int(self.ints.shape[0])
@@ -148,7 +180,7 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
     lap("sessions")
     q = p.liquidity
     enabled = np.array([name in q.sources for name in TAGS], dtype=np.bool_)
-    ev_i, ev_f, r, members, taken_up, taken_dn = liquidity_kernel(
+    ev_i, ev_f, r, members, taken_up, taken_dn, lv_i, ver_i, ver_f = liquidity_kernel(
         t, h, lo, c, atr, int(q.left), int(q.right), float(q.k_atr), float(q.k_bps), int(q.sweep_window),
         np.nan if q.k_exc is None else float(q.k_exc), enabled, np.array(SOURCE_RANK, dtype=np.int64), pv_i, pv_f, ss_i,
         ss_f, SLOT_LIQUIDITY)
@@ -191,5 +223,27 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
         slot_i[slot], slot_f[slot], counts[slot] = part_i, part_f, count
     ints, floats, slot_col, ids_n = merge_kernel(tuple(slot_i), tuple(slot_f), counts, n)
     lap("merge")
+    levels = _level_table(lv_i, ver_i, ver_f, slot_col, slot_i, counts, n)
+    lap("liquidity")
     return KernelColumns(ints, floats, slot_col, ids_n, members, t, tf.value, tf.ms,
-                         slot_hashes(p), ("internal", "swing", p.premium_discount.pd_stream), cpu)
+                         slot_hashes(p), ("internal", "swing", p.premium_discount.pd_stream), cpu, levels)
+
+
+def _level_table(lv_i: I64, ver_i: I64, ver_f: F64, slot_col: I8, slot_i: list[Any], counts: I64,
+                 n: int) -> LevelTable:
+    """The liquidity kernel's level / version arrays as a ``LevelTable`` with parents as final rows."""
+    level = ver_i[:, 0]
+    parent = lv_i[level, 4]
+    final = np.full(parent.shape[0], -1, np.int64)
+    mask = (np.int64(1) << REF_SHIFT) - 1
+    for slot in np.unique(parent[parent >= 0] >> REF_SHIFT).tolist():
+        # the merge orders a slot's rows stably by confirm index: its k-th final row is the k-th of that order
+        order = np.argsort(slot_i[slot][:counts[slot], CONFIRM], kind="stable")
+        rows_of_slot = np.empty(int(counts[slot]), np.int64)
+        rows_of_slot[order] = np.flatnonzero(slot_col == slot)
+        mine = (parent >= 0) & (parent >> REF_SHIFT == slot)
+        final[mine] = rows_of_slot[parent[mine] & mask]
+    death = ver_i[:, 2].copy()
+    death[death < 0] = n
+    return LevelTable(level + 1, ver_i[:, 1].copy(), death, lv_i[level, 0], lv_i[level, 1], lv_i[level, 2],
+                      lv_i[level, 3], final, ver_f)

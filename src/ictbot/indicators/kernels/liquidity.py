@@ -46,13 +46,30 @@ def _level_event(ev_i, ev_f, r, kind, v, j, lside, lprice, lsrc, lanchor, latime
 
 
 @jit  # type: ignore[misc]
+def _version(ver_i, ver_f, nver, lcur, v, i, price):  # type: ignore[no-untyped-def]
+    """Level ``v`` shows ``price`` from candle ``i`` on: a new version row, the previous one ends at ``i``."""
+    prev = lcur[v]
+    if prev >= 0:
+        ver_i[prev, 2] = i
+    ver_i[nver, 0] = v
+    ver_i[nver, 1] = i
+    ver_i[nver, 2] = -1
+    ver_f[nver] = price
+    lcur[v] = nver
+    return nver + 1
+
+
+@jit  # type: ignore[misc]
 def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, k_exc, enabled, rank,  # type: ignore[no-untyped-def]
                      pv_i, pv_f, ss_i, ss_f, slot):
     """``enabled[tag]``: source switched on; ``rank[tag]``: source rank; ``k_exc`` NaN = None.
 
     ``pv_*``: previous-period levels (kind 0..2, confirm, ...), ``ss_*``: closed-session levels.
-    Returns the events, the pool member lists (flat, pool events point in with I0 = offset, I1 = count)
-    and the ascending confirm indexes of ``liquidity_taken`` per side.
+    Returns the events, the pool member lists (flat, pool events point in with I0 = offset, I1 = count),
+    the ascending confirm indexes of ``liquidity_taken`` per side, and the level table for snapshot
+    replay: per level (creation order) side, source, anchor time, confirm index, parent ref; per version
+    (a level pushed testable at a price, in push order) level, first candle, end candle (taken or
+    superseded; −1 = alive at the end) and price.
     """
     n = t.shape[0]
     ev_i, ev_f = new_events(n + 64)
@@ -72,6 +89,11 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
     llimit = np.empty(cap, np.float64)
     lver = np.empty(cap, np.int64)
     nlev = 0
+    lcur = np.full(cap, -1, np.int64)  # current version row per level
+    # versions: level creations (< cap) plus at most one pool extension per side and candle
+    ver_i = np.empty((cap + 2 * n + 16, 3), np.int64)
+    ver_f = np.empty(cap + 2 * n + 16, np.float64)
+    nver = 0
     bk = np.empty(cap, np.float64)
     bs = np.empty(cap, np.int64)
     bv = np.empty(cap, np.int64)
@@ -122,6 +144,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
             v = waiting[q]
             lver[v] += 1
             lalive[v] = True
+            nver = _version(ver_i, ver_f, nver, lcur, v, i, lprice[v])
             if lside[v] > 0:
                 bk, bs, bv = heap_room(bk, bs, bv, bsize)
                 bsize = heap_push(bk, bs, bv, bsize, lprice[v], v + 1, lver[v])
@@ -146,6 +169,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                     lparent[v] = pv_i[pv_k, 6]
                     lver[v] = 1
                     lalive[v] = True
+                    nver = _version(ver_i, ver_f, nver, lcur, v, i, lprice[v])
                     if side > 0:
                         bk, bs, bv = heap_room(bk, bs, bv, bsize)
                         bsize = heap_push(bk, bs, bv, bsize, lprice[v], v + 1, 1)
@@ -172,6 +196,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                     lalive[v] = True
                     if ti >= ss_i[ss_k, 2]:
                         lver[v] = 1
+                        nver = _version(ver_i, ver_f, nver, lcur, v, i, lprice[v])
                         if side > 0:
                             bk, bs, bv = heap_room(bk, bs, bv, bsize)
                             bsize = heap_push(bk, bs, bv, bsize, lprice[v], v + 1, 1)
@@ -206,6 +231,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                 v = work[q]
                 lalive[v] = False
                 ltaken[v] = i
+                ver_i[lcur[v], 2] = i
                 lexc[v] = 0.0
                 llimit[v] = NAN if math.isnan(k_exc) or math.isnan(a) else k_exc * a
                 if lside[v] > 0:
@@ -303,6 +329,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                 lparent[v] = -1
                 lver[v] = 1
                 lalive[v] = True
+                nver = _version(ver_i, ver_f, nver, lcur, v, i, price)
                 if side > 0:
                     bk, bs, bv = heap_room(bk, bs, bv, bsize)
                     bsize = heap_push(bk, bs, bv, bsize, price, v + 1, 1)
@@ -432,6 +459,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                     lver[v] = 1
                     lalive[v] = True
                     pool_level[pool] = v
+                    nver = _version(ver_i, ver_f, nver, lcur, v, i, level_price)
                     if side > 0:
                         bk, bs, bv = heap_room(bk, bs, bv, bsize)
                         bsize = heap_push(bk, bs, bv, bsize, level_price, v + 1, 1)
@@ -442,6 +470,7 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                 v = pool_level[pool]
                 lprice[v] = level_price
                 lver[v] += 1
+                nver = _version(ver_i, ver_f, nver, lcur, v, i, level_price)
                 if side > 0:
                     bk, bs, bv = heap_room(bk, bs, bv, bsize)
                     bsize = heap_push(bk, bs, bv, bsize, level_price, v + 1, lver[v])
@@ -449,4 +478,11 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
                     sk, ssq, sv = heap_room(sk, ssq, sv, ssize)
                     ssize = heap_push(sk, ssq, sv, ssize, -level_price, v + 1, lver[v])
             r += 1
-    return ev_i, ev_f, r, members[:nmem], taken_up[:ntu], taken_dn[:ntd]
+    levels = np.empty((nlev, 5), np.int64)
+    levels[:, 0] = lside[:nlev]
+    levels[:, 1] = lsrc[:nlev]
+    levels[:, 2] = latime[:nlev]
+    levels[:, 3] = lconfirm[:nlev]
+    levels[:, 4] = lparent[:nlev]
+    return (ev_i, ev_f, r, members[:nmem], taken_up[:ntu], taken_dn[:ntd], levels, ver_i[:nver].copy(),
+            ver_f[:nver].copy())

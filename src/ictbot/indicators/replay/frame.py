@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import IctEvent, Leg, make_leg
+from ictbot.domain.ict import EventWindow, IctEvent, Leg, make_leg
 from ictbot.indicators.kernels.codes import (
     K_BOS,
     K_CHOCH,
@@ -62,6 +62,7 @@ class FrameReplay:
         self.tf = rows.tf
         self.tf_ms = rows.tf_ms
         self.closes = candles.close.tolist()
+        self._records: dict[int, IctEvent] = {}  # row -> its IctEvent, each row converted once
         self.atr = atr_series(candles.high, candles.low, candles.close, int(params.atr.length))
         kind, tag, confirm = rows.kind, rows.tag, rows.confirm
         # row bounds per candle: rows of candle k are [starts[k], starts[k + 1])
@@ -104,19 +105,29 @@ class FrameReplay:
         at = _last_at_or_before(confirms, index)
         return 0 if at < 0 else int(directions[at])
 
+    def trend_series(self, stream: str) -> I64:
+        """``trend(k, stream)`` for every candle k of this timeframe."""
+        confirms, directions = self._trend[stream]
+        at = np.searchsorted(confirms, np.arange(len(self.closes)), side="right") - 1
+        return np.where(at >= 0, directions[np.maximum(at, 0)], 0).astype(np.int64)
+
     def _base_index(self, g: int) -> int | None:
         delivery = self.delivery
         return None if delivery is None else int(delivery[int(self.rows.confirm[g])])
 
-    def recent(self, index: int) -> tuple[IctEvent, ...]:
-        end = int(self.starts[index + 1])
-        start = max(0, end - self.recent_limit)
-        ict = self.rows.ict
-        return tuple(ict(g, self._base_index(g)) for g in range(start, end))
+    def _ict(self, g: int) -> IctEvent:
+        record = self._records.get(g)
+        if record is None:
+            record = self._records[g] = self.rows.ict(g, self._base_index(g))
+        return record
 
-    def new(self, index: int) -> tuple[IctEvent, ...]:
-        ict = self.rows.ict
-        return tuple(ict(g, self._base_index(g)) for g in range(int(self.starts[index]), int(self.starts[index + 1])))
+    def recent(self, index: int) -> EventWindow:
+        """The last ``recent_limit`` events, converted when read (readers mostly scan the tail only)."""
+        end = int(self.starts[index + 1])
+        return EventWindow(self._ict, max(0, end - self.recent_limit), end)
+
+    def new(self, index: int) -> EventWindow:
+        return EventWindow(self._ict, int(self.starts[index]), int(self.starts[index + 1]))
 
     def leg(self, index: int) -> Leg | None:
         at = _last_at_or_before(self._leg_confirm, index)

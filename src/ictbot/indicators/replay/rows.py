@@ -6,6 +6,7 @@ few hundred of them, so rows are converted one by one, with the same field build
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ class _Column:
     __slots__ = ("__getitem__",)
 
     def __init__(self, values: npt.NDArray[Any]) -> None:
-        self.__getitem__ = values.item  # type: ignore[method-assign]
+        self.__getitem__ = np.ascontiguousarray(values).item  # type: ignore[method-assign]
 
 
 class _Ids:
@@ -94,15 +95,10 @@ class EventRows:
         self.tf_ms = cols.tf_ms
         self._kind_prefix = [f"{cols.tf}:{k}:" for k in KINDS]
         self._tag_names = [f"{t}:" for t in TAGS]
-        columns = {name: _Column(ints[:, col]) for name, col in (
-            ("kind", KIND), ("dir", DIR), ("tag", TAG), ("anchor", ANCHOR), ("confirm", CONFIRM), ("i0", I0),
-            ("i1", I1), ("r0", R0), ("r1", R1), ("b0", B0), ("b1", B1))}
-        columns.update({name: _Column(floats[:, col]) for name, col in (
-            ("top", TOP), ("bottom", BOTTOM), ("level", LEVEL), ("f0", F0), ("f1", F1))})
-        self._builders = _builders(columns, _Ids(self), _Members(cols.members))  # type: ignore[arg-type]
+        self._lists: dict[str, Any] | None = None  # scalar readers per column, made at the first conversion
+        self._builders: dict[str, Callable[[int], dict[str, Any]]] = {}
         self._ids: dict[int, str] = {}
         self._events: dict[int, Event] = {}
-        self._ict: dict[int, IctEvent] = {}
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
@@ -110,15 +106,37 @@ class EventRows:
     def open_time(self, index: int) -> int:
         return int(self.cols.open_time[index])
 
+    def _columns(self) -> dict[str, Any]:
+        """Per column an indexable giving Python scalars (``column[g]``), made at the first conversion.
+
+        A series has far more rows than a backtest ever shows, so no column is turned into a list:
+        each converted row reads its dozen scalars from contiguous copies of the columns.
+        """
+        columns = self._lists
+        if columns is None:
+            cols = self.cols
+            ints, floats = cols.ints, cols.floats
+            columns = {name: _Column(ints[:, col]) for name, col in (
+                ("kind", KIND), ("dir", DIR), ("tag", TAG), ("anchor", ANCHOR), ("confirm", CONFIRM), ("i0", I0),
+                ("i1", I1), ("r0", R0), ("r1", R1), ("b0", B0), ("b1", B1))}
+            columns.update({name: _Column(floats[:, col]) for name, col in (
+                ("top", TOP), ("bottom", BOTTOM), ("level", LEVEL), ("f0", F0), ("f1", F1))})
+            columns["open"] = _Column(cols.open_time)
+            columns["n"] = _Column(cols.n)
+            columns["slot"] = _Column(cols.slot)
+            columns["hash"] = list(cols.hashes)
+            self._lists = columns
+            self._builders = _builders(columns, _Ids(self), _Members(cols.members))  # type: ignore[arg-type]
+        return columns
+
     def event_id(self, g: int) -> str:
         """``tf:kind:tag:anchor_time:confirm_time:n`` of row ``g`` (ict-spec §0)."""
         text = self._ids.get(g)
         if text is None:
-            cols = self.cols
-            anchor_time = int(cols.open_time[int(self.anchor[g])])
-            confirm_time = int(cols.open_time[int(self.confirm[g])]) + cols.tf_ms
-            text = (f"{self._kind_prefix[int(self.kind[g])]}{self._tag_names[int(self.tag[g])]}"
-                    f"{anchor_time}:{confirm_time}:{int(cols.n[g])}")
+            c = self._lists or self._columns()
+            opens = c["open"]
+            text = (f"{self._kind_prefix[c['kind'][g]]}{self._tag_names[c['tag'][g]]}"
+                    f"{opens[c['anchor'][g]]}:{opens[c['confirm'][g]] + self.tf_ms}:{c['n'][g]}")
             self._ids[g] = text
         return text
 
@@ -126,29 +144,31 @@ class EventRows:
         """Row ``g`` as the ``Event`` that ``suite.compute`` (and the streaming engine) produces."""
         event = self._events.get(g)
         if event is None:
-            cols = self.cols
-            kind = KINDS[int(self.kind[g])]
-            anchor, confirm = int(self.anchor[g]), int(self.confirm[g])
+            c = self._lists or self._columns()
+            kind = KINDS[c["kind"][g]]
+            anchor, confirm = c["anchor"][g], c["confirm"][g]
             ranged = kind not in _NO_RANGE
-            event = Event(self.event_id(g), kind, int(self.direction[g]), cols.tf, anchor, confirm,
-                          int(cols.open_time[anchor]), int(cols.open_time[confirm]) + cols.tf_ms,
-                          cols.hashes[int(cols.slot[g])], float(self.top[g]) if ranged else None,
-                          float(self.bottom[g]) if ranged else None,
-                          float(self.level[g]) if kind in _HAS_LEVEL else None, self._builders[kind](g))
+            opens = c["open"]
+            event = Event(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
+                          opens[confirm] + self.tf_ms, c["hash"][c["slot"][g]], c["top"][g] if ranged else None,
+                          c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None,
+                          self._builders[kind](g))
             self._events[g] = event
         return event
 
     def ict(self, g: int, base_confirm_index: int | None = None) -> IctEvent:
-        """Row ``g`` as the snapshot's ``IctEvent`` (``TimeframeState.convert``: fields, ``params_hash``
-        and, for a higher timeframe, the base candle ``base_confirm_index`` at which it became visible)."""
-        record = self._ict.get(g)
-        if record is None:
-            event = self.event(g)
-            extra: dict[str, Any] = {**event.fields, "params_hash": event.params_hash}
-            if base_confirm_index is not None:
-                extra["base_confirm_index"] = base_confirm_index
-            record = make_event(event.id, event.kind, event.direction, event.tf, event.anchor_index,
-                                event.confirm_index, event.anchor_time, event.confirm_time, event.top,
-                                event.bottom, event.level, extra)
-            self._ict[g] = record
-        return record
+        """Row ``g`` as the snapshot's ``IctEvent`` (``TimeframeState.convert``: the event's fields,
+        ``params_hash`` and, for a higher timeframe, the base candle ``base_confirm_index`` at which it
+        became visible). Not cached here: callers keep the records they hand out."""
+        c = self._lists or self._columns()
+        kind = KINDS[c["kind"][g]]
+        anchor, confirm = c["anchor"][g], c["confirm"][g]
+        ranged = kind not in _NO_RANGE
+        opens = c["open"]
+        extra = self._builders[kind](g)
+        extra["params_hash"] = c["hash"][c["slot"][g]]
+        if base_confirm_index is not None:
+            extra["base_confirm_index"] = base_confirm_index
+        return make_event(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
+                          opens[confirm] + self.tf_ms, c["top"][g] if ranged else None,
+                          c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None, extra)

@@ -16,8 +16,29 @@ from ictbot.domain.money import to_decimal
 
 def events_of(view: TimeframeView) -> tuple[IctEvent, ...]:
     """The view's recent events plus its new events, without duplicates, in log order."""
-    seen = {event.id for event in view.recent_events}
-    return view.recent_events + tuple(event for event in view.new_events if event.id not in seen)
+    recent = tuple(view.recent_events)
+    seen = {event.id for event in recent}
+    return recent + tuple(event for event in view.new_events if event.id not in seen)
+
+
+def events_since(view: TimeframeView, oldest: int) -> list[IctEvent]:
+    """``events_of(view)`` restricted to events confirmed at or after ``oldest``, in log order.
+
+    The log is ordered by confirmation, so only its tail is read (a view's recent events may be
+    built only when read).
+    """
+    tail: list[IctEvent] = []
+    recent = view.recent_events
+    for event in reversed(recent):
+        if event.confirm_time < oldest:
+            break
+        tail.append(event)
+    tail.reverse()
+    if view.new_events:
+        # a new event also in the recent window sits at its tail, which is in range if the event is
+        seen = {event.id for event in tail}
+        tail.extend(event for event in view.new_events if event.id not in seen and event.confirm_time >= oldest)
+    return tail
 
 
 def new_events(view: TimeframeView, time: int, *kinds: str) -> list[IctEvent]:

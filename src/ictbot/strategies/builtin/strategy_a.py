@@ -26,7 +26,7 @@ from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
 from ictbot.strategies.builtin import params
 from ictbot.strategies.builtin._ict import (
-    events_of,
+    events_since,
     extra_float,
     htf_bias,
     liquidity_targets,
@@ -71,9 +71,17 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
         return tuple(dict.fromkeys((config.base_timeframe, *config.bias_timeframes, *config.sweep_timeframes)))
 
     def decision_candles(self, calendar: DecisionCalendar) -> npt.NDArray[np.int64]:
-        """Rule 5 needs a ``fvg_touched`` confirmed at this close on the base view; rule 2 a killzone."""
+        """Rule 5 needs a ``fvg_touched`` of the bias direction confirmed at this close on the base view
+        (the touched gap must be an active gap of that direction), rule 1 that bias, rule 2 a killzone."""
         config = self.config
-        candles = calendar.new_event_candles(config.base_timeframe, ("fvg_touched",))
+        trends = [calendar.trend(tf, config.bias_source) for tf in config.bias_timeframes]
+        found = []
+        for direction in (1, -1):
+            candles = calendar.new_event_candles(config.base_timeframe, ("fvg_touched",), direction)
+            for trend in trends:
+                candles = candles[trend[candles] == direction]
+            found.append(candles)
+        candles = np.union1d(found[0], found[1])
         if config.killzones:
             candles = candles[calendar.window_mask(config.killzones)[candles]]
         return candles
@@ -106,7 +114,7 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
         found: IctEvent | None = None
         for timeframe in self.config.sweep_timeframes:
             view = snapshot.view(timeframe)
-            for event in events_of(view) if view is not None else ():
+            for event in events_since(view, oldest) if view is not None else ():
                 if (
                     event.kind == "sweep" and event.direction == -bias and event.level is not None
                     and oldest <= event.confirm_time <= zone.confirm_time

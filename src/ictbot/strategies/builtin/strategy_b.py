@@ -29,7 +29,7 @@ from ictbot.domain.ict import IctEvent, Leg, TimeframeView, Zone
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
 from ictbot.strategies.builtin import params
-from ictbot.strategies.builtin._ict import events_of, find_event, htf_bias, liquidity_targets, new_events, price
+from ictbot.strategies.builtin._ict import events_since, htf_bias, liquidity_targets, new_events, price
 
 
 class StrategyBConfig(StrategyConfig):
@@ -93,9 +93,14 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
             return None  # nothing arrived anywhere at this close (cheap test first)
         if config.trend_timeframes and htf_bias(snapshot, config.trend_timeframes, "trend") != leg.direction:
             return None
-        if not self._qualifying_break(view, leg):
+        # Everything searched below (the leg's impulse_leg event and its break, the leg's ote_entered
+        # events, a break at or after the leg's origin) was confirmed at or after the origin: only the
+        # log's tail from there is read, once.
+        events = tuple(events_since(view, leg.a_time))
+        brk = _leg_break(events, leg)
+        if not self._qualifying_break(brk, leg):
             return None
-        entered = [event for event in events_of(view) if event.kind == "ote_entered" and _of_leg(event, leg)]
+        entered = [event for event in events if event.kind == "ote_entered" and _of_leg(event, leg)]
         if not entered:
             return None
         band = entered[-1]
@@ -106,11 +111,10 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
             # OTE was entered earlier: act only when price reaches a qualifying block for the first time now.
             touched_now = {str(e.extra.get("parent_id")) for e in new_events(view, snapshot.time, "ob_touched")}
             blocks = [zone for zone in blocks if zone.id in touched_now]
-        block = self._preferred(view, leg, blocks)
+        block = self._preferred(brk, leg, blocks)
         return None if block is None else self._signal(context, view, leg, block)
 
-    def _qualifying_break(self, view: TimeframeView, leg: Leg) -> bool:
-        brk = _leg_break(view, leg)
+    def _qualifying_break(self, brk: IctEvent | None, leg: Leg) -> bool:
         if brk is None or brk.direction != leg.direction:
             return False
         if brk.kind == "bos":
@@ -128,10 +132,9 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
         ]
 
     @staticmethod
-    def _preferred(view: TimeframeView, leg: Leg, candidates: list[Zone]) -> Zone | None:
+    def _preferred(brk: IctEvent | None, leg: Leg, candidates: list[Zone]) -> Zone | None:
         if not candidates:
             return None
-        brk = _leg_break(view, leg)
         own = [zone for zone in candidates if brk is not None and zone.extra.get("break_id") == brk.id]
         pool = own or candidates
         # Nearest to price first: the highest bullish block, the lowest bearish one.
@@ -178,15 +181,23 @@ def _of_leg(event: IctEvent, leg: Leg) -> bool:
     return event.direction == leg.direction and event.anchor_time == leg.a_time
 
 
-def _leg_break(view: TimeframeView, leg: Leg) -> IctEvent | None:
-    """The structure break that started ``leg``: via the ``impulse_leg`` event's parent when the
-    snapshot still holds it, else the latest break of the leg's direction at or after its origin."""
-    start = find_event(view, leg.id)
+def _leg_break(events: tuple[IctEvent, ...], leg: Leg) -> IctEvent | None:
+    """The structure break that started ``leg`` (``events``: the view's events since the leg's origin): via the
+    ``impulse_leg`` event's parent when the snapshot still holds it, else the latest break of the leg's
+    direction at or after its origin."""
+    start = _find(events, leg.id)
     if start is not None and start.kind == "impulse_leg":
-        parent = find_event(view, str(start.extra.get("parent_id", "")))
+        parent = _find(events, str(start.extra.get("parent_id", "")))
         if parent is not None:
             return parent
-    for event in reversed(events_of(view)):
+    for event in reversed(events):
         if event.kind in ("bos", "choch") and event.extra.get("stream", "swing") == "swing":
             return event if event.confirm_time >= leg.a_time else None
+    return None
+
+
+def _find(events: tuple[IctEvent, ...], event_id: str) -> IctEvent | None:
+    for event in events:
+        if event.id == event_id:
+            return event
     return None

@@ -11,8 +11,6 @@ import pytest
 
 pytest.importorskip("numba")  # the replay runs the compiled kernels
 
-from tests.conftest import DATA, require_shared
-
 from ictbot.adapters.files import read_candle_file
 from ictbot.backtest.data import MarketData, aggregate_frame
 from ictbot.backtest.ict import IndicatorSnapshots
@@ -23,6 +21,7 @@ from ictbot.indicators.params import IndicatorParams
 from ictbot.indicators.replay.frame import Candles, FrameReplay
 from ictbot.indicators.replay.rows import EventRows
 from ictbot.indicators.replay.windows import SessionCalendar
+from tests.conftest import DATA, require_shared
 
 HIGHER = (Timeframe.M15, Timeframe.H1, Timeframe.H4)
 
