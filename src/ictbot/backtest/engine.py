@@ -380,11 +380,22 @@ class BacktestEngine:
         if snapshot is None or not self._snapshot_zones:
             return
         wanted = set(signal.reason) | set(meta.values())
-        for view in snapshot.views.values():
-            for zone in (*view.fvgs, *view.ifvgs, *view.order_blocks, *view.breakers):
-                if zone.id in wanted:
-                    self.zones.append(ZoneMark(signal.time, zone.kind, zone.direction, zone.timeframe,
-                                               zone.top, zone.bottom, zone.anchor_time))
+        # a zone's id starts with "<timeframe>:<kind>:" (ict-spec §0): only the views and zone kinds that
+        # a wanted id names are read (a replayed view builds its zones when first read)
+        named = {tuple(text.split(":", 2)[:2]) for text in wanted}
+        views = snapshot.views
+        for timeframe in views:
+            if not any(key[0] == timeframe for key in named):
+                continue
+            view = views[timeframe]
+            for kind, zones in (("fvg", view.fvgs), ("ifvg", view.ifvgs), ("order_block", view.order_blocks),
+                                ("breaker", view.breakers)):
+                if (timeframe, kind) not in named:
+                    continue
+                for zone in zones:
+                    if zone.id in wanted:
+                        self.zones.append(ZoneMark(signal.time, zone.kind, zone.direction, zone.timeframe,
+                                                   zone.top, zone.bottom, zone.anchor_time))
 
     def _result(self, n: int) -> SymbolResult:
         cash_delta = np.zeros(n, dtype=np.float64)

@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ictbot.cli.common import fail
+
+if TYPE_CHECKING:
+    from ictbot.backtest.run import BacktestSpec
 
 _HELP = """Backtest a strategy on candle files with the live code path: the same strategy objects, risk gate (sizing included) and order/position model as live trading; only the clock, the feed (your files) and the venue (an in-process fill model) differ. Higher timeframes are built from the files with the live aggregation.
 
@@ -185,6 +188,7 @@ def register(app: typer.Typer) -> None:
             if sweep:
                 _run_sweep(spec, sweep, workers, rank_by, json_out, out)
                 return
+            _announce_compile(out, spec)
             with _progress(out) as progress:
                 tasks: dict[str, Any] = {}
 
@@ -222,6 +226,17 @@ def register(app: typer.Typer) -> None:
 
             write_report(outcome, document, str(report))
             out.print(f"report:  {report}")
+
+
+def _announce_compile(out: Console, spec: BacktestSpec) -> None:
+    """Say so when this run will first compile the indicator kernels (silent for a minute otherwise)."""
+    from ictbot.indicators import kernels
+
+    if spec.per_candle or spec.strategy not in ("strategy_a", "strategy_b") or not kernels.available():
+        return
+    if not kernels.compiled():
+        out.print("[dim]compiling the indicator kernels (first run of this install, about a minute; "
+                  "cached afterwards)[/]")
 
 
 def _quiet_logs() -> None:

@@ -7,7 +7,7 @@ snapshot, which contains only what was known at ``snapshot.time``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
@@ -86,28 +86,105 @@ class Leg:
     sweet_spot: float
 
 
-class EventWindow(Sequence[IctEvent]):
-    """A window ``[start, stop)`` of an event log whose records are built on first access.
+class LazyTuple(Sequence[_T]):
+    """A tuple whose items are built on first access (all at once): behaves as the tuple it stands for
+    (equality and hash with tuples, ``+``, pickling and JSON as a tuple). Replayed snapshot views use it
+    so that fields a strategy never reads cost nothing."""
 
-    Behaves as the tuple it stands for (equality and hash with tuples, ``+``, pickling as a tuple):
-    a view can expose a long recent-event window while a reader that looks only at its tail (or not
-    at all) pays only for what it reads.
-    """
+    __slots__ = ("_items",)
 
-    __slots__ = ("_items", "_load", "_start", "_stop")
+    def __init__(self) -> None:
+        self._items: tuple[_T, ...] | None = None
 
-    def __init__(self, load: Callable[[int], IctEvent], start: int, stop: int) -> None:
+    def _build(self) -> tuple[_T, ...]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _all(self) -> tuple[_T, ...]:
+        items = self._items
+        if items is None:
+            items = self._items = self._build()
+        return items
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[_T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | tuple[_T, ...]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[_T]:
+        return iter(self._all())
+
+    def __reversed__(self) -> Iterator[_T]:
+        return reversed(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyTuple):
+            other = other._all()
+        return isinstance(other, tuple) and self._all() == other
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __add__(self, other: Sequence[_T]) -> tuple[_T, ...]:
+        return self._all() + tuple(other)
+
+    def __radd__(self, other: Sequence[_T]) -> tuple[_T, ...]:
+        return tuple(other) + self._all()
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return tuple, (self._all(),)
+
+
+class EventWindow(LazyTuple[IctEvent]):
+    """A window ``[start, stop)`` of an event log whose records are built on first access: a view can
+    expose a long recent-event window while a reader that looks only at its tail (or not at all) pays
+    only for what it reads."""
+
+    __slots__ = ("_kind_of", "_load", "_start", "_stop", "_time_of")
+
+    def __init__(self, load: Callable[[int], IctEvent], start: int, stop: int,
+                 kind_of: Callable[[int], str] | None = None, time_of: Callable[[int], int] | None = None) -> None:
+        super().__init__()
         self._load = load
         self._start = start
         self._stop = stop
-        self._items: tuple[IctEvent, ...] | None = None
+        # optional cheap readers of one position's kind / confirm time: ``tail`` then builds only the
+        # records it returns
+        self._kind_of = kind_of
+        self._time_of = time_of
 
-    def _all(self) -> tuple[IctEvent, ...]:
-        items = self._items
-        if items is None:
+    def tail(self, oldest: int, kinds: Container[str] | None = None) -> list[IctEvent]:
+        """The events confirmed at or after ``oldest`` (and of ``kinds``), in log order."""
+        found: list[IctEvent] = []
+        kind_of, time_of = self._kind_of, self._time_of
+        if self._items is not None or kind_of is None or time_of is None:
+            for event in reversed(self):
+                if event.confirm_time < oldest:
+                    break
+                if kinds is None or event.kind in kinds:
+                    found.append(event)
+        else:
             load = self._load
-            items = self._items = tuple([load(g) for g in range(self._start, self._stop)])
-        return items
+            for g in range(self._stop - 1, self._start - 1, -1):
+                if time_of(g) < oldest:
+                    break
+                if kinds is None or kind_of(g) in kinds:
+                    found.append(load(g))
+        found.reverse()
+        return found
+
+    def _build(self) -> tuple[IctEvent, ...]:
+        load = self._load
+        return tuple([load(g) for g in range(self._start, self._stop)])
 
     def __len__(self) -> int:
         return self._stop - self._start
@@ -128,34 +205,11 @@ class EventWindow(Sequence[IctEvent]):
             raise IndexError("event window index out of range")
         return self._load(self._start + index)
 
-    def __iter__(self) -> Iterator[IctEvent]:
-        return iter(self._all())
-
     def __reversed__(self) -> Iterator[IctEvent]:
         if self._items is not None:
             return reversed(self._items)
         load = self._load
         return (load(g) for g in range(self._stop - 1, self._start - 1, -1))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, EventWindow):
-            other = other._all()
-        return isinstance(other, tuple) and self._all() == other
-
-    def __hash__(self) -> int:
-        return hash(self._all())
-
-    def __add__(self, other: tuple[IctEvent, ...]) -> tuple[IctEvent, ...]:
-        return self._all() + tuple(other)
-
-    def __radd__(self, other: tuple[IctEvent, ...]) -> tuple[IctEvent, ...]:
-        return tuple(other) + self._all()
-
-    def __repr__(self) -> str:
-        return repr(self._all())
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return tuple, (self._all(),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,17 +222,18 @@ class TimeframeView:
     trend: int = 0  # +1 bullish structure, −1 bearish, 0 unknown (last BOS/CHoCH direction)
     swing_trend: int = 0
     atr: float | None = None
-    fvgs: tuple[Zone, ...] = ()
-    ifvgs: tuple[Zone, ...] = ()
-    order_blocks: tuple[Zone, ...] = ()
-    breakers: tuple[Zone, ...] = ()
+    # zone and event sequences are tuples, or in replayed views ``LazyTuple``s built when first read
+    fvgs: Sequence[Zone] = ()
+    ifvgs: Sequence[Zone] = ()
+    order_blocks: Sequence[Zone] = ()
+    breakers: Sequence[Zone] = ()
     liquidity: tuple[LiquidityLevel, ...] = ()
-    recent_events: Sequence[IctEvent] = ()  # a tuple, or an ``EventWindow`` (replayed views)
+    recent_events: Sequence[IctEvent] = ()
     leg: Leg | None = None
     dealing_range: tuple[float, float] | None = None  # (high, low)
-    new_events: Sequence[IctEvent] = ()  # confirmed at this timeframe's latest close (tuple or EventWindow)
+    new_events: Sequence[IctEvent] = ()  # confirmed at this timeframe's latest close
 
-    def zones(self, kind: str, direction: int | None = None) -> tuple[Zone, ...]:
+    def zones(self, kind: str, direction: int | None = None) -> Sequence[Zone]:
         pool = {"fvg": self.fvgs, "ifvg": self.ifvgs, "order_block": self.order_blocks,
                 "breaker": self.breakers}[kind]
         return pool if direction is None else tuple(z for z in pool if z.direction == direction)

@@ -95,6 +95,14 @@ class DecisionCalendar(Protocol):
         newly confirmed (it is in that view's ``new_events``; its ``confirm_time`` may equal the snapshot's)."""
         ...
 
+    def event_times(self, timeframe: str, kinds: Sequence[str], direction: int | None = None) -> npt.NDArray[np.int64]:
+        """Ascending ``confirm_time`` of every event of ``kinds`` (and ``direction``) on ``timeframe``."""
+        ...
+
+    def close_times(self) -> npt.NDArray[np.int64]:
+        """Per base candle: its close time (the snapshot's ``time``)."""
+        ...
+
     def trend(self, timeframe: str, source: str = "trend") -> npt.NDArray[np.int64]:
         """Per base candle: the ``timeframe`` view's ``trend`` (or ``swing_trend``); 0 where it has no view."""
         ...

@@ -22,6 +22,13 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+def compiled() -> bool:
+    """True when numba's on-disk cache holds compiled kernels (else the first call compiles, ~1 min)."""
+    from pathlib import Path
+
+    return any((Path(__file__).resolve().parent / "__pycache__").glob("*.nbi"))
+
+
 def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe | str,
                     params: IndicatorParams | None = None) -> KernelColumns:
     """The events of ``suite.compute`` as columns in log order (see ``KernelColumns``)."""
@@ -43,4 +50,4 @@ def compute_events(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe
     return to_events(columns)
 
 
-__all__ = ["available", "compute_columns", "compute_events"]
+__all__ = ["available", "compiled", "compute_columns", "compute_events"]

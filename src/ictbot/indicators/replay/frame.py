@@ -23,6 +23,7 @@ from ictbot.indicators.kernels.codes import (
     K_LEG_INVALIDATED,
     K_SWING_HIGH,
     K_SWING_LOW,
+    KINDS,
     T,
 )
 from ictbot.indicators.kernels.fvg import atr_series
@@ -63,6 +64,9 @@ class FrameReplay:
         self.tf_ms = rows.tf_ms
         self.closes = candles.close.tolist()
         self._records: dict[int, IctEvent] = {}  # row -> its IctEvent, each row converted once
+        self._kinds = rows.kind.item
+        # confirm time of every row (EventWindow.tail reads it without building the record)
+        self._time_of = (candles.open_time[rows.confirm] + rows.tf_ms).item
         self.atr = atr_series(candles.high, candles.low, candles.close, int(params.atr.length))
         kind, tag, confirm = rows.kind, rows.tag, rows.confirm
         # row bounds per candle: rows of candle k are [starts[k], starts[k + 1])
@@ -124,10 +128,14 @@ class FrameReplay:
     def recent(self, index: int) -> EventWindow:
         """The last ``recent_limit`` events, converted when read (readers mostly scan the tail only)."""
         end = int(self.starts[index + 1])
-        return EventWindow(self._ict, max(0, end - self.recent_limit), end)
+        return EventWindow(self._ict, max(0, end - self.recent_limit), end, self._kind_of, self._time_of)
 
     def new(self, index: int) -> EventWindow:
-        return EventWindow(self._ict, int(self.starts[index]), int(self.starts[index + 1]))
+        return EventWindow(self._ict, int(self.starts[index]), int(self.starts[index + 1]), self._kind_of,
+                           self._time_of)
+
+    def _kind_of(self, g: int) -> str:
+        return KINDS[self._kinds(g)]
 
     def leg(self, index: int) -> Leg | None:
         at = _last_at_or_before(self._leg_confirm, index)

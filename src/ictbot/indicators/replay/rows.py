@@ -47,7 +47,7 @@ class _Column:
     __slots__ = ("__getitem__",)
 
     def __init__(self, values: npt.NDArray[Any]) -> None:
-        self.__getitem__ = np.ascontiguousarray(values).item  # type: ignore[method-assign]
+        self.__getitem__ = values.item  # type: ignore[method-assign]
 
 
 class _Ids:

@@ -44,7 +44,7 @@ class _Timeframe:
         self.zones = ZoneReplay(self.rows, base)
         self.liquidity = LiquidityReplay(cols, self.rows, liquidity_limit)
         self.delivery = delivery
-        self._view: tuple[int, Mapping[str, tuple[Zone, ...]], TimeframeView] | None = None
+        self._view: tuple[int, Mapping[str, Sequence[Zone]], TimeframeView] | None = None
 
     def index_at(self, base_index: int) -> int:
         """This timeframe's last stepped candle once base candle ``base_index`` is processed (−1: none)."""
@@ -160,6 +160,22 @@ class SnapshotReplay:
             chosen &= rows.direction == direction
         confirms = np.unique(rows.confirm[chosen])
         return confirms if frame.delivery is None else np.unique(frame.delivery[confirms])
+
+    def event_times(self, timeframe: str, kinds: Sequence[str], direction: int | None = None) -> I64:
+        """Ascending confirm times of the events of ``kinds`` (and ``direction``) on ``timeframe``."""
+        frame = self.timeframes.get(timeframe)
+        if frame is None:
+            return np.zeros(0, np.int64)
+        rows = frame.rows
+        chosen = np.isin(rows.kind, np.array([K[kind] for kind in kinds], dtype=np.int64))
+        if direction is not None:
+            chosen &= rows.direction == direction
+        times: I64 = frame.frame.candles.open_time[rows.confirm[chosen]] + rows.tf_ms
+        return times
+
+    def close_times(self) -> I64:
+        closes: I64 = self.base.open_time + self._base_ms
+        return closes
 
     def trend(self, timeframe: str, source: str = "trend") -> I64:
         """Per base candle: the view's ``trend`` / ``swing_trend`` (0 while the timeframe has no view)."""

@@ -16,13 +16,14 @@ views from base candle ``delivery[k]`` on, so ``at`` with consistent indexes nev
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import Zone, make_zone
+from ictbot.domain.ict import LazyTuple, Zone, make_zone
 from ictbot.indicators.kernels.codes import TAGS
 from ictbot.indicators.replay.rows import EventRows
 from ictbot.indicators.replay.zones_base import (
@@ -99,13 +100,14 @@ class ZoneReplay:
         # cursor
         self._created = 0  # zones created up to the last index
         self._kills = self._changes = self._base_changes = 0  # stream positions read
-        self._codes: list[int] = [-1] * count  # state code of each zone's current record
+        self._codes: list[int] = [-1] * count  # state code of each zone as last shown
         self._fixed: list[Any] = [None] * count  # ``_fixed_part`` of each zone shown so far
-        self._alive: tuple[dict[int, Zone], ...] = tuple({} for _ in ROLES)  # creation order
+        self._records: dict[int, Zone] = {}  # zone << 5 | state code -> its record, built when first read
+        self._alive: tuple[dict[int, int], ...] = tuple({} for _ in ROLES)  # zone -> state code, creation order
         self._last = (-1, -1)
-        self._result: dict[str, tuple[Zone, ...]] = {role: () for role in ROLES}
+        self._result: dict[str, Sequence[Zone]] = {role: () for role in ROLES}
 
-    def at(self, index: int, base_index: int) -> dict[str, tuple[Zone, ...]]:
+    def at(self, index: int, base_index: int) -> dict[str, Sequence[Zone]]:
         """The zone tuples after this timeframe's candle ``index`` (and, for a higher timeframe, base candle
         ``base_index``), keyed "fvg", "ifvg", "ob", "breaker"; ``index`` and ``base_index`` must not decrease
         from call to call. The dict is shared with later calls while nothing changes: do not modify it."""
@@ -127,11 +129,10 @@ class ZoneReplay:
         if end > self._kills:
             zones = self._kill_zone[self._kills:end]
             self._kills = end
-            role, alive, fixed = self._role, self._alive, self._fixed
+            role, alive = self._role, self._alive
             for z in zones[zones < old].tolist():  # shown until now
                 r = role[z]
                 del alive[r][z]
-                fixed[z] = None  # never shown again
                 changed[r] = True
         end = bisect.bisect_right(self._change_at, index)
         if end > self._changes:
@@ -149,9 +150,17 @@ class ZoneReplay:
             tuples = self._result.copy()
             for r, name in enumerate(ROLES):
                 if changed[r]:
-                    tuples[name] = tuple(self._alive[r].values())
+                    # the (zone, state) pairs now; records are built only if the tuple is read
+                    tuples[name] = _Zones(self._record, tuple(self._alive[r].items()))
             self._result = tuples
         return self._result
+
+    def _record(self, z: int, code: int) -> Zone:
+        key = z << 5 | code
+        record = self._records.get(key)
+        if record is None:
+            record = self._records[key] = self._zone(z, self._role[z], code)
+        return record
 
     def _rebuild(self, zones: list[int], index: int, base_index: int, changed: list[bool]) -> None:
         """(Re)build the records of ``zones`` whose state code changed; new zones come first, ascending, so
@@ -165,7 +174,7 @@ class ZoneReplay:
             if code != codes[z]:
                 codes[z] = code
                 r = role[z]
-                alive[r][z] = self._zone(z, r, code)
+                alive[r][z] = code
                 changed[r] = True
 
     def _zone(self, z: int, r: int, code: int) -> Zone:
@@ -207,3 +216,21 @@ class ZoneReplay:
         blank = {**fields, "mid_hit": False, "filled": False, "anchor_index": anchor, "confirm_index": confirm,
                  "stream": fields.get("stream"), "base_touched_time": None, "base_closed_through_time": None}
         return event_id(g), direction, top, bottom, anchor_time, confirm_time, blank
+
+
+class _Zones(LazyTuple[Zone]):
+    """One role's zone tuple at one state: (zone, state code) pairs, records built when first read."""
+
+    __slots__ = ("_pairs", "_record")
+
+    def __init__(self, record: Callable[[int, int], Zone], pairs: tuple[tuple[int, int], ...]) -> None:
+        super().__init__()
+        self._record = record
+        self._pairs = pairs
+
+    def _build(self) -> tuple[Zone, ...]:
+        record = self._record
+        return tuple([record(z, code) for z, code in self._pairs])
+
+    def __len__(self) -> int:
+        return len(self._pairs)

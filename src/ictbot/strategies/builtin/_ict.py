@@ -7,10 +7,10 @@ that stays in its view for several base candles is acted on once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from decimal import Decimal
 
-from ictbot.domain.ict import IctEvent, IndicatorSnapshot, LiquidityLevel, TimeframeView
+from ictbot.domain.ict import EventWindow, IctEvent, IndicatorSnapshot, LiquidityLevel, TimeframeView
 from ictbot.domain.money import to_decimal
 
 
@@ -21,23 +21,29 @@ def events_of(view: TimeframeView) -> tuple[IctEvent, ...]:
     return recent + tuple(event for event in view.new_events if event.id not in seen)
 
 
-def events_since(view: TimeframeView, oldest: int) -> list[IctEvent]:
-    """``events_of(view)`` restricted to events confirmed at or after ``oldest``, in log order.
+def events_since(view: TimeframeView, oldest: int, kinds: Container[str] | None = None) -> list[IctEvent]:
+    """``events_of(view)`` restricted to events confirmed at or after ``oldest`` (and of ``kinds``), in
+    log order.
 
-    The log is ordered by confirmation, so only its tail is read (a view's recent events may be
-    built only when read).
+    The log is ordered by confirmation, so only its tail is read (a replayed view's recent events are
+    built only when read, and only the matching ones).
     """
-    tail: list[IctEvent] = []
     recent = view.recent_events
-    for event in reversed(recent):
-        if event.confirm_time < oldest:
-            break
-        tail.append(event)
-    tail.reverse()
+    if isinstance(recent, EventWindow):
+        tail = recent.tail(oldest, kinds)
+    else:
+        tail = []
+        for event in reversed(recent):
+            if event.confirm_time < oldest:
+                break
+            if kinds is None or event.kind in kinds:
+                tail.append(event)
+        tail.reverse()
     if view.new_events:
         # a new event also in the recent window sits at its tail, which is in range if the event is
         seen = {event.id for event in tail}
-        tail.extend(event for event in view.new_events if event.id not in seen and event.confirm_time >= oldest)
+        tail.extend(event for event in view.new_events if event.id not in seen and event.confirm_time >= oldest
+                    and (kinds is None or event.kind in kinds))
     return tail
 
 

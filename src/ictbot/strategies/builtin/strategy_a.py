@@ -35,6 +35,7 @@ from ictbot.strategies.builtin._ict import (
 )
 
 MINUTE_MS = 60_000
+_SWEEP = frozenset({"sweep"})
 
 
 class StrategyAConfig(StrategyConfig):
@@ -72,15 +73,24 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
 
     def decision_candles(self, calendar: DecisionCalendar) -> npt.NDArray[np.int64]:
         """Rule 5 needs a ``fvg_touched`` of the bias direction confirmed at this close on the base view
-        (the touched gap must be an active gap of that direction), rule 1 that bias, rule 2 a killzone."""
+        (the touched gap must be an active gap of that direction), rule 1 that bias, rule 2 a killzone,
+        rule 3 a sweep against the bias confirmed at most ``max_sweep_age_minutes`` before the close."""
         config = self.config
         trends = [calendar.trend(tf, config.bias_source) for tf in config.bias_timeframes]
+        closes = calendar.close_times()
+        age = config.max_sweep_age_minutes * MINUTE_MS
         found = []
         for direction in (1, -1):
             candles = calendar.new_event_candles(config.base_timeframe, ("fvg_touched",), direction)
             for trend in trends:
                 candles = candles[trend[candles] == direction]
-            found.append(candles)
+            swept = np.zeros(candles.shape[0], dtype=np.bool_)
+            for timeframe in config.sweep_timeframes:
+                times = calendar.event_times(timeframe, ("sweep",), -direction)
+                # any such sweep confirmed in [close - age, close]
+                swept |= np.searchsorted(times, closes[candles], side="right") > np.searchsorted(
+                    times, closes[candles] - age, side="left")
+            found.append(candles[swept])
         candles = np.union1d(found[0], found[1])
         if config.killzones:
             candles = candles[calendar.window_mask(config.killzones)[candles]]
@@ -114,7 +124,7 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
         found: IctEvent | None = None
         for timeframe in self.config.sweep_timeframes:
             view = snapshot.view(timeframe)
-            for event in events_since(view, oldest) if view is not None else ():
+            for event in events_since(view, oldest, _SWEEP) if view is not None else ():
                 if (
                     event.kind == "sweep" and event.direction == -bias and event.level is not None
                     and oldest <= event.confirm_time <= zone.confirm_time

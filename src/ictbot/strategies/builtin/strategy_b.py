@@ -31,6 +31,8 @@ from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfi
 from ictbot.strategies.builtin import params
 from ictbot.strategies.builtin._ict import events_since, htf_bias, liquidity_targets, new_events, price
 
+_SEARCHED = frozenset({"impulse_leg", "bos", "choch", "ote_entered"})
+
 
 class StrategyBConfig(StrategyConfig):
     structure_timeframe: str = "15m"
@@ -95,8 +97,8 @@ class StrategyB(BaseStrategy[StrategyBConfig]):
             return None
         # Everything searched below (the leg's impulse_leg event and its break, the leg's ote_entered
         # events, a break at or after the leg's origin) was confirmed at or after the origin: only the
-        # log's tail from there is read, once.
-        events = tuple(events_since(view, leg.a_time))
+        # log's tail from there is read, once, and only those kinds (their relative order is kept).
+        events = tuple(events_since(view, leg.a_time, _SEARCHED))
         brk = _leg_break(events, leg)
         if not self._qualifying_break(brk, leg):
             return None
