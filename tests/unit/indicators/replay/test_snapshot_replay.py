@@ -8,11 +8,12 @@ from __future__ import annotations
 import pickle
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 pytest.importorskip("numba")  # the replay runs the compiled kernels
 
-from ictbot.adapters.files import read_candle_file
+from ictbot.adapters.files import CandleFrame, read_candle_file
 from ictbot.backtest.data import MarketData, load_market_data
 from ictbot.backtest.ict import IndicatorSnapshots, ReplayedSnapshots, indicator_source
 from ictbot.backtest.run import BacktestSpec, build_strategy, run_backtest
@@ -34,7 +35,22 @@ def march() -> MarketData:
     return _month(MONTHS[0])
 
 
-def test_replayed_snapshots_equal_streaming_ones_on_every_candle(march: MarketData) -> None:
+def _with_gaps(data: MarketData, stop: int) -> MarketData:
+    """The first ``stop`` candles with holes: 137 candles (half a day, across HTF buckets), one, three."""
+    keep = np.ones(stop, dtype=np.bool_)
+    keep[2000:2137] = False
+    keep[3001] = False
+    keep[4500:4503] = False
+    rows = np.flatnonzero(keep)
+    f = data.frame
+    frame = CandleFrame(f.open_time[rows], f.open[rows], f.high[rows], f.low[rows], f.close[rows], f.volume[rows])
+    return MarketData(data.symbol, data.timeframe, frame)
+
+
+@pytest.mark.parametrize("gaps", [False, True], ids=["month", "with-gaps"])
+def test_replayed_snapshots_equal_streaming_ones_on_every_candle(march: MarketData, gaps: bool) -> None:
+    if gaps:
+        march = _with_gaps(march, 5200)
     streaming = IndicatorSnapshots(MultiTimeframeEngine(Timeframe.M5, HIGHER), march, HIGHER)
     replayed = ReplayedSnapshots(march, HIGHER)
     zones = levels = 0
