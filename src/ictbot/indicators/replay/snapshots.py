@@ -57,13 +57,20 @@ class _Timeframe:
         cached = self._view
         # a higher timeframe's view changes between its candles only through base tracking of its
         # zones, and ``ZoneReplay.at`` returns the same mapping while nothing changed
-        if cached is not None and cached[0] == index and cached[1] is zones:
-            return cached[2]
-        frame = self.frame
-        view = make_view(self.name, frame.close_time(index), frame.close(index), frame.trend(index, "internal"),
-                         frame.trend(index, "swing"), frame.atr_at(index), zones["fvg"], zones["ifvg"], zones["ob"],
-                         zones["breaker"], self.liquidity.at(index), frame.recent(index), frame.leg(index),
-                         frame.dealing_range(index), frame.new(index))
+        if cached is not None and cached[0] == index:
+            if cached[1] is zones:
+                return cached[2]
+            # same candle of this timeframe, zones moved by base tracking: everything else is the same
+            v = cached[2]
+            view = make_view(v.timeframe, v.last_close_time, v.close, v.trend, v.swing_trend, v.atr, zones["fvg"],
+                             zones["ifvg"], zones["ob"], zones["breaker"], v.liquidity, v.recent_events, v.leg,
+                             v.dealing_range, v.new_events)
+        else:
+            frame = self.frame
+            view = make_view(self.name, frame.close_time(index), frame.close(index), frame.trend(index, "internal"),
+                             frame.trend(index, "swing"), frame.atr_at(index), zones["fvg"], zones["ifvg"],
+                             zones["ob"], zones["breaker"], self.liquidity.at(index), frame.recent(index),
+                             frame.leg(index), frame.dealing_range(index), frame.new(index))
         self._view = (index, zones, view)
         return view
 
