@@ -8,6 +8,7 @@ are then merged into the log order of ict-spec §0.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +104,7 @@ class KernelColumns:
         return int(self.ints.shape[0])
 
 
+@functools.lru_cache(maxsize=64)
 def slot_hashes(p: IndicatorParams) -> tuple[str, ...]:
     """``params_hash`` of each slot, exactly as ``TimeframeEngine`` computes it per indicator."""
     s = p.structure

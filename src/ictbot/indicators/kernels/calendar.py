@@ -6,6 +6,7 @@ is done once per period or window instance, not per candle; the kernels only com
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
@@ -131,6 +132,14 @@ def previous_kernel(t, o, h, lo, starts, ends, slot):  # type: ignore[no-untyped
 
 
 def window_table(window: WindowDef, first: date, days: int) -> tuple[list[int], list[int]]:
+    """``window_bounds`` of ``days`` consecutive trading dates from ``first`` (new lists: callers extend
+    them); every timeframe of a backtest asks for the same tables, so they are computed once."""
+    starts, ends = _window_table(window, first, days)
+    return list(starts), list(ends)
+
+
+@functools.lru_cache(maxsize=128)
+def _window_table(window: WindowDef, first: date, days: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """``window_bounds`` of ``days`` consecutive trading dates from ``first``.
 
     For a fixed local clock time the UTC offset is piecewise constant in the date and changes at most
@@ -139,7 +148,7 @@ def window_table(window: WindowDef, first: date, days: int) -> tuple[list[int], 
     plain arithmetic on the naive local time (tested bound by bound against ``window_bounds``).
     """
     if days <= 0:
-        return [], []
+        return (), ()
     wraps = window.end <= window.start
 
     def naive_ms(day: date, clock: time_of_day) -> int:
@@ -175,8 +184,8 @@ def window_table(window: WindowDef, first: date, days: int) -> tuple[list[int], 
     end_off = offsets(window.end, 0, False)
     start0 = naive_ms(first - timedelta(days=1 if wraps else 0), window.start)
     end0 = naive_ms(first, window.end)
-    starts = [start0 + k * 86_400_000 - off for k, off in enumerate(start_off)]
-    ends = [end0 + k * 86_400_000 - off for k, off in enumerate(end_off)]
+    starts = tuple(start0 + k * 86_400_000 - off for k, off in enumerate(start_off))
+    ends = tuple(end0 + k * 86_400_000 - off for k, off in enumerate(end_off))
     return starts, ends
 
 
