@@ -32,10 +32,9 @@ from ictbot.backtest.fills import (
     resolve_with_detail,
 )
 from ictbot.backtest.reference import EXIT_METADATA
-from ictbot.backtest.results import Rejection, SymbolResult, ZoneMark
+from ictbot.backtest.results import Rejection, SymbolResult, ZoneMark, zone_marks
 from ictbot.backtest.sizing import AccountView, RiskGate, RiskStage
 from ictbot.domain.events import OrderIntent, SignalRejected
-from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market, Symbol
 from ictbot.domain.order import Order, OrderSide
@@ -204,7 +203,7 @@ class BacktestEngine:
                 if k + 1 >= n:
                     self._reject(signal, ("no candle left to fill the entry",), signal.time)
                     continue
-                self._remember_zones(signal, self.driver.last_snapshot)
+                self.zones += zone_marks(signal, self.driver.last_snapshot if self._snapshot_zones else None)
                 order = self.broker.entry_order(outcome, signal.time)
                 problems = entry_problems(order, self.instrument, dec(self._c[k]))
                 if problems:
@@ -367,35 +366,6 @@ class BacktestEngine:
 
     def _reject(self, signal: Signal, reasons: tuple[str, ...], time: int) -> None:
         self.rejections.append(Rejection(time, signal.strategy_id, tuple(reasons)))
-
-    def _remember_zones(self, signal: Signal, snapshot: IndicatorSnapshot | None) -> None:
-        """Zones named by the signal (metadata ``zone_*`` or zone ids in ``reason``) for the report."""
-        meta = dict(signal.metadata)
-        if "zone_top" in meta and "zone_bottom" in meta:
-            self.zones.append(ZoneMark(
-                signal.time, meta.get("zone_kind", "zone"), int(meta.get("zone_direction", "1")),
-                meta.get("zone_timeframe", signal.timeframe), float(meta["zone_top"]), float(meta["zone_bottom"]),
-                int(meta.get("zone_start", str(signal.time))),
-            ))
-        if snapshot is None or not self._snapshot_zones:
-            return
-        wanted = set(signal.reason) | set(meta.values())
-        # a zone's id starts with "<timeframe>:<kind>:" (ict-spec §0): only the views and zone kinds that
-        # a wanted id names are read (a replayed view builds its zones when first read)
-        named = {tuple(text.split(":", 2)[:2]) for text in wanted}
-        views = snapshot.views
-        for timeframe in views:
-            if not any(key[0] == timeframe for key in named):
-                continue
-            view = views[timeframe]
-            for kind, zones in (("fvg", view.fvgs), ("ifvg", view.ifvgs), ("order_block", view.order_blocks),
-                                ("breaker", view.breakers)):
-                if (timeframe, kind) not in named:
-                    continue
-                for zone in zones:
-                    if zone.id in wanted:
-                        self.zones.append(ZoneMark(signal.time, zone.kind, zone.direction, zone.timeframe,
-                                                   zone.top, zone.bottom, zone.anchor_time))
 
     def _result(self, n: int) -> SymbolResult:
         cash_delta = np.zeros(n, dtype=np.float64)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.order import Order
 from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
@@ -139,3 +140,36 @@ class SymbolResult:
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.trades)
+
+
+def zone_marks(signal: Signal, snapshot: IndicatorSnapshot | None) -> list[ZoneMark]:
+    """The zones a signal names (metadata ``zone_*``, or zone ids in its ``reason`` / metadata values,
+    looked up in the snapshot) as marks for the report."""
+    marks: list[ZoneMark] = []
+    meta = dict(signal.metadata)
+    if "zone_top" in meta and "zone_bottom" in meta:
+        marks.append(ZoneMark(
+            signal.time, meta.get("zone_kind", "zone"), int(meta.get("zone_direction", "1")),
+            meta.get("zone_timeframe", signal.timeframe), float(meta["zone_top"]), float(meta["zone_bottom"]),
+            int(meta.get("zone_start", str(signal.time))),
+        ))
+    if snapshot is None:
+        return marks
+    wanted = set(signal.reason) | set(meta.values())
+    # a zone's id starts with "<timeframe>:<kind>:" (ict-spec §0): only the views and zone kinds that
+    # a wanted id names are read (a replayed view builds its zones when first read)
+    named = {tuple(text.split(":", 2)[:2]) for text in wanted}
+    views = snapshot.views
+    for timeframe in views:
+        if not any(key[0] == timeframe for key in named):
+            continue
+        view = views[timeframe]
+        for kind, zones in (("fvg", view.fvgs), ("ifvg", view.ifvgs), ("order_block", view.order_blocks),
+                            ("breaker", view.breakers)):
+            if (timeframe, kind) not in named:
+                continue
+            for zone in zones:
+                if zone.id in wanted:
+                    marks.append(ZoneMark(signal.time, zone.kind, zone.direction, zone.timeframe, zone.top,
+                                          zone.bottom, zone.anchor_time))
+    return marks
