@@ -95,7 +95,7 @@ class EventRows:
         self.tf_ms = cols.tf_ms
         self._kind_prefix = [f"{cols.tf}:{k}:" for k in KINDS]
         self._tag_names = [f"{t}:" for t in TAGS]
-        self._lists: dict[str, Any] | None = None  # scalar readers per column, made at the first conversion
+        self._readers: dict[str, Any] | None = None  # scalar readers per column, made at the first conversion
         self._builders: dict[str, Callable[[int], dict[str, Any]]] = {}
         self._ids: dict[int, str] = {}
         self._events: dict[int, Event] = {}
@@ -110,9 +110,9 @@ class EventRows:
         """Per column an indexable giving Python scalars (``column[g]``), made at the first conversion.
 
         A series has far more rows than a backtest ever shows, so no column is turned into a list:
-        each converted row reads its dozen scalars from contiguous copies of the columns.
+        each converted row reads its dozen scalars straight from the kernel's matrices.
         """
-        columns = self._lists
+        columns = self._readers
         if columns is None:
             cols = self.cols
             ints, floats = cols.ints, cols.floats
@@ -125,7 +125,7 @@ class EventRows:
             columns["n"] = _Column(cols.n)
             columns["slot"] = _Column(cols.slot)
             columns["hash"] = list(cols.hashes)
-            self._lists = columns
+            self._readers = columns
             self._builders = _builders(columns, _Ids(self), _Members(cols.members))  # type: ignore[arg-type]
         return columns
 
@@ -133,26 +133,32 @@ class EventRows:
         """``tf:kind:tag:anchor_time:confirm_time:n`` of row ``g`` (ict-spec §0)."""
         text = self._ids.get(g)
         if text is None:
-            c = self._lists or self._columns()
+            c = self._readers or self._columns()
             opens = c["open"]
             text = (f"{self._kind_prefix[c['kind'][g]]}{self._tag_names[c['tag'][g]]}"
                     f"{opens[c['anchor'][g]]}:{opens[c['confirm'][g]] + self.tf_ms}:{c['n'][g]}")
             self._ids[g] = text
         return text
 
+    def _parts(self, g: int) -> tuple[Any, ...]:
+        """Row ``g``'s record fields in ``Event`` order (fields dict fresh, ``params_hash`` last)."""
+        c = self._readers or self._columns()
+        kind = KINDS[c["kind"][g]]
+        anchor, confirm = c["anchor"][g], c["confirm"][g]
+        ranged = kind not in _NO_RANGE
+        opens = c["open"]
+        return (self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
+                opens[confirm] + self.tf_ms, c["top"][g] if ranged else None, c["bottom"][g] if ranged else None,
+                c["level"][g] if kind in _HAS_LEVEL else None, self._builders[kind](g), c["hash"][c["slot"][g]])
+
     def event(self, g: int) -> Event:
         """Row ``g`` as the ``Event`` that ``suite.compute`` (and the streaming engine) produces."""
         event = self._events.get(g)
         if event is None:
-            c = self._lists or self._columns()
-            kind = KINDS[c["kind"][g]]
-            anchor, confirm = c["anchor"][g], c["confirm"][g]
-            ranged = kind not in _NO_RANGE
-            opens = c["open"]
-            event = Event(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
-                          opens[confirm] + self.tf_ms, c["hash"][c["slot"][g]], c["top"][g] if ranged else None,
-                          c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None,
-                          self._builders[kind](g))
+            event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, top, bottom, level, \
+                fields, params_hash = self._parts(g)
+            event = Event(event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, params_hash,
+                          top, bottom, level, fields)
             self._events[g] = event
         return event
 
@@ -160,15 +166,10 @@ class EventRows:
         """Row ``g`` as the snapshot's ``IctEvent`` (``TimeframeState.convert``: the event's fields,
         ``params_hash`` and, for a higher timeframe, the base candle ``base_confirm_index`` at which it
         became visible). Not cached here: callers keep the records they hand out."""
-        c = self._lists or self._columns()
-        kind = KINDS[c["kind"][g]]
-        anchor, confirm = c["anchor"][g], c["confirm"][g]
-        ranged = kind not in _NO_RANGE
-        opens = c["open"]
-        extra = self._builders[kind](g)
-        extra["params_hash"] = c["hash"][c["slot"][g]]
+        event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, top, bottom, level, \
+            extra, params_hash = self._parts(g)
+        extra["params_hash"] = params_hash
         if base_confirm_index is not None:
             extra["base_confirm_index"] = base_confirm_index
-        return make_event(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
-                          opens[confirm] + self.tf_ms, c["top"][g] if ranged else None,
-                          c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None, extra)
+        return make_event(event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, top, bottom,
+                          level, extra)
