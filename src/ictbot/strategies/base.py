@@ -95,6 +95,12 @@ class DecisionCalendar(Protocol):
         newly confirmed (it is in that view's ``new_events``; its ``confirm_time`` may equal the snapshot's)."""
         ...
 
+    def new_events_with_parents(self, timeframe: str, kinds: Sequence[str], direction: int | None = None
+                                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """One entry per event of ``kinds`` (and ``direction``) on ``timeframe``: the base candle at whose
+        close it is new, and the ``confirm_time`` of the event its ``parent_id`` names (−1 if none)."""
+        ...
+
     def event_times(self, timeframe: str, kinds: Sequence[str], direction: int | None = None) -> npt.NDArray[np.int64]:
         """Ascending ``confirm_time`` of every event of ``kinds`` (and ``direction``) on ``timeframe``."""
         ...

@@ -168,6 +168,25 @@ class SnapshotReplay:
         confirms = np.unique(rows.confirm[chosen])
         return confirms if frame.delivery is None else np.unique(frame.delivery[confirms])
 
+    def new_events_with_parents(self, timeframe: str, kinds: Sequence[str],
+                                direction: int | None = None) -> tuple[I64, I64]:
+        """Per event of ``kinds`` (and ``direction``): the base index at whose close it is new, and the
+        confirm time of its parent event (``ref0``; −1 if none)."""
+        frame = self.timeframes.get(timeframe)
+        if frame is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        rows = frame.rows
+        chosen = np.isin(rows.kind, np.array([K[kind] for kind in kinds], dtype=np.int64))
+        if direction is not None:
+            chosen &= rows.direction == direction
+        picked = np.flatnonzero(chosen)
+        confirms = rows.confirm[picked]
+        candles = confirms if frame.delivery is None else frame.delivery[confirms]
+        parents = rows.ref0[picked]
+        open_time = frame.frame.candles.open_time
+        parent_times = np.where(parents >= 0, open_time[rows.confirm[np.maximum(parents, 0)]] + rows.tf_ms, -1)
+        return candles.astype(np.int64), parent_times.astype(np.int64)
+
     def event_times(self, timeframe: str, kinds: Sequence[str], direction: int | None = None) -> I64:
         """Ascending confirm times of the events of ``kinds`` (and ``direction``) on ``timeframe``."""
         frame = self.timeframes.get(timeframe)

@@ -72,25 +72,27 @@ class StrategyA(BaseStrategy[StrategyAConfig]):
         return tuple(dict.fromkeys((config.base_timeframe, *config.bias_timeframes, *config.sweep_timeframes)))
 
     def decision_candles(self, calendar: DecisionCalendar) -> npt.NDArray[np.int64]:
-        """Rule 5 needs a ``fvg_touched`` of the bias direction confirmed at this close on the base view
-        (the touched gap must be an active gap of that direction), rule 1 that bias, rule 2 a killzone,
-        rule 3 a sweep against the bias confirmed at most ``max_sweep_age_minutes`` before the close."""
+        """Rule 5 needs a ``fvg_touched`` of the bias direction confirmed at this close on the base view,
+        of a gap at most ``max_fvg_age_minutes`` old (rule 4); rule 1 that bias; rule 2 a killzone; rule 3
+        a sweep against the bias confirmed between ``max_sweep_age_minutes`` before the close and the
+        gap's confirmation."""
         config = self.config
         trends = [calendar.trend(tf, config.bias_source) for tf in config.bias_timeframes]
         closes = calendar.close_times()
-        age = config.max_sweep_age_minutes * MINUTE_MS
+        sweep_age = config.max_sweep_age_minutes * MINUTE_MS
         found = []
         for direction in (1, -1):
-            candles = calendar.new_event_candles(config.base_timeframe, ("fvg_touched",), direction)
+            candles, gap_times = calendar.new_events_with_parents(config.base_timeframe, ("fvg_touched",), direction)
+            keep = closes[candles] - gap_times <= config.max_fvg_age_minutes * MINUTE_MS
             for trend in trends:
-                candles = candles[trend[candles] == direction]
+                keep &= trend[candles] == direction
             swept = np.zeros(candles.shape[0], dtype=np.bool_)
             for timeframe in config.sweep_timeframes:
                 times = calendar.event_times(timeframe, ("sweep",), -direction)
-                # any such sweep confirmed in [close - age, close]
-                swept |= np.searchsorted(times, closes[candles], side="right") > np.searchsorted(
-                    times, closes[candles] - age, side="left")
-            found.append(candles[swept])
+                # any such sweep confirmed in [close - sweep age, the gap's confirmation]
+                swept |= np.searchsorted(times, gap_times, side="right") > np.searchsorted(
+                    times, closes[candles] - sweep_age, side="left")
+            found.append(candles[keep & swept])
         candles = np.union1d(found[0], found[1])
         if config.killzones:
             candles = candles[calendar.window_mask(config.killzones)[candles]]

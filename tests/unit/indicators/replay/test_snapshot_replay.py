@@ -97,9 +97,10 @@ def test_backtest_on_replayed_snapshots_equals_the_per_candle_streaming_run(stra
 @pytest.mark.parametrize(("strategy", "params"), [
     ("strategy_a", {"bias_source": "swing_trend", "killzones": [], "bias_timeframes": ["15m"],
                     "sweep_timeframes": ["5m", "1h"], "max_sweep_age_minutes": 600}),
+    ("strategy_a", {"max_fvg_age_minutes": 30, "max_sweep_age_minutes": 300, "killzones": []}),
     ("strategy_b", {"structure_timeframe": "5m", "require_mss": False, "trend_timeframes": ["1h"],
                     "killzones": ["london_kz", "ny_am_kz", "ny_pm_kz"]}),
-], ids=["strategy_a-other-params", "strategy_b-other-params"])
+], ids=["strategy_a-other-params", "strategy_a-short-ages", "strategy_b-other-params"])
 def test_decision_candles_stay_a_superset_under_other_parameters(
         march: MarketData, strategy: str, params: dict[str, object]) -> None:
     spec = BacktestSpec((), ("BTCUSDT",), Timeframe.M5, strategy, params=params)
