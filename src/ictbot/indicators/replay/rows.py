@@ -140,6 +140,11 @@ class EventRows:
             self._ids[g] = text
         return text
 
+    def fields(self, g: int) -> dict[str, Any]:
+        """Row ``g``'s kind-specific fields (``Event.fields``), a fresh dict."""
+        c = self._readers or self._columns()
+        return self._builders[KINDS[c["kind"][g]]](g)
+
     def _parts(self, g: int) -> tuple[Any, ...]:
         """Row ``g``'s record fields in ``Event`` order (fields dict fresh, ``params_hash`` last)."""
         c = self._readers or self._columns()

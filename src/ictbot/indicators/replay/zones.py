@@ -24,7 +24,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.ict import LazyTuple, Zone, make_zone
-from ictbot.indicators.kernels.codes import TAGS
 from ictbot.indicators.replay.rows import EventRows
 from ictbot.indicators.replay.zones_base import (
     NEVER,
@@ -197,25 +196,15 @@ class ZoneReplay:
 
     def _fixed_part(self, z: int, r: int) -> tuple[Any, ...]:
         """What never changes in the records of zone ``z``: its creation event's id, prices, times, and its
-        ``extra`` in the initial state (no flag set)."""
-        g, ref, tag, anchor_time, confirm_time, anchor, confirm, direction, swing_anchor, displacement, \
-            has_fvg = self._facts[z].tolist()
-        top, bottom, mid = self._prices[z].tolist()
-        event_id = self.rows.event_id  # cached there: the frame replay's recent events share the ids
-        # the creation event's fields as ``rows.event(g).fields`` (``convert._builders``: same keys, order and
-        # types) without building the ``Event``; ``ref``: the source fvg / order block, or an order block's break
-        if r == 0:
-            fields: dict[str, Any] = {"ce": mid}
-        elif r == 1:
-            fields = {"ce": mid, "parent_id": event_id(ref)}
-        elif r == 2:
-            fields = {"mt": mid, "stream": TAGS[tag], "break_id": event_id(ref),
-                      "swing_anchor_index": swing_anchor, "displacement": displacement == 1, "has_fvg": has_fvg == 1}
-        else:
-            fields = {"mt": mid, "stream": TAGS[tag], "parent_id": event_id(ref)}
+        ``extra`` in the initial state (no flag set): the creation event's fields (a zone carries those of
+        the event that created it) plus the lifecycle keys of ``frames._zone_view``."""
+        g, anchor_time, confirm_time, anchor, confirm, direction = self._facts[z].tolist()
+        top, bottom = self._prices[z].tolist()
+        fields = self.rows.fields(g)
         blank = {**fields, "mid_hit": False, "filled": False, "anchor_index": anchor, "confirm_index": confirm,
                  "stream": fields.get("stream"), "base_touched_time": None, "base_closed_through_time": None}
-        return event_id(g), direction, top, bottom, anchor_time, confirm_time, blank
+        # ids cached in ``rows``: the frame replay's recent events share them
+        return self.rows.event_id(g), direction, top, bottom, anchor_time, confirm_time, blank
 
 
 class _Zones(LazyTuple[Zone]):

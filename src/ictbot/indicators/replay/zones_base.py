@@ -12,9 +12,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.indicators.kernels.codes import (
-    B0,
-    B1,
-    I0,
     K_BREAKER,
     K_BREAKER_EVICTED,
     K_BREAKER_INVALIDATED,
@@ -113,19 +110,15 @@ def lifecycles(rows: EventRows) -> Lifecycles:
 def zone_facts(rows: EventRows, life: Lifecycles) -> tuple[I64, F64]:
     """Per zone, what its records are built from, one row per zone (one ``tolist`` reads them all).
 
-    Ints: creation row, the row its ``ref0`` names (parent fvg / order block, or an order block's bos /
-    choch), tag, anchor time, confirm time, anchor index, confirm index, direction, swing anchor index,
-    displacement, has_fvg. Floats: top, bottom, ce / mt.
+    Ints: creation row, anchor time, confirm time, anchor index, confirm index, direction. Floats: top,
+    bottom.
     """
     cols = rows.cols
     g = life.row
-    ints = cols.ints
     anchor_time = cols.open_time[rows.anchor[g]]
     confirm_time = cols.open_time[rows.confirm[g]] + cols.tf_ms
-    facts = np.stack([g, rows.ref0[g], rows.tag[g], anchor_time, confirm_time, rows.anchor[g], rows.confirm[g],
-                      rows.direction[g],
-                      *(ints[g, col].astype(np.int64) for col in (I0, B0, B1))], axis=1)
-    return facts, np.stack([rows.top[g], rows.bottom[g], rows.f0[g]], axis=1)
+    facts = np.stack([g, anchor_time, confirm_time, rows.anchor[g], rows.confirm[g], rows.direction[g]], axis=1)
+    return facts, np.stack([rows.top[g], rows.bottom[g]], axis=1)
 
 
 class MinTree:
