@@ -66,7 +66,8 @@ class FrameReplay:
         self._records: dict[int, IctEvent] = {}  # row -> its IctEvent, each row converted once
         self._kinds = rows.kind.item
         # confirm time of every row (EventWindow.tail reads it without building the record)
-        self._time_of = (candles.open_time[rows.confirm] + rows.tf_ms).item
+        self.confirm_time: I64 = candles.open_time[rows.confirm] + rows.tf_ms
+        self._time_of = self.confirm_time.item
         self.atr = atr_series(candles.high, candles.low, candles.close, int(params.atr.length))
         kind, tag, confirm = rows.kind, rows.tag, rows.confirm
         # row bounds per candle: rows of candle k are [starts[k], starts[k + 1])
@@ -82,7 +83,7 @@ class FrameReplay:
         self._legs = legs
         self._leg_confirm = confirm[legs]
         ended = np.flatnonzero(kind == K_LEG_INVALIDATED)
-        # confirm index of each leg's invalidation (n = never), by leg row
+        # confirm index of each invalidated leg's invalidation, by leg row
         self._leg_end: dict[int, int] = {int(g): int(k) for g, k in zip(rows.ref0[ended].tolist(),
                                                                           confirm[ended].tolist(), strict=True)}
         self._leg_cache: dict[int, tuple[int, float, int, Leg]] = {}  # leg row -> (index, b, b_time, view)

@@ -154,49 +154,49 @@ class SnapshotReplay:
 
     # ---- decision candles ------------------------------------------------------------------------------
 
+    def _events(self, timeframe: str, kinds: Sequence[str], direction: int | None) -> tuple[_Timeframe, I64] | None:
+        """The timeframe and its rows of ``kinds`` (and ``direction``), in log order; None: no such timeframe."""
+        frame = self.timeframes.get(timeframe)
+        if frame is None:
+            return None
+        rows = frame.rows
+        chosen = np.isin(rows.kind, np.array([K[kind] for kind in kinds], dtype=np.int64))
+        if direction is not None:
+            chosen &= rows.direction == direction
+        return frame, np.flatnonzero(chosen)
+
+    def _base_candles(self, frame: _Timeframe, rows: I64) -> I64:
+        """The base candle at whose close each row of ``frame`` is new."""
+        confirms = frame.rows.confirm[rows]
+        return confirms if frame.delivery is None else frame.delivery[confirms]
+
     def new_event_candles(self, timeframe: str, kinds: Sequence[str], direction: int | None = None) -> I64:
         """Base indexes at whose close an event of ``kinds`` (and ``direction``) on ``timeframe`` is newly
         confirmed."""
-        frame = self.timeframes.get(timeframe)
-        if frame is None:
+        found = self._events(timeframe, kinds, direction)
+        if found is None:
             return np.zeros(0, np.int64)
-        rows = frame.rows
-        codes = np.array([K[kind] for kind in kinds], dtype=np.int64)
-        chosen = np.isin(rows.kind, codes)
-        if direction is not None:
-            chosen &= rows.direction == direction
-        confirms = np.unique(rows.confirm[chosen])
-        return confirms if frame.delivery is None else np.unique(frame.delivery[confirms])
+        return np.unique(self._base_candles(*found))
 
     def new_events_with_parents(self, timeframe: str, kinds: Sequence[str],
                                 direction: int | None = None) -> tuple[I64, I64]:
         """Per event of ``kinds`` (and ``direction``): the base index at whose close it is new, and the
         confirm time of its parent event (``ref0``; −1 if none)."""
-        frame = self.timeframes.get(timeframe)
-        if frame is None:
+        found = self._events(timeframe, kinds, direction)
+        if found is None:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        rows = frame.rows
-        chosen = np.isin(rows.kind, np.array([K[kind] for kind in kinds], dtype=np.int64))
-        if direction is not None:
-            chosen &= rows.direction == direction
-        picked = np.flatnonzero(chosen)
-        confirms = rows.confirm[picked]
-        candles = confirms if frame.delivery is None else frame.delivery[confirms]
-        parents = rows.ref0[picked]
-        open_time = frame.frame.candles.open_time
-        parent_times = np.where(parents >= 0, open_time[rows.confirm[np.maximum(parents, 0)]] + rows.tf_ms, -1)
-        return candles.astype(np.int64), parent_times.astype(np.int64)
+        frame, rows = found
+        parents = frame.rows.ref0[rows]
+        parent_times = np.where(parents >= 0, frame.frame.confirm_time[np.maximum(parents, 0)], -1)
+        return self._base_candles(frame, rows), parent_times
 
     def event_times(self, timeframe: str, kinds: Sequence[str], direction: int | None = None) -> I64:
         """Ascending confirm times of the events of ``kinds`` (and ``direction``) on ``timeframe``."""
-        frame = self.timeframes.get(timeframe)
-        if frame is None:
+        found = self._events(timeframe, kinds, direction)
+        if found is None:
             return np.zeros(0, np.int64)
-        rows = frame.rows
-        chosen = np.isin(rows.kind, np.array([K[kind] for kind in kinds], dtype=np.int64))
-        if direction is not None:
-            chosen &= rows.direction == direction
-        times: I64 = frame.frame.candles.open_time[rows.confirm[chosen]] + rows.tf_ms
+        frame, rows = found
+        times: I64 = frame.frame.confirm_time[rows]
         return times
 
     def close_times(self) -> I64:
