@@ -34,11 +34,15 @@ class ImpulseLeg:
 
     def ote(self, low: float, high: float, sweet: float, b: float | None = None) -> tuple[float, float, float]:
         """(top, bottom, sweet spot) of the OTE zone computed with extreme ``b`` (default: current)."""
-        bb = self.b if b is None else b
-        rng = (bb - self.a) if self.direction > 0 else (self.a - bb)
-        if self.direction > 0:
-            return bb - low * rng, bb - high * rng, bb - sweet * rng
-        return bb + high * rng, bb + low * rng, bb + sweet * rng
+        return ote_band(self.direction, self.a, self.b if b is None else b, low, high, sweet)
+
+
+def ote_band(direction: int, a: float, b: float, low: float, high: float, sweet: float) -> tuple[float, float, float]:
+    """(top, bottom, sweet spot) of the OTE zone of a leg from ``a`` to extreme ``b`` (§6)."""
+    rng = (b - a) if direction > 0 else (a - b)
+    if direction > 0:
+        return b - low * rng, b - high * rng, b - sweet * rng
+    return b + high * rng, b + low * rng, b + sweet * rng
 
 
 class PremiumDiscountIndicator:

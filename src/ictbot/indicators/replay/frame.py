@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.ict import EventWindow, IctEvent, Leg, make_leg
+from ictbot.indicators.ict.premium_discount import ote_band
 from ictbot.indicators.kernels.codes import (
     K_BOS,
     K_CHOCH,
@@ -170,12 +171,7 @@ class FrameReplay:
             view = cached[3]
         else:
             a = float(rows.f0[g])
-            low, high, sweet = self._pd
-            rng = (b - a) if direction > 0 else (a - b)
-            if direction > 0:
-                top, bottom, spot = b - low * rng, b - high * rng, b - sweet * rng
-            else:
-                top, bottom, spot = b + high * rng, b + low * rng, b + sweet * rng
+            top, bottom, spot = ote_band(direction, a, b, *self._pd)  # as the streaming view (ImpulseLeg.ote)
             view = make_leg(rows.event_id(g), direction, self.tf, a, b, rows.open_time(int(rows.anchor[g])),
                             b_time, top, bottom, spot)
         self._leg_cache[g] = (done, b, b_time, view)
