@@ -164,21 +164,16 @@ class EventWindow(LazyTuple[IctEvent]):
 
     def tail(self, oldest: int, kinds: Container[str] | None = None) -> list[IctEvent]:
         """The events confirmed at or after ``oldest`` (and of ``kinds``), in log order."""
-        found: list[IctEvent] = []
         kind_of, time_of = self._kind_of, self._time_of
         if self._items is not None or kind_of is None or time_of is None:
-            for event in reversed(self):
-                if event.confirm_time < oldest:
-                    break
-                if kinds is None or event.kind in kinds:
-                    found.append(event)
-        else:
-            load = self._load
-            for g in range(self._stop - 1, self._start - 1, -1):
-                if time_of(g) < oldest:
-                    break
-                if kinds is None or kind_of(g) in kinds:
-                    found.append(load(g))
+            return _scan_tail(reversed(self), oldest, kinds)
+        found: list[IctEvent] = []
+        load = self._load
+        for g in range(self._stop - 1, self._start - 1, -1):
+            if time_of(g) < oldest:
+                break
+            if kinds is None or kind_of(g) in kinds:
+                found.append(load(g))
         found.reverse()
         return found
 
@@ -210,6 +205,25 @@ class EventWindow(LazyTuple[IctEvent]):
             return reversed(self._items)
         load = self._load
         return (load(g) for g in range(self._stop - 1, self._start - 1, -1))
+
+
+def events_tail(events: Sequence[IctEvent], oldest: int, kinds: Container[str] | None = None) -> list[IctEvent]:
+    """The events of a log-ordered sequence confirmed at or after ``oldest`` (and of ``kinds``), in log
+    order, reading only its tail (an ``EventWindow`` builds only the records it returns)."""
+    if isinstance(events, EventWindow):
+        return events.tail(oldest, kinds)
+    return _scan_tail(reversed(events), oldest, kinds)
+
+
+def _scan_tail(newest_first: Iterator[IctEvent], oldest: int, kinds: Container[str] | None) -> list[IctEvent]:
+    found: list[IctEvent] = []
+    for event in newest_first:
+        if event.confirm_time < oldest:
+            break
+        if kinds is None or event.kind in kinds:
+            found.append(event)
+    found.reverse()
+    return found
 
 
 @dataclass(frozen=True, slots=True)

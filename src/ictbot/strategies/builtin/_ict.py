@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 from decimal import Decimal
 
-from ictbot.domain.ict import EventWindow, IctEvent, IndicatorSnapshot, LiquidityLevel, TimeframeView
+from ictbot.domain.ict import IctEvent, IndicatorSnapshot, LiquidityLevel, TimeframeView, events_tail
 from ictbot.domain.money import to_decimal
 
 
@@ -28,17 +28,7 @@ def events_since(view: TimeframeView, oldest: int, kinds: Container[str] | None 
     The log is ordered by confirmation, so only its tail is read (a replayed view's recent events are
     built only when read, and only the matching ones).
     """
-    recent = view.recent_events
-    if isinstance(recent, EventWindow):
-        tail = recent.tail(oldest, kinds)
-    else:
-        tail = []
-        for event in reversed(recent):
-            if event.confirm_time < oldest:
-                break
-            if kinds is None or event.kind in kinds:
-                tail.append(event)
-        tail.reverse()
+    tail = events_tail(view.recent_events, oldest, kinds)
     if view.new_events:
         # a new event also in the recent window sits at its tail, which is in range if the event is
         seen = {event.id for event in tail}
@@ -64,8 +54,8 @@ def new_events(view: TimeframeView, time: int, *kinds: str) -> list[IctEvent]:
     return sorted(found.values(), key=lambda event: event.confirm_time)
 
 
-def find_event(view: TimeframeView, event_id: str) -> IctEvent | None:
-    for event in events_of(view):
+def find_event(events: Iterable[IctEvent], event_id: str) -> IctEvent | None:
+    for event in events:
         if event.id == event_id:
             return event
     return None

@@ -29,7 +29,7 @@ from ictbot.domain.ict import IctEvent, Leg, TimeframeView, Zone
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
 from ictbot.strategies.builtin import params
-from ictbot.strategies.builtin._ict import events_since, htf_bias, liquidity_targets, new_events, price
+from ictbot.strategies.builtin._ict import events_since, find_event, htf_bias, liquidity_targets, new_events, price
 
 _SEARCHED = frozenset({"impulse_leg", "bos", "choch", "ote_entered"})
 
@@ -187,9 +187,9 @@ def _leg_break(events: tuple[IctEvent, ...], leg: Leg) -> IctEvent | None:
     """The structure break that started ``leg`` (``events``: the view's events since the leg's origin): via the
     ``impulse_leg`` event's parent when the snapshot still holds it, else the latest break of the leg's
     direction at or after its origin."""
-    start = _find(events, leg.id)
+    start = find_event(events, leg.id)
     if start is not None and start.kind == "impulse_leg":
-        parent = _find(events, str(start.extra.get("parent_id", "")))
+        parent = find_event(events, str(start.extra.get("parent_id", "")))
         if parent is not None:
             return parent
     for event in reversed(events):
@@ -197,9 +197,3 @@ def _leg_break(events: tuple[IctEvent, ...], leg: Leg) -> IctEvent | None:
             return event if event.confirm_time >= leg.a_time else None
     return None
 
-
-def _find(events: tuple[IctEvent, ...], event_id: str) -> IctEvent | None:
-    for event in events:
-        if event.id == event_id:
-            return event
-    return None
