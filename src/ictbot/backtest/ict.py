@@ -121,9 +121,15 @@ def indicator_source(strategy: Strategy, data: MarketData, *, per_candle: bool =
         IndicatorSnapshots | ReplayedSnapshots:
     """Replayed snapshots when the kernels are installed and the strategy names its decision candles;
     the streaming engine on every candle otherwise (or when asked: ``per_candle``)."""
-    from ictbot.indicators import kernels
-
     higher = higher_timeframes(strategy, data.timeframe)
-    if not per_candle and kernels.available() and isinstance(strategy, CalendarStrategy):
+    if uses_replay(strategy, per_candle=per_candle):
         return ReplayedSnapshots(data, higher)
     return IndicatorSnapshots(MultiTimeframeEngine(data.timeframe, higher), data, higher)
+
+
+def uses_replay(strategy: Strategy, *, per_candle: bool = False) -> bool:
+    """Whether ``indicator_source`` replays the kernels for this strategy (numba installed, the strategy
+    names its decision candles, not ``--per-candle``)."""
+    from ictbot.indicators import kernels
+
+    return not per_candle and isinstance(strategy, CalendarStrategy) and kernels.available()

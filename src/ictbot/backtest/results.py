@@ -159,9 +159,10 @@ def zone_marks(signal: Signal, snapshot: IndicatorSnapshot | None) -> list[ZoneM
     # a zone's id starts with "<timeframe>:<kind>:" (ict-spec §0): only the views and zone kinds that
     # a wanted id names are read (a replayed view builds its zones when first read)
     named = {tuple(text.split(":", 2)[:2]) for text in wanted}
+    named_timeframes = {key[0] for key in named}
     views = snapshot.views
     for timeframe in views:
-        if not any(key[0] == timeframe for key in named):
+        if timeframe not in named_timeframes:
             continue
         view = views[timeframe]
         for kind, zones in (("fvg", view.fvgs), ("ifvg", view.ifvgs), ("order_block", view.order_blocks),

@@ -230,11 +230,11 @@ def register(app: typer.Typer) -> None:
 
 def _announce_compile(out: Console, spec: BacktestSpec) -> None:
     """Say so when this run will first compile the indicator kernels (silent for a minute otherwise)."""
+    from ictbot.backtest.ict import uses_replay
+    from ictbot.backtest.run import build_strategy
     from ictbot.indicators import kernels
 
-    if spec.per_candle or spec.strategy not in ("strategy_a", "strategy_b") or not kernels.available():
-        return
-    if not kernels.compiled():
+    if uses_replay(build_strategy(spec), per_candle=spec.per_candle) and not kernels.compiled():
         out.print("[dim]compiling the indicator kernels (first run of this install, about a minute; "
                   "cached afterwards)[/]")
 
