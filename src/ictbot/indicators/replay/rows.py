@@ -1,4 +1,4 @@
-"""Lazy per-row access to kernel event columns: ids, ``Event`` and ``IctEvent`` built on first use.
+"""Lazy per-row access to kernel event columns: ids, fields and ``IctEvent`` built on first use.
 
 ``kernels.convert.to_events`` builds every event of a series (≈ 5 µs each); a replayed snapshot shows a
 few hundred of them, so rows are converted one by one, with the same field builders, on demand.
@@ -13,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.ict import IctEvent, make_event
-from ictbot.indicators.events import Event
 from ictbot.indicators.kernels.batch import KernelColumns
 from ictbot.indicators.kernels.codes import (
     ANCHOR,
@@ -98,7 +97,6 @@ class EventRows:
         self._readers: dict[str, Any] | None = None  # scalar readers per column, made at the first conversion
         self._builders: dict[str, Callable[[int], dict[str, Any]]] = {}
         self._ids: dict[int, str] = {}
-        self._events: dict[int, Event] = {}
 
     def __len__(self) -> int:
         return int(self.kind.shape[0])
@@ -145,36 +143,20 @@ class EventRows:
         c = self._readers or self._columns()
         return self._builders[KINDS[c["kind"][g]]](g)
 
-    def _parts(self, g: int) -> tuple[Any, ...]:
-        """Row ``g``'s record fields in ``Event`` order (fields dict fresh, ``params_hash`` last)."""
+    def ict(self, g: int, base_confirm_index: int | None = None) -> IctEvent:
+        """Row ``g`` as the snapshot's ``IctEvent`` (``TimeframeState.convert``: the event's fields,
+        ``params_hash`` and, for a higher timeframe, the base candle ``base_confirm_index`` at which it
+        became visible); the snapshot tests compare these records with the streaming engine's. Not cached
+        here: callers keep the records they hand out."""
         c = self._readers or self._columns()
         kind = KINDS[c["kind"][g]]
         anchor, confirm = c["anchor"][g], c["confirm"][g]
         ranged = kind not in _NO_RANGE
         opens = c["open"]
-        return (self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
-                opens[confirm] + self.tf_ms, c["top"][g] if ranged else None, c["bottom"][g] if ranged else None,
-                c["level"][g] if kind in _HAS_LEVEL else None, self._builders[kind](g), c["hash"][c["slot"][g]])
-
-    def event(self, g: int) -> Event:
-        """Row ``g`` as the ``Event`` that ``suite.compute`` (and the streaming engine) produces."""
-        event = self._events.get(g)
-        if event is None:
-            event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, top, bottom, level, \
-                fields, params_hash = self._parts(g)
-            event = Event(event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, params_hash,
-                          top, bottom, level, fields)
-            self._events[g] = event
-        return event
-
-    def ict(self, g: int, base_confirm_index: int | None = None) -> IctEvent:
-        """Row ``g`` as the snapshot's ``IctEvent`` (``TimeframeState.convert``: the event's fields,
-        ``params_hash`` and, for a higher timeframe, the base candle ``base_confirm_index`` at which it
-        became visible). Not cached here: callers keep the records they hand out."""
-        event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, top, bottom, level, \
-            extra, params_hash = self._parts(g)
-        extra["params_hash"] = params_hash
+        extra = self._builders[kind](g)
+        extra["params_hash"] = c["hash"][c["slot"][g]]
         if base_confirm_index is not None:
             extra["base_confirm_index"] = base_confirm_index
-        return make_event(event_id, kind, direction, tf, anchor, confirm, anchor_time, confirm_time, top, bottom,
-                          level, extra)
+        return make_event(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
+                          opens[confirm] + self.tf_ms, c["top"][g] if ranged else None,
+                          c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None, extra)
