@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
+
 import typer
 
 from ictbot.cli import backtest, config, db, demo, download, indicators, run, sim
@@ -16,3 +18,26 @@ app = typer.Typer(
 
 for module in (run, demo, backtest, sim, indicators, download, config, db):
     module.register(app)
+
+
+def _installed_version() -> str:
+    try:
+        return version("ictbot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ictbot {_installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(
+        False, "--version", help="Print the installed ictbot version and exit.", is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """ICT / smart-money trading bot for Binance: live, paper (simulator) and backtests."""

@@ -18,6 +18,14 @@ def test_help_lists_every_command() -> None:
         assert command in result.output
 
 
+def test_version_flag_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"ictbot {version('ictbot')}"
+
+
 def test_config_validate_names_field_and_reason(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"exchange": {"base_timeframe": "7m"}, "risk": {}}))
