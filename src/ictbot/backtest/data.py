@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ictbot.adapters.files import CandleFrame, read_candle_files
 from ictbot.adapters.files.names import check_named_timeframe, group_data_files
@@ -130,3 +131,16 @@ def load_market_data(
         symbol=symbol.upper(), timeframe=timeframe, frame=frame, files=describe_files(paths),
         detail_timeframe=detail_timeframe, detail=detail, source_timeframe=source_tf, quality=quality,
     )
+
+
+def data_quality_document(datasets: Sequence[MarketData]) -> dict[str, Any]:
+    """The results document's ``data_quality``: every symbol's gaps (each naming its symbol) and the
+    counts summed; the per-symbol detail sits under ``symbols.<SYMBOL>.data_quality``."""
+    measured = [(d.symbol, d.quality) for d in datasets if d.quality is not None]
+    return {
+        "gaps": [{"symbol": symbol, **gap.to_json()} for symbol, q in measured for gap in q.gaps],
+        "missing_candles": sum(q.missing for _s, q in measured),
+        "zero_volume": sum(q.zero_volume for _s, q in measured),
+        "duplicates": sum(q.duplicates for _s, q in measured),
+        "out_of_order": sum(q.out_of_order for _s, q in measured),
+    }
