@@ -281,7 +281,7 @@ def _load_checked(spec: BacktestSpec, out: Console, *, fail_on_gap: bool) -> _Lo
     for data in datasets:
         lines = data.quality.describe() if data.quality is not None else []
         for line in lines:
-            out.print(f"[yellow]{data.symbol} data quality:[/] {line.strip()}", highlight=False)
+            out.print(f"[yellow]{data.symbol} data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
         if fail_on_gap and data.quality is not None and data.quality.gaps:
             gap = data.quality.gaps[0].to_json()
             fail(f"{data.symbol}: {len(data.quality.gaps)} gap(s) in the candles, first {gap['start']} → "

@@ -114,12 +114,12 @@ async def _import(
         nonlocal failed
         if report.ok and report.series is not None:
             out.print(f"[green]ok[/] {report.path}: {report.rows} {report.series.symbol} "
-                      f"{report.series.timeframe.value} candles ({report.series.market.value})")
+                      f"{report.series.timeframe.value} candles ({report.series.market.value})", soft_wrap=True)
         else:
             failed += 1
-            out.print(f"[red]rejected[/] {report.error} — nothing from this file was stored")
+            out.print(f"[red]rejected[/] {report.error} — nothing from this file was stored", soft_wrap=True)
         for line in report.quality.describe() if report.quality is not None else []:
-            out.print(f"[yellow]  data quality:[/] {line.strip()}")
+            out.print(f"[yellow]  data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
 
     try:
         await import_files(

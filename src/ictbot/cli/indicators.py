@@ -123,7 +123,7 @@ def _report_quality(frame: CandleFrame, tf: Timeframe, *, quiet: bool, fail_on_g
     quality = assess(frame.open_time, frame.open, frame.high, frame.low, frame.close, frame.volume, tf)
     if not quiet:
         for line in quality.describe():
-            console.print(f"[yellow]data quality:[/] {line.strip()}", highlight=False)
+            console.print(f"[yellow]data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
     if fail_on_gap and quality.gaps:
         gap = quality.gaps[0].to_json()
         fail(f"{len(quality.gaps)} gap(s) in the candles, first {gap['start']} → {gap['end']} "
