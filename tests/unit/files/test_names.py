@@ -45,7 +45,14 @@ def test_symbol_equals_path_and_plain_paths() -> None:
     assert split_data_arg("data/BTCUSDT-5m-2024-01.csv") == (None, [Path("data/BTCUSDT-5m-2024-01.csv")])
 
 
-def test_groups_by_name_and_by_explicit_symbol() -> None:
+def _touch(folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name).write_text("")
+
+
+def test_groups_by_name_and_by_explicit_symbol(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path, "BTCUSDT-5m-2024-01.csv", "BTCUSDT-5m-2024-02.csv", "SOL_USDT-5m.feather", "candles.csv")
     groups = group_data_files(["BTCUSDT-5m-2024-01.csv", "BTCUSDT-5m-2024-02.csv", "SOL_USDT-5m.feather",
                                "XRPUSDT=candles.csv"])
     by_symbol = {g.symbol: g for g in groups}
@@ -56,9 +63,19 @@ def test_groups_by_name_and_by_explicit_symbol() -> None:
     assert by_symbol["XRPUSDT"].timeframe is None and not by_symbol["XRPUSDT"].from_name
 
 
-def test_one_symbol_names_an_unnamed_file() -> None:
+def test_one_symbol_names_an_unnamed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path, "candles.csv")
     (group,) = group_data_files(["candles.csv"], ["ethusdt"])
     assert group.symbol == "ETHUSDT"
+
+
+def test_a_directory_stands_for_its_files_and_a_missing_file_is_named(tmp_path: Path) -> None:
+    _touch(tmp_path, "ETHUSDT-1h-2024-01.csv", "ETHUSDT-1h-2024-02.csv")
+    (group,) = group_data_files([str(tmp_path)])
+    assert group.symbol == "ETHUSDT" and len(group.files) == 2 and group.timeframe is Timeframe.H1
+    with pytest.raises(InputDataError, match="nope.csv: file not found"):
+        group_data_files([str(tmp_path / "nope.csv")])
 
 
 @pytest.mark.parametrize(("args", "symbols", "words"), [
@@ -68,7 +85,10 @@ def test_one_symbol_names_an_unnamed_file() -> None:
     (["BTCUSDT-5m-2024-01.csv"], ["BTCUSDT", "ETHUSDT"], "--symbol ETHUSDT"),
     (["BTCUSDT-5m-2024-01.csv", "BTCUSDT-1h-2024-02.csv"], [], "different timeframes (1h, 5m)"),
 ])
-def test_contradictions_are_refused_in_one_line(args: list[str], symbols: list[str], words: str) -> None:
+def test_contradictions_are_refused_in_one_line(args: list[str], symbols: list[str], words: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _touch(tmp_path, *(arg.partition("=")[2] or arg for arg in args))
     with pytest.raises(InputDataError) as error:
         group_data_files(args, symbols)
     assert words in str(error.value) and "\n" not in str(error.value)

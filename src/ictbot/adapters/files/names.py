@@ -115,6 +115,8 @@ def group_data_files(args: Sequence[str], symbols: Sequence[str] = ()) -> list[D
 def _expand(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
+        if not path.exists():
+            raise InputDataError(str(path), "file not found")
         files.extend(sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path])
     return files
 
