@@ -43,6 +43,12 @@ def eth_15m(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def eth_5m(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three weeks of real ETH/USDT 5m candles under their freqtrade name (strategy_a trades them)."""
+    return _write_feather(_slice("ETH_USDT-5m.feather", 21), tmp_path_factory.mktemp("eth5") / "ETH_USDT-5m.feather")
+
+
+@pytest.fixture(scope="module")
 def eth_1h_with_outage(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two weeks of ETH/USDT 1h with one hour missing (10 March 10:00) and a flat zero-volume halt bar
     before it, as an exchange halt leaves them."""
@@ -64,21 +70,28 @@ def _error_line(output: str) -> str:
     return lines[0]
 
 
-def test_backtest_takes_symbol_and_timeframe_from_the_name(eth_15m: Path, tmp_path: Path) -> None:
+def test_strategy_a_trades_the_symbol_the_file_is_named_for(eth_5m: Path, tmp_path: Path) -> None:
     out = tmp_path / "eth.json"
-    result = runner.invoke(app, ["backtest", "--data", str(eth_15m), "--strategy", "strategy_a", "--json", str(out)])
+    result = runner.invoke(app, ["backtest", "--data", str(eth_5m), "--strategy", "strategy_a", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert list(doc["symbols"]) == ["ETHUSDT"] and doc["metadata"]["parameters"]["symbols"] == ["ETHUSDT"]
+    assert doc["trades"] and {t["symbol"] for t in doc["trades"]} == {"ETHUSDT"}
+    assert doc["data_quality"] == {"gaps": [], "missing_candles": 0, "zero_volume": 0, "duplicates": 0,
+                                   "out_of_order": 0}
+    frame = read_candle_file(eth_5m)
+    expected = (frame.close[-1] / frame.open[0] - 1) * 100
+    assert doc["summary"]["buy_and_hold_return"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_backtest_takes_the_timeframe_from_the_name(eth_15m: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eth15.json"
+    result = runner.invoke(app, ["backtest", "--data", str(eth_15m), "--strategy", "s1_ema_cross", "--json", str(out)])
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
     assert list(doc["symbols"]) == ["ETHUSDT"]
-    assert doc["metadata"]["parameters"]["symbols"] == ["ETHUSDT"]
     assert doc["metadata"]["parameters"]["timeframe"] == "15m"
     assert doc["metadata"]["candles"]["ETHUSDT"]["source_timeframe"] == "15m"
-    assert {t["symbol"] for t in doc["trades"]} <= {"ETHUSDT"}
-    assert doc["data_quality"] == {"gaps": [], "missing_candles": 0, "zero_volume": 0, "duplicates": 0,
-                                   "out_of_order": 0}
-    frame = read_candle_file(eth_15m)
-    expected = (frame.close[-1] / frame.open[0] - 1) * 100
-    assert doc["summary"]["buy_and_hold_return"] == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize(("extra", "words"), [
