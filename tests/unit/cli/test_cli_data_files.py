@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from ictbot.adapters.files import CandleFrame, read_candle_file
 from ictbot.adapters.storage import sqlite_url
 from ictbot.cli.main import app
+from ictbot.domain.errors import InputDataError
+from ictbot.domain.timeframe import Timeframe
 from tests.conftest import DATA, require_shared
 
 MARKETLAB = DATA / "feather" / "harthor_marketlab"
@@ -180,3 +182,14 @@ def test_download_from_file_reports_gaps_and_refuses_them_on_request(eth_1h_with
     wrong = runner.invoke(app, ["download", "--database-url", url, "--from-file", str(eth_1h_with_outage),
                                 "--symbol", "BTCUSDT"], terminal_width=200)
     assert wrong.exit_code == 1 and "named for ETHUSDT, not --symbol BTCUSDT" in wrong.output
+
+
+def test_the_simulator_replays_a_freqtrade_named_file(eth_15m: Path, tmp_path: Path) -> None:
+    from ictbot.exchange_sim.market.series import load_data_args
+
+    (series,) = load_data_args([str(eth_15m)]).values()
+    assert series.symbol == "ETHUSDT" and series.timeframe is Timeframe.M15
+    renamed = tmp_path / "SOL_USDT-15m.feather"
+    renamed.symlink_to(eth_15m)
+    with pytest.raises(InputDataError, match="named for SOLUSDT, not ETHUSDT"):
+        load_data_args([f"ETHUSDT={renamed}"])
