@@ -30,6 +30,9 @@ HELP = (
     "--param fvg.max_active=none --param structure.break_source=wick\n\n"
     "Parameters: --param section.name=value, e.g. atr.length=20, fvg.k_atr=0.5, liquidity.sweep_window=2 "
     "('none' disables an optional limit); the full list is in docs/indicators.md.\n\n"
+    "Missing candles (gaps) and zero-volume flat bars are reported with their times before the export; "
+    "--on-gap fail stops with exit 1 instead. The timeframe is the candles' spacing: a file name or "
+    "--timeframe that says otherwise is refused.\n\n"
     "Exit code 2 on unreadable input or bad parameters; the message names the file and line."
 )
 
