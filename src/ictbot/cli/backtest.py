@@ -26,6 +26,8 @@ _HELP = """Backtest a strategy on candle files with the live code path: the same
 
 Fill model: orders decided at a candle's close fill at the next open; stops trigger on a touch; targets and limit entries need the price to trade through (--touch-fills: a touch is enough); a candle that could hit both stop and target counts as a stop unless --detail-timeframe shows the order; fees and slippage on every fill; exchange filters enforced. Details: docs/backtesting.md.
 
+Data: symbol and timeframe come from the file names (BTCUSDT-5m-2024-01.csv, ETH_USDT-15m.feather) or SYMBOL=PATH; a --symbol or --timeframe that contradicts them is refused. Gaps and zero-volume bars in the data are printed and written to the results (data_quality); --on-gap fail stops instead.
+
 Example: ictbot backtest --data data/BTCUSDT-5m-*.csv --strategy strategy_a --json out.json --report out.html
 
 Example: ictbot backtest --data BTCUSDT-1m.feather --timeframe 5m --detail-timeframe 1m --strategy strategy_b
