@@ -170,10 +170,9 @@ def register(app: typer.Typer) -> None:
         if on_gap not in ("warn", "fail"):
             fail(f"--on-gap must be warn or fail, not {on_gap!r}")
         try:
-            data_args, symbols, named_tf = _resolve_data([*data, *(more_data or [])], symbol or [])
+            data_args, symbols, chosen_tf = _resolve_data([*data, *(more_data or [])], symbol or [], timeframe)
             spec = BacktestSpec(
-                data=data_args, symbols=symbols,
-                timeframe=Timeframe.parse(timeframe) if timeframe else named_tf,
+                data=data_args, symbols=symbols, timeframe=chosen_tf,
                 strategy=strategy, params=settings.get("params", {}),
                 start_ms=parse_time(start), end_ms=parse_time(end),
                 # An explicit flag wins over the --config file, which wins over the default.
@@ -242,23 +241,26 @@ def register(app: typer.Typer) -> None:
             out.print(f"report:  {report}")
 
 
-def _resolve_data(args: list[str], symbols: list[str]) -> tuple[tuple[str, ...], tuple[str, ...], Timeframe]:
+def _resolve_data(args: list[str], symbols: list[str], timeframe: str | None
+                  ) -> tuple[tuple[str, ...], tuple[str, ...], Timeframe]:
     """``--data`` values as ``SYMBOL=PATH`` entries (one per file), the symbols (``--symbol`` order,
-    else the files'), and the timeframe the names say (else the candles' spacing)."""
+    else the files'), and the timeframe: ``--timeframe``, else what the names say, else the spacing."""
     from ictbot.adapters.files import read_candle_files
     from ictbot.adapters.files.names import group_data_files
+    from ictbot.domain.timeframe import Timeframe
 
     groups = group_data_files(args, symbols)
     order = [s.upper() for s in symbols] or [g.symbol for g in groups]
     by_symbol = {g.symbol: g for g in groups}
     entries = tuple(f"{s}={f}" for s in order for f in by_symbol[s].files)
     named = {g.timeframe for g in groups}
-    if len(named) == 1 and None not in named:
-        timeframe = next(iter(named))
+    if timeframe:
+        chosen = Timeframe.parse(timeframe)
+    elif len(named) == 1 and None not in named:
+        chosen = next(tf for tf in named if tf is not None)
     else:
-        timeframe = read_candle_files(by_symbol[order[0]].files).infer_timeframe()
-    assert timeframe is not None
-    return entries, tuple(order), timeframe
+        chosen = read_candle_files(by_symbol[order[0]].files).infer_timeframe()
+    return entries, tuple(order), chosen
 
 
 @dataclass(frozen=True)
