@@ -150,6 +150,9 @@ async def import_file(
     series = FileSeries(chosen_symbol.upper().replace("/", "").replace("_", ""), chosen_tf, chosen_market)
     if named is not None and named.symbol != series.symbol:
         return ImportReport(file, series, 0, f"{file}: named for {named.symbol}, not --symbol {series.symbol}")
+    if named is not None and named.timeframe is not series.timeframe:
+        return ImportReport(file, series, 0, f"{file}: named {named.timeframe.value}, not --timeframe "
+                                             f"{series.timeframe.value}")
     try:
         frame = read_any(file)
         _check_spacing(file, frame, series.timeframe)

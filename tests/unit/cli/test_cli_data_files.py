@@ -182,6 +182,9 @@ def test_download_from_file_reports_gaps_and_refuses_them_on_request(eth_1h_with
     wrong = runner.invoke(app, ["download", "--database-url", url, "--from-file", str(eth_1h_with_outage),
                                 "--symbol", "BTCUSDT"], terminal_width=200)
     assert wrong.exit_code == 1 and "named for ETHUSDT, not --symbol BTCUSDT" in wrong.output
+    wrong_tf = runner.invoke(app, ["download", "--database-url", url, "--from-file", str(eth_1h_with_outage),
+                                   "--timeframe", "4h"], terminal_width=200)
+    assert wrong_tf.exit_code == 1 and "named 1h, not --timeframe 4h" in wrong_tf.output
 
 
 def test_the_simulator_replays_a_freqtrade_named_file(eth_15m: Path, tmp_path: Path) -> None:
