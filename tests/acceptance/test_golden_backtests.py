@@ -56,4 +56,4 @@ def test_ict_strategy_a_golden_on_half_a_month() -> None:
     outcome = run_backtest(spec)
     assert len(outcome.trades) == 7
     assert outcome.results[0].final_equity == Decimal("10021.1981557359")
-    assert outcome.fingerprint == "982109257473e390c71a9c3797e22ae2c2e2ba59a0b6ca4264263287a8824292"
+    assert outcome.fingerprint == "4cc84682c0526d0f20b5cd8f023e5f09293571839e44f92a84c4b377a0db8a14"

@@ -114,6 +114,7 @@ async def run_demo(
     await sim.start()
     try:
         symbols = tuple(sim.sim.symbols) if sim.sim is not None and hasattr(sim.sim, "symbols") else DEMO_SYMBOLS
+        base = Timeframe(sim.control.state()["timeframe"])  # the replayed files' own (5m when synthetic)
         write_demo_config(settings.config_file, tuple(symbols), base)
         application = Application(settings)
         pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY,

@@ -257,7 +257,8 @@ class SimulatedBroker:
     def _record(self, trade: OpenTrade, index: int, time: int) -> Trade:
         position, signal = trade.position, trade.intent.signal
         exited = sum((qty for _, qty, _ in trade.exits), ZERO)
-        average = sum((price * qty for price, qty, _ in trade.exits), ZERO) / exited
+        # the volume-weighted exit of several tranches, shown on the tick grid like every other price
+        average = self.instrument.round_price(sum((price * qty for price, qty, _ in trade.exits), ZERO) / exited)
         reasons: list[str] = []
         for _, _, why in trade.exits:
             if why.value not in reasons:

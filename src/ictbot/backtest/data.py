@@ -7,14 +7,16 @@ from the base data with the same aggregation the live candle service uses (``ict
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ictbot.adapters.files import CandleFrame, read_candle_files
+from ictbot.adapters.files.names import check_named_timeframe, group_data_files
 from ictbot.candles.aggregate import aggregate
+from ictbot.candles.quality import DataQuality, assess
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.timeframe import Timeframe
 
@@ -40,6 +42,7 @@ class MarketData:
     detail: CandleFrame | None = None
     source_timeframe: Timeframe | None = None
     extra: dict[str, CandleFrame] = field(default_factory=dict)
+    quality: DataQuality | None = None  # of the source candles between --start and --end
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -75,18 +78,13 @@ def parse_time(text: str | None) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-_NON_ALNUM = re.compile(r"[^A-Z0-9]")
-
-
 def files_for_symbol(paths: Sequence[str | Path], symbol: str, symbols: Sequence[str]) -> list[str]:
-    """Files that belong to ``symbol``: all of them for a single-symbol run, else by file name."""
-    if len(symbols) <= 1:
-        return [str(p) for p in paths]
-    wanted = _NON_ALNUM.sub("", symbol.upper())
-    chosen = [str(p) for p in paths if _NON_ALNUM.sub("", Path(p).name.upper()).startswith(wanted)]
-    if not chosen:
-        raise InputDataError(symbol, "no --data file name starts with this symbol (e.g. BTCUSDT-5m-2024-01.csv)")
-    return chosen
+    """Files that belong to ``symbol``: by ``SYMBOL=PATH``, else by the symbol in the file name
+    (``adapters.files.names``), else all of them for a single-symbol run."""
+    for group in group_data_files([str(p) for p in paths], symbols):
+        if group.symbol == symbol.upper():
+            return [str(f) for f in group.files]
+    raise InputDataError(symbol, "no --data file is for this symbol (e.g. BTCUSDT-5m-2024-01.csv)")
 
 
 def aggregate_frame(frame: CandleFrame, base: Timeframe, target: Timeframe) -> CandleFrame:
@@ -110,6 +108,7 @@ def load_market_data(
     """Read ``paths`` and prepare the strategy timeframe (and the detail timeframe, if asked)."""
     raw = read_candle_files(paths)
     source_tf = raw.infer_timeframe()
+    check_named_timeframe(paths, source_tf)
     if detail_timeframe is not None:
         if not timeframe.is_multiple_of(detail_timeframe) or detail_timeframe == timeframe:
             raise InputDataError(symbol, f"--detail-timeframe {detail_timeframe.value} must be finer than "
@@ -125,9 +124,23 @@ def load_market_data(
     raw = raw.between(lo, hi)
     if not len(raw):
         raise InputDataError(symbol, "no candles between --start and --end")
+    quality = assess(raw.open_time, raw.open, raw.high, raw.low, raw.close, raw.volume, source_tf)
     frame = aggregate_frame(raw, source_tf, timeframe)
     detail = None if detail_timeframe is None else aggregate_frame(raw, source_tf, detail_timeframe)
     return MarketData(
         symbol=symbol.upper(), timeframe=timeframe, frame=frame, files=describe_files(paths),
-        detail_timeframe=detail_timeframe, detail=detail, source_timeframe=source_tf,
+        detail_timeframe=detail_timeframe, detail=detail, source_timeframe=source_tf, quality=quality,
     )
+
+
+def data_quality_document(datasets: Sequence[MarketData]) -> dict[str, Any]:
+    """The results document's ``data_quality``: every symbol's gaps (each naming its symbol) and the
+    counts summed; the per-symbol detail sits under ``symbols.<SYMBOL>.data_quality``."""
+    measured = [(d.symbol, d.quality) for d in datasets if d.quality is not None]
+    return {
+        "gaps": [{"symbol": symbol, **gap.to_json()} for symbol, q in measured for gap in q.gaps],
+        "missing_candles": sum(q.missing for _s, q in measured),
+        "zero_volume": sum(q.zero_volume for _s, q in measured),
+        "duplicates": sum(q.duplicates for _s, q in measured),
+        "out_of_order": sum(q.out_of_order for _s, q in measured),
+    }

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.backtest.results import Trade
+from ictbot.backtest.results import SymbolResult, Trade
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -152,3 +152,28 @@ def monthly_returns(times: I64, equity: F64, initial: float) -> list[tuple[int, 
         out.append((month.year, month.month, (value / previous - 1.0) * 100 if previous else 0.0))
         previous = value
     return out
+
+
+def buy_and_hold_equity(open_: F64, close: F64, initial: Decimal) -> F64:
+    """Equity per candle of putting ``initial`` into the asset at the first candle's open and holding
+    (no fees): the benchmark the strategy's equity curve is drawn against."""
+    if open_.size == 0 or open_[0] <= 0:
+        return np.full(close.size, float(initial))
+    return np.asarray(float(initial) * close / open_[0], dtype=np.float64)
+
+
+def buy_and_hold_return_pct(open_: F64, close: F64) -> float | None:
+    """Return in percent of buying at the first candle's open and selling at the last close (no fees)."""
+    if open_.size == 0 or open_[0] <= 0:
+        return None
+    return round(float(close[-1] / open_[0] - 1.0) * 100.0, 6)
+
+
+def buy_and_hold_total_pct(results: Sequence[SymbolResult]) -> float | None:
+    """Buy and hold of every symbol with its own cash (as the strategy gets), in percent of the total."""
+    initial = sum(float(r.initial_cash) for r in results)
+    if not results or initial <= 0:
+        return None
+    final = sum(float(r.initial_cash) * (1 + (buy_and_hold_return_pct(r.open, r.close) or 0.0) / 100)
+                for r in results)
+    return round((final / initial - 1) * 100, 6)

@@ -4,7 +4,8 @@ Why not Plotly: its inlined JS alone is ~3.5 MB per report and a new dependency;
 this report needs (equity, drawdown, candles with trades and zones, tables) are simple shapes that
 SVG draws natively, so a report stays a few hundred KB, opens instantly and prints cleanly.
 
-Views: headline metrics; equity curve and drawdown; an overview candle chart (candles aggregated so
+Views: headline metrics; data quality (gaps, zero-volume bars); equity curve against buy and hold;
+drawdown; an overview candle chart (candles aggregated so
 the whole period fits) with entries, exits and the ICT zones that triggered them; a per-trade
 detail chart (base-timeframe candles around the trade, drawn on demand by the inline script);
 monthly returns; the trade list.
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.backtest.metrics import drawdown, monthly_returns
+from ictbot.backtest.metrics import buy_and_hold_equity, drawdown, monthly_returns
 from ictbot.backtest.results import SymbolResult, Trade
 from ictbot.backtest.run import BacktestOutcome
 from ictbot.domain.timeframe import ms_to_datetime
@@ -76,20 +77,31 @@ def _axis_labels(t0: int, t1: int, left: float, right: float, y: float, count: i
 
 
 def _line_chart(times: I64, values: F64, *, height: int, color: str, fill: bool, label: str,
-                fmt: str = "{:,.0f}") -> str:
+                fmt: str = "{:,.0f}", benchmark: tuple[I64, F64] | None = None) -> str:
+    """A line (optionally filled) and, dashed grey on the same scale, a ``benchmark`` line."""
     if values.size == 0:
         return ""
     times, values = _downsample(times, values)
+    bench = None if benchmark is None or benchmark[1].size == 0 else _downsample(*benchmark)
     left, right, top, bottom = 70.0, WIDTH - 10.0, 10.0, height - 25.0
     lo, hi = float(values.min()), float(values.max())
+    if bench is not None:
+        lo, hi = min(lo, float(bench[1].min())), max(hi, float(bench[1].max()))
     t0, t1 = int(times[0]), int(times[-1]) if times[-1] > times[0] else int(times[0]) + 1
-    xs = left + (times - t0) / (t1 - t0) * (right - left)
-    ys = _scale(values, lo, hi, top, bottom)
-    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist(), strict=True))
+
+    def points_of(ts: I64, vs: F64) -> str:
+        xs = left + (ts - t0) / (t1 - t0) * (right - left)
+        ys = _scale(vs, lo, hi, top, bottom)
+        return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist(), strict=True))
+
+    points = points_of(times, values)
     area = ""
     if fill:
         area = (f'<polygon points="{left:.1f},{top:.1f} {points} {right:.1f},{top:.1f}" '
                 f'fill="{color}" fill-opacity="0.25"/>')
+    if bench is not None:
+        area += (f'<polyline points="{points_of(*bench)}" fill="none" stroke="{GREY}" stroke-width="1.2" '
+                 f'stroke-dasharray="4 3"/>')
     ticks = "".join(
         f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" class="ax" text-anchor="end">{fmt.format(v)}</text>'
         f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
@@ -98,6 +110,39 @@ def _line_chart(times: I64, values: F64, *, height: int, color: str, fill: bool,
     return (f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{_esc(label)}">{ticks}{area}'
             f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.4"/>'
             f'{_axis_labels(t0, t1, left, right, height - 6.0)}</svg>')
+
+
+def _buy_and_hold(outcome: BacktestOutcome) -> tuple[I64, F64]:
+    """Buy-and-hold equity of the same symbols with the same cash, summed on the union of times."""
+    curves = [(r.times, buy_and_hold_equity(r.open, r.close, r.initial_cash)) for r in outcome.results]
+    if len(curves) == 1:
+        return curves[0]
+    times = np.unique(np.concatenate([t for t, _ in curves])) if curves else np.empty(0, dtype=np.int64)
+    total = np.zeros(times.size, dtype=np.float64)
+    for (own, values), result in zip(curves, outcome.results, strict=True):
+        pos = np.searchsorted(own, times, side="right") - 1
+        total += np.where(pos >= 0, values[np.clip(pos, 0, None)], float(result.initial_cash))
+    return times, total
+
+
+def _quality_section(document: dict[str, Any]) -> str:
+    """Gaps, zero-volume bars, duplicates and out-of-order rows per symbol (``data_quality``)."""
+    rows = []
+    for symbol, entry in document["symbols"].items():
+        quality = entry.get("data_quality")
+        if not quality:
+            continue
+        counts = (f"{len(quality['gaps'])} gap(s), {quality['missing_candles']} missing {quality['timeframe']} "
+                  f"candle(s) · {quality['zero_volume']} zero-volume flat bar(s) · {quality['duplicates']} "
+                  f"duplicate(s) · {quality['out_of_order']} out of order · {quality['candles']:,} candles read")
+        gaps = "".join(f"<li>gap {_esc(g['start'])} → {_esc(g['end'])}: {g['missing']} missing</li>"
+                       for g in quality["gaps"][:20])
+        more = f"<li>… {len(quality['gaps']) - 20} more in the JSON</li>" if len(quality["gaps"]) > 20 else ""
+        zero = ", ".join(_esc(t) for t in quality["zero_volume_first"])
+        zero_line = f"<li>zero volume at {zero}{' …' if quality['zero_volume'] > 5 else ''}</li>" if zero else ""
+        tone = "neg" if quality["gaps"] or quality["zero_volume"] else ""
+        rows.append(f'<p class="{tone}"><b>{_esc(symbol)}</b>: {counts}</p><ul>{gaps}{more}{zero_line}</ul>')
+    return "<h2>Data quality</h2>" + "".join(rows) if rows else ""
 
 
 def _display_candles(result: SymbolResult, target: int = 700) -> tuple[I64, F64, F64, F64, F64, int]:
@@ -311,6 +356,7 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
         _card("Max drawdown", f"{s['max_drawdown_pct']:.2f}%", "neg"),
         _card("Longest drawdown", f"{s['max_drawdown_duration_days']:.1f} days"),
         _card("Exposure", f"{s['exposure_pct']:.1f}%"), _card("Fees paid", f"{s['fees']:,.2f}"),
+        _card("Buy and hold", _fmt(s.get("buy_and_hold_return"), "{:+.2f}%")),
     ])
     candle_charts = "".join(_candle_chart(r) for r in outcome.results)
     details: dict[str, Any] = {}
@@ -329,7 +375,9 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
 <p class="sub">{period} · {s['candles']:,} candles · fee {_esc(spec.fee_rate)} per side · slippage
 {_esc(spec.slippage_bps)} bps · fingerprint <code>{_esc(document['fingerprint'][:16])}…</code></p>
 <div class="cards">{cards}</div>
-<h2>Equity</h2>{_line_chart(times, equity, height=260, color=BLUE, fill=False, label="equity")}
+{_quality_section(document)}
+<h2>Equity <small>(dashed: buy and hold)</small></h2>{_line_chart(times, equity, height=260, color=BLUE, fill=False,
+                                                          label="equity", benchmark=_buy_and_hold(outcome))}
 <h2>Drawdown</h2>{_line_chart(times, drawdown(equity) * 100, height=150, color=RED, fill=True,
                                label="drawdown", fmt="{:.1f}%")}
 <h2>Price, trades and zones</h2>{candle_charts}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -93,6 +94,20 @@ class ZoneMark:
     top: float
     bottom: float
     start_time: int
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE]-?\d+)?")
+
+
+def count_reasons(rejections: Sequence[Rejection]) -> dict[str, int]:
+    """Rejection reasons counted by kind: the whole text with its numbers replaced by ``#`` (so
+    ``reward:risk 1.21 below minimum 1.5`` and ``... 1.07 ...`` count together), most frequent first."""
+    counts: dict[str, int] = {}
+    for rejection in rejections:
+        for reason in rejection.reasons:
+            key = _NUMBER.sub("#", reason)[:160]
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def fingerprint(trades: list[Trade]) -> str:

@@ -16,13 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from ictbot.backtest.data import MarketData, files_for_symbol, load_market_data
+from ictbot.backtest.data import MarketData, data_quality_document, files_for_symbol, load_market_data
 from ictbot.backtest.driver import SnapshotSource
 from ictbot.backtest.engine import BacktestConfig, BacktestEngine
 from ictbot.backtest.fills import FillModel, default_instrument
-from ictbot.backtest.metrics import Summary, monthly_returns, summarise
+from ictbot.backtest.metrics import (
+    Summary,
+    buy_and_hold_return_pct,
+    buy_and_hold_total_pct,
+    monthly_returns,
+    summarise,
+)
 from ictbot.backtest.reference import REFERENCE_STRATEGIES
-from ictbot.backtest.results import SymbolResult, fingerprint
+from ictbot.backtest.results import SymbolResult, count_reasons, fingerprint
 from ictbot.backtest.sizing import RiskGate, reference_limits
 from ictbot.domain.market import Market, Symbol
 from ictbot.domain.timeframe import Timeframe, ms_to_datetime
@@ -248,12 +254,16 @@ def results_document(outcome: BacktestOutcome, *, include_code_version: bool = T
                 "slippage_bps": str(spec.slippage_bps),
             },
         },
-        "summary": summary.to_json(),
+        "summary": {**summary.to_json(), "buy_and_hold_return": buy_and_hold_total_pct(outcome.results)},
+        "data_quality": data_quality_document(outcome.data),
         "symbols": {
             r.symbol: {
-                "summary": summarise(r.trades, r.times, r.equity, r.initial_cash, r.timeframe_ms).to_json(),
+                "summary": {**summarise(r.trades, r.times, r.equity, r.initial_cash, r.timeframe_ms).to_json(),
+                            "buy_and_hold_return": buy_and_hold_return_pct(r.open, r.close)},
                 "fingerprint": r.fingerprint, "signals": r.signals, "rejected_signals": len(r.rejections),
-                "rejection_reasons": _count_reasons(r),
+                "rejection_reasons": count_reasons(r.rejections),
+                "data_quality": next((d.quality.to_json() for d in outcome.data
+                                      if d.symbol == r.symbol and d.quality is not None), None),
             }
             for r in outcome.results
         },
@@ -266,15 +276,6 @@ def results_document(outcome: BacktestOutcome, *, include_code_version: bool = T
         "timing": {"seconds": round(outcome.seconds, 4), "load_seconds": round(outcome.load_seconds, 4),
                    "candles_per_second": round(outcome.candles / outcome.seconds) if outcome.seconds else None},
     }
-
-
-def _count_reasons(result: SymbolResult) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for rejection in result.rejections:
-        for reason in rejection.reasons:
-            key = reason.split(":")[0][:80]
-            counts[key] = counts.get(key, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def write_json(document: Mapping[str, Any], path: str | Path) -> None:

@@ -12,7 +12,6 @@ written in ONE transaction: a bad file leaves nothing behind, the other files st
 
 from __future__ import annotations
 
-import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -21,15 +20,11 @@ from pathlib import Path
 from typing import Protocol
 
 from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files.names import parse_candle_filename
+from ictbot.candles.quality import DataQuality, assess
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
-
-_BINANCE_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]+)-(?P<tf>\d+[smhdwM])-\d{4}-\d{2}(?:-\d{2})?$")
-_FREQTRADE_NAME = re.compile(
-    r"^(?P<base>[A-Z0-9]+)_(?P<quote>[A-Z0-9]+)(?:_(?P<settle>[A-Z0-9]+))?-(?P<tf>\d+[mhdw])(?:-(?P<kind>[a-z_]+))?$"
-)
-
 
 TextRow = tuple[int, str, str, str, str, str, str, int]
 
@@ -58,6 +53,7 @@ class ImportReport:
     series: FileSeries | None
     rows: int
     error: str | None = None
+    quality: DataQuality | None = None
 
     @property
     def ok(self) -> bool:
@@ -66,26 +62,10 @@ class ImportReport:
 
 def infer_series(path: str | Path) -> FileSeries | None:
     """Symbol, timeframe and market from a Binance-dump or freqtrade file name; None if unknown."""
-    stem = Path(path).name.split(".")[0]
-    match = _BINANCE_NAME.match(stem)
-    if match:
-        timeframe = _timeframe(match["tf"])
-        return FileSeries(match["symbol"], timeframe, Market.SPOT) if timeframe else None
-    match = _FREQTRADE_NAME.match(stem)
-    if match:
-        timeframe = _timeframe(match["tf"])
-        futures = match["settle"] is not None or match["kind"] == "futures"
-        if timeframe is None or (match["kind"] not in (None, "futures")):
-            return None  # mark/index/funding-rate files are not traded candles
-        return FileSeries(match["base"] + match["quote"], timeframe, Market.USDM if futures else Market.SPOT)
-    return None
-
-
-def _timeframe(text: str) -> Timeframe | None:
-    try:
-        return Timeframe(text)
-    except ValueError:
+    named = parse_candle_filename(path)
+    if named is None:
         return None
+    return FileSeries(named.symbol, named.timeframe, named.market or Market.SPOT)
 
 
 def read_any(path: Path) -> CandleFrame:
@@ -157,7 +137,9 @@ async def import_file(
     symbol: str | None = None,
     timeframe: Timeframe | None = None,
     market: Market | None = None,
+    refuse_gaps: bool = False,
 ) -> ImportReport:
+    """Import one file; with ``refuse_gaps`` a file with missing candles is reported and not stored."""
     file = Path(path)
     named = infer_series(file)
     chosen_symbol = symbol or (named.symbol if named else None)
@@ -166,18 +148,28 @@ async def import_file(
     if chosen_symbol is None or chosen_tf is None:
         return ImportReport(file, None, 0, f"{file}: cannot tell symbol/timeframe from the name; pass them")
     series = FileSeries(chosen_symbol.upper().replace("/", "").replace("_", ""), chosen_tf, chosen_market)
+    if named is not None and named.symbol != series.symbol:
+        return ImportReport(file, series, 0, f"{file}: named for {named.symbol}, not --symbol {series.symbol}")
+    if named is not None and named.timeframe is not series.timeframe:
+        return ImportReport(file, series, 0, f"{file}: named {named.timeframe.value}, not --timeframe "
+                                             f"{series.timeframe.value}")
     try:
         frame = read_any(file)
         _check_spacing(file, frame, series.timeframe)
     except InputDataError as exc:
         return ImportReport(file, series, 0, str(exc))
+    quality = assess(frame.open_time, frame.open, frame.high, frame.low, frame.close, frame.volume, series.timeframe)
+    if refuse_gaps and quality.gaps:
+        first = quality.gaps[0].to_json()
+        return ImportReport(file, series, 0, f"{file}: {len(quality.gaps)} gap(s) in the candles, first "
+                                             f"{first['start']} → {first['end']} (--on-gap fail)", quality)
     store = store_for(series.market)
     exact = binance_dump_text_rows(file, frame)
     if exact is not None:
         rows = await store.upsert_text_rows(exact, series.symbol, series.timeframe)
     else:
         rows = await store.upsert_frame(frame, series.symbol, series.timeframe)
-    return ImportReport(file, series, rows)
+    return ImportReport(file, series, rows, quality=quality)
 
 
 async def import_files(
@@ -188,11 +180,13 @@ async def import_files(
     timeframe: Timeframe | None = None,
     market: Market | None = None,
     on_file: Callable[[ImportReport], None] | None = None,
+    refuse_gaps: bool = False,
 ) -> list[ImportReport]:
     """Import each file on its own (all or nothing per file); returns one report per file."""
     reports: list[ImportReport] = []
     for path in paths:
-        report = await import_file(store_for, path, symbol=symbol, timeframe=timeframe, market=market)
+        report = await import_file(store_for, path, symbol=symbol, timeframe=timeframe, market=market,
+                                   refuse_gaps=refuse_gaps)
         reports.append(report)
         if on_file is not None:
             on_file(report)

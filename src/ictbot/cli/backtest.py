@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,11 +18,15 @@ from rich.table import Table
 from ictbot.cli.common import fail
 
 if TYPE_CHECKING:
+    from ictbot.backtest.data import MarketData
     from ictbot.backtest.run import BacktestSpec
+    from ictbot.domain.timeframe import Timeframe
 
 _HELP = """Backtest a strategy on candle files with the live code path: the same strategy objects, risk gate (sizing included) and order/position model as live trading; only the clock, the feed (your files) and the venue (an in-process fill model) differ. Higher timeframes are built from the files with the live aggregation.
 
 Fill model: orders decided at a candle's close fill at the next open; stops trigger on a touch; targets and limit entries need the price to trade through (--touch-fills: a touch is enough); a candle that could hit both stop and target counts as a stop unless --detail-timeframe shows the order; fees and slippage on every fill; exchange filters enforced. Details: docs/backtesting.md.
+
+Data: symbol and timeframe come from the file names (BTCUSDT-5m-2024-01.csv, ETH_USDT-15m.feather) or SYMBOL=PATH; a --symbol or --timeframe that contradicts them is refused. Gaps and zero-volume bars in the data are printed and written to the results (data_quality); --on-gap fail stops instead.
 
 Example: ictbot backtest --data data/BTCUSDT-5m-*.csv --strategy strategy_a --json out.json --report out.html
 
@@ -94,17 +98,22 @@ def _read_config(path: Path | None, strategy: str) -> dict[str, Any]:
 def register(app: typer.Typer) -> None:
     @app.command("backtest", help=_HELP, no_args_is_help=True)
     def backtest(
-        data: Annotated[list[Path], typer.Option("--data", help="Candle file (Binance dump CSV, freqtrade feather, "
-                                                 "project CSV); repeat for several.")],
-        more_data: Annotated[list[Path] | None, typer.Argument(help="More candle files (so that a shell glob after "
-                                                               "--data works: --data d/*.csv).", show_default=False)]
+        data: Annotated[list[str], typer.Option("--data", help="Candle file (Binance dump CSV, freqtrade feather, "
+                                                "project CSV) or SYMBOL=PATH[,PATH]; repeat for several. Symbol "
+                                                "and timeframe come from the name (BTCUSDT-5m-2024-01.csv, "
+                                                "ETH_USDT-15m.feather).")],
+        more_data: Annotated[list[str] | None, typer.Argument(help="More candle files (so that a shell glob after "
+                                                              "--data works: --data d/*.csv).", show_default=False)]
         = None,
         strategy: Annotated[str, typer.Option(help="Strategy kind: strategy_a, strategy_b (ICT), "
                                               "s1_ema_cross, s2_fvg (reference).")] = "strategy_a",
-        symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol; repeat for several (files are "
-                                                         "matched by name prefix). Default BTCUSDT.")] = None,
-        timeframe: Annotated[str, typer.Option(help="Strategy (base) timeframe; built from finer data if needed.")]
-        = "5m",
+        symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol; repeat for several. Default: from "
+                                                         "the file names; refused if a name says otherwise.")]
+        = None,
+        timeframe: Annotated[str | None, typer.Option(help="Strategy (base) timeframe; built from finer data if "
+                                                      "needed. Default: the files' timeframe.")] = None,
+        on_gap: Annotated[str, typer.Option("--on-gap", help="Missing candles in the data: warn (report them and "
+                                            "go on) or fail (exit 1).")] = "warn",
         config: Annotated[Path | None, typer.Option(help="JSON/TOML with params, risk and backtest sections.")]
         = None,
         start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
@@ -158,11 +167,13 @@ def register(app: typer.Typer) -> None:
         out = Console()
         settings = _read_config(config, strategy)
         extra = settings.get("backtest", {})
+        if on_gap not in ("warn", "fail"):
+            fail(f"--on-gap must be warn or fail, not {on_gap!r}")
         try:
+            data_args, symbols, chosen_tf = _resolve_data([*data, *(more_data or [])], symbol or [], timeframe)
             spec = BacktestSpec(
-                data=tuple(str(p) for p in [*data, *(more_data or [])]),
-                symbols=tuple(s.upper() for s in (symbol or ["BTCUSDT"])),
-                timeframe=Timeframe.parse(timeframe), strategy=strategy, params=settings.get("params", {}),
+                data=data_args, symbols=symbols, timeframe=chosen_tf,
+                strategy=strategy, params=settings.get("params", {}),
                 start_ms=parse_time(start), end_ms=parse_time(end),
                 # An explicit flag wins over the --config file, which wins over the default.
                 initial_cash=_decimal("--cash", _pick(cash, extra, "initial_cash", "10000")),
@@ -177,7 +188,7 @@ def register(app: typer.Typer) -> None:
                 limit_ttl_candles=int(extra.get("limit_ttl_candles", 12)), per_candle=per_candle,
                 stop_rules=_stop_rules(settings.get("stop_rules", {}), breakeven_at_r, trail_at_r, trail_distance),
             )
-        except ValueError as exc:
+        except (ValueError, IctbotError) as exc:
             fail(str(exc))
         if via_live and spec.stop_rules is not None:
             fail("--via-live compares order lists one to one and needs the stop rules off (a moved stop is a "
@@ -185,6 +196,7 @@ def register(app: typer.Typer) -> None:
         if strategy not in strategy_kinds():
             fail(f"unknown strategy {strategy!r}; known: {', '.join(strategy_kinds())}")
         try:
+            loaded = _load_checked(spec, out, fail_on_gap=on_gap == "fail")
             if sweep:
                 _run_sweep(spec, sweep, workers, rank_by, json_out, out)
                 return
@@ -197,7 +209,8 @@ def register(app: typer.Typer) -> None:
                         tasks[sym] = progress.add_task(sym, total=total)
                     progress.update(tasks[sym], completed=index)
 
-                outcome = run_backtest(spec, progress=on_progress)
+                outcome = run_backtest(spec, loaded=loaded.datasets, progress=on_progress)
+                outcome.load_seconds = loaded.seconds
         except IctbotError as exc:
             fail(str(exc))
         document = results_document(outcome)
@@ -226,6 +239,58 @@ def register(app: typer.Typer) -> None:
 
             write_report(outcome, document, str(report))
             out.print(f"report:  {report}")
+
+
+def _resolve_data(args: list[str], symbols: list[str], timeframe: str | None
+                  ) -> tuple[tuple[str, ...], tuple[str, ...], Timeframe]:
+    """``--data`` values as ``SYMBOL=PATH`` entries (one per file), the symbols (``--symbol`` order,
+    else the files'), and the timeframe: ``--timeframe``, else what the names say, else the spacing."""
+    from ictbot.adapters.files import read_candle_files
+    from ictbot.adapters.files.names import group_data_files
+    from ictbot.domain.timeframe import Timeframe
+
+    groups = group_data_files(args, symbols)
+    order = [s.upper() for s in symbols] or [g.symbol for g in groups]
+    by_symbol = {g.symbol: g for g in groups}
+    entries = tuple(f"{s}={f}" for s in order for f in by_symbol[s].files)
+    named = {g.timeframe for g in groups}
+    if timeframe:
+        chosen = Timeframe.parse(timeframe)
+    elif len(named) == 1 and None not in named:
+        chosen = next(tf for tf in named if tf is not None)
+    else:
+        chosen = read_candle_files(by_symbol[order[0]].files).infer_timeframe()
+    return entries, tuple(order), chosen
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    datasets: list[MarketData]
+    seconds: float
+
+
+def _load_checked(spec: BacktestSpec, out: Console, *, fail_on_gap: bool) -> _Loaded:
+    """Read every symbol's files once, print their data quality; ``--on-gap fail`` stops on a gap."""
+    import time
+
+    from ictbot.backtest.data import files_for_symbol, load_market_data
+
+    started = time.perf_counter()
+    datasets = [
+        load_market_data(files_for_symbol(spec.data, symbol, spec.symbols), symbol, spec.timeframe,
+                         start_ms=spec.start_ms, end_ms=spec.end_ms, detail_timeframe=spec.detail_timeframe)
+        for symbol in spec.symbols
+    ]
+    seconds = time.perf_counter() - started
+    for data in datasets:
+        lines = data.quality.describe() if data.quality is not None else []
+        for line in lines:
+            out.print(f"[yellow]{data.symbol} data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
+        if fail_on_gap and data.quality is not None and data.quality.gaps:
+            gap = data.quality.gaps[0].to_json()
+            fail(f"{data.symbol}: {len(data.quality.gaps)} gap(s) in the candles, first {gap['start']} → "
+                 f"{gap['end']} ({gap['missing']} missing); --on-gap fail", code=1)
+    return _Loaded(datasets, seconds)
 
 
 def _announce_compile(out: Console, spec: BacktestSpec) -> None:

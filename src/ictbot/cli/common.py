@@ -16,5 +16,6 @@ def not_built(command: str) -> NoReturn:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    console.print(f"[red]error:[/] {message}")
+    # one line whatever the terminal width: easy to grep in logs and CI output
+    console.print(f"[red]error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code=code)

@@ -1,9 +1,11 @@
 """``ictbot download``: fetch candle history from Binance REST, or import candle files.
 
     ictbot download --symbol BTCUSDT --timeframe 5m --start 2024-01-01 [--end 2024-06-01] [--base-url URL]
-    ictbot download --from-file data/BTCUSDT-5m-2024-*.csv [--symbol ...] [--timeframe ...]
+    ictbot download --from-file data/BTCUSDT-5m-2024-*.csv [--symbol ...] [--timeframe ...] [--on-gap fail]
 
-Downloads resume where an interrupted run stopped; imports are all-or-nothing per file.
+Downloads resume where an interrupted run stopped; imports are all-or-nothing per file. Imports take
+symbol and timeframe from the file name (a contradicting --symbol is refused) and report each file's
+gaps and zero-volume bars; ``--on-gap fail`` refuses a file with missing candles.
 """
 
 from __future__ import annotations
@@ -71,15 +73,19 @@ def register(app: typer.Typer) -> None:
         market: str | None = typer.Option(None, "--market", help="spot (default) or usdm"),
         from_file: list[Path] = typer.Option(None, "--from-file", help="import candle files instead"),
         database_url: str | None = typer.Option(None, "--database-url", help="default DATABASE_URL/PATH"),
+        on_gap: str = typer.Option("warn", "--on-gap", help="warn: report missing candles; fail: refuse such a "
+                                   "file (exit 1)"),
     ) -> None:
         try:
             tf = Timeframe.parse(timeframe) if timeframe else None
             mk = Market(market) if market else None
         except ValueError as exc:
             fail(str(exc))
+        if on_gap not in ("warn", "fail"):
+            fail(f"--on-gap must be warn or fail, not {on_gap!r}")
         files = [*(from_file or []), *(paths or [])]
         if files:
-            code = asyncio.run(_import(files, _database_url(database_url), symbol, tf, mk))
+            code = asyncio.run(_import(files, _database_url(database_url), symbol, tf, mk, on_gap == "fail"))
             raise typer.Exit(code)
         if paths:
             fail("positional paths need --from-file")
@@ -94,7 +100,8 @@ def register(app: typer.Typer) -> None:
 
 
 async def _import(
-    files: list[Path], url: str, symbol: str | None, tf: Timeframe | None, market: Market | None
+    files: list[Path], url: str, symbol: str | None, tf: Timeframe | None, market: Market | None,
+    refuse_gaps: bool = False,
 ) -> int:
     from ictbot.adapters.storage import Database, SqlCandleStore
     from ictbot.candles.importer import ImportReport, import_files
@@ -107,15 +114,17 @@ async def _import(
         nonlocal failed
         if report.ok and report.series is not None:
             out.print(f"[green]ok[/] {report.path}: {report.rows} {report.series.symbol} "
-                      f"{report.series.timeframe.value} candles ({report.series.market.value})")
+                      f"{report.series.timeframe.value} candles ({report.series.market.value})", soft_wrap=True)
         else:
             failed += 1
-            out.print(f"[red]rejected[/] {report.error} — nothing from this file was stored")
+            out.print(f"[red]rejected[/] {report.error} — nothing from this file was stored", soft_wrap=True)
+        for line in report.quality.describe() if report.quality is not None else []:
+            out.print(f"[yellow]  data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
 
     try:
         await import_files(
             lambda m: SqlCandleStore(db, market=m), files, symbol=symbol, timeframe=tf, market=market,
-            on_file=show,
+            on_file=show, refuse_gaps=refuse_gaps,
         )
     finally:
         await db.close()

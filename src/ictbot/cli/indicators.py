@@ -17,6 +17,7 @@ from ictbot.domain.errors import ConfigError, InputDataError
 from ictbot.domain.timeframe import Timeframe
 
 if TYPE_CHECKING:
+    from ictbot.adapters.files import CandleFrame
     from ictbot.indicators.events import Event
 
 HELP = (
@@ -29,6 +30,9 @@ HELP = (
     "--param fvg.max_active=none --param structure.break_source=wick\n\n"
     "Parameters: --param section.name=value, e.g. atr.length=20, fvg.k_atr=0.5, liquidity.sweep_window=2 "
     "('none' disables an optional limit); the full list is in docs/indicators.md.\n\n"
+    "Missing candles (gaps) and zero-volume flat bars are reported with their times before the export; "
+    "--on-gap fail stops with exit 1 instead. The timeframe is the candles' spacing: a file name or "
+    "--timeframe that says otherwise is refused.\n\n"
     "Exit code 2 on unreadable input or bad parameters; the message names the file and line."
 )
 
@@ -39,23 +43,25 @@ CORE_COLUMNS = ("id", "kind", "direction", "tf", "anchor_time", "confirm_time", 
 def register(app: typer.Typer) -> None:
     @app.command("indicators", help=HELP)
     def indicators(
-        data: list[Path] = typer.Option(..., "--data", help="Candle file (repeatable)."),
+        data: list[str] = typer.Option(..., "--data", help="Candle file or SYMBOL=PATH (repeatable)."),
         out: Path = typer.Option(..., "--out", help="Output file."),
-        timeframe: str | None = typer.Option(None, "--timeframe", help="Timeframe of the files (default: inferred)."),
+        timeframe: str | None = typer.Option(None, "--timeframe", help="Timeframe of the files (default: from the "
+                                             "name or the candles' spacing; a contradicting value is refused)."),
         resample: str | None = typer.Option(None, "--resample", help="Aggregate to this higher timeframe first."),
         fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
         param: list[str] = typer.Option([], "--param", help="Override a parameter: section.name=value (repeatable)."),
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
+        on_gap: str = typer.Option("warn", "--on-gap", help="Missing candles: warn (report and go on) or fail "
+                                   "(exit 1)."),
         fast: bool = typer.Option(False, "--fast", help="Compiled kernels (needs `pip install 'ictbot[fast]'`, "
                                   "numba): the same events ~40x faster; the first run in an install compiles "
                                   "them once (1-2 min, cached afterwards)."),
     ) -> None:
-        run(data, out, timeframe, resample, fmt, param, quiet, fast=fast)
+        run(data, out, timeframe, resample, fmt, param, quiet, fast=fast, on_gap=on_gap)
 
 
-def run(data: list[Path], out: Path, timeframe: str | None, resample: str | None, fmt: str, param: list[str],
-        quiet: bool = False, *, fast: bool = False) -> int:
-    from ictbot.adapters.files import read_candle_files
+def run(data: list[str], out: Path, timeframe: str | None, resample: str | None, fmt: str, param: list[str],
+        quiet: bool = False, *, fast: bool = False, on_gap: str = "warn") -> int:
     from ictbot.indicators.params import IndicatorParams
     from ictbot.indicators.resampling import resample as resample_frame
     from ictbot.indicators.suite import compute
@@ -66,13 +72,13 @@ def run(data: list[Path], out: Path, timeframe: str | None, resample: str | None
         params = IndicatorParams().with_overrides(param)
     except ConfigError as exc:
         fail(str(exc))
+    if on_gap not in ("warn", "fail"):
+        fail(f"--on-gap must be warn or fail, not {on_gap!r}")
     try:
-        frame = read_candle_files(data)
-        tf = Timeframe.parse(timeframe) if timeframe else frame.infer_timeframe()
-    except InputDataError as exc:
+        frame, tf = _read(data, timeframe)
+    except (InputDataError, ValueError) as exc:
         fail(str(exc))
-    except ValueError as exc:
-        fail(str(exc))
+    _report_quality(frame, tf, quiet=quiet, fail_on_gap=on_gap == "fail")
     if resample:
         try:
             target = Timeframe.parse(resample)
@@ -97,6 +103,34 @@ def run(data: list[Path], out: Path, timeframe: str | None, resample: str | None
         result = compute(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf, params,
                          progress=lambda k: progress.update(task, completed=k))
     return _export(result.events, out, fmt, n, tf, quiet)
+
+
+def _read(data: list[str], timeframe: str | None) -> tuple[CandleFrame, Timeframe]:
+    """The files' candles and their timeframe: the spacing, which the names and ``--timeframe`` must match."""
+    from ictbot.adapters.files import read_candle_files
+    from ictbot.adapters.files.names import check_named_timeframe, split_data_arg
+
+    paths = [path for arg in data for path in split_data_arg(arg)[1]]
+    frame = read_candle_files(paths)
+    spacing = frame.infer_timeframe()
+    check_named_timeframe(paths, spacing)
+    if timeframe and Timeframe.parse(timeframe) is not spacing:
+        raise InputDataError("--timeframe", f"{timeframe} contradicts the files: their candles are "
+                                            f"{spacing.value} apart")
+    return frame, spacing
+
+
+def _report_quality(frame: CandleFrame, tf: Timeframe, *, quiet: bool, fail_on_gap: bool) -> None:
+    from ictbot.candles.quality import assess
+
+    quality = assess(frame.open_time, frame.open, frame.high, frame.low, frame.close, frame.volume, tf)
+    if not quiet:
+        for line in quality.describe():
+            console.print(f"[yellow]data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
+    if fail_on_gap and quality.gaps:
+        gap = quality.gaps[0].to_json()
+        fail(f"{len(quality.gaps)} gap(s) in the candles, first {gap['start']} → {gap['end']} "
+             f"({gap['missing']} missing); --on-gap fail", code=1)
 
 
 def _export(events: list[Event], out: Path, fmt: str, n: int, tf: Timeframe, quiet: bool) -> int:

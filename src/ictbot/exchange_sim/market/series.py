@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.adapters.files import CandleFrame, read_candle_files
+from ictbot.adapters.files.names import check_named_timeframe, group_data_files, parse_candle_filename
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.timeframe import Timeframe
 
@@ -43,28 +44,26 @@ class CandleSeries:
 
 
 def symbol_from_filename(path: Path) -> str:
-    """``BTCUSDT-5m-2024-01.csv`` → ``BTCUSDT`` (Binance dump naming); else the stem upper-cased."""
-    return path.name.split("-")[0].split("_")[0].split(".")[0].upper()
+    """``BTCUSDT-5m-2024-01.csv`` / ``BTC_USDT-5m.feather`` → ``BTCUSDT`` (``adapters.files.names``)."""
+    named = parse_candle_filename(path)
+    if named is None:
+        raise InputDataError(str(path), "cannot tell the symbol from the file name; use SYMBOL=PATH")
+    return named.symbol
 
 
 def load_data_args(args: list[str]) -> dict[str, CandleSeries]:
     """Parse ``--data`` values: ``SYMBOL=PATH[,PATH...]``, a file, or a directory of files.
 
-    Files without an explicit symbol are grouped by the symbol in their name. Every file goes
-    through ``ictbot.adapters.files.read_candle_files`` (ms/µs dumps, feather, headed CSV).
+    Files without an explicit symbol are grouped by the symbol in their name
+    (``adapters.files.names.group_data_files``: a name that contradicts ``SYMBOL=`` or the candles'
+    spacing is refused). Every file goes through ``read_candle_files`` (ms/µs dumps, feather, headed CSV).
     """
-    groups: dict[str, list[Path]] = {}
-    for arg in args:
-        symbol, sep, rest = arg.partition("=")
-        paths = [Path(p) for p in (rest if sep else arg).split(",") if p]
-        explicit = symbol.upper() if sep else None
-        for path in paths:
-            files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-            for file in files:
-                groups.setdefault(explicit or symbol_from_filename(file), []).append(file)
-    if not groups:
-        raise InputDataError("--data", "no files given")
-    return {symbol: CandleSeries.from_frame(symbol, read_candle_files(files)) for symbol, files in groups.items()}
+    series: dict[str, CandleSeries] = {}
+    for group in group_data_files(args):
+        frame = read_candle_files(group.files)
+        check_named_timeframe(group.files, frame.infer_timeframe())
+        series[group.symbol] = CandleSeries.from_frame(group.symbol, frame)
+    return series
 
 
 def price_decimal(value: float, tick: Decimal) -> Decimal:
