@@ -69,7 +69,8 @@ from ictbot.execution.planning import (
     tradable,
 )
 from ictbot.execution.plans import Plan, PlanBook
-from ictbot.execution.reports import adopted_order, events_for, missing_qty, new_fills, synthetic_fill
+from ictbot.execution.reports import adopted_order, events_for, missing_qty, new_fills
+from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail, PendingDetails, backoff_delays
 from ictbot.execution.venue_ext import AccountSetupVenue
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import KeyValueStore, OrderJournal
@@ -136,6 +137,9 @@ class OrderExecutor:
         self._account_ready: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._block_reasons: dict[str, str] = {}
+        self.details = PendingDetails(plans)
+        self._detail_tasks: dict[str, asyncio.Task[None]] = {}
+        self.mismatch_reasons: list[str] = []  # every mismatch raised, oldest first (bounded)
         self.stats = ExecutorStats()
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -145,6 +149,8 @@ class OrderExecutor:
         for order in await self._journal.open_orders():
             self._book[order.client_order_id] = order
         await self._positions.load()
+        for detail in await self.details.load():
+            self.block_entries(BLOCK_PREFIX + detail.client_order_id, detail.describe())
 
     async def drain(self, timeout: float = 5.0) -> bool:
         """Wait (bounded) for follow-up tasks; False if some are still running (e.g. a slow query)."""
@@ -157,7 +163,7 @@ class OrderExecutor:
         return True
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self._detail_tasks.values()]:
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -442,14 +448,13 @@ class OrderExecutor:
                 fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
                 short = missing_qty(order, report, fills)
                 if short > 0:
-                    fills.append(synthetic_fill(order, report, short, report.time or self._clock.now_ms()))
-                    await self._alert(AlertLevel.WARNING, f"{cid}: {short} filled without trade detail")
+                    report = await self._hold_for_detail(order, report, short)
             diff = events_for(order, report, fills)
             if diff.problem:
-                if trusted:
-                    await self.mismatch(diff.problem)
-                else:
+                if not trusted:
                     self._spawn(self._verify(order))
+                elif await self._confirmed(order, diff.problem, fills):
+                    await self.mismatch(diff.problem)
                 return order
             try:
                 for event in diff.events:
@@ -457,9 +462,61 @@ class OrderExecutor:
             except IllegalTransitionError as exc:
                 await self.mismatch(str(exc))
                 return order
+        if short <= 0 and await self.details.resolve(cid):
+            self.unblock_entries(BLOCK_PREFIX + cid)
+            log.info("trade detail completed", client_order_id=cid, trades=len(fills))
         if order is not before or adopted:
             await self._after_change(before, order, fills)
         return order
+
+    # ---- pending trade detail -----------------------------------------------------------------
+    async def _hold_for_detail(self, order: Order, report: VenueOrderReport, short: Decimal) -> VenueOrderReport:
+        """The venue executed ``short`` more than any trade we can see: keep the order open (a
+        terminal status would end it with the quantity unbooked), refuse entries meanwhile and look
+        the trades up again with backoff. Nothing is booked under an invented trade id."""
+        cid = order.client_order_id
+        detail = PendingDetail(cid, order.symbol, short, self._clock.now_ms())
+        if await self.details.hold(detail):
+            await self._alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
+        self.block_entries(BLOCK_PREFIX + cid, detail.describe())
+        task = self._detail_tasks.get(cid)
+        if task is None or task.done():
+            self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
+        return replace(report, status=OrderStatus.NEW) if report.status.is_terminal else report
+
+    async def _complete_detail(self, cid: str) -> None:
+        """Re-query the order (its report triggers a new trade lookup) until the detail is in."""
+        for delay in backoff_delays(self.config.detail_retry_s, self.config.detail_retry_max_s):
+            await asyncio.sleep(delay)
+            order = self._book.get(cid)
+            if self.details.get(cid) is None or order is None:
+                return
+            try:
+                report = await self._venue.query_order(order.symbol, cid)
+            except (OrderNotFoundError, RetryableError, FinalError) as exc:
+                log.info("trade detail lookup failed; retrying", client_order_id=cid, error=str(exc))
+                continue
+            if report is not None:
+                await self.apply_report(report, trusted=True)
+
+    async def _confirmed(self, order: Order, problem: str, fills: list[Fill]) -> bool:
+        """A contradiction trips the breaker only if a fresh query of the order still shows it
+        (a report can be stale by the time it is applied). A failed query confirms nothing: the next
+        reconciliation asks again."""
+        try:
+            fresh = await self._venue.query_order(order.symbol, order.client_order_id)
+        except OrderNotFoundError:
+            fresh = None
+        except (RetryableError, FinalError) as exc:
+            log.warning("mismatch not confirmed: re-query failed", client_order_id=order.client_order_id,
+                        problem=problem, error=str(exc))
+            return False
+        if fresh is None:
+            return True
+        still = events_for(order, fresh, fills).problem
+        if not still:
+            log.info("mismatch withdrawn after re-query", client_order_id=order.client_order_id, problem=problem)
+        return bool(still)
 
     async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:
         cid = report.client_order_id
@@ -844,6 +901,7 @@ class OrderExecutor:
     async def mismatch(self, reason: str) -> None:
         """Irreconcilable difference with the venue: trip the breaker, alert, refuse entries."""
         self.stats.mismatches += 1
+        self.mismatch_reasons = [*self.mismatch_reasons[-99:], reason]
         self.block_entries("reconciliation", reason)
         log.error("reconciliation mismatch", reason=reason)
         if self._on_mismatch is not None:

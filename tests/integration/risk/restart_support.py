@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -56,6 +57,18 @@ async def step(application: Application, pipeline: Pipeline, sim: SimulatorServe
     await sim.control.step(candles)
     await wait_for(lambda: pipeline.market_data.published_closed >= seen + candles)
     await application.bus.wait_idle()
+
+
+async def wait_stepping(application: Application, pipeline: Pipeline, sim: SimulatorServer,
+                        condition: Callable[[], bool], max_candles: int = 10) -> None:
+    """Wait for ``condition`` while the simulator moves on a candle at a time (in stepped mode a
+    client retry sleeping on the simulator's clock wakes only when the replay advances)."""
+    for _ in range(max_candles):
+        with contextlib.suppress(TimeoutError):
+            await wait_for(condition, timeout=1.0)
+            return
+        await step(application, pipeline, sim, 1)
+    await wait_for(condition, timeout=1.0)
 
 
 async def buy_manually(application: Application, pipeline: Pipeline, sim: SimulatorServer) -> f.OrderView:
