@@ -69,7 +69,7 @@ from ictbot.execution.planning import (
     tradable,
 )
 from ictbot.execution.plans import Plan, PlanBook
-from ictbot.execution.reports import adopted_order, events_for, missing_qty, new_fills
+from ictbot.execution.reports import adopted_order, covered_by_stand_in, events_for, missing_qty, new_fills
 from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail, PendingDetails, backoff_delays
 from ictbot.execution.venue_ext import AccountSetupVenue
 from ictbot.ports.clock import Clock
@@ -450,6 +450,9 @@ class OrderExecutor:
                 if short > 0:
                     report = await self._hold_for_detail(order, report, short)
             diff = events_for(order, report, fills)
+            if diff.problem and covered_by_stand_in(order, fills):
+                log.info("trades already booked under a stand-in id", client_order_id=cid, trades=len(fills))
+                return order
             if diff.problem:
                 if not trusted:
                     self._spawn(self._verify(order))
@@ -892,7 +895,8 @@ class OrderExecutor:
         limit = self.config.entry_timeout_s * 1000
         stale = [o for o in list(self._book.values())
                  if o.leg is OrderLeg.ENTRY and o.status.is_open and o.status not in _UNSENT
-                 and now - o.created_at >= limit]
+                 and now - o.created_at >= limit
+                 and self.details.get(o.client_order_id) is None]  # executed; only its trades are missing
         for order in stale:
             await self._cancel(order, "entry timeout")
         return len(stale)

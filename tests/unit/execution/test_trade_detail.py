@@ -122,3 +122,19 @@ async def test_reconcile_result_counts_mismatches_found_while_applying_trades() 
 def test_backoff_doubles_up_to_the_cap() -> None:
     delays = backoff_delays(0.5, 3.0)
     assert [next(delays) for _ in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+async def test_trades_booked_earlier_under_a_stand_in_id_do_not_halt() -> None:
+    h = await make_harness()
+    order = await h.executor.submit_intent(make_intent())
+    await h.settle()
+    cid = order.client_order_id
+    # A journal written by an earlier version: the fill was booked under an invented id.
+    h.journal.orders[cid] = replace(h.journal.orders[cid], trade_ids=frozenset({f"cum-{cid}-0.1"}))
+    await h.service.stop()
+
+    h2 = await h.restart()
+    result = await h2.service.reconcile("test")
+
+    assert result.mismatches == () and h2.mismatches == []
+    assert h2.journal.orders[cid].trade_ids == frozenset({f"cum-{cid}-0.1"})  # not booked a second time
