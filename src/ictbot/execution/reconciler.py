@@ -214,7 +214,10 @@ class Reconciler:
         return problems
 
     async def _compare_holdings(self) -> list[str]:
-        positions = self._positions.open_positions()
+        # A symbol with an execution awaiting its trade detail differs from the venue by design
+        # until the detail arrives: comparing it now would report a false mismatch.
+        waiting = {detail.symbol for detail in self._executor.details.all()}
+        positions = [p for p in self._positions.open_positions() if p.symbol not in waiting]
         tolerance = self._executor.config.balance_tolerance
         problems: list[str] = []
         futures: dict[str, Decimal] = {}

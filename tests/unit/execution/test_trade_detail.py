@@ -14,7 +14,7 @@ from ictbot.domain.order import Fill, OrderStatus
 from ictbot.domain.signal import EntryType
 from ictbot.execution import EntriesBlockedError, ExecutionConfig
 from ictbot.execution.trade_detail import STORE_KEY, backoff_delays
-from tests.unit.execution.fake_venue import FakeVenue
+from tests.unit.execution.fake_venue import FakeVenue, futures_btc
 from tests.unit.execution.harness import Harness, make_harness, make_intent
 
 D = Decimal
@@ -138,3 +138,24 @@ async def test_trades_booked_earlier_under_a_stand_in_id_do_not_halt() -> None:
 
     assert result.mismatches == () and h2.mismatches == []
     assert h2.journal.orders[cid].trade_ids == frozenset({f"cum-{cid}-0.1"})  # not booked a second time
+
+
+async def test_holdings_of_a_symbol_awaiting_trade_detail_are_not_called_a_mismatch() -> None:
+    venue = FlakyTrades([futures_btc()])
+    venue.trades_down = False
+    h = await make_harness(venue, config=FAST)
+    entry = await h.executor.submit_intent(make_intent())
+    await h.settle()
+    venue.trades_down = True
+    venue.timeout_after_place = 1
+    venue.mute_stream = True
+    await h.executor.close_position(entry.position_id)  # executed on the venue, reply lost
+    await h.service.tick()
+    await h.settle()
+    assert h.executor.details.all() and venue.positions_["BTCUSDT"] == 0
+    assert h.positions.open_positions()[0].qty == D("0.1")  # our books: not yet reduced
+
+    result = await h.service.reconcile("test")
+
+    assert result.mismatches == () and h.mismatches == []
+    await h.service.stop()
