@@ -55,6 +55,7 @@ from ictbot.domain.order import (
     legal_sources,
 )
 from ictbot.execution.config import ExecutionConfig
+from ictbot.execution.confirm import contradiction_confirmed
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
 from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
 from ictbot.execution.journal_index import JournalIndex
@@ -443,20 +444,14 @@ class OrderExecutor:
                 await self._journal.save(order)
             before = order
             fills = new_fills(order, report)
-            short = missing_qty(order, report, fills)
-            if short > 0:
-                fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
-                short = missing_qty(order, report, fills)
-                if short > 0:
-                    report = await self._hold_for_detail(order, report, short)
+            fills, report, short = await self._with_trade_detail(order, report, fills)
             diff = events_for(order, report, fills)
-            if diff.problem and covered_by_stand_in(order, fills):
-                log.info("trades already booked under a stand-in id", client_order_id=cid, trades=len(fills))
-                return order
             if diff.problem:
-                if not trusted:
+                if covered_by_stand_in(order, fills):
+                    log.info("trades already booked under a stand-in id", client_order_id=cid, trades=len(fills))
+                elif not trusted:
                     self._spawn(self._verify(order))
-                elif await self._confirmed(order, diff.problem, fills):
+                elif await contradiction_confirmed(self._venue, order, diff.problem, fills):
                     await self.mismatch(diff.problem)
                 return order
             try:
@@ -473,6 +468,19 @@ class OrderExecutor:
         return order
 
     # ---- pending trade detail -----------------------------------------------------------------
+    async def _with_trade_detail(
+        self, order: Order, report: VenueOrderReport, fills: list[Fill]
+    ) -> tuple[list[Fill], VenueOrderReport, Decimal]:
+        """The report's new fills, completed by a trade lookup when they do not explain the executed
+        quantity; what is still missing is held as pending (the report comes back non-terminal)."""
+        short = missing_qty(order, report, fills)
+        if short > 0:
+            fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
+            short = missing_qty(order, report, fills)
+            if short > 0:
+                report = await self._hold_for_detail(order, report, short)
+        return fills, report, short
+
     async def _hold_for_detail(self, order: Order, report: VenueOrderReport, short: Decimal) -> VenueOrderReport:
         """The venue executed ``short`` more than any trade we can see: keep the order open (a
         terminal status would end it with the quantity unbooked), refuse entries meanwhile and look
@@ -501,25 +509,6 @@ class OrderExecutor:
                 continue
             if report is not None:
                 await self.apply_report(report, trusted=True)
-
-    async def _confirmed(self, order: Order, problem: str, fills: list[Fill]) -> bool:
-        """A contradiction trips the breaker only if a fresh query of the order still shows it
-        (a report can be stale by the time it is applied). A failed query confirms nothing: the next
-        reconciliation asks again."""
-        try:
-            fresh = await self._venue.query_order(order.symbol, order.client_order_id)
-        except OrderNotFoundError:
-            fresh = None
-        except (RetryableError, FinalError) as exc:
-            log.warning("mismatch not confirmed: re-query failed", client_order_id=order.client_order_id,
-                        problem=problem, error=str(exc))
-            return False
-        if fresh is None:
-            return True
-        still = events_for(order, fresh, fills).problem
-        if not still:
-            log.info("mismatch withdrawn after re-query", client_order_id=order.client_order_id, problem=problem)
-        return bool(still)
 
     async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:
         cid = report.client_order_id
