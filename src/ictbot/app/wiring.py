@@ -53,6 +53,7 @@ from ictbot.ports.clock import Clock, SystemClock
 from ictbot.positions.rules import StopRules
 from ictbot.risk.account import AccountTracker
 from ictbot.risk.breakers import CircuitBreakers
+from ictbot.risk.equity import restore_account
 from ictbot.risk.limits import RiskLimits
 from ictbot.risk.service import RiskService
 from ictbot.strategies.registry import StrategyRegistry, registry_section
@@ -244,10 +245,10 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
         await _warm_up(p, warmup_candles)
-        balances = await p.venue.balances()
+        # Equity from the whole account (holdings and positions marked), before any breaker runs.
         quote = application.config.config.exchange.quote_asset
-        p.starting_equity = balances[quote].total if quote in balances else Decimal(0)
-        _seed_account(p)
+        view = await restore_account(p.account, p.venue, p.positions_repo, market=p.venue.market, quote=quote)
+        p.starting_equity = view.equity
 
     async def exchange_stop() -> None:
         stream = getattr(p.venue, "user_stream", None)
@@ -296,6 +297,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     async def risk_start() -> None:
         await p.breakers.load()
+        await p.breakers.observe_equity(p.account.equity())  # baselines from the restored account
         p.risk.attach()
         application.tasks.spawn("risk.poll", risk_poll_loop, restart_on_exit=True)
 
@@ -347,18 +349,14 @@ def _ok(data: dict[str, Any]) -> ComponentHealth:
     return ComponentHealth(HealthState.HEALTHY, "", data)
 
 
-def _seed_account(p: Pipeline) -> None:
-    p.account.set_equity(p.starting_equity)
-
-
 async def _warm_up(p: Pipeline, count: int) -> None:
     """Load recent history into the store and the indicator engine (no signals are produced)."""
     if count <= 0:
         return
-    now = p.clock.now_ms()
+    now = p.venue.client.server_time.now_ms()  # "closed" is the exchange's call, not the local clock's
     start = p.base.floor(now) - count * p.base.ms
     for symbol in p.symbols:
-        history = [c for c in await _fetch_all(p, symbol, start, now) if c.close_time <= now]
+        history = [c for c in await _fetch_all(p, symbol, start, now) if c.closed]
         if not history:
             continue
         await p.candle_store.upsert(history)

@@ -19,6 +19,9 @@ class ExecutionConfig:
     # A stop (or the last target) breached for this long without a fill is closed at market.
     breach_grace_s: float = 10.0
     reconcile_interval_s: float = 60.0
+    # A fill whose trades the venue did not return is looked up again after this, doubling up to the cap.
+    detail_retry_s: float = 0.5
+    detail_retry_max_s: float = 30.0
     # After the venue refused a protective order, wait this long before arming again.
     rearm_backoff_s: float = 30.0
     poll_interval_s: float = 2.0

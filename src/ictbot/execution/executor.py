@@ -55,6 +55,7 @@ from ictbot.domain.order import (
     legal_sources,
 )
 from ictbot.execution.config import ExecutionConfig
+from ictbot.execution.confirm import contradiction_confirmed
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
 from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
 from ictbot.execution.journal_index import JournalIndex
@@ -69,7 +70,8 @@ from ictbot.execution.planning import (
     tradable,
 )
 from ictbot.execution.plans import Plan, PlanBook
-from ictbot.execution.reports import adopted_order, events_for, missing_qty, new_fills, synthetic_fill
+from ictbot.execution.reports import adopted_order, covered_by_stand_in, events_for, missing_qty, new_fills
+from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail, PendingDetails, backoff_delays
 from ictbot.execution.venue_ext import AccountSetupVenue
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import KeyValueStore, OrderJournal
@@ -136,6 +138,9 @@ class OrderExecutor:
         self._account_ready: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._block_reasons: dict[str, str] = {}
+        self.details = PendingDetails(plans)
+        self._detail_tasks: dict[str, asyncio.Task[None]] = {}
+        self.mismatch_reasons: list[str] = []  # every mismatch raised, oldest first (bounded)
         self.stats = ExecutorStats()
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -145,6 +150,8 @@ class OrderExecutor:
         for order in await self._journal.open_orders():
             self._book[order.client_order_id] = order
         await self._positions.load()
+        for detail in await self.details.load():
+            self.block_entries(BLOCK_PREFIX + detail.client_order_id, detail.describe())
 
     async def drain(self, timeout: float = 5.0) -> bool:
         """Wait (bounded) for follow-up tasks; False if some are still running (e.g. a slow query)."""
@@ -157,7 +164,7 @@ class OrderExecutor:
         return True
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self._detail_tasks.values()]:
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -437,19 +444,15 @@ class OrderExecutor:
                 await self._journal.save(order)
             before = order
             fills = new_fills(order, report)
-            short = missing_qty(order, report, fills)
-            if short > 0:
-                fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
-                short = missing_qty(order, report, fills)
-                if short > 0:
-                    fills.append(synthetic_fill(order, report, short, report.time or self._clock.now_ms()))
-                    await self._alert(AlertLevel.WARNING, f"{cid}: {short} filled without trade detail")
+            fills, report, short = await self._with_trade_detail(order, report, fills)
             diff = events_for(order, report, fills)
             if diff.problem:
-                if trusted:
-                    await self.mismatch(diff.problem)
-                else:
+                if covered_by_stand_in(order, fills):
+                    log.info("trades already booked under a stand-in id", client_order_id=cid, trades=len(fills))
+                elif not trusted:
                     self._spawn(self._verify(order))
+                elif await contradiction_confirmed(self._venue, order, diff.problem, fills):
+                    await self.mismatch(diff.problem)
                 return order
             try:
                 for event in diff.events:
@@ -457,9 +460,55 @@ class OrderExecutor:
             except IllegalTransitionError as exc:
                 await self.mismatch(str(exc))
                 return order
+        if short <= 0 and await self.details.resolve(cid):
+            self.unblock_entries(BLOCK_PREFIX + cid)
+            log.info("trade detail completed", client_order_id=cid, trades=len(fills))
         if order is not before or adopted:
             await self._after_change(before, order, fills)
         return order
+
+    # ---- pending trade detail -----------------------------------------------------------------
+    async def _with_trade_detail(
+        self, order: Order, report: VenueOrderReport, fills: list[Fill]
+    ) -> tuple[list[Fill], VenueOrderReport, Decimal]:
+        """The report's new fills, completed by a trade lookup when they do not explain the executed
+        quantity; what is still missing is held as pending (the report comes back non-terminal)."""
+        short = missing_qty(order, report, fills)
+        if short > 0:
+            fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
+            short = missing_qty(order, report, fills)
+            if short > 0:
+                report = await self._hold_for_detail(order, report, short)
+        return fills, report, short
+
+    async def _hold_for_detail(self, order: Order, report: VenueOrderReport, short: Decimal) -> VenueOrderReport:
+        """The venue executed ``short`` more than any trade we can see: keep the order open (a
+        terminal status would end it with the quantity unbooked), refuse entries meanwhile and look
+        the trades up again with backoff. Nothing is booked under an invented trade id."""
+        cid = order.client_order_id
+        detail = PendingDetail(cid, order.symbol, short, self._clock.now_ms())
+        if await self.details.hold(detail):
+            await self._alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
+        self.block_entries(BLOCK_PREFIX + cid, detail.describe())
+        task = self._detail_tasks.get(cid)
+        if task is None or task.done():
+            self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
+        return replace(report, status=OrderStatus.NEW) if report.status.is_terminal else report
+
+    async def _complete_detail(self, cid: str) -> None:
+        """Re-query the order (its report triggers a new trade lookup) until the detail is in."""
+        for delay in backoff_delays(self.config.detail_retry_s, self.config.detail_retry_max_s):
+            await asyncio.sleep(delay)
+            order = self._book.get(cid)
+            if self.details.get(cid) is None or order is None:
+                return
+            try:
+                report = await self._venue.query_order(order.symbol, cid)
+            except (OrderNotFoundError, RetryableError, FinalError) as exc:
+                log.info("trade detail lookup failed; retrying", client_order_id=cid, error=str(exc))
+                continue
+            if report is not None:
+                await self.apply_report(report, trusted=True)
 
     async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:
         cid = report.client_order_id
@@ -835,7 +884,8 @@ class OrderExecutor:
         limit = self.config.entry_timeout_s * 1000
         stale = [o for o in list(self._book.values())
                  if o.leg is OrderLeg.ENTRY and o.status.is_open and o.status not in _UNSENT
-                 and now - o.created_at >= limit]
+                 and now - o.created_at >= limit
+                 and self.details.get(o.client_order_id) is None]  # executed; only its trades are missing
         for order in stale:
             await self._cancel(order, "entry timeout")
         return len(stale)
@@ -844,6 +894,7 @@ class OrderExecutor:
     async def mismatch(self, reason: str) -> None:
         """Irreconcilable difference with the venue: trip the breaker, alert, refuse entries."""
         self.stats.mismatches += 1
+        self.mismatch_reasons = [*self.mismatch_reasons[-99:], reason]
         self.block_entries("reconciliation", reason)
         log.error("reconciliation mismatch", reason=reason)
         if self._on_mismatch is not None:

@@ -71,6 +71,7 @@ class Reconciler:
     async def _reconcile(self, reason: str) -> ReconcileResult:
         mismatches: list[str] = []
         adopted_before = self._executor.stats.adopted
+        raised_before = self._executor.stats.mismatches
         await self._executor.refresh_instruments()
         venue_open = await self._venue.open_orders()
         seen = await self._apply_open(venue_open)
@@ -85,6 +86,10 @@ class Reconciler:
         mismatches.extend(await self._holdings_mismatches())
         for problem in mismatches:
             await self._executor.mismatch(problem)
+        # Everything tripped during this pass, including contradictions found while applying
+        # reports and trades, so the result (and its log line) count what the breaker saw.
+        raised = self._executor.stats.mismatches - raised_before
+        mismatches = self._executor.mismatch_reasons[-raised:] if raised else []
         result = ReconcileResult(
             reason=reason, time=self._clock.now_ms(), venue_open=len(venue_open),
             adopted=self._executor.stats.adopted - adopted_before, queried=queried, fills_recovered=recovered,
@@ -137,10 +142,23 @@ class Reconciler:
                 log.warning("reconcile query failed", client_order_id=cid, error=str(exc))
                 continue
             if report is None:
+                try:
+                    report = await self._query_again(order.symbol, cid)
+                except (RetryableError, FinalError) as exc:
+                    log.warning("reconcile re-query failed", client_order_id=cid, error=str(exc))
+                    continue
+            if report is None:
                 mismatches.append(f"{cid} is {order.status.value} in the journal but unknown to the venue")
                 continue
             await self._executor.apply_report(report, trusted=True)
         return queried
+
+    async def _query_again(self, symbol: str, cid: str) -> VenueOrderReport | None:
+        """Second look before calling an order unknown (a lagging replica answers "not found")."""
+        await asyncio.sleep(0.2)
+        with contextlib.suppress(OrderNotFoundError):
+            return await self._venue.query_order(symbol, cid)
+        return None
 
     async def _recover_fills(self, extra_symbols: set[str] | None = None) -> int:
         symbols = {o.symbol for o in self._executor.open_orders()} | {
@@ -196,7 +214,10 @@ class Reconciler:
         return problems
 
     async def _compare_holdings(self) -> list[str]:
-        positions = self._positions.open_positions()
+        # A symbol with an execution awaiting its trade detail differs from the venue by design
+        # until the detail arrives: comparing it now would report a false mismatch.
+        waiting = {detail.symbol for detail in self._executor.details.all()}
+        positions = [p for p in self._positions.open_positions() if p.symbol not in waiting]
         tolerance = self._executor.config.balance_tolerance
         problems: list[str] = []
         futures: dict[str, Decimal] = {}

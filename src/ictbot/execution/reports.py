@@ -53,14 +53,15 @@ def missing_qty(order: Order, report: VenueOrderReport, fills: list[Fill]) -> De
     return report.executed_qty - order.filled_qty - sum((f.qty for f in fills), ZERO)
 
 
-def synthetic_fill(order: Order, report: VenueOrderReport, qty: Decimal, time: int) -> Fill:
-    """Stand-in fill from cumulative numbers when the venue gave no trade detail (fee unknown: 0)."""
-    quote = report.cumulative_quote - order.filled_quote
-    price = quote / qty if quote > 0 else (order.price or order.stop_price or ZERO)
-    return Fill(
-        trade_id=f"cum-{order.client_order_id}-{report.executed_qty}", client_order_id=order.client_order_id,
-        symbol=order.symbol, side=order.side, price=price, qty=qty, fee=ZERO, fee_asset="", time=time,
-    )
+LEGACY_STAND_IN_PREFIX = "cum-"  # trade ids earlier versions invented when the venue gave no detail
+
+
+def covered_by_stand_in(order: Order, fills: list[Fill]) -> bool:
+    """Real trades of a finished order that an earlier version booked under an invented
+    ``cum-…`` trade id: their quantity is already counted, so they are neither a contradiction nor
+    booked again (journals written before pending trade details existed)."""
+    stand_in = any(trade_id.startswith(LEGACY_STAND_IN_PREFIX) for trade_id in order.trade_ids)
+    return stand_in and order.status.is_terminal and sum((f.qty for f in fills), ZERO) <= order.filled_qty
 
 
 def events_for(order: Order, report: VenueOrderReport, fills: list[Fill]) -> ReportDiff:

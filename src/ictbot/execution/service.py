@@ -166,6 +166,7 @@ class ExecutionService:
             "open_orders": len(self.executor.open_orders()),
             "open_positions": len(self.positions.open_positions()),
             "unresolved_orders": self.executor.unresolved,
+            "pending_trade_detail": [detail.describe() for detail in self.executor.details.all()],
             "unprotected_positions": self.executor.unprotected_positions(),
             "last_reconcile": None if last is None else {
                 "reason": last.reason, "time": last.time, "clean": last.clean, "mismatches": list(last.mismatches),

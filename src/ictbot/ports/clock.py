@@ -39,3 +39,17 @@ class ManualClock:
         self.slept.append(seconds)
         self.advance(seconds)
         await asyncio.sleep(0)
+
+
+class OffsetClock:
+    """Another clock shifted by ``offset_ms`` (a machine whose clock is off; tests of clock skew)."""
+
+    def __init__(self, inner: Clock, offset_ms: int) -> None:
+        self._inner = inner
+        self.offset_ms = offset_ms
+
+    def now_ms(self) -> int:
+        return self._inner.now_ms() + self.offset_ms
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)

@@ -28,6 +28,9 @@ log = structlog.get_logger(__name__)
 
 HUNDRED = Decimal(100)
 STORE_KEY = "risk.circuit_breakers"
+# The latest equity is written at least this often while it changes: after a restart on a new UTC
+# day it becomes that day's reference, so it must not be hours old (e.g. the last peak).
+EQUITY_WRITE_INTERVAL_MS = 60_000
 
 
 def utc_day(ms: int) -> str:
@@ -215,6 +218,7 @@ class CircuitBreakers:
         self._key = key
         self._source = source
         self._book = BreakerBook()
+        self._written_at: int | None = None
 
     @property
     def book(self) -> BreakerBook:
@@ -239,6 +243,7 @@ class CircuitBreakers:
                 )
         self._book = book.roll_day(now)
         await self._store.set(self._key, self._book.to_json())
+        self._written_at = now
         await self._alert(new)
         return self._book
 
@@ -278,9 +283,13 @@ class CircuitBreakers:
         if book == self._book and not new:
             return
         durable_change = _durable(book) != _durable(self._book)
+        now = self._clock.now_ms()
+        equity_due = book.last_equity != self._book.last_equity and (
+            self._written_at is None or now - self._written_at >= EQUITY_WRITE_INTERVAL_MS)
         self._book = book
-        if durable_change or new:
+        if durable_change or new or equity_due:
             await self._store.set(self._key, book.to_json())
+            self._written_at = now
         await self._alert(new)
 
     async def _alert(self, new: list[Trip]) -> None:

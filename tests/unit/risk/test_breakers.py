@@ -179,3 +179,20 @@ def test_breaker_states_are_configurable() -> None:
     book, _ = BreakerBook().observe_equity(Decimal(10_000), T0, strict)
     book, _ = book.observe_equity(Decimal(9_000), T0, strict)
     assert book.trading_state is TradingState.HALTED
+
+
+async def test_latest_equity_is_persisted_at_least_once_a_minute_for_the_next_days_reference() -> None:
+    store, clock = MemoryKeyValueStore(), ManualClock(T0)
+    breakers = CircuitBreakers(store, clock, lambda: LIMITS)
+    await breakers.load()
+    await breakers.observe_equity(Decimal(10_000))  # the peak: written
+    clock.advance(10)
+    await breakers.observe_equity(Decimal(9_900))  # falling, within the minute: not yet
+    assert BreakerBook.from_json(store.data[STORE_KEY]).last_equity == Decimal(10_000)
+    clock.advance(60)
+    await breakers.observe_equity(Decimal(9_800))
+    assert BreakerBook.from_json(store.data[STORE_KEY]).last_equity == Decimal(9_800)
+
+    clock.set((T0 // DAY + 1) * DAY + 5_000)  # restart on the next UTC day
+    restarted = CircuitBreakers(store, clock, lambda: LIMITS)
+    assert (await restarted.load()).day_start_equity == Decimal(9_800)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from ictbot.adapters.binance import parse
@@ -142,6 +143,13 @@ class BinanceVenue:
     async def positions(self) -> list[VenuePosition]:
         return []
 
+    _prices_path = "/api/v3/ticker/price"
+
+    async def prices(self) -> dict[str, Decimal]:
+        """Last price of every symbol (marks holdings when equity is rebuilt at start)."""
+        rows = _rows(await self.client.request("GET", self._prices_path, {}, weight=4))
+        return {str(row["symbol"]): Decimal(str(row["price"])) for row in rows if Decimal(str(row["price"])) > 0}
+
     async def order_updates(self) -> AsyncIterator[VenueOrderReport]:
         if self.user_stream is None:
             raise FinalError("no user-data stream configured for this venue")
@@ -160,6 +168,7 @@ class BinanceFuturesVenue(BinanceVenue):
 
     market = Market.USDM
     _trades_path = "/fapi/v1/userTrades"
+    _prices_path = "/fapi/v1/ticker/price"
     _all_orders_path = "/fapi/v1/allOrders"
 
     def __init__(
