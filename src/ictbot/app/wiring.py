@@ -34,11 +34,12 @@ from ictbot.adapters.storage.repositories import (
 from ictbot.app.application import Application
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
-from ictbot.app.settings import Settings, TradingMode
+from ictbot.app.settings import Settings, TradingMode, endpoint_override_problems
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
 from ictbot.app.validators import section_validators
 from ictbot.candles.aggregate import aggregate
 from ictbot.candles.service import CandleService
+from ictbot.domain.errors import ConfigError
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.timeframe import Timeframe
 from ictbot.execution.config import ExecutionConfig
@@ -112,12 +113,29 @@ def binance_config(settings: Settings, sim_port: int | None, endpoints: BinanceE
     key = settings.binance_api_key.get_secret_value() if settings.binance_api_key else ""
     secret = settings.binance_secret_key.get_secret_value() if settings.binance_secret_key else ""
     environment = "testnet" if settings.trading_mode is TradingMode.TESTNET or settings.testnet else "mainnet"
-    if endpoints is None and (settings.binance_rest_url or settings.binance_ws_url):
-        preset = BinanceEndpoints.preset(environment)
-        endpoints = dataclasses.replace(preset, rest=settings.binance_rest_url or preset.rest,
-                                        ws=settings.binance_ws_url or preset.ws, name="custom")
+    if endpoints is None:
+        endpoints = overridden_endpoints(settings, BinanceEndpoints.preset(environment))
     return BinanceConfig(environment=environment, api_key=key, api_secret=secret,
                          ed25519_key_path=settings.binance_private_key_path, endpoints_override=endpoints)
+
+
+def overridden_endpoints(settings: Settings, preset: BinanceEndpoints) -> BinanceEndpoints | None:
+    """The preset with every URL the environment overrides (None: nothing overridden)."""
+    overrides = {
+        "rest": settings.binance_rest_url, "ws": settings.binance_ws_url, "ws_api": settings.binance_ws_api_url,
+        "fapi_rest": settings.binance_futures_rest_url, "fapi_ws": settings.binance_futures_ws_url,
+    }
+    given = {name: url.rstrip("/") for name, url in overrides.items() if url}
+    if not given:
+        return None
+    problems = endpoint_override_problems(settings)
+    if problems:
+        raise ConfigError("endpoint overrides", [("environment", problem) for problem in problems])
+    return dataclasses.replace(
+        preset, rest=given.get("rest", preset.rest), ws=given.get("ws", preset.ws),
+        ws_api=given.get("ws_api", preset.ws_api), fapi_rest=given.get("fapi_rest", preset.fapi_rest),
+        fapi_ws=given.get("fapi_ws", preset.fapi_ws), name="custom",
+    )
 
 
 def build_pipeline(
