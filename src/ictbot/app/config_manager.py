@@ -29,6 +29,7 @@ from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import ConfigError
 from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
+from ictbot.filemodes import open_private_append, private_dir
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +58,8 @@ def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, s
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``text`` to ``path`` atomically; the file is owner-only (mkstemp creates it 0600)."""
+    private_dir(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -258,8 +260,7 @@ class ConfigManager:
     def _record(self, document: Mapping[str, Any], reason: str, sections: tuple[str, ...]) -> int:
         entry = ConfigVersion(self.version + 1, int(time.time() * 1000), reason, sections, document)
         self._history.append(entry)
-        self.history_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.history_path.open("a", encoding="utf-8") as handle:
+        with os.fdopen(open_private_append(self.history_path), "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry.as_dict(), sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
