@@ -57,6 +57,14 @@ class Settings(BaseSettings):
         default=Path(".config/trading_config.json"),
         validation_alias=AliasChoices("ICTBOT_CONFIG_FILE", "CONFIG_FILE"),
     )
+    config_history_versions: int = Field(
+        default=500, ge=1, le=1_000_000, validation_alias="ICTBOT_CONFIG_HISTORY_VERSIONS",
+        description="configuration versions kept in <config>.history.jsonl (the oldest are dropped)",
+    )
+    config_history_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=10_000, validation_alias="ICTBOT_CONFIG_HISTORY_BYTES",
+        description="size cap of the configuration history file",
+    )
     bus_backend: str = Field(default="memory", validation_alias="ICTBOT_BUS")
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")
 
