@@ -469,7 +469,7 @@ class ConfigDocument(BaseModel):
     """A candidate configuration change to validate without applying it."""
 
     model_config = _INPUT
-    strategies: Annotated[list[StrategyConfigUpdate], Field(max_length=100)] = Field(default_factory=list)
+    strategies: Annotated[list[StrategyConfigUpdate], Field(max_length=100)] | None = None
     risk: RiskConfigUpdate | None = None
 
 

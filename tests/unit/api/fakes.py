@@ -156,7 +156,7 @@ class FakeFacade:
 
     async def validate_config(self, document: ConfigDocument) -> ConfigValidation:
         errors = [FieldError(field=f"strategies.{i}.strategy_id", reason="unknown strategy")
-                  for i, s in enumerate(document.strategies) if s.strategy_id not in self.strategies]
+                  for i, s in enumerate(document.strategies or []) if s.strategy_id not in self.strategies]
         return ConfigValidation(valid=not errors, errors=errors)
 
     async def config_history(self, limit: int) -> list[ConfigVersion]:
