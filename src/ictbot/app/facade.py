@@ -14,7 +14,8 @@ from fastapi import FastAPI
 
 from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
-from ictbot.app.facade_mapping import HEALTH, PCT, trade_side
+from ictbot.app.facade_mapping import PCT, trade_side
+from ictbot.app.health import pipeline_health
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
 from ictbot.domain.events import OrderIntent
@@ -36,13 +37,7 @@ class PipelineFacade(ConfigFacade):
 
     # ---- system -----------------------------------------------------------------------------
     async def health(self) -> f.HealthReport:
-        status = self.app.orchestrator.get_health_status()
-        components = {
-            name: f.ComponentHealth(status=HEALTH.get(item["status"], f.HealthState.UNHEALTHY),
-                                    detail=str(item.get("detail", "")))
-            for name, item in status["components"].items()
-        }
-        return f.HealthReport.combine(components)
+        return pipeline_health(self.app, self.p)
 
     async def status(self) -> f.StatusReport:
         book = self.p.breakers.book

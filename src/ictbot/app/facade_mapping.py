@@ -10,7 +10,6 @@ from ictbot.domain.errors import ConfigError
 from ictbot.domain.position import Position, PositionSide
 from ictbot.ports import facade as f
 
-HEALTH = {"healthy": f.HealthState.HEALTHY, "degraded": f.HealthState.DEGRADED}
 PCT = Decimal(100)
 
 
