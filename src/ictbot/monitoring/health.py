@@ -178,7 +178,7 @@ class HealthBoard:
             open_time = latest.get(symbol)
             # Age of the newest closed candle; before the first one, time since watching began.
             age = now - (open_time + tf.ms) if open_time is not None else now - self._market_started_ms - tf.ms
-            if age > limit_ms:
+            if age >= limit_ms:
                 stale.append(f"{symbol} no closed {tf.value} candle for {age // 1000} s")
         closes = [t + tf.ms for s, t in latest.items() if s in self._symbols]
         last_ok = min(closes) if closes and not stale else (max(closes) if closes else None)
