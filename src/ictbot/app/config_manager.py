@@ -298,8 +298,10 @@ class ConfigManager:
             if restart:
                 raise RestartRequired("change needs a restart", restart)
             old = self.document()
+            current = new_config.model_dump(mode="json")
+            if current == old:
+                return self.version  # nothing changes: no new version (a repeated PUT must not grow the history)
             self._config = new_config
-            current = self.document()
             changed = tuple(s for s in sections if current.get(s) != old.get(s)) or sections
             version = self._record(current, reason, changed)
             self.save()

@@ -135,3 +135,11 @@ def test_cli_rollback_of_the_exchange_is_refused_while_the_bot_runs(manager: Con
     assert result.exit_code == 2
     assert "exchange.symbols" in result.output and "takes effect only at start" in result.output
     assert json.loads(manager.path.read_text())["exchange"]["symbols"] == ["ETHUSDT"]
+
+
+async def test_a_change_that_changes_nothing_adds_no_version(manager: ConfigManager) -> None:
+    version = await manager.update_risk_config({"max_open_positions": 2})
+    lines = len(manager.history_path.read_text().splitlines())
+    assert await manager.update_risk_config({"max_open_positions": 2}) == version
+    assert await manager.update_strategy_config("strategy_a", {"enabled": True}) == version  # already so
+    assert len(manager.history_path.read_text().splitlines()) == lines
