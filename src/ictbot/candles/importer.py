@@ -100,6 +100,7 @@ def read_any(path: Path) -> CandleFrame:
         with tempfile.TemporaryDirectory() as tmp:
             extracted = Path(archive.extract(members[0], tmp))
             try:
+                check_column_counts(extracted)
                 frame = read_candle_file(extracted)
             except InputDataError as exc:
                 raise InputDataError(f"{path}!{members[0]}", exc.reason, exc.line) from None

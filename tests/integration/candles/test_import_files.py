@@ -62,6 +62,11 @@ async def test_bad_rows_are_reported_and_nothing_of_that_file_is_stored(db: Data
         paths.append(tmp_path / name)
 
     reports = await import_files(stores(db), paths)
+    zipped = tmp_path / "BTCUSDT-5m-2023-05.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("BTCUSDT-5m-2023-05.csv", "\n".join(cut) + "\n")
+    (zipped_report,) = await import_files(stores(db), [zipped])
+    assert f"{zipped}!BTCUSDT-5m-2023-05.csv:31: 9 columns" in (zipped_report.error or "")
     assert [r.ok for r in reports] == [True, False, False, False, False]
     for report, (name, (_, line, reason)) in zip(reports[1:], cases.items(), strict=True):
         assert f"{name}:{line}: " in (report.error or ""), report.error
