@@ -25,6 +25,7 @@ from pathlib import Path
 import structlog
 
 from ictbot.api.settings import ApiSettings
+from ictbot.filemodes import private_dir
 
 log = structlog.get_logger(__name__)
 
@@ -131,7 +132,7 @@ def _read_token_file(path: Path) -> dict[str, str] | None:
 
 
 def _write_token_file(path: Path, tokens: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     # O_EXCL: never overwrite a token file another process created meanwhile.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -29,7 +29,9 @@ class Application:
         self.settings = settings
         self.bus = EventBus()
         self.tasks = TaskManager(self.bus)
-        self.config = ConfigManager(config_path or settings.config_file, self.bus)
+        self.config = ConfigManager(config_path or settings.config_file, self.bus,
+                                    history_versions=settings.config_history_versions,
+                                    history_bytes=settings.config_history_bytes)
         self.orchestrator = Orchestrator()
         self.stop_event = asyncio.Event()
         self._register_core()

@@ -7,6 +7,11 @@
 * Saves are atomic (temp file, fsync, rename): the file on disk is always a complete document.
 * A change publishes CONFIG_UPDATED (and RISK_CONFIG_UPDATED for the risk section) with the full
   new section as ``changes``.
+* ``None`` in a change unsets that setting (the default applies again).
+* While the bot runs (``start_watching``, which also leaves a ``<config>.running`` marker for other
+  processes such as ``ictbot config``), a change to the exchange section is refused with
+  ``RestartRequired``: symbols, market and timeframes are wired into the pipeline at start.
+* The history is bounded (``config_history.HistoryFile``).
 """
 
 from __future__ import annotations
@@ -15,37 +20,24 @@ import asyncio
 import contextlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
 
+from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigVersion, HistoryFile
 from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import ConfigError
 from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
+from ictbot.filemodes import atomic_write_text, private_file
 
 log = structlog.get_logger(__name__)
 
 SectionValidator = Callable[[Any], list[tuple[str, str]]]
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigVersion:
-    version: int
-    time_ms: int
-    reason: str
-    sections: tuple[str, ...]
-    document: Mapping[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "time_ms": self.time_ms, "reason": self.reason,
-                "sections": list(self.sections), "document": self.document}
 
 
 def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
@@ -56,25 +48,71 @@ def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[tuple[str, s
     return found
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+class RestartRequired(ConfigError):
+    """A valid change that only takes effect at start, refused while the bot runs."""
+
+
+RESTART_MESSAGE = "takes effect only at start: stop the bot, change it, then start again"
+
+
+def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with one strategy entry changed; ``None`` resets a field to its default.
+
+    Keys that are not entry fields are strategy parameters (``params``); ``params: None`` clears
+    them all, a parameter set to ``None`` is removed.
+    """
+    if not strategy_id or not strategy_id.replace("_", "").replace("-", "").isalnum():
+        raise ConfigError("invalid strategy change", [("strategy_id", "must be letters, digits, _ or -")])
+    entry = dict(document["strategies"].get(strategy_id, StrategyEntry().model_dump(mode="json")))
+    params = dict(entry.get("params", {}))
+    for key, value in changes.items():
+        if key == "strategy_id":
+            continue
+        if key == "params":
+            if value is not None and not isinstance(value, Mapping):
+                raise ConfigError("invalid strategy change", [("params", "must be an object")])
+            params = {} if value is None else _merged(params, value)
+        elif key in StrategyEntry.model_fields:
+            if value is None:
+                entry.pop(key, None)
+            else:
+                entry[key] = value
+        else:
+            params = _merged(params, {key: value})
+    entry["params"] = params
+    return {**document, "strategies": {**document["strategies"], strategy_id: entry}}
+
+
+def risk_change(document: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with risk settings changed; ``None`` removes a setting (its default applies)."""
+    return {**document, "risk": _merged(document["risk"], changes)}
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {**base, **changes}
+    return {key: value for key, value in merged.items() if not (key in changes and changes[key] is None)}
+
+
+def symbol_problems(model: TradingConfig) -> list[tuple[str, str]]:
+    """A strategy may trade only symbols the exchange section configures (and the exchange lists)."""
+    configured = model.exchange.symbols
+    problems: list[tuple[str, str]] = []
+    for strategy_id, entry in model.strategies.items():
+        unknown = [symbol for symbol in entry.symbols or [] if symbol not in configured]
+        if unknown:
+            problems.append((f"strategies.{strategy_id}.symbols",
+                             f"{', '.join(unknown)} not in exchange.symbols ({', '.join(configured)})"))
+    return problems
+
+
+def _running_pid(marker: Path) -> int | None:
+    """The pid in a running marker when that process is alive (a stale marker counts as absent)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        pid = int(marker.read_text(encoding="utf-8").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
 
 
 class ConfigManager:
@@ -85,14 +123,18 @@ class ConfigManager:
         *,
         section_validators: Mapping[str, SectionValidator] | None = None,
         poll_interval: float = 1.0,
+        history_versions: int = DEFAULT_MAX_VERSIONS,
+        history_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.path = Path(path)
         self.history_path = self.path.with_name(self.path.name + ".history.jsonl")
+        self.running_marker = self.path.with_name(self.path.name + ".running")
         self._bus = bus
         self._validators: dict[str, SectionValidator] = dict(section_validators or {})
         self._poll_interval = poll_interval
         self._config = TradingConfig()
-        self._history: list[ConfigVersion] = []
+        self._history = HistoryFile(self.history_path, max_versions=history_versions, max_bytes=history_bytes)
+        self._running = False
         self._file_stamp: tuple[int, int] | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -104,13 +146,14 @@ class ConfigManager:
 
     @property
     def version(self) -> int:
-        return self._history[-1].version if self._history else 0
+        latest = self._history.latest
+        return latest.version if latest else 0
 
     def document(self) -> dict[str, Any]:
         return self._config.model_dump(mode="json")
 
     def history(self) -> list[ConfigVersion]:
-        return list(self._history)
+        return self._history.versions
 
     def add_section_validator(self, section: str, validator: SectionValidator) -> None:
         self._validators[section] = validator
@@ -122,7 +165,7 @@ class ConfigManager:
             model = TradingConfig.model_validate(document)
         except ValidationError as exc:
             return pydantic_errors(exc)
-        errors: list[tuple[str, str]] = []
+        errors = symbol_problems(model)
         for section, validator in self._validators.items():
             value = getattr(model, section)
             dumped = value if isinstance(value, dict) else value.model_dump(mode="json")
@@ -141,16 +184,18 @@ class ConfigManager:
     # ---- loading and saving -----------------------------------------------------------------
     def load(self) -> TradingConfig:
         """Load the file (creating it with defaults when absent) and the version history."""
-        self._history = self._read_history()
+        self._history.load()
         if self.path.exists():
+            private_file(self.path)
             document = self._read_file()
             self._config = self.parse(document)
         else:
             self._config = self.parse(TradingConfig().model_dump(mode="json"))
             self.save()
         current = self.document()
-        if not self._history or self._history[-1].document != current:
-            self._record(current, "loaded from file" if self._history else "initial", SECTIONS)
+        latest = self._history.latest
+        if latest is None or latest.document != current:
+            self._record(current, "loaded from file" if latest else "initial", SECTIONS)
         return self._config
 
     def save(self) -> None:
@@ -159,30 +204,10 @@ class ConfigManager:
 
     # ---- changes --------------------------------------------------------------------------
     async def update_strategy_config(self, strategy_id: str, changes: Mapping[str, Any], reason: str = "api") -> int:
-        if not strategy_id or not strategy_id.replace("_", "").replace("-", "").isalnum():
-            raise ConfigError("invalid strategy change", [("strategy_id", "must be letters, digits, _ or -")])
-        document = self.document()
-        entry = dict(document["strategies"].get(strategy_id, StrategyEntry().model_dump(mode="json")))
-        params = dict(entry.get("params", {}))
-        for key, value in changes.items():
-            if key == "strategy_id":
-                continue
-            if key in StrategyEntry.model_fields and key != "params":
-                entry[key] = value
-            elif key == "params":
-                if not isinstance(value, Mapping):
-                    raise ConfigError("invalid strategy change", [("params", "must be an object")])
-                params.update(value)
-            else:
-                params[key] = value
-        entry["params"] = params
-        document["strategies"] = {**document["strategies"], strategy_id: entry}
-        return await self._apply(document, reason, ("strategies",))
+        return await self._apply(strategy_change(self.document(), strategy_id, changes), reason, ("strategies",))
 
     async def update_risk_config(self, changes: Mapping[str, Any], reason: str = "api") -> int:
-        document = self.document()
-        document["risk"] = {**document["risk"], **dict(changes)}
-        return await self._apply(document, reason, ("risk",))
+        return await self._apply(risk_change(self.document(), changes), reason, ("risk",))
 
     async def update_section(self, section: str, value: Any, reason: str = "api") -> int:
         if section not in SECTIONS:
@@ -196,7 +221,7 @@ class ConfigManager:
         return await self._apply(dict(document), reason, changed)
 
     async def rollback(self, version: int) -> int:
-        target = next((item for item in self._history if item.version == version), None)
+        target = next((item for item in self._history.versions if item.version == version), None)
         if target is None:
             raise ConfigError("rollback failed", [("version", f"no version {version} in history")])
         current = self.document()
@@ -204,12 +229,36 @@ class ConfigManager:
         return await self._apply(dict(target.document), f"rollback to version {version}", changed)
 
     # ---- hot reload -------------------------------------------------------------------------
+    @property
+    def running_elsewhere(self) -> int | None:
+        """The pid of a running bot that uses this file (not this process), else None."""
+        pid = _running_pid(self.running_marker)
+        return pid if pid is not None and pid != os.getpid() else None
+
+    def restart_problems(self, document: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The start-only fields ``document`` changes while a bot runs (empty: fine or not running)."""
+        if not self._running and self.running_elsewhere is None:
+            return []
+        current = self.document()["exchange"]
+        candidate = document.get("exchange")
+        if not isinstance(candidate, Mapping):
+            return []
+        changed = sorted(key for key in set(current) | set(candidate) if current.get(key) != candidate.get(key))
+        return [(f"exchange.{key}", RESTART_MESSAGE) for key in changed]
+
     async def start_watching(self) -> None:
+        """Follow file edits; from now on this process is the running bot (start-only fields freeze)."""
+        self._running = True
+        atomic_write_text(self.running_marker, f"{os.getpid()}\n")
         if self._watch_task is None:
             self._file_stamp = self._stamp()
             self._watch_task = asyncio.get_running_loop().create_task(self._watch(), name="config-watch")
 
     async def stop_watching(self) -> None:
+        self._running = False
+        if _running_pid(self.running_marker) in (os.getpid(), None):
+            with contextlib.suppress(FileNotFoundError):
+                self.running_marker.unlink()
         if self._watch_task is not None:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -245,9 +294,14 @@ class ConfigManager:
     async def _apply(self, document: dict[str, Any], reason: str, sections: tuple[str, ...]) -> int:
         async with self._lock:
             new_config = self.parse(document)
+            restart = self.restart_problems(new_config.model_dump(mode="json"))
+            if restart:
+                raise RestartRequired("change needs a restart", restart)
             old = self.document()
+            current = new_config.model_dump(mode="json")
+            if current == old:
+                return self.version  # nothing changes: no new version (a repeated PUT must not grow the history)
             self._config = new_config
-            current = self.document()
             changed = tuple(s for s in sections if current.get(s) != old.get(s)) or sections
             version = self._record(current, reason, changed)
             self.save()
@@ -258,25 +312,7 @@ class ConfigManager:
     def _record(self, document: Mapping[str, Any], reason: str, sections: tuple[str, ...]) -> int:
         entry = ConfigVersion(self.version + 1, int(time.time() * 1000), reason, sections, document)
         self._history.append(entry)
-        self.history_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.history_path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry.as_dict(), sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
         return entry.version
-
-    def _read_history(self) -> list[ConfigVersion]:
-        if not self.history_path.exists():
-            return []
-        versions: list[ConfigVersion] = []
-        for line in self.history_path.read_text(encoding="utf-8").splitlines():
-            try:
-                raw = json.loads(line)
-                versions.append(ConfigVersion(int(raw["version"]), int(raw["time_ms"]), str(raw["reason"]),
-                                              tuple(raw["sections"]), raw["document"]))
-            except (ValueError, KeyError, TypeError):
-                log.warning("skipping unreadable config history line", path=str(self.history_path))
-        return versions
 
     def _read_file(self) -> dict[str, Any]:
         try:

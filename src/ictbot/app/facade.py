@@ -13,7 +13,9 @@ from decimal import Decimal
 from fastapi import FastAPI
 
 from ictbot.app.application import Application
-from ictbot.app.facade_mapping import HEALTH, PCT, field_errors, risk_changes, strategy_changes, trade_side
+from ictbot.app.facade_config import ConfigFacade, config_failure
+from ictbot.app.facade_mapping import PCT, trade_side
+from ictbot.app.health import pipeline_health
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
 from ictbot.domain.events import OrderIntent
@@ -26,21 +28,16 @@ from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFound
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
 
 
-class PipelineFacade:
+class PipelineFacade(ConfigFacade):
     def __init__(self, application: Application, pipeline: Pipeline) -> None:
+        super().__init__(application.config)
         self.app = application
         self.p = pipeline
         self._started_ms = int(time.time() * 1000)
 
     # ---- system -----------------------------------------------------------------------------
     async def health(self) -> f.HealthReport:
-        status = self.app.orchestrator.get_health_status()
-        components = {
-            name: f.ComponentHealth(status=HEALTH.get(item["status"], f.HealthState.UNHEALTHY),
-                                    detail=str(item.get("detail", "")))
-            for name, item in status["components"].items()
-        }
-        return f.HealthReport.combine(components)
+        return pipeline_health(self.app, self.p)
 
     async def status(self) -> f.StatusReport:
         book = self.p.breakers.book
@@ -61,60 +58,6 @@ class PipelineFacade:
     async def metrics(self) -> f.TradingMetrics:
         snapshot = self.p.collector.snapshot()
         return snapshot.model_copy(update={"equity": self.p.account.equity()})
-
-    # ---- configuration ------------------------------------------------------------------------
-    def _config_view(self) -> f.ConfigView:
-        document = self.app.config.document()
-        other = {k: v for k, v in document.items() if k not in ("strategies", "risk")}
-        return f.ConfigView(version=self.app.config.version, strategies=f.redact(document["strategies"]),
-                            risk=f.redact(document["risk"]), other=f.redact(other))
-
-    async def get_config(self) -> f.ConfigView:
-        return self._config_view()
-
-    async def update_strategy_config(self, update: f.StrategyConfigUpdate) -> f.ConfigView:
-        if update.strategy_id not in self.app.config.document()["strategies"]:
-            raise f.NotFound("strategy", update.strategy_id)
-        try:
-            await self.app.config.update_strategy_config(update.strategy_id, strategy_changes(update))
-        except ConfigError as exc:
-            raise field_errors(exc) from exc
-        return self._config_view()
-
-    async def update_risk_config(self, update: f.RiskConfigUpdate) -> f.ConfigView:
-        try:
-            await self.app.config.update_risk_config(risk_changes(update))
-        except ConfigError as exc:
-            raise field_errors(exc) from exc
-        return self._config_view()
-
-    async def validate_config(self, document: f.ConfigDocument) -> f.ConfigValidation:
-        candidate = self.app.config.document()
-        for update in document.strategies:
-            entry = dict(candidate["strategies"].get(update.strategy_id, {}))
-            entry.update(strategy_changes(update))
-            candidate["strategies"] = {**candidate["strategies"], update.strategy_id: entry}
-        if document.risk is not None:
-            candidate["risk"] = {**candidate["risk"], **risk_changes(document.risk)}
-        errors = self.app.config.validate(candidate)
-        return f.ConfigValidation(valid=not errors, errors=[f.FieldError(field=a, reason=b) for a, b in errors])
-
-    async def config_history(self, limit: int) -> list[f.ConfigVersion]:
-        versions = self.app.config.history()[-limit:] if limit > 0 else []
-        return [
-            f.ConfigVersion(version=v.version, section=",".join(v.sections), changed_at_ms=v.time_ms,
-                            changes=f.redact({s: v.document.get(s) for s in v.sections}), source=v.reason)
-            for v in versions
-        ]
-
-    async def rollback_config(self, version: int) -> f.ConfigView:
-        if not any(v.version == version for v in self.app.config.history()):
-            raise f.NotFound("config version", version)
-        try:
-            await self.app.config.rollback(version)
-        except ConfigError as exc:
-            raise field_errors(exc) from exc
-        return self._config_view()
 
     # ---- positions --------------------------------------------------------------------------------
     def _position_view(self, position: Position) -> f.PositionView:
@@ -236,7 +179,7 @@ class PipelineFacade:
         try:
             await self.app.config.update_strategy_config(strategy_id, {"enabled": enabled})
         except ConfigError as exc:
-            raise field_errors(exc) from exc
+            raise config_failure(exc) from exc
         self.p.registry.set_enabled(strategy_id, enabled)
         return self._strategy_view(strategy_id)
 

@@ -10,35 +10,43 @@ from ictbot.domain.errors import ConfigError
 from ictbot.domain.position import Position, PositionSide
 from ictbot.ports import facade as f
 
-HEALTH = {"healthy": f.HealthState.HEALTHY, "degraded": f.HealthState.DEGRADED}
 PCT = Decimal(100)
 
 
+_RISK_NAMES = {
+    "risk_per_trade": "risk_per_trade_pct", "max_daily_loss": "daily_loss_limit_pct",
+    "max_drawdown": "max_drawdown_pct", "max_positions": "max_open_positions",
+    "max_exposure": "max_total_exposure_pct", "max_leverage": "max_leverage",
+    "cooldown_s": "cooldown_after_stop_minutes",
+}
+_FRACTIONS = {"risk_per_trade", "max_daily_loss", "max_drawdown"}
+
+
 def risk_changes(update: f.RiskConfigUpdate) -> dict[str, Any]:
-    """API names (fractions, seconds) → the risk section's names (percent, minutes)."""
-    given = update.model_dump(exclude_unset=True)
+    """API names (fractions, seconds) → the risk section's names (percent, minutes).
+
+    An explicit ``null`` stays ``None``: the config manager then removes the setting (default applies).
+    """
     changes: dict[str, Any] = {}
-    if "risk_per_trade" in given:
-        changes["risk_per_trade_pct"] = str(Decimal(given["risk_per_trade"]) * PCT)
-    if "max_daily_loss" in given:
-        changes["daily_loss_limit_pct"] = str(Decimal(given["max_daily_loss"]) * PCT)
-    if "max_drawdown" in given:
-        changes["max_drawdown_pct"] = str(Decimal(given["max_drawdown"]) * PCT)
-    if "max_positions" in given:
-        changes["max_open_positions"] = given["max_positions"]
-    if "max_exposure" in given:
-        changes["max_total_exposure_pct"] = str(given["max_exposure"])
-    if "max_leverage" in given:
-        changes["max_leverage"] = given["max_leverage"]
-    if "cooldown_s" in given:
-        changes["cooldown_after_stop_minutes"] = math.ceil(given["cooldown_s"] / 60)
+    for name, value in update.model_dump(exclude_unset=True).items():
+        target = _RISK_NAMES[name]
+        if value is None:
+            changes[target] = None
+        elif name in _FRACTIONS:
+            changes[target] = str(Decimal(value) * PCT)
+        elif name == "max_exposure":
+            changes[target] = str(value)
+        elif name == "cooldown_s":
+            changes[target] = math.ceil(value / 60)
+        else:
+            changes[target] = value
     return changes
 
 
 def strategy_changes(update: f.StrategyConfigUpdate) -> dict[str, Any]:
     given = update.model_dump(exclude_unset=True, mode="json")
     given.pop("strategy_id", None)
-    if "risk_per_trade" in given:
+    if given.get("risk_per_trade") is not None:
         given["risk_per_trade"] = float(given["risk_per_trade"])
     return given
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from collections.abc import Iterable, MutableMapping
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+
+from ictbot.filemodes import open_private_append, private_dir
 
 _SENSITIVE_KEYS = re.compile(r"(api[_-]?key|secret|token|signature|password|passphrase|private[_-]?key)", re.I)
 _MASK = "***"
@@ -62,6 +65,14 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file (the first and each one after a rollover) is created owner-only."""
+
+    def _open(self) -> Any:
+        os.close(open_private_append(Path(self.baseFilename)))  # create 0600 before the stream opens it
+        return super()._open()
+
+
 REDACTOR = SecretRedactor()
 
 
@@ -91,9 +102,9 @@ def configure_logging(
 
     log_path: Path | None = None
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(log_dir)
         log_path = log_dir / log_file_name()
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = _PrivateRotatingFileHandler(
             log_path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )
         file_handler.setLevel(logging.DEBUG)

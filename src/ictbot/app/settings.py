@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     trading_mode: TradingMode = Field(default=TradingMode.PAPER, validation_alias="TRADING_MODE")
     binance_rest_url: str | None = Field(default=None, validation_alias="BINANCE_REST_URL")
     binance_ws_url: str | None = Field(default=None, validation_alias="BINANCE_WS_URL")
+    binance_ws_api_url: str | None = Field(
+        default=None, validation_alias="BINANCE_WS_API_URL",
+        description="full spot WebSocket API URL (requests and the user-data stream), e.g. ws://host/ws-api/v3",
+    )
+    binance_futures_rest_url: str | None = Field(default=None, validation_alias="BINANCE_FUTURES_REST_URL")
+    binance_futures_ws_url: str | None = Field(
+        default=None, validation_alias="BINANCE_FUTURES_WS_URL",
+        description="USD-M stream host; Binance's routed paths (/market, /private) are appended",
+    )
 
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_dir: Path = Field(default=Path("logs"), validation_alias="LOG_DIR")
@@ -47,6 +56,14 @@ class Settings(BaseSettings):
     config_file: Path = Field(
         default=Path(".config/trading_config.json"),
         validation_alias=AliasChoices("ICTBOT_CONFIG_FILE", "CONFIG_FILE"),
+    )
+    config_history_versions: int = Field(
+        default=500, ge=1, le=1_000_000, validation_alias="ICTBOT_CONFIG_HISTORY_VERSIONS",
+        description="configuration versions kept in <config>.history.jsonl (the oldest are dropped)",
+    )
+    config_history_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=10_000, validation_alias="ICTBOT_CONFIG_HISTORY_BYTES",
+        description="size cap of the configuration history file",
     )
     bus_backend: str = Field(default="memory", validation_alias="ICTBOT_BUS")
     nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NATS_URL")
@@ -99,6 +116,7 @@ def validate_environment(settings: Settings) -> list[str]:
             )
         if settings.binance_private_key_path is not None and not settings.binance_private_key_path.exists():
             problems.append(f"BINANCE_PRIVATE_KEY_PATH {settings.binance_private_key_path} does not exist")
+    problems.extend(endpoint_override_problems(settings))
     if settings.bus_backend == "nats":
         problems.append(
             "ICTBOT_BUS=nats: the JetStream bus (ictbot.bus.nats) is not wired into `ictbot run` yet; "
@@ -110,4 +128,36 @@ def validate_environment(settings: Settings) -> list[str]:
         problems.append(
             f"API_HOST={settings.api_host} exposes the API beyond this machine: set ICTBOT_API_TOKEN explicitly"
         )
+    return problems
+
+
+# Groups of URLs that must be overridden together: a signed request or the user-data stream must
+# never go to a Binance host the operator did not configure while the rest points elsewhere.
+_OVERRIDE_GROUPS = (
+    ("BINANCE_REST_URL", ("BINANCE_WS_URL", "BINANCE_WS_API_URL")),
+    ("BINANCE_FUTURES_REST_URL", ("BINANCE_FUTURES_WS_URL",)),
+)
+
+
+def endpoint_override_problems(settings: Settings) -> list[str]:
+    """One line per URL that is left at Binance's default while its REST base is overridden."""
+    if settings.trading_mode is TradingMode.PAPER:
+        return []  # paper mode always talks to the built-in simulator
+    values = {
+        "BINANCE_REST_URL": settings.binance_rest_url,
+        "BINANCE_WS_URL": settings.binance_ws_url,
+        "BINANCE_WS_API_URL": settings.binance_ws_api_url,
+        "BINANCE_FUTURES_REST_URL": settings.binance_futures_rest_url,
+        "BINANCE_FUTURES_WS_URL": settings.binance_futures_ws_url,
+    }
+    problems: list[str] = []
+    for rest, companions in _OVERRIDE_GROUPS:
+        if not values[rest]:
+            continue
+        for companion in companions:
+            if not values[companion]:
+                problems.append(
+                    f"{companion} is not set while {rest} is: the bot would connect to Binance's own host "
+                    f"instead of the one configured; set {companion} too"
+                )
     return problems

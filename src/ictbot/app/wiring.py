@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +19,7 @@ from typing import Any
 import structlog
 
 from ictbot.adapters.binance.endpoints import BinanceEndpoints
-from ictbot.adapters.binance.factory import BinanceConfig, build_venue
+from ictbot.adapters.binance.factory import build_venue
 from ictbot.adapters.binance.venue import BinanceVenue
 from ictbot.adapters.files import CandleFrame
 from ictbot.adapters.storage.candles import SqlCandleStore
@@ -32,11 +31,15 @@ from ictbot.adapters.storage.repositories import (
     SqlPositionRepository,
 )
 from ictbot.app.application import Application
+from ictbot.app.binance_wiring import PAPER_API_KEY as PAPER_API_KEY
+from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
+from ictbot.app.health import connect_health, watch_closed_candles
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
 from ictbot.app.validators import section_validators
+from ictbot.bus import Subscription
 from ictbot.candles.aggregate import aggregate
 from ictbot.candles.service import CandleService
 from ictbot.domain.instrument import Instrument
@@ -48,6 +51,7 @@ from ictbot.indicators.service import IndicatorService
 from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.service import MarketDataService
 from ictbot.monitoring.collector import MetricsCollector
+from ictbot.monitoring.health import HealthBoard
 from ictbot.monitoring.system import MonitoringSystem
 from ictbot.ports.clock import Clock, SystemClock
 from ictbot.positions.rules import StopRules
@@ -62,8 +66,6 @@ from ictbot.strategies.service import StrategyService
 
 log = structlog.get_logger(__name__)
 
-PAPER_API_KEY = "paper-trading-key"
-PAPER_SECRET = "paper-trading-secret-not-a-real-key"
 
 
 @dataclass
@@ -95,6 +97,7 @@ class Pipeline:
     symbols: tuple[str, ...]
     base: Timeframe
     context: tuple[Timeframe, ...]
+    health: HealthBoard
     instruments: dict[str, Instrument] = field(default_factory=dict)
     starting_equity: Decimal = Decimal(0)
 
@@ -102,23 +105,6 @@ class Pipeline:
 def wall_timer_scale(speed: float) -> float:
     """How much faster than the wall a replay at ``speed`` runs (1 for stepped or unbounded replays)."""
     return speed if 0 < speed < float("inf") else 1.0
-
-
-def binance_config(settings: Settings, sim_port: int | None, endpoints: BinanceEndpoints | None) -> BinanceConfig:
-    if settings.trading_mode is TradingMode.PAPER:
-        if endpoints is None and sim_port is None:
-            raise ValueError("paper mode needs the simulator's port or endpoints")
-        return BinanceConfig(environment="local", local_port=sim_port, api_key=PAPER_API_KEY,
-                             api_secret=PAPER_SECRET, endpoints_override=endpoints)
-    key = settings.binance_api_key.get_secret_value() if settings.binance_api_key else ""
-    secret = settings.binance_secret_key.get_secret_value() if settings.binance_secret_key else ""
-    environment = "testnet" if settings.trading_mode is TradingMode.TESTNET or settings.testnet else "mainnet"
-    if endpoints is None and (settings.binance_rest_url or settings.binance_ws_url):
-        preset = BinanceEndpoints.preset(environment)
-        endpoints = dataclasses.replace(preset, rest=settings.binance_rest_url or preset.rest,
-                                        ws=settings.binance_ws_url or preset.ws, name="custom")
-    return BinanceConfig(environment=environment, api_key=key, api_secret=secret,
-                         ed25519_key_path=settings.binance_private_key_path, endpoints_override=endpoints)
 
 
 def build_pipeline(
@@ -205,7 +191,9 @@ def build_pipeline(
         strategies=strategies, risk=risk, breakers=breakers, account=account, execution=execution,
         collector=collector, monitoring=monitoring, symbols=symbols, base=base, context=context,
         instruments=instruments,
+        health=HealthBoard(market=clock, user_stream_required=settings.trading_mode is not TradingMode.PAPER),
     )
+    connect_health(application, pipeline)
     _register(application, pipeline, warmup_candles)
     return pipeline
 
@@ -334,13 +322,18 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
     orch.register(_service("market_data", start=p.market_data.start, stop=p.market_data.stop, health=market_health),
                   depends_on=["execution", "candles"])
 
+    health_subscription: list[Subscription] = []
+
     async def monitoring_start() -> None:
         p.collector.attach(bus)
+        health_subscription.append(watch_closed_candles(application, p.health))
         p.monitoring.start()
 
     async def monitoring_stop() -> None:
         await p.monitoring.stop()
         p.collector.detach()
+        while health_subscription:
+            bus.unsubscribe(health_subscription.pop())
 
     orch.register(_service("monitoring", start=monitoring_start, stop=monitoring_stop), depends_on=["event_bus"])
 

@@ -12,6 +12,7 @@ written in ONE transaction: a bad file leaves nothing behind, the other files st
 
 from __future__ import annotations
 
+import csv
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
@@ -79,6 +80,7 @@ def read_any(path: Path) -> CandleFrame:
         with tempfile.TemporaryDirectory() as tmp:
             extracted = Path(archive.extract(members[0], tmp))
             try:
+                check_column_counts(extracted)
                 frame = read_candle_file(extracted)
             except InputDataError as exc:
                 raise InputDataError(f"{path}!{members[0]}", exc.reason, exc.line) from None
@@ -120,6 +122,26 @@ def binance_dump_text_rows(path: Path, frame: CandleFrame) -> list[TextRow] | No
     return list(zip(frame.open_time.tolist(), *columns, strict=True))
 
 
+def check_column_counts(path: Path) -> None:
+    """Every row of a CSV has the first row's column count (a cut row is an error, not a candle).
+
+    The readers take only the columns they need, so a row missing its tail (9 of a Binance dump's
+    12 columns) would otherwise import. Blank lines are skipped as the readers skip them.
+    """
+    if path.suffix.lower() != ".csv":
+        return
+    with path.open("r", newline="") as handle:
+        expected, first = 0, 0
+        for line, row in enumerate(csv.reader(handle), start=1):
+            if not row or not "".join(row).strip():
+                continue
+            if not expected:
+                expected, first = len(row), line
+            elif len(row) != expected:
+                reason = f"{len(row)} columns, expected {expected} as on line {first}"
+                raise InputDataError(str(path), reason, line=line)
+
+
 def _check_spacing(path: Path, frame: CandleFrame, timeframe: Timeframe) -> None:
     if len(frame) >= 2 and frame.infer_timeframe() is not timeframe:
         raise InputDataError(
@@ -154,6 +176,7 @@ async def import_file(
         return ImportReport(file, series, 0, f"{file}: named {named.timeframe.value}, not --timeframe "
                                              f"{series.timeframe.value}")
     try:
+        check_column_counts(file)
         frame = read_any(file)
         _check_spacing(file, frame, series.timeframe)
     except InputDataError as exc:

@@ -29,7 +29,9 @@ ConfigOption = typer.Option(
 
 
 def _manager(path: Path | None) -> ConfigManager:
-    manager = ConfigManager(path or Settings().config_file)
+    settings = Settings()
+    manager = ConfigManager(path or settings.config_file, history_versions=settings.config_history_versions,
+                            history_bytes=settings.config_history_bytes)
     try:
         manager.load()
     except ConfigError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -21,6 +22,23 @@ def load_settings(**overrides: object) -> Settings:
     return settings.model_copy(update=changes) if changes else settings
 
 
+def check_database_file(settings: Settings, *, reset: bool) -> None:
+    """Refuse (exit 2) to open an empty or damaged SQLite file as a fresh database, unless ``reset``."""
+    from ictbot.adapters.storage.database import database_file_problem, set_aside_database
+    from ictbot.adapters.storage.url import sqlite_file
+
+    file = sqlite_file(settings.resolved_database_url)
+    problem = database_file_problem(file) if file is not None else None
+    if file is None or problem is None:
+        return
+    if not reset:
+        console.print(f"[red]database:[/] {problem}; restore it from a backup, or start with --reset-db "
+                      "to set it aside and begin a new database", soft_wrap=True)
+        raise typer.Exit(code=2)
+    moved = set_aside_database(file, datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    console.print(f"database: {problem}; moved to {moved}, starting a new database", soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
@@ -34,6 +52,11 @@ def register(app: typer.Typer) -> None:
         speed: float = typer.Option(
             60.0, "--speed", help="paper mode: replay speed (× real time; 0 = as fast as possible)"
         ),
+        reset_db: bool = typer.Option(
+            False, "--reset-db",
+            help="an empty or damaged SQLite database file is renamed to <name>.broken-<time> and a new one "
+                 "started (without it such a file stops the start); a healthy database is never touched",
+        ),
     ) -> None:
         """Run the trading bot: market data → indicators → strategies → risk → execution, with the API.
 
@@ -46,6 +69,7 @@ def register(app: typer.Typer) -> None:
             for problem in problems:
                 console.print(f"[red]environment:[/] {problem}")
             raise typer.Exit(code=2)
+        check_database_file(settings, reset=reset_db)
         log_file = configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
         console.print(f"logging to {log_file}")
         from ictbot.app.bootstrap import run_bot

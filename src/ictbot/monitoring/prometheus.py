@@ -91,3 +91,17 @@ class ProcessCollector(Collector):
         cpu, rss = self.sample()
         yield GaugeMetricFamily("ictbot_process_cpu_percent", "CPU use since the last scrape (%)", value=cpu)
         yield GaugeMetricFamily("ictbot_process_rss_bytes", "Resident memory", value=rss)
+
+
+class HealthCollector(Collector):
+    """``ictbot_component_health{component}``: 0 healthy, 1 degraded, 2 down — read at scrape time."""
+
+    def __init__(self, severities: Callable[[], dict[str, int]]) -> None:
+        self._severities = severities
+
+    def collect(self) -> Iterator[Metric]:
+        gauge = GaugeMetricFamily("ictbot_component_health", "Component state: 0 healthy, 1 degraded, 2 down",
+                                  labels=["component"])
+        for component, severity in sorted(self._severities().items()):
+            gauge.add_metric([component], severity)
+        yield gauge

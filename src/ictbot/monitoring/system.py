@@ -67,6 +67,10 @@ class MonitoringSystem:
         if candle.open_time > self._last_candle.get(key, -1):
             self._last_candle[key] = candle.open_time
 
+    def last_closed(self, timeframe: str) -> dict[str, int]:
+        """Symbol -> open time of its newest closed ``timeframe`` candle seen on the bus."""
+        return {symbol: t for (symbol, tf), t in self._last_candle.items() if tf == timeframe}
+
     def note_reconnect(self, source: str) -> None:
         """Called by feeds/venues on every reconnect; many in a short window is an alert."""
         times = self._reconnects.setdefault(source, deque(maxlen=1000))

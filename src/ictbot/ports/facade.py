@@ -111,8 +111,9 @@ class TradingState(str, Enum):
 
 class HealthState(str, Enum):
     HEALTHY = "healthy"
-    DEGRADED = "degraded"
-    UNHEALTHY = "unhealthy"
+    DEGRADED = "degraded"  # trading goes on, with a problem worth attention
+    DOWN = "down"  # trading cannot proceed; /health answers 503
+    UNHEALTHY = "down"  # the former name of DOWN
 
 
 # ---- read models ------------------------------------------------------------------------------------
@@ -121,8 +122,18 @@ class HealthState(str, Enum):
 class ComponentHealth(BaseModel):
     model_config = _DTO
     status: HealthState
-    detail: str = ""
-    last_ok_ms: int | None = None
+    reason: str = ""
+    detail: str = ""  # the same text as reason (kept for earlier clients)
+    last_ok_ms: int | None = Field(default=None, description="when the component was last seen working")
+    until_ms: int | None = Field(default=None, description="rate limit: when requests may go out again")
+
+    @model_validator(mode="after")
+    def _reason_and_detail_agree(self) -> ComponentHealth:
+        if self.reason and not self.detail:
+            object.__setattr__(self, "detail", self.reason)
+        elif self.detail and not self.reason:
+            object.__setattr__(self, "reason", self.detail)
+        return self
 
 
 class HealthReport(BaseModel):
@@ -133,7 +144,7 @@ class HealthReport(BaseModel):
     @classmethod
     def combine(cls, components: Mapping[str, ComponentHealth]) -> HealthReport:
         """Overall state = the worst component state (no components: healthy)."""
-        order = [HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY]
+        order = [HealthState.HEALTHY, HealthState.DEGRADED, HealthState.DOWN]
         worst = max((order.index(c.status) for c in components.values()), default=0)
         return cls(status=order[worst], components=dict(components))
 
@@ -469,7 +480,7 @@ class ConfigDocument(BaseModel):
     """A candidate configuration change to validate without applying it."""
 
     model_config = _INPUT
-    strategies: Annotated[list[StrategyConfigUpdate], Field(max_length=100)] = Field(default_factory=list)
+    strategies: Annotated[list[StrategyConfigUpdate], Field(max_length=100)] | None = None
     risk: RiskConfigUpdate | None = None
 
 

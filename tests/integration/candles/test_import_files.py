@@ -53,16 +53,26 @@ async def test_bad_rows_are_reported_and_nothing_of_that_file_is_stored(db: Data
     fields[4] = str(float(fields[4]) + 1)
     duplicate.insert(21, ",".join(fields))  # same open time, another close
     cases["BTCUSDT-5m-2023-03.csv"] = (duplicate, 22, "duplicate open time with different values")
+    cut = source[:50]
+    cut[30] = ",".join(cut[30].split(",")[:9])  # 9 of the dump's 12 columns
+    cases["BTCUSDT-5m-2023-04.csv"] = (cut, 31, "9 columns, expected 12 as on line 1")
     paths = [good]
     for name, (lines, _, _) in cases.items():
         (tmp_path / name).write_text("\n".join(lines) + "\n")
         paths.append(tmp_path / name)
 
     reports = await import_files(stores(db), paths)
-    assert [r.ok for r in reports] == [True, False, False, False]
+    zipped = tmp_path / "BTCUSDT-5m-2023-05.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("BTCUSDT-5m-2023-05.csv", "\n".join(cut) + "\n")
+    (zipped_report,) = await import_files(stores(db), [zipped])
+    assert f"{zipped}!BTCUSDT-5m-2023-05.csv:31: 9 columns" in (zipped_report.error or "")
+    assert [r.ok for r in reports] == [True, False, False, False, False]
     for report, (name, (_, line, reason)) in zip(reports[1:], cases.items(), strict=True):
-        assert f"{name}:{line}" in (report.error or ""), report.error
+        assert f"{name}:{line}: " in (report.error or ""), report.error
         assert reason in (report.error or "")
+    high, low = inverted[9].split(",")[2:4]
+    assert f"high {float(high)} < low {float(low)}" in (reports[2].error or "")  # plain numbers, no np.float64
     assert await SqlCandleStore(db).count("BTCUSDT", M5) == 100  # only the good file
 
 

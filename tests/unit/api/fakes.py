@@ -72,6 +72,7 @@ def make_order(client_id: str = "ict-aaa-E0", status_open: bool = True, symbol: 
 class FakeFacade:
     def __init__(self) -> None:
         self.healthy = True
+        self.exchange_down = False
         self.state = TradingState.ACTIVE
         self.state_reason = ""
         self.positions: dict[str, Position] = {"pos-1": make_position()}
@@ -113,9 +114,12 @@ class FakeFacade:
     # ---- system -----------------------------------------------------------------------------------
     async def health(self) -> HealthReport:
         state = HealthState.HEALTHY if self.healthy else HealthState.DEGRADED
-        return HealthReport.combine({"bus": ComponentHealth(status=HealthState.HEALTHY),
-                                     "market_data": ComponentHealth(status=state, detail="ok" if self.healthy
-                                                                    else "stale: no kline for 120 s")})
+        components = {"bus": ComponentHealth(status=HealthState.HEALTHY),
+                      "market_data": ComponentHealth(status=state, detail="ok" if self.healthy
+                                                     else "stale: no kline for 120 s")}
+        if self.exchange_down:
+            components["exchange"] = ComponentHealth(status=HealthState.DOWN, reason="connection refused")
+        return HealthReport.combine(components)
 
     async def status(self) -> StatusReport:
         self._check("status")
@@ -156,7 +160,7 @@ class FakeFacade:
 
     async def validate_config(self, document: ConfigDocument) -> ConfigValidation:
         errors = [FieldError(field=f"strategies.{i}.strategy_id", reason="unknown strategy")
-                  for i, s in enumerate(document.strategies) if s.strategy_id not in self.strategies]
+                  for i, s in enumerate(document.strategies or []) if s.strategy_id not in self.strategies]
         return ConfigValidation(valid=not errors, errors=errors)
 
     async def config_history(self, limit: int) -> list[ConfigVersion]:

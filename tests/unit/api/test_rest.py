@@ -102,8 +102,15 @@ def test_health_needs_no_token_and_reports_components(client: TestClient, facade
     assert set(response.json()["components"]) == {"bus", "market_data"}
     facade.healthy = False
     degraded = client.get("/health")
-    assert degraded.status_code == 503
+    assert degraded.status_code == 200  # trading goes on; the reason is reported
     assert degraded.json()["status"] == "degraded"
+    assert degraded.json()["components"]["market_data"]["reason"] == "stale: no kline for 120 s"
+    facade.exchange_down = True
+    down = client.get("/health")
+    assert down.status_code == 503 and down.json()["status"] == "down"
+    assert down.json()["components"]["exchange"] == {"status": "down", "reason": "connection refused",
+                                                     "detail": "connection refused", "last_ok_ms": None,
+                                                     "until_ms": None}
 
 
 def test_status_shape(client: TestClient) -> None:

@@ -103,10 +103,10 @@ async def test_hot_reload_applies_a_valid_edit_and_rejects_an_invalid_one(config
     manager.load()
     await manager.start_watching()
     document = json.loads(config_path.read_text())
-    document["exchange"]["symbols"] = ["BTCUSDT", "ETHUSDT"]
+    document["strategies"]["strategy_a"]["max_positions"] = 3
     atomic_write_text(config_path, json.dumps(document))
     assert await manager.check_file() is True
-    assert manager.config.exchange.symbols == ["BTCUSDT", "ETHUSDT"] and manager.version == 2
+    assert manager.config.strategies["strategy_a"].max_positions == 3 and manager.version == 2
 
     document["exchange"]["base_timeframe"] = "7m"
     config_path.write_text(json.dumps(document) + " ")

@@ -56,3 +56,14 @@ def test_run_refuses_live_mode_without_keys(monkeypatch: pytest.MonkeyPatch, tmp
     result = runner.invoke(app, ["run", "--mode", "live"])
     assert result.exit_code == 2
     assert "BINANCE_API_KEY is not set" in result.output
+
+
+def test_run_refuses_a_rest_override_without_the_ws_api_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"BINANCE_API_KEY": "k" * 16, "BINANCE_SECRET_KEY": "s" * 16, "TESTNET": "true",
+                        "BINANCE_REST_URL": "http://127.0.0.1:9", "BINANCE_WS_URL": "ws://127.0.0.1:9"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("BINANCE_WS_API_URL", raising=False)
+    result = runner.invoke(app, ["run", "--mode", "testnet"])
+    assert result.exit_code == 2
+    assert "BINANCE_WS_API_URL is not set while BINANCE_REST_URL is" in result.output

@@ -9,7 +9,7 @@ before the matching engine (so the order cannot exist).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,8 @@ class BinanceRestClient:
         self._get_retries = get_retries
         base = endpoints.fapi_rest if market is Market.USDM else endpoints.rest
         self._http = httpx.AsyncClient(base_url=base, transport=transport, timeout=timeout)
+        # Told (method, path, error or None) after every request: how /health sees the exchange.
+        self.outcome_listeners: list[Callable[[str, str, ExchangeError | None], None]] = []
 
     def __repr__(self) -> str:
         return (
@@ -168,6 +170,34 @@ class BinanceRestClient:
                 await self.server_time.clock.sleep(delay)
 
     async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, ParamValue],
+        *,
+        signed: bool,
+        api_key: bool,
+        weight: int,
+        orders: int,
+    ) -> Any:
+        """One request; every outcome is told to ``outcome_listeners`` (health reporting)."""
+        try:
+            result = await self._send_once(method, path, params, signed=signed, api_key=api_key,
+                                           weight=weight, orders=orders)
+        except ExchangeError as exc:
+            self._tell(method, path, exc)
+            raise
+        self._tell(method, path, None)
+        return result
+
+    def _tell(self, method: str, path: str, error: ExchangeError | None) -> None:
+        for listener in self.outcome_listeners:
+            try:
+                listener(method, path, error)
+            except Exception:  # a health observer must never break a request
+                log.exception("request outcome listener failed")
+
+    async def _send_once(
         self,
         method: str,
         path: str,

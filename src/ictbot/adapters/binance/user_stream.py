@@ -41,6 +41,8 @@ from ictbot.ports.venue import VenueOrderReport
 log = structlog.get_logger(__name__)
 
 Listener = Callable[[], Awaitable[None] | None]
+# (connected, reason, final): told on every connect, disconnect and permanent stop (health reporting).
+StateListener = Callable[[bool, str, bool], None]
 _SESSION_ERRORS = (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, TimeoutError, RetryableError)
 
 
@@ -54,6 +56,7 @@ class UserDataStream:
     def __init__(self, *, backoff: Backoff | None = None, max_age_ms: int = MAX_CONNECTION_AGE_MS) -> None:
         self._queue: asyncio.Queue[VenueOrderReport | BaseException] = asyncio.Queue()
         self._listeners: list[Listener] = []
+        self._state_listeners: list[StateListener] = []
         self._backoff = backoff or Backoff()
         self._max_age_ms = max_age_ms
         self._task: asyncio.Task[None] | None = None
@@ -63,6 +66,16 @@ class UserDataStream:
 
     def add_resubscribe_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        self._state_listeners.append(listener)
+
+    def _tell_state(self, connected: bool, reason: str = "", *, final: bool = False) -> None:
+        for listener in self._state_listeners:
+            try:
+                listener(connected, reason, final)
+            except Exception:
+                log.exception("user stream state listener failed")
 
     async def start(self) -> None:
         if self._task is None:
@@ -97,6 +110,7 @@ class UserDataStream:
                     self.subscriptions += 1
                     self._backoff.reset()
                     self.connected.set()
+                    self._tell_state(True)
                     await self._notify()
                     await self._read(ws)
             except _Roll as roll:
@@ -106,15 +120,18 @@ class UserDataStream:
             except (AuthenticationError, FinalError) as exc:
                 log.error("user stream stopped", error=str(exc))
                 self.connected.clear()
+                self._tell_state(False, str(exc), final=True)
                 await self._queue.put(exc)
                 return
             except _SESSION_ERRORS as exc:
                 log.warning("user stream disconnected", error=f"{type(exc).__name__}: {exc}")
+                self._tell_state(False, f"{type(exc).__name__}: {exc}")
                 if isinstance(exc, RetryableError) and exc.retry_after:
                     wait = max(wait, exc.retry_after)  # rate limited / banned: honour the server's time
-            except Exception:
+            except Exception as exc:
                 # An unexpected reply must not silently end the only source of order events.
                 log.exception("user stream failed unexpectedly; reconnecting")
+                self._tell_state(False, f"unexpected {type(exc).__name__}")
             self.connected.clear()
             await asyncio.sleep(max(wait, self._backoff.next_delay()))
 

@@ -292,7 +292,7 @@ def _validated(source: str, t: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, *, 
         fail(bad[0], "non-positive price")
     bad = np.nonzero(h < lo)[0]
     if bad.size:
-        fail(bad[0], f"high {h[bad[0]]!r} < low {lo[bad[0]]!r}")
+        fail(bad[0], f"high {float(h[bad[0]])} < low {float(lo[bad[0]])}")  # plain numbers, not np.float64(...)
     bad = np.nonzero((o > h) | (o < lo) | (c > h) | (c < lo))[0]
     if bad.size:
         fail(bad[0], "open or close outside [low, high]")

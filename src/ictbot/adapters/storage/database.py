@@ -10,7 +10,10 @@ while the bot runs) wait instead of failing. A file database is checkpointed by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -20,10 +23,13 @@ from ictbot.adapters.storage.checkpoint import FALLBACK_AUTOCHECKPOINT_PAGES, Ch
 from ictbot.adapters.storage.migrate import current_revision, head_revision, upgrade_database
 from ictbot.adapters.storage.url import database_url_from_env, normalize_url, sqlite_file
 from ictbot.adapters.storage.writer import SerialWriter
+from ictbot.filemodes import FILE_MODE, private_dir, private_file
 
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+_SIDE_FILES = ("-wal", "-shm")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,6 +46,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _prepare_private_file(file: Path) -> None:
+    """Owner-only database: the directory 0700 when we create it, the file (and WAL/SHM) 0600.
+
+    SQLite gives its -wal and -shm files the database file's mode, so creating the file 0600 first
+    covers them too.
+    """
+    private_dir(file.parent)
+    if not file.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    for path in (file, *(file.with_name(file.name + suffix) for suffix in _SIDE_FILES)):
+        private_file(path)
+
+
+def database_file_problem(file: Path) -> str | None:
+    """Why an existing SQLite file must not be opened as the bot's database (None: fine or absent).
+
+    SQLite treats a zero-byte file as a new, empty database: the bot would start without its
+    journal, positions and breaker state and adopt the exchange's orders as strangers. A file
+    without SQLite's header, or shorter than the pages its header declares, is damaged.
+    """
+    if not file.exists():
+        return None
+    size = file.stat().st_size
+    if size == 0:
+        return (f"database file {file} is empty (0 bytes): it would start fresh without the order journal "
+                "and breaker state")
+    with file.open("rb") as handle:
+        header = handle.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_HEADER):
+        return f"database file {file} is not an SQLite database (truncated or another kind of file)"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    wal = file.with_name(file.name + "-wal")
+    wal_pending = wal.exists() and wal.stat().st_size > 0  # pages may still live in the WAL
+    if not wal_pending and pages and size < pages * page_size:
+        return f"database file {file} is truncated ({size} bytes, its header declares {pages * page_size})"
+    return None
+
+
+def set_aside_database(file: Path, stamp: str) -> Path:
+    """Rename a damaged database (and its WAL/SHM) to ``<name>.broken-<stamp>``; returns the new name."""
+    target = file.with_name(f"{file.name}.broken-{stamp}")
+    for suffix in ("", *_SIDE_FILES):
+        source = file.with_name(file.name + suffix)
+        if source.exists():
+            source.rename(target.with_name(target.name + suffix))
+    return target
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
@@ -50,7 +107,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
                 url, echo=echo, poolclass=pool.StaticPool, connect_args={"check_same_thread": False}
             )
         else:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            _prepare_private_file(file)
             engine = sa.create_engine(
                 url, echo=echo, pool_size=8, max_overflow=8,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

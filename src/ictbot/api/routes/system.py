@@ -7,17 +7,19 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.responses import Response
 
 from ictbot.api.deps import facade_of, json_response
-from ictbot.api.routes.common import READ_ERRORS, errors
+from ictbot.api.routes.common import ANY_ERRORS, READ_ERRORS
 from ictbot.ports.facade import HealthReport, HealthState, StatusReport, TradingMetrics
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/health", response_model=HealthReport, responses=errors(503))
+@router.get("/health", response_model=HealthReport,
+            responses={**ANY_ERRORS, 503: {"description": "trading cannot proceed", "model": HealthReport}})
 async def health(request: Request) -> Response:
-    """Liveness and component health; no authentication. 503 unless every component is healthy."""
+    """Component health (``healthy | degraded | down`` with reason and ``last_ok_ms``); no
+    authentication. 503 when a component is down (trading cannot proceed), else 200."""
     report = await facade_of(request).health()
-    return json_response(report, 200 if report.status is HealthState.HEALTHY else 503)
+    return json_response(report, 503 if report.status is HealthState.DOWN else 200)
 
 
 @router.get("/status", response_model=StatusReport, responses=READ_ERRORS)
