@@ -2,6 +2,7 @@
 
     ictbot download --symbol BTCUSDT --timeframe 5m --start 2024-01-01 [--end 2024-06-01] [--base-url URL]
     ictbot download --from-file data/BTCUSDT-5m-2024-*.csv [--symbol ...] [--timeframe ...]
+    ictbot download --exchange-info [--market spot|usdm] [--base-url URL]
 
 Downloads resume where an interrupted run stopped; imports are all-or-nothing per file.
 """
@@ -71,12 +72,21 @@ def register(app: typer.Typer) -> None:
         market: str | None = typer.Option(None, "--market", help="spot (default) or usdm"),
         from_file: list[Path] = typer.Option(None, "--from-file", help="import candle files instead"),
         database_url: str | None = typer.Option(None, "--database-url", help="default DATABASE_URL/PATH"),
+        exchange_info: bool = typer.Option(False, "--exchange-info",
+                                           help="store the exchange's symbol rules (exchangeInfo) for offline use"),
     ) -> None:
         try:
             tf = Timeframe.parse(timeframe) if timeframe else None
             mk = Market(market) if market else None
         except ValueError as exc:
             fail(str(exc))
+        if exchange_info:
+            from ictbot.cli.exchange_info import download_exchange_info
+
+            chosen_market = mk or Market.SPOT
+            url = _base_url(base_url, chosen_market is Market.USDM)
+            asyncio.run(download_exchange_info(url, _database_url(database_url), chosen_market))
+            return
         files = [*(from_file or []), *(paths or [])]
         if files:
             code = asyncio.run(_import(files, _database_url(database_url), symbol, tf, mk))
