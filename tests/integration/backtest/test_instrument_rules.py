@@ -1,0 +1,71 @@
+"""A backtest on an XRP-priced market uses XRPUSDT's own rules (tick 0.0001, step 1), not BTCUSDT's.
+
+The market is the shared BTCUSDT 5m candles divided by 25,000 (about 2.4–2.9 USDT), named XRPUSDT.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ictbot.backtest.data import parse_time
+from ictbot.backtest.run import BacktestSpec, results_document, run_backtest
+from ictbot.domain.timeframe import Timeframe
+from ictbot.instruments import UnknownInstrumentError
+from tests.conftest import DATA, require_shared
+
+SCALE = 25_000
+TICK, STEP = Decimal("0.0001"), Decimal("1")
+
+
+def _xrp_like(tmp_path: Path) -> Path:
+    source = require_shared(DATA / "binance_spot_raw_5m" / "BTCUSDT-5m-2024-03.csv")
+    rows = []
+    for line in source.read_text().splitlines():
+        cells = line.split(",")
+        prices = [f"{float(cell) / SCALE:.8f}" for cell in cells[1:5]]
+        volume = f"{float(cells[5]) * SCALE:.8f}"
+        rows.append(",".join([cells[0], *prices, volume, *cells[6:]]))
+    target = tmp_path / "XRPUSDT-5m-2024-03.csv"
+    target.write_text("\n".join(rows) + "\n")
+    return target
+
+
+def _on_grid(value: Decimal | None, grid: Decimal) -> bool:
+    return value is not None and value % grid == 0
+
+
+@pytest.mark.slow
+def test_xrp_backtest_prices_on_xrp_tick_and_targets_stay_apart(tmp_path: Path) -> None:
+    spec = BacktestSpec((str(_xrp_like(tmp_path)),), ("XRPUSDT",), Timeframe.M5, "strategy_a",
+                        start_ms=parse_time("2024-03-01"), end_ms=parse_time("2024-03-16"))
+    outcome = run_backtest(spec)
+    trades = outcome.trades
+    assert trades, "the XRP-priced market produced no trades"
+    for trade in trades:
+        for value in (trade.entry_price, trade.exit_price, trade.stop_loss):
+            assert _on_grid(value, TICK), f"{value} is not on XRPUSDT's 0.0001 tick"
+        assert trade.take_profit is None or _on_grid(trade.take_profit, TICK)
+        assert _on_grid(trade.qty, STEP), f"quantity {trade.qty} is not on XRPUSDT's step 1"
+    targets: dict[str, list[Decimal]] = defaultdict(list)
+    for trade in trades:
+        if trade.take_profit is not None:
+            targets[trade.signal_id].append(trade.take_profit)
+    assert any(len(found) > 1 for found in targets.values()), "no signal traded two targets"
+    for signal_id, found in targets.items():
+        assert len(set(found)) == len(found), f"{signal_id}: targets collapsed to {found}"
+    reasons = [reason for r in outcome.results for rejection in r.rejections for reason in rejection.reasons]
+    assert not [reason for reason in reasons if "after rounding" in reason]
+    source = results_document(outcome, include_code_version=False)["metadata"]["instrument_source"]
+    assert source["XRPUSDT"]["kind"] == "snapshot" and source["XRPUSDT"]["as_of"] == "2021-10-12"
+
+
+def test_a_backtest_of_a_symbol_found_nowhere_stops_with_the_catalogue_error(tmp_path: Path) -> None:
+    target = tmp_path / "NOPEUSDT-5m-2024-03.csv"
+    target.write_text(_xrp_like(tmp_path).read_text())
+    spec = BacktestSpec((str(target),), ("NOPEUSDT",), Timeframe.M5, "s1_ema_cross")
+    with pytest.raises(UnknownInstrumentError, match="ictbot download --exchange-info"):
+        run_backtest(spec)
