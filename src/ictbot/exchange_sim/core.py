@@ -18,8 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim.auth import Authenticator, load_keys
@@ -36,8 +34,6 @@ from ictbot.exchange_sim.ratelimit import RateLimiter
 from ictbot.exchange_sim.server import payloads
 from ictbot.exchange_sim.server.hub import StreamHub
 from ictbot.exchange_sim.symbols import source_of, spec_for
-
-log = structlog.get_logger(__name__)
 
 SPOT_MARKET = "spot-market"
 FUTURES_MARKET = "futures-market"
@@ -71,7 +67,6 @@ class Simulator:
             if config.futures:
                 self.engine.add_symbol(spec_for(symbol, Market.USDM, reference, derive_unknown=derive))
             self.instrument_sources[symbol] = source_of(symbol, Market.SPOT)
-        log.info("simulator instrument rules", sources=self.instrument_sources)
         self.replay = Replay(series, ticks, config.start_ms, config.path_mode, config.seed, config.warmup_candles)
         for symbol in series:
             self.engine.last[symbol] = self.replay.last_close[symbol]
