@@ -41,3 +41,12 @@ async def download_exchange_info(base_url: str, db_url: str, market: Market) -> 
         await db.close()
     trading = sum(1 for i in instruments.values() if i.status == "TRADING")
     out.print(f"stored the rules of {stored} {market.value} symbols ({trading} TRADING) from {base_url}")
+
+
+def use_stored_rules() -> None:
+    """Offline commands: the database's stored exchange rules (if any) above the packaged snapshot."""
+    from ictbot.adapters.storage.exchange_info import stored_catalogue
+    from ictbot.app.settings import Settings
+    from ictbot.instruments import use_catalogue
+
+    use_catalogue(stored_catalogue(Settings().resolved_database_url))

@@ -78,6 +78,7 @@ def register(app: typer.Typer) -> None:
             "--derive-filters", help="Give symbols the instrument catalogue lacks filters derived from their "
                                      "price level (default: refuse them).")] = False,
     ) -> None:
+        from ictbot.cli.exchange_info import use_stored_rules
         from ictbot.domain.errors import InputDataError
         from ictbot.exchange_sim import SimConfig, SimulatorServer
         from ictbot.exchange_sim.engine.config import MatchingConfig
@@ -99,6 +100,7 @@ def register(app: typer.Typer) -> None:
             derive_unknown_filters=derive_filters,
         )
         try:
+            use_stored_rules()
             asyncio.run(_serve(SimulatorServer(config)))
         except (InputDataError, UnknownInstrumentError) as error:
             fail(str(error))

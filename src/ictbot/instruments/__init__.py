@@ -8,6 +8,7 @@ from ictbot.instruments.catalogue import (
     SourceKind,
     UnknownInstrumentError,
     default_catalogue,
+    use_catalogue,
 )
 from ictbot.instruments.exchange_info import parse_exchange_info, parse_symbol
 
@@ -21,4 +22,5 @@ __all__ = [
     "default_catalogue",
     "parse_exchange_info",
     "parse_symbol",
+    "use_catalogue",
 ]

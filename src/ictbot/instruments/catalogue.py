@@ -149,7 +149,13 @@ _DEFAULT: list[InstrumentCatalogue] = []
 
 
 def default_catalogue() -> InstrumentCatalogue:
-    """The process-wide catalogue (snapshot only until the exchange or the database adds rules)."""
+    """The process-wide catalogue (snapshot only unless ``use_catalogue`` installed another)."""
     if not _DEFAULT:
         _DEFAULT.append(InstrumentCatalogue())
     return _DEFAULT[0]
+
+
+def use_catalogue(catalogue: InstrumentCatalogue) -> None:
+    """Make ``catalogue`` the process-wide one (the CLI does so with the database's stored rules),
+    so the backtest, the in-process simulator and the paper venue of one run share the same rules."""
+    _DEFAULT[:] = [catalogue]

@@ -12,15 +12,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from ictbot.adapters.storage import tables as t
-from ictbot.adapters.storage.database import Database
+from ictbot.adapters.storage.database import Database, create_db_engine
 from ictbot.adapters.storage.upsert import write_upsert
+from ictbot.adapters.storage.url import normalize_url, redact, sqlite_file
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
 from ictbot.instruments import InstrumentCatalogue
 from ictbot.instruments.codec import from_record, to_record
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +75,28 @@ def load_into(catalogue: InstrumentCatalogue, stored: list[StoredInstrument]) ->
         catalogue.add_stored({row.instrument.symbol: row.instrument}, row.instrument.market, row.read_at_ms,
                              f"read from {row.source}")
     return len(stored)
+
+
+def stored_catalogue(url: str) -> InstrumentCatalogue:
+    """The catalogue with the rules stored at ``url`` (offline runs); just the snapshot when there are none.
+
+    Reading never creates anything: a missing SQLite file or a database without the table (not
+    migrated, nothing downloaded) leaves the snapshot as the only source.
+    """
+    catalogue = InstrumentCatalogue()
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        path = sqlite_file(url)
+        if path is None or not path.is_file():
+            return catalogue
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            if sa.inspect(connection).has_table(t.exchange_info.name):
+                load_into(catalogue, _load(connection, None))
+    except SQLAlchemyError as exc:  # an offline run still has the snapshot: say so and go on
+        log.warning("stored exchange rules unreadable; using the packaged snapshot", database=redact(url),
+                    error=str(exc).splitlines()[0])
+    finally:
+        engine.dispose()
+    return catalogue
