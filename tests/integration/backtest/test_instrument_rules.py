@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ictbot.backtest.data import parse_time
+from ictbot.backtest.report import render_report
 from ictbot.backtest.run import BacktestSpec, results_document, run_backtest
 from ictbot.domain.order import OrderLeg
 from ictbot.domain.timeframe import Timeframe
@@ -70,8 +71,10 @@ def test_xrp_backtest_prices_on_xrp_tick_and_targets_stay_apart(tmp_path: Path) 
         assert len(set(found)) == len(found), f"{position_id}: targets collapsed to {found}"
     reasons = [reason for r in outcome.results for rejection in r.rejections for reason in rejection.reasons]
     assert not [reason for reason in reasons if "after rounding" in reason]
-    source = results_document(outcome, include_code_version=False)["metadata"]["instrument_source"]
+    document = results_document(outcome, include_code_version=False)
+    source = document["metadata"]["instrument_source"]
     assert source["XRPUSDT"]["kind"] == "snapshot" and source["XRPUSDT"]["as_of"] == "2021-10-12"
+    assert "Instrument rules: XRPUSDT: snapshot of 2021-10-12" in render_report(outcome, document)
 
 
 def test_a_backtest_of_a_symbol_found_nowhere_stops_with_the_catalogue_error(tmp_path: Path) -> None:
