@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from ictbot.adapters.binance.venue import BinanceVenue
 from ictbot.bus.topics import Topic
 from ictbot.domain.events import Alert, AlertLevel
 from ictbot.domain.instrument import Instrument
@@ -76,3 +77,12 @@ class InstrumentRefresher:
                 await self.refresh()
             except Exception as exc:  # the old rules stay in force; the next interval tries again
                 log.warning("exchangeInfo re-read failed", error=repr(exc))
+
+
+def refresher_for(venue: BinanceVenue, bus: _Publisher, clock: Clock, *, applied: dict[str, Instrument]
+                  ) -> InstrumentRefresher:
+    """The live venue's refresher, on a catalogue of its own (exchange rules above the snapshot)."""
+    endpoints = venue.client.endpoints
+    source = endpoints.fapi_rest if venue.market is Market.USDM else endpoints.rest
+    return InstrumentRefresher(venue.instruments, InstrumentCatalogue(), bus, clock, market=venue.market,
+                               applied=applied, source=source)

@@ -33,7 +33,7 @@ from ictbot.adapters.storage.repositories import (
 )
 from ictbot.app.application import Application
 from ictbot.app.config_model import TradingConfig
-from ictbot.app.instrument_refresh import InstrumentRefresher
+from ictbot.app.instrument_refresh import refresher_for
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
@@ -41,13 +41,11 @@ from ictbot.app.validators import section_validators
 from ictbot.candles.aggregate import aggregate
 from ictbot.candles.service import CandleService
 from ictbot.domain.instrument import Instrument
-from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.service import ExecutionService
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from ictbot.indicators.service import IndicatorService
-from ictbot.instruments import InstrumentCatalogue
 from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.service import MarketDataService
 from ictbot.monitoring.collector import MetricsCollector
@@ -228,11 +226,6 @@ def _service(
     return FunctionService(name, initialize=initialize, start=start, stop=stop, health=health)
 
 
-def _rest_url(venue: BinanceVenue) -> str:
-    endpoints = venue.client.endpoints
-    return endpoints.fapi_rest if venue.market is Market.USDM else endpoints.rest
-
-
 def _register(application: Application, p: Pipeline, warmup_candles: int) -> None:
     orch = application.orchestrator
     bus = application.bus
@@ -245,8 +238,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     orch.register(_service("database", initialize=db_init, stop=db_stop), depends_on=["config"])
     # The exchange's rules go through the catalogue; re-read every 24 h, a changed rule is an ALERT.
-    refresher = InstrumentRefresher(p.venue.instruments, InstrumentCatalogue(), bus, p.clock, market=p.venue.market,
-                                    applied=p.instruments, source=_rest_url(p.venue))
+    refresher = refresher_for(p.venue, bus, p.clock, applied=p.instruments)
 
     async def exchange_start() -> None:
         await p.venue.client.sync_time()
