@@ -33,7 +33,7 @@ from ictbot.exchange_sim.market.series import CandleSeries, load_data_args, pric
 from ictbot.exchange_sim.ratelimit import RateLimiter
 from ictbot.exchange_sim.server import payloads
 from ictbot.exchange_sim.server.hub import StreamHub
-from ictbot.exchange_sim.symbols import source_of, spec_for
+from ictbot.exchange_sim.symbols import contract_spec_for, source_of, spec_for
 
 SPOT_MARKET = "spot-market"
 FUTURES_MARKET = "futures-market"
@@ -64,8 +64,9 @@ class Simulator:
             spot = spec_for(symbol, Market.SPOT, reference, derive_unknown=derive)
             ticks[symbol] = spot.tick_size
             self.engine.add_symbol(spot)
-            if config.futures:
-                self.engine.add_symbol(spec_for(symbol, Market.USDM, reference, derive_unknown=derive))
+            contract = contract_spec_for(symbol, reference, derive_unknown=derive) if config.futures else None
+            if contract is not None:
+                self.engine.add_symbol(contract)
             self.instrument_sources[symbol] = source_of(symbol, Market.SPOT)
         self.replay = Replay(series, ticks, config.start_ms, config.path_mode, config.seed, config.warmup_candles)
         for symbol in series:

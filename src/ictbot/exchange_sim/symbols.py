@@ -153,6 +153,16 @@ def spec_for(symbol: str, market: Market, reference_price: Decimal, *, derive_un
     raise UnknownInstrumentError(symbol, market, book.snapshot_as_of(market))
 
 
+def contract_spec_for(symbol: str, reference_price: Decimal, *, derive_unknown: bool = False,
+                      catalogue: InstrumentCatalogue | None = None) -> SymbolSpec | None:
+    """The USD-M contract of a symbol whose spot rules are known: None when the catalogue lists no
+    such contract (a spot-only pair, e.g. ETHBTC), as Binance's /fapi would not list it either."""
+    book = catalogue or default_catalogue()
+    if book.find(symbol, Market.USDM) is None and not derive_unknown:
+        return None
+    return spec_for(symbol, Market.USDM, reference_price, derive_unknown=derive_unknown, catalogue=book)
+
+
 def source_of(symbol: str, market: Market, catalogue: InstrumentCatalogue | None = None) -> str:
     """Where ``symbol``'s filters come from, for the startup log ("snapshot of 2021-10-12 (...)")."""
     found = (catalogue or default_catalogue()).find(symbol, market)

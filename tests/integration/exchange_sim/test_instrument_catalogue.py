@@ -46,3 +46,15 @@ def test_a_symbol_the_catalogue_lacks_is_refused_unless_derived_filters_are_aske
 def test_startup_names_the_snapshot_date_of_each_symbols_rules() -> None:
     sim = Simulator(small_config())
     assert sim.instrument_sources["BTCUSDT"].startswith("snapshot of 2021-10-12")
+
+
+async def test_a_spot_only_pair_has_no_usdm_contract() -> None:
+    config = small_config(series={"ETHBTC": generate("ETHBTC", ORIGIN, 700, seed=3, start_price=0.07)})
+    async with SimulatorServer(config) as server, httpx.AsyncClient(base_url=server.base_url, timeout=5) as http:
+        spot = (await http.get("/api/v3/exchangeInfo", params={"symbol": "ETHBTC"})).json()
+        futures = (await http.get("/fapi/v1/exchangeInfo")).json()
+        await server.control.step(3)
+    (symbol,) = spot["symbols"]
+    tick = next(f for f in symbol["filters"] if f["filterType"] == "PRICE_FILTER")["tickSize"]
+    assert D(tick) == default_catalogue().instrument("ETHBTC").tick_size
+    assert [s["symbol"] for s in futures["symbols"]] == []
