@@ -3,7 +3,7 @@
     python scripts/make_instrument_snapshot.py [--spot FILE] [--usdm FILE] [--out FILE]
 
 Defaults: the recorded spot (2021-10-12) and USD-M (2021-07-21) payloads in
-``../shared/binance-fixtures`` and ``src/ictbot/instruments/data/binance_snapshot.json``.
+``../shared/binance-fixtures`` and ``src/ictbot/instruments/bundled/binance_snapshot.json``.
 Running it again on the same payloads writes a byte-identical file.
 """
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "binance-fixtures"
 DEFAULT_SPOT = FIXTURES / "spot" / "rest" / "exchange_info_full_20211012.real.json"
 DEFAULT_USDM = FIXTURES / "futures" / "rest" / "exchange_info_full_20210721.real.json"
-DEFAULT_OUT = ROOT / "src" / "ictbot" / "instruments" / "data" / SNAPSHOT_FILE
+DEFAULT_OUT = ROOT / "src" / "ictbot" / "instruments" / "bundled" / SNAPSHOT_FILE
 
 
 def main(argv: list[str] | None = None) -> int:

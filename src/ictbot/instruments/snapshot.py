@@ -1,4 +1,6 @@
-"""The instrument snapshot shipped in the package (``data/binance_snapshot.json``).
+"""The instrument snapshot shipped in the package (``bundled/binance_snapshot.json``).
+
+The folder is not called ``data/``: .gitignore excludes every ``data/`` directory.
 
 It is the catalogue's last resort for offline use: every TRADING symbol of a recorded full spot
 and USD-M ``exchangeInfo``, reduced to the fields ``Instrument`` needs. The snapshot records the
@@ -90,5 +92,5 @@ def parse_snapshot(text: str, source: str = SNAPSHOT_FILE) -> dict[Market, Snaps
 @cache
 def packaged_snapshot() -> dict[Market, SnapshotPart]:
     """The snapshot shipped with the package (read once per process)."""
-    text = resources.files("ictbot.instruments").joinpath("data", SNAPSHOT_FILE).read_text(encoding="utf-8")
+    text = resources.files("ictbot.instruments").joinpath("bundled", SNAPSHOT_FILE).read_text(encoding="utf-8")
     return parse_snapshot(text)

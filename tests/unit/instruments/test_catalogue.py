@@ -125,7 +125,7 @@ def test_snapshot_script_regenerates_the_packaged_file(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script), "--spot", str(SPOT_FILE), "--usdm", str(USDM_FILE),
                            "--out", str(out)], capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
-    packaged = REPO_ROOT / "src" / "ictbot" / "instruments" / "data" / SNAPSHOT_FILE
+    packaged = REPO_ROOT / "src" / "ictbot" / "instruments" / "bundled" / SNAPSHOT_FILE
     assert out.read_bytes() == packaged.read_bytes()
     trading = {m: sum(s["status"] == "TRADING" for s in _payload(p)["symbols"])
                for m, p in (("spot", SPOT_FILE), ("usdm", USDM_FILE))}
