@@ -205,7 +205,7 @@ def register(app: typer.Typer) -> None:
         document = results_document(outcome)
         _print_summary(out, document, outcome.seconds)
         for name, source in outcome.instrument_sources.items():
-            out.print(f"{name} instrument rules: {source.describe()}")
+            out.print(f"{name} instrument rules: {source.describe()}", soft_wrap=True)
         if parity:
             from ictbot.backtest.parity import check_parity
 
