@@ -35,6 +35,7 @@ from ictbot.app.binance_wiring import PAPER_API_KEY as PAPER_API_KEY
 from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
+from ictbot.app.instrument_refresh import refresher_for
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
@@ -225,10 +226,13 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         await p.database.close()
 
     orch.register(_service("database", initialize=db_init, stop=db_stop), depends_on=["config"])
+    # The exchange's rules go through the catalogue; re-read every 24 h, a changed rule is an ALERT.
+    refresher = refresher_for(p.venue, bus, p.clock, applied=p.instruments)
 
     async def exchange_start() -> None:
         await p.venue.client.sync_time()
-        p.instruments.update(await p.venue.instruments())
+        await refresher.refresh()
+        refresher.start()
         missing = [s for s in p.symbols if s not in p.instruments]
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
@@ -239,6 +243,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         p.starting_equity = view.equity
 
     async def exchange_stop() -> None:
+        await refresher.stop()
         stream = getattr(p.venue, "user_stream", None)
         if stream is not None:
             with contextlib.suppress(Exception):

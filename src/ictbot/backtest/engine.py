@@ -25,7 +25,6 @@ from ictbot.backtest.fills import (
     FillModel,
     ProtectiveHit,
     dec,
-    default_instrument,
     first_protective_index,
     limit_fill_price,
     protective_hit,
@@ -36,10 +35,11 @@ from ictbot.backtest.results import Rejection, SymbolResult, ZoneMark, zone_mark
 from ictbot.backtest.sizing import AccountView, RiskGate, RiskStage
 from ictbot.domain.events import OrderIntent, SignalRejected
 from ictbot.domain.instrument import Instrument
-from ictbot.domain.market import Market, Symbol
+from ictbot.domain.market import Market
 from ictbot.domain.order import Order, OrderSide
 from ictbot.domain.signal import Direction, Signal
 from ictbot.execution.planning import entry_problems
+from ictbot.instruments import default_catalogue
 from ictbot.positions.rules import StopRules, next_stop
 from ictbot.risk.limits import RiskLimits
 from ictbot.strategies.base import Strategy
@@ -86,9 +86,7 @@ class BacktestEngine:
     ) -> None:
         self.data = data
         self.config = config or BacktestConfig()
-        pair = Symbol.parse(data.symbol)
-        self.instrument = self.config.instrument or default_instrument(
-            data.symbol, pair.base, pair.quote, self.config.market)
+        self.instrument = self.config.instrument or default_catalogue().instrument(data.symbol, self.config.market)
         self.risk: RiskStage = risk or RiskGate(RiskLimits(), self.instrument)
         self.driver = StrategyDriver(
             strategies, data.frame, data.symbol, data.timeframe,

@@ -29,7 +29,6 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.instrument import Instrument
-from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO, round_to_step
 from ictbot.domain.order import OrderSide
 
@@ -151,14 +150,3 @@ def limit_fill_price(
 
 def sized_quantity(instrument: Instrument, qty: Decimal, *, market_order: bool) -> Decimal:
     return instrument.floor_qty(qty, market_order=market_order)
-
-
-def default_instrument(symbol: str, base: str, quote: str, market: Market = Market.SPOT) -> Instrument:
-    """Binance spot-like filters for an offline run (BTCUSDT's published filters as the template)."""
-    return Instrument(
-        symbol=symbol, base_asset=base, quote_asset=quote, market=market,
-        tick_size=Decimal("0.01"), min_price=Decimal("0.01"), max_price=Decimal("1000000"),
-        step_size=Decimal("0.00001"), min_qty=Decimal("0.00001"), max_qty=Decimal("9000"),
-        min_notional=Decimal("5"), order_types=("LIMIT", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT",
-                                                "TAKE_PROFIT", "TAKE_PROFIT_LIMIT", "LIMIT_MAKER"),
-    )

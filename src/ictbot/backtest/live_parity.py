@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ictbot.backtest.data import MarketData
-from ictbot.backtest.fills import dec, default_instrument
+from ictbot.backtest.fills import dec
 from ictbot.backtest.ict import higher_timeframes
 from ictbot.backtest.results import SymbolResult, Trade
 from ictbot.backtest.run import BacktestSpec, build_strategy, risk_limits, run_backtest
@@ -48,6 +48,7 @@ from ictbot.domain.order import Order, OrderLeg
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.ids import parse_client_id, position_id_for
 from ictbot.execution.planning import split_tranches
+from ictbot.instruments import default_catalogue
 
 STEP_TIMEOUT_S = 30.0
 # Stretches the bot's wall-clock housekeeping (polls, reconcile, timers) far beyond the run.
@@ -429,8 +430,7 @@ def replay_both(spec: BacktestSpec, data: MarketData, workdir: Path | None = Non
     result = run_backtest(spec, loaded=[data]).results[0]
     with tempfile.TemporaryDirectory() as scratch:
         live = asyncio.run(run_live(spec, data, workdir or Path(scratch)))
-    pair = Symbol.parse(data.symbol)
-    return result, live, default_instrument(data.symbol, pair.base, pair.quote, spec.market)
+    return result, live, default_catalogue().instrument(data.symbol, spec.market)
 
 
 def judge(result: SymbolResult, data: MarketData, live: LiveRun, spec: BacktestSpec,

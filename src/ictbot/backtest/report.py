@@ -386,6 +386,7 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
 <h2>Trades</h2><div class="scroll">{_trade_table(outcome.trades)}</div>
 <h2>Run</h2><ul>{files}</ul>
 <p class="note">Parameters: <code>{_esc(json.dumps(meta["parameters"], sort_keys=True))}</code><br>
+Instrument rules: {_esc("; ".join(f"{n}: {src.describe()}" for n, src in outcome.instrument_sources.items()))}<br>
 Code: ictbot {_esc(code.get("package_version"))} · commit {_esc(code.get("git_commit"))}
 {"(uncommitted changes)" if code.get("git_dirty") else ""} · Python {_esc(code.get("python"))}</p>
 <script type="application/json" id="detail-data">{detail_json}</script>

@@ -19,7 +19,7 @@ import numpy as np
 from ictbot.backtest.data import MarketData, data_quality_document, files_for_symbol, load_market_data
 from ictbot.backtest.driver import SnapshotSource
 from ictbot.backtest.engine import BacktestConfig, BacktestEngine
-from ictbot.backtest.fills import FillModel, default_instrument
+from ictbot.backtest.fills import FillModel
 from ictbot.backtest.metrics import (
     Summary,
     buy_and_hold_return_pct,
@@ -30,8 +30,9 @@ from ictbot.backtest.metrics import (
 from ictbot.backtest.reference import REFERENCE_STRATEGIES
 from ictbot.backtest.results import SymbolResult, count_reasons, fingerprint
 from ictbot.backtest.sizing import RiskGate, reference_limits
-from ictbot.domain.market import Market, Symbol
+from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe, ms_to_datetime
+from ictbot.instruments import InstrumentCatalogue, InstrumentSource, default_catalogue
 from ictbot.positions.rules import StopRules
 from ictbot.risk.limits import RiskLimits
 from ictbot.strategies.base import Strategy
@@ -89,6 +90,7 @@ class BacktestOutcome:
     data: list[MarketData]
     seconds: float  # engine time (strategies, risk, fills), data loading excluded
     load_seconds: float = 0.0
+    instrument_sources: dict[str, InstrumentSource] = field(default_factory=dict)  # where each symbol's rules came from
 
     @property
     def trades(self) -> list[Any]:
@@ -163,6 +165,7 @@ def run_backtest(
     *,
     loaded: Sequence[MarketData] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    catalogue: InstrumentCatalogue | None = None,
 ) -> BacktestOutcome:
     started = time.perf_counter()
     datasets = list(loaded) if loaded is not None else [
@@ -173,10 +176,11 @@ def run_backtest(
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     limits = risk_limits(spec)
+    # Every symbol's own rules, resolved before any runs: an unknown symbol fails at once.
+    resolved = {d.symbol: (catalogue or default_catalogue()).resolve(d.symbol, spec.market) for d in datasets}
     results = []
     for data in datasets:
-        pair = Symbol.parse(data.symbol)
-        instrument = default_instrument(data.symbol, pair.base, pair.quote, spec.market)
+        instrument = resolved[data.symbol].instrument
         strategy = build_strategy(spec)
         config = BacktestConfig(
             initial_cash=spec.initial_cash, market=spec.market, instrument=instrument,
@@ -200,7 +204,8 @@ def run_backtest(
         results.append(engine.run())
         if progress is not None:
             progress(data.symbol, len(data), len(data))
-    return BacktestOutcome(spec, results, datasets, time.perf_counter() - started, load_seconds)
+    return BacktestOutcome(spec, results, datasets, time.perf_counter() - started, load_seconds,
+                           {name: found.source for name, found in resolved.items()})
 
 
 # ---- the results document ----------------------------------------------------------------------
@@ -244,6 +249,7 @@ def results_document(outcome: BacktestOutcome, *, include_code_version: bool = T
                                    "last": ms_to_datetime(int(d.frame.open_time[-1])).isoformat()}
                         for d in outcome.data if len(d)},
             "parameters": spec.describe(),
+            "instrument_source": {name: source.to_json() for name, source in outcome.instrument_sources.items()},
             "fill_model": {
                 "entry": "market orders decided at a candle's close fill at the next candle's open",
                 "stops": "touch triggers; fill at the stop or the worse open",

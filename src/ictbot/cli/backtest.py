@@ -159,6 +159,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from ictbot.backtest.data import parse_time
         from ictbot.backtest.run import BacktestSpec, results_document, run_backtest, strategy_kinds, write_json
+        from ictbot.cli.exchange_info import use_stored_rules
         from ictbot.domain.errors import IctbotError
         from ictbot.domain.market import Market
         from ictbot.domain.timeframe import Timeframe
@@ -209,12 +210,15 @@ def register(app: typer.Typer) -> None:
                         tasks[sym] = progress.add_task(sym, total=total)
                     progress.update(tasks[sym], completed=index)
 
+                use_stored_rules()
                 outcome = run_backtest(spec, loaded=loaded.datasets, progress=on_progress)
                 outcome.load_seconds = loaded.seconds
         except IctbotError as exc:
             fail(str(exc))
         document = results_document(outcome)
         _print_summary(out, document, outcome.seconds)
+        for name, source in outcome.instrument_sources.items():
+            out.print(f"{name} instrument rules: {source.describe()}", soft_wrap=True)
         if parity:
             from ictbot.backtest.parity import check_parity
 

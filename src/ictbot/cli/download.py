@@ -2,6 +2,7 @@
 
     ictbot download --symbol BTCUSDT --timeframe 5m --start 2024-01-01 [--end 2024-06-01] [--base-url URL]
     ictbot download --from-file data/BTCUSDT-5m-2024-*.csv [--symbol ...] [--timeframe ...] [--on-gap fail]
+    ictbot download --exchange-info [--market spot|usdm] [--base-url URL]
 
 Downloads resume where an interrupted run stopped; imports are all-or-nothing per file. Imports take
 symbol and timeframe from the file name (a contradicting --symbol is refused) and report each file's
@@ -75,6 +76,8 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = typer.Option(None, "--database-url", help="default DATABASE_URL/PATH"),
         on_gap: str = typer.Option("warn", "--on-gap", help="warn: report missing candles; fail: refuse such a "
                                    "file (exit 1)"),
+        exchange_info: bool = typer.Option(False, "--exchange-info",
+                                           help="store the exchange's symbol rules (exchangeInfo) for offline use"),
     ) -> None:
         try:
             tf = Timeframe.parse(timeframe) if timeframe else None
@@ -83,6 +86,13 @@ def register(app: typer.Typer) -> None:
             fail(str(exc))
         if on_gap not in ("warn", "fail"):
             fail(f"--on-gap must be warn or fail, not {on_gap!r}")
+        if exchange_info:
+            from ictbot.cli.exchange_info import download_exchange_info
+
+            chosen_market = mk or Market.SPOT
+            url = _base_url(base_url, chosen_market is Market.USDM)
+            asyncio.run(download_exchange_info(url, _database_url(database_url), chosen_market))
+            return
         files = [*(from_file or []), *(paths or [])]
         if files:
             code = asyncio.run(_import(files, _database_url(database_url), symbol, tf, mk, on_gap == "fail"))

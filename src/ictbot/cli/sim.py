@@ -74,10 +74,15 @@ def register(app: typer.Typer) -> None:
         lenient_time: Annotated[bool, typer.Option(
             "--lenient-time", help="Skip the recvWindow/-1021 check (for bots on wall-clock time at speed ≠ 1).")]
         = False,
+        derive_filters: Annotated[bool, typer.Option(
+            "--derive-filters", help="Give symbols the instrument catalogue lacks filters derived from their "
+                                     "price level (default: refuse them).")] = False,
     ) -> None:
+        from ictbot.cli.exchange_info import use_stored_rules
         from ictbot.domain.errors import InputDataError
         from ictbot.exchange_sim import SimConfig, SimulatorServer
         from ictbot.exchange_sim.engine.config import MatchingConfig
+        from ictbot.instruments import UnknownInstrumentError
 
         if host not in ("127.0.0.1", "localhost", "::1"):
             fail(f"--host {host}: the simulator binds to loopback only")
@@ -92,10 +97,12 @@ def register(app: typer.Typer) -> None:
             data_paths=tuple(data or ()), speed=replay_speed, seed=seed, path_mode=path_mode,
             keys_file=str(keys) if keys else None, matching=matching, futures=not no_futures,
             state_file=str(state) if state else None, verify_timestamps=not lenient_time,
+            derive_unknown_filters=derive_filters,
         )
         try:
+            use_stored_rules()
             asyncio.run(_serve(SimulatorServer(config)))
-        except InputDataError as error:
+        except (InputDataError, UnknownInstrumentError) as error:
             fail(str(error))
         except KeyboardInterrupt:
             pass
@@ -114,6 +121,8 @@ def register(app: typer.Typer) -> None:
                       f"{server.futures_ws_url}/private/ws/<listenKey>")
         console.print(f"  control        {server.base_url}/_sim/state   symbols {', '.join(state['symbols'])}  "
                       f"timeframe {state['timeframe']}  speed {state['speed']}")
+        for symbol, source in (server.sim.instrument_sources if server.sim else {}).items():
+            console.print(f"  instrument     {symbol}: filters from the {source}", soft_wrap=True)
         print(server.base_url, flush=True)
         try:
             await asyncio.Event().wait()

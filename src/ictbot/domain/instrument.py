@@ -13,7 +13,9 @@ from ictbot.domain.money import ZERO, ceil_to_step, floor_to_step, is_multiple, 
 class Instrument:
     """Filters of one symbol as published by ``exchangeInfo`` (PRICE_FILTER, LOT_SIZE, ...).
 
-    A zero bound means "no bound", as in Binance's filters.
+    A zero bound means "no bound", as in Binance's filters. The USD-M contract fields
+    (precisions, contract type, margin asset) stay at their defaults for spot symbols.
+    ``ictbot.instruments`` is the one place that builds these from exchange data.
     """
 
     symbol: str
@@ -39,6 +41,11 @@ class Instrument:
     status: str = "TRADING"
     order_types: tuple[str, ...] = ()
     oco_allowed: bool = True
+    oto_allowed: bool = False
+    price_precision: int | None = None
+    quantity_precision: int | None = None
+    contract_type: str = ""
+    margin_asset: str = ""
 
     def round_price(self, price: Decimal) -> Decimal:
         return nearest_step(price, self.tick_size)

@@ -51,3 +51,5 @@ class SimConfig:
     funding_interval_ms: int = 8 * 3_600_000
     listen_key_ttl_ms: int = 60 * 60_000
     state_file: str | None = None  # pickle of the exchange state on shutdown, loaded on start
+    # A symbol the instrument catalogue lacks is refused unless this asks for price-level filters.
+    derive_unknown_filters: bool = False

@@ -33,7 +33,7 @@ from ictbot.exchange_sim.market.series import CandleSeries, load_data_args, pric
 from ictbot.exchange_sim.ratelimit import RateLimiter
 from ictbot.exchange_sim.server import payloads
 from ictbot.exchange_sim.server.hub import StreamHub
-from ictbot.exchange_sim.symbols import spec_for
+from ictbot.exchange_sim.symbols import contract_spec_for, source_of, spec_for
 
 SPOT_MARKET = "spot-market"
 FUTURES_MARKET = "futures-market"
@@ -57,13 +57,17 @@ class Simulator:
         series = _load_series(config)
         self.engine = MatchingEngine(config.matching)
         ticks: dict[str, Decimal] = {}
+        derive = config.derive_unknown_filters
+        self.instrument_sources: dict[str, str] = {}  # symbol → where its filters came from (startup log)
         for symbol, data in series.items():
             reference = Decimal(repr(float(data.close[0])))
-            spot = spec_for(symbol, Market.SPOT, reference)
+            spot = spec_for(symbol, Market.SPOT, reference, derive_unknown=derive)
             ticks[symbol] = spot.tick_size
             self.engine.add_symbol(spot)
-            if config.futures:
-                self.engine.add_symbol(spec_for(symbol, Market.USDM, reference))
+            contract = contract_spec_for(symbol, reference, derive_unknown=derive) if config.futures else None
+            if contract is not None:
+                self.engine.add_symbol(contract)
+            self.instrument_sources[symbol] = source_of(symbol, Market.SPOT)
         self.replay = Replay(series, ticks, config.start_ms, config.path_mode, config.seed, config.warmup_candles)
         for symbol in series:
             self.engine.last[symbol] = self.replay.last_close[symbol]

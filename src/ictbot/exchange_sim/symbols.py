@@ -1,10 +1,13 @@
 """Symbol specifications (exchange filters) for the simulated spot and USD-M markets.
 
-The templates copy the filter values of real ``exchangeInfo`` snapshots (spot 2021-10-12 and
-USD-M 2021-07-21 / 2022-02-19 recordings in ``binance-fixtures``), modernised the way Part A6/A12
-describes: spot uses ``NOTIONAL`` and ``PERCENT_PRICE_BY_SIDE`` (today's filters) instead of the
-2021 ``MIN_NOTIONAL``/``PERCENT_PRICE``; USD-M drops ``MAX_NUM_ALGO_ORDERS`` (removed 2025-12-29).
-Symbols without a template get filters derived from their price level.
+Every symbol's filters come from the instrument catalogue (``ictbot.instruments``: exchange →
+database → the snapshot shipped in the package, spot 2021-10-12 and USD-M 2021-07-21), the same
+rules the backtest, the paper venue and live trading use. The simulator publishes them with
+today's filter semantics, as Part A6/A12 describes: spot uses ``NOTIONAL`` (maxNotional 9,000,000
+when the source has none) and ``PERCENT_PRICE_BY_SIDE`` instead of the 2021 ``MIN_NOTIONAL`` /
+``PERCENT_PRICE``; USD-M drops ``MAX_NUM_ALGO_ORDERS`` (removed 2025-12-29). A symbol the catalogue
+does not know is refused with ``UnknownInstrumentError``, unless the caller explicitly asks for
+filters derived from the price level (``derive_unknown=True``; ``ictbot sim --derive-filters``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from decimal import Decimal
 
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market, Symbol
+from ictbot.instruments import InstrumentCatalogue, UnknownInstrumentError, default_catalogue
 
 D = Decimal
 
@@ -68,6 +72,10 @@ class SymbolSpec:
             bid_multiplier_up=self.bid_multiplier_up, bid_multiplier_down=self.bid_multiplier_down,
             ask_multiplier_up=self.ask_multiplier_up, ask_multiplier_down=self.ask_multiplier_down,
             status=self.status, order_types=SPOT_ORDER_TYPES if not self.is_futures else FUTURES_ORDER_TYPES,
+            oco_allowed=not self.is_futures, oto_allowed=not self.is_futures,
+            price_precision=self.price_precision if self.is_futures else None,
+            quantity_precision=self.quantity_precision if self.is_futures else None,
+            contract_type="PERPETUAL" if self.is_futures else "", margin_asset=self.quote if self.is_futures else "",
         )
 
 
@@ -77,48 +85,39 @@ FUTURES_ORDER_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", 
                        "TRAILING_STOP_MARKET")
 
 
-def _spot(symbol: str, base: str, tick: str, min_price: str, max_price: str, step: str, min_qty: str,
-          max_qty: str, market_max: str) -> SymbolSpec:
+DEFAULT_MAX_NOTIONAL = Decimal("9000000")
+
+
+def spec_from_instrument(instrument: Instrument) -> SymbolSpec:
+    """The simulator's spec for a catalogue instrument (its filter values, unchanged)."""
+    futures = instrument.market is Market.USDM
     return SymbolSpec(
-        symbol=symbol, base=base, quote=symbol[len(base):], market=Market.SPOT, tick_size=D(tick),
-        min_price=D(min_price), max_price=D(max_price), step_size=D(step), min_qty=D(min_qty),
-        max_qty=D(max_qty), market_step_size=D(0), market_min_qty=D(0), market_max_qty=D(market_max),
-        min_notional=D("5"),
+        symbol=instrument.symbol, base=instrument.base_asset, quote=instrument.quote_asset, market=instrument.market,
+        tick_size=instrument.tick_size, min_price=instrument.min_price, max_price=instrument.max_price,
+        step_size=instrument.step_size, min_qty=instrument.min_qty, max_qty=instrument.max_qty,
+        market_step_size=instrument.market_step_size, market_min_qty=instrument.market_min_qty,
+        market_max_qty=instrument.market_max_qty, min_notional=instrument.min_notional,
+        max_notional=instrument.max_notional or DEFAULT_MAX_NOTIONAL,
+        apply_min_to_market=instrument.apply_min_to_market,
+        bid_multiplier_up=instrument.bid_multiplier_up, bid_multiplier_down=instrument.bid_multiplier_down,
+        ask_multiplier_up=instrument.ask_multiplier_up, ask_multiplier_down=instrument.ask_multiplier_down,
+        status=instrument.status,
+        price_precision=instrument.price_precision if futures and instrument.price_precision is not None else 2,
+        quantity_precision=(instrument.quantity_precision
+                            if futures and instrument.quantity_precision is not None else 3),
     )
 
 
-def _usdm(symbol: str, base: str, tick: str, min_price: str, max_price: str, step: str, min_qty: str,
-          max_qty: str, market_max: str, price_precision: int, qty_precision: int) -> SymbolSpec:
-    return SymbolSpec(
-        symbol=symbol, base=base, quote=symbol[len(base):], market=Market.USDM, tick_size=D(tick),
-        min_price=D(min_price), max_price=D(max_price), step_size=D(step), min_qty=D(min_qty),
-        max_qty=D(max_qty), market_step_size=D(step), market_min_qty=D(min_qty), market_max_qty=D(market_max),
-        min_notional=D("5"), bid_multiplier_up=D("1.1500"), bid_multiplier_down=D("0.8500"),
-        ask_multiplier_up=D("1.1500"), ask_multiplier_down=D("0.8500"), price_precision=price_precision,
-        quantity_precision=qty_precision,
-    )
+DEMO_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT")  # the synthetic demo's markets
 
 
-SPOT_TEMPLATES: dict[str, SymbolSpec] = {
-    s.symbol: s
-    for s in (
-        _spot("BTCUSDT", "BTC", "0.01", "0.01", "1000000", "0.00001", "0.00001", "9000", "112.21108820"),
-        _spot("ETHUSDT", "ETH", "0.01", "0.01", "1000000", "0.0001", "0.0001", "9000", "1600.51202668"),
-        _spot("BNBUSDT", "BNB", "0.1", "0.1", "100000", "0.001", "0.001", "900000", "28160.59336900"),
-        _spot("SOLUSDT", "SOL", "0.01", "0.01", "10000", "0.01", "0.01", "90000", "52005.81284920"),
-        _spot("XRPUSDT", "XRP", "0.0001", "0.0001", "10000", "1", "1", "9222449", "9222449"),
-    )
-}
+def _templates(market: Market, names: tuple[str, ...]) -> dict[str, SymbolSpec]:
+    catalogue = default_catalogue()
+    return {name: spec_from_instrument(catalogue.instrument(name, market)) for name in names}
 
-FUTURES_TEMPLATES: dict[str, SymbolSpec] = {
-    s.symbol: s
-    for s in (
-        _usdm("BTCUSDT", "BTC", "0.01", "556.72", "1000000", "0.001", "0.001", "1000", "1000", 2, 3),
-        _usdm("ETHUSDT", "ETH", "0.01", "39.86", "100000", "0.001", "0.001", "10000", "10000", 2, 3),
-        _usdm("BNBUSDT", "BNB", "0.010", "6.600", "100000", "0.01", "0.01", "100000", "20000", 3, 2),
-        _usdm("SOLUSDT", "SOL", "0.0010", "0.4130", "400", "1", "1", "10000000", "20000", 4, 0),
-    )
-}
+
+SPOT_TEMPLATES: dict[str, SymbolSpec] = _templates(Market.SPOT, DEMO_SYMBOLS)
+FUTURES_TEMPLATES: dict[str, SymbolSpec] = _templates(Market.USDM, DEMO_SYMBOLS[:4])
 
 
 def _power_of_ten(exponent: int) -> Decimal:
@@ -142,6 +141,29 @@ def derived_spec(symbol: str, market: Market, reference_price: Decimal) -> Symbo
     )
 
 
-def spec_for(symbol: str, market: Market, reference_price: Decimal) -> SymbolSpec:
-    templates = SPOT_TEMPLATES if market is Market.SPOT else FUTURES_TEMPLATES
-    return templates.get(symbol) or derived_spec(symbol, market, reference_price)
+def spec_for(symbol: str, market: Market, reference_price: Decimal, *, derive_unknown: bool = False,
+             catalogue: InstrumentCatalogue | None = None) -> SymbolSpec:
+    """The catalogue's rules for ``symbol``; derived filters only when asked for (``derive_unknown``)."""
+    book = catalogue or default_catalogue()
+    found = book.find(symbol, market)
+    if found is not None:
+        return spec_from_instrument(found.instrument)
+    if derive_unknown:
+        return derived_spec(symbol, market, reference_price)
+    raise UnknownInstrumentError(symbol, market, book.snapshot_as_of(market))
+
+
+def contract_spec_for(symbol: str, reference_price: Decimal, *, derive_unknown: bool = False,
+                      catalogue: InstrumentCatalogue | None = None) -> SymbolSpec | None:
+    """The USD-M contract of a symbol whose spot rules are known: None when the catalogue lists no
+    such contract (a spot-only pair, e.g. ETHBTC), as Binance's /fapi would not list it either."""
+    book = catalogue or default_catalogue()
+    if book.find(symbol, Market.USDM) is None and not derive_unknown:
+        return None
+    return spec_for(symbol, Market.USDM, reference_price, derive_unknown=derive_unknown, catalogue=book)
+
+
+def source_of(symbol: str, market: Market, catalogue: InstrumentCatalogue | None = None) -> str:
+    """Where ``symbol``'s filters come from, for the startup log ("snapshot of 2021-10-12 (...)")."""
+    found = (catalogue or default_catalogue()).find(symbol, market)
+    return found.source.describe() if found is not None else "derived from the price level (--derive-filters)"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ictbot.exchange_sim import SimulatorServer
+from ictbot.instruments import default_catalogue
 
 ccxt = pytest.importorskip("ccxt.async_support")
 ccxt_pro = pytest.importorskip("ccxt.pro")
@@ -60,7 +61,7 @@ async def test_ccxt_markets_candles_orders_and_errors(sim: SimulatorServer, exch
     markets = await exchange.load_markets()
     market = markets["BTC/USDT"]
     assert market["precision"]["price"] == 0.01 and market["limits"]["amount"]["min"] == 1e-05
-    assert market["limits"]["cost"]["min"] == 5.0
+    assert market["limits"]["cost"]["min"] == float(default_catalogue().instrument("BTCUSDT").min_notional)
     assert not [p for _, p, _ in sim.sim.request_log if p.startswith(("/sapi", "/fapi", "/dapi"))]
 
     candles = await exchange.fetch_ohlcv("BTC/USDT", "1m", limit=10)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import ClassVar
 
@@ -12,7 +12,7 @@ import numpy as np
 from ictbot.adapters.files import CandleFrame
 from ictbot.backtest.data import MarketData
 from ictbot.backtest.engine import BacktestConfig, BacktestEngine
-from ictbot.backtest.fills import FillModel, default_instrument
+from ictbot.backtest.fills import FillModel
 from ictbot.backtest.reference import EXIT_METADATA
 from ictbot.backtest.results import SymbolResult
 from ictbot.backtest.sizing import RiskGate, reference_limits
@@ -20,6 +20,7 @@ from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.domain.timeframe import Timeframe
+from ictbot.instruments import default_catalogue
 from ictbot.positions.rules import StopRules
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 
@@ -91,7 +92,9 @@ def run(
     kind: Market = Market.SPOT,
     stop_rules: StopRules | None = None,
 ) -> tuple[SymbolResult, BacktestEngine]:
-    inst = instrument or default_instrument("BTCUSDT", "BTC", "USDT", kind)
+    # The scripted prices (~100) are a toy market below USD-M BTCUSDT's minPrice; the fill mechanics
+    # under test do not depend on the market's filters, so both markets use spot BTCUSDT's.
+    inst = instrument or replace(default_catalogue().instrument("BTCUSDT", Market.SPOT), market=kind)
     config = BacktestConfig(instrument=inst, fill_model=FillModel(Decimal(fee), Decimal(slippage_bps), touch),
                             market=kind, stop_rules=stop_rules or StopRules())
     engine = BacktestEngine(

@@ -9,7 +9,6 @@ import numpy as np
 from ictbot.backtest.fills import (
     ExitKind,
     FillModel,
-    default_instrument,
     first_protective_index,
     limit_fill_price,
     protective_hit,
@@ -18,9 +17,10 @@ from ictbot.domain.market import Market
 from ictbot.domain.order import OrderSide, OrderStatus
 from ictbot.domain.signal import Direction
 from ictbot.domain.timeframe import Timeframe
+from ictbot.instruments import default_catalogue
 from tests.unit.backtest.scripted import FLAT, T0, Plan, frame, run
 
-INSTRUMENT = default_instrument("BTCUSDT", "BTC", "USDT")
+INSTRUMENT = default_catalogue().instrument("BTCUSDT")
 
 
 def test_market_entry_fills_at_next_open_not_at_signal_close() -> None:
@@ -98,7 +98,7 @@ def test_slippage_is_adverse_and_tick_rounded() -> None:
 
 def test_exchange_filters_reject_an_order_below_min_notional() -> None:
     rows = [FLAT, FLAT, FLAT]
-    result, engine = run(rows, {0: Plan()}, stake="4")  # BTCUSDT minNotional is 5
+    result, engine = run(rows, {0: Plan()}, stake="4")  # BTCUSDT minNotional is 10 (catalogue snapshot)
     assert result.trades == []
     assert any("notional" in reason for reason in engine.rejections[0].reasons)
 

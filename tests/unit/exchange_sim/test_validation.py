@@ -24,7 +24,7 @@ def limit(price: str, qty: str, side: str = "BUY") -> OrderRequest:
     ("500000.00", "0.01", "PERCENT_PRICE_BY_SIDE"),  # 10× the reference price
     ("50000.00", "0.000015", "LOT_SIZE"),  # off the step
     ("50000.00", "10000", "LOT_SIZE"),  # above maxQty
-    ("50000.00", "0.00001", "NOTIONAL"),  # 0.5 USDT < minNotional 5
+    ("50000.00", "0.00001", "NOTIONAL"),  # 0.5 USDT < minNotional 10 (catalogue)
 ])
 def test_filter_failures_name_the_filter(price: str, qty: str, name: str) -> None:
     with pytest.raises(SimError) as caught:

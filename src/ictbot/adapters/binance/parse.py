@@ -16,6 +16,7 @@ from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Fill, OrderSide, OrderStatus, OrderType
 from ictbot.domain.timeframe import Timeframe
+from ictbot.instruments.exchange_info import parse_exchange_info
 from ictbot.ports.venue import Balance, VenueOrderReport, VenuePosition
 
 _STATUS = {
@@ -64,64 +65,10 @@ def timeframe(interval: str) -> Timeframe:
 
 
 # ---- instruments ------------------------------------------------------------------------------
-def _dec(filt: Mapping[str, Any], name: str) -> Decimal:
-    value = filt.get(name)
-    return Decimal(str(value)) if value not in (None, "") else ZERO
-
-
-def instrument(raw: s.RawSymbol, market: Market = Market.SPOT) -> Instrument:
-    fields: dict[str, Any] = {}
-    for filt in raw.filters:
-        kind = filt.get("filterType")
-        if kind == "PRICE_FILTER":
-            fields.update(
-                min_price=_dec(filt, "minPrice"), max_price=_dec(filt, "maxPrice"), tick_size=_dec(filt, "tickSize")
-            )
-        elif kind == "LOT_SIZE":
-            fields.update(min_qty=_dec(filt, "minQty"), max_qty=_dec(filt, "maxQty"), step_size=_dec(filt, "stepSize"))
-        elif kind == "MARKET_LOT_SIZE":
-            fields.update(
-                market_min_qty=_dec(filt, "minQty"),
-                market_max_qty=_dec(filt, "maxQty"),
-                market_step_size=_dec(filt, "stepSize"),
-            )
-        elif kind == "NOTIONAL":
-            fields.update(
-                min_notional=_dec(filt, "minNotional"),
-                max_notional=_dec(filt, "maxNotional"),
-                apply_min_to_market=bool(filt.get("applyMinToMarket", True)),
-            )
-        elif kind == "MIN_NOTIONAL":
-            # Spot names the field minNotional (+ applyToMarket); USD-M names it notional.
-            minimum = _dec(filt, "minNotional") or _dec(filt, "notional")
-            fields.update(min_notional=minimum, apply_min_to_market=bool(filt.get("applyToMarket", True)))
-        elif kind == "PERCENT_PRICE_BY_SIDE":
-            fields.update(
-                bid_multiplier_up=_dec(filt, "bidMultiplierUp"),
-                bid_multiplier_down=_dec(filt, "bidMultiplierDown"),
-                ask_multiplier_up=_dec(filt, "askMultiplierUp"),
-                ask_multiplier_down=_dec(filt, "askMultiplierDown"),
-            )
-        elif kind == "PERCENT_PRICE" and "bid_multiplier_up" not in fields:
-            up, down = _dec(filt, "multiplierUp"), _dec(filt, "multiplierDown")
-            fields.update(
-                bid_multiplier_up=up, bid_multiplier_down=down, ask_multiplier_up=up, ask_multiplier_down=down
-            )
-    return Instrument(
-        symbol=raw.symbol,
-        base_asset=raw.baseAsset,
-        quote_asset=raw.quoteAsset,
-        market=market,
-        status=raw.status,
-        order_types=tuple(raw.orderTypes),
-        oco_allowed=raw.ocoAllowed,
-        **fields,
-    )
-
-
 def instruments(payload: Any, market: Market = Market.SPOT) -> dict[str, Instrument]:
-    info: s.RawExchangeInfo = validate(s.RawExchangeInfo, payload, "exchangeInfo")
-    return {sym.symbol: instrument(sym, market) for sym in info.symbols}
+    """``exchangeInfo`` → instruments, through the catalogue's parser (the one reading of the filters)."""
+    validate(s.RawExchangeInfo, payload, "exchangeInfo")
+    return parse_exchange_info(payload, market)
 
 
 # ---- candles ----------------------------------------------------------------------------------

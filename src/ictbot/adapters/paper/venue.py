@@ -38,6 +38,7 @@ from ictbot.exchange_sim.engine.model import (
 from ictbot.exchange_sim.errors import DUPLICATE_ORDER, INSUFFICIENT_BALANCE, SimError
 from ictbot.exchange_sim.market.path import candle_path
 from ictbot.exchange_sim.symbols import SymbolSpec, spec_for
+from ictbot.instruments import InstrumentCatalogue
 from ictbot.ports.clock import Clock
 from ictbot.ports.venue import Balance, VenueOrderReport, VenuePosition
 
@@ -93,8 +94,9 @@ class PaperVenue:
 
     def __init__(self, clock: Clock, *, market: Market = Market.SPOT, config: MatchingConfig | None = None,
                  engine: MatchingEngine | None = None, account: str = "paper", path_mode: str = "ohlc",
-                 seed: int = 0) -> None:
+                 seed: int = 0, catalogue: InstrumentCatalogue | None = None) -> None:
         self.clock = clock
+        self.catalogue = catalogue  # None: the process-wide catalogue (ictbot.instruments)
         self.market = market
         self.engine = engine or MatchingEngine(config or MatchingConfig())
         self.account = account
@@ -106,7 +108,7 @@ class PaperVenue:
     # ---- set-up and market data ------------------------------------------------------------------
 
     def add_symbol(self, symbol: str, price: Decimal, spec: SymbolSpec | None = None) -> SymbolSpec:
-        spec = spec or spec_for(symbol, self.market, price)
+        spec = spec or spec_for(symbol, self.market, price, catalogue=self.catalogue)
         self.engine.add_symbol(spec, price)
         return spec
 

@@ -143,3 +143,16 @@ config_versions = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Index("ix_config_versions_section_version", "section", "version"),
 )
+
+# The exchange's symbol rules, for offline use by the instrument catalogue (``ictbot download
+# --exchange-info``): one row per (market, symbol), the latest read. ``rules`` is the catalogue's
+# compact record (ictbot.instruments.codec); ``read_at`` is when the exchange was asked.
+exchange_info = sa.Table(
+    "exchange_info",
+    metadata,
+    sa.Column("market", sa.String(16), primary_key=True),
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("rules", sa.Text(), nullable=False),
+    sa.Column("read_at", sa.BigInteger(), nullable=False),
+    sa.Column("source", sa.String(255), nullable=False),
+)
