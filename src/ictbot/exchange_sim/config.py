@@ -44,6 +44,7 @@ class SimConfig:
     requests_until_ban: int = 3  # further requests while rate limited before a 418 ban
     ban_seconds: int = 120  # first ban; doubles on each further ban (Binance: 2 minutes to 3 days)
     verify_timestamps: bool = True
+    strict_time: bool = False  # recvWindow against the replay clock only (default: replay or wall clock)
     kline_updates: bool = True  # also emit x:false updates at every intra-candle point
     ping_interval_s: float = 20.0
     ws_message_rate_limit: int = 0  # incoming messages/s per market-stream connection (Binance: 5); 0 = off

@@ -71,7 +71,7 @@ class Simulator:
         self.hub = StreamHub()
         self.faults = FaultPlan()
         keys = load_keys(config.keys_file) if config.keys_file else None
-        self.auth = Authenticator(keys, config.verify_timestamps)
+        self.auth = Authenticator(keys, config.verify_timestamps, config.strict_time)
         self.limiter = RateLimiter(config.weight_limit_1m, config.orders_limit_10s, config.orders_limit_1d,
                                    config.requests_until_ban, config.ban_seconds)
         self.futures_limiter = RateLimiter(config.futures_weight_limit_1m, 300, 1_000_000,
@@ -103,6 +103,11 @@ class Simulator:
     def now(self) -> int:
         """``serverTime`` (replay time + skew): every timestamp the exchange writes."""
         return self.clock.now_ms()
+
+    @staticmethod
+    def wall_ms() -> int:
+        """The wall clock, which the recvWindow check also accepts unless ``strict_time``."""
+        return int(time.time() * 1000)
 
     @property
     def paused(self) -> bool:
