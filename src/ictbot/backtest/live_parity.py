@@ -50,6 +50,7 @@ from ictbot.execution.ids import parse_client_id, position_id_for
 from ictbot.execution.planning import split_tranches
 
 STEP_TIMEOUT_S = 30.0
+QUIET_TURNS = 3  # event-loop rounds between two looks at the bot (see _next_turns)
 # Stretches the bot's wall-clock housekeeping (polls, reconcile, timers) far beyond the run.
 TIMER_SCALE = 10_000.0
 
@@ -122,28 +123,58 @@ class OrderParityReport:
 # ---- the live run ------------------------------------------------------------------------------------
 
 
-async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path) -> LiveRun:
+def live_risk_config(spec: BacktestSpec) -> dict[str, Any]:
+    """The backtest's risk limits as the live config's ``risk`` section, circuit breakers included.
+
+    The backtest applies the breakers only with ``--circuit-breakers``; the live risk service always
+    does, so without the flag their thresholds are set where they cannot trip (a 100 % loss, an
+    unreachable losing streak). The stale-data breaker is off on both sides: the backtest has no
+    feed to go stale, and the stepped replay's market time is not the feed's health.
+    """
+    risk: dict[str, Any] = json.loads(risk_limits(spec).model_dump_json())
+    risk["stale_data_halt_seconds"] = 0
+    if not spec.circuit_breakers:
+        risk.update(daily_loss_limit_pct="100", max_drawdown_pct="100", max_consecutive_losses=10**9)
+    return risk
+
+
+def simulator_config(data: MarketData, instrument: Instrument, spec: BacktestSpec) -> Any:
+    """The simulator for the live side: the backtest's candles, symbol and instrument, as they are.
+
+    The candles are handed over as loaded (no file re-read, no symbol guessed from a file name) and the
+    exchange filters are the backtest's ``instrument`` — one set of lot steps and notionals on both sides.
+    """
+    from ictbot.exchange_sim import SimConfig
+    from ictbot.exchange_sim.engine.config import MatchingConfig
+    from ictbot.exchange_sim.market.series import CandleSeries
+
+    frame = data.frame
+    series = CandleSeries(data.symbol, data.timeframe, frame.open_time, frame.open, frame.high, frame.low,
+                          frame.close, frame.volume)
+    return SimConfig(
+        symbols=(data.symbol,), series={data.symbol: series}, instruments=(instrument,),
+        start_ms=int(frame.open_time[0]), futures=False, kline_updates=False,
+        matching=MatchingConfig(maker_commission=spec.fee_rate, taker_commission=spec.fee_rate,
+                                initial_balances={instrument.quote_asset: spec.initial_cash}),
+    )
+
+
+async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrument: Instrument) -> LiveRun:
     """Replay ``data`` through the simulator and the paper-mode application; collect what was sent."""
     from ictbot.app.application import Application
     from ictbot.app.settings import Settings, TradingMode
     from ictbot.app.wiring import PAPER_API_KEY, build_pipeline
-    from ictbot.exchange_sim import SimConfig, SimulatorServer
-    from ictbot.exchange_sim.engine.config import MatchingConfig
+    from ictbot.exchange_sim import SimulatorServer
     from ictbot.positions.rules import StopRules
 
     symbol = data.symbol
-    sim = SimulatorServer(SimConfig(
-        symbols=(symbol,), data_paths=spec.data, start_ms=int(data.frame.open_time[0]), futures=False,
-        kline_updates=False,
-        matching=MatchingConfig(maker_commission=spec.fee_rate, taker_commission=spec.fee_rate,
-                                initial_balances={Symbol.parse(symbol).quote: spec.initial_cash}),
-    ))
+    sim = SimulatorServer(simulator_config(data, instrument, spec))
     strategy = build_strategy(spec)
     context = [tf.value for tf in higher_timeframes(strategy, data.timeframe)]
     config_file = workdir / "config.json"
     config_file.write_text(json.dumps({
         "exchange": {"symbols": [symbol], "base_timeframe": data.timeframe.value, "context_timeframes": context},
-        "risk": json.loads(risk_limits(spec).model_dump_json()),
+        "risk": live_risk_config(spec),
         # Only the backtest's strategy object trades (installed below); the built-ins are switched off.
         "strategies": {sid: {"enabled": False} for sid in ("strategy_a", "strategy_b") if sid != strategy.id},
     }))
@@ -195,7 +226,7 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path) -> LiveR
                                 for p in pipeline.execution.positions.open_positions()}
                     raise TimeoutError(f"the bot did not settle after {after}: venue open {venue_open}, "
                                        f"bot open {bot_open}, unprotected {deficits}")
-                await asyncio.sleep(0.002)
+                await _next_turns()
 
         for k in range(len(data)):
             # The candle's trading first (fills reach the bot), then its close (strategies decide):
@@ -228,7 +259,18 @@ async def _until(condition: Any, what: str, seconds: float = STEP_TIMEOUT_S) -> 
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.001)
+        await _next_turns()
+
+
+async def _next_turns(turns: int = QUIET_TURNS) -> None:
+    """Let the event loop run a few rounds (socket reads included) instead of sleeping on a timer.
+
+    Everything the run waits for is on this loop — the simulator's HTTP/WS server, the bot's client
+    sockets over loopback, the bus — so a round of the loop is what moves it; a timed sleep only adds
+    wall time (it was most of the run's time: ~8 ms a candle of 2 ms sleeps on a loaded machine).
+    """
+    for _ in range(turns):
+        await asyncio.sleep(0)
 
 
 # ---- the comparison ----------------------------------------------------------------------------------
@@ -427,10 +469,13 @@ def replay_both(spec: BacktestSpec, data: MarketData, workdir: Path | None = Non
                 ) -> tuple[SymbolResult, LiveRun, Instrument]:
     """The in-process backtest of ``data`` and the live pipeline's run on the simulator."""
     result = run_backtest(spec, loaded=[data]).results[0]
+    instrument = result.instrument
+    if instrument is None:
+        pair = Symbol.parse(data.symbol)
+        instrument = default_instrument(data.symbol, pair.base, pair.quote, spec.market)
     with tempfile.TemporaryDirectory() as scratch:
-        live = asyncio.run(run_live(spec, data, workdir or Path(scratch)))
-    pair = Symbol.parse(data.symbol)
-    return result, live, default_instrument(data.symbol, pair.base, pair.quote, spec.market)
+        live = asyncio.run(run_live(spec, data, workdir or Path(scratch), instrument))
+    return result, live, instrument
 
 
 def judge(result: SymbolResult, data: MarketData, live: LiveRun, spec: BacktestSpec,

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ictbot.domain.instrument import Instrument
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim.engine.config import MatchingConfig
 from ictbot.exchange_sim.market.series import CandleSeries
@@ -25,6 +26,9 @@ class SimConfig:
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
     data_paths: tuple[str, ...] = ()
     series: dict[str, CandleSeries] | None = None
+    # Filters to publish and enforce for these symbols (e.g. the backtest's instrument) instead of
+    # the templates / price-derived ones of ``symbols.spec_for``.
+    instruments: tuple[Instrument, ...] = ()
     synthetic_timeframe: Timeframe = Timeframe.M1
     synthetic_candles: int = 10_080  # one week of 1m candles
     start_ms: int | None = None  # replay start; default: after ``warmup_candles`` of history

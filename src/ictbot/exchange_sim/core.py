@@ -27,6 +27,7 @@ from ictbot.exchange_sim.engine import book
 from ictbot.exchange_sim.engine.matching import MatchingEngine
 from ictbot.exchange_sim.engine.model import AlgoEvent, BalanceEvent, EngineEvent, ListEvent, OrderEvent
 from ictbot.exchange_sim.faults import FaultPlan
+from ictbot.exchange_sim.instrument_spec import spec_from_instrument
 from ictbot.exchange_sim.market import synthetic
 from ictbot.exchange_sim.market.replay import CandleClosed, PricePoint, Replay, ReplayEvent
 from ictbot.exchange_sim.market.series import CandleSeries, load_data_args, price_decimal
@@ -57,13 +58,14 @@ class Simulator:
         series = _load_series(config)
         self.engine = MatchingEngine(config.matching)
         ticks: dict[str, Decimal] = {}
+        given = {(i.symbol, i.market): spec_from_instrument(i) for i in config.instruments}
         for symbol, data in series.items():
             reference = Decimal(repr(float(data.close[0])))
-            spot = spec_for(symbol, Market.SPOT, reference)
+            spot = given.get((symbol, Market.SPOT)) or spec_for(symbol, Market.SPOT, reference)
             ticks[symbol] = spot.tick_size
             self.engine.add_symbol(spot)
             if config.futures:
-                self.engine.add_symbol(spec_for(symbol, Market.USDM, reference))
+                self.engine.add_symbol(given.get((symbol, Market.USDM)) or spec_for(symbol, Market.USDM, reference))
         self.replay = Replay(series, ticks, config.start_ms, config.path_mode, config.seed, config.warmup_candles)
         for symbol in series:
             self.engine.last[symbol] = self.replay.last_close[symbol]
