@@ -58,6 +58,8 @@ def main() -> None:
     print(f"backtest   {backtest_s:8.2f} s  {len(data) / backtest_s:10,.0f} candles/s")
     print(f"via-live   {live.seconds:8.2f} s  {len(data) / live.seconds:10,.1f} candles/s  "
           f"(CPU {cpu:.2f} s, {len(data) / cpu:,.1f} candles/CPU-s)")
+    replay_s = live.seconds - live.startup_seconds
+    print(f"  start-up {live.startup_seconds:6.2f} s; replay {replay_s:.2f} s = {len(data) / replay_s:,.1f} candles/s")
     print(report.describe())
     print(f"load average {os.getloadavg()}")
 
