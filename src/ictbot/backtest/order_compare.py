@@ -182,7 +182,7 @@ def _compare_trade(report: OrderParityReport, ctx: _Context, trade: Trade, targe
     if expected != sent:
         report.problems.append(f"{tag}: entry {entry.client_order_id} {expected} vs live {sent}")
     if live_entry.quantity != entry.quantity:
-        _check_size(report, ctx, trade, entry.quantity, live_entry.quantity)
+        _check_size(report, ctx, trade, entry.quantity, live_entry)
     if live_entry.status != "FILLED" or not live_entry.fills:
         report.problems.append(f"{tag}: live entry {live_entry.status}")
         return
@@ -303,9 +303,10 @@ def _compare_exit_fill(report: OrderParityReport, ctx: _Context, tag: str, mine:
 
 
 
-def _check_size(report: OrderParityReport, ctx: _Context, trade: Trade, mine: Decimal, theirs: Decimal) -> None:
+def _check_size(report: OrderParityReport, ctx: _Context, trade: Trade, mine: Decimal, live: VenueOrder) -> None:
     """A different entry quantity must be what the validator sizes from the live equity at the signal."""
-    tag = f"trade {trade.number}"
+    tag = f"trade {trade.number}: entry {live.client_order_id}"
+    theirs = live.quantity
     equity = ctx.live.equity.get(trade.signal_id)
     if equity is None:
         report.problems.append(f"{tag}: entry quantity live {theirs}, backtest {mine} (live equity unknown)")
