@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ictbot.backtest.data import load_market_data, parse_time
-from ictbot.backtest.live_parity import judge, run_live
+from ictbot.backtest.live_parity import decision_candles, judge, run_live
 from ictbot.backtest.run import BacktestSpec, run_backtest
 from ictbot.domain.timeframe import Timeframe
 
@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--end", default="2025-03-08")
     parser.add_argument("--strategy", default="strategy_a")
     parser.add_argument("--profile", default=None)
+    parser.add_argument("--per-candle", action="store_true", help="step every candle alone (no batches)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()}")
     spec = BacktestSpec(data=(args.data,), symbols=(args.symbol,), timeframe=Timeframe.M5, strategy=args.strategy,
@@ -48,7 +49,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if profiler is not None:
             profiler.enable()
-        live = asyncio.run(run_live(spec, data, Path(scratch), result.instrument))
+        decisions = None if args.per_candle else decision_candles(result, data)
+        live = asyncio.run(run_live(spec, data, Path(scratch), result.instrument, decisions))
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(args.profile)

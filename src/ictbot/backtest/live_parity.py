@@ -51,10 +51,12 @@ from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Symbol
 
 __all__ = ["Difference", "LiveRun", "OrderParityReport", "VenueFill", "VenueOrder", "check_order_parity",
-           "compare_orders", "judge", "live_risk_config", "replay_both", "run_live", "simulator_config"]
+           "compare_orders", "decision_candles", "judge", "live_risk_config", "replay_both", "run_live",
+           "simulator_config"]
 
 STEP_TIMEOUT_S = 30.0
 QUIET_TURNS = 3  # event-loop rounds between two looks at the bot (see _next_turns)
+MAX_BATCH = 288  # candles played at once while the bot is flat and the backtest decides nothing (a day of 5m)
 # Stretches the bot's wall-clock housekeeping (polls, reconcile, timers) far beyond the run.
 TIMER_SCALE = 10_000.0
 
@@ -98,8 +100,15 @@ def simulator_config(data: MarketData, instrument: Instrument, spec: BacktestSpe
     )
 
 
-async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrument: Instrument) -> LiveRun:
-    """Replay ``data`` through the simulator and the paper-mode application; collect what was sent."""
+async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrument: Instrument,
+                   decisions: frozenset[int] | None = None) -> LiveRun:
+    """Replay ``data`` through the simulator and the paper-mode application; collect what was sent.
+
+    ``decisions`` (``decision_candles`` of the backtest): the candles after which the bot is expected
+    to act; the candles between them play in batches (``_batch``). None: every candle alone.
+    """
+    if decisions is None:
+        decisions = frozenset(range(len(data)))
     from ictbot.app.application import Application
     from ictbot.app.settings import Settings, TradingMode
     from ictbot.app.wiring import PAPER_API_KEY, build_pipeline
@@ -178,14 +187,21 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
                                        f"bot open {bot_open}, unprotected {deficits}")
                 await _next_turns()
 
-        for k in range(len(data)):
+        k = 0
+        while k < len(data):
             # The candle's trading first (fills reach the bot), then its close (strategies decide):
-            # the order a live feed delivers them in, minutes apart.
-            await sim.control.step_to_close()
-            await settle(f"the prices of candle {k}")
-            await sim.control.step(1)
-            await _until(lambda k=k: pipeline.market_data.published_closed > k, f"candle {k} to reach the bot")
-            await settle(f"the close of candle {k}")
+            # the order a live feed delivers them in, minutes apart. Without an open order nothing can
+            # fill inside a candle: the candles up to the next decision play as one batch.
+            if sim.control.open_orders(PAPER_API_KEY, symbol):
+                played = 1
+                await sim.control.step_to_close()
+                await settle(f"the prices of candle {k}")
+            else:
+                played = _batch(k, len(data), decisions)
+            await sim.control.step(played)
+            k += played
+            await _until(lambda k=k: pipeline.market_data.published_closed >= k, f"candle {k - 1} to reach the bot")
+            await settle(f"the close of candle {k - 1}")
         orders = []
         trades = defaultdict(list)
         for t in sim.control.trades(PAPER_API_KEY, symbol):
@@ -203,6 +219,30 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
         await sim.stop()
     return LiveRun(orders, signals, len(data), time.perf_counter() - started, venue_instrument, startup, rejected,
                    equity)
+
+
+def decision_candles(result: SymbolResult, data: MarketData) -> frozenset[int]:
+    """Indexes of the candles at whose close the backtest saw a signal (the candle holding the
+    signal's time and the one before, whichever convention the time follows)."""
+    found: set[int] = set()
+    times = data.frame.open_time
+    for signal, _ in result.signal_log:
+        at = int(times.searchsorted(signal.time, side="right")) - 1
+        found.update((at - 1, at))
+    return frozenset(found)
+
+
+def _batch(k: int, total: int, decisions: frozenset[int]) -> int:
+    """How many candles from ``k`` play at once: up to and including the next decision candle.
+
+    Only while the bot holds no order (nothing can fill) — and a live signal inside a batch, where the
+    backtest decided nothing, is a parity break that the comparison reports anyway (a live position
+    without a backtest trade), so batching skips only waits in which nothing is expected to happen.
+    """
+    played = 1
+    while played < MAX_BATCH and k + played < total and k + played - 1 not in decisions:
+        played += 1
+    return played
 
 
 async def _until(condition: Any, what: str, seconds: float = STEP_TIMEOUT_S) -> None:
@@ -236,7 +276,8 @@ def replay_both(spec: BacktestSpec, data: MarketData, workdir: Path | None = Non
         pair = Symbol.parse(data.symbol)
         instrument = default_instrument(data.symbol, pair.base, pair.quote, spec.market)
     with tempfile.TemporaryDirectory() as scratch:
-        live = asyncio.run(run_live(spec, data, workdir or Path(scratch), instrument))
+        live = asyncio.run(run_live(spec, data, workdir or Path(scratch), instrument,
+                                    decision_candles(result, data)))
     return result, live, instrument
 
 

@@ -225,12 +225,12 @@ class Simulator:
 
     def _publish_klines(self, symbol: str, base_bar: Any, now: int, closing: bool) -> None:
         for interval, stream in self._kline_streams(symbol):
+            if not closing and not self.config.kline_updates:
+                return
             kinds = [k for k in self._market_kinds if self.hub.wants(k, stream)]
             if not kinds:
                 continue
             bar = self.replay.live_bar(symbol, interval, base_bar)
-            if not closing and not self.config.kline_updates:
-                continue
             if bar.closed and self.faults.swallow("kline_closed"):
                 continue
             payload = payloads.kline_event(bar, now, interval)
