@@ -4,11 +4,17 @@ The live side is the application exactly as ``ictbot run`` in paper mode wires i
 (``app.wiring.build_pipeline``): market data over the simulator's WebSocket, candles stored in
 SQLite, indicators, strategies, the risk service, the execution service with its order journal,
 the Binance adapter (signed REST + user-data stream) and the position monitor, all on one bus. The
-simulator replays the data file in stepped mode, one candle per step; after each step the driver
-waits until the bot has digested the candle and every order it caused (bus idle, the bot's open
-orders equal the simulator's, every open position protected). Nothing in a stage is replaced.
+simulator is configured from the backtest (``simulator_config``): its candles and symbol as loaded,
+its ``Instrument`` as the exchange filters. It replays in stepped mode: while the bot holds an order,
+one candle per step (prices, then the close); while it holds none, the candles up to the backtest's
+next decision as one batch (``_batch``). After each step the driver waits until the bot has digested
+the candles and every order they caused (bus idle, the bot's open orders equal the simulator's,
+every open position protected). Nothing in a stage is replaced.
 
-Two settings are pinned so the runs are comparable, both stated in docs/backtesting.md:
+Settings pinned so the runs are comparable, all stated in docs/backtesting.md:
+
+* the live risk config is the backtest's limits, the circuit breakers only as the backtest applies
+  them (``live_risk_config``);
 
 * the position monitor's stop rules are off (their default): a moved stop is a cancel and a new
   protective order live, but only a new level in the backtest, so the order lists could not be
