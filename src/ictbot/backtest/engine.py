@@ -386,5 +386,5 @@ class BacktestEngine:
             equity=equity, position_qty=qty, rejections=self.rejections, zones=self.zones, signals=self.signals,
             candles=n, open=frame.open, high=frame.high, low=frame.low, close=frame.close,
             timeframe_ms=self.data.timeframe.ms, signal_log=self.signal_log, held_visited=self.held, held_spans=spans,
-            orders=self.broker.replay_orders,
+            orders=self.broker.replay_orders, instrument=self.instrument,
         )

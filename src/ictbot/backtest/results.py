@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.ict import IndicatorSnapshot
+from ictbot.domain.instrument import Instrument
 from ictbot.domain.order import Order
 from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
@@ -139,6 +140,7 @@ class SymbolResult:
     held_spans: list[tuple[int, int]] = field(default_factory=list)  # [first, last) candle index per trade
     # Every order in its final state, replayed through ``Order.apply`` on demand (parity checks).
     orders: Callable[[], list[Order]] = field(default=list)
+    instrument: Instrument | None = None  # the filters the run traded on (``--via-live`` configures the simulator)
 
     @property
     def held_candle_times(self) -> set[int]:

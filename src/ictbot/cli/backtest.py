@@ -155,7 +155,7 @@ def register(app: typer.Typer) -> None:
                                                              "fraction of the price. [default: 0.01]")] = None,
         via_live: Annotated[bool, typer.Option("--via-live", help="Also trade the candles through the live "
                                                "pipeline (paper mode) against the exchange simulator and "
-                                               "check it sends the backtest's orders (slow: ~25 candles/s).")] = False,
+                                               "check it sends the backtest's orders; exit code 1 if not.")] = False,
     ) -> None:
         from ictbot.backtest.data import parse_time
         from ictbot.backtest.run import BacktestSpec, results_document, run_backtest, strategy_kinds, write_json
@@ -231,7 +231,10 @@ def register(app: typer.Typer) -> None:
             from ictbot.backtest.live_parity import check_order_parity
 
             for data_set in outcome.data:
-                orders = check_order_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
+                try:
+                    orders = check_order_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
+                except TimeoutError as exc:  # the live bot got stuck: as much a parity break as a wrong order
+                    fail(f"{data_set.symbol}: ORDER PARITY BROKEN: {exc}", code=1)
                 out.print(f"{data_set.symbol}: {orders.describe()}")
                 if not orders.ok:
                     raise typer.Exit(code=1)

@@ -71,8 +71,9 @@ def register(app: typer.Typer) -> None:
         state: Annotated[Path | None, typer.Option(help="State file: loaded on start, written on exit "
                                                         "(open orders, balances, clock survive a restart).")] = None,
         no_futures: Annotated[bool, typer.Option("--no-futures", help="Serve spot only.")] = False,
-        lenient_time: Annotated[bool, typer.Option(
-            "--lenient-time", help="Skip the recvWindow/-1021 check (for bots on wall-clock time at speed ≠ 1).")]
+        strict_time: Annotated[bool, typer.Option(
+            "--strict-time", help="Judge a signed request's timestamp against the replay clock only. Default: "
+                                  "within recvWindow of the replay clock OR the wall clock (any client, any speed).")]
         = False,
         derive_filters: Annotated[bool, typer.Option(
             "--derive-filters", help="Give symbols the instrument catalogue lacks filters derived from their "
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
             host=host, port=port, symbols=tuple(s.strip().upper() for s in symbols.split(",") if s.strip()),
             data_paths=tuple(data or ()), speed=replay_speed, seed=seed, path_mode=path_mode,
             keys_file=str(keys) if keys else None, matching=matching, futures=not no_futures,
-            state_file=str(state) if state else None, verify_timestamps=not lenient_time,
+            state_file=str(state) if state else None, strict_time=strict_time,
             derive_unknown_filters=derive_filters,
         )
         try:

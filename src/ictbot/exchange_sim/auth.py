@@ -85,9 +85,11 @@ def _ws_value(value: object) -> str:
 
 
 class Authenticator:
-    def __init__(self, keys: dict[str, ApiKey] | None = None, verify_timestamps: bool = True) -> None:
+    def __init__(self, keys: dict[str, ApiKey] | None = None, verify_timestamps: bool = True,
+                 strict_time: bool = False) -> None:
         self.keys = keys
         self.verify_timestamps = verify_timestamps
+        self.strict_time = strict_time  # replay clock only; otherwise the wall clock is accepted too
 
     @property
     def strict(self) -> bool:
@@ -111,8 +113,14 @@ class Authenticator:
         if not self.keys[key].verify(payload, signature):
             raise SimError(-1022, "Signature for this request is not valid.")
 
-    def timestamp(self, raw_timestamp: str | None, raw_recv_window: str | None, server_ms: int) -> None:
-        """The recvWindow rule of A3 (µs timestamps accepted; recvWindow may carry 3 decimals)."""
+    def timestamp(self, raw_timestamp: str | None, raw_recv_window: str | None, server_ms: int,
+                  wall_ms: int | None = None) -> None:
+        """The recvWindow rule of A3 (µs timestamps accepted; recvWindow may carry 3 decimals).
+
+        A request passes when its timestamp is within the window of ``server_ms`` (replay time) or,
+        unless ``strict_time``, of ``wall_ms``: a third-party client stamps requests with the wall
+        clock and cannot know the replay runs N× faster, or in another year.
+        """
         if raw_timestamp is None or raw_timestamp == "":
             raise mandatory("timestamp")
         try:
@@ -131,7 +139,13 @@ class Authenticator:
                 raise SimError(-1131, "recvWindow must be less than 60000")
         if not self.verify_timestamps:
             return
+        if wall_ms is not None and not self.strict_time and _within(timestamp, recv_window, wall_ms):
+            return
         if timestamp >= server_ms + 1000:
             raise SimError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
         if server_ms - timestamp > recv_window:
             raise SimError(-1021, "Timestamp for this request is outside of the recvWindow.")
+
+
+def _within(timestamp: int, recv_window: float, now_ms: int) -> bool:
+    return timestamp < now_ms + 1000 and now_ms - timestamp <= recv_window

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ictbot.domain.instrument import Instrument
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim.engine.config import MatchingConfig
 from ictbot.exchange_sim.market.series import CandleSeries
@@ -25,6 +26,9 @@ class SimConfig:
     symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT")
     data_paths: tuple[str, ...] = ()
     series: dict[str, CandleSeries] | None = None
+    # Filters to publish and enforce for these symbols (e.g. the backtest's instrument) instead of
+    # the templates / price-derived ones of ``symbols.spec_for``.
+    instruments: tuple[Instrument, ...] = ()
     synthetic_timeframe: Timeframe = Timeframe.M1
     synthetic_candles: int = 10_080  # one week of 1m candles
     start_ms: int | None = None  # replay start; default: after ``warmup_candles`` of history
@@ -44,6 +48,7 @@ class SimConfig:
     requests_until_ban: int = 3  # further requests while rate limited before a 418 ban
     ban_seconds: int = 120  # first ban; doubles on each further ban (Binance: 2 minutes to 3 days)
     verify_timestamps: bool = True
+    strict_time: bool = False  # recvWindow against the replay clock only (default: replay or wall clock)
     kline_updates: bool = True  # also emit x:false updates at every intra-candle point
     ping_interval_s: float = 20.0
     ws_message_rate_limit: int = 0  # incoming messages/s per market-stream connection (Binance: 5); 0 = off

@@ -33,7 +33,7 @@ from ictbot.exchange_sim.market.series import CandleSeries, load_data_args, pric
 from ictbot.exchange_sim.ratelimit import RateLimiter
 from ictbot.exchange_sim.server import payloads
 from ictbot.exchange_sim.server.hub import StreamHub
-from ictbot.exchange_sim.symbols import contract_spec_for, source_of, spec_for
+from ictbot.exchange_sim.symbols import contract_spec_for, source_of, spec_for, spec_from_instrument
 
 SPOT_MARKET = "spot-market"
 FUTURES_MARKET = "futures-market"
@@ -59,15 +59,20 @@ class Simulator:
         ticks: dict[str, Decimal] = {}
         derive = config.derive_unknown_filters
         self.instrument_sources: dict[str, str] = {}  # symbol → where its filters came from (startup log)
+        # Instruments handed over by the caller (--via-live: the backtest's) win over the catalogue.
+        given = {(i.symbol, i.market): spec_from_instrument(i) for i in config.instruments}
         for symbol, data in series.items():
             reference = Decimal(repr(float(data.close[0])))
-            spot = spec_for(symbol, Market.SPOT, reference, derive_unknown=derive)
+            spot = given.get((symbol, Market.SPOT)) or spec_for(symbol, Market.SPOT, reference, derive_unknown=derive)
             ticks[symbol] = spot.tick_size
             self.engine.add_symbol(spot)
-            contract = contract_spec_for(symbol, reference, derive_unknown=derive) if config.futures else None
-            if contract is not None:
+            contract = given.get((symbol, Market.USDM))
+            if contract is None and config.futures:
+                contract = contract_spec_for(symbol, reference, derive_unknown=derive)
+            if contract is not None and config.futures:
                 self.engine.add_symbol(contract)
-            self.instrument_sources[symbol] = source_of(symbol, Market.SPOT)
+            self.instrument_sources[symbol] = ("given by the caller" if (symbol, Market.SPOT) in given
+                                               else source_of(symbol, Market.SPOT))
         self.replay = Replay(series, ticks, config.start_ms, config.path_mode, config.seed, config.warmup_candles)
         for symbol in series:
             self.engine.last[symbol] = self.replay.last_close[symbol]
@@ -75,7 +80,7 @@ class Simulator:
         self.hub = StreamHub()
         self.faults = FaultPlan()
         keys = load_keys(config.keys_file) if config.keys_file else None
-        self.auth = Authenticator(keys, config.verify_timestamps)
+        self.auth = Authenticator(keys, config.verify_timestamps, config.strict_time)
         self.limiter = RateLimiter(config.weight_limit_1m, config.orders_limit_10s, config.orders_limit_1d,
                                    config.requests_until_ban, config.ban_seconds)
         self.futures_limiter = RateLimiter(config.futures_weight_limit_1m, 300, 1_000_000,
@@ -107,6 +112,11 @@ class Simulator:
     def now(self) -> int:
         """``serverTime`` (replay time + skew): every timestamp the exchange writes."""
         return self.clock.now_ms()
+
+    @staticmethod
+    def wall_ms() -> int:
+        """The wall clock, which the recvWindow check also accepts unless ``strict_time``."""
+        return int(time.time() * 1000)
 
     @property
     def paused(self) -> bool:
@@ -222,12 +232,12 @@ class Simulator:
 
     def _publish_klines(self, symbol: str, base_bar: Any, now: int, closing: bool) -> None:
         for interval, stream in self._kline_streams(symbol):
+            if not closing and not self.config.kline_updates:
+                return
             kinds = [k for k in self._market_kinds if self.hub.wants(k, stream)]
             if not kinds:
                 continue
             bar = self.replay.live_bar(symbol, interval, base_bar)
-            if not closing and not self.config.kline_updates:
-                continue
             if bar.closed and self.faults.swallow("kline_closed"):
                 continue
             payload = payloads.kline_event(bar, now, interval)

@@ -86,3 +86,15 @@ def test_recv_window_accepts_edges_and_microseconds() -> None:
     with pytest.raises(SimError) as caught:
         auth.timestamp("10000", "60001", 10000)
     assert caught.value.code == -1131
+
+
+def test_wall_clock_timestamp_passes_unless_strict_time() -> None:
+    replay, wall = 1_696_000_000_000, 1_796_000_000_000  # replaying 2023 data, stamped in 2026
+    Authenticator().timestamp(str(wall - 200), None, replay, wall)
+    Authenticator().timestamp(str(replay - 200), None, replay, wall)  # the replay clock still counts
+    with pytest.raises(SimError) as strict:
+        Authenticator(strict_time=True).timestamp(str(wall - 200), None, replay, wall)
+    assert strict.value.code == -1021
+    with pytest.raises(SimError) as neither:
+        Authenticator().timestamp(str(wall + 1000), None, replay, wall)  # ahead of both clocks
+    assert neither.value.code == -1021

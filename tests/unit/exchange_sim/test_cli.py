@@ -10,7 +10,8 @@ from ictbot.cli.main import app
 def test_help_lists_the_flags() -> None:
     result = CliRunner().invoke(app, ["sim", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for flag in ("--data", "--speed", "--host", "--port", "--seed", "--keys", "--balance", "--state"):
+    for flag in ("--data", "--speed", "--host", "--port", "--seed", "--keys", "--balance", "--state",
+                 "--strict-time"):
         assert flag in result.output
 
 

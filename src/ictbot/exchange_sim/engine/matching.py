@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ictbot.domain.market import Market
-from ictbot.exchange_sim.engine import book
+from ictbot.exchange_sim.engine import book, oto
 from ictbot.exchange_sim.engine.accounts import FuturesAccount, SpotAccount
 from ictbot.exchange_sim.engine.config import MatchingConfig
 from ictbot.exchange_sim.engine.model import (
@@ -418,7 +418,7 @@ class MatchingEngine:
         client_id: str | None = None, new_client_id: str | None = None,
     ) -> tuple[SimOrder, list[EngineEvent]]:
         order = self.find_order(account, market, symbol, order_id, client_id)
-        if order is None or not order.is_open:
+        if order is None or not (order.is_open or order.status == oto.PENDING_NEW):
             raise unknown_order_cancel() if market is Market.SPOT else SimError(-2011, "Unknown order sent.")
         batch = _Batch()
         cancel_id = new_client_id or self.next_client_id()
@@ -446,6 +446,7 @@ class MatchingEngine:
         for order_list in list(self.lists.values()):
             mine = order_list.account == account and order_list.symbol == symbol
             if mine and order_list.list_status_type != "ALL_DONE":
+                oto.cancel_pending(self, order_list, now, batch, self.next_client_id())
                 self._maybe_close_list(order_list, now, batch)
         return canceled, self._finish(batch, now)
 
@@ -528,10 +529,13 @@ class MatchingEngine:
             leg = self.orders[(Market.SPOT, order_list.symbol, order_id)]
             if leg.is_open:
                 self._cancel_one(leg, now, batch, cancel_id)
+        oto.cancel_pending(self, order_list, now, batch, cancel_id)
         self._maybe_close_list(order_list, now, batch)
 
     def _oco_leg_started(self, order: SimOrder, now: int, batch: _Batch) -> None:
-        """A leg traded or triggered: the other legs expire (``OCO_TRIGGER``)."""
+        """A leg traded or triggered: the other legs expire (``OCO_TRIGGER``); OTO lists: ``oto``."""
+        if oto.on_list_order_started(self, order, now, batch):
+            return
         order_list = self.lists[order.order_list_id]
         for order_id in order_list.order_ids:
             other = self.orders[(Market.SPOT, order.symbol, order_id)]
@@ -544,7 +548,7 @@ class MatchingEngine:
         if current.list_status_type == "ALL_DONE":
             return
         legs = [self.orders[(Market.SPOT, current.symbol, i)] for i in current.order_ids]
-        if all(not leg.is_open for leg in legs):
+        if all(not leg.is_open and leg.status != oto.PENDING_NEW for leg in legs):
             done = replace(current, list_status_type="ALL_DONE", list_order_status="ALL_DONE")
             self.lists[current.order_list_id] = done
             batch.events.append(ListEvent(done, now))

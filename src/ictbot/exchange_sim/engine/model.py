@@ -114,6 +114,7 @@ class OrderList:
     transaction_time: int
     list_status_type: str = "EXEC_STARTED"
     list_order_status: str = "EXECUTING"
+    contingency_type: str = "OCO"  # OCO, or OTO (also an OTOCO: Binance reports both as "OTO")
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,10 +85,11 @@ def check_filters(spec: SymbolSpec, req: OrderRequest, reference_price: Decimal)
             raise filter_failure("PRICE_FILTER")
     if req.price is not None and reference_price > 0:
         if req.side == "BUY":
-            low, high = reference_price * spec.bid_multiplier_down, reference_price * spec.bid_multiplier_up
+            down, up = spec.bid_multiplier_down, spec.bid_multiplier_up
         else:
-            low, high = reference_price * spec.ask_multiplier_down, reference_price * spec.ask_multiplier_up
-        if not low <= req.price <= high:
+            down, up = spec.ask_multiplier_down, spec.ask_multiplier_up
+        # A zero multiplier is no bound (a spec built from an Instrument without that filter).
+        if req.price < reference_price * down or (up > 0 and req.price > reference_price * up):
             raise filter_failure(percent_name)
     is_market = req.type == "MARKET" or req.type in ("STOP_LOSS", "TAKE_PROFIT")
     if req.quantity is not None:

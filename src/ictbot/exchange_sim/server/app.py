@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from ictbot.exchange_sim.server import control_http, futures_rest, spot_rest, streams
+from ictbot.exchange_sim.server import control_http, futures_rest, oto_rest, spot_rest, streams
 from ictbot.exchange_sim.server.context import Endpoint
 from ictbot.exchange_sim.server.rest import client_id, handle
 
@@ -24,7 +24,8 @@ FUTURES_ROUTES = ("market", "public", "private")
 
 def _rest_routes(sim: Simulator) -> list[BaseRoute]:
     table: dict[str, dict[str, Endpoint]] = {}
-    all_endpoints = spot_rest.endpoints() + (futures_rest.endpoints() if sim.config.futures else [])
+    all_endpoints = spot_rest.endpoints() + oto_rest.endpoints() + (
+        futures_rest.endpoints() if sim.config.futures else [])
     for endpoint in all_endpoints:
         table.setdefault(endpoint.path, {})[endpoint.method] = endpoint
 

@@ -116,7 +116,8 @@ def account(engine: MatchingEngine, account_id: str, uid: int, omit_zero: bool) 
 
 def order_list(lst: OrderList, orders: list[SimOrder], transact_time: int, with_reports: bool = True) -> Json:
     body: Json = {
-        "orderListId": lst.order_list_id, "contingencyType": "OCO", "listStatusType": lst.list_status_type,
+        "orderListId": lst.order_list_id, "contingencyType": lst.contingency_type,
+        "listStatusType": lst.list_status_type,
         "listOrderStatus": lst.list_order_status, "listClientOrderId": lst.list_client_order_id,
         "transactionTime": transact_time, "symbol": lst.symbol,
         "orders": [{"symbol": o.symbol, "orderId": o.order_id, "clientOrderId": o.client_order_id} for o in orders],
@@ -220,7 +221,7 @@ def outbound_account_position(balances: tuple[BalanceView, ...], event_time: int
 
 
 def list_status(lst: OrderList, event_time: int) -> Json:
-    return {"e": "listStatus", "E": event_time, "s": lst.symbol, "g": lst.order_list_id, "c": "OCO",
+    return {"e": "listStatus", "E": event_time, "s": lst.symbol, "g": lst.order_list_id, "c": lst.contingency_type,
             "l": lst.list_status_type, "L": lst.list_order_status, "r": "NONE", "C": lst.list_client_order_id,
             "T": lst.transaction_time,
             "O": [{"s": lst.symbol, "i": i, "c": c} for i, c in zip(lst.order_ids, lst.client_order_ids, strict=True)]}

@@ -59,7 +59,7 @@ async def handle(sim: Simulator, endpoint: Endpoint, request: Request) -> Respon
         if endpoint.security == "SIGNED":
             payload = strip_signature(query) + strip_signature(body)
             sim.auth.signature(account, payload, params.get("signature"))
-            sim.auth.timestamp(params.get("timestamp"), params.get("recvWindow"), now)
+            sim.auth.timestamp(params.get("timestamp"), params.get("recvWindow"), now, sim.wall_ms())
         fault = sim.faults.take_response_fault(method, path)
         if fault is not None and not fault.after_commit:
             return await _lost_reply(fault, endpoint.market)

@@ -162,7 +162,7 @@ def _signed(sim: Simulator, params: dict[str, Any]) -> str:
     timestamp = params.get("timestamp")
     recv_window = params.get("recvWindow")
     sim.auth.timestamp(None if timestamp is None else str(timestamp),
-                       None if recv_window is None else str(recv_window), sim.now())
+                       None if recv_window is None else str(recv_window), sim.now(), sim.wall_ms())
     return account
 
 
