@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from ictbot.domain.market import Market
+from ictbot.instruments import default_catalogue
 from tests.conftest import DATA
 
 ccxt = pytest.importorskip("ccxt")
@@ -83,7 +85,8 @@ def test_ccxt_with_wall_clock_timestamps_trades_against_a_60x_replay(sim_url: st
     assert abs(client.milliseconds() - server_ms) > 365 * 86_400_000  # the replay lives in 2023
 
     markets = client.load_markets()
-    assert "BTC/USDT" in markets and markets["BTC/USDT"]["limits"]["cost"]["min"] == 5.0
+    assert "BTC/USDT" in markets and markets["BTC/USDT"]["limits"]["cost"]["min"] == float(
+        default_catalogue().instrument("BTCUSDT", Market.SPOT).min_notional)
     candles = client.fetch_ohlcv("BTC/USDT", "5m", limit=20)
     assert len(candles) == 20 and candles[1][0] - candles[0][0] == 300_000
 
@@ -96,7 +99,7 @@ def test_ccxt_with_wall_clock_timestamps_trades_against_a_60x_replay(sim_url: st
     assert client.cancel_order(order["id"], "BTC/USDT")["status"] == "canceled"
     assert client.fetch_order(order["id"], "BTC/USDT")["status"] == "canceled"
 
-    with pytest.raises(ccxt.ExchangeError, match="-1013"):  # 0.0001 BTC ≈ 3 USDT < NOTIONAL 5
+    with pytest.raises(ccxt.ExchangeError, match="-1013"):  # 0.0001 BTC ≈ 3 USDT < the catalogue's NOTIONAL (10)
         client.create_order("BTC/USDT", "limit", "buy", 0.0001, price)
 
 
