@@ -48,6 +48,11 @@ class Trade:
     exit_index: int = 0
 
     @property
+    def gross_pnl(self) -> Decimal:
+        """P&L before fees: ``pnl`` is net (the position's realised P&L, every fill's fee deducted)."""
+        return self.pnl + self.fees
+
+    @property
     def return_pct(self) -> float:
         notional = self.entry_price * self.qty
         return float(self.pnl / notional * 100) if notional else 0.0
@@ -66,6 +71,7 @@ class Trade:
             "number": self.number, **self.canonical(),
             "entry_at": ms_to_datetime(self.entry_time).isoformat(),
             "exit_at": ms_to_datetime(self.exit_time).isoformat(),
+            "gross_pnl": str(self.gross_pnl), "net_pnl": str(self.pnl),
             "return_pct": round(self.return_pct, 6), "entry_reason": list(self.entry_reason),
             "signal_id": self.signal_id, "signal_time": self.signal_time,
             "stop_loss": None if self.stop_loss is None else str(self.stop_loss),
