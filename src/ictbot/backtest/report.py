@@ -297,6 +297,16 @@ def _fmt(value: Any, fmt: str, none: str = "—") -> str:
     return none if value is None else fmt.format(value)
 
 
+def _deviations_block(document: dict[str, Any]) -> str:
+    """The run's departures from the live bot, shown before any number that depends on them."""
+    rows = document.get("deviations_from_live") or []
+    if not rows:
+        return '<p class="note">Deviations from live: none (the live configuration as the bot would trade it).</p>'
+    items = "".join(f"<li><b>{_esc(d['setting'])}</b>: {_esc(d['backtest'])} (live: {_esc(d['live'])})</li>"
+                    for d in rows)
+    return f'<h2>Deviations from live</h2><ul class="deviations">{items}</ul>'
+
+
 def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
     spec = outcome.spec
     s = document["summary"]
@@ -311,6 +321,7 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
         _card("Max drawdown", f"{s['max_drawdown_pct']:.2f}%", "neg"),
         _card("Longest drawdown", f"{s['max_drawdown_duration_days']:.1f} days"),
         _card("Exposure", f"{s['exposure_pct']:.1f}%"), _card("Fees paid", f"{s['fees']:,.2f}"),
+        _card("P&L gross / net", f"{s['gross_pnl']:+,.2f} / {s['net_pnl']:+,.2f}"),
     ])
     candle_charts = "".join(_candle_chart(r) for r in outcome.results)
     details: dict[str, Any] = {}
@@ -328,6 +339,7 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
 <h1>{_esc(spec.strategy)} on {_esc(", ".join(spec.symbols))} ({_esc(spec.timeframe.value)})</h1>
 <p class="sub">{period} · {s['candles']:,} candles · fee {_esc(spec.fee_rate)} per side · slippage
 {_esc(spec.slippage_bps)} bps · fingerprint <code>{_esc(document['fingerprint'][:16])}…</code></p>
+{_deviations_block(document)}
 <div class="cards">{cards}</div>
 <h2>Equity</h2>{_line_chart(times, equity, height=260, color=BLUE, fill=False, label="equity")}
 <h2>Drawdown</h2>{_line_chart(times, drawdown(equity) * 100, height=150, color=RED, fill=True,

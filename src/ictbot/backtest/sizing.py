@@ -2,9 +2,10 @@
 
 ``RiskGate`` builds the ``RiskState`` the live ``RiskService`` would hold at the deciding candle's
 close (equity, open positions, pending entries, recently seen signals, last stop-out per symbol,
-circuit-breaker state) and calls the same ``validate`` (sizing included). Circuit breakers are off
-by default in backtests: a tripped consecutive-loss breaker waits for an operator, which a replay
-has not got; switch them on to see their effect.
+circuit-breaker state) and calls the same ``validate`` (sizing included). A backtest run switches the
+breakers on, as live (``BacktestSpec.breakers_on``): a tripped consecutive-loss or drawdown breaker
+then stops new entries for the rest of the replay, exactly as it would wait for an operator live.
+Off (``--no-circuit-breakers``, the reference strategies) is listed in ``deviations_from_live``.
 """
 
 from __future__ import annotations
