@@ -48,12 +48,26 @@ def test_reference_strategy_golden_and_identical_on_rerun(
     assert document["fingerprint"] == fingerprint
     assert document["summary"]["trades"] == trades
     assert abs(document["summary"]["final_equity"] - float(final_equity)) < 1e-6
+    # the reference setup (fixed stake, min_reward_risk 0, breakers off) is declared, not hidden; it is
+    # why the fee-aware reward:risk and the default-on breakers left these trades unchanged
+    assert [d["setting"] for d in document["deviations_from_live"]] == ["strategy", "circuit_breakers"]
 
 
 def test_ict_strategy_a_golden_on_half_a_month() -> None:
+    """The live defaults: breakers on, min_reward_risk 1.5 judged after the round-trip fee (0.1 %/side).
+
+    Before fees counted in reward:risk (and with breakers off by default) this run took 7 trades,
+    final equity 10021.1981557359 (+0.21 %); 3 of them had stops so tight that their reward after
+    fees was below 1.5 R, and are now refused: 4 trades, 10104.4679552956 (+1.04 %). No breaker
+    trips in these two weeks (the same run with them off is identical).
+    """
     spec = _spec("strategy_a", ("BTCUSDT-5m-2024-03.csv",), start_ms=parse_time("2024-03-01"),
                  end_ms=parse_time("2024-03-16"))
     outcome = run_backtest(spec)
-    assert len(outcome.trades) == 7
-    assert outcome.results[0].final_equity == Decimal("10021.1981557359")
-    assert outcome.fingerprint == "982109257473e390c71a9c3797e22ae2c2e2ba59a0b6ca4264263287a8824292"
+    assert spec.breakers_on and spec.deviations() == []
+    assert len(outcome.trades) == 4
+    assert outcome.results[0].final_equity == Decimal("10104.4679552956")
+    assert outcome.fingerprint == "b9ad1ab09013c2e06c59741e5393aa920d8633a61aa70b04b67afc73492f94e3"
+    reasons = [r for rejection in outcome.results[0].rejections for r in rejection.reasons]
+    assert sum("after fees" in r for r in reasons) == 3
+    assert run_backtest(spec).fingerprint == outcome.fingerprint
