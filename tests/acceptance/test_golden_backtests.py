@@ -7,6 +7,7 @@ and update the constants; never update them to silence a failure you do not unde
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -71,3 +72,25 @@ def test_ict_strategy_a_golden_on_half_a_month() -> None:
     reasons = [r for rejection in outcome.results[0].rejections for r in rejection.reasons]
     assert sum("after fees" in r for r in reasons) == 3
     assert run_backtest(spec).fingerprint == outcome.fingerprint
+
+
+def test_ict_strategy_a_golden_on_a_quarter_with_the_live_breakers() -> None:
+    """Q1 2024 on the live defaults: four losing trades in a row trip the consecutive-loss breaker
+    (max_consecutive_losses 4 → REDUCING), which live waits for an operator to reset, so no new entry
+    is taken for the rest of the quarter. ``--no-circuit-breakers`` (a listed deviation) takes 19."""
+    spec = _spec("strategy_a", Q1_2024)
+    live = run_backtest(spec)
+    assert len(live.trades) == 4 and all(t.pnl < 0 for t in live.trades)
+    assert live.results[0].final_equity == Decimal("9766.8396032451")
+    assert live.fingerprint == "9014148f7a48f28fcebcd956190adcdb8ecacca50b6b2343d34d2567fd91c8ac"
+    reasons = [r for rejection in live.results[0].rejections for r in rejection.reasons]
+    assert sum(r.startswith("trading state is REDUCING") for r in reasons) == 129
+    assert run_backtest(spec).fingerprint == live.fingerprint
+
+    without = replace(spec, circuit_breakers=False)
+    assert [d.setting for d in without.deviations()] == ["circuit_breakers"]
+    free = run_backtest(without)
+    assert len(free.trades) == 19
+    assert free.results[0].final_equity == Decimal("10062.6853613175")
+    assert free.fingerprint == "e0bbdc304022b026c9b68ec6a10e29564d225d8b767d972081de31b48d9bddbb"
+    assert [t.canonical() for t in free.trades[:4]] == [t.canonical() for t in live.trades]
