@@ -168,6 +168,9 @@ def main() -> None:
             for key in ("s1", "s2"):
                 for field in ("seconds", "cpu_seconds"):
                     bt[key][field] = min(bt[key][field], theirs[key][field])
+    for strategy in ("s1_ema_cross", "s2_fvg"):
+        listed = "; ".join(d.describe() for d in replace(base, strategy=strategy).deviations())
+        print(f"{strategy} deviations_from_live: {listed}")
     print(f"{'run':<34}{'seconds':>9}{'cpu s':>8}{'candles/s':>13}{'trades':>8}{'return %':>10}")
     for (strategy, touch), (outcome, seconds, cpu) in ours.items():
         ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
@@ -223,7 +226,7 @@ def main() -> None:
     print(f"\nICT pipeline on {len(ict_data):,} candles (5m with 15m/1h/4h context):")
     print(f"{'run (best of --repeat)':<34}{'seconds':>9}{'cpu s':>8}{'c/s (cpu)':>13}{'trades':>8}{'return %':>10}")
     for strategy in ("strategy_a", "strategy_b"):
-        spec = replace(base, strategy=strategy)
+        spec = replace(base, strategy=strategy)  # the live defaults: breakers on, reward:risk after fees
         outcome, seconds, cpu = best_of(args.repeat, spec, [ict_data])
         ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
         print(f"{'ictbot ' + strategy + ' (replayed)':<34}{seconds:>9.2f}{cpu:>8.2f}{len(ict_data) / cpu:>13,.0f}"

@@ -352,7 +352,8 @@ def _run_sweep(spec: Any, items: list[str], workers: int | None, rank_by: str, j
     out.print(table)
     if json_out is not None:
         json_out.write_text(json.dumps({
-            "schema": "ictbot.backtest.sweep/1", "parameters": spec.describe(), "grid": grid, "rank_by": rank_by,
+            "schema": "ictbot.backtest.sweep/1", "parameters": spec.describe(),
+            "deviations_from_live": [d.to_json() for d in spec.deviations()], "grid": grid, "rank_by": rank_by,
             "runs": [{"combination": r.combination, "summary": r.summary, "fingerprint": r.fingerprint,
                       "seconds": round(r.seconds, 4), "error": r.error} for r in best],
         }, indent=1) + "\n")

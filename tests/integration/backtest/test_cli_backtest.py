@@ -142,7 +142,9 @@ def test_sweep_prints_a_ranked_table(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "ranked by total_return_pct" in result.output
-    runs = json.loads(out.read_text())["runs"]
+    sweep_doc = json.loads(out.read_text())
+    assert [d["setting"] for d in sweep_doc["deviations_from_live"]] == ["strategy", "circuit_breakers"]
+    runs = sweep_doc["runs"]
     returns = [r["summary"]["total_return_pct"] for r in runs]
     assert returns == sorted(returns, reverse=True) and len(runs) == 2
 
