@@ -76,15 +76,20 @@ def test_ict_strategy_a_golden_on_half_a_month() -> None:
 
 def test_ict_strategy_a_golden_on_a_quarter_with_the_live_breakers() -> None:
     """Q1 2024 on the live defaults: four losing trades in a row trip the consecutive-loss breaker
-    (max_consecutive_losses 4 → REDUCING), which live waits for an operator to reset, so no new entry
-    is taken for the rest of the quarter. ``--no-circuit-breakers`` (a listed deviation) takes 19."""
+    (max_consecutive_losses 4 → REDUCING) at the fourth exit, 2024-01-30 23:35 UTC; live waits for an
+    operator to reset it, so no entry can follow and the replay stops asking the strategy there
+    (``trading_stopped``). ``--no-circuit-breakers`` (a listed deviation) takes 19 trades."""
     spec = _spec("strategy_a", Q1_2024)
     live = run_backtest(spec)
     assert len(live.trades) == 4 and all(t.pnl < 0 for t in live.trades)
     assert live.results[0].final_equity == Decimal("9766.8396032451")
     assert live.fingerprint == "9014148f7a48f28fcebcd956190adcdb8ecacca50b6b2343d34d2567fd91c8ac"
-    reasons = [r for rejection in live.results[0].rejections for r in rejection.reasons]
-    assert sum(r.startswith("trading state is REDUCING") for r in reasons) == 129
+    assert live.results[0].trading_stopped == (live.trades[-1].exit_time,
+                                                "consecutive_losses: 4 losing trades in a row")
+    assert live.trades[-1].exit_time == parse_time("2024-01-30T23:35")
+    document = results_document(live, include_code_version=False)
+    assert document["symbols"]["BTCUSDT"]["trading_stopped"] == {
+        "at": "2024-01-30T23:35:00+00:00", "breaker": "consecutive_losses: 4 losing trades in a row"}
     assert run_backtest(spec).fingerprint == live.fingerprint
 
     without = replace(spec, circuit_breakers=False)

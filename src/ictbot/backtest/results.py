@@ -130,6 +130,9 @@ class SymbolResult:
     held_spans: list[tuple[int, int]] = field(default_factory=list)  # [first, last) candle index per trade
     # Every order in its final state, replayed through ``Order.apply`` on demand (parity checks).
     orders: Callable[[], list[Order]] = field(default=list)
+    # (time, why) of a lasting circuit-breaker trip after which no entry could follow (live: until an
+    # operator resets it); the rest of the data was not traded and the strategy not asked.
+    trading_stopped: tuple[int, str] | None = None
 
     @property
     def held_candle_times(self) -> set[int]:

@@ -285,6 +285,8 @@ def results_document(outcome: BacktestOutcome, *, include_code_version: bool = T
                 "summary": summarise(r.trades, r.times, r.equity, r.initial_cash, r.timeframe_ms).to_json(),
                 "fingerprint": r.fingerprint, "signals": r.signals, "rejected_signals": len(r.rejections),
                 "rejection_reasons": _count_reasons(r),
+                "trading_stopped": None if r.trading_stopped is None else {
+                    "at": ms_to_datetime(r.trading_stopped[0]).isoformat(), "breaker": r.trading_stopped[1]},
             }
             for r in outcome.results
         },

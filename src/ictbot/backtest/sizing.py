@@ -19,10 +19,10 @@ from ictbot.domain.instrument import Instrument
 from ictbot.domain.position import Position
 from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
-from ictbot.risk.breakers import BreakerBook
+from ictbot.risk.breakers import BreakerBook, Trip
 from ictbot.risk.limits import RiskLimits, SizingMode
 from ictbot.risk.recent import RecentSignalLog
-from ictbot.risk.state import MarketQuote, PendingIntent, RecentSignal, RiskState
+from ictbot.risk.state import BreakerReason, MarketQuote, PendingIntent, RecentSignal, RiskState
 from ictbot.risk.validator import validate
 
 
@@ -42,6 +42,11 @@ class RiskStage(Protocol):
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected: ...
 
     def on_trade_closed(self, symbol: str, pnl: Decimal, stopped: bool, time: int, equity: Decimal) -> None: ...
+
+    @property
+    def stopped(self) -> Trip | None:
+        """A breaker trip that blocks every later entry of the replay, else None."""
+        ...
 
 
 def reference_limits(stake: Decimal = Decimal(1000), fee_rate: Decimal = Decimal("0.001")) -> RiskLimits:
@@ -63,6 +68,7 @@ class RiskGate:
         self.book = BreakerBook()
         self._recent = RecentSignalLog(capacity=256)
         self._last_stop_out: dict[str, int] = {}
+        self.stopped: Trip | None = None
 
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected:
         if self.circuit_breakers:
@@ -88,3 +94,7 @@ class RiskGate:
         if self.circuit_breakers:
             self.book, _ = self.book.observe_closed_trade(pnl, time, self.limits)
             self.book, _ = self.book.observe_equity(equity, time, self.limits)
+            # Every trip but the daily loss (which expires at 00:00 UTC) lasts until an operator resets
+            # it; a replay has none, so no entry can follow it (the engine stops asking the strategy).
+            self.stopped = next((trip for trip in self.book.trips if trip.reason != BreakerReason.DAILY_LOSS.value),
+                                None)
