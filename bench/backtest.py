@@ -36,7 +36,7 @@ from ictbot.backtest.data import MarketData, load_market_data
 from ictbot.backtest.ict import higher_timeframes
 from ictbot.backtest.run import BacktestOutcome, BacktestSpec, build_strategy, run_backtest
 from ictbot.domain.signal import Signal
-from ictbot.domain.timeframe import Timeframe
+from ictbot.domain.timeframe import Timeframe, ms_to_datetime
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 
@@ -231,6 +231,15 @@ def main() -> None:
         ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
         print(f"{'ictbot ' + strategy + ' (replayed)':<34}{seconds:>9.2f}{cpu:>8.2f}{len(ict_data) / cpu:>13,.0f}"
               f"{len(outcome.trades):>8}{float(ret):>10.2f}")
+        stopped = outcome.results[0].trading_stopped
+        if stopped is not None:
+            # a lasting breaker trip ends the decisions early: the throughput of a whole year of
+            # decisions is the run without breakers (a listed deviation)
+            print(f"  trading stopped {ms_to_datetime(stopped[0]):%Y-%m-%d %H:%M} UTC by {stopped[1]}")
+        free, f_seconds, f_cpu = best_of(args.repeat, replace(spec, circuit_breakers=False), [ict_data])
+        f_ret = (free.results[0].final_equity / Decimal(10_000) - 1) * 100
+        print(f"{'  --no-circuit-breakers':<34}{f_seconds:>9.2f}{f_cpu:>8.2f}{len(ict_data) / f_cpu:>13,.0f}"
+              f"{len(free.trades):>8}{float(f_ret):>10.2f}")
         if args.skip_streaming:
             continue
         # the reference: the live streaming engine stepped on every candle (slow; once)
