@@ -300,11 +300,14 @@ def _fmt(value: Any, fmt: str, none: str = "—") -> str:
 def _deviations_block(document: dict[str, Any]) -> str:
     """The run's departures from the live bot, shown before any number that depends on them."""
     rows = document.get("deviations_from_live") or []
+    stops = "".join(f'<p class="note">{_esc(symbol)}: trading stopped {_esc(entry["trading_stopped"]["at"])} by '
+                    f'the {_esc(entry["trading_stopped"]["breaker"])} breaker (live: until an operator resets it)</p>'
+                    for symbol, entry in document["symbols"].items() if entry.get("trading_stopped"))
     if not rows:
-        return '<p class="note">Deviations from live: none (the live configuration as the bot would trade it).</p>'
+        return stops + '<p class="note">Deviations from live: none (the live configuration as the bot trades it).</p>'
     items = "".join(f"<li><b>{_esc(d['setting'])}</b>: {_esc(d['backtest'])} (live: {_esc(d['live'])})</li>"
                     for d in rows)
-    return f'<h2>Deviations from live</h2><ul class="deviations">{items}</ul>'
+    return f'{stops}<h2>Deviations from live</h2><ul class="deviations">{items}</ul>'
 
 
 def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:

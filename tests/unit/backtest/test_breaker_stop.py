@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from ictbot.backtest.data import load_market_data, parse_time
 from ictbot.backtest.fills import default_instrument
-from ictbot.backtest.run import BacktestSpec, run_backtest
+from ictbot.backtest.report import render_report
+from ictbot.backtest.run import BacktestSpec, results_document, run_backtest
 from ictbot.backtest.sizing import RiskGate
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
@@ -55,7 +56,10 @@ def test_the_stop_is_the_same_candle_by_candle_and_on_the_fast_path() -> None:
     """January 2024, strategy_a on the live defaults: the fourth loss in a row ends trading."""
     data = load_market_data([str(require_shared(JAN))], "BTCUSDT", Timeframe.M5)
     spec = BacktestSpec((str(JAN),), ("BTCUSDT",), Timeframe.M5, "strategy_a")
-    fast = run_backtest(spec, loaded=[data]).results[0]
+    outcome = run_backtest(spec, loaded=[data])
+    fast = outcome.results[0]
+    page = render_report(outcome, results_document(outcome, include_code_version=False))
+    assert "trading stopped 2024-01-30T23:35:00+00:00 by the consecutive_losses: 4 losing trades" in page
     slow = run_backtest(replace(spec, per_candle=True), loaded=[data]).results[0]
     assert fast.trading_stopped is not None and fast.trading_stopped[0] == parse_time("2024-01-30T23:35")
     assert slow.trading_stopped == fast.trading_stopped
