@@ -319,6 +319,11 @@ def _print_summary(out: Console, document: dict[str, Any], seconds: float) -> No
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
+    for symbol, entry in document["symbols"].items():
+        if entry["trading_stopped"] is not None:
+            stop = entry["trading_stopped"]
+            out.print(f"[yellow]{symbol}: trading stopped {stop['at']} by the {stop['breaker']} breaker[/] (live: "
+                      "until an operator resets it)")
     for deviation in document["deviations_from_live"]:
         out.print(f"[yellow]deviates from live[/] {deviation['setting']}: {deviation['backtest']} "
                   f"(live: {deviation['live']})")

@@ -297,3 +297,14 @@ def test_an_invalid_trading_config_is_refused_with_the_field_named(tmp_path: Pat
         assert result.exit_code == 2 and fragment in " ".join(result.output.split()), result.output
     missing = runner.invoke(app, [*base, "--config", str(tmp_path / "nope.json")], terminal_width=400)
     assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.split())
+
+
+def test_a_lasting_breaker_trip_is_reported(tmp_path: Path) -> None:
+    january = require_shared(DATA / "binance_spot_raw_5m" / "BTCUSDT-5m-2024-01.csv")
+    out = tmp_path / "stopped.json"
+    result = runner.invoke(app, ["backtest", "--data", str(january), "--strategy", "strategy_a", "--json", str(out)],
+                           env=NO_CONFIG, terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert "trading stopped 2024-01-30T23:35:00+00:00 by the consecutive_losses" in " ".join(result.output.split())
+    stopped = json.loads(out.read_text())["symbols"]["BTCUSDT"]["trading_stopped"]
+    assert stopped == {"at": "2024-01-30T23:35:00+00:00", "breaker": "consecutive_losses: 4 losing trades in a row"}
