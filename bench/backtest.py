@@ -36,7 +36,7 @@ from ictbot.backtest.data import MarketData, load_market_data
 from ictbot.backtest.ict import higher_timeframes
 from ictbot.backtest.run import BacktestOutcome, BacktestSpec, build_strategy, run_backtest
 from ictbot.domain.signal import Signal
-from ictbot.domain.timeframe import Timeframe
+from ictbot.domain.timeframe import Timeframe, ms_to_datetime
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 
@@ -168,6 +168,9 @@ def main() -> None:
             for key in ("s1", "s2"):
                 for field in ("seconds", "cpu_seconds"):
                     bt[key][field] = min(bt[key][field], theirs[key][field])
+    for strategy in ("s1_ema_cross", "s2_fvg"):
+        listed = "; ".join(d.describe() for d in replace(base, strategy=strategy).deviations())
+        print(f"{strategy} deviations_from_live: {listed}")
     print(f"{'run':<34}{'seconds':>9}{'cpu s':>8}{'candles/s':>13}{'trades':>8}{'return %':>10}")
     for (strategy, touch), (outcome, seconds, cpu) in ours.items():
         ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
@@ -223,11 +226,20 @@ def main() -> None:
     print(f"\nICT pipeline on {len(ict_data):,} candles (5m with 15m/1h/4h context):")
     print(f"{'run (best of --repeat)':<34}{'seconds':>9}{'cpu s':>8}{'c/s (cpu)':>13}{'trades':>8}{'return %':>10}")
     for strategy in ("strategy_a", "strategy_b"):
-        spec = replace(base, strategy=strategy)
+        spec = replace(base, strategy=strategy)  # the live defaults: breakers on, reward:risk after fees
         outcome, seconds, cpu = best_of(args.repeat, spec, [ict_data])
         ret = (outcome.results[0].final_equity / Decimal(10_000) - 1) * 100
         print(f"{'ictbot ' + strategy + ' (replayed)':<34}{seconds:>9.2f}{cpu:>8.2f}{len(ict_data) / cpu:>13,.0f}"
               f"{len(outcome.trades):>8}{float(ret):>10.2f}")
+        stopped = outcome.results[0].trading_stopped
+        if stopped is not None:
+            # a lasting breaker trip ends the decisions early: the throughput of a whole year of
+            # decisions is the run without breakers (a listed deviation)
+            print(f"  trading stopped {ms_to_datetime(stopped[0]):%Y-%m-%d %H:%M} UTC by {stopped[1]}")
+        free, f_seconds, f_cpu = best_of(args.repeat, replace(spec, circuit_breakers=False), [ict_data])
+        f_ret = (free.results[0].final_equity / Decimal(10_000) - 1) * 100
+        print(f"{'  --no-circuit-breakers':<34}{f_seconds:>9.2f}{f_cpu:>8.2f}{len(ict_data) / f_cpu:>13,.0f}"
+              f"{len(free.trades):>8}{float(f_ret):>10.2f}")
         if args.skip_streaming:
             continue
         # the reference: the live streaming engine stepped on every candle (slow; once)

@@ -7,6 +7,7 @@ and update the constants; never update them to silence a failure you do not unde
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -48,12 +49,53 @@ def test_reference_strategy_golden_and_identical_on_rerun(
     assert document["fingerprint"] == fingerprint
     assert document["summary"]["trades"] == trades
     assert abs(document["summary"]["final_equity"] - float(final_equity)) < 1e-6
+    # the reference setup (fixed stake, min_reward_risk 0, breakers off) is declared, not hidden; it is
+    # why the fee-aware reward:risk and the default-on breakers left these trades unchanged
+    assert [d["setting"] for d in document["deviations_from_live"]] == ["strategy", "circuit_breakers"]
 
 
 def test_ict_strategy_a_golden_on_half_a_month() -> None:
+    """The live defaults: breakers on, min_reward_risk 1.5 judged after the round-trip fee (0.1 %/side).
+
+    Before fees counted in reward:risk (and with breakers off by default) this run took 7 trades,
+    final equity 10021.1981557359 (+0.21 %); 3 of them had stops so tight that their reward after
+    fees was below 1.5 R, and are now refused: 4 trades, 10104.4679552956 (+1.04 %). No breaker
+    trips in these two weeks (the same run with them off is identical).
+    """
     spec = _spec("strategy_a", ("BTCUSDT-5m-2024-03.csv",), start_ms=parse_time("2024-03-01"),
                  end_ms=parse_time("2024-03-16"))
     outcome = run_backtest(spec)
-    assert len(outcome.trades) == 7
-    assert outcome.results[0].final_equity == Decimal("10021.1981557359")
-    assert outcome.fingerprint == "4cc84682c0526d0f20b5cd8f023e5f09293571839e44f92a84c4b377a0db8a14"
+    assert spec.breakers_on and spec.deviations() == []
+    assert len(outcome.trades) == 4
+    assert outcome.results[0].final_equity == Decimal("10104.4679552956")
+    assert outcome.fingerprint == "b9ad1ab09013c2e06c59741e5393aa920d8633a61aa70b04b67afc73492f94e3"
+    reasons = [r for rejection in outcome.results[0].rejections for r in rejection.reasons]
+    assert sum("after fees" in r for r in reasons) == 3
+    assert run_backtest(spec).fingerprint == outcome.fingerprint
+
+
+def test_ict_strategy_a_golden_on_a_quarter_with_the_live_breakers() -> None:
+    """Q1 2024 on the live defaults: four losing trades in a row trip the consecutive-loss breaker
+    (max_consecutive_losses 4 → REDUCING) at the fourth exit, 2024-01-30 23:35 UTC; live waits for an
+    operator to reset it, so no entry can follow and the replay stops asking the strategy there
+    (``trading_stopped``). ``--no-circuit-breakers`` (a listed deviation) takes 19 trades."""
+    spec = _spec("strategy_a", Q1_2024)
+    live = run_backtest(spec)
+    assert len(live.trades) == 4 and all(t.pnl < 0 for t in live.trades)
+    assert live.results[0].final_equity == Decimal("9766.8396032451")
+    assert live.fingerprint == "9014148f7a48f28fcebcd956190adcdb8ecacca50b6b2343d34d2567fd91c8ac"
+    assert live.results[0].trading_stopped == (live.trades[-1].exit_time,
+                                                "consecutive_losses: 4 losing trades in a row")
+    assert live.trades[-1].exit_time == parse_time("2024-01-30T23:35")
+    document = results_document(live, include_code_version=False)
+    assert document["symbols"]["BTCUSDT"]["trading_stopped"] == {
+        "at": "2024-01-30T23:35:00+00:00", "breaker": "consecutive_losses: 4 losing trades in a row"}
+    assert run_backtest(spec).fingerprint == live.fingerprint
+
+    without = replace(spec, circuit_breakers=False)
+    assert [d.setting for d in without.deviations()] == ["circuit_breakers"]
+    free = run_backtest(without)
+    assert len(free.trades) == 19
+    assert free.results[0].final_equity == Decimal("10062.6853613175")
+    assert free.fingerprint == "e0bbdc304022b026c9b68ec6a10e29564d225d8b767d972081de31b48d9bddbb"
+    assert [t.canonical() for t in free.trades[:4]] == [t.canonical() for t in live.trades]

@@ -99,6 +99,7 @@ class BacktestEngine:
         self.signals = 0
         self.signal_log: list[tuple[Signal, bool]] = []  # every signal, and whether the strategy was flat
         self.held: set[int] = set()
+        self._stopped_at = -1  # candle from which a lasting breaker trip left nothing to decide
         self._progress = progress
         frame = data.frame
         self._o, self._h, self._l, self._c = frame.open, frame.high, frame.low, frame.close
@@ -143,6 +144,9 @@ class BacktestEngine:
         report_every = max(1, n // 200)
         next_report = report_every
         while True:
+            if trade is None and pending is None and self.risk.stopped is not None:
+                self._stopped_at = i
+                break
             candidates = exit_candidates if trade is not None else entry_candidates
             if candidates is None:
                 k = i
@@ -380,6 +384,9 @@ class BacktestEngine:
         # (also the ones the fast path never visited).
         first = np.searchsorted(self._t, [t.signal_time - self._tf_ms for t in self.broker.trades]).tolist()
         spans = [(f + 1, t.exit_index) for f, t in zip(first, self.broker.trades, strict=True)]
+        stop = self.risk.stopped if self._stopped_at >= 0 else None
+        if stop is not None:  # the strategy was not asked from here on: like a held stretch for parity checks
+            spans.append((self._stopped_at, n))
         return SymbolResult(
             symbol=self.data.symbol, strategy_ids=tuple(s.id for s in self.driver.strategies),
             initial_cash=self.config.initial_cash, trades=list(self.broker.trades), times=frame.open_time,
@@ -387,4 +394,5 @@ class BacktestEngine:
             candles=n, open=frame.open, high=frame.high, low=frame.low, close=frame.close,
             timeframe_ms=self.data.timeframe.ms, signal_log=self.signal_log, held_visited=self.held, held_spans=spans,
             orders=self.broker.replay_orders, instrument=self.instrument,
+            trading_stopped=None if stop is None else (stop.tripped_at, f"{stop.reason}: {stop.message}"),
         )

@@ -37,6 +37,8 @@ class Summary:
     gross_profit: float
     gross_loss: float
     fees: float
+    gross_pnl: float  # sum of the trades' P&L before fees
+    net_pnl: float  # after fees: gross_pnl - fees
     initial_equity: float
     final_equity: float
     total_return_pct: float
@@ -108,7 +110,9 @@ def summarise(
     gross_profit = float(pnls[pnls > 0].sum()) if pnls.size else 0.0
     gross_loss = float(-pnls[pnls < 0].sum()) if pnls.size else 0.0
     start_equity = float(initial)
-    final = float(initial + sum((t.pnl for t in trades), Decimal(0))) if equity.size == 0 else float(equity[-1])
+    net = sum((t.pnl for t in trades), Decimal(0))
+    fees = sum((t.fees for t in trades), Decimal(0))
+    final = float(initial + net) if equity.size == 0 else float(equity[-1])
     span_days = (int(times[-1]) + timeframe_ms - int(times[0])) / _DAY_MS if times.size else 0.0
     growth = final / start_equity if start_equity else 0.0
     cagr = (growth ** (_YEAR_DAYS / span_days) - 1.0) * 100 if span_days > 0 and growth > 0 else -100.0
@@ -127,7 +131,8 @@ def summarise(
         profit_factor=gross_profit / gross_loss if gross_loss > 0 else None,
         expectancy=float(pnls.mean()) if pnls.size else 0.0,
         expectancy_pct=float(returns.mean()) if returns.size else 0.0,
-        gross_profit=gross_profit, gross_loss=gross_loss, fees=float(sum((t.fees for t in trades), Decimal(0))),
+        gross_profit=gross_profit, gross_loss=gross_loss, fees=float(fees),
+        gross_pnl=float(net + fees), net_pnl=float(net),
         initial_equity=start_equity, final_equity=final,
         total_return_pct=(final / start_equity - 1.0) * 100 if start_equity else 0.0,
         cagr_pct=cagr, sharpe=sharpe, sortino=sortino, max_drawdown_pct=float(dd.min()) * 100,

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.backtest.metrics import buy_and_hold_equity, drawdown, monthly_returns
+from ictbot.backtest.report_sections import deviations_block, quality_section
 from ictbot.backtest.results import SymbolResult, Trade
 from ictbot.backtest.run import BacktestOutcome
 from ictbot.domain.timeframe import ms_to_datetime
@@ -123,26 +124,6 @@ def _buy_and_hold(outcome: BacktestOutcome) -> tuple[I64, F64]:
         pos = np.searchsorted(own, times, side="right") - 1
         total += np.where(pos >= 0, values[np.clip(pos, 0, None)], float(result.initial_cash))
     return times, total
-
-
-def _quality_section(document: dict[str, Any]) -> str:
-    """Gaps, zero-volume bars, duplicates and out-of-order rows per symbol (``data_quality``)."""
-    rows = []
-    for symbol, entry in document["symbols"].items():
-        quality = entry.get("data_quality")
-        if not quality:
-            continue
-        counts = (f"{len(quality['gaps'])} gap(s), {quality['missing_candles']} missing {quality['timeframe']} "
-                  f"candle(s) · {quality['zero_volume']} zero-volume flat bar(s) · {quality['duplicates']} "
-                  f"duplicate(s) · {quality['out_of_order']} out of order · {quality['candles']:,} candles read")
-        gaps = "".join(f"<li>gap {_esc(g['start'])} → {_esc(g['end'])}: {g['missing']} missing</li>"
-                       for g in quality["gaps"][:20])
-        more = f"<li>… {len(quality['gaps']) - 20} more in the JSON</li>" if len(quality["gaps"]) > 20 else ""
-        zero = ", ".join(_esc(t) for t in quality["zero_volume_first"])
-        zero_line = f"<li>zero volume at {zero}{' …' if quality['zero_volume'] > 5 else ''}</li>" if zero else ""
-        tone = "neg" if quality["gaps"] or quality["zero_volume"] else ""
-        rows.append(f'<p class="{tone}"><b>{_esc(symbol)}</b>: {counts}</p><ul>{gaps}{more}{zero_line}</ul>')
-    return "<h2>Data quality</h2>" + "".join(rows) if rows else ""
 
 
 def _display_candles(result: SymbolResult, target: int = 700) -> tuple[I64, F64, F64, F64, F64, int]:
@@ -357,6 +338,7 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
         _card("Longest drawdown", f"{s['max_drawdown_duration_days']:.1f} days"),
         _card("Exposure", f"{s['exposure_pct']:.1f}%"), _card("Fees paid", f"{s['fees']:,.2f}"),
         _card("Buy and hold", _fmt(s.get("buy_and_hold_return"), "{:+.2f}%")),
+        _card("P&L gross / net", f"{s['gross_pnl']:+,.2f} / {s['net_pnl']:+,.2f}"),
     ])
     candle_charts = "".join(_candle_chart(r) for r in outcome.results)
     details: dict[str, Any] = {}
@@ -374,8 +356,9 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
 <h1>{_esc(spec.strategy)} on {_esc(", ".join(spec.symbols))} ({_esc(spec.timeframe.value)})</h1>
 <p class="sub">{period} · {s['candles']:,} candles · fee {_esc(spec.fee_rate)} per side · slippage
 {_esc(spec.slippage_bps)} bps · fingerprint <code>{_esc(document['fingerprint'][:16])}…</code></p>
+{deviations_block(document)}
 <div class="cards">{cards}</div>
-{_quality_section(document)}
+{quality_section(document)}
 <h2>Equity <small>(dashed: buy and hold)</small></h2>{_line_chart(times, equity, height=260, color=BLUE, fill=False,
                                                           label="equity", benchmark=_buy_and_hold(outcome))}
 <h2>Drawdown</h2>{_line_chart(times, drawdown(equity) * 100, height=150, color=RED, fill=True,

@@ -50,6 +50,11 @@ class Trade:
     exit_index: int = 0
 
     @property
+    def gross_pnl(self) -> Decimal:
+        """P&L before fees: ``pnl`` is net (the position's realised P&L, every fill's fee deducted)."""
+        return self.pnl + self.fees
+
+    @property
     def return_pct(self) -> float:
         notional = self.entry_price * self.qty
         return float(self.pnl / notional * 100) if notional else 0.0
@@ -68,6 +73,7 @@ class Trade:
             "number": self.number, **self.canonical(),
             "entry_at": ms_to_datetime(self.entry_time).isoformat(),
             "exit_at": ms_to_datetime(self.exit_time).isoformat(),
+            "gross_pnl": str(self.gross_pnl), "net_pnl": str(self.pnl),
             "return_pct": round(self.return_pct, 6), "entry_reason": list(self.entry_reason),
             "signal_id": self.signal_id, "signal_time": self.signal_time,
             "stop_loss": None if self.stop_loss is None else str(self.stop_loss),
@@ -141,6 +147,9 @@ class SymbolResult:
     # Every order in its final state, replayed through ``Order.apply`` on demand (parity checks).
     orders: Callable[[], list[Order]] = field(default=list)
     instrument: Instrument | None = None  # the filters the run traded on (``--via-live`` configures the simulator)
+    # (time, why) of a lasting circuit-breaker trip after which no entry could follow (live: until an
+    # operator resets it); the rest of the data was not traded and the strategy not asked.
+    trading_stopped: tuple[int, str] | None = None
 
     @property
     def held_candle_times(self) -> set[int]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ictbot.backtest.data import MarketData, data_quality_document, files_for_symbol, load_market_data
+from ictbot.backtest.deviations import Deviation, RunChoices, deviations_from_live
 from ictbot.backtest.driver import SnapshotSource
 from ictbot.backtest.engine import BacktestConfig, BacktestEngine
 from ictbot.backtest.fills import FillModel
@@ -60,14 +61,35 @@ class BacktestSpec:
     limit_fills_on_touch: bool = False
     market: Market = Market.SPOT
     detail_timeframe: Timeframe | None = None
-    risk: Mapping[str, Any] | None = None  # RiskLimits fields; None: reference limits or live defaults
-    circuit_breakers: bool = False
+    risk: Mapping[str, Any] | None = None  # the config's risk section; None: reference limits or live defaults
+    circuit_breakers: bool | None = None  # None: as live (on), except for the reference strategies (off)
     limit_ttl_candles: int = 12
     per_candle: bool = False
     stop_rules: Mapping[str, Any] | None = None  # the live config's execution.breakeven_at_r etc.; None: off
+    config_file: str | None = None  # the trading config the run started from; None: built-in defaults
+    # Departures the caller knows of that the spec cannot see (a flag overriding the config's value).
+    extra_deviations: tuple[Deviation, ...] = ()
 
     def with_params(self, **overrides: Any) -> BacktestSpec:
         return replace(self, params={**self.params, **overrides})
+
+    @property
+    def is_reference(self) -> bool:
+        return self.strategy in REFERENCE_KINDS
+
+    @property
+    def breakers_on(self) -> bool:
+        return (not self.is_reference) if self.circuit_breakers is None else self.circuit_breakers
+
+    def deviations(self) -> list[Deviation]:
+        """Every way this run departs from the live bot on the same configuration."""
+        choices = RunChoices(
+            strategy=self.strategy, reference=self.is_reference, stake=self.stake, initial_cash=self.initial_cash,
+            fee_rate=self.fee_rate, slippage_bps=self.slippage_bps, limit_fills_on_touch=self.limit_fills_on_touch,
+            detail_timeframe=None if self.detail_timeframe is None else self.detail_timeframe.value,
+            circuit_breakers=self.breakers_on,
+        )
+        return deviations_from_live(choices, live_limits(self), self.extra_deviations)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -77,9 +99,10 @@ class BacktestSpec:
             "slippage_bps": str(self.slippage_bps), "limit_fills_on_touch": self.limit_fills_on_touch,
             "market": self.market.value,
             "detail_timeframe": None if self.detail_timeframe is None else self.detail_timeframe.value,
-            "risk": None if self.risk is None else dict(self.risk), "circuit_breakers": self.circuit_breakers,
+            "risk": None if self.risk is None else dict(self.risk), "circuit_breakers": self.breakers_on,
             "limit_ttl_candles": self.limit_ttl_candles, "per_candle": self.per_candle,
             "stop_rules": None if self.stop_rules is None else dict(self.stop_rules),
+            "config_file": self.config_file,
         }
 
 
@@ -141,13 +164,20 @@ def build_strategy(spec: BacktestSpec) -> Strategy:
     return registry.get(spec.strategy)
 
 
+def live_limits(spec: BacktestSpec) -> RiskLimits:
+    """The risk section the live bot would run with (the config's, else the built-in defaults)."""
+    return RiskLimits.model_validate(dict(spec.risk or {}))
+
+
 def risk_limits(spec: BacktestSpec) -> RiskLimits:
-    if spec.risk is not None:
-        base = {"maker_fee_rate": spec.fee_rate, "taker_fee_rate": spec.fee_rate}
-        return RiskLimits.model_validate({**base, **spec.risk})
-    if spec.strategy in REFERENCE_KINDS:
+    """The limits the backtest's risk gate applies: the live ones, judged at the fee the fills charge
+    (a ``--fee`` different from the config's rate is a listed deviation)."""
+    if spec.risk is None and spec.is_reference:
         return reference_limits(spec.stake, spec.fee_rate)
-    return RiskLimits(maker_fee_rate=spec.fee_rate, taker_fee_rate=spec.fee_rate)
+    limits = live_limits(spec)
+    if spec.fee_rate != limits.taker_fee_rate:
+        limits = limits.model_copy(update={"maker_fee_rate": spec.fee_rate, "taker_fee_rate": spec.fee_rate})
+    return limits
 
 
 def snapshot_source(strategy: Strategy, data: MarketData, *, per_candle: bool = False) -> SnapshotSource | None:
@@ -198,7 +228,7 @@ def run_backtest(
 
         engine = BacktestEngine(
             data, [strategy], config,
-            risk=RiskGate(limits, instrument, circuit_breakers=spec.circuit_breakers),
+            risk=RiskGate(limits, instrument, circuit_breakers=spec.breakers_on),
             snapshots=snapshot_source(strategy, data, per_candle=spec.per_candle), progress=symbol_progress,
         )
         results.append(engine.run())
@@ -237,6 +267,7 @@ def results_document(outcome: BacktestOutcome, *, include_code_version: bool = T
     times, equity = outcome.combined_equity()
     return {
         "schema": SCHEMA,
+        "deviations_from_live": [d.to_json() for d in spec.deviations()],
         "metadata": {
             "code": code_version() if include_code_version else None,
             "data": [
@@ -270,6 +301,8 @@ def results_document(outcome: BacktestOutcome, *, include_code_version: bool = T
                 "rejection_reasons": count_reasons(r.rejections),
                 "data_quality": next((d.quality.to_json() for d in outcome.data
                                       if d.symbol == r.symbol and d.quality is not None), None),
+                "trading_stopped": None if r.trading_stopped is None else {
+                    "at": ms_to_datetime(r.trading_stopped[0]).isoformat(), "breaker": r.trading_stopped[1]},
             }
             for r in outcome.results
         },

@@ -2,9 +2,10 @@
 
 ``RiskGate`` builds the ``RiskState`` the live ``RiskService`` would hold at the deciding candle's
 close (equity, open positions, pending entries, recently seen signals, last stop-out per symbol,
-circuit-breaker state) and calls the same ``validate`` (sizing included). Circuit breakers are off
-by default in backtests: a tripped consecutive-loss breaker waits for an operator, which a replay
-has not got; switch them on to see their effect.
+circuit-breaker state) and calls the same ``validate`` (sizing included). A backtest run switches the
+breakers on, as live (``BacktestSpec.breakers_on``): a tripped consecutive-loss or drawdown breaker
+then stops new entries for the rest of the replay, exactly as it would wait for an operator live.
+Off (``--no-circuit-breakers``, the reference strategies) is listed in ``deviations_from_live``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from ictbot.domain.instrument import Instrument
 from ictbot.domain.position import Position
 from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
-from ictbot.risk.breakers import BreakerBook
+from ictbot.risk.breakers import BreakerBook, Trip
 from ictbot.risk.limits import RiskLimits, SizingMode
 from ictbot.risk.recent import RecentSignalLog
-from ictbot.risk.state import MarketQuote, PendingIntent, RecentSignal, RiskState
+from ictbot.risk.state import BreakerReason, MarketQuote, PendingIntent, RecentSignal, RiskState
 from ictbot.risk.validator import validate
 
 
@@ -41,6 +42,11 @@ class RiskStage(Protocol):
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected: ...
 
     def on_trade_closed(self, symbol: str, pnl: Decimal, stopped: bool, time: int, equity: Decimal) -> None: ...
+
+    @property
+    def stopped(self) -> Trip | None:
+        """A breaker trip that blocks every later entry of the replay, else None."""
+        ...
 
 
 def reference_limits(stake: Decimal = Decimal(1000), fee_rate: Decimal = Decimal("0.001")) -> RiskLimits:
@@ -62,6 +68,7 @@ class RiskGate:
         self.book = BreakerBook()
         self._recent = RecentSignalLog(capacity=256)
         self._last_stop_out: dict[str, int] = {}
+        self.stopped: Trip | None = None
 
     def evaluate(self, signal: Signal, account: AccountView) -> OrderIntent | SignalRejected:
         if self.circuit_breakers:
@@ -87,3 +94,7 @@ class RiskGate:
         if self.circuit_breakers:
             self.book, _ = self.book.observe_closed_trade(pnl, time, self.limits)
             self.book, _ = self.book.observe_equity(equity, time, self.limits)
+            # Every trip but the daily loss (which expires at 00:00 UTC) lasts until an operator resets
+            # it; a replay has none, so no entry can follow it (the engine stops asking the strategy).
+            self.stopped = next((trip for trip in self.book.trips if trip.reason != BreakerReason.DAILY_LOSS.value),
+                                None)

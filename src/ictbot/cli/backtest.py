@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tomllib
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,7 +17,8 @@ from rich.table import Table
 from ictbot.cli.common import fail
 
 if TYPE_CHECKING:
-    from ictbot.backtest.data import MarketData
+    from ictbot.app.backtest_config import LiveSetup
+    from ictbot.backtest.deviations import Deviation
     from ictbot.backtest.run import BacktestSpec
     from ictbot.domain.timeframe import Timeframe
 
@@ -43,56 +43,112 @@ def _decimal(name: str, value: str) -> Decimal:
         fail(f"{name} must be a number, got {value!r}")
 
 
-def _pick(flag: str | None, extra: dict[str, Any], key: str, default: str) -> str:
-    return flag if flag is not None else str(extra.get(key, default))
+_STOP_FLAGS = {"breakeven_at_r": "--breakeven-at-r", "trail_at_r": "--trail-at-r", "trail_distance": "--trail-distance"}
 
 
-STOP_RULE_KEYS = ("breakeven_at_r", "breakeven_offset", "trail_at_r", "trail_distance")
-
-
-def _stop_rules(from_file: dict[str, Any], breakeven_at_r: float | None, trail_at_r: float | None,
-                trail_distance: float | None) -> dict[str, Any] | None:
+def _stop_rules(from_config: dict[str, Any], flags: dict[str, float | None]) -> dict[str, Any] | None:
     """The live config's stop-moving settings (``execution`` section), flags winning; validated by
-    the live schema so a bad value is named the same way as in ``ictbot run``."""
+    the live schema so a bad value is named the same way as in ``ictbot run``. None: no rule moves
+    the stop (neither breakeven nor trailing set)."""
     from pydantic import ValidationError
 
+    from ictbot.app.backtest_config import STOP_RULE_KEYS
     from ictbot.app.config_model import ExecutionSection
 
-    flags = {"breakeven_at_r": breakeven_at_r, "trail_at_r": trail_at_r, "trail_distance": trail_distance}
-    chosen = {**from_file, **{k: v for k, v in flags.items() if v is not None}}
-    if not chosen:
-        return None
+    chosen = {**from_config, **{k: v for k, v in flags.items() if v is not None}}
     try:
         section = ExecutionSection.model_validate(chosen)
     except ValidationError as exc:
         first = exc.errors()[0]
         fail(f"execution.{'.'.join(map(str, first['loc']))}: {first['msg']}")
+    if section.breakeven_at_r is None and section.trail_at_r is None:
+        return None
     return {k: getattr(section, k) for k in STOP_RULE_KEYS}
 
 
-def _read_config(path: Path | None, strategy: str) -> dict[str, Any]:
-    """``{"params": {...}, "risk": {...}, "backtest": {...}}`` (JSON or TOML); a trading config's
-    ``strategies.<name>.params`` section is accepted too."""
-    if path is None:
-        return {}
-    if not path.exists():
-        fail(f"--config {path} does not exist")
+@dataclass(frozen=True)
+class _Flags:
+    """The command line as given (None: not given, the live configuration decides)."""
+
+    strategy: str
+    symbols: list[str] | None
+    timeframe: str | None
+    market: str | None
+    fee: str | None
+    slippage_bps: str | None
+    cash: str | None
+    stake: str | None
+    detail_timeframe: str | None
+    touch_fills: bool
+    circuit_breakers: bool | None
+    per_candle: bool
+    stops: dict[str, float | None]
+
+
+def _load_setup(config: Path | None) -> LiveSetup:
+    from ictbot.app.backtest_config import LiveSetup
+    from ictbot.domain.errors import ConfigError
+
     try:
-        raw = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(path.read_text())
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        fail(f"--config {path}: {exc}")
-    if not isinstance(raw, dict):
-        fail(f"--config {path}: expected an object at the top level")
-    execution = raw.get("execution")
-    if not isinstance(execution, dict):
-        execution = {}
-    config: dict[str, Any] = {"params": dict(raw.get("params", {})), "risk": raw.get("risk"),
-                              "backtest": dict(raw.get("backtest", {})),
-                              "stop_rules": {k: v for k, v in execution.items() if k in STOP_RULE_KEYS}}
-    strategies = raw.get("strategies")
-    if isinstance(strategies, dict) and strategy in strategies:
-        config["params"] = {**dict(strategies[strategy].get("params", {})), **config["params"]}
-    return config
+        return LiveSetup.load(config)
+    except ConfigError as exc:
+        fail(f"trading config: {exc}")
+
+
+def _build_spec(flags: _Flags, setup: LiveSetup, data: tuple[str, ...], start: str | None,
+                end: str | None) -> BacktestSpec:
+    from ictbot.backtest.data import parse_time
+    from ictbot.backtest.run import REFERENCE_KINDS, BacktestSpec
+    from ictbot.domain.market import Market
+    from ictbot.domain.timeframe import Timeframe
+    from ictbot.risk.limits import RiskLimits
+
+    live = setup.config
+    reference = flags.strategy in REFERENCE_KINDS
+    timeframe = live.exchange.base_timeframe if flags.timeframe is None else Timeframe.parse(flags.timeframe)
+    risk = None if reference else setup.risk_section(flags.strategy)
+    live_fee = RiskLimits.model_validate(risk or {}).taker_fee_rate
+    return BacktestSpec(
+        data=data, symbols=tuple(s.upper() for s in (flags.symbols or live.exchange.symbols)),
+        timeframe=timeframe, strategy=flags.strategy, params=setup.strategy_params(flags.strategy),
+        start_ms=parse_time(start), end_ms=parse_time(end),
+        initial_cash=_decimal("--cash", flags.cash or "10000"), stake=_decimal("--stake", flags.stake or "1000"),
+        fee_rate=live_fee if flags.fee is None else _decimal("--fee", flags.fee),
+        slippage_bps=_decimal("--slippage-bps", flags.slippage_bps or "0"),
+        limit_fills_on_touch=flags.touch_fills,
+        market=live.exchange.market if flags.market is None else Market(flags.market.lower()),
+        detail_timeframe=None if flags.detail_timeframe is None else Timeframe.parse(flags.detail_timeframe),
+        risk=risk, circuit_breakers=flags.circuit_breakers, limit_ttl_candles=setup.entry_ttl_candles(timeframe),
+        per_candle=flags.per_candle, stop_rules=_stop_rules(setup.stop_settings(), flags.stops),
+        config_file=None if setup.source is None else str(setup.source),
+        extra_deviations=tuple(_flag_deviations(flags, setup, timeframe, reference)),
+    )
+
+
+def _flag_deviations(flags: _Flags, setup: LiveSetup, timeframe: Timeframe, reference: bool) -> list[Deviation]:
+    """Flags that override what the live configuration says (the spec alone cannot see them)."""
+    from ictbot.backtest.deviations import Deviation
+
+    live = setup.config
+    found: list[Deviation] = []
+    status = None if reference else setup.strategy_status(flags.strategy)
+    if status is not None:
+        found.append(Deviation(f"strategies.{flags.strategy}", "backtested", f"not run: {status}"))
+    if timeframe != live.exchange.base_timeframe:
+        found.append(Deviation("exchange.base_timeframe", f"{timeframe.value} (data / --timeframe)",
+                               live.exchange.base_timeframe.value))
+    if flags.market is not None and flags.market.lower() != live.exchange.market.value:
+        found.append(Deviation("exchange.market", f"{flags.market.lower()} (--market)", live.exchange.market.value))
+    others = sorted({s.upper() for s in flags.symbols or ()} - set(live.exchange.symbols))
+    if others:
+        found.append(Deviation("exchange.symbols", f"{', '.join(others)} (data / --symbol)",
+                               f"trades {', '.join(live.exchange.symbols)}"))
+    configured = live.execution.model_dump()
+    for key, value in flags.stops.items():
+        if value is not None and value != configured[key]:
+            found.append(Deviation(f"execution.{key}", f"{value} ({_STOP_FLAGS[key]})",
+                                   "off" if configured[key] is None else str(configured[key])))
+    return found
 
 
 def register(app: typer.Typer) -> None:
@@ -114,25 +170,30 @@ def register(app: typer.Typer) -> None:
                                                       "needed. Default: the files' timeframe.")] = None,
         on_gap: Annotated[str, typer.Option("--on-gap", help="Missing candles in the data: warn (report them and "
                                             "go on) or fail (exit 1).")] = "warn",
-        config: Annotated[Path | None, typer.Option(help="JSON/TOML with params, risk and backtest sections.")]
-        = None,
+        config: Annotated[Path | None, typer.Option(help="The trading config `ictbot run` uses (risk, breakers, "
+                                                    "execution, strategy params). Default: ICTBOT_CONFIG_FILE or "
+                                                    ".config/trading_config.json if present, else the built-in "
+                                                    "defaults.")] = None,
         start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
         end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
         fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%). "
-                                              "[default: 0.001]")] = None,
+                                              "[default: the config's risk.taker_fee_rate, 0.001]")] = None,
         slippage_bps: Annotated[str | None, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
                                                   "fills, basis points. [default: 0]")] = None,
         cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset). "
                                                "[default: 10000]")] = None,
         stake: Annotated[str | None, typer.Option(help="Quote amount per trade for the reference "
                                                 "strategies. [default: 1000]")] = None,
-        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm. [default: spot]")] = None,
+        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm. [default: the config's "
+                                               "exchange.market, spot]")] = None,
         detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
                                                              "decide which of stop/target came first.")] = None,
         touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
                                                   "touch (backtesting.py's rule).")] = False,
-        circuit_breakers: Annotated[bool, typer.Option("--circuit-breakers", help="Apply the live circuit "
-                                                       "breakers (daily loss, drawdown, losing streak).")] = False,
+        circuit_breakers: Annotated[bool | None, typer.Option("--circuit-breakers/--no-circuit-breakers",
+                                                              help="The live circuit breakers (daily loss, drawdown, "
+                                                              "losing streak). [default: on, as live; off for the "
+                                                              "reference strategies]", show_default=False)] = None,
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the results document here.")] = None,
         report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
         sweep: Annotated[list[str] | None, typer.Option(help="name=a,b,c (repeatable): run every combination "
@@ -157,38 +218,26 @@ def register(app: typer.Typer) -> None:
                                                "pipeline (paper mode) against the exchange simulator and "
                                                "check it sends the backtest's orders; exit code 1 if not.")] = False,
     ) -> None:
-        from ictbot.backtest.data import parse_time
-        from ictbot.backtest.run import BacktestSpec, results_document, run_backtest, strategy_kinds, write_json
+        from ictbot.backtest.run import results_document, run_backtest, strategy_kinds, write_json
+        from ictbot.cli.backtest_data import load_checked, resolve_data
         from ictbot.cli.exchange_info import use_stored_rules
         from ictbot.domain.errors import IctbotError
-        from ictbot.domain.market import Market
-        from ictbot.domain.timeframe import Timeframe
 
         _quiet_logs()
         out = Console()
-        settings = _read_config(config, strategy)
-        extra = settings.get("backtest", {})
+        flags = _Flags(
+            strategy=strategy, symbols=symbol, timeframe=timeframe, market=market, fee=fee,
+            slippage_bps=slippage_bps, cash=cash, stake=stake, detail_timeframe=detail_timeframe,
+            touch_fills=touch_fills, circuit_breakers=circuit_breakers, per_candle=per_candle,
+            stops={"breakeven_at_r": breakeven_at_r, "trail_at_r": trail_at_r, "trail_distance": trail_distance},
+        )
+        setup = _load_setup(config)
         if on_gap not in ("warn", "fail"):
             fail(f"--on-gap must be warn or fail, not {on_gap!r}")
         try:
-            data_args, symbols, chosen_tf = _resolve_data([*data, *(more_data or [])], symbol or [], timeframe)
-            spec = BacktestSpec(
-                data=data_args, symbols=symbols, timeframe=chosen_tf,
-                strategy=strategy, params=settings.get("params", {}),
-                start_ms=parse_time(start), end_ms=parse_time(end),
-                # An explicit flag wins over the --config file, which wins over the default.
-                initial_cash=_decimal("--cash", _pick(cash, extra, "initial_cash", "10000")),
-                stake=_decimal("--stake", _pick(stake, extra, "stake", "1000")),
-                fee_rate=_decimal("--fee", _pick(fee, extra, "fee", "0.001")),
-                slippage_bps=_decimal("--slippage-bps", _pick(slippage_bps, extra, "slippage_bps", "0")),
-                limit_fills_on_touch=touch_fills or bool(extra.get("limit_fills_on_touch", False)),
-                market=Market(_pick(market, extra, "market", "spot").lower()),
-                detail_timeframe=None if detail_timeframe is None else Timeframe.parse(detail_timeframe),
-                risk=settings.get("risk"),
-                circuit_breakers=circuit_breakers or bool(extra.get("circuit_breakers", False)),
-                limit_ttl_candles=int(extra.get("limit_ttl_candles", 12)), per_candle=per_candle,
-                stop_rules=_stop_rules(settings.get("stop_rules", {}), breakeven_at_r, trail_at_r, trail_distance),
-            )
+            entries, symbols, chosen_tf = resolve_data([*data, *(more_data or [])], symbol or [], timeframe)
+            flags = replace(flags, symbols=list(symbols), timeframe=chosen_tf.value)
+            spec = _build_spec(flags, setup, entries, start, end)
         except (ValueError, IctbotError) as exc:
             fail(str(exc))
         if via_live and spec.stop_rules is not None:
@@ -197,7 +246,8 @@ def register(app: typer.Typer) -> None:
         if strategy not in strategy_kinds():
             fail(f"unknown strategy {strategy!r}; known: {', '.join(strategy_kinds())}")
         try:
-            loaded = _load_checked(spec, out, fail_on_gap=on_gap == "fail")
+            use_stored_rules()
+            loaded = load_checked(spec, out, fail_on_gap=on_gap == "fail")
             if sweep:
                 _run_sweep(spec, sweep, workers, rank_by, json_out, out)
                 return
@@ -210,7 +260,6 @@ def register(app: typer.Typer) -> None:
                         tasks[sym] = progress.add_task(sym, total=total)
                     progress.update(tasks[sym], completed=index)
 
-                use_stored_rules()
                 outcome = run_backtest(spec, loaded=loaded.datasets, progress=on_progress)
                 outcome.load_seconds = loaded.seconds
         except IctbotError as exc:
@@ -248,58 +297,6 @@ def register(app: typer.Typer) -> None:
             out.print(f"report:  {report}")
 
 
-def _resolve_data(args: list[str], symbols: list[str], timeframe: str | None
-                  ) -> tuple[tuple[str, ...], tuple[str, ...], Timeframe]:
-    """``--data`` values as ``SYMBOL=PATH`` entries (one per file), the symbols (``--symbol`` order,
-    else the files'), and the timeframe: ``--timeframe``, else what the names say, else the spacing."""
-    from ictbot.adapters.files import read_candle_files
-    from ictbot.adapters.files.names import group_data_files
-    from ictbot.domain.timeframe import Timeframe
-
-    groups = group_data_files(args, symbols)
-    order = [s.upper() for s in symbols] or [g.symbol for g in groups]
-    by_symbol = {g.symbol: g for g in groups}
-    entries = tuple(f"{s}={f}" for s in order for f in by_symbol[s].files)
-    named = {g.timeframe for g in groups}
-    if timeframe:
-        chosen = Timeframe.parse(timeframe)
-    elif len(named) == 1 and None not in named:
-        chosen = next(tf for tf in named if tf is not None)
-    else:
-        chosen = read_candle_files(by_symbol[order[0]].files).infer_timeframe()
-    return entries, tuple(order), chosen
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    datasets: list[MarketData]
-    seconds: float
-
-
-def _load_checked(spec: BacktestSpec, out: Console, *, fail_on_gap: bool) -> _Loaded:
-    """Read every symbol's files once, print their data quality; ``--on-gap fail`` stops on a gap."""
-    import time
-
-    from ictbot.backtest.data import files_for_symbol, load_market_data
-
-    started = time.perf_counter()
-    datasets = [
-        load_market_data(files_for_symbol(spec.data, symbol, spec.symbols), symbol, spec.timeframe,
-                         start_ms=spec.start_ms, end_ms=spec.end_ms, detail_timeframe=spec.detail_timeframe)
-        for symbol in spec.symbols
-    ]
-    seconds = time.perf_counter() - started
-    for data in datasets:
-        lines = data.quality.describe() if data.quality is not None else []
-        for line in lines:
-            out.print(f"[yellow]{data.symbol} data quality:[/] {line.strip()}", highlight=False, soft_wrap=True)
-        if fail_on_gap and data.quality is not None and data.quality.gaps:
-            gap = data.quality.gaps[0].to_json()
-            fail(f"{data.symbol}: {len(data.quality.gaps)} gap(s) in the candles, first {gap['start']} → "
-                 f"{gap['end']} ({gap['missing']} missing); --on-gap fail", code=1)
-    return _Loaded(datasets, seconds)
-
-
 def _announce_compile(out: Console, spec: BacktestSpec) -> None:
     """Say so when this run will first compile the indicator kernels (silent for a minute otherwise)."""
     from ictbot.backtest.ict import uses_replay
@@ -331,6 +328,7 @@ def _print_summary(out: Console, document: dict[str, Any], seconds: float) -> No
         ("Trades", f"{s['trades']:,}"), ("Win rate", f"{s['win_rate_pct']:.2f}%"),
         ("Profit factor", show(s["profit_factor"], "{:.3f}")), ("Expectancy", f"{s['expectancy']:+.4f}"),
         ("Total return", f"{s['total_return_pct']:+.3f}%"), ("CAGR", f"{s['cagr_pct']:+.3f}%"),
+        ("P&L gross / fees / net", f"{s['gross_pnl']:+,.4f} / {s['fees']:,.4f} / {s['net_pnl']:+,.4f}"),
         ("Sharpe", show(s["sharpe"], "{:.3f}")), ("Sortino", show(s["sortino"], "{:.3f}")),
         ("Max drawdown", f"{s['max_drawdown_pct']:.3f}% over {s['max_drawdown_duration_days']:.1f} days"),
         ("Exposure", f"{s['exposure_pct']:.2f}%"), ("Final equity", f"{s['final_equity']:,.4f}"),
@@ -340,6 +338,14 @@ def _print_summary(out: Console, document: dict[str, Any], seconds: float) -> No
     for name, value in rows:
         table.add_row(name, value)
     out.print(table)
+    for symbol, entry in document["symbols"].items():
+        if entry["trading_stopped"] is not None:
+            stop = entry["trading_stopped"]
+            out.print(f"[yellow]{symbol}: trading stopped {stop['at']} by the {stop['breaker']} breaker[/] (live: "
+                      "until an operator resets it)")
+    for deviation in document["deviations_from_live"]:
+        out.print(f"[yellow]deviates from live[/] {deviation['setting']}: {deviation['backtest']} "
+                  f"(live: {deviation['live']})")
 
 
 def _run_sweep(spec: Any, items: list[str], workers: int | None, rank_by: str, json_out: Path | None,
@@ -370,7 +376,8 @@ def _run_sweep(spec: Any, items: list[str], workers: int | None, rank_by: str, j
     out.print(table)
     if json_out is not None:
         json_out.write_text(json.dumps({
-            "schema": "ictbot.backtest.sweep/1", "parameters": spec.describe(), "grid": grid, "rank_by": rank_by,
+            "schema": "ictbot.backtest.sweep/1", "parameters": spec.describe(),
+            "deviations_from_live": [d.to_json() for d in spec.deviations()], "grid": grid, "rank_by": rank_by,
             "runs": [{"combination": r.combination, "summary": r.summary, "fingerprint": r.fingerprint,
                       "seconds": round(r.seconds, 4), "error": r.error} for r in best],
         }, indent=1) + "\n")

@@ -32,6 +32,15 @@ class SizingProblem:
     reason: str
 
 
+def round_trip_fee(entry: Decimal, exit_price: Decimal, limits: RiskLimits, *, entry_is_maker: bool) -> Decimal:
+    """Fees per base unit of entering at ``entry`` and leaving at ``exit_price``: the entry at the maker
+    rate when it rests as a limit order (else taker), the exit at the taker rate (a stop or a market
+    close; a target may fill as maker, which only makes this an upper bound). Shared by sizing and the
+    reward:risk check so both judge a trade by the money it really risks and earns."""
+    fee_in = limits.maker_fee_rate if entry_is_maker else limits.taker_fee_rate
+    return entry * fee_in + exit_price * limits.taker_fee_rate
+
+
 class PositionSizer:
     def size(
         self, *, entry: Decimal, stop: Decimal, equity: Decimal, limits: RiskLimits, instrument: Instrument,
@@ -43,8 +52,7 @@ class PositionSizer:
             return SizingProblem(f"equity {equity} is not positive")
         if entry <= 0 or stop <= 0 or entry == stop:
             return SizingProblem(f"entry {entry} and stop {stop} do not define a risk")
-        fee_in = limits.maker_fee_rate if entry_is_maker else limits.taker_fee_rate
-        loss_per_unit = abs(entry - stop) + entry * fee_in + stop * limits.taker_fee_rate
+        loss_per_unit = abs(entry - stop) + round_trip_fee(entry, stop, limits, entry_is_maker=entry_is_maker)
         leverage_cap = limits.max_leverage if instrument.market is Market.USDM else 1
         max_qty_by_leverage = equity * leverage_cap / entry
         max_qty = max_qty_by_leverage if max_notional is None else min(max_qty_by_leverage, max_notional / entry)

@@ -17,7 +17,7 @@ from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.risk.limits import RiskLimits
-from ictbot.risk.sizing import PositionSizer, SizingProblem
+from ictbot.risk.sizing import PositionSizer, SizingProblem, round_trip_fee
 from ictbot.risk.state import MarketQuote, Rejection, RiskState, TradingState
 
 HUNDRED = Decimal(100)
@@ -143,10 +143,28 @@ def _priced(
         problems.append(f"current price {market.price} is already beyond the stop {stop}")
     if problems:
         return problems
-    reward_risk = (targets[0] - entry) * side / ((entry - stop) * side)
-    if reward_risk < limits.min_reward_risk:
-        return [f"reward:risk {reward_risk:.2f} below minimum {limits.min_reward_risk} (after rounding)"]
-    return entry, stop, targets
+    problem = _reward_risk_problem(entry, stop, targets[0], side, limits,
+                                   entry_is_maker=signal.entry_type is not EntryType.MARKET)
+    return [problem] if problem else (entry, stop, targets)
+
+
+def _reward_risk_problem(
+    entry: Decimal, stop: Decimal, target: Decimal, side: int, limits: RiskLimits, *, entry_is_maker: bool,
+) -> str | None:
+    """``min_reward_risk`` judged on money, not distances: risk = stop distance + entry fee + exit fee
+    at the stop, reward = target distance − entry fee − exit fee at the target (the same fee rule the
+    sizer uses). A tight stop whose round trip costs more than it risks is refused however far the
+    target. ``min_reward_risk`` 0 switches the check off."""
+    if limits.min_reward_risk <= 0:
+        return None
+    risk = (entry - stop) * side + round_trip_fee(entry, stop, limits, entry_is_maker=entry_is_maker)
+    reward = (target - entry) * side - round_trip_fee(entry, target, limits, entry_is_maker=entry_is_maker)
+    reward_risk = reward / risk
+    if reward_risk >= limits.min_reward_risk:
+        return None
+    gross = (target - entry) / (entry - stop)
+    return (f"reward:risk {reward_risk:.2f} below minimum {limits.min_reward_risk} after fees "
+            f"(after rounding; {gross:.2f} before the round-trip fees at {limits.taker_fee_rate})")
 
 
 def _exposure(state: RiskState, only: str | None) -> Decimal:

@@ -62,5 +62,6 @@ def test_ict_strategy_with_two_targets_places_the_same_orders_live() -> None:
     result, live, instrument = replay_both(spec, data)
     report = judge(result, data, live, spec, instrument)
     assert report.ok, report.describe()
-    assert report.trades >= 3 and report.compared_orders == report.live_orders
+    # 2 trades since reward:risk counts the round-trip fee (a third, tight-stop setup is refused live and here)
+    assert report.trades >= 2 and report.compared_orders == report.live_orders
     assert report.live_orders > 3 * report.trades  # several targets: one OCO pair per tranche

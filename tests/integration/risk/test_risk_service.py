@@ -167,7 +167,7 @@ async def test_hot_reload_tightens_and_rejects_invalid_limits() -> None:
     assert rig.risk.limits == LIMITS
     tighter = {**LIMITS.model_dump(mode="json"), "min_reward_risk": "3"}
     await rig.publish(Topic.RISK_CONFIG_UPDATED, ConfigUpdated(3, "risk", tighter))
-    assert "reward:risk 2.00 below minimum 3" in reasons(await rig.send(sig()))
+    assert "reward:risk 2.33 below minimum 3 after fees" in reasons(await rig.send(sig()))
     await rig.bus.stop()
 
 

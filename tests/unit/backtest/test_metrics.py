@@ -37,6 +37,19 @@ def test_summary_counts_and_ratios() -> None:
     assert s.max_drawdown_pct < 0 and s.sharpe is not None
 
 
+def test_summary_and_trades_show_pnl_before_and_after_fees() -> None:
+    # each trade paid 0.2 in fees; pnl is net: 10 + (-5) = 5 net, 5.4 gross
+    trades = [_trade(1, "10"), _trade(2, "-5")]
+    times = T0 + np.arange(2, dtype=np.int64) * DAY
+    s = summarise(trades, times, np.array([1000.0, 1005.0]), Decimal(1000), DAY)
+    assert (s.net_pnl, s.fees) == (5.0, 0.4)
+    assert abs(s.gross_pnl - 5.4) < 1e-12
+    row = trades[1].to_json()
+    assert (row["gross_pnl"], row["fees"], row["net_pnl"], row["pnl"]) == ("-4.8", "0.2", "-5", "-5")
+    # the fingerprint's canonical fields are unchanged (gross is derived from pnl and fees)
+    assert "gross_pnl" not in trades[1].canonical()
+
+
 def test_exposure_counts_candles_with_a_position() -> None:
     assert exposure([_trade(1, "1", 2, 4), _trade(2, "1", 7, 7)], 10) == 40.0
 

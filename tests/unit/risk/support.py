@@ -63,7 +63,7 @@ class MemoryKeyValueStore:
 
 def make_signal(
     *, direction: Direction = Direction.LONG, entry: str = "60000", stop: str = "59400", targets: tuple[str, ...] = (
-        "61200",), entry_type: EntryType = EntryType.MARKET, symbol: str = "BTCUSDT", time: int = 1_700_000_000_000,
+        "61800",), entry_type: EntryType = EntryType.MARKET, symbol: str = "BTCUSDT", time: int = 1_700_000_000_000,
     strategy_id: str = "strategy_a",
 ) -> Signal:
     return Signal(

@@ -115,3 +115,38 @@ def test_degenerate_inputs_are_problems(entry: str, stop: str, equity: str) -> N
 def test_size_that_rounds_to_zero_is_a_problem() -> None:
     problem = size(equity=Decimal("0.5"))
     assert isinstance(problem, SizingProblem) and "zero" in problem.reason
+
+
+def test_tight_stop_sizing_loses_the_risk_budget_fees_included_when_stopped_out() -> None:
+    """0.06 % stop at 0.1 % per side: the fees are 3.3x the price risk, and the size counts them.
+
+    The position is bought and stopped out through ``Position.apply`` with the fees a venue charges;
+    the realised loss is the risk budget (1 % of equity) to within one step of quantity.
+    """
+    from ictbot.domain.order import Fill, OrderSide
+    from ictbot.domain.position import Position
+
+    entry, stop, fee_rate = Decimal("100"), Decimal("99.94"), Decimal("0.001")
+    limits = RiskLimits(max_leverage=20)
+    result = size(entry=entry, stop=stop, equity=Decimal("100000"), instrument=real_instrument("ETHUSDT",
+                                                                                            Market.USDM),
+                  limits=limits)
+    assert isinstance(result, SizeResult)
+    budget = Decimal("1000")  # 1 % of 100,000
+    per_unit = Decimal("0.06") + Decimal("0.1") + Decimal("0.09994")  # distance + entry fee + exit fee
+    assert result.risk_amount == result.quantity * per_unit <= budget
+    assert budget - result.risk_amount < ETH.step_size * per_unit
+
+    def fill(side: OrderSide, price: Decimal, n: int) -> Fill:
+        return Fill(trade_id=f"t{n}", client_order_id=f"c{n}", symbol="ETHUSDT", side=side, price=price,
+                    qty=result.quantity, fee=price * result.quantity * fee_rate, fee_asset="USDT", time=n,
+                    is_maker=False)
+
+    position = Position(id="p", symbol="ETHUSDT", base_asset="ETH", quote_asset="USDT", market=Market.USDM,
+                        strategy_id="s").apply(fill(OrderSide.BUY, entry, 1)).apply(fill(OrderSide.SELL, stop, 2))
+    loss = -position.realized_pnl
+    assert loss == result.risk_amount
+    assert budget - ETH.step_size * per_unit < loss <= budget
+    # without the fees in the size, the same stop-out would have lost 4.3x the budget
+    naive_qty = budget / Decimal("0.06")
+    assert naive_qty * per_unit > 4 * budget

@@ -39,7 +39,7 @@ def test_valid_market_signal_becomes_a_sized_intent() -> None:
     assert result.entry_price is None
     assert result.quantity == Decimal("0.13900")
     assert result.stop_loss == Decimal("59400.00")
-    assert result.take_profits == (Decimal("61200.00"),)
+    assert result.take_profits == (Decimal("61800.00"),)
     assert result.risk_amount <= Decimal(100)
     assert BTC.order_problems(Decimal(60000), result.quantity, market_order=True) == []
 
@@ -120,18 +120,67 @@ def test_symbol_exposure_cap_limits_the_size() -> None:
     assert result.quantity * Decimal(60000) <= Decimal(2000)
 
 
-def test_min_reward_risk_boundary() -> None:
-    limits = LIMITS.model_copy(update={"min_reward_risk": Decimal(2)})
+FEE_FREE = LIMITS.model_copy(update={"maker_fee_rate": Decimal(0), "taker_fee_rate": Decimal(0)})
+
+
+def test_min_reward_risk_boundary_without_fees() -> None:
+    limits = FEE_FREE.model_copy(update={"min_reward_risk": Decimal(2)})
     assert isinstance(run(make_signal(targets=("61200",)), limits=limits), OrderIntent)  # exactly 2.0
     assert rejected(run(make_signal(targets=("61199.99",)), limits=limits), "reward:risk")
 
 
 def test_reward_risk_is_measured_after_rounding_and_at_the_current_price() -> None:
-    limits = LIMITS.model_copy(update={"min_reward_risk": Decimal(2)})
+    limits = FEE_FREE.model_copy(update={"min_reward_risk": Decimal(2)})
     # 59399.995 has exactly 2.0 R, but the stop rounds down to 59399.99 (farther), so it falls below 2
     assert rejected(run(make_signal(stop="59399.995", targets=("61200.01",)), limits=limits), "reward:risk")
     # the price moved up 0.1 % since the signal: less reward, more risk
-    assert rejected(run(make_signal(), limits=limits, price="60060"), "reward:risk")
+    assert rejected(run(make_signal(targets=("61200",)), limits=limits, price="60060"), "reward:risk")
+
+
+def test_tight_stop_is_rejected_because_the_round_trip_fee_exceeds_the_reward() -> None:
+    # entry 100, stop 99.94 (0.06 %), target 100.20, 0.1 % per side:
+    # risk = 0.06 + 0.100 (entry fee) + 0.09994 (exit fee at the stop) = 0.25994
+    # reward = 0.20 - 0.100 - 0.1002 (exit fee at the target) = -0.0002  ->  R:R -0.00 (3.33 before fees)
+    eth = real_instrument("ETHUSDT")
+    signal = make_signal(symbol="ETHUSDT", entry="100", stop="99.94", targets=("100.20",))
+    limits = LIMITS.model_copy(update={"min_reward_risk": Decimal("1.5")})
+    result = run(signal, limits=limits, price="100", instrument=eth)
+    assert isinstance(result, Rejection)
+    assert result.reasons == ("reward:risk -0.00 below minimum 1.5 after fees (after rounding; 3.33 before the "
+                              "round-trip fees at 0.001)",)
+    # the same prices without fees pass: the fees alone reject the trade
+    assert isinstance(run(signal, limits=limits.model_copy(update={"maker_fee_rate": Decimal(0),
+                                                                    "taker_fee_rate": Decimal(0)}),
+                          price="100", instrument=eth), OrderIntent)
+
+
+def test_wide_stop_is_accepted_with_its_reward_risk_net_of_fees() -> None:
+    # entry 100, stop 98, target 104, 0.1 % per side: risk 2 + 0.1 + 0.098 = 2.198,
+    # reward 4 - 0.1 - 0.104 = 3.796  ->  R:R 1.727 after fees (2.0 before)
+    eth = real_instrument("ETHUSDT")
+    signal = make_signal(symbol="ETHUSDT", entry="100", stop="98", targets=("104",))
+    accepted = LIMITS.model_copy(update={"min_reward_risk": Decimal("1.72")})
+    assert isinstance(run(signal, limits=accepted, price="100", instrument=eth), OrderIntent)
+    refused = run(signal, limits=LIMITS.model_copy(update={"min_reward_risk": Decimal("1.73")}), price="100",
+                  instrument=eth)
+    assert rejected(refused, "reward:risk 1.73 below minimum 1.73 after fees")
+
+
+def test_short_reward_risk_counts_fees_the_same_way() -> None:
+    # short entry 100, stop 102, target 96: risk 2 + 0.1 + 0.102 = 2.202, reward 4 - 0.1 - 0.096 = 3.804 -> 1.7275
+    eth = real_instrument("ETHUSDT", Market.USDM)
+    signal = make_signal(symbol="ETHUSDT", direction=Direction.SHORT, entry="100", stop="102", targets=("96",))
+    assert isinstance(run(signal, limits=LIMITS.model_copy(update={"min_reward_risk": Decimal("1.72")}),
+                          price="100", instrument=eth), OrderIntent)
+    assert rejected(run(signal, limits=LIMITS.model_copy(update={"min_reward_risk": Decimal("1.73")}),
+                        price="100", instrument=eth), "reward:risk 1.73 below")
+
+
+def test_min_reward_risk_zero_switches_the_check_off_even_when_fees_eat_the_reward() -> None:
+    eth = real_instrument("ETHUSDT")
+    signal = make_signal(symbol="ETHUSDT", entry="100", stop="99.94", targets=("100.20",))
+    limits = LIMITS.model_copy(update={"min_reward_risk": Decimal(0)})
+    assert isinstance(run(signal, limits=limits, price="100", instrument=eth), OrderIntent)
 
 
 def test_slippage_tolerance() -> None:
