@@ -26,7 +26,7 @@ def test_via_live_week_of_ethusdt_from_a_freqtrade_file_is_at_parity() -> None:
     verdict = next(line for line in result.output.splitlines() if "ORDER PARITY" in line)
     assert verdict.startswith("ETHUSDT: ORDER PARITY OK"), result.output  # OK: the problem list is empty
     trades, sent = map(int, re.search(r"(\d+) trades, (\d+) orders sent", verdict).groups())  # type: ignore[union-attr]
-    assert trades >= 3 and sent >= 3 * (trades - 1)  # orders really went to the simulator
+    assert trades >= 2 and sent >= 3 * (trades - 1)  # orders really went to the simulator (fee-aware R:R: 2 trades)
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ictbot.adapters.binance import BinanceConfig, build_venue
-from ictbot.app.wiring import PAPER_API_KEY, PAPER_SECRET
+from ictbot.app.binance_wiring import PAPER_API_KEY, PAPER_SECRET
 from ictbot.domain.market import Market
 from ictbot.domain.order import Order, OrderSide, OrderType
 from ictbot.domain.position import Position

@@ -6,12 +6,12 @@ from dataclasses import replace
 from decimal import Decimal
 
 from ictbot.backtest.data import load_market_data, parse_time
-from ictbot.backtest.fills import default_instrument
 from ictbot.backtest.report import render_report
 from ictbot.backtest.run import BacktestSpec, results_document, run_backtest
 from ictbot.backtest.sizing import RiskGate
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
+from ictbot.instruments import default_catalogue
 from ictbot.risk.limits import RiskLimits
 from tests.conftest import DATA, require_shared
 
@@ -22,7 +22,7 @@ JAN = DATA / "binance_spot_raw_5m" / "BTCUSDT-5m-2024-01.csv"
 
 def gate(**limits: object) -> RiskGate:
     """A gate that has seen the starting equity (as at the first entry decision)."""
-    risk = RiskGate(RiskLimits.model_validate(limits), default_instrument("BTCUSDT", "BTC", "USDT", Market.SPOT),
+    risk = RiskGate(RiskLimits.model_validate(limits), default_catalogue().instrument("BTCUSDT", Market.SPOT),
                     circuit_breakers=True)
     risk.book, _ = risk.book.observe_equity(Decimal(10_000), T0, risk.limits)
     return risk
@@ -47,7 +47,7 @@ def test_a_losing_streak_stops_for_good_and_the_daily_loss_does_not() -> None:
 
 
 def test_breakers_off_never_stop() -> None:
-    off = RiskGate(RiskLimits(max_consecutive_losses=1), default_instrument("BTCUSDT", "BTC", "USDT", Market.SPOT))
+    off = RiskGate(RiskLimits(max_consecutive_losses=1), default_catalogue().instrument("BTCUSDT", Market.SPOT))
     off.on_trade_closed("BTCUSDT", Decimal(-1), True, T0, Decimal(9_999))
     assert off.stopped is None
 
