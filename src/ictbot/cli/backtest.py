@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ictbot.cli.common import fail
+from ictbot.cli.common import fail, make_console
 
 if TYPE_CHECKING:
     from ictbot.backtest.data import MarketData
@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
         from ictbot.domain.timeframe import Timeframe
 
         _quiet_logs()
-        out = Console()
+        out = make_console()
         settings = _read_config(config, strategy)
         extra = settings.get("backtest", {})
         if on_gap not in ("warn", "fail"):

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ictbot.app.config_manager import ConfigManager
 from ictbot.app.settings import Settings
-from ictbot.cli.common import fail
+from ictbot.cli.common import fail, make_console
 from ictbot.domain.errors import ConfigError
 
-out = Console()
+out = make_console()
 config_app = typer.Typer(help="Show, validate and change the trading configuration.", no_args_is_help=True)
 
 ConfigOption = typer.Option(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-out = Console()
+from ictbot.cli.common import make_console
+
+out = make_console()
 db_app = typer.Typer(help="Database schema migrations and contents.", no_args_is_help=True)
 
 UrlOption = typer.Option(None, "--database-url", help="default: DATABASE_URL, else sqlite at DATABASE_PATH")
