@@ -111,3 +111,22 @@ def test_piped_output_is_not_cut_at_80_columns(capsys: pytest.CaptureFixture[str
     table.add_row("12", "2026-12-07 14:21:59", "exchange, strategies, risk, indicators", "rollback to version 3 by cli")
     out.print(table)
     assert "2026-12-07 14:21:59" in capsys.readouterr().out
+
+
+def test_alembic_start_lines_stay_off_the_console(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from ictbot.adapters.storage import Database
+    from ictbot.app.logsetup import configure_logging
+
+    log_file = configure_logging("INFO", tmp_path / "logs")
+    try:
+        database = Database(f"sqlite:///{tmp_path / 'quiet.db'}")
+        database.upgrade("head")
+        database.close_sync()
+        logging.getLogger("alembic.runtime.migration").warning("a real alembic problem")
+    finally:
+        logging.getLogger().handlers.clear()
+    console = capsys.readouterr().err
+    assert "Context impl" not in console and "a real alembic problem" in console
+    assert log_file is not None and "Context impl" in log_file.read_text()
