@@ -118,15 +118,15 @@ def register(app: typer.Typer) -> None:
         = None,
         start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
         end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
-        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%). "
-                                              "[default: 0.001]")] = None,
+        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%).",
+                                              show_default="0.001")] = None,
         slippage_bps: Annotated[str | None, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
-                                                  "fills, basis points. [default: 0]")] = None,
-        cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset). "
-                                               "[default: 10000]")] = None,
+                                                  "fills, basis points.", show_default="0")] = None,
+        cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset).",
+                                               show_default="10000")] = None,
         stake: Annotated[str | None, typer.Option(help="Quote amount per trade for the reference "
-                                                "strategies. [default: 1000]")] = None,
-        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm. [default: spot]")] = None,
+                                                "strategies.", show_default="1000")] = None,
+        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm.", show_default="spot")] = None,
         detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
                                                              "decide which of stop/target came first.")] = None,
         touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
@@ -148,11 +148,11 @@ def register(app: typer.Typer) -> None:
                                              "the backtest's signals.")] = False,
         breakeven_at_r: Annotated[float | None, typer.Option("--breakeven-at-r", help="Move the stop to the entry "
                                                              "once a close is this many R in profit (as the live "
-                                                             "position monitor does). [default: off]")] = None,
+                                                             "position monitor does).", show_default="off")] = None,
         trail_at_r: Annotated[float | None, typer.Option("--trail-at-r", help="From this many R in profit, trail "
-                                                         "the stop behind the close. [default: off]")] = None,
+                                                         "the stop behind the close.", show_default="off")] = None,
         trail_distance: Annotated[float | None, typer.Option("--trail-distance", help="Trailing distance as a "
-                                                             "fraction of the price. [default: 0.01]")] = None,
+                                                             "fraction of the price.", show_default="0.01")] = None,
         via_live: Annotated[bool, typer.Option("--via-live", help="Also trade the candles through the live "
                                                "pipeline (paper mode) against the exchange simulator and "
                                                "check it sends the backtest's orders (slow: ~25 candles/s).")] = False,

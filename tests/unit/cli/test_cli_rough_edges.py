@@ -130,3 +130,12 @@ def test_alembic_start_lines_stay_off_the_console(tmp_path: Path, capsys: pytest
     console = capsys.readouterr().err
     assert "Context impl" not in console and "a real alembic problem" in console
     assert log_file is not None and "Context impl" in log_file.read_text()
+
+
+def test_backtest_help_shows_the_defaults() -> None:
+    output = runner.invoke(app, ["backtest", "--help"]).output.replace("│", " ")
+    text = " ".join(output.split())
+    for flag, default in (("--fee", "0.001"), ("--slippage-bps", "0"), ("--cash", "10000"), ("--stake", "1000"),
+                          ("--market", "spot"), ("--trail-distance", "0.01"), ("--strategy", "strategy_a")):
+        after = text[text.index(f" {flag} "):]
+        assert f"[default: {default}]" in after[:400] or f"[default: ({default})]" in after[:400], flag
