@@ -137,5 +137,5 @@ def test_backtest_help_shows_the_defaults() -> None:
     text = " ".join(output.split())
     for flag, default in (("--fee", "0.001"), ("--slippage-bps", "0"), ("--cash", "10000"), ("--stake", "1000"),
                           ("--market", "spot"), ("--trail-distance", "0.01"), ("--strategy", "strategy_a")):
-        after = text[text.index(f" {flag} "):]
+        after = text[text.index(f" {flag} ", text.index("Options")):]
         assert f"[default: {default}]" in after[:400] or f"[default: ({default})]" in after[:400], flag
