@@ -139,3 +139,20 @@ def test_backtest_help_shows_the_defaults() -> None:
                           ("--market", "spot"), ("--trail-distance", "0.01"), ("--strategy", "strategy_a")):
         after = text[text.index(f" {flag} ", text.index("Options")):]
         assert f"[default: {default}]" in after[:400] or f"[default: ({default})]" in after[:400], flag
+
+
+def test_demo_takes_a_shell_glob_of_data_files(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the demo itself is exercised end to end in tests/e2e; here only what the command hands it
+    import ictbot.app.demo as demo_module
+
+    received: dict[str, object] = {}
+
+    def record(settings: object, **kwargs: object) -> dict[str, object]:
+        received.update(kwargs)
+        return {"candles": 0}
+
+    clean_env.setattr(demo_module, "run_demo_sync", record)
+    files = [tmp_path / f"BTCUSDT-5m-2024-0{month}.csv" for month in (1, 2, 3)]
+    result = runner.invoke(app, ["demo", "--data", *map(str, files), "--duration", "1", "--speed", "max"])
+    assert result.exit_code == 0, result.output
+    assert received["data"] == files and received["speed"] == math.inf
