@@ -8,7 +8,6 @@ setting while the bot runs) or ``NotFound`` (404).
 from __future__ import annotations
 
 from ictbot.app.config_manager import ConfigManager, RestartRequired, risk_change, strategy_change
-from ictbot.app.config_model import SECTIONS
 from ictbot.app.facade_mapping import field_errors, risk_changes, strategy_changes
 from ictbot.domain.errors import ConfigError
 from ictbot.ports import facade as f
@@ -71,11 +70,9 @@ class ConfigFacade:
         ]
 
     async def rollback_config(self, version: int) -> f.ConfigView:
-        target = next((v for v in self.config.history() if v.version == version), None)
-        if target is None:
+        if not any(v.version == version for v in self.config.history()):
             raise f.NotFound("config version", version)
-        current = self.config.document()
-        if all(target.document.get(section) == current.get(section) for section in SECTIONS):
+        if self.config.is_active(version):
             raise f.Conflict(f"version {version} is already active",
                              [f"the running configuration equals version {version}; nothing to roll back"])
         try:

@@ -141,6 +141,8 @@ def history(config: Path = ConfigOption, limit: int = typer.Option(20, help="how
 def rollback(version: int = typer.Argument(..., help="version to restore"), config: Path = ConfigOption) -> None:
     """Restore an earlier version (recorded as a new version)."""
     manager = _manager(config)
+    if manager.is_active(version):  # the API answers 409 here; the CLI the same refusal
+        fail(f"version {version} is already active; nothing to roll back")
     try:
         new_version = asyncio.run(manager.rollback(version))
     except ConfigError as exc:

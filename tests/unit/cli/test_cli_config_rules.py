@@ -55,3 +55,14 @@ def test_show_prints_effective_values_with_defaults_marked(tmp_path: Path) -> No
     assert document["strategies"]["strategy_a"]["params"]["min_reward_risk"] == 2.0
     marked = json.loads("\n".join(line.split("  // default")[0] for line in lines))
     assert marked == document  # the marked form is the same document once the marks are removed
+
+
+def test_rollback_to_the_active_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    assert runner.invoke(app, ["config", "set-risk", "max_open_positions=2", "--config", str(path)]).exit_code == 0
+    history = ConfigManager(path)
+    history.load()
+    active = history.version
+    result = runner.invoke(app, ["config", "rollback", str(active), "--config", str(path)])
+    assert result.exit_code == 2 and f"version {active} is already active" in result.output
+    assert runner.invoke(app, ["config", "rollback", "1", "--config", str(path)]).exit_code == 0
