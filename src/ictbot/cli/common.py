@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from ictbot.app.settings import Settings
 
 # Rich falls back to 80 columns when it is not writing to a terminal, which cut timestamps and
 # paths in piped or logged output (CI, journald, `| less`); there it gets room instead.
@@ -47,6 +50,18 @@ def one_line(exc: ValidationError) -> str:
         got = f" (got {error['input']!r})" if isinstance(error.get("input"), str | int | float) else ""
         parts.append(f"{field}: {error['msg']}{got}")
     return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The environment's settings (``None`` overrides ignored); a bad variable is one line, exit 2."""
+    from ictbot.app.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # names the variable and the reason, on one line
+        fail(f"invalid environment: {one_line(exc)}")
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    return settings.model_copy(update=changes) if changes else settings
 
 
 def parse_speed(raw: str) -> float:

@@ -15,9 +15,8 @@ import typer
 from rich.table import Table
 
 from ictbot.app.config_manager import ConfigManager
-from ictbot.app.settings import Settings
 from ictbot.app.validators import section_validators
-from ictbot.cli.common import fail, make_console
+from ictbot.cli.common import fail, load_settings, make_console
 from ictbot.domain.errors import ConfigError
 
 out = make_console()
@@ -29,7 +28,7 @@ ConfigOption = typer.Option(
 
 
 def _manager(path: Path | None) -> ConfigManager:
-    settings = Settings()
+    settings = load_settings()
     # the stages' own validators too, exactly as `ictbot run` plugs them (app.wiring): a config these
     # commands accept is one that run starts with
     manager = ConfigManager(path or settings.config_file, history_versions=settings.config_history_versions,
@@ -78,7 +77,7 @@ def show(
 @config_app.command("validate")
 def validate(file: Path = typer.Argument(None, help="file to check (default: the active config file)")) -> None:
     """Check a configuration file; prints each problem as field: reason (exit 2 when invalid)."""
-    path = file or Settings().config_file
+    path = file or load_settings().config_file
     if not path.exists():
         fail(f"{path} does not exist")
     try:

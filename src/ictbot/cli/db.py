@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ictbot.cli.common import fail, make_console
+from ictbot.cli.common import fail, load_settings, make_console
 
 out = make_console()
 db_app = typer.Typer(help="Database schema migrations and contents.", no_args_is_help=True)
@@ -19,9 +19,7 @@ UrlOption = typer.Option(None, "--database-url", help="default: DATABASE_URL, el
 def _url(explicit: str | None) -> str:
     if explicit:
         return explicit
-    from ictbot.app.settings import Settings
-
-    return Settings().resolved_database_url
+    return load_settings().resolved_database_url
 
 
 @db_app.command("upgrade", help="Apply migrations up to REVISION (default: head).")

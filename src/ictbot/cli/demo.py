@@ -10,8 +10,8 @@ import typer
 from ictbot.app.demo import DEMO_SPEED
 from ictbot.app.logsetup import configure_logging
 from ictbot.app.settings import TradingMode
-from ictbot.cli.common import SPEED_HELP, console, fail, speed_or_exit
-from ictbot.cli.run import load_settings, refuse_bad_environment
+from ictbot.cli.common import SPEED_HELP, console, fail, load_settings, speed_or_exit
+from ictbot.cli.run import refuse_bad_environment
 
 
 def register(app: typer.Typer) -> None:

@@ -7,21 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 
 from ictbot.app.logsetup import configure_logging
 from ictbot.app.settings import Settings, TradingMode, validate_environment
-from ictbot.cli.common import SPEED_HELP, console, fail, one_line, speed_or_exit
-
-
-def load_settings(**overrides: object) -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as exc:  # names the variable and the reason, on one line
-        fail(f"invalid environment: {one_line(exc)}")
-    changes = {key: value for key, value in overrides.items() if value is not None}
-    return settings.model_copy(update=changes) if changes else settings
+from ictbot.cli.common import SPEED_HELP, console, fail, load_settings, speed_or_exit
 
 
 def refuse_bad_environment(settings: Settings) -> None:

@@ -156,3 +156,13 @@ def test_demo_takes_a_shell_glob_of_data_files(clean_env: pytest.MonkeyPatch, tm
     result = runner.invoke(app, ["demo", "--data", *map(str, files), "--duration", "1", "--speed", "max"])
     assert result.exit_code == 0, result.output
     assert received["data"] == files and received["speed"] == math.inf
+
+
+@pytest.mark.parametrize("command", [["db", "current"], ["config", "show"], ["config", "validate"]])
+def test_every_command_reports_a_bad_variable_in_one_line(clean_env: pytest.MonkeyPatch, command: list[str]) -> None:
+    clean_env.setenv("API_PORT", "eighty")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: invalid environment: API_PORT: Input should be a valid integer, unable to parse string as an "
+        "integer (got 'eighty')"]
