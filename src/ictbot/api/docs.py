@@ -19,7 +19,7 @@ ASSETS_URL = "/static/docs"
 
 DOCS_CSP = (
     "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; worker-src 'self' blob:; font-src 'self' data:; frame-ancestors 'none'"
+    "script-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; font-src 'self' data:; frame-ancestors 'none'"
 )
 
 _SWAGGER_PAGE = f"""<!doctype html>
