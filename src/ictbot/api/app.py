@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from ictbot.api.auth import TokenAuthority, load_or_create_tokens, required_scope
 from ictbot.api.broadcaster import Broadcaster
+from ictbot.api.docs import mount_docs
 from ictbot.api.errors import install_error_handlers
 from ictbot.api.middleware import AuthMiddleware, GuardMiddleware
 from ictbot.api.routes import analytics, config, system, trading
@@ -60,7 +61,7 @@ def create_app(
         title="ictbot API",
         version="1",
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
+        docs_url=None,  # served from the package by mount_docs (FastAPI's default pulls a CDN)
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
@@ -75,6 +76,8 @@ def create_app(
     for router in (system.router, config.router, trading.router, analytics.router):
         app.include_router(router)
     app.add_api_websocket_route("/ws", websocket_endpoint)
+    if settings.docs_enabled:
+        mount_docs(app)  # before the dashboard's /static mount, which would shadow /static/docs
     if settings.dashboard_enabled:
         _mount_dashboard(app)
     # add_middleware wraps: the last added runs first. Order per request: size limit and security

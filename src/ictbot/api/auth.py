@@ -70,7 +70,7 @@ class TokenAuthority:
 
 
 # Paths served without a token: liveness, the API description, the dashboard shell (no data in it).
-PUBLIC_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/openapi.json", "/", "/dashboard"})
+PUBLIC_PATHS = frozenset({"/health", "/docs", "/redoc", "/openapi.json", "/", "/dashboard"})
 PUBLIC_PREFIXES = ("/static/",)
 # POST endpoints that change nothing and so need only the read scope.
 READ_ONLY_POSTS = frozenset({"/config/validate"})

@@ -220,6 +220,12 @@ class ConfigManager:
         changed = tuple(s for s in SECTIONS if document.get(s) != self.document().get(s))
         return await self._apply(dict(document), reason, changed)
 
+    def is_active(self, version: int) -> bool:
+        """True when ``version``'s configuration is the one in force (rolling back to it changes nothing)."""
+        target = next((item for item in self._history.versions if item.version == version), None)
+        current = self.document()
+        return target is not None and all(target.document.get(s) == current.get(s) for s in SECTIONS)
+
     async def rollback(self, version: int) -> int:
         target = next((item for item in self._history.versions if item.version == version), None)
         if target is None:

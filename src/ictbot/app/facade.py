@@ -242,6 +242,11 @@ class PipelineFacade(ConfigFacade):
         return self._state_view()
 
     async def resume_trading(self) -> f.TradingStateView:
+        emergency = self.p.execution.executor.block_reasons.get("emergency")
+        if emergency is not None:
+            # a kill switch is not undone by one click: the operator restarts the bot after checking
+            # the account, and the restarted bot starts HALTED until resumed
+            raise f.Conflict("an emergency stop needs a restart to clear", [f"emergency stop: {emergency}"])
         await self.p.breakers.reset(None)
         self.p.execution.resume_entries()
         return self._state_view()

@@ -72,6 +72,9 @@ class ConfigFacade:
     async def rollback_config(self, version: int) -> f.ConfigView:
         if not any(v.version == version for v in self.config.history()):
             raise f.NotFound("config version", version)
+        if self.config.is_active(version):
+            raise f.Conflict(f"version {version} is already active",
+                             [f"the running configuration equals version {version}; nothing to roll back"])
         try:
             await self.config.rollback(version)
         except ConfigError as exc:

@@ -81,6 +81,11 @@ def log_file_name(now: datetime | None = None) -> str:
     return f"trading_bot_{moment:%Y%m%d_%H%M%S}.log"
 
 
+def _quiet_alembic_info(record: logging.LogRecord) -> bool:
+    """Alembic's per-start INFO lines (plugin setup, context impl, DDL mode) go to the file only."""
+    return record.levelno >= logging.WARNING or not record.name.startswith("alembic")
+
+
 def configure_logging(
     level: str = "INFO", log_dir: Path | None = Path("logs"), secrets: Iterable[str] = (),
     max_bytes: int = 20 * 1024 * 1024, backups: int = 5,
@@ -98,6 +103,7 @@ def configure_logging(
     console.setLevel(getattr(logging, level.upper(), logging.INFO))
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     console.addFilter(redacting)
+    console.addFilter(_quiet_alembic_info)
     root.addHandler(console)
 
     log_path: Path | None = None

@@ -124,10 +124,24 @@ def validate_environment(settings: Settings) -> list[str]:
         )
     if settings.trading_mode is TradingMode.LIVE and settings.testnet:
         problems.append("TRADING_MODE=live with TESTNET=true is contradictory: set TESTNET=false for mainnet")
+    problems.extend(api_token_problems(settings))
     if settings.api_host not in ("127.0.0.1", "localhost", "::1") and settings.api_token is None:
         problems.append(
             f"API_HOST={settings.api_host} exposes the API beyond this machine: set ICTBOT_API_TOKEN explicitly"
         )
+    return problems
+
+
+MIN_API_TOKEN_LENGTH = 16  # the API refuses shorter bearer tokens (ictbot.api.auth)
+
+
+def api_token_problems(settings: Settings) -> list[str]:
+    """One line per configured API token that the API would refuse (too short to resist guessing)."""
+    problems: list[str] = []
+    for name, secret in (("ICTBOT_API_TOKEN", settings.api_token), ("ICTBOT_API_READ_TOKEN", settings.api_read_token)):
+        if secret is not None and len(secret.get_secret_value()) < MIN_API_TOKEN_LENGTH:
+            problems.append(f"{name} has {len(secret.get_secret_value())} characters: it must have at least "
+                            f"{MIN_API_TOKEN_LENGTH}")
     return problems
 
 

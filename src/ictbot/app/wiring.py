@@ -241,6 +241,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         quote = application.config.config.exchange.quote_asset
         view = await restore_account(p.account, p.venue, p.positions_repo, market=p.venue.market, quote=quote)
         p.starting_equity = view.equity
+        p.collector.set_initial_equity(view.equity)  # equity curve and drawdown % need the start
 
     async def exchange_stop() -> None:
         await refresher.stop()

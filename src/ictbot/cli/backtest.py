@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ictbot.cli.common import fail
+from ictbot.cli.common import fail, make_console
 
 if TYPE_CHECKING:
     from ictbot.app.backtest_config import LiveSetup
@@ -176,24 +176,25 @@ def register(app: typer.Typer) -> None:
                                                     "defaults.")] = None,
         start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
         end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
-        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%). "
-                                              "[default: the config's risk.taker_fee_rate, 0.001]")] = None,
+        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%).",
+                                              show_default="the config's risk.taker_fee_rate, 0.001")] = None,
         slippage_bps: Annotated[str | None, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
-                                                  "fills, basis points. [default: 0]")] = None,
-        cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset). "
-                                               "[default: 10000]")] = None,
+                                                  "fills, basis points.", show_default="0")] = None,
+        cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset).",
+                                               show_default="10000")] = None,
         stake: Annotated[str | None, typer.Option(help="Quote amount per trade for the reference "
-                                                "strategies. [default: 1000]")] = None,
-        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm. [default: the config's "
-                                               "exchange.market, spot]")] = None,
+                                                "strategies.", show_default="1000")] = None,
+        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm.",
+                                               show_default="the config's exchange.market, spot")] = None,
         detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
                                                              "decide which of stop/target came first.")] = None,
         touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
                                                   "touch (backtesting.py's rule).")] = False,
         circuit_breakers: Annotated[bool | None, typer.Option("--circuit-breakers/--no-circuit-breakers",
                                                               help="The live circuit breakers (daily loss, drawdown, "
-                                                              "losing streak). [default: on, as live; off for the "
-                                                              "reference strategies]", show_default=False)] = None,
+                                                              "losing streak).",
+                                                              show_default="on, as live; off for the reference "
+                                                                           "strategies")] = None,
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the results document here.")] = None,
         report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
         sweep: Annotated[list[str] | None, typer.Option(help="name=a,b,c (repeatable): run every combination "
@@ -209,11 +210,11 @@ def register(app: typer.Typer) -> None:
                                              "the backtest's signals.")] = False,
         breakeven_at_r: Annotated[float | None, typer.Option("--breakeven-at-r", help="Move the stop to the entry "
                                                              "once a close is this many R in profit (as the live "
-                                                             "position monitor does). [default: off]")] = None,
+                                                             "position monitor does).", show_default="off")] = None,
         trail_at_r: Annotated[float | None, typer.Option("--trail-at-r", help="From this many R in profit, trail "
-                                                         "the stop behind the close. [default: off]")] = None,
+                                                         "the stop behind the close.", show_default="off")] = None,
         trail_distance: Annotated[float | None, typer.Option("--trail-distance", help="Trailing distance as a "
-                                                             "fraction of the price. [default: 0.01]")] = None,
+                                                             "fraction of the price.", show_default="0.01")] = None,
         via_live: Annotated[bool, typer.Option("--via-live", help="Also trade the candles through the live "
                                                "pipeline (paper mode) against the exchange simulator and "
                                                "check it sends the backtest's orders; exit code 1 if not.")] = False,
@@ -224,7 +225,7 @@ def register(app: typer.Typer) -> None:
         from ictbot.domain.errors import IctbotError
 
         _quiet_logs()
-        out = Console()
+        out = make_console()
         flags = _Flags(
             strategy=strategy, symbols=symbol, timeframe=timeframe, market=market, fee=fee,
             slippage_bps=slippage_bps, cash=cash, stake=stake, detail_timeframe=detail_timeframe,

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ictbot.app.config_manager import ConfigManager
-from ictbot.app.settings import Settings
-from ictbot.cli.common import fail
+from ictbot.app.validators import section_validators
+from ictbot.cli.common import fail, load_settings, make_console
 from ictbot.domain.errors import ConfigError
 
-out = Console()
+out = make_console()
 config_app = typer.Typer(help="Show, validate and change the trading configuration.", no_args_is_help=True)
 
 ConfigOption = typer.Option(
@@ -29,9 +28,11 @@ ConfigOption = typer.Option(
 
 
 def _manager(path: Path | None) -> ConfigManager:
-    settings = Settings()
+    settings = load_settings()
+    # the stages' own validators too, exactly as `ictbot run` plugs them (app.wiring): a config these
+    # commands accept is one that run starts with
     manager = ConfigManager(path or settings.config_file, history_versions=settings.config_history_versions,
-                            history_bytes=settings.config_history_bytes)
+                            history_bytes=settings.config_history_bytes, section_validators=section_validators())
     try:
         manager.load()
     except ConfigError as exc:
@@ -54,22 +55,36 @@ def _parse_value(text: str) -> Any:
 
 
 @config_app.command("show")
-def show(config: Path = ConfigOption) -> None:
-    """Print the current configuration as JSON."""
-    out.print_json(json.dumps(_manager(config).document()))
+def show(
+    config: Path = ConfigOption,
+    as_json: bool = typer.Option(False, "--json", help="plain JSON of the effective values, without the marks"),
+) -> None:
+    """Print the effective configuration: the file's values plus every default run applies.
+
+    Values that come from defaults rather than from the file end with `// default`.
+    """
+    from ictbot.app.effective_config import default_paths, effective_document, render_marked
+
+    manager = _manager(config)
+    effective = effective_document(manager.config)
+    if as_json:
+        print(json.dumps(effective, indent=2))
+        return
+    stored = json.loads(manager.path.read_text()) if manager.path.exists() else {}
+    print(render_marked(effective, default_paths(effective, stored)))
 
 
 @config_app.command("validate")
 def validate(file: Path = typer.Argument(None, help="file to check (default: the active config file)")) -> None:
     """Check a configuration file; prints each problem as field: reason (exit 2 when invalid)."""
-    path = file or Settings().config_file
+    path = file or load_settings().config_file
     if not path.exists():
         fail(f"{path} does not exist")
     try:
         document = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         fail(f"{path}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
-    errors = ConfigManager(path).validate(document)
+    errors = ConfigManager(path, section_validators=section_validators()).validate(document)
     if errors:
         for field, reason in errors:
             out.print(f"[bold]{field}[/]: {reason}")
@@ -101,7 +116,6 @@ def set_risk(
 ) -> None:
     """Change risk limits (validated before anything is written)."""
     manager = _manager(config)
-    _plug_risk_validator(manager)
     try:
         version = asyncio.run(manager.update_risk_config(_assignments(assignments), reason="cli"))
     except ConfigError as exc:
@@ -126,6 +140,8 @@ def history(config: Path = ConfigOption, limit: int = typer.Option(20, help="how
 def rollback(version: int = typer.Argument(..., help="version to restore"), config: Path = ConfigOption) -> None:
     """Restore an earlier version (recorded as a new version)."""
     manager = _manager(config)
+    if manager.is_active(version):  # the API answers 409 here; the CLI the same refusal
+        fail(f"version {version} is already active; nothing to roll back")
     try:
         new_version = asyncio.run(manager.rollback(version))
     except ConfigError as exc:
@@ -142,13 +158,6 @@ def _assignments(pairs: list[str]) -> dict[str, Any]:
             fail(f"expected key=value, got {pair!r}")
         changes[key.strip()] = _parse_value(value.strip())
     return changes
-
-
-def _plug_risk_validator(manager: ConfigManager) -> None:
-    from ictbot.app.validators import section_validators
-
-    for section, validator in section_validators().items():
-        manager.add_section_validator(section, validator)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,14 +1,16 @@
-"""``ictbot db``: schema migrations (``upgrade``, ``current``, ``downgrade``) and a content summary."""
+"""``ictbot db``: schema migrations (``upgrade``, ``current``, ``downgrade``), ``backup`` and a content summary."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-out = Console()
+from ictbot.cli.common import fail, load_settings, make_console
+
+out = make_console()
 db_app = typer.Typer(help="Database schema migrations and contents.", no_args_is_help=True)
 
 UrlOption = typer.Option(None, "--database-url", help="default: DATABASE_URL, else sqlite at DATABASE_PATH")
@@ -17,9 +19,7 @@ UrlOption = typer.Option(None, "--database-url", help="default: DATABASE_URL, el
 def _url(explicit: str | None) -> str:
     if explicit:
         return explicit
-    from ictbot.app.settings import Settings
-
-    return Settings().resolved_database_url
+    return load_settings().resolved_database_url
 
 
 @db_app.command("upgrade", help="Apply migrations up to REVISION (default: head).")
@@ -90,6 +90,27 @@ def candles(database_url: str | None = UrlOption) -> None:
     for row in asyncio.run(series()):
         table.add_row(*row)
     out.print(table)
+
+
+@db_app.command("backup")
+def backup(
+    path: Path = typer.Argument(..., help="file to write the copy to (created 0600; its folder 0700 if new)"),
+    database_url: str | None = UrlOption,
+    force: bool = typer.Option(False, "--force", help="replace PATH if it exists"),
+) -> None:
+    """Online backup of the SQLite database to PATH, safe while the bot runs (SQLite's backup API).
+
+    The copy is a consistent committed state, checked with SQLite's integrity check, and needs no
+    -wal file beside it. PostgreSQL: use pg_dump (see docs/deployment.md).
+    """
+    from ictbot.adapters.storage.backup import BackupError, backup_database
+
+    try:
+        result = backup_database(_url(database_url), path, overwrite=force)
+    except BackupError as exc:
+        fail(str(exc))
+    out.print(f"backed up {result.source} to {result.target} ({result.bytes:,} bytes, {result.pages} pages, "
+              "integrity ok)", soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,9 @@ import typer
 
 from ictbot.app.demo import DEMO_SPEED
 from ictbot.app.logsetup import configure_logging
-from ictbot.cli.common import console, fail
-from ictbot.cli.run import load_settings
+from ictbot.app.settings import TradingMode
+from ictbot.cli.common import SPEED_HELP, console, fail, load_settings, speed_or_exit
+from ictbot.cli.run import refuse_bad_environment
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +19,10 @@ def register(app: typer.Typer) -> None:
     def demo(
         data: list[Path] = typer.Option(None, "--data", help="candle files to replay (Binance dump CSV or "
                                         "freqtrade feather); default: a seeded synthetic market"),
-        speed: float = typer.Option(
-            DEMO_SPEED, "--speed", help="replay speed, × real time (6000: a 5m candle every 50 ms)"
-        ),
+        more_data: list[Path] = typer.Argument(None, help="more candle files, so that a shell glob after --data "
+                                               "works: --data dir/*.csv", show_default=False),
+        speed: str = typer.Option(f"{DEMO_SPEED:g}", "--speed",
+                                  help=f"{SPEED_HELP}; 6000: a 5m candle every 50 ms"),
         duration: float = typer.Option(None, "--duration", help="stop by itself after this many seconds and "
                                        "print a summary (last line: one JSON object)"),
         no_browser: bool = typer.Option(False, "--no-browser", help="do not open the dashboard in a browser"),
@@ -34,13 +36,16 @@ def register(app: typer.Typer) -> None:
         """
         from ictbot.app.demo import run_demo_sync
 
-        settings = load_settings(api_port=api_port)
+        # the demo always trades on paper, but its API is as exposed as run's: the same checks apply
+        settings = load_settings(api_port=api_port, trading_mode=TradingMode.PAPER)
+        refuse_bad_environment(settings)
+        replay_speed = speed_or_exit(speed)
         configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
         from ictbot.domain.errors import IctbotError
 
         try:
-            summary = run_demo_sync(settings, data=list(data or []), speed=speed, duration=duration,
-                                    open_browser=not no_browser and duration is None)
+            summary = run_demo_sync(settings, data=[*(data or []), *(more_data or [])], speed=replay_speed,
+                                    duration=duration, open_browser=not no_browser and duration is None)
         except IctbotError as exc:
             fail(str(exc), code=1)
         console.print("[bold]demo summary[/]")

@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ictbot.cli.common import fail
+from ictbot.cli.common import fail, make_console
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
 
-out = Console()
+out = make_console()
 
 DEFAULT_BASE_URL = "https://api.binance.com"
 DEFAULT_USDM_URL = "https://fapi.binance.com"

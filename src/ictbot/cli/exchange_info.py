@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import time
 
-from rich.console import Console
-
-from ictbot.cli.common import fail
+from ictbot.cli.common import fail, make_console
 from ictbot.domain.market import Market
 
-out = Console()
+out = make_console()
 
 
 async def download_exchange_info(base_url: str, db_url: str, market: Market) -> None:

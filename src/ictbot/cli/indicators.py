@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
         on_gap: str = typer.Option("warn", "--on-gap", help="Missing candles: warn (report and go on) or fail "
                                    "(exit 1)."),
-        fast: bool = typer.Option(False, "--fast", help="Compiled kernels (needs `pip install 'ictbot[fast]'`, "
+        fast: bool = typer.Option(False, "--fast", help="Compiled kernels (needs `pip install 'ictbot\\[fast]'`, "
                                   "numba): the same events ~40x faster; the first run in an install compiles "
                                   "them once (1-2 min, cached afterwards)."),
     ) -> None:

@@ -7,19 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ictbot.app.logsetup import configure_logging
 from ictbot.app.settings import Settings, TradingMode, validate_environment
-from ictbot.cli.common import console, fail
+from ictbot.cli.common import SPEED_HELP, console, fail, load_settings, speed_or_exit
 
 
-def load_settings(**overrides: object) -> Settings:
-    try:
-        settings = Settings()
-    except Exception as exc:  # pydantic ValidationError names the variable and the reason
-        fail(f"invalid environment: {exc}")
-    changes = {key: value for key, value in overrides.items() if value is not None}
-    return settings.model_copy(update=changes) if changes else settings
+def refuse_bad_environment(settings: Settings) -> None:
+    """Print every problem that prevents a start, one line each, and exit 2 (nothing when fine)."""
+    problems = validate_environment(settings)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]environment:[/] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(code=2)
 
 
 def check_database_file(settings: Settings, *, reset: bool) -> None:
@@ -49,9 +50,9 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="trading config JSON (default .config/trading_config.json)"),
         api_port: int = typer.Option(None, "--api-port", help="API port (default API_PORT or 8000)"),
         data: list[Path] = typer.Option(None, "--data", help="paper mode: candle files for the simulator to replay"),
-        speed: float = typer.Option(
-            60.0, "--speed", help="paper mode: replay speed (× real time; 0 = as fast as possible)"
-        ),
+        more_data: list[Path] = typer.Argument(None, help="more candle files, so that a shell glob after --data "
+                                               "works: --data dir/*.csv", show_default=False),
+        speed: str = typer.Option("60", "--speed", help=f"paper mode: {SPEED_HELP}", show_default=True),
         reset_db: bool = typer.Option(
             False, "--reset-db",
             help="an empty or damaged SQLite database file is renamed to <name>.broken-<time> and a new one "
@@ -64,11 +65,8 @@ def register(app: typer.Typer) -> None:
         through the real Binance adapter, so nothing leaves this machine and no API keys are needed.
         """
         settings = load_settings(trading_mode=mode, config_file=config, api_port=api_port)
-        problems = validate_environment(settings)
-        if problems:
-            for problem in problems:
-                console.print(f"[red]environment:[/] {problem}")
-            raise typer.Exit(code=2)
+        refuse_bad_environment(settings)
+        replay_speed = speed_or_exit(speed)
         check_database_file(settings, reset=reset_db)
         log_file = configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
         console.print(f"logging to {log_file}")
@@ -76,7 +74,7 @@ def register(app: typer.Typer) -> None:
         from ictbot.domain.errors import IctbotError
 
         try:
-            errors = asyncio.run(run_bot(settings, data=list(data or []), speed=speed))
+            errors = asyncio.run(run_bot(settings, data=[*(data or []), *(more_data or [])], speed=replay_speed))
         except IctbotError as exc:
             fail(str(exc), code=1)
         raise typer.Exit(code=1 if errors else 0)

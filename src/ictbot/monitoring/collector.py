@@ -16,6 +16,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from ictbot.bus import BackpressurePolicy, Envelope, EventBus, Subscription, Topic
@@ -27,6 +28,8 @@ from ictbot.ports.clock import Clock, SystemClock
 from ictbot.ports.facade import EquityPoint, TradingMetrics
 
 _PENDING_LIMIT = 10_000
+BUS_RATE_WINDOW_S = 60.0  # bus rates are averaged over about the last minute
+_BUS_SAMPLE_SPACING_S = 1.0
 _VENUE_ANSWERED = frozenset(OrderStatus) - {OrderStatus.PENDING_SUBMIT, OrderStatus.SUBMITTED_UNKNOWN}
 
 
@@ -84,7 +87,7 @@ class MetricsCollector:
         self._planned_entry: OrderedDict[str, Decimal] = OrderedDict()
         self._candle_at: OrderedDict[tuple[str, str, int], int] = OrderedDict()
         self._exposure: dict[str, Decimal] = {}
-        self._bus_sample: tuple[float, dict[str, int]] | None = None
+        self._bus_samples: deque[tuple[float, dict[str, int]]] = deque()
 
     # ---- wiring -------------------------------------------------------------------------------
     def attach(self, bus: EventBus, *, maxsize: int = 10_000) -> list[Subscription]:
@@ -188,6 +191,9 @@ class MetricsCollector:
         self.trades.append(trade)
         result = "win" if trade.pnl > 0 else "loss" if trade.pnl < 0 else "breakeven"
         self.prometheus.trades.labels(result).inc()
+        self._refresh_trade_gauges()
+
+    def _refresh_trade_gauges(self) -> None:
         summary = self.trade_metrics(list(self.trades))
         p = self.prometheus
         p.realized_pnl.set(float(summary.total_pnl))
@@ -217,9 +223,18 @@ class MetricsCollector:
         rejection_rate = self._finished[OrderStatus.REJECTED] / seen if seen else None
         return fill_rate, rejection_rate
 
+    def set_initial_equity(self, equity: Decimal) -> None:
+        """The account's equity when trading started (known once the exchange answered)."""
+        self.initial_equity = equity
+        self._refresh_trade_gauges()
+
     # ---- reading ------------------------------------------------------------------------------
     def equity_curve(self, trades: list[ClosedTrade] | None = None) -> list[EquityPoint]:
-        equity = self.initial_equity if self.initial_equity is not None else Decimal(0)
+        """Account equity after each closed trade; empty while the starting equity is unknown
+        (cumulative P&L is not equity)."""
+        if self.initial_equity is None:
+            return []
+        equity = self.initial_equity
         points = []
         for trade in self.trades if trades is None else trades:
             equity += trade.pnl
@@ -229,9 +244,11 @@ class MetricsCollector:
     def trade_metrics(self, trades: list[ClosedTrade]) -> TradingMetrics:
         """Performance statistics of ``trades`` (P&L, win rate, PF, Sharpe, Sortino, drawdown)."""
         pnls = [t.pnl for t in trades]
-        curve = self.equity_curve(trades)
         start = self.initial_equity if self.initial_equity is not None else Decimal(0)
-        drawdown, drawdown_abs = stats.max_drawdown([start, *(p.equity for p in curve)])
+        # without the starting equity the running P&L still gives the absolute drawdown
+        balances = list(accumulate(pnls, initial=start))
+        curve = [EquityPoint(time_ms=t.time_ms, equity=b) for t, b in zip(trades, balances[1:], strict=True)]
+        drawdown, drawdown_abs = stats.max_drawdown(balances)
         returns = (stats.daily_returns([(p.time_ms, p.equity) for p in curve], start)
                    if self.initial_equity is not None else [])
         day = self.clock.now_ms() // stats.DAY_MS
@@ -259,16 +276,25 @@ class MetricsCollector:
         return {name: self.trade_metrics(trades) for name, trades in sorted(grouped.items())}
 
     def bus_rates(self) -> dict[str, float]:
-        """Events per second per topic since the previous call (empty on the first call)."""
+        """Events per second per topic over the last ``BUS_RATE_WINDOW_S`` (empty until 1 s is covered).
+
+        Every reader (``/status``, ``/metrics``, the monitoring loop) sees the same window: reading
+        only adds a sample (at most one a second), it never resets what another reader measures.
+        """
         if self._bus is None:
             return {}
         now = self._monotonic_ns() / 1e9
         published: dict[str, int] = dict(self._bus.stats()["published"])
-        previous, self._bus_sample = self._bus_sample, (now, published)
-        if previous is None or now <= previous[0]:
+        samples = self._bus_samples
+        while len(samples) > 1 and now - samples[1][0] >= BUS_RATE_WINDOW_S:
+            samples.popleft()  # keep one sample at least a window old: the base of a full window
+        if not samples or now - samples[-1][0] >= _BUS_SAMPLE_SPACING_S:
+            samples.append((now, published))
+        base_time, base_counts = samples[0]
+        elapsed = now - base_time
+        if elapsed < _BUS_SAMPLE_SPACING_S:
             return {}
-        elapsed = now - previous[0]
-        return {topic: (count - previous[1].get(topic, 0)) / elapsed for topic, count in published.items()}
+        return {topic: (count - base_counts.get(topic, 0)) / elapsed for topic, count in published.items()}
 
     def snapshot(self) -> TradingMetrics:
         fill_rate, rejection_rate = self._order_rates()

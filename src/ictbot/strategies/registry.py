@@ -134,6 +134,11 @@ class StrategyRegistry:
             self._models[kind] = config_model
 
     @property
+    def config_models(self) -> Mapping[str, type[BaseModel]]:
+        """Each kind's parameter model (kinds registered without one are absent)."""
+        return dict(self._models)
+
+    @property
     def kinds(self) -> tuple[str, ...]:
         return tuple(sorted(self._kinds))
 

@@ -109,3 +109,30 @@ async def test_facade_reads_and_changes_the_running_system(
     assert page.total == len(page.items)
     report = await facade.risk_report()
     assert report.equity is not None and report.equity > 0
+
+
+async def test_documented_conflicts_and_equity_based_metrics(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    application, pipeline, _ = running
+    facade = PipelineFacade(application, pipeline)
+
+    # the collector knows the account's starting equity: drawdown is a fraction, the curve is equity
+    assert pipeline.collector.initial_equity == pipeline.starting_equity and pipeline.starting_equity > 0
+    metrics = await facade.metrics()
+    assert metrics.max_drawdown == 0.0 and metrics.equity == pipeline.starting_equity
+
+    # rolling back to the version that is already active is a conflict, not a silent 200
+    await facade.update_risk_config(f.RiskConfigUpdate(max_positions=2))
+    active = application.config.version
+    with pytest.raises(f.Conflict) as already:
+        await facade.rollback_config(active)
+    assert "already active" in already.value.message
+    assert application.config.version == active
+
+    # an emergency stop is not undone by a resume
+    await facade.emergency_stop("test kill switch")
+    with pytest.raises(f.Conflict) as refused:
+        await facade.resume_trading()
+    assert "restart" in refused.value.message and "test kill switch" in refused.value.reasons[0]
+    assert (await facade.status()).trading_state is f.TradingState.HALTED
