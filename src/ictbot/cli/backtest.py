@@ -176,16 +176,17 @@ def register(app: typer.Typer) -> None:
                                                     "defaults.")] = None,
         start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
         end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
-        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%).",
-                                              show_default="the config's risk.taker_fee_rate, 0.001")] = None,
+        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%); "
+                                              "default: the config's risk.taker_fee_rate.",
+                                              show_default="0.001")] = None,
         slippage_bps: Annotated[str | None, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
                                                   "fills, basis points.", show_default="0")] = None,
         cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset).",
                                                show_default="10000")] = None,
         stake: Annotated[str | None, typer.Option(help="Quote amount per trade for the reference "
                                                 "strategies.", show_default="1000")] = None,
-        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm.",
-                                               show_default="the config's exchange.market, spot")] = None,
+        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm; default: the config's "
+                                               "exchange.market.", show_default="spot")] = None,
         detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
                                                              "decide which of stop/target came first.")] = None,
         touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
