@@ -120,7 +120,7 @@ class SoakRun:
             played = await self.sim.control.step(chunk)
             if played < chunk:
                 raise RuntimeError(f"the simulator ran out of candles after {self.candles_played + played}")
-            await _until(lambda: market.published_closed >= target, "the bot to receive the closed candles")
+            await _until(lambda target=target: market.published_closed >= target, "the closed candles")
             await self.application.bus.wait_idle(timeout=STEP_TIMEOUT_S)
             done += chunk
             self.candles_played += chunk
