@@ -40,6 +40,9 @@ class SoakSpec:
     symbols: int = 10
     warmup_candles: int = 1_000
     seed: int = 7
+    context: tuple[str, ...] = SOAK_CONTEXT
+    candle_window: int = 500  # ICTBOT_CANDLE_WINDOW
+    metrics_window: int = 10_000  # ICTBOT_METRICS_WINDOW
     candles_per_step: int = 6  # base candles per simulator step (smaller: finer interleaving, slower)
     # Housekeeping (order polls, reconcile, monitoring) keeps the rate ``ictbot demo`` gives it at
     # 6000x: a replay that runs ahead of the wall would otherwise reconcile on every step.
@@ -86,12 +89,13 @@ class SoakRun:
         config_file = self.workdir / "soak_config.json"
         config_file.write_text(json.dumps({
             "exchange": {"symbols": list(self.spec.symbol_names), "base_timeframe": SOAK_BASE.value,
-                         "context_timeframes": list(SOAK_CONTEXT)},
+                         "context_timeframes": list(self.spec.context)},
             "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
         }))
         settings = Settings(TRADING_MODE=TradingMode.PAPER,  # type: ignore[call-arg]
                             DATABASE_PATH=self.workdir / "soak.db", ICTBOT_CONFIG_FILE=config_file,
-                            LOG_DIR=self.workdir)
+                            LOG_DIR=self.workdir, ICTBOT_CANDLE_WINDOW=self.spec.candle_window,
+                            ICTBOT_METRICS_WINDOW=self.spec.metrics_window)
         await self.sim.start()
         self.application = Application(settings)
         self.application.config.load()

@@ -144,7 +144,7 @@ def build_pipeline(
     feed = BinanceKlineFeed.from_client(venue.client, stale_after_s=120.0)
     pairs = [(symbol, base) for symbol in symbols]
     market_data = MarketDataService(feed, bus, pairs, store=candle_store, publish_open=False)
-    candles = CandleService(bus, candle_store, base=base, targets=context)
+    candles = CandleService(bus, candle_store, base=base, targets=context, window_size=settings.candle_window)
     engine = MultiTimeframeEngine(base, context)
     indicators = IndicatorService(bus, engine)
 
@@ -180,7 +180,7 @@ def build_pipeline(
         kv=kv, on_mismatch=on_mismatch,
         stop_rules=StopRules.from_settings(config.execution.model_dump()),
     )
-    collector = MetricsCollector(clock=clock)
+    collector = MetricsCollector(clock=clock, window=settings.metrics_window)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
     report_reconnects(feed, venue, monitoring)
 
