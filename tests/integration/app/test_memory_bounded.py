@@ -25,6 +25,9 @@ from ictbot.app.soak import SoakRun, SoakSpec
 
 WARMUP_DAYS = 2.0
 K_DAYS = 1.0
+# Allocator and cache noise between two measurements (a few KiB either way). A leak of one small
+# object per candle (288 a day on one symbol) is already larger than this.
+NOISE_BYTES = 4096
 TRACED = [
     tracemalloc.Filter(True, "*/ictbot/*"),
     tracemalloc.Filter(False, "*/ictbot/exchange_sim/*"),
@@ -55,4 +58,4 @@ async def test_second_stretch_of_days_adds_almost_nothing(tmp_path: Path) -> Non
             tracemalloc.stop()
         assert run.days_played == pytest.approx(WARMUP_DAYS + 2 * K_DAYS)
     assert first > 0
-    assert second <= 0.10 * first, f"first {K_DAYS:g} days +{first} B, next {K_DAYS:g} days +{second} B"
+    assert second <= 0.10 * first + NOISE_BYTES, f"first {K_DAYS:g} days +{first} B, next {K_DAYS:g} days +{second} B"

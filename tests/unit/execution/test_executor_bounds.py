@@ -14,7 +14,7 @@ def test_remembered_ids_keep_only_the_newest() -> None:
         _remember(store, f"cid-{n}", None, 10)
     _remember(store, "cid-20", None, 10)  # seen again: becomes the newest, nothing else dropped
     assert len(store) == 10
-    assert list(store)[0] == "cid-15" and list(store)[-1] == "cid-20"
+    assert list(store) == [f"cid-{n}" for n in (15, 16, 17, 18, 19, 21, 22, 23, 24, 20)]
 
 
 async def test_free_locks_are_dropped_and_held_ones_kept() -> None:
