@@ -36,6 +36,7 @@ from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.retention import retention_loop
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
 from ictbot.app.validators import section_validators
@@ -220,6 +221,10 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     async def db_init() -> None:
         p.database.upgrade()
+        days = p.settings.retention_days
+        if days > 0:
+            application.tasks.spawn("database.retention", lambda: retention_loop(p.database, p.clock, days),
+                                    restart_on_exit=True)
 
     async def db_stop() -> None:
         await p.database.close()

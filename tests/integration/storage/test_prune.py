@@ -85,3 +85,15 @@ def test_cli_prune_reports_counts_and_rejects_a_bad_date(tmp_path: Path) -> None
     assert dry.exit_code == 0 and "would delete 0 fills, 0 orders, 0 positions, 0 candles" in dry.output
     done = runner.invoke(app, ["db", "prune", "--before", "2026-01-01", "--yes", "--vacuum", "--database-url", url])
     assert done.exit_code == 0 and "deleted 0 fills" in done.output
+
+
+async def test_automatic_policy_prunes_relative_to_the_clock(db: Database) -> None:
+    from ictbot.app.retention import DAY_MS, prune_once
+    from ictbot.ports.clock import ManualClock
+
+    await seed(db)
+    clock = ManualClock(CUTOFF + 30 * DAY_MS)
+    earlier = await prune_once(db, clock, days=31)  # cut-off a day before CUTOFF: the old trades only
+    assert earlier.deleted == {"fills": 1, "orders": 1, "positions": 1, "candles": 0}
+    result = await prune_once(db, clock, days=30)
+    assert result.deleted == {"fills": 0, "orders": 0, "positions": 0, "candles": 1}
