@@ -46,6 +46,12 @@ class Settings(BaseSettings):
 
     database_path: Path = Field(default=Path("data/ictbot.db"), validation_alias="DATABASE_PATH")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # Closed candles kept in memory per (symbol, timeframe) for the API and restarts (docs/storage.md).
+    candle_window: int = Field(default=500, ge=10, le=100_000, validation_alias="ICTBOT_CANDLE_WINDOW")
+    # Samples kept for the in-process statistics (latencies, slippage, closed trades; docs/storage.md).
+    metrics_window: int = Field(default=10_000, ge=10, le=1_000_000, validation_alias="ICTBOT_METRICS_WINDOW")
+    # > 0: prune closed trades and candles older than this many days once a day (app/retention.py).
+    retention_days: int = Field(default=0, ge=0, le=36_500, validation_alias="ICTBOT_RETENTION_DAYS")
 
     api_host: str = Field(default="127.0.0.1", validation_alias="API_HOST")
     api_port: int = Field(default=8000, ge=0, le=65535, validation_alias="API_PORT")

@@ -37,6 +37,7 @@ from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
 from ictbot.app.instrument_refresh import refresher_for
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.retention import retention_loop
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
 from ictbot.app.validators import section_validators
@@ -145,7 +146,7 @@ def build_pipeline(
     feed = BinanceKlineFeed.from_client(venue.client, stale_after_s=120.0)
     pairs = [(symbol, base) for symbol in symbols]
     market_data = MarketDataService(feed, bus, pairs, store=candle_store, publish_open=False)
-    candles = CandleService(bus, candle_store, base=base, targets=context)
+    candles = CandleService(bus, candle_store, base=base, targets=context, window_size=settings.candle_window)
     engine = MultiTimeframeEngine(base, context)
     indicators = IndicatorService(bus, engine)
 
@@ -181,7 +182,7 @@ def build_pipeline(
         kv=kv, on_mismatch=on_mismatch,
         stop_rules=StopRules.from_settings(config.execution.model_dump()),
     )
-    collector = MetricsCollector(clock=clock)
+    collector = MetricsCollector(clock=clock, window=settings.metrics_window)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
     report_reconnects(feed, venue, monitoring)
 
@@ -221,6 +222,10 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     async def db_init() -> None:
         p.database.upgrade()
+        days = p.settings.retention_days
+        if days > 0:
+            application.tasks.spawn("database.retention", lambda: retention_loop(p.database, p.clock, days),
+                                    restart_on_exit=True)
 
     async def db_stop() -> None:
         await p.database.close()

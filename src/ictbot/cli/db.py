@@ -113,5 +113,38 @@ def backup(
               "integrity ok)", soft_wrap=True, highlight=False)
 
 
+@db_app.command("prune", help="Delete closed trades and candles older than --before (docs/storage.md).")
+def prune(
+    before: str = typer.Option(..., "--before", help="cut-off date (UTC), e.g. 2026-01-01 or 2026-01-01T12:00"),
+    database_url: str | None = UrlOption,
+    dry_run: bool = typer.Option(False, "--dry-run", help="only count what would be deleted"),
+    vacuum: bool = typer.Option(False, "--vacuum", help="SQLite: also rewrite the file to return the space"),
+    yes: bool = typer.Option(False, "--yes", help="delete without a prompt"),
+) -> None:
+    from ictbot.adapters.storage import Database
+    from ictbot.adapters.storage.prune import compact_sqlite, prune_history
+    from ictbot.backtest.data import parse_time
+
+    try:
+        before_ms = parse_time(before)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--before") from None
+    if before_ms is None:
+        raise typer.BadParameter("must not be empty", param_hint="--before")
+    if not dry_run and not yes:
+        typer.confirm(f"Delete closed trades and candles older than {before}? This cannot be undone.", abort=True)
+    db = Database(_url(database_url))
+    try:
+        result = db.write_sync(lambda connection: prune_history(connection, before_ms, dry_run=dry_run))
+        if db.is_sqlite and not dry_run:
+            with db.engine.connect() as connection:
+                compact_sqlite(connection.execution_options(isolation_level="AUTOCOMMIT"), vacuum=vacuum)
+    finally:
+        db.close_sync()
+    verb = "would delete" if dry_run else "deleted"
+    counts = ", ".join(f"{count} {name}" for name, count in result.deleted.items())
+    out.print(f"{verb} {counts} (before {before})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")

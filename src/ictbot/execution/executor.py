@@ -133,8 +133,10 @@ class OrderExecutor:
         self._protection_rejected_at: dict[str, int] = {}
         self._inflight: set[str] = set()
         self._submitting: dict[str, Order] = {}
-        self._seen_ids: set[str] = set()  # every client id any venue report mentioned (never reuse)
-        self._last_attempt: dict[str, int] = {}
+        # Client ids venue reports mentioned (never reuse): the newest _SEEN_IDS_KEPT; older ones are
+        # in the journal, which _attempt_taken asks as well.
+        self._seen_ids: dict[str, None] = {}
+        self._last_attempt: dict[str, int] = {}  # a hint only (the journal is checked): pruned like it
         self._account_ready: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._block_reasons: dict[str, str] = {}
@@ -412,7 +414,7 @@ class OrderExecutor:
         """Bring our order up to the venue's view. ``trusted``: a contradiction is a mismatch."""
         cid = report.client_order_id
         fills: list[Fill] = []
-        self._seen_ids.add(cid)
+        _remember(self._seen_ids, cid, None, _SEEN_IDS_KEPT)
         async with self._order_lock(cid):
             order = self._book.get(cid) or await self._journal.get(cid)
             if (order is not None and order.exchange_order_id and report.exchange_order_id
@@ -741,7 +743,7 @@ class OrderExecutor:
         attempt = max((self._clock.now_ms() // 1000) % 900_000, self._last_attempt.get(position_id, -1) + 1)
         while await self._attempt_taken(position_id, attempt, count):
             attempt += count
-        self._last_attempt[position_id] = attempt + count - 1
+        _remember(self._last_attempt, position_id, attempt + count - 1, _SEEN_IDS_KEPT)
         return attempt
 
     async def _attempt_taken(self, position_id: str, attempt: int, count: int) -> bool:
@@ -914,16 +916,10 @@ class OrderExecutor:
         await self._plans.forget(position_id)
 
     def _order_lock(self, cid: str) -> asyncio.Lock:
-        lock = self._order_locks.get(cid)
-        if lock is None:
-            lock = self._order_locks[cid] = asyncio.Lock()
-        return lock
+        return _lock_for(self._order_locks, cid)
 
     def _position_lock(self, position_id: str) -> asyncio.Lock:
-        lock = self._position_locks.get(position_id)
-        if lock is None:
-            lock = self._position_locks[position_id] = asyncio.Lock()
-        return lock
+        return _lock_for(self._position_locks, position_id)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -938,3 +934,28 @@ class OrderExecutor:
 
 
 __all__ = ["LOST_REASON", "OrderExecutor", "is_ours", "parse_client_id", "position_id_for"]
+
+
+_SEEN_IDS_KEPT = 10_000
+_LOCKS_PRUNE_AT = 1_024
+
+
+def _remember(store: dict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Insert as the newest entry; beyond ``limit`` the oldest goes (bounded memory on a long run)."""
+    store.pop(key, None)
+    store[key] = value
+    if len(store) > limit:
+        del store[next(iter(store))]
+
+
+def _lock_for(locks: dict[str, asyncio.Lock], key: str) -> asyncio.Lock:
+    """One lock per order / position, created on demand. Past ``_LOCKS_PRUNE_AT`` entries the free
+    ones are dropped: nobody holds or waits on an unlocked lock, and between this call and the
+    caller's ``acquire`` there is no await, so a fresh lock for the same key cannot race with it."""
+    lock = locks.get(key)
+    if lock is None:
+        if len(locks) >= _LOCKS_PRUNE_AT:
+            for stale in [k for k, held in locks.items() if not held.locked()]:
+                del locks[stale]
+        lock = locks[key] = asyncio.Lock()
+    return lock

@@ -85,7 +85,11 @@ class MetricsCollector:
                           OrderStatus.REJECTED: 0}
         self._validated_at: OrderedDict[str, int] = OrderedDict()
         self._planned_entry: OrderedDict[str, Decimal] = OrderedDict()
-        self._candle_at: OrderedDict[tuple[str, str, int], int] = OrderedDict()
+        # (symbol, close time) -> when the first candle closing then was stored. Keyed by close time, not
+        # (timeframe, open time): higher-timeframe candles get no IndicatorsUpdated of their own, and
+        # under their own key they would sit here until the limit pushed them out (a slow leak).
+        self._candle_at: OrderedDict[tuple[str, int], int] = OrderedDict()
+        self._measured_until: dict[str, int] = {}  # per symbol: a later store for this close time is late
         self._exposure: dict[str, Decimal] = {}
         self._bus_samples: deque[tuple[float, dict[str, int]]] = deque()
 
@@ -148,9 +152,12 @@ class MetricsCollector:
                 self.record_trade(ClosedTrade(closed_at, position.strategy_id, position.symbol,
                                               position.realized_pnl))
             case ev.CandleStored(candle=candle):
-                _bounded_put(self._candle_at, (candle.symbol, candle.timeframe.value, candle.open_time), at)
+                key = (candle.symbol, candle.close_time)
+                if key not in self._candle_at and candle.close_time > self._measured_until.get(candle.symbol, 0):
+                    _bounded_put(self._candle_at, key, at)
             case ev.IndicatorsUpdated(candle=candle):
-                started = self._candle_at.pop((candle.symbol, candle.timeframe.value, candle.open_time), None)
+                started = self._candle_at.pop((candle.symbol, candle.close_time), None)
+                self._measured_until[candle.symbol] = max(candle.close_time, self._measured_until.get(candle.symbol, 0))
                 if started is not None:
                     self.observe_indicator_seconds((at - started) / 1e9)
             case ev.Alert(level=level, source=source):

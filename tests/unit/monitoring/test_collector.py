@@ -121,6 +121,23 @@ def test_indicator_time_from_candle_to_snapshot(collector: MetricsCollector) -> 
     assert collector.snapshot().indicator_ms_p50 == pytest.approx(3.5)
 
 
+def test_higher_timeframe_candles_leave_no_pending_entries(collector: MetricsCollector) -> None:
+    # Only base candles get an IndicatorsUpdated; the 15m candles closing with them must not pile up.
+    for k in range(1, 301):
+        close = T0 + k * 300_000
+        base = Candle("BTCUSDT", Timeframe.M5, close - 300_000, D(1), D(2), D(1), D(2), D(1))
+        collector.on_envelope(env(Topic.CANDLE_STORED, ev.CandleStored(base), 10.0 * k))
+        if k % 3 == 0:
+            htf = Candle("BTCUSDT", Timeframe.M15, close - 900_000, D(1), D(2), D(1), D(2), D(1))
+            collector.on_envelope(env(Topic.CANDLE_STORED, ev.CandleStored(htf), 10.0 * k + 1))
+        snapshot = IndicatorSnapshot("BTCUSDT", close, "5m", {})
+        collector.on_envelope(env(Topic.INDICATORS_UPDATED, ev.IndicatorsUpdated(snapshot, base), 10.0 * k + 2))
+        late = Candle("BTCUSDT", Timeframe.H1, close - 3_600_000, D(1), D(2), D(1), D(2), D(1))
+        collector.on_envelope(env(Topic.CANDLE_STORED, ev.CandleStored(late), 10.0 * k + 3))  # after its base
+    assert len(collector._candle_at) == 0
+    assert collector.snapshot().indicator_ms_p50 == pytest.approx(2.0)
+
+
 async def test_attached_collector_and_prometheus_exposition() -> None:
     bus = EventBus()
     collector = MetricsCollector(clock=ManualClock(T0))

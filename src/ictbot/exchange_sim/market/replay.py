@@ -123,7 +123,7 @@ class Replay:
             cached = (price_decimal(float(s.open[i]), tick), price_decimal(float(s.high[i]), tick),
                       price_decimal(float(s.low[i]), tick), price_decimal(float(s.close[i]), tick),
                       Decimal(f"{float(s.volume[i]):.8f}"))
-            if len(self._decimal_cache) > 100_000:
+            if len(self._decimal_cache) > 20_000:  # ~12 MB at most; 100k was ~60 MB on a long replay
                 self._decimal_cache.clear()
             self._decimal_cache[key] = cached
         return cached
