@@ -169,6 +169,14 @@ def build_pipeline(
     async def on_mismatch(reason: str) -> None:
         await breakers_trip(breakers, reason)
 
+    async def rebase_after_start_reconcile() -> None:
+        # An exit that filled while the bot was down is in the balances the first restore read, and the
+        # start reconciliation folds its P&L in again: re-base now that the books match the exchange.
+        await application.bus.wait_idle()  # the reconciliation's position updates have reached the account
+        await restore_account(account, venue, positions_repo, market=venue.market,
+                              quote=application.config.config.exchange.quote_asset, when="after start reconciliation")
+        await risk.resume_equity_observation()
+
     execution = ExecutionService(
         bus, venue, journal, fills, positions_repo, clock,
         ExecutionConfig(entry_timeout_s=config.execution.entry_timeout_seconds,
@@ -181,6 +189,7 @@ def build_pipeline(
                         unknown_query_interval_s=0.5 * timer_scale),
         kv=kv, on_mismatch=on_mismatch,
         stop_rules=StopRules.from_settings(config.execution.model_dump()),
+        after_start_reconcile=rebase_after_start_reconcile,
     )
     collector = MetricsCollector(clock=clock, window=settings.metrics_window)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
@@ -242,7 +251,8 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
         await _warm_up(p, warmup_candles)
-        # Equity from the whole account (holdings and positions marked), before any breaker runs.
+        # Equity from the whole account (holdings and positions marked), before any breaker runs; the
+        # breakers first see it after the start reconciliation has re-based it (execution start).
         quote = application.config.config.exchange.quote_asset
         view = await restore_account(p.account, p.venue, p.positions_repo, market=p.venue.market, quote=quote)
         p.starting_equity = view.equity
@@ -296,7 +306,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
     async def risk_start() -> None:
         await p.breakers.load()
-        await p.breakers.observe_equity(p.account.equity())  # baselines from the restored account
+        p.risk.defer_equity_observation()  # until the account is re-based after the start reconciliation
         p.risk.attach()
         application.tasks.spawn("risk.poll", risk_poll_loop, restart_on_exit=True)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from typing import Any
 
@@ -60,7 +60,11 @@ class ExecutionService:
         kv: KeyValueStore | None = None,
         on_mismatch: MismatchCallback | None = None,
         stop_rules: StopRules | None = None,
+        after_start_reconcile: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """``after_start_reconcile``: awaited after each successful start-up reconciliation, before
+        entries are allowed (the app re-bases the risk account there); if it raises, the start-up
+        reconciliation counts as failed and is retried."""
         self.config = config or ExecutionConfig()
         self._bus = bus
         self._venue = venue
@@ -80,6 +84,7 @@ class ExecutionService:
         # A self-reconnecting stream (Binance adapter) never ends its iterator: it reports
         # (re)subscriptions and its connection state instead.
         self._stream_source = user_stream_of(venue)
+        self._after_start_reconcile = after_start_reconcile
         self._subscriptions_seen = 0
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -114,6 +119,8 @@ class ExecutionService:
     async def _try_startup_reconcile(self) -> bool:
         try:
             await self.reconcile("start")
+            if self._after_start_reconcile is not None:
+                await self._after_start_reconcile()
         except Exception as exc:  # venue down at start: stay blocked, the timer loop retries
             log.warning("start-up reconciliation failed; entries stay blocked", error=repr(exc))
             self.executor.stats.last_error = f"start-up reconciliation: {exc!r}"

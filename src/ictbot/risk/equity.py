@@ -85,18 +85,21 @@ async def venue_equity(venue: AccountSource, market: Market, quote: str) -> tupl
 
 
 async def restore_account(
-    account: AccountTracker, venue: AccountSource, positions: OpenPositions, *, market: Market, quote: str
+    account: AccountTracker, venue: AccountSource, positions: OpenPositions, *, market: Market, quote: str,
+    when: str = "start",
 ) -> EquityView:
     """Seed the risk account after a (re)start: the bot's open positions at current prices, and its
     base re-set so that equity equals what the exchange holds. Call before the breakers observe
-    anything, so a restart never looks like a loss."""
+    anything, so a restart never looks like a loss, and again once the start reconciliation has
+    applied the fills made while the bot was down: the balances already contain them, so the
+    positions read the first time may be stale (an exit's P&L would be counted twice)."""
     view, prices = await venue_equity(venue, market, quote)
     for position in await positions.open_positions():
         if position.is_open and position.symbol not in prices:
             raise ValueError(f"equity at start: no price for {position.symbol} (open position {position.id})")
         account.apply(position, prices.get(position.symbol))
     account.set_equity(view.equity)
-    log.info("equity restored from the exchange", equity=str(view.equity), quote=str(view.quote_balance),
+    log.info("equity restored from the exchange", when=when, equity=str(view.equity), quote=str(view.quote_balance),
              holdings=str(view.holdings_value), unrealized=str(view.unrealized_pnl),
              open_positions=len(account.open_positions()), unpriced=",".join(view.unpriced))
     return view

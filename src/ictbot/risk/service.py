@@ -79,6 +79,7 @@ class RiskService:
         self._recent = RecentSignalLog(capacity=10_000)
         self._last_stop_out: dict[str, int] = {}
         self._subscriptions: list[Subscription] = []
+        self._equity_deferred = False  # start-up: the books may still disagree with the exchange
 
     # ---- wiring -------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -97,6 +98,17 @@ class RiskService:
                 Topic.CANDLE_STORED, self._on_price, name=f"{self.name}.candles", maxsize=1_000, policy=latest
             ),
         ]
+
+    def defer_equity_observation(self) -> None:
+        """Until ``resume_equity_observation()``, position updates move the account but its equity
+        is not shown to the breakers: at start the books are partial until the start reconciliation
+        has applied the fills made while the bot was down and the account is re-based."""
+        self._equity_deferred = True
+
+    async def resume_equity_observation(self) -> None:
+        """The account is settled: the breakers observe its equity from now on, starting now."""
+        self._equity_deferred = False
+        await self.breakers.observe_equity(self.account.equity())
 
     def detach(self) -> None:
         for sub in self._subscriptions:
@@ -262,7 +274,8 @@ class RiskService:
             if realized < 0:
                 self._last_stop_out[position.symbol] = position.closed_at or self.clock.now_ms()
             await self.breakers.observe_closed_trade(realized)
-        await self.breakers.observe_equity(self.account.equity())
+        if not self._equity_deferred:
+            await self.breakers.observe_equity(self.account.equity())
 
     async def _on_config(self, envelope: Envelope) -> None:
         update: ConfigUpdated = envelope.payload
