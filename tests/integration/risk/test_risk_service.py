@@ -138,6 +138,23 @@ async def test_unrealized_loss_trips_the_daily_limit_until_the_next_utc_day() ->
     await rig.bus.stop()
 
 
+async def test_deferred_equity_reaches_the_breakers_only_after_the_account_is_settled() -> None:
+    """Start-up: a half-reconciled account (here −5 %) must not trip anything; once re-based and
+    resumed, the breakers measure from the settled equity and see later losses as usual."""
+    rig = Rig()
+    rig.risk.defer_equity_observation()
+    await rig.start()
+    position = open_position(qty="0.5", entry="60000", strategy_id="manual")
+    await rig.publish(Topic.POSITION_UPDATED, PositionUpdated(position, Decimal(59_000)))  # −500 = −5 %
+    assert rig.risk.trading_state.value == "ACTIVE" and rig.breakers.book.last_equity is None
+    rig.account.set_equity(Decimal(10_000))  # the re-base on the exchange's figure
+    await rig.risk.resume_equity_observation()
+    assert rig.breakers.book.last_equity == Decimal(10_000) and rig.risk.trading_state.value == "ACTIVE"
+    await rig.publish(Topic.POSITION_UPDATED, PositionUpdated(position, Decimal(58_000)))  # a real −5 %
+    assert rig.risk.trading_state is TradingState.REDUCING
+    await rig.bus.stop()
+
+
 async def test_stop_out_starts_a_cooldown_and_counts_toward_the_loss_streak() -> None:
     limits = LIMITS.model_copy(update={"max_consecutive_losses": 2})
     rig = await Rig(limits=limits).start()
