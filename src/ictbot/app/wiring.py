@@ -21,7 +21,6 @@ import structlog
 from ictbot.adapters.binance.endpoints import BinanceEndpoints
 from ictbot.adapters.binance.factory import build_venue
 from ictbot.adapters.binance.venue import BinanceVenue
-from ictbot.adapters.files import CandleFrame
 from ictbot.adapters.storage.candles import SqlCandleStore
 from ictbot.adapters.storage.database import Database
 from ictbot.adapters.storage.repositories import (
@@ -41,8 +40,8 @@ from ictbot.app.retention import retention_loop
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
 from ictbot.app.validators import section_validators
+from ictbot.app.warmup import warm_up
 from ictbot.bus import Subscription
-from ictbot.candles.aggregate import aggregate
 from ictbot.candles.service import CandleService
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.timeframe import Timeframe
@@ -250,7 +249,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         missing = [s for s in p.symbols if s not in p.instruments]
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
-        await _warm_up(p, warmup_candles)
+        await warm_up(p, warmup_candles)
         # Equity from the whole account (holdings and positions marked), before any breaker runs; the
         # breakers first see it after the start reconciliation has re-based it (execution start).
         quote = application.config.config.exchange.quote_asset
@@ -361,40 +360,3 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
 
 def _ok(data: dict[str, Any]) -> ComponentHealth:
     return ComponentHealth(HealthState.HEALTHY, "", data)
-
-
-async def _warm_up(p: Pipeline, count: int) -> None:
-    """Load recent history into the store and the indicator engine (no signals are produced)."""
-    if count <= 0:
-        return
-    now = p.venue.client.server_time.now_ms()  # "closed" is the exchange's call, not the local clock's
-    start = p.base.floor(now) - count * p.base.ms
-    for symbol in p.symbols:
-        history = [c for c in await _fetch_all(p, symbol, start, now) if c.closed]
-        if not history:
-            continue
-        await p.candle_store.upsert(history)
-        frame = CandleFrame.from_candles(history)
-        p.engine.warm_up(symbol, p.base, frame, limit=None)
-        for tf in p.context:
-            higher = aggregate(frame, p.base, tf)
-            # Drop the still-forming bucket: HTF candles exist only once closed.
-            complete = higher.slice(0, int((higher.open_time + tf.ms <= history[-1].close_time).sum()))
-            if len(complete):
-                await p.candle_store.upsert(complete.to_candles(symbol, tf))
-                p.engine.warm_up(symbol, tf, complete, limit=None)
-        log.info("warmed up", symbol=symbol, candles=len(history), timeframe=p.base.value)
-
-
-async def _fetch_all(p: Pipeline, symbol: str, start_ms: int, end_ms: int) -> list[Any]:
-    out: list[Any] = []
-    cursor = start_ms
-    while cursor < end_ms:
-        page = await p.venue.client.fetch_klines(symbol, p.base, cursor, end_ms, limit=1000)
-        if not page:
-            break
-        out.extend(page)
-        cursor = page[-1].open_time + p.base.ms
-        if len(page) < 1000:
-            break
-    return out

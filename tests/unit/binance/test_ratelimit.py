@@ -117,3 +117,21 @@ def test_budget_survives_a_new_event_loop() -> None:
     asyncio.run(contended())
     asyncio.run(contended())  # an asyncio.Lock bound to the first loop would raise here
     assert clock.now_ms() >= 120_000
+
+
+async def test_a_wait_is_logged_with_its_cause_and_length() -> None:
+    from structlog.testing import capture_logs
+
+    clock = ManualClock(start_ms=0)
+    budget = LocalRateBudget([WEIGHT_10], clock=clock, utilization=1.0)
+    await budget.acquire(weight=10)
+    with capture_logs() as logs:
+        await budget.acquire(weight=1)  # the minute is used up: waits for the next window
+        budget.pause(30)  # a 429 with Retry-After: 30
+        await budget.acquire(weight=1)
+    waits = [entry for entry in logs if entry["event"] == "rate-limit wait"]
+    assert [(w["seconds"], w["cause"]) for w in waits] == [
+        (60.0, "REQUEST_WEIGHT 10+1 > 10 per 60s"),
+        (30.0, "blocked by the exchange (429/418 Retry-After)"),
+    ]
+    assert budget.last_wait == (60_000, 30_000, "blocked by the exchange (429/418 Retry-After)")

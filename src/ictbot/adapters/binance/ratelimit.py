@@ -22,7 +22,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+import structlog
+
 from ictbot.ports.clock import Clock, SystemClock
+
+log = structlog.get_logger(__name__)
 
 _INTERVAL_MS = {"SECOND": 1_000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 _HEADER_UNIT_MS = {"S": 1_000, "M": 60_000, "H": 3_600_000, "D": 86_400_000}
@@ -104,6 +108,7 @@ class LocalRateBudget:
         self._lock = asyncio.Lock()
         self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.waited_s = 0.0
+        self.last_wait: tuple[int, int, str] | None = None  # (at ms, wait ms, cause) of the latest wait
         self.configure(rules)
 
     # ---- RateBudget ---------------------------------------------------------------------
@@ -121,10 +126,14 @@ class LocalRateBudget:
             self._lock, self._lock_loop = asyncio.Lock(), loop
         async with self._lock:  # FIFO: a waiting request is not overtaken by later ones
             while True:
-                wait_ms = self._wait_ms(weight, orders)
+                wait_ms, cause = self._wait_ms(weight, orders)
                 if wait_ms <= 0:
                     break
                 self.waited_s += wait_ms / 1000
+                # An operator must see why the bot is silent: a wait is logged with its cause and length.
+                log.warning("rate-limit wait", seconds=round(wait_ms / 1000, 3), cause=cause, weight=weight,
+                            orders=orders)
+                self.last_wait = (self._clock.now_ms(), wait_ms, cause)
                 await self._clock.sleep(wait_ms / 1000)
             self._reserve(weight, orders)
 
@@ -165,9 +174,11 @@ class LocalRateBudget:
     def _cap(self, rule: RateLimitRule) -> int:
         return max(1, int(rule.limit * self._utilization))
 
-    def _wait_ms(self, weight: int, orders: int) -> int:
+    def _wait_ms(self, weight: int, orders: int) -> tuple[int, str]:
+        """Milliseconds this request must wait, and why (the rule or the server's Retry-After)."""
         now = self._clock.now_ms()
         wait = self._blocked_until_ms - now
+        cause = "blocked by the exchange (429/418 Retry-After)"
         for counter in self._counters:
             cost = self._cost(counter, weight, orders)
             if cost <= 0:
@@ -176,8 +187,12 @@ class LocalRateBudget:
             used = counter.used if counter.window == window else 0
             cap = self._cap(counter.rule)
             if used + cost > cap and used > 0:  # a single oversized request still goes alone
-                wait = max(wait, (window + 1) * counter.rule.interval_ms - now)
-        return wait
+                until_next = (window + 1) * counter.rule.interval_ms - now
+                if until_next > wait:
+                    wait = until_next
+                    cause = (f"{counter.rule.kind.value} {used}+{cost} > {cap} per "
+                             f"{counter.rule.interval_ms // 1000}s")
+        return wait, cause
 
     def _reserve(self, weight: int, orders: int) -> None:
         now = self._clock.now_ms()
