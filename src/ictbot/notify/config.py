@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ictbot.domain.events import AlertLevel
 from ictbot.monitoring.journal_records import JOURNAL_EVENTS
@@ -102,6 +102,9 @@ def effective_config(section: Mapping[str, Any] | None, environ: Mapping[str, st
     config = NotificationsConfig.model_validate(dict(section or {}))
     url = environ.get(WEBHOOK_URL_ENV, "").strip()
     if url and all(hook.url != url for hook in config.webhooks):
-        hook = WebhookOptions(name="env-webhook", url=url)
+        try:
+            hook = WebhookOptions(name="env-webhook", url=url)
+        except ValidationError:
+            raise ValueError(f"{WEBHOOK_URL_ENV}: {url!r} is not an http:// or https:// URL") from None
         config = config.model_copy(update={"webhooks": [*config.webhooks, hook]})
     return config
