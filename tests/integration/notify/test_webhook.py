@@ -127,7 +127,7 @@ async def test_a_failing_channel_raises_exactly_one_alert_and_another_only_after
     await notifier.start()
     for n in range(4):
         notifier.submit(record(n))
-        await until(lambda: worker.depth == 0 and worker.stats.failed_attempts >= 2 * (n + 1))
+        await until(lambda n=n: worker.depth == 0 and worker.stats.failed_attempts >= 2 * (n + 1))  # type: ignore[misc]
     await bus.wait_idle()
     assert len(alerts) == 1 and "HTTP 500" in alerts[0].message
     assert worker.stats.failed_attempts == 8  # 4 batches x (1 try + 1 retry)
