@@ -35,6 +35,7 @@ from ictbot.app.binance_wiring import PAPER_API_KEY as PAPER_API_KEY
 from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
+from ictbot.app.notify_wiring import attach_journal
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
@@ -52,6 +53,7 @@ from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.service import MarketDataService
 from ictbot.monitoring.collector import MetricsCollector
 from ictbot.monitoring.health import HealthBoard
+from ictbot.monitoring.journal import TradeJournal
 from ictbot.monitoring.system import MonitoringSystem
 from ictbot.ports.clock import Clock, SystemClock
 from ictbot.positions.rules import StopRules
@@ -100,6 +102,7 @@ class Pipeline:
     health: HealthBoard
     instruments: dict[str, Instrument] = field(default_factory=dict)
     starting_equity: Decimal = Decimal(0)
+    trade_journal: TradeJournal | None = None
 
 
 def wall_timer_scale(speed: float) -> float:
@@ -195,6 +198,7 @@ def build_pipeline(
     )
     connect_health(application, pipeline)
     _register(application, pipeline, warmup_candles)
+    attach_journal(application, pipeline)
     return pipeline
 
 
