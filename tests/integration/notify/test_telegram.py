@@ -66,6 +66,10 @@ async def bot_api() -> AsyncIterator[FakeBotApi]:
     await api.server.stop()
 
 
+def state(breakers: CircuitBreakers) -> str:
+    return breakers.trading_state.value
+
+
 class BreakerCommands:
     """The commands over real circuit breakers (the facade does the same in the app)."""
 
@@ -126,12 +130,12 @@ async def test_commands_are_obeyed_only_from_the_configured_chat(bot_api: FakeBo
 
     bot_api.command("/halt stranger danger", chat_id=666)  # another chat: ignored, no reply
     await listener.poll_once()
-    assert breakers.trading_state.value == "ACTIVE" and bot_api.sent == [] and listener.ignored == 1
+    assert state(breakers) == "ACTIVE" and bot_api.sent == [] and listener.ignored == 1
 
     bot_api.command("/halt news at 14:30", chat_id=int(CHAT))
     bot_api.command("/status", chat_id=int(CHAT))
     await listener.poll_once()
-    assert breakers.trading_state.value == "HALTED"
+    assert state(breakers) == "HALTED"
     assert [m["text"] for m in bot_api.sent] == ["trading HALTED: news at 14:30", "trading HALTED"]
     assert bot_api.offsets[-1] == 101  # updates already answered are acknowledged, not re-run
 
@@ -140,7 +144,7 @@ async def test_commands_are_obeyed_only_from_the_configured_chat(bot_api: FakeBo
     bot_api.command("/nonsense", chat_id=int(CHAT))
     bot_api.command("just chatting", chat_id=int(CHAT))
     await listener.poll_once()
-    assert breakers.trading_state.value == "ACTIVE"
+    assert state(breakers) == "ACTIVE"
     assert [m["text"] for m in bot_api.sent[2:]] == [
         "/profit failed: performance unavailable", "trading ACTIVE",
         "commands: /status /positions /profit /halt [reason] /resume"]
