@@ -63,7 +63,8 @@ class FakeSmtpServer:
             await self._server.wait_closed()
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        tls, login, sender, recipients = False, None, "", []
+        tls, login, sender = False, None, ""
+        recipients: list[str] = []
 
         async def reply(text: str) -> None:
             writer.write(text.encode() + b"\r\n")
