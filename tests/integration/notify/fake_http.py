@@ -1,13 +1,15 @@
 """A tiny HTTP/1.1 server on 127.0.0.1 for the notifier tests (real sockets, real HTTP client).
 
-``route`` returns ``(status, json_body)`` for each request; every request is recorded.
+``route`` returns (or, as a coroutine, resolves to) ``(status, json_body)`` for each request; every
+request is recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,7 @@ class Request:
         return json.loads(self.body)
 
 
-Route = Callable[[Request], "tuple[int, Any]"]
+Route = Callable[[Request], "tuple[int, Any] | Awaitable[tuple[int, Any]]"]
 
 
 @dataclass
@@ -58,7 +60,8 @@ class FakeHttpServer:
                 if request is None:
                     break
                 self.requests.append(request)
-                status, payload = self.route(request)
+                answer = self.route(request)
+                status, payload = await answer if inspect.isawaitable(answer) else answer
                 body = json.dumps(payload).encode()
                 writer.write(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
                              f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
