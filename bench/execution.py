@@ -18,9 +18,9 @@ WAL, ``synchronous=NORMAL``, order + protection plan committed before the reques
   starts like a live bot between trades (no open order, position or risk reservation); what
   still accumulates is history (journal rows, closed positions, remembered signals).
   ``--stages`` splits this path (SQLite) by the publish times of each stage's topic.
-  ``--webhook URL`` runs the candle paths again with the trade journal and a notifier posting
-  every record to URL attached to the bus (point it at a server that is down to see that a dead
-  channel costs the pipeline nothing and raises one ALERT).
+  ``--webhook URL`` (repeatable) runs the candle paths again with the trade journal and a notifier
+  posting every record to URL attached to the bus: give a live local server and one that is down
+  to see that a dead channel costs the pipeline nothing more and raises one ALERT.
 
 Each sample is interleaved with a bare bus round trip (publish → a handler that does nothing),
 the baseline, so both series see the same machine load. The venue answers instantly (no
@@ -434,7 +434,8 @@ def attach_notifier(bus: EventBus, breakers: CircuitBreakers) -> Any:
 
     journal = TradeJournal(bus, trading_state=lambda: breakers.trading_state.value)
     notifier = Notifier(on_failing)
-    notifier.add(WebhookChannel("bench", NOTIFY_URL, secret="bench-secret"), WebhookOptions(url=NOTIFY_URL))
+    options = WebhookOptions(url=NOTIFY_URL, max_per_minute=600, backoff_seconds=0.05)
+    notifier.add(WebhookChannel("bench", NOTIFY_URL, secret="bench-secret"), options)
     journal.add_sink(notifier.submit)
     journal.attach()
     return notifier
@@ -495,7 +496,7 @@ def loadavg() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-async def main(signals: int, candles: int, stages: bool, webhook: str = "") -> None:
+async def main(signals: int, candles: int, stages: bool, webhooks: list[str] | None = None) -> None:
     global NOTIFY_URL
     results: list[tuple[str, list[float], list[float], float]] = []
     print(f"load average before: {loadavg()}")
@@ -505,10 +506,10 @@ async def main(signals: int, candles: int, stages: bool, webhook: str = "") -> N
     if candles:
         await run("closed candle -> request, memory", measure_candles, candles, False, results)
         await run("closed candle -> request, SQLite", measure_candles, candles, True, results, stages)
-    if candles and webhook:
+    for n, webhook in enumerate((webhooks or []) if candles else [], 1):
         NOTIFY_URL = webhook
-        await run("candle -> request, memory, journal+webhook", measure_candles, candles, False, results)
-        await run("candle -> request, SQLite, journal+webhook", measure_candles, candles, True, results)
+        await run(f"candle -> request, memory, webhook {n}", measure_candles, candles, False, results)
+        await run(f"candle -> request, SQLite, webhook {n}", measure_candles, candles, True, results)
         NOTIFY_URL = ""
     print(f"samples: {signals} signals, {candles} candles per run, one at a time, venue answers instantly; "
           "target p50 <= 2 ms, p99 <= 10 ms")
@@ -516,10 +517,11 @@ async def main(signals: int, candles: int, stages: bool, webhook: str = "") -> N
         describe(name, latencies, baseline, cpu_ms)
     if stages and candles:
         describe_stages(STAGE_STAMPS, candles)
-    for stats in NOTIFY_STATS:
+    for n, stats in enumerate(NOTIFY_STATS):
         bench = stats["bench"]
-        print(f"notifier ({webhook}): queued {bench['queued']}, sent {bench['sent_messages']} messages, "
-              f"failed attempts {bench['failed_attempts']}, dropped {bench['dropped']}, ALERTs {bench['alerts']}")
+        print(f"webhook {n // 2 + 1} ({(webhooks or [])[n // 2]}): queued {bench['queued']}, "
+              f"sent {bench['sent_messages']} messages, failed attempts {bench['failed_attempts']}, "
+              f"dropped {bench['dropped']}, ALERTs {bench['alerts']}")
     print(f"load average after: {loadavg()}")
 
 
@@ -529,7 +531,7 @@ if __name__ == "__main__":
     parser.add_argument("--candles", type=int, default=500, help="samples of the candle path (0: skip it)")
     parser.add_argument("--stages", action="store_true",
                         help="also split the SQLite candle path by stage (publish times of each topic)")
-    parser.add_argument("--webhook", default="",
+    parser.add_argument("--webhook", action="append", default=[],
                         help="also run the candle paths with the journal and a notifier posting to this URL")
     arguments = parser.parse_args()
     # The trades run their course after every candle sample; their INFO logs are not the point.

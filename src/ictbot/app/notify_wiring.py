@@ -8,6 +8,7 @@ start). Telegram commands go through the facade, like the API's.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ictbot.app.application import Application
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 LISTENER_TASK = "notify.telegram_commands"
 
 
+def _money(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 class FacadeCommands:
     """Telegram's /status /positions /profit /halt /resume, answered from the facade."""
 
@@ -37,7 +42,7 @@ class FacadeCommands:
         s = await self._facade.status()
         reason = f" ({s.trading_state_reason})" if s.trading_state_reason else ""
         return (f"trading {s.trading_state.value}{reason}; {s.active_positions} open positions, "
-                f"{s.pending_orders} open orders; equity {s.metrics.equity}; symbols {', '.join(s.symbols)}")
+                f"{s.pending_orders} open orders; equity {_money(s.metrics.equity)}; symbols {', '.join(s.symbols)}")
 
     async def positions(self) -> str:
         views = await self._facade.list_positions(False)
@@ -48,8 +53,8 @@ class FacadeCommands:
 
     async def profit(self) -> str:
         m = (await self._facade.performance()).metrics
-        return (f"net P&L {m.total_pnl} (today {m.daily_pnl}); {m.trades} trades, {m.wins} won, "
-                f"{m.losses} lost; equity {m.equity}")
+        return (f"net P&L {_money(m.total_pnl)} (today {_money(m.daily_pnl)}); {m.trades} trades, {m.wins} won, "
+                f"{m.losses} lost; equity {_money(m.equity)}")
 
     async def halt(self, reason: str) -> str:
         view = await self._facade.halt_trading(reason)
