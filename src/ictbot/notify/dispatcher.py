@@ -130,7 +130,9 @@ class ChannelWorker:
             self.stats.sent_records += len(batch)
             return
         self.stats.last_error = error
-        log.warning("notification not delivered", channel=self.channel.name, records=len(batch), error=error)
+        # Loud once per failing spell (with the ALERT); the drops after that are in the health data.
+        report = log.debug if self.stats.failing else log.warning
+        report("notification not delivered", channel=self.channel.name, records=len(batch), error=error)
         if not self.stats.failing:
             self.stats.failing = True
             self.stats.alerts += 1
