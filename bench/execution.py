@@ -365,10 +365,12 @@ async def measure_candles(n: int, storage: Storage, stages: bool = False) -> tup
     indicators.start()
     strategies.attach()
     risk.attach()
-    notifier = attach_notifier(bus, breakers) if NOTIFY_URL else None
     await candles.start()
     await bus.start()
     await service.start()
+    # After the stages, as the app starts it (the ``notifications`` service follows risk and
+    # execution), so its bus handlers run after theirs.
+    notifier = attach_notifier(bus, breakers) if NOTIFY_URL else None
     if notifier is not None:
         await notifier.start()
 
