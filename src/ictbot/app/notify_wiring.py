@@ -2,7 +2,8 @@
 
 The journal always runs (it writes the log records); the notifier's channels come from the
 ``notifications`` config section and the environment at start (a change takes effect on the next
-start). Telegram commands go through the facade, like the API's.
+start; a change to the section while running raises an ALERT saying so). Telegram commands go
+through the facade, like the API's.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING
 from ictbot.app.application import Application
 from ictbot.app.logsetup import REDACTOR
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
-from ictbot.bus import Topic
-from ictbot.domain.events import Alert
+from ictbot.bus import Envelope, Subscription, Topic
+from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
 from ictbot.monitoring.journal import TradeJournal
 from ictbot.notify.config import Secrets, effective_config
 from ictbot.notify.dispatcher import failure_message
@@ -73,6 +74,7 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
     journal = TradeJournal(bus, trading_state=lambda: pipeline.risk.trading_state.value)
     pipeline.trade_journal = journal
     holder: list[NotificationSetup] = []
+    subscriptions: list[Subscription] = []
 
     async def on_failing(channel: str, error: str) -> None:
         level, message = failure_message(channel, error)
@@ -87,8 +89,15 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
         journal.add_sink(setup.notifier.submit)
         holder.append(setup)
 
+    async def on_config(envelope: Envelope) -> None:
+        update: ConfigUpdated = envelope.payload
+        if update.section == "notifications":  # channels are built at start only: say so, don't pretend
+            await bus.publish(Topic.ALERT, Alert(AlertLevel.WARNING, "notify", (
+                f"notifications changed (config version {update.version}); takes effect at the next start")))
+
     async def start() -> None:
         journal.attach()
+        subscriptions.append(bus.subscribe(Topic.CONFIG_UPDATED, on_config, name="notify.config"))
         setup = holder[-1]
         await setup.notifier.start()
         if setup.listener is not None:
@@ -96,6 +105,8 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
 
     async def stop() -> None:
         journal.detach()
+        while subscriptions:
+            bus.unsubscribe(subscriptions.pop())
         if holder:
             if holder[-1].listener is not None:
                 await application.tasks.cancel(LISTENER_TASK)

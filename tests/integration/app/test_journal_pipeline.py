@@ -99,7 +99,13 @@ async def test_a_trade_is_journaled_posted_signed_and_commands_work(
     assert replies[0] == "trading HALTED: maintenance" and replies[-1] == "trading ACTIVE"
     assert all("stranger" not in text for text in replies)
 
+    # The channels are built at start: a change while running is accepted but announced as such.
+    await application.config.update_section("notifications", {"webhooks": [{"url": "http://127.0.0.1:9/x"}]})
+    await application.bus.wait_idle()
+    await application.bus.wait_idle()
+
     records = journal_lines(log_path)
+    assert any(r["event"] == "alert" and "takes effect at the next start" in r["reason"] for r in records)
     events = [r["event"] for r in records]
     for expected in ("signal_rejected", "order_sent", "order_filled", "position_opened", "position_closed",
                      "breaker_tripped", "trading_halted", "trading_resumed"):
