@@ -67,7 +67,11 @@ class FacadeCommands:
 
 
 def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal:
-    """Create the journal (on ``pipeline.trade_journal``) and register the ``notifications`` service."""
+    """Create the journal (on ``pipeline.trade_journal``) and register the ``notifications`` service.
+
+    It starts after risk (same level, registered later: the breakers are loaded) and before
+    execution and market data, so it stops after them and sees their last events.
+    """
     from ictbot.app.facade import PipelineFacade
 
     bus = application.bus
@@ -104,7 +108,8 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
             application.tasks.spawn(LISTENER_TASK, setup.listener.run, restart_on_exit=True)
 
     async def stop() -> None:
-        journal.detach()
+        # The journal stays on the bus until the bus stops: fills and closes during the shutdown
+        # of execution (which stops before this service) still get their records.
         while subscriptions:
             bus.unsubscribe(subscriptions.pop())
         if holder:
@@ -120,5 +125,5 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
                                {"journal_records": journal.recorded, "channels": channels})
 
     application.register(FunctionService("notifications", initialize=initialize, start=start, stop=stop,
-                                         health=health), depends_on=["risk"])
+                                         health=health), depends_on=["strategies"])
     return journal

@@ -63,6 +63,8 @@ class ChannelWorker:
         self._interval = 60.0 / options.max_per_minute
         self._next_send = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
+        self._busy = False
 
     @property
     def depth(self) -> int:
@@ -87,10 +89,13 @@ class ChannelWorker:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"notify:{self.channel.name}")
 
     async def stop(self, flush_timeout: float) -> None:
+        """Send what is queued (no rate-limit wait; bounded by ``flush_timeout``), then stop."""
         if self._task is None:
             return
+        self._closing.set()
+        self._wakeup.set()
         deadline = time.monotonic() + flush_timeout
-        while self._queue and time.monotonic() < deadline and not self.stats.failing:
+        while (self._queue or self._busy) and time.monotonic() < deadline and not self.stats.failing:
             await asyncio.sleep(0.02)
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -103,12 +108,17 @@ class ChannelWorker:
                 self._wakeup.clear()
                 await self._wakeup.wait()
             delay = self._next_send - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)  # records arriving meanwhile join this batch
+            if delay > 0 and not self._closing.is_set():
+                with contextlib.suppress(TimeoutError):  # records arriving meanwhile join this batch
+                    await asyncio.wait_for(self._closing.wait(), delay)
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.options.max_batch))]
             if batch:
                 self._next_send = time.monotonic() + self._interval
-                await self._deliver(batch)
+                self._busy = True
+                try:
+                    await self._deliver(batch)
+                finally:
+                    self._busy = False
 
     async def _deliver(self, batch: list[JournalRecord]) -> None:
         error = ""

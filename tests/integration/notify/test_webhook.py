@@ -94,6 +94,19 @@ async def test_slack_discord_and_custom_templates(server: FakeHttpServer) -> Non
     assert all(SIGNATURE_HEADER.lower() not in r.headers for r in server.requests)  # no secret, no signature
 
 
+async def test_stopping_sends_what_waits_for_its_rate_limit_slot(server: FakeHttpServer) -> None:
+    notifier = Notifier()
+    worker = notifier.add(WebhookChannel("slow", server.url), options(max_per_minute=1))
+    await notifier.start()
+    notifier.submit(record(1))
+    await until(lambda: len(server.requests) == 1)
+    notifier.submit(record(2))  # the next slot is a minute away
+    notifier.submit(record(3))
+    assert worker.depth == 2
+    await notifier.stop(flush_timeout=10)
+    assert len(server.requests) == 2 and server.requests[1].json()["count"] == "2"
+
+
 async def test_event_filter_and_minimum_severity_per_channel(server: FakeHttpServer) -> None:
     notifier = Notifier()
     notifier.add(WebhookChannel("fills", server.url + "/fills"), options(events=["order_filled"]))
