@@ -67,11 +67,9 @@ class FacadeCommands:
 
 
 def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal:
-    """Create the journal (on ``pipeline.trade_journal``) and register the ``notifications`` service.
-
-    It starts after risk (same level, registered later: the breakers are loaded) and before
-    execution and market data, so it stops after them and sees their last events.
-    """
+    """Create the journal (on ``pipeline.trade_journal``); register the ``notifications`` service
+    (the channels: started after risk, before execution and market data, so stopped after them and
+    flushed with their last events) and the ``journal`` service (its bus subscriptions)."""
     from ictbot.app.facade import PipelineFacade
 
     bus = application.bus
@@ -99,8 +97,10 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
             await bus.publish(Topic.ALERT, Alert(AlertLevel.WARNING, "notify", (
                 f"notifications changed (config version {update.version}); takes effect at the next start")))
 
-    async def start() -> None:
+    async def attach() -> None:
         journal.attach()
+
+    async def start() -> None:
         subscriptions.append(bus.subscribe(Topic.CONFIG_UPDATED, on_config, name="notify.config"))
         setup = holder[-1]
         await setup.notifier.start()
@@ -126,4 +126,7 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
 
     application.register(FunctionService("notifications", initialize=initialize, start=start, stop=stop,
                                          health=health), depends_on=["strategies"])
+    # Subscribed after execution, so on a validated signal the order goes out before the record is
+    # written; market data waits for it, so no event is missed.
+    application.register(FunctionService("journal", start=attach), depends_on=["execution", "notifications"])
     return journal

@@ -324,7 +324,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
                                {"candles": p.market_data.published_closed})
 
     orch.register(_service("market_data", start=p.market_data.start, stop=p.market_data.stop, health=market_health),
-                  depends_on=["execution", "candles"])
+                  depends_on=["execution", "candles", "journal"])
 
     health_subscription: list[Subscription] = []
 
