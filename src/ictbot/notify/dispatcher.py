@@ -97,10 +97,11 @@ class ChannelWorker:
         deadline = time.monotonic() + flush_timeout
         while (self._queue or self._busy) and time.monotonic() < deadline and not self.stats.failing:
             await asyncio.sleep(0.02)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task, self._task = self._task, None
+        task.cancel()
+        await asyncio.wait({task}, timeout=5.0)  # a send stuck in a blocking library must not hang shutdown
+        if not task.done():
+            log.warning("notification worker did not stop", channel=self.channel.name)
 
     async def _run(self) -> None:
         while True:
@@ -109,8 +110,7 @@ class ChannelWorker:
                 await self._wakeup.wait()
             delay = self._next_send - time.monotonic()
             if delay > 0 and not self._closing.is_set():
-                with contextlib.suppress(TimeoutError):  # records arriving meanwhile join this batch
-                    await asyncio.wait_for(self._closing.wait(), delay)
+                await self._pause(delay)  # records arriving meanwhile join this batch
             batch = [self._queue.popleft() for _ in range(min(len(self._queue), self.options.max_batch))]
             if batch:
                 self._next_send = time.monotonic() + self._interval
@@ -119,6 +119,18 @@ class ChannelWorker:
                     await self._deliver(batch)
                 finally:
                     self._busy = False
+
+    async def _pause(self, delay: float) -> None:
+        """Wait for the next rate-limit slot, or until ``stop`` asks for a flush.
+
+        Not ``asyncio.wait_for``: on Python 3.11 it can swallow a cancellation that arrives as the
+        awaited event is set (exactly what ``stop`` does), and the worker would then never end.
+        """
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({closing}, timeout=delay)
+        finally:
+            closing.cancel()
 
     async def _deliver(self, batch: list[JournalRecord]) -> None:
         error = ""

@@ -107,6 +107,21 @@ async def test_stopping_sends_what_waits_for_its_rate_limit_slot(server: FakeHtt
     assert len(server.requests) == 2 and server.requests[1].json()["count"] == "2"
 
 
+async def test_stop_without_flush_ends_a_worker_waiting_for_its_slot(server: FakeHttpServer) -> None:
+    """Stopping sets the flush event and cancels at once; the worker must end (a wait_for-based
+    pause could swallow that cancellation on Python 3.11 and hang the shutdown)."""
+    notifier = Notifier()
+    worker = notifier.add(WebhookChannel("slow", server.url), options(max_per_minute=1))
+    await notifier.start()
+    notifier.submit(record(1))
+    await until(lambda: len(server.requests) == 1)
+    notifier.submit(record(2))
+    await asyncio.sleep(0.05)  # the worker is now paused until its next slot
+    stopping = asyncio.ensure_future(notifier.stop(flush_timeout=0))
+    await asyncio.wait({stopping}, timeout=10)  # bounded only so that a regression fails instead of hanging
+    assert stopping.done() and worker._task is None
+
+
 async def test_event_filter_and_minimum_severity_per_channel(server: FakeHttpServer) -> None:
     notifier = Notifier()
     notifier.add(WebhookChannel("fills", server.url + "/fills"), options(events=["order_filled"]))
