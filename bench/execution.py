@@ -1,6 +1,6 @@
 """Closed candle / validated signal → entry request handed to the venue: in-process latency.
 
-Run: .venv/bin/python bench/execution.py [--signals 2000] [--candles 500] [--stages]
+Run: .venv/bin/python bench/execution.py [--signals 2000] [--candles 500] [--stages] [--webhook URL]
 
 Two paths, each with the in-memory journal and with the durable SQLite journal (the default:
 WAL, ``synchronous=NORMAL``, order + protection plan committed before the request leaves):
@@ -18,6 +18,9 @@ WAL, ``synchronous=NORMAL``, order + protection plan committed before the reques
   starts like a live bot between trades (no open order, position or risk reservation); what
   still accumulates is history (journal rows, closed positions, remembered signals).
   ``--stages`` splits this path (SQLite) by the publish times of each stage's topic.
+  ``--webhook URL`` (repeatable) runs the candle paths again with the trade journal and a notifier
+  posting every record to URL attached to the bus: give a live local server and one that is down
+  to see that a dead channel costs the pipeline nothing more and raises one ALERT.
 
 Each sample is interleaved with a bare bus round trip (publish → a handler that does nothing),
 the baseline, so both series see the same machine load. The venue answers instantly (no
@@ -365,6 +368,11 @@ async def measure_candles(n: int, storage: Storage, stages: bool = False) -> tup
     await candles.start()
     await bus.start()
     await service.start()
+    # After the stages, as the app starts it (the ``notifications`` service follows risk and
+    # execution), so its bus handlers run after theirs.
+    notifier = attach_notifier(bus, breakers) if NOTIFY_URL else None
+    if notifier is not None:
+        await notifier.start()
 
     async def settle() -> None:
         await bus.wait_idle()
@@ -399,12 +407,40 @@ async def measure_candles(n: int, storage: Storage, stages: bool = False) -> tup
     try:
         return await interleaved(n, bus, sample)
     finally:
+        if notifier is not None:
+            await bus.wait_idle()
+            await notifier.stop(flush_timeout=0)
+            NOTIFY_STATS.append(notifier.status())
         await service.stop()
         await candles.stop()
         risk.detach()
         strategies.detach()
         indicators.stop()
         await bus.stop()
+
+
+NOTIFY_URL = ""
+NOTIFY_STATS: list[dict[str, dict[str, object]]] = []
+
+
+def attach_notifier(bus: EventBus, breakers: CircuitBreakers) -> Any:
+    """The trade journal plus a notifier posting every record to ``NOTIFY_URL`` (as the app wires them)."""
+    from ictbot.monitoring.journal import TradeJournal
+    from ictbot.notify.config import WebhookOptions
+    from ictbot.notify.dispatcher import Notifier, failure_message
+    from ictbot.notify.webhook import WebhookChannel
+
+    async def on_failing(channel: str, error: str) -> None:
+        level, message = failure_message(channel, error)
+        await bus.publish(Topic.ALERT, Alert(level, "notify", message, {"channel": channel}))
+
+    journal = TradeJournal(bus, trading_state=lambda: breakers.trading_state.value)
+    notifier = Notifier(on_failing)
+    options = WebhookOptions(url=NOTIFY_URL, max_per_minute=600, backoff_seconds=0.05)
+    notifier.add(WebhookChannel("bench", NOTIFY_URL, secret="bench-secret"), options)
+    journal.add_sink(notifier.submit)
+    journal.attach()
+    return notifier
 
 
 Measure = Callable[..., Awaitable[tuple[list[float], list[float]]]]
@@ -462,7 +498,8 @@ def loadavg() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-async def main(signals: int, candles: int, stages: bool) -> None:
+async def main(signals: int, candles: int, stages: bool, webhooks: list[str] | None = None) -> None:
+    global NOTIFY_URL
     results: list[tuple[str, list[float], list[float], float]] = []
     print(f"load average before: {loadavg()}")
     if signals:
@@ -471,12 +508,22 @@ async def main(signals: int, candles: int, stages: bool) -> None:
     if candles:
         await run("closed candle -> request, memory", measure_candles, candles, False, results)
         await run("closed candle -> request, SQLite", measure_candles, candles, True, results, stages)
+    for n, webhook in enumerate((webhooks or []) if candles else [], 1):
+        NOTIFY_URL = webhook
+        await run(f"candle -> request, memory, webhook {n}", measure_candles, candles, False, results)
+        await run(f"candle -> request, SQLite, webhook {n}", measure_candles, candles, True, results)
+        NOTIFY_URL = ""
     print(f"samples: {signals} signals, {candles} candles per run, one at a time, venue answers instantly; "
           "target p50 <= 2 ms, p99 <= 10 ms")
     for name, baseline, latencies, cpu_ms in results:
         describe(name, latencies, baseline, cpu_ms)
     if stages and candles:
         describe_stages(STAGE_STAMPS, candles)
+    for n, stats in enumerate(NOTIFY_STATS):
+        bench = stats["bench"]
+        print(f"webhook {n // 2 + 1} ({(webhooks or [])[n // 2]}): queued {bench['queued']}, "
+              f"sent {bench['sent_messages']} messages, failed attempts {bench['failed_attempts']}, "
+              f"dropped {bench['dropped']}, ALERTs {bench['alerts']}")
     print(f"load average after: {loadavg()}")
 
 
@@ -486,7 +533,9 @@ if __name__ == "__main__":
     parser.add_argument("--candles", type=int, default=500, help="samples of the candle path (0: skip it)")
     parser.add_argument("--stages", action="store_true",
                         help="also split the SQLite candle path by stage (publish times of each topic)")
+    parser.add_argument("--webhook", action="append", default=[],
+                        help="also run the candle paths with the journal and a notifier posting to this URL")
     arguments = parser.parse_args()
     # The trades run their course after every candle sample; their INFO logs are not the point.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    asyncio.run(main(arguments.signals, arguments.candles, arguments.stages))
+    asyncio.run(main(arguments.signals, arguments.candles, arguments.stages, arguments.webhook))

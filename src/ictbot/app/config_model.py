@@ -1,6 +1,6 @@
 """The trading configuration document (``.config/trading_config.json``).
 
-Sections: exchange, strategies, risk, indicators, execution. Every model forbids unknown fields,
+Sections: exchange, strategies, risk, indicators, execution, notifications. Every model forbids unknown fields,
 so a typo is an error naming the field rather than a silently ignored setting. Secrets never live
 here (they come from the environment).
 """
@@ -94,6 +94,7 @@ class TradingConfig(_Strict):
     risk: dict[str, Any] = Field(default_factory=dict)
     indicators: IndicatorsSection = Field(default_factory=IndicatorsSection)
     execution: ExecutionSection = Field(default_factory=ExecutionSection)
+    notifications: dict[str, Any] = Field(default_factory=dict, description="validated by ictbot.notify.config")
 
 
-SECTIONS = ("exchange", "strategies", "risk", "indicators", "execution")
+SECTIONS = ("exchange", "strategies", "risk", "indicators", "execution", "notifications")

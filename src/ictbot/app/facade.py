@@ -229,6 +229,14 @@ class PipelineFacade(ConfigFacade):
         ]
         return f.TradePage(items=items, total=len(selected), limit=query.limit, offset=query.offset)
 
+    async def recent_signals(self, query: f.SignalQuery) -> list[f.SignalView]:
+        journal = self.p.trade_journal
+        entries = journal.recent_signals(query.limit, rejected_only=query.rejected_only) if journal else []
+        return [f.SignalView(signal_id=e.signal_id, time_ms=e.time_ms, strategy_id=e.strategy_id, symbol=e.symbol,
+                             direction=e.direction, accepted=e.accepted, reasons=list(e.reasons),
+                             entry_price=Decimal(e.entry_price) if e.entry_price else None,
+                             stop_loss=Decimal(e.stop_loss) if e.stop_loss else None) for e in entries]
+
     # ---- trading state ---------------------------------------------------------------------------------
     def _state_view(self) -> f.TradingStateView:
         book = self.p.breakers.book

@@ -1,4 +1,9 @@
-"""Logging: console at LOG_LEVEL, a DEBUG file per run under ``logs/``, secrets redacted everywhere."""
+"""Logging: console at LOG_LEVEL, a DEBUG file per run under ``logs/``, secrets redacted everywhere.
+
+The console shows one readable line per record (a record carrying a ``summary`` shows just that:
+the trade journal's lines); the file holds JSON lines, one object per record with an ``event``
+field (the message, or the journal's event name such as ``signal_rejected``).
+"""
 
 from __future__ import annotations
 
@@ -51,6 +56,8 @@ class _RedactingFilter(logging.Filter):
         self._redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):
+            return True  # a structlog event: the REDACTOR processor already scrubbed it
         message = record.getMessage()
         scrubbed = self._redactor.scrub(message)
         if scrubbed != message:
@@ -86,6 +93,37 @@ def _quiet_alembic_info(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or not record.name.startswith("alembic")
 
 
+_CONSOLE = structlog.dev.ConsoleRenderer(colors=False)
+_JSON = structlog.processors.JSONRenderer(default=str)
+_TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True, key="time")
+
+
+def _console_line(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+    event_dict.pop("_record", None)
+    event_dict.pop("_from_structlog", None)
+    summary = event_dict.get("summary")
+    if isinstance(summary, str) and summary:
+        return summary
+    return str(_CONSOLE(logger, method, event_dict))
+
+
+def _json_line(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+    record = event_dict.pop("_record", None)
+    event_dict.pop("_from_structlog", None)
+    if isinstance(record, logging.LogRecord):
+        event_dict.setdefault("level", record.levelname.lower())
+        event_dict.setdefault("logger", record.name)
+    return str(_JSON(logger, method, _TIMESTAMP(logger, method, event_dict)))
+
+
+def _formatter(render: Any, fmt: str, datefmt: str | None = None) -> logging.Formatter:
+    """Renders structlog events and plain stdlib records alike (``render`` makes the message)."""
+    return structlog.stdlib.ProcessorFormatter(
+        processors=[render],
+        foreign_pre_chain=[structlog.processors.format_exc_info], fmt=fmt, datefmt=datefmt,
+    )
+
+
 def configure_logging(
     level: str = "INFO", log_dir: Path | None = Path("logs"), secrets: Iterable[str] = (),
     max_bytes: int = 20 * 1024 * 1024, backups: int = 5,
@@ -101,7 +139,7 @@ def configure_logging(
 
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(getattr(logging, level.upper(), logging.INFO))
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    console.setFormatter(_formatter(_console_line, "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     console.addFilter(redacting)
     console.addFilter(_quiet_alembic_info)
     root.addHandler(console)
@@ -114,7 +152,7 @@ def configure_logging(
             log_path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )
         file_handler.setLevel(logging.DEBUG)
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_handler.setFormatter(_formatter(_json_line, "%(message)s"))
         file_handler.addFilter(redacting)
         root.addHandler(file_handler)
 
@@ -126,7 +164,7 @@ def configure_logging(
             structlog.contextvars.merge_contextvars,
             REDACTOR,
             structlog.processors.format_exc_info,
-            structlog.dev.ConsoleRenderer(colors=False),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,

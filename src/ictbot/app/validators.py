@@ -30,5 +30,15 @@ def validate_strategies(section: Any) -> list[tuple[str, str]]:
     return [(field.removeprefix("strategies."), reason) for field, reason in problems]
 
 
+def validate_notifications(section: Any) -> list[tuple[str, str]]:
+    from ictbot.notify.config import NotificationsConfig
+
+    try:
+        NotificationsConfig.model_validate(section)
+    except ValidationError as exc:
+        return pydantic_errors(exc)
+    return []
+
+
 def section_validators() -> dict[str, SectionValidator]:
-    return {"risk": validate_risk, "strategies": validate_strategies}
+    return {"risk": validate_risk, "strategies": validate_strategies, "notifications": validate_notifications}

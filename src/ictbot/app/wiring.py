@@ -35,6 +35,7 @@ from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
 from ictbot.app.instrument_refresh import refresher_for
+from ictbot.app.notify_wiring import attach_journal
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
 from ictbot.app.retention import retention_loop
 from ictbot.app.settings import Settings, TradingMode
@@ -53,6 +54,7 @@ from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.service import MarketDataService
 from ictbot.monitoring.collector import MetricsCollector
 from ictbot.monitoring.health import HealthBoard
+from ictbot.monitoring.journal import TradeJournal
 from ictbot.monitoring.system import MonitoringSystem
 from ictbot.ports.clock import Clock, SystemClock
 from ictbot.positions.rules import StopRules
@@ -101,6 +103,7 @@ class Pipeline:
     health: HealthBoard
     instruments: dict[str, Instrument] = field(default_factory=dict)
     starting_equity: Decimal = Decimal(0)
+    trade_journal: TradeJournal | None = None
 
 
 def wall_timer_scale(speed: float) -> float:
@@ -205,6 +208,7 @@ def build_pipeline(
     )
     connect_health(application, pipeline)
     _register(application, pipeline, warmup_candles)
+    attach_journal(application, pipeline)
     return pipeline
 
 
@@ -340,7 +344,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
                                {"candles": p.market_data.published_closed})
 
     orch.register(_service("market_data", start=p.market_data.start, stop=p.market_data.stop, health=market_health),
-                  depends_on=["execution", "candles"])
+                  depends_on=["execution", "candles", "journal"])
 
     health_subscription: list[Subscription] = []
 

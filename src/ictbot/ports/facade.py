@@ -393,6 +393,21 @@ class TradePage(BaseModel):
     offset: int
 
 
+class SignalView(BaseModel):
+    """A recent signal: accepted by risk, or rejected with its reasons."""
+
+    model_config = _DTO
+    signal_id: str
+    time_ms: int
+    strategy_id: str
+    symbol: str
+    direction: str
+    accepted: bool
+    reasons: list[str]
+    entry_price: Decimal | None = None
+    stop_loss: Decimal | None = None
+
+
 class TradingStateView(BaseModel):
     model_config = _DTO
     state: TradingState
@@ -536,6 +551,12 @@ class TradeQuery(BaseModel):
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
 
+class SignalQuery(BaseModel):
+    model_config = _INPUT
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    rejected_only: bool = False
+
+
 class CandleQuery(BaseModel):
     model_config = _INPUT
     symbol: SymbolName
@@ -583,6 +604,7 @@ class TradingFacade(Protocol):
     async def performance(self) -> PerformanceReport: ...
     async def risk_report(self) -> RiskReport: ...
     async def trades(self, query: TradeQuery) -> TradePage: ...
+    async def recent_signals(self, query: SignalQuery) -> list[SignalView]: ...
 
     # trading state
     async def halt_trading(self, reason: str) -> TradingStateView: ...

@@ -33,6 +33,8 @@ from ictbot.ports.facade import (
     PositionView,
     RiskConfigUpdate,
     RiskReport,
+    SignalQuery,
+    SignalView,
     StatusReport,
     StrategyConfigUpdate,
     StrategyView,
@@ -261,6 +263,14 @@ class FakeFacade:
     async def risk_report(self) -> RiskReport:
         return RiskReport(trading_state=self.state, exposure=Decimal("15000"), daily_pnl=Decimal("-12.5"),
                           open_positions=1, max_positions=3)
+
+    async def recent_signals(self, query: SignalQuery) -> list[SignalView]:
+        signals = [SignalView(signal_id="s2", time_ms=T0 + 300_000, strategy_id="ict_ote", symbol="BTCUSDT",
+                              direction="LONG", accepted=False, reasons=["daily loss limit reached"],
+                              stop_loss=Decimal("29500")),
+                   SignalView(signal_id="s1", time_ms=T0, strategy_id="ict_ote", symbol="BTCUSDT", direction="LONG",
+                              accepted=True, reasons=[], entry_price=Decimal("30000"), stop_loss=Decimal("29500"))]
+        return [s for s in signals if not (query.rejected_only and s.accepted)][: query.limit]
 
     async def trades(self, query: TradeQuery) -> TradePage:
         from ictbot.domain.position import PositionSide

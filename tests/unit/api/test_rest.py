@@ -31,6 +31,7 @@ READ_ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", "/analytics/performance", None),
     ("GET", "/analytics/risk", None),
     ("GET", "/analytics/trades", None),
+    ("GET", "/signals", None),
     ("GET", "/candles?symbol=BTCUSDT&timeframe=5m&limit=10", None),
     ("GET", "/indicators?symbol=BTCUSDT", None),
 ]
