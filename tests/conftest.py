@@ -6,8 +6,10 @@ under ``ICTBOT_REQUIRE_SERVICES=1`` (CI), where a missing service fails the test
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,21 @@ def require_shared(path: Path) -> Path:
 @pytest.fixture
 def shared_dir() -> Path:
     return require_shared(SHARED)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that calls ``configure_logging`` leaves handlers bound to its captured (then closed)
+    stderr; a later test's log record would then fail in ``Handler.handleError`` and print its
+    traceback unredacted. Each test gets back the root logger it found."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)

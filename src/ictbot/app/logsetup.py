@@ -103,8 +103,9 @@ def _console_line(logger: Any, method: str, event_dict: MutableMapping[str, Any]
     event_dict.pop("_from_structlog", None)
     summary = event_dict.get("summary")
     if isinstance(summary, str) and summary:
-        return summary
-    return str(_CONSOLE(logger, method, event_dict))
+        return REDACTOR.scrub(summary)
+    # Scrubbed once more as rendered: a traceback is formatted after the structlog chain's redactor.
+    return REDACTOR.scrub(str(_CONSOLE(logger, method, event_dict)))
 
 
 def _json_line(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
@@ -113,7 +114,7 @@ def _json_line(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -
     if isinstance(record, logging.LogRecord):
         event_dict.setdefault("level", record.levelname.lower())
         event_dict.setdefault("logger", record.name)
-    return str(_JSON(logger, method, _TIMESTAMP(logger, method, event_dict)))
+    return REDACTOR.scrub(str(_JSON(logger, method, _TIMESTAMP(logger, method, event_dict))))
 
 
 def _formatter(render: Any, fmt: str, datefmt: str | None = None) -> logging.Formatter:
