@@ -106,8 +106,8 @@ class SimProcess:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def fault(self, kind: str, **arguments: Any) -> None:
-        self.control("POST", "fault", json={"type": kind, **arguments})
+    def fault(self, fault_type: str, /, **arguments: Any) -> None:
+        self.control("POST", "fault", json={"type": fault_type, **arguments})
 
     def signed(self, path: str, **params: Any) -> Any:
         """A signed GET as the bot's account, counted against the observer's own rate limits."""

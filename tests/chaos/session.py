@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,7 +67,8 @@ class ChaosSession:
         self.config = config
         self.rng = random.Random(config.seed)
         self.workdir = config.root / f"seed-{config.seed}"
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.workdir, ignore_errors=True)  # a rerun of a seed starts from nothing
+        self.workdir.mkdir(parents=True)
         months = sorted(DATA_DIR.glob("BTCUSDT-5m-*.csv"))
         self.sim = SimProcess(self.workdir, months[config.seed % len(months)], config.speed, config.seed)
         use_pg = config.postgres if config.postgres is not None else config.seed % 4 == 3
@@ -199,7 +201,13 @@ class ChaosSession:
         deadline = time.monotonic() + self.config.settle_s
         while True:
             self._sample()
-            evidence = Evidence(self._truth(), self._bot_view(), self._limits(), self._max_unprotected)
+            try:
+                evidence = Evidence(self._truth(), self._bot_view(), self._limits(), self._max_unprotected)
+            except httpx.HTTPError as error:  # a leftover injected 503/429 answered this read: ask again
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no complete view to check within {self.config.settle_s} s: {error}") from None
+                time.sleep(1.0)
+                continue
             self.result.checks = check_all(evidence)
             self.result.checks["bot never crashed"] = (
                 f"the bot exited on its own {self.result.figures['bot_crashes']:.0f} time(s)"
