@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from tests.chaos.invariants import BASE_STEP
+
 if TYPE_CHECKING:
     from tests.chaos.session import ChaosSession
 
@@ -31,6 +33,17 @@ def bot_kill_in_flight(session: ChaosSession, rng: random.Random) -> None:
         return
     session.place_entry(timeout_s=rng.uniform(0.02, 0.6))
     session.bot.kill()
+    session.bot.spawn()
+
+
+def bot_down_through_exit(session: ChaosSession, rng: random.Random) -> None:
+    """kill -9 while a position is open and keep the bot down until its stop or target has filled on
+    the exchange: the restarted bot must learn the exit it missed without counting it twice."""
+    if not session.wait_exchange(lambda held: held >= BASE_STEP, 15.0):
+        return
+    session.bot.kill()
+    if session.wait_exchange(lambda held: held < BASE_STEP, 40.0):
+        session.result.figures["exits_while_down"] = session.result.figures.get("exits_while_down", 0) + 1
     session.bot.spawn()
 
 
@@ -94,6 +107,7 @@ def db_loss(session: ChaosSession, rng: random.Random) -> None:
 FAULTS: dict[str, Injector] = {
     "bot_kill": bot_kill,
     "bot_kill_in_flight": bot_kill_in_flight,
+    "bot_down_through_exit": bot_down_through_exit,
     "ws_drop": ws_drop,
     "http_5xx": http_5xx,
     "lost_reply_after_commit": lost_reply_after_commit,

@@ -84,6 +84,7 @@ class SimProcess:
     seed: int
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    backoff_until: float = 0.0
 
     @property
     def base_url(self) -> str:
@@ -110,11 +111,20 @@ class SimProcess:
         self.control("POST", "fault", json={"type": fault_type, **arguments})
 
     def signed(self, path: str, **params: Any) -> Any:
-        """A signed GET as the bot's account, counted against the observer's own rate limits."""
+        """A signed GET as the bot's account, counted against the observer's own rate limits.
+
+        The observer obeys ``Retry-After`` (server seconds, so divided by the replay speed): a forced
+        429 it happens to catch must not turn into ever longer 418 bans of the observer itself.
+        """
+        if time.monotonic() < self.backoff_until:
+            raise httpx.HTTPError("observer backing off after a 429/418")
         params["timestamp"] = self.control("GET", "state")["serverTime"]
         query = urlencode(params)
         signature = hmac.new(API_SECRET.encode(), query.encode(), hashlib.sha256).hexdigest()
         response = httpx.get(f"{self.base_url}{path}?{query}&signature={signature}", headers=OBSERVER, timeout=10.0)
+        if response.status_code in (418, 429):
+            retry_after = float(response.headers.get("Retry-After", "1"))
+            self.backoff_until = time.monotonic() + retry_after / max(self.speed, 1.0) + 0.2
         response.raise_for_status()
         return response.json()
 

@@ -3,7 +3,7 @@
 A session trades BTCUSDT on one month of ``../shared/data`` candles replayed at ``speed``× real time.
 Order flow comes from the bot's manual-entry endpoint (``POST /orders``, through the risk engine
 like any signal): the built-in strategies trade a few times a day, far too rarely for sessions of
-seconds. Stops and targets are set −0.2 % / +0.25 % so positions open and close within the session.
+seconds. Stops and targets are set −0.15 % / +0.2 % so positions open and close within the session.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import random
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -93,14 +94,25 @@ class ChaosSession:
         """Let request faults reach the bot: the observer's own requests would consume them."""
         self._quiet_until = time.monotonic() + seconds
 
+    def wait_exchange(self, condition: Callable[[Decimal], bool], timeout_s: float) -> bool:
+        """Sample the exchange until ``condition(base asset held)`` holds; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self._sample()
+            if condition(self._held):
+                return True
+            time.sleep(0.25)
+        return False
+
     def place_entry(self, timeout_s: float = 5.0) -> bool:
-        """A market BUY through the bot's API (risk-sized), stop 0.2 % below, target 0.25 % above."""
+        """A market BUY through the bot's API (risk-sized), stop 0.15 % below, target 0.2 % above."""
         try:
             price = Decimal(self.sim.control("GET", "state")["symbols"][SYMBOL])
         except (httpx.HTTPError, KeyError):
             return False
-        body = {"symbol": SYMBOL, "side": "BUY", "stop_loss": str((price * Decimal("0.998")).quantize(Decimal("0.01"))),
-                "take_profits": [str((price * Decimal("1.0025")).quantize(Decimal("0.01")))]}
+        cent = Decimal("0.01")
+        body = {"symbol": SYMBOL, "side": "BUY", "stop_loss": str((price * Decimal("0.9985")).quantize(cent)),
+                "take_profits": [str((price * Decimal("1.002")).quantize(cent))]}
         self.result.figures["entries_requested"] = self.result.figures.get("entries_requested", 0) + 1
         try:
             accepted = self.bot.api("POST", "/orders", timeout_s=timeout_s, json=body).status_code == 201
