@@ -31,6 +31,8 @@ DATA_DIR = SHARED / "data" / "binance_spot_raw_5m"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 RISK = {"max_open_positions_per_symbol": 1, "duplicate_window_seconds": 0, "cooldown_after_stop_minutes": 0,
         "min_reward_risk": 1, "max_consecutive_losses": 1000, "daily_loss_limit_pct": 20, "max_drawdown_pct": 20}
+# Lost stream events are found by the periodic reconciliation; settling lasts several of its rounds.
+EXECUTION = {"reconcile_interval_seconds": 10}
 LIMITS = Limits(initial_quote=Decimal(10_000), taker_fee_rate=Decimal("0.001"),
                 daily_loss_limit_pct=Decimal(20), max_drawdown_pct=Decimal(20), stop_grace_s=0.0)
 STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT")
@@ -146,7 +148,7 @@ class ChaosSession:
             with psycopg.connect(self.pg_admin_url, autocommit=True) as connection:
                 connection.execute(f'CREATE DATABASE "{self.pg_database}"')
         self.sim.start()
-        self.bot.write_config(RISK, {})
+        self.bot.write_config(RISK, EXECUTION)
         self.bot.start()
 
     def _trade(self) -> None:
@@ -209,6 +211,7 @@ class ChaosSession:
             self.sim.start()
         self._notice_crash()
         self._wait_ready()
+        self.wait_exchange(lambda held: False, 3.0)  # bans (server time) run out before time stops
         self.sim.control("POST", "pause")
         deadline = time.monotonic() + self.config.settle_s
         while True:
@@ -251,7 +254,8 @@ class ChaosSession:
 
     def _bot_view(self) -> BotView:
         status = self.bot.api("GET", "/status").json()
-        positions = [p for p in self.bot.api("GET", "/positions").json() if p["is_open"]]
+        every = self.bot.api("GET", "/positions", params={"include_closed": "true"}).json()
+        positions = [p for p in every if p["is_open"]]
         url = self.bot.database_url or f"sqlite:///{self.workdir / 'bot.db'}"
         engine = sa.create_engine(url)
         try:
@@ -263,6 +267,7 @@ class ChaosSession:
         finally:
             engine.dispose()
         return BotView(orders=orders, fill_ids=fills, open_qty=sum((Decimal(p["qty"]) for p in positions), Decimal(0)),
+                       closed_positions=len(every) - len(positions),
                        mark_price=Decimal(positions[0]["mark_price"]) if positions else None,
                        equity=Decimal(status["metrics"]["equity"]), trading_state=status["trading_state"],
                        state_reason=status["trading_state_reason"])
