@@ -29,9 +29,7 @@ def bot_kill(session: ChaosSession, rng: random.Random) -> None:
 def bot_kill_in_flight(session: ChaosSession, rng: random.Random) -> None:
     """kill -9 a few ms after asking for an entry: between journal write and request, or between the
     entry's fill and the stop's placement, depending on where the bot is when the signal lands."""
-    if not session.bot_ready:
-        return
-    session.place_entry(timeout_s=rng.uniform(0.02, 0.6))
+    session.place_entry(timeout_s=rng.uniform(0.02, 0.6))  # a bot still starting: a plain kill
     session.bot.kill()
     session.bot.spawn()
 

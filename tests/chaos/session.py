@@ -88,10 +88,6 @@ class ChaosSession:
 
     # ---- used by the faults -------------------------------------------------------------------------
 
-    @property
-    def bot_ready(self) -> bool:
-        return self.bot.ready()
-
     def quiet_observer(self, seconds: float) -> None:
         """Let request faults reach the bot: the observer's own requests would consume them."""
         self._quiet_until = time.monotonic() + seconds

@@ -22,6 +22,7 @@ def _shared_data() -> None:
     require_shared(DATA_DIR)
 
 
+@pytest.mark.timeout(300)  # two sessions of ~35 s each; generous for a loaded CI machine
 def test_short_fixed_seed_campaign_keeps_every_invariant(tmp_path: Path) -> None:
     tally = run_campaign(2, CI_SEED, tmp_path, fault_count=3, duration_s=15.0)
     failures = {s.seed: s.error or {k: v for k, v in s.checks.items() if v} for s in tally.failed}
@@ -30,6 +31,8 @@ def test_short_fixed_seed_campaign_keeps_every_invariant(tmp_path: Path) -> None
     assert all(s.figures.get("entries_accepted", 0) >= 1 for s in tally.sessions)  # and there was order flow
 
 
+@pytest.mark.postgres
+@pytest.mark.timeout(200)
 def test_postgres_session_survives_connection_loss(tmp_path: Path) -> None:
     require_service("postgres")
     from tests.chaos.session import SessionConfig, run_session

@@ -19,6 +19,7 @@ BUG = ("product bug: equity is restored before the start reconciliation recovers
        "so its P&L is counted twice")
 
 
+@pytest.mark.timeout(200)
 def test_exit_filled_while_the_bot_is_down_is_counted_once_in_equity(tmp_path: Path) -> None:
     require_shared(DATA_DIR)
     result = run_session(SessionConfig(seed=2, root=tmp_path, faults=("bot_down_through_exit",), fault_count=1,
