@@ -11,6 +11,7 @@ faults, then checks the invariants against the simulator's ground truth. Exit co
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -18,9 +19,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "src")]
 
-from tests.chaos.campaign import run_campaign  # noqa: E402
+from tests.chaos.campaign import Tally, run_campaign  # noqa: E402
 from tests.chaos.faults import FAULTS  # noqa: E402
-from tests.chaos.session import SessionResult  # noqa: E402
+from tests.chaos.session import SessionResult, from_description  # noqa: E402
 
 
 def parse_faults(raw: str) -> tuple[str, ...]:
@@ -41,7 +42,14 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="trading seconds per session (before settling)")
     parser.add_argument("--workdir", type=Path, default=None, help="session folders (logs, databases); default temp")
     parser.add_argument("--journal", type=Path, default=None, help="append one JSON line per session here")
+    parser.add_argument("--summarize", type=Path, nargs="+", default=None, metavar="JOURNAL",
+                        help="run nothing: print the tally of these journals (e.g. of a campaign stopped midway)")
     args = parser.parse_args()
+    if args.summarize:
+        lines = [json.loads(line) for path in args.summarize for line in path.read_text().splitlines() if line]
+        tally = Tally([from_description(line) for line in lines])
+        print(tally.render())
+        return 0 if not tally.failed else 1
     if args.sessions < 1:
         parser.error("--sessions must be at least 1")
 

@@ -288,4 +288,10 @@ def run_session(config: SessionConfig) -> SessionResult:
 def describe(result: SessionResult) -> dict[str, Any]:
     return {"seed": result.seed, "database": result.database, "passed": result.passed, "error": result.error,
             "injected": dict(result.injected), "failures": {k: v for k, v in result.checks.items() if v},
-            "figures": result.figures}
+            "checks": result.checks, "figures": result.figures}
+
+
+def from_description(line: dict[str, Any]) -> SessionResult:
+    """A journal line (``describe``) back into a result, to tally a campaign that was stopped midway."""
+    return SessionResult(seed=line["seed"], database=line["database"], injected=Counter(line["injected"]),
+                         checks=line.get("checks", {}), figures=line["figures"], error=line["error"])
