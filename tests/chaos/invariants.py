@@ -77,7 +77,8 @@ def no_duplicated_order(e: Evidence) -> str | None:
 
 def stop_within_grace(e: Evidence) -> str | None:
     if e.max_unprotected_s > e.limits.stop_grace_s:
-        return f"a position had no exchange stop for {e.max_unprotected_s:.1f} s (grace {e.limits.stop_grace_s} s)"
+        return (f"a position had no exchange stop for {e.max_unprotected_s:.1f} s while the bot was up "
+                f"(grace {e.limits.stop_grace_s} s)")
     return None
 
 

@@ -7,6 +7,7 @@ nothing the bot holds in memory survives, only its database and the exchange's s
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import hmac
 import json
@@ -28,6 +29,12 @@ SYMBOL = "BTCUSDT"
 API_KEY = "chaos-session-key"
 API_SECRET = "chaos-session-secret"
 API_TOKEN = "chaos-api-token-0123456789"
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the session's process dies (a killed campaign leaves no strays)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -94,7 +101,8 @@ class SimProcess:
                    "--port", str(self.port), "--seed", str(self.seed), "--state", str(self.workdir / "sim.state"),
                    "--lenient-time", "--no-futures"]
         log = (self.workdir / "sim.log").open("ab")
-        self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir)
+        self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir,
+                                        preexec_fn=_die_with_parent)
         wait_until_answers(f"{self.base_url}/_sim/state", 60.0, self.process)
 
     def kill(self) -> None:
@@ -136,6 +144,7 @@ class BotProcess:
     api_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    up_since: float | None = None  # monotonic time its API first answered after the last start
 
     @property
     def api_url(self) -> str:
@@ -162,16 +171,21 @@ class BotProcess:
         self.api_port = self.api_port or free_port()
         log = (self.workdir / "bot.log").open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "ictbot", "run"], env=python_env(self.environment()),
-                                        stdout=log, stderr=log, cwd=self.workdir)
+                                        stdout=log, stderr=log, cwd=self.workdir,
+                                        preexec_fn=_die_with_parent)
         self.starts += 1
+        self.up_since = None
 
     def ready(self) -> bool:
         if not self.running:
             return False
         try:
-            return self.api("GET", "/status", timeout_s=2.0).status_code == 200
+            answered = self.api("GET", "/status", timeout_s=2.0).status_code == 200
         except httpx.HTTPError:
             return False
+        if answered and self.up_since is None:
+            self.up_since = time.monotonic()
+        return answered
 
     def start(self) -> None:
         self.spawn()

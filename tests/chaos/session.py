@@ -82,7 +82,9 @@ class ChaosSession:
         self.result = SessionResult(config.seed, "postgresql" if use_pg else "sqlite")
         self._quiet_until = 0.0
         self._unprotected_since: float | None = None
-        self._max_unprotected = 0.0
+        self._max_unprotected = 0.0  # while the bot was up
+        self._max_unprotected_any = 0.0  # including while it was dead or starting
+        self._last_ready_check = 0.0
         self._held = Decimal(0)
         self._deaths_expected = 0
 
@@ -134,6 +136,7 @@ class ChaosSession:
             self._teardown()
             self.result.figures["seconds"] = round(time.monotonic() - started, 1)
             self.result.figures["max_unprotected_s"] = round(self._max_unprotected, 2)
+            self.result.figures["max_unprotected_incl_down_s"] = round(self._max_unprotected_any, 2)
             self.result.figures["bot_starts"] = self.bot.starts
         return self.result
 
@@ -196,10 +199,20 @@ class ChaosSession:
         self._held = held
         now = time.monotonic()
         if held - stopped >= BASE_STEP * 10:  # more than dust is not covered by a stop
-            self._unprotected_since = self._unprotected_since or now
-            self._max_unprotected = max(self._max_unprotected, now - self._unprotected_since)
+            since = self._unprotected_since = self._unprotected_since or now
+            self._max_unprotected_any = max(self._max_unprotected_any, now - since)
+            up = self._bot_up_since()
+            if up is not None:  # the grace runs while the bot is up: a dead process places no stop
+                self._max_unprotected = max(self._max_unprotected, now - max(since, up))
         else:
             self._unprotected_since = None
+
+    def _bot_up_since(self) -> float | None:
+        """Since when the bot's API answers (None while it is down or starting; asked at most once a second)."""
+        if self.bot.up_since is None and time.monotonic() - self._last_ready_check > 1.0:
+            self._last_ready_check = time.monotonic()
+            self.bot.ready()
+        return self.bot.up_since
 
     def _settle(self) -> None:
         """Faults stop; time stops (the replay is paused); the bot must converge to the exchange's truth."""
