@@ -103,7 +103,7 @@ class SimProcess:
         log = (self.workdir / "sim.log").open("ab")
         self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir,
                                         preexec_fn=_die_with_parent)
-        wait_until_answers(f"{self.base_url}/_sim/state", 60.0, self.process)
+        wait_until_answers(f"{self.base_url}/_sim/state", 120.0, self.process)
 
     def kill(self) -> None:
         kill9(self.process)
@@ -190,7 +190,8 @@ class BotProcess:
     def start(self) -> None:
         self.spawn()
         assert self.process is not None
-        wait_until_answers(f"{self.api_url}/health", 90.0, self.process)
+        wait_until_answers(f"{self.api_url}/health", 180.0, self.process)
+        self.up_since = time.monotonic()
 
     @property
     def running(self) -> bool:

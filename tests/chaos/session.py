@@ -155,6 +155,7 @@ class ChaosSession:
         begin, next_entry = time.monotonic(), 0.0
         while (elapsed := time.monotonic() - begin) < self.config.duration_s:
             self._sample()
+            self._bot_up_since()  # notes when a restarted bot is up (a later exit is then a crash)
             self._notice_crash()
             while plan and plan[0][0] <= elapsed:
                 kind = plan.pop(0)[1]
@@ -177,10 +178,13 @@ class ChaosSession:
             (self.workdir / "notes.txt").open("a").write(f"{kind}: {error}\n")
 
     def _notice_crash(self) -> None:
-        """A bot that exits on its own (not by our kill) is a failure; it is restarted to finish the session."""
+        """A bot that exits on its own (not by our kill) after it was up is a crash, a failure. One that
+        gives up while starting (``ictbot run`` exits 1 when the exchange is unreachable at start, e.g.
+        during ``sim_restart``) is counted apart: a supervisor restarts it, as the session does."""
         if self.bot.process is not None and self.bot.process.poll() is not None:
             if self.bot.process.returncode != -9:
-                self.result.figures["bot_crashes"] = self.result.figures.get("bot_crashes", 0) + 1
+                kind = "bot_crashes" if self.bot.up_since is not None else "bot_start_refusals"
+                self.result.figures[kind] = self.result.figures.get(kind, 0) + 1
             self.bot.spawn()
 
     def _sample(self) -> None:
@@ -246,10 +250,10 @@ class ChaosSession:
                       LIMITS.max_drawdown_pct, self.config.stop_grace_s)
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 90.0
+        deadline = time.monotonic() + 180.0
         while not self.bot.ready():
             if time.monotonic() > deadline:
-                raise TimeoutError("the bot's API did not answer within 90 s")
+                raise TimeoutError("the bot's API did not answer within 180 s")
             self._sample()
             self._notice_crash()
             time.sleep(0.5)
