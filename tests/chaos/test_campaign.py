@@ -40,7 +40,7 @@ def test_postgres_session_survives_connection_loss(tmp_path: Path) -> None:
     require_service("postgres")
     from tests.chaos.session import SessionConfig, run_session
 
-    result = run_session(SessionConfig(seed=CI_SEED + 3, root=tmp_path, faults=("db_loss", "bot_kill"),
-                                       fault_count=2, duration_s=12.0, postgres=True))
-    assert result.passed, (result.error, result.checks)
-    assert result.database == "postgresql" and sum(result.injected.values()) == 2
+    result = run_session(SessionConfig(seed=CI_SEED + 3, root=tmp_path, faults=("db_loss",), fault_count=2,
+                                       duration_s=12.0, postgres=True))
+    assert result.passed, (result.error, {k: v for k, v in result.checks.items() if v})
+    assert result.database == "postgresql" and result.injected["db_loss"] == 2
