@@ -51,9 +51,13 @@ class Tally:
         seconds = [s.figures.get("seconds", 0.0) for s in self.sessions]
         entries = sum(s.figures.get("entries_accepted", 0) for s in self.sessions)
         worst = max((s.figures.get("max_unprotected_s", 0.0) for s in self.sessions), default=0.0)
-        lines += ["", f"databases: {dict(databases)}  entries accepted: {entries:.0f}  "
-                      f"longest unprotected: {worst:.1f} s  session seconds: "
-                      f"{min(seconds, default=0):.0f}-{max(seconds, default=0):.0f}"]
+        worst_down = max((s.figures.get("max_unprotected_incl_down_s", 0.0) for s in self.sessions), default=0.0)
+        starts = sum(s.figures.get("bot_starts", 0) for s in self.sessions)
+        refusals = sum(s.figures.get("bot_start_refusals", 0) for s in self.sessions)
+        lines += ["", f"databases: {dict(databases)}  entries accepted: {entries:.0f}  bot starts: {starts:.0f} "
+                      f"(refused while the exchange was down: {refusals:.0f})",
+                  f"longest unprotected while the bot was up: {worst:.1f} s, including its downtime: "
+                  f"{worst_down:.1f} s  session seconds: {min(seconds, default=0):.0f}-{max(seconds, default=0):.0f}"]
         for session in self.failed:
             reasons = {k: v for k, v in session.checks.items() if v}
             lines.append(f"FAILED seed {session.seed} ({session.database}): {session.error or reasons}")
