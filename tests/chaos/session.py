@@ -86,7 +86,6 @@ class ChaosSession:
         self._max_unprotected_any = 0.0  # including while it was dead or starting
         self._last_ready_check = 0.0
         self._held = Decimal(0)
-        self._deaths_expected = 0
 
     # ---- used by the faults -------------------------------------------------------------------------
 
@@ -115,9 +114,13 @@ class ChaosSession:
                 "take_profits": [str((price * Decimal("1.002")).quantize(cent))]}
         self.result.figures["entries_requested"] = self.result.figures.get("entries_requested", 0) + 1
         try:
-            accepted = self.bot.api("POST", "/orders", timeout_s=timeout_s, json=body).status_code == 201
+            response = self.bot.api("POST", "/orders", timeout_s=timeout_s, json=body)
         except httpx.HTTPError:
             return False
+        accepted = response.status_code == 201
+        if not accepted:
+            with (self.workdir / "notes.txt").open("a") as notes:
+                notes.write(f"entry refused: {response.status_code} {response.text[:300]}\n")
         if accepted:
             self.result.figures["entries_accepted"] = self.result.figures.get("entries_accepted", 0) + 1
         return accepted
@@ -166,16 +169,18 @@ class ChaosSession:
             time.sleep(0.25)
 
     def _inject(self, kind: str) -> None:
-        if kind == "db_loss" and self.pg_database is None:
-            return  # SQLite has no connection to lose
-        if kind.startswith("bot_kill"):
-            self._deaths_expected += 1
-        self.result.injected[kind] += 1
+        """Counted only when it was applied (no position to be down through, SQLite for ``db_loss``, or
+        the simulator unreachable at that moment: not counted)."""
         try:
-            FAULTS[kind](self, self.rng)
-        except httpx.HTTPError as error:  # e.g. the simulator is restarting: the fault is counted, not fatal
-            self.result.figures["faults_not_delivered"] = self.result.figures.get("faults_not_delivered", 0) + 1
-            (self.workdir / "notes.txt").open("a").write(f"{kind}: {error}\n")
+            applied = FAULTS[kind](self, self.rng)
+        except httpx.HTTPError as error:  # e.g. the simulator is restarting
+            applied = False
+            with (self.workdir / "notes.txt").open("a") as notes:
+                notes.write(f"{kind}: {error}\n")
+        if applied:
+            self.result.injected[kind] += 1
+        else:
+            self.result.figures["faults_skipped"] = self.result.figures.get("faults_skipped", 0) + 1
 
     def _notice_crash(self) -> None:
         """A bot that exits on its own (not by our kill) after it was up is a crash, a failure. One that
