@@ -293,7 +293,10 @@ class ChaosSession:
     def _teardown(self) -> None:
         self.bot.stop()
         self.sim.kill()
-        if self.pg_database:
+        if self.pg_database and not self.result.passed:  # kept for the post-mortem, named in the notes
+            with (self.workdir / "notes.txt").open("a") as notes:
+                notes.write(f"PostgreSQL database kept: {self.pg_database}\n")
+        elif self.pg_database:
             import psycopg
 
             try:
