@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import hmac
 import json
@@ -35,6 +36,14 @@ def _die_with_parent() -> None:
     """Linux: the child gets SIGKILL when the session's process dies (a killed campaign leaves no strays)."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+@functools.cache
+def sim_option_exists(option: str) -> bool:
+    """``--lenient-time`` (older simulators; newer ones accept wall-clock timestamps by default)."""
+    shown = subprocess.run([sys.executable, "-m", "ictbot", "sim", "--help"], env=python_env({}),
+                           capture_output=True, text=True, timeout=120, check=False)
+    return option in shown.stdout
 
 
 def free_port() -> int:
@@ -99,7 +108,9 @@ class SimProcess:
         self.port = self.port or free_port()
         command = [sys.executable, "-m", "ictbot", "sim", "--data", str(self.data_file), "--speed", str(self.speed),
                    "--port", str(self.port), "--seed", str(self.seed), "--state", str(self.workdir / "sim.state"),
-                   "--lenient-time", "--no-futures"]
+                   "--no-futures"]
+        # The bot runs on the wall clock while the exchange replays at 120×: its timestamps must pass.
+        command += ["--lenient-time"] if sim_option_exists("--lenient-time") else []
         log = (self.workdir / "sim.log").open("ab")
         self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir,
                                         preexec_fn=_die_with_parent)

@@ -30,7 +30,7 @@ from tests.conftest import SHARED
 DATA_DIR = SHARED / "data" / "binance_spot_raw_5m"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 RISK = {"max_open_positions_per_symbol": 1, "duplicate_window_seconds": 0, "cooldown_after_stop_minutes": 0,
-        "min_reward_risk": 1, "max_consecutive_losses": 1000, "daily_loss_limit_pct": 20, "max_drawdown_pct": 20}
+        "min_reward_risk": 0, "max_consecutive_losses": 1000, "daily_loss_limit_pct": 20, "max_drawdown_pct": 20}
 # Lost stream events are found by the periodic reconciliation; settling lasts several of its rounds.
 EXECUTION = {"reconcile_interval_seconds": 10}
 LIMITS = Limits(initial_quote=Decimal(10_000), taker_fee_rate=Decimal("0.001"),

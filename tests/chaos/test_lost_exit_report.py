@@ -33,7 +33,7 @@ async def test_an_exit_whose_report_is_lost_is_recovered_by_reconciliation(tmp_p
             price = sim.control.price(SYMBOL)
             await PipelineFacade(application, pipeline).create_manual_order(f.ManualOrderRequest(
                 symbol=SYMBOL, side="BUY", stop_loss=(price * Decimal("0.996")).quantize(CENT),
-                take_profits=[(price * Decimal("1.008")).quantize(CENT)]))
+                take_profits=[(price * Decimal("1.016")).quantize(CENT)]))
             await wait_for(lambda: bool(pipeline.execution.positions.open_positions()))
             await wait_for(lambda: not pipeline.execution.executor.unprotected_positions())
             await pipeline.execution.executor.drain()
