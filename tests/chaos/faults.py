@@ -1,0 +1,143 @@
+"""The faults a session injects, each a function of the session and a seeded random generator.
+
+``FAULTS`` maps a kind to its injector; a seeded schedule picks kinds and moments, so a seed
+reproduces the same faults at the same offsets (the bot's own timing still varies a little).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import httpx
+
+from tests.chaos.invariants import BASE_STEP
+
+if TYPE_CHECKING:
+    from tests.chaos.session import ChaosSession
+
+Injector = Callable[["ChaosSession", random.Random], bool]  # False: the moment did not allow it
+
+
+def bot_kill(session: ChaosSession, rng: random.Random) -> bool:
+    """kill -9 at a random moment, then start again on the same database."""
+    session.bot.kill()
+    session.bot.spawn()
+    return True
+
+
+def bot_kill_in_flight(session: ChaosSession, rng: random.Random) -> bool:
+    """kill -9 a few ms after asking for an entry: between journal write and request, or between the
+    entry's fill and the stop's placement, depending on where the bot is when the signal lands."""
+    session.place_entry(timeout_s=rng.uniform(0.02, 0.6))  # a bot still starting: a plain kill
+    session.bot.kill()
+    session.bot.spawn()
+    return True
+
+
+def bot_down_through_exit(session: ChaosSession, rng: random.Random) -> bool:
+    """kill -9 while a position is open and keep the bot down until its stop or target has filled on
+    the exchange: the restarted bot must learn the exit it missed without counting it twice."""
+    if not session.wait_exchange(lambda held: held >= BASE_STEP, 15.0):
+        return False  # no position to be down through
+    session.bot.kill()
+    if session.wait_exchange(lambda held: held < BASE_STEP, 40.0):
+        session.result.figures["exits_while_down"] = session.result.figures.get("exits_while_down", 0) + 1
+    session.bot.spawn()
+    return True
+
+
+def ws_drop(session: ChaosSession, rng: random.Random) -> bool:
+    """Close the market stream and the user-data stream (WS API) sockets."""
+    session.sim.fault("drop_ws", kind="market")
+    session.sim.fault("drop_ws", kind="user")
+    return True
+
+
+def http_5xx(session: ChaosSession, rng: random.Random) -> bool:
+    """The next 1-3 POSTs (order placement, OCO) answer 503 without executing. Armed when the bot is
+    flat, so its next entry meets it (the observer only GETs, so it never takes these)."""
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.sim.fault("response", method="POST", path=None, mode="error_503", after_commit=False,
+                      count=rng.randint(1, 3))
+    session.place_entry()
+    return True
+
+
+def lost_reply_after_commit(session: ChaosSession, rng: random.Random) -> bool:
+    """The next order is executed by the exchange, but its reply never comes (or is a 503 / -1007)."""
+    mode = rng.choice(["hang", "error_503", "timeout_1007"])
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)  # flat: the next entry meets the fault
+    session.sim.fault("response", method="POST", path="/api/v3/order", mode=mode, after_commit=True, count=1,
+                      hang_seconds=4.0)
+    session.place_entry(timeout_s=8.0)
+    return True
+
+
+def rate_limit(session: ChaosSession, rng: random.Random) -> bool:
+    """429 with Retry-After for the next few requests, 418 (ban) if they keep coming."""
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.sim.fault("rate_limit", count=rng.randint(2, 6))
+    session.quiet_observer(3.0)  # the forced 429s go to whoever asks next: leave them to the bot
+    session.place_entry()
+    return True
+
+
+def clock_skew(session: ChaosSession, rng: random.Random) -> bool:
+    """The exchange's clock jumps by up to ±5 minutes (the bot's offset must follow)."""
+    skew_ms = rng.choice([-1, 1]) * rng.randint(1_000, 300_000)
+    session.sim.control("POST", f"skew?ms={skew_ms}")
+    return True
+
+
+def user_event_loss(session: ChaosSession, rng: random.Random) -> bool:
+    """The next execution report is lost on the user stream (the bot must learn the fill otherwise)."""
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.sim.fault("drop_event", kind="executionReport", count=rng.randint(1, 2))
+    session.place_entry()
+    return True
+
+
+def sim_restart(session: ChaosSession, rng: random.Random) -> bool:
+    """kill -9 of the exchange process, started again from its state file on the same port."""
+    session.sim.kill()
+    session.sim.start()
+    return True
+
+
+def db_loss(session: ChaosSession, rng: random.Random) -> bool:
+    """PostgreSQL only: terminate every server connection of the bot's database."""
+    if session.pg_database is None:
+        return False  # SQLite has no connection to lose
+    import psycopg
+
+    with psycopg.connect(session.pg_admin_url, autocommit=True) as connection:
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", (session.pg_database,))
+    return True
+
+
+FAULTS: dict[str, Injector] = {
+    "bot_kill": bot_kill,
+    "bot_kill_in_flight": bot_kill_in_flight,
+    "bot_down_through_exit": bot_down_through_exit,
+    "ws_drop": ws_drop,
+    "http_5xx": http_5xx,
+    "lost_reply_after_commit": lost_reply_after_commit,
+    "rate_limit": rate_limit,
+    "clock_skew": clock_skew,
+    "user_event_loss": user_event_loss,
+    "sim_restart": sim_restart,
+    "db_loss": db_loss,
+}
+
+
+def schedule(rng: random.Random, kinds: tuple[str, ...], duration_s: float, count: int) -> list[tuple[float, str]]:
+    """``count`` faults at seeded moments inside the session (none in its first and last seconds)."""
+    moments = sorted(rng.uniform(1.0, max(1.5, duration_s - 2.0)) for _ in range(count))
+    return [(moment, rng.choice(kinds)) for moment in moments]
+
+
+def is_transport_error(error: BaseException) -> bool:
+    return isinstance(error, httpx.HTTPError)
