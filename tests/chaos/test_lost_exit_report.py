@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from ictbot.app.facade import PipelineFacade
 from ictbot.app.wiring import PAPER_API_KEY
-from ictbot.ports import facade as f
-from tests.integration.risk.restart_support import SYMBOL, simulator, start_bot, step, wait_for
-
-CENT = Decimal("0.01")
+from tests.integration.risk.restart_support import (
+    SYMBOL,
+    buy_manually,
+    held_base,
+    simulator,
+    start_bot,
+    step,
+)
 
 
 @pytest.mark.timeout(200)
@@ -30,24 +33,13 @@ async def test_an_exit_whose_report_is_lost_is_recovered_by_reconciliation(tmp_p
         application, pipeline = await start_bot(tmp_path, sim)
         try:
             await step(application, pipeline, sim, 2)
-            price = sim.control.price(SYMBOL)
-            await PipelineFacade(application, pipeline).create_manual_order(f.ManualOrderRequest(
-                symbol=SYMBOL, side="BUY", stop_loss=(price * Decimal("0.996")).quantize(CENT),
-                take_profits=[(price * Decimal("1.016")).quantize(CENT)]))
-            await wait_for(lambda: bool(pipeline.execution.positions.open_positions()))
-            await wait_for(lambda: not pipeline.execution.executor.unprotected_positions())
-            await pipeline.execution.executor.drain()
-            await application.bus.wait_idle()
-
-            def held() -> Decimal:
-                return sum(sim.control.balances(PAPER_API_KEY).get("ETH", (Decimal(0), Decimal(0))), Decimal(0))
-
+            await buy_manually(application, pipeline, sim, stop="0.996", target="1.016", protected=True)
             sim.control.drop_next_events("executionReport", 1)  # the exit's fill report is lost
             for _ in range(400):
-                if held() < Decimal("0.001"):
+                if held_base(sim) < Decimal("0.001"):
                     break
                 await step(application, pipeline, sim, 1)
-            assert held() < Decimal("0.001"), "the exit did not fill: the scenario did not happen"
+            assert held_base(sim) < Decimal("0.001"), "the exit did not fill: the scenario did not happen"
             assert sim.control.open_orders(PAPER_API_KEY) == []  # nothing left open at the exchange
             assert sim.control.sim.faults.dropped_events["executionReport"] == 0  # a report really was lost
             for _ in range(2):

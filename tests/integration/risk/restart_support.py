@@ -71,17 +71,26 @@ async def wait_stepping(application: Application, pipeline: Pipeline, sim: Simul
     await wait_for(condition, timeout=1.0)
 
 
-async def buy_manually(application: Application, pipeline: Pipeline, sim: SimulatorServer) -> f.OrderView:
-    """A market BUY sized by risk: 1 % risk with the stop 9 % below is ~11 % of equity."""
+async def buy_manually(application: Application, pipeline: Pipeline, sim: SimulatorServer, *,
+                       stop: str = "0.91", target: str = "1.2", protected: bool = False) -> f.OrderView:
+    """A market BUY sized by risk, stop and target at these multiples of the price (default: 1 % risk
+    with the stop 9 % below is ~11 % of equity); ``protected`` also waits for the exchange stop."""
     price = sim.control.price(SYMBOL)
     facade = PipelineFacade(application, pipeline)
     order = await facade.create_manual_order(f.ManualOrderRequest(
-        symbol=SYMBOL, side="BUY", stop_loss=(price * Decimal("0.91")).quantize(Decimal("0.01")),
-        take_profits=[(price * Decimal("1.2")).quantize(Decimal("0.01"))]))
+        symbol=SYMBOL, side="BUY", stop_loss=(price * Decimal(stop)).quantize(Decimal("0.01")),
+        take_profits=[(price * Decimal(target)).quantize(Decimal("0.01"))]))
     await wait_for(lambda: bool(pipeline.execution.positions.open_positions()))
+    if protected:
+        await wait_for(lambda: not pipeline.execution.executor.unprotected_positions())
     await pipeline.execution.executor.drain()
     await application.bus.wait_idle()
     return order
+
+
+def held_base(sim: SimulatorServer, asset: str = "ETH") -> Decimal:
+    """The simulator account's free + locked ``asset``."""
+    return sum(sim.control.balances(PAPER_API_KEY).get(asset, (Decimal(0), Decimal(0))), Decimal(0))
 
 
 def true_spot_equity(sim: SimulatorServer, quote: str = "USDT") -> Decimal:

@@ -19,11 +19,16 @@ from pathlib import Path
 import pytest
 
 from ictbot.app.binance_wiring import PAPER_API_KEY
-from ictbot.app.facade import PipelineFacade
-from ictbot.ports import facade as f
-from tests.integration.risk.restart_support import SYMBOL, simulator, start_bot, step, true_spot_equity, wait_for
-
-CENT = Decimal("0.01")
+from tests.integration.risk.restart_support import (
+    SYMBOL,
+    buy_manually,
+    held_base,
+    simulator,
+    start_bot,
+    step,
+    true_spot_equity,
+    wait_for,
+)
 
 
 @pytest.mark.timeout(200)
@@ -34,26 +39,15 @@ async def test_exit_filled_while_the_bot_is_down_is_counted_once_in_equity(tmp_p
         application, pipeline = await start_bot(tmp_path, sim)
         try:
             await step(application, pipeline, sim, 2)
-            price = sim.control.price(SYMBOL)
-            await PipelineFacade(application, pipeline).create_manual_order(f.ManualOrderRequest(
-                symbol=SYMBOL, side="BUY", stop_loss=(price * Decimal("0.995")).quantize(CENT),
-                take_profits=[(price * Decimal("1.015")).quantize(CENT)]))
-            await wait_for(lambda: bool(pipeline.execution.positions.open_positions()))
-            await wait_for(lambda: not pipeline.execution.executor.unprotected_positions())
-            await pipeline.execution.executor.drain()
-            await application.bus.wait_idle()
+            await buy_manually(application, pipeline, sim, stop="0.995", target="1.015", protected=True)
         finally:
             await application.stop()
 
-        def held() -> Decimal:
-            balances = sim.control.balances(PAPER_API_KEY)
-            return sum(balances.get("ETH", (Decimal(0), Decimal(0))), Decimal(0))
-
         for _ in range(400):  # the bot is down while its stop or target fills
-            if held() < Decimal("0.001"):
+            if held_base(sim) < Decimal("0.001"):
                 break
             await sim.control.step(1)
-        assert held() < Decimal("0.001"), "the exit did not fill: the scenario did not happen"
+        assert held_base(sim) < Decimal("0.001"), "the exit did not fill: the scenario did not happen"
         exit_price = sim.control.price(SYMBOL)
         for _ in range(400):  # and the market moves on before the bot comes back
             if abs(sim.control.price(SYMBOL) - exit_price) / exit_price > Decimal("0.01"):
