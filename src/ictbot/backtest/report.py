@@ -13,7 +13,6 @@ monthly returns; the trade list.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +22,7 @@ import numpy.typing as npt
 
 from ictbot.backtest.metrics import buy_and_hold_equity, drawdown, monthly_returns
 from ictbot.backtest.report_sections import deviations_block, quality_section
+from ictbot.backtest.report_sections import esc as _esc
 from ictbot.backtest.results import SymbolResult, Trade
 from ictbot.backtest.run import BacktestOutcome
 from ictbot.domain.timeframe import ms_to_datetime
@@ -35,9 +35,6 @@ GREEN, RED, BLUE, GREY = "#16a34a", "#dc2626", "#2563eb", "#6b7280"
 _DETAIL_BUDGET = 30_000  # base candles embedded for the per-trade charts
 _DETAIL_BEFORE, _DETAIL_AFTER, _DETAIL_MAX = 60, 20, 400
 
-
-def _esc(value: object) -> str:
-    return html.escape(str(value))
 
 
 def _day(ms: int) -> str:
