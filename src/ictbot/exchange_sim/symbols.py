@@ -23,6 +23,9 @@ from ictbot.instruments import InstrumentCatalogue, UnknownInstrumentError, defa
 D = Decimal
 
 
+DEFAULT_MAX_NOTIONAL = Decimal("9000000")  # NOTIONAL maxNotional as Binance publishes it for spot
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolSpec:
     symbol: str
@@ -39,7 +42,7 @@ class SymbolSpec:
     market_min_qty: Decimal
     market_max_qty: Decimal
     min_notional: Decimal
-    max_notional: Decimal = Decimal("9000000")
+    max_notional: Decimal = DEFAULT_MAX_NOTIONAL
     apply_min_to_market: bool = True
     apply_max_to_market: bool = False
     avg_price_mins: int = 5
@@ -84,8 +87,6 @@ SPOT_ORDER_TYPES = ("LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LI
 FUTURES_ORDER_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
                        "TRAILING_STOP_MARKET")
 
-
-DEFAULT_MAX_NOTIONAL = Decimal("9000000")
 
 
 def spec_from_instrument(instrument: Instrument) -> SymbolSpec:
