@@ -306,7 +306,7 @@ def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
     settings = application.settings
     api_settings = ApiSettings(
         host=settings.api_host, port=settings.api_port, token=settings.api_token,
-        read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,  # type: ignore[arg-type]
+        read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,
         token_file=settings.config_file.parent / "api_token",
     )
     broadcaster = Broadcaster()

@@ -92,7 +92,7 @@ class SoakRun:
                          "context_timeframes": list(self.spec.context)},
             "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
         }))
-        settings = Settings(TRADING_MODE=TradingMode.PAPER,  # type: ignore[call-arg]
+        settings = Settings(TRADING_MODE=TradingMode.PAPER,
                             DATABASE_PATH=self.workdir / "soak.db", ICTBOT_CONFIG_FILE=config_file,
                             LOG_DIR=self.workdir, ICTBOT_CANDLE_WINDOW=self.spec.candle_window,
                             ICTBOT_METRICS_WINDOW=self.spec.metrics_window)

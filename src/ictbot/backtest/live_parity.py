@@ -131,7 +131,7 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
         # Only the backtest's strategy object trades (installed below); the built-ins are switched off.
         "strategies": {sid: {"enabled": False} for sid in ("strategy_a", "strategy_b") if sid != strategy.id},
     }))
-    settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=workdir / "parity.db",  # type: ignore[call-arg]
+    settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=workdir / "parity.db",
                         ICTBOT_CONFIG_FILE=config_file, LOG_DIR=workdir)
     await sim.start()
     application = Application(settings)

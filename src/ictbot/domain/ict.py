@@ -299,7 +299,7 @@ def _twin_builder(cls: type[_T]) -> Callable[..., _T]:
     namespace: dict[str, Any] = {"frozen": cls}
     exec(source, namespace)  # generated from the class's own slot names, as dataclasses does
     twin = type(f"_{cls.__name__}Builder", (), {"__slots__": names, "__init__": namespace["__init__"]})
-    return twin  # type: ignore[return-value]
+    return twin
 
 
 make_event: Callable[[str, str, int, str, int, int, int, int, float | None, float | None, float | None,

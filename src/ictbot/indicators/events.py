@@ -148,7 +148,7 @@ class EventFactory:
         event.bottom = bottom
         event.level = level
         # callers pass a fresh dict per event; it becomes the event's own field mapping
-        event.fields = fields if fields.__class__ is dict else dict(fields or {})  # type: ignore[assignment]
+        event.fields = fields if fields.__class__ is dict else dict(fields or {})
         return event
 
 

@@ -69,7 +69,7 @@ class CandleClosed:
 ReplayEvent = PricePoint | CandleClosed
 
 
-def bucket_open(interval: Timeframe, times: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def bucket_open(interval: Timeframe, times: np.ndarray) -> np.ndarray:
     if interval is Timeframe.W1:
         return times - (times - _MONDAY_EPOCH_MS) % interval.ms  # type: ignore[no-any-return]
     return times - times % interval.ms  # type: ignore[no-any-return]

@@ -36,14 +36,14 @@ from ictbot.indicators.kernels.codes import (
 NAN = np.nan
 
 
-@jit  # type: ignore[misc]
+@jit
 def _zone_event(ev_i, ev_f, r, kind, z, j, tag, zdir, ztop, zbot, zmid, zanchor, zevent):  # type: ignore[no-untyped-def]
     put(ev_i, ev_f, r, kind, zdir[z], tag, zanchor[z], j, ztop[z], zbot[z], NAN)
     ev_f[r, F0] = zmid[z]
     ev_i[r, R0] = zevent[z]
 
 
-@jit  # type: ignore[misc]
+@jit
 def ob_kernel(t, o, h, lo, c, brk_n, brk, last_disp_up, last_disp_dn, last_fvg_up, last_fvg_dn, taken_up,  # type: ignore[no-untyped-def]
               taken_dn, body, wick_invalidation, strict, mss_window, max_active, tag, slot):
     """Events of §4 for one stream (``max_active`` < 0 = None)."""
@@ -357,7 +357,7 @@ def ob_kernel(t, o, h, lo, c, brk_n, brk, last_disp_up, last_disp_dn, last_fvg_u
     return ev_i, ev_f, r
 
 
-@jit  # type: ignore[misc]
+@jit
 def pd_kernel(t, h, lo, c, brk_n, brk, ote_low, ote_high, sweet_spot, tag, slot):  # type: ignore[no-untyped-def]
     """Impulse legs of the ``pd_stream`` breaks and their OTE transitions (§6)."""
     n = t.shape[0]

@@ -29,12 +29,12 @@ from ictbot.indicators.kernels.codes import (
 NAN = np.nan
 
 
-@jit  # type: ignore[misc]
+@jit
 def new_events(cap):  # type: ignore[no-untyped-def]
     return np.empty((max(cap, 16), NI), np.int32), np.empty((max(cap, 16), NF), np.float64)
 
 
-@jit  # type: ignore[misc]
+@jit
 def room(ev_i, ev_f, r):  # type: ignore[no-untyped-def]
     """The matrices, doubled when row ``r`` does not fit."""
     old = ev_i.shape[0]
@@ -48,7 +48,7 @@ def room(ev_i, ev_f, r):  # type: ignore[no-untyped-def]
     return gi, gf
 
 
-@jit  # type: ignore[misc]
+@jit
 def put(ev_i, ev_f, r, kind, direction, tag, anchor, confirm, top, bottom, level):  # type: ignore[no-untyped-def]
     ev_i[r, KIND] = kind
     ev_i[r, DIR] = direction
@@ -68,7 +68,7 @@ def put(ev_i, ev_f, r, kind, direction, tag, anchor, confirm, top, bottom, level
     ev_f[r, F1] = NAN
 
 
-@jit  # type: ignore[misc]
+@jit
 def _less(hk, hs, hv, a, b):  # type: ignore[no-untyped-def]
     if hk[a] != hk[b]:
         return hk[a] < hk[b]
@@ -77,14 +77,14 @@ def _less(hk, hs, hv, a, b):  # type: ignore[no-untyped-def]
     return hv[a] < hv[b]
 
 
-@jit  # type: ignore[misc]
+@jit
 def _swap(hk, hs, hv, a, b):  # type: ignore[no-untyped-def]
     hk[a], hk[b] = hk[b], hk[a]
     hs[a], hs[b] = hs[b], hs[a]
     hv[a], hv[b] = hv[b], hv[a]
 
 
-@jit  # type: ignore[misc]
+@jit
 def heap_push(hk, hs, hv, size, key, seq, ver):  # type: ignore[no-untyped-def]
     """Push; returns the new size (capacity is the caller's bound)."""
     k = size
@@ -101,7 +101,7 @@ def heap_push(hk, hs, hv, size, key, seq, ver):  # type: ignore[no-untyped-def]
     return size + 1
 
 
-@jit  # type: ignore[misc]
+@jit
 def heap_pop(hk, hs, hv, size):  # type: ignore[no-untyped-def]
     """Remove the root (read it before calling); returns the new size."""
     size -= 1
@@ -126,7 +126,7 @@ def heap_pop(hk, hs, hv, size):  # type: ignore[no-untyped-def]
     return size
 
 
-@jit  # type: ignore[misc]
+@jit
 def heap_room(hk, hs, hv, size):  # type: ignore[no-untyped-def]
     """The heap arrays, doubled when one more entry does not fit."""
     if size < hk.shape[0]:
@@ -141,7 +141,7 @@ def heap_room(hk, hs, hv, size):  # type: ignore[no-untyped-def]
     return gk, gs, gv
 
 
-@jit  # type: ignore[misc]
+@jit
 def grow_f(a, n):  # type: ignore[no-untyped-def]
     if n < a.shape[0]:
         return a
@@ -150,7 +150,7 @@ def grow_f(a, n):  # type: ignore[no-untyped-def]
     return g
 
 
-@jit  # type: ignore[misc]
+@jit
 def grow_i(a, n):  # type: ignore[no-untyped-def]
     if n < a.shape[0]:
         return a
@@ -159,7 +159,7 @@ def grow_i(a, n):  # type: ignore[no-untyped-def]
     return g
 
 
-@jit  # type: ignore[misc]
+@jit
 def evict_overflow(max_active, active_up, active_dn, order_up, order_dn, hup, hdn, zalive, zdir,  # type: ignore[no-untyped-def]
                    found):
     """``ZoneBook.overflow``: the oldest alive zones beyond ``max_active`` per direction, marked dead,

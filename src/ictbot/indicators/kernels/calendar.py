@@ -57,7 +57,7 @@ def period_table(t: I64, kind: str, day_anchor: str) -> tuple[I64, I64]:
     return edges[k], edges[k + 1]
 
 
-@jit  # type: ignore[misc]
+@jit
 def previous_kernel(t, o, h, lo, starts, ends, slot):  # type: ignore[no-untyped-def]
     """Previous-period events; ``levels`` rows: kind k, confirm, high, low, high idx, high time, low idx,
     low time, event ref (the §5 levels liquidity receives)."""
@@ -227,7 +227,7 @@ def session_tables(t: I64, tf_ms: int, windows: tuple[str, ...]) -> tuple[I64, I
     return starts, ends, np.array(firsts, dtype=np.int64), tags
 
 
-@jit  # type: ignore[misc]
+@jit
 def session_kernel(t, h, lo, tf_ms, starts, ends, firsts, tags, slot):  # type: ignore[no-untyped-def]
     """``session_closed`` events; ``levels`` rows: tag, confirm, end, high idx, high time, low idx, low time,
     event ref (+ high, low floats)."""

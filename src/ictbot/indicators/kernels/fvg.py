@@ -42,7 +42,7 @@ NAN = np.nan
 FAR_PAST = -(10**18)
 
 
-@jit  # type: ignore[misc]
+@jit
 def atr_series(h, lo, c, n):  # type: ignore[no-untyped-def]
     """Wilder ATR after each candle (the fold of ``AtrState.update``)."""
     size = h.shape[0]
@@ -65,7 +65,7 @@ def atr_series(h, lo, c, n):  # type: ignore[no-untyped-def]
     return out
 
 
-@jit  # type: ignore[misc]
+@jit
 def displacement_direction(o, h, lo, c, atr_prev, k_body, min_body_ratio):  # type: ignore[no-untyped-def]
     """+1 / −1 for a displacement candle (§9), 0 otherwise."""
     size = o.shape[0]
@@ -79,7 +79,7 @@ def displacement_direction(o, h, lo, c, atr_prev, k_body, min_body_ratio):  # ty
     return out
 
 
-@jit  # type: ignore[misc]
+@jit
 def last_true(mask_dir, direction):  # type: ignore[no-untyped-def]
     """For every candle, the latest index <= i with ``mask_dir == direction`` (FAR_PAST if none)."""
     size = mask_dir.shape[0]
@@ -92,14 +92,14 @@ def last_true(mask_dir, direction):  # type: ignore[no-untyped-def]
     return out
 
 
-@jit  # type: ignore[misc]
+@jit
 def _zone_event(ev_i, ev_f, r, kind, z, j, zdir, ztop, zbot, zmid, zanchor, zevent):  # type: ignore[no-untyped-def]
     put(ev_i, ev_f, r, kind, zdir[z], T_NONE, zanchor[z], j, ztop[z], zbot[z], NAN)
     ev_f[r, F0] = zmid[z]
     ev_i[r, R0] = zevent[z]
 
 
-@jit  # type: ignore[misc]
+@jit
 def fvg_kernel(t, o, h, lo, c, atr, disp_dir, require_body, require_close, require_disp, min_size,  # type: ignore[no-untyped-def]
                k_atr, max_age, merge_adjacent, max_active, slot):
     """Events of §3; also the gap formed at each candle (event ref or −1) for §9's ``displacement_with_fvg``.
@@ -376,7 +376,7 @@ def fvg_kernel(t, o, h, lo, c, atr, disp_dir, require_body, require_close, requi
     return ev_i, ev_f, r, formed_ref, formed_dir
 
 
-@jit  # type: ignore[misc]
+@jit
 def displacement_kernel(t, o, h, lo, c, atr_prev, disp_dir, formed_ref, formed_dir, max_leg, k_leg,  # type: ignore[no-untyped-def]
                         slot):
     """Events of §9: ``displacement_with_fvg`` of the previous candle, displacement, displacement legs."""

@@ -33,7 +33,7 @@ from ictbot.indicators.kernels.swings import pivot_at
 NAN = np.nan
 
 
-@jit  # type: ignore[misc]
+@jit
 def _level_event(ev_i, ev_f, r, kind, v, j, lside, lprice, lsrc, lanchor, latime, lconfirm, lparent, ltaken,  # type: ignore[no-untyped-def]
                  excursion):
     ev_i, ev_f = room(ev_i, ev_f, r)
@@ -45,7 +45,7 @@ def _level_event(ev_i, ev_f, r, kind, v, j, lside, lprice, lsrc, lanchor, latime
     return ev_i, ev_f, r + 1
 
 
-@jit  # type: ignore[misc]
+@jit
 def _version(ver_i, ver_f, nver, lcur, v, i, price):  # type: ignore[no-untyped-def]
     """Level ``v`` shows ``price`` from candle ``i`` on: a new version row, the previous one ends at ``i``."""
     prev = lcur[v]
@@ -59,7 +59,7 @@ def _version(ver_i, ver_f, nver, lcur, v, i, price):  # type: ignore[no-untyped-
     return nver + 1
 
 
-@jit  # type: ignore[misc]
+@jit
 def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, k_exc, enabled, rank,  # type: ignore[no-untyped-def]
                      pv_i, pv_f, ss_i, ss_f, slot):
     """``enabled[tag]``: source switched on; ``rank[tag]``: source rank; ``k_exc`` NaN = None.

@@ -8,7 +8,7 @@ from ictbot.indicators.kernels._jit import jit
 from ictbot.indicators.kernels.codes import ANCHOR, CONFIRM, KIND, NF, NI, R0, R1, REF_SHIFT, TAG
 
 
-@jit  # type: ignore[misc]
+@jit
 def merge_kernel(parts_i, parts_f, counts, n_candles):  # type: ignore[no-untyped-def]
     """One pass from the per-slot matrices (a tuple indexed by slot) to the log: rows ordered by
     (confirm index, slot, emission order), refs remapped to final rows, the per-candle id counter

@@ -28,7 +28,7 @@ from ictbot.indicators.kernels.codes import (
 NAN = np.nan
 
 
-@jit  # type: ignore[misc]
+@jit
 def pivot_at(h, lo, i, left, right):  # type: ignore[no-untyped-def]
     """(pivot high, pivot low) at p = i − right judged at i: strict left, non-strict right (§1)."""
     p = i - right
@@ -61,7 +61,7 @@ def pivot_at(h, lo, i, left, right):  # type: ignore[no-untyped-def]
     return is_high, is_low
 
 
-@jit  # type: ignore[misc]
+@jit
 def _label(direction, level, has_prev, prev_level):  # type: ignore[no-untyped-def]
     if not has_prev:
         return 0
@@ -72,7 +72,7 @@ def _label(direction, level, has_prev, prev_level):  # type: ignore[no-untyped-d
     return 3 if level < prev_level else 4
 
 
-@jit  # type: ignore[misc]
+@jit
 def swing_kernel(t, h, lo, left, right, tag, slot):  # type: ignore[no-untyped-def]
     """Swing events of one stream and its accepted pivots per candle (up to two)."""
     n = t.shape[0]
@@ -172,7 +172,7 @@ def swing_kernel(t, h, lo, left, right, tag, slot):  # type: ignore[no-untyped-d
     return ev_i, ev_f, r, acc_n, acc_dir, acc_level, acc_anchor, acc_ref
 
 
-@jit  # type: ignore[misc]
+@jit
 def structure_kernel(t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_ref, last_disp_up,  # type: ignore[no-untyped-def]
                      last_disp_dn, taken_up, taken_dn, wick, require_sweep, tag, slot):
     """BOS / CHoCH of one stream and, per break, what §4 and §6 need (candle indexes).

@@ -27,7 +27,7 @@ _BLOCK = 6  # log2 of the ranks per alive count block
 _SUPER = 12  # log2 of the ranks per alive count super-block
 
 
-@jit  # type: ignore[misc]
+@jit
 def _previous_alive(alive, block, sup, lo, r):  # type: ignore[no-untyped-def]
     """The last alive rank in ``[lo, r)`` (−1 if none); skips empty aligned blocks by their counts."""
     q = r - 1
@@ -43,7 +43,7 @@ def _previous_alive(alive, block, sup, lo, r):  # type: ignore[no-untyped-def]
     return -1
 
 
-@jit  # type: ignore[misc]
+@jit
 def _nearest_changes(ev_candle, ev_rank, ev_on, m, split, limit, n_out):  # type: ignore[no-untyped-def]
     """Fold the shows / hides (by candle) of ranks ``0..m`` (buy side ``< split``) and record, at every
     candle where it changes, the first ``limit`` alive ranks of each side: buy then sell ranks of change

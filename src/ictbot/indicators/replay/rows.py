@@ -46,7 +46,7 @@ class _Column:
     __slots__ = ("__getitem__",)
 
     def __init__(self, values: npt.NDArray[Any]) -> None:
-        self.__getitem__ = values.item  # type: ignore[method-assign]
+        self.__getitem__ = values.item
 
 
 class _Ids:
