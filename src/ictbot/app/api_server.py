@@ -55,7 +55,7 @@ class ApiServerService:
                                 ws_max_size=self.ws_max_size, server_header=False, **UVICORN_WS_OPTIONS)
         self._server = uvicorn.Server(config)
         # The application owns SIGINT/SIGTERM; uvicorn must not replace those handlers.
-        self._server.install_signal_handlers = lambda: None
+        self._server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         assert self._socket is not None
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[self._socket]))
         for _ in range(200):
