@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from tests.conftest import DATA  # noqa: E402
 
-from ictbot.adapters.files import CandleFrame, read_candle_file  # noqa: E402
+from ictbot.adapters.files import read_candle_file  # noqa: E402
 from ictbot.candles import DEFAULT_TARGETS, StreamingAggregator, aggregate  # noqa: E402
+from ictbot.domain.candle_frame import CandleFrame  # noqa: E402
 from ictbot.domain.timeframe import Timeframe  # noqa: E402
 
 FILE = DATA / "feather" / "filimonov_freqtrade" / "BTC_USDT-1m.feather"

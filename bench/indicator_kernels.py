@@ -27,7 +27,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from ictbot.adapters.files import CandleFrame, read_candle_files  # noqa: E402
+from ictbot.adapters.files import read_candle_files  # noqa: E402
+from ictbot.domain.candle_frame import CandleFrame  # noqa: E402
 from ictbot.domain.timeframe import Timeframe  # noqa: E402
 from ictbot.indicators.kernels import compute_columns  # noqa: E402
 from ictbot.indicators.kernels.convert import to_events  # noqa: E402

@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))
 
-from ictbot.adapters.files import CandleFrame, read_candle_files  # noqa: E402
+from ictbot.adapters.files import read_candle_files  # noqa: E402
+from ictbot.domain.candle_frame import CandleFrame  # noqa: E402
 from ictbot.domain.timeframe import Timeframe  # noqa: E402
 from ictbot.indicators.mtf import MultiTimeframeEngine  # noqa: E402
 from ictbot.indicators.resampling import resample  # noqa: E402

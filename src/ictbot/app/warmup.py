@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.candles.aggregate import aggregate
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import ExchangeError
 from ictbot.domain.timeframe import ms_to_datetime
 

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ictbot.adapters.files import CandleFrame, read_candle_files
+from ictbot.adapters.files import read_candle_files
 from ictbot.adapters.files.names import check_named_timeframe, group_data_files
 from ictbot.candles.aggregate import aggregate
 from ictbot.candles.quality import DataQuality, assess
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.timeframe import Timeframe
 

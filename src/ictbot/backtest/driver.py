@@ -14,9 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.backtest.fills import dec
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.ict import IndicatorSnapshot, TimeframeView
 from ictbot.domain.position import Position
 from ictbot.domain.signal import Signal

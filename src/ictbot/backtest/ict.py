@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.backtest.data import MarketData, aggregate_frame
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.mtf import MultiTimeframeEngine

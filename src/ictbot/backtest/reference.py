@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from ictbot.adapters.files import CandleFrame
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.adapters.files import CandleFrame
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 
 I64 = npt.NDArray[np.int64]

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
 from ictbot.adapters.files.names import parse_candle_filename
 from ictbot.candles.quality import DataQuality, assess
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe

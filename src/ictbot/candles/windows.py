@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 
 

@@ -17,7 +17,7 @@ from ictbot.domain.errors import ConfigError, InputDataError
 from ictbot.domain.timeframe import Timeframe
 
 if TYPE_CHECKING:
-    from ictbot.adapters.files import CandleFrame
+    from ictbot.domain.candle_frame import CandleFrame
     from ictbot.indicators.events import Event
 
 HELP = (

@@ -14,8 +14,8 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ictbot.adapters.files.candle_files import CandleFrame
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.ict import (
     IndicatorSnapshot,
     Leg,

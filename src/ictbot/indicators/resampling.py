@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ictbot.adapters.files.candle_files import CandleFrame
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 
 

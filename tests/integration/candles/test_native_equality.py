@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
 from ictbot.candles.aggregate import aggregate, aggregate_detailed
 from ictbot.candles.streaming import DEFAULT_TARGETS, StreamingAggregator
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 from tests.conftest import DATA, require_shared
 

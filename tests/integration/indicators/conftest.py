@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
+from ictbot.domain.candle_frame import CandleFrame
 from tests.conftest import DATA, require_shared
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ictbot.adapters.files import CandleFrame, write_candle_csv
+from ictbot.adapters.files import write_candle_csv
 from ictbot.cli.main import app
+from ictbot.domain.candle_frame import CandleFrame
 
 runner = CliRunner()
 

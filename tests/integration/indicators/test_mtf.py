@@ -8,9 +8,10 @@ import pickle
 import numpy as np
 import pytest
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
 from ictbot.bus import Envelope, EventBus, Topic
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.events import CandleStored, IndicatorsUpdated
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.timeframe import Timeframe

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from ictbot.adapters.files import CandleFrame
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.indicators.events import Event
 from ictbot.indicators.params import FvgParams, IndicatorParams
 from ictbot.indicators.stream import TimeframeEngine

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.indicators.params import FvgParams, IndicatorParams
 from ictbot.indicators.suite import SuiteResult, compute
 from tests.conftest import DATA, require_shared

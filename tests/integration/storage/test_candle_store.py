@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.adapters.storage import Database, SqlCandleStore
 from ictbot.adapters.storage.candles import series_id, write_candle_rows
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe

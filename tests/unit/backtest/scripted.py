@@ -9,13 +9,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.backtest.data import MarketData
 from ictbot.backtest.engine import BacktestConfig, BacktestEngine
 from ictbot.backtest.fills import FillModel
 from ictbot.backtest.reference import EXIT_METADATA
 from ictbot.backtest.results import SymbolResult
 from ictbot.backtest.sizing import RiskGate, reference_limits
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
 from ictbot.domain.signal import Direction, EntryType, Signal

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 
 DAY0 = 1_717_977_600_000  # 2024-06-10 00:00 UTC, a Monday

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.candles.aggregate import aggregate, aggregate_detailed, bucket_open_times
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 from tests.unit.candles.builders import DAY0, random_frame
 

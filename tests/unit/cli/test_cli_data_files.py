@@ -11,9 +11,10 @@ import pyarrow.feather as feather
 import pytest
 from typer.testing import CliRunner
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
 from ictbot.adapters.storage import sqlite_url
 from ictbot.cli.main import app
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.timeframe import Timeframe
 from tests.conftest import DATA, require_shared

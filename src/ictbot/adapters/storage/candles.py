@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection
 
-from ictbot.adapters.files import CandleFrame
 from ictbot.adapters.storage.database import Database
 from ictbot.domain.candle import Candle
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe

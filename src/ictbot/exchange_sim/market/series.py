@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.adapters.files import CandleFrame, read_candle_files
+from ictbot.adapters.files import read_candle_files
 from ictbot.adapters.files.names import check_named_timeframe, group_data_files, parse_candle_filename
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.errors import InputDataError
 from ictbot.domain.timeframe import Timeframe
 

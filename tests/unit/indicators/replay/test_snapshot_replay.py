@@ -13,10 +13,11 @@ import pytest
 
 pytest.importorskip("numba")  # the replay runs the compiled kernels
 
-from ictbot.adapters.files import CandleFrame, read_candle_file
+from ictbot.adapters.files import read_candle_file
 from ictbot.backtest.data import MarketData, load_market_data
 from ictbot.backtest.ict import IndicatorSnapshots, ReplayedSnapshots, indicator_source
 from ictbot.backtest.run import BacktestSpec, build_strategy, run_backtest
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from tests.conftest import DATA, require_shared
