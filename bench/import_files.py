@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/import_files.py``. Each method runs in its own fresh subprocess
 (so peak RSS is its own) into a fresh database file:
 
-* ours: ``ictbot.candles.importer.import_files`` — pyarrow parse, full validation, exact decimal
+* ours: ``ictbot.adapters.files.importer.import_files`` — pyarrow parse, full validation, exact decimal
   text, one transaction per file (what ``ictbot download --from-file`` runs);
 * baseline: a plain script — ``csv`` module + ``sqlite3.executemany`` of the raw strings into the
   same schema, one transaction per file, no validation, µs→ms fix only.
@@ -38,8 +38,8 @@ def _files() -> list[Path]:
 def run_ours(db_path: str) -> int:
     import asyncio
 
+    from ictbot.adapters.files.importer import import_files
     from ictbot.adapters.storage import Database, SqlCandleStore, sqlite_url
-    from ictbot.candles.importer import import_files
     from ictbot.domain.timeframe import Timeframe
 
     async def go() -> int:

@@ -112,8 +112,8 @@ async def _import(
     files: list[Path], url: str, symbol: str | None, tf: Timeframe | None, market: Market | None,
     refuse_gaps: bool = False,
 ) -> int:
+    from ictbot.adapters.files.importer import ImportReport, import_files
     from ictbot.adapters.storage import Database, SqlCandleStore
-    from ictbot.candles.importer import ImportReport, import_files
 
     db = Database(url)
     db.upgrade()

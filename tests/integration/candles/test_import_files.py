@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ictbot.adapters.files.importer import import_files
 from ictbot.adapters.storage import Database, SqlCandleStore, sqlite_url
-from ictbot.candles.importer import import_files
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
 from tests.conftest import DATA, require_shared

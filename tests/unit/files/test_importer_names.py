@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ictbot.candles.importer import FileSeries, infer_series
+from ictbot.adapters.files.importer import FileSeries, infer_series
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
 
