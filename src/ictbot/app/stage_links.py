@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ictbot.adapters.binance.kline_feed import BinanceKlineFeed
 from ictbot.app.config_model import TradingConfig
-from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.monitoring.system import MonitoringSystem
 
 

@@ -20,6 +20,7 @@ import structlog
 
 from ictbot.adapters.binance.endpoints import BinanceEndpoints
 from ictbot.adapters.binance.factory import build_venue
+from ictbot.adapters.binance.kline_feed import BinanceKlineFeed
 from ictbot.adapters.binance.venue import BinanceVenue
 from ictbot.adapters.storage.candles import SqlCandleStore
 from ictbot.adapters.storage.database import Database
@@ -50,7 +51,6 @@ from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.service import ExecutionService
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from ictbot.indicators.service import IndicatorService
-from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.service import MarketDataService
 from ictbot.monitoring.collector import MetricsCollector
 from ictbot.monitoring.health import HealthBoard

@@ -1,9 +1,9 @@
-"""Market data: live kline feed (reconnect, backfill, staleness), history paging, bus service."""
+"""Market data: continuity gate, history paging, staleness watchdog, bus service (the exchange's
+live feed is an adapter: ``adapters.binance.kline_feed.BinanceKlineFeed``)."""
 
-from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.gate import CandleGate, Gap
 from ictbot.marketdata.history import fetch_klines
 from ictbot.marketdata.service import MarketDataService
 from ictbot.marketdata.staleness import StalenessWatchdog
 
-__all__ = ["BinanceKlineFeed", "CandleGate", "Gap", "MarketDataService", "StalenessWatchdog", "fetch_klines"]
+__all__ = ["CandleGate", "Gap", "MarketDataService", "StalenessWatchdog", "fetch_klines"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from websockets.asyncio.server import ServerConnection
 
+from ictbot.adapters.binance.kline_feed import BinanceKlineFeed
 from ictbot.adapters.binance.ratelimit import LocalRateBudget
 from ictbot.adapters.binance.rest import BinanceRestClient
 from ictbot.adapters.binance.timesync import ServerTime
@@ -17,7 +18,6 @@ from ictbot.domain.candle import Candle
 from ictbot.domain.events import Alert, AlertLevel, KlineUpdated
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
-from ictbot.marketdata.binance_feed import BinanceKlineFeed
 from ictbot.marketdata.service import MarketDataService
 from tests.integration.marketdata.kline_exchange import SYMBOL, T0, KlineExchange, M, price, ws_frame
 

@@ -13,9 +13,9 @@ from ictbot.adapters.binance import (
     SpotUserDataStream,
     build_venue,
 )
+from ictbot.adapters.binance.kline_feed import BinanceKlineFeed
 from ictbot.domain.errors import ConfigError
 from ictbot.domain.market import Market
-from ictbot.marketdata import BinanceKlineFeed
 from ictbot.ports.market_data import HistoricalCandles, MarketDataFeed
 from ictbot.ports.venue import ExecutionVenue
 
