@@ -45,7 +45,6 @@ from typing import Any
 
 import structlog
 
-from ictbot.adapters.paper.venue import PaperVenue
 from ictbot.backtest.parity import MemoryCandleStore
 from ictbot.bus import Envelope, EventBus, Topic
 from ictbot.candles import CandleService
@@ -57,6 +56,7 @@ from ictbot.domain.position import Position
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim.engine.config import MatchingConfig
+from ictbot.exchange_sim.paper_venue import PaperVenue
 from ictbot.execution import ExecutionConfig, ExecutionService
 from ictbot.indicators.mtf import MultiTimeframeEngine
 from ictbot.indicators.service import IndicatorService

@@ -8,18 +8,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pytest
-
 from ictbot.bus import EventBus
 from ictbot.domain.market import Market
 from ictbot.domain.order import OrderLeg, OrderStatus
 from ictbot.domain.signal import Direction
+from ictbot.exchange_sim import paper_venue as paper
 from ictbot.execution import ExecutionConfig, ExecutionService
 from ictbot.ports.clock import SystemClock
 from tests.unit.execution.harness import make_intent
 from tests.unit.execution.memory_repos import MemoryFills, MemoryJournal, MemoryKV, MemoryPositions
-
-paper = pytest.importorskip("ictbot.adapters.paper.venue")
 
 D = Decimal
 FAST = ExecutionConfig(poll_interval_s=0.01, timer_interval_s=0.01, reconcile_interval_s=3600)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from ictbot.adapters.paper import PaperVenue
 from ictbot.app.instrument_refresh import DAY_S, InstrumentRefresher
 from ictbot.bus import Envelope, EventBus, Topic
 from ictbot.domain.events import AlertLevel
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
+from ictbot.exchange_sim.paper_venue import PaperVenue
 from ictbot.instruments import InstrumentCatalogue, SourceKind
 from ictbot.ports.clock import ManualClock
 

@@ -1,7 +1,7 @@
 """The matching engine: the bot's orders against a replayed price path, for every account.
 
 Pure and deterministic: no I/O, no wall clock (``now`` is passed in), Decimal arithmetic. The
-server (``exchange_sim.server``) and the in-process paper venue (``adapters.paper``) drive the
+server (``exchange_sim.server``) and the in-process paper venue (``exchange_sim.paper_venue``) drive the
 same instance type, so backtests, paper trading and integration tests fill orders identically.
 
 Every mutating call returns the events it caused, in order (execution reports, then the balance

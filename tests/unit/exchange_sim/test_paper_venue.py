@@ -7,7 +7,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from ictbot.adapters.paper import PaperVenue
 from ictbot.domain.candle import Candle
 from ictbot.domain.errors import (
     DuplicateOrderError,
@@ -19,6 +18,7 @@ from ictbot.domain.market import Market
 from ictbot.domain.order import Order, OrderAccepted, OrderFilled, OrderSide, OrderStatus, OrderType, TimeInForce
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim.engine import MatchingConfig
+from ictbot.exchange_sim.paper_venue import PaperVenue
 from ictbot.ports.clock import ManualClock
 from ictbot.ports.venue import ExecutionVenue
 

@@ -1,5 +1,0 @@
-"""Paper trading / backtest venue on the exchange simulator's matching engine."""
-
-from ictbot.adapters.paper.venue import PaperVenue, translate
-
-__all__ = ["PaperVenue", "translate"]
