@@ -50,7 +50,8 @@ def serve(kind: str) -> None:
 
     from ictbot.api import ApiSettings, create_app
     from ictbot.api.auth import TokenAuthority
-    from ictbot.ports.facade import HealthReport, StatusReport
+    from ictbot.api.dto import StatusReport
+    from ictbot.monitoring.reports import HealthReport
 
     _raise_fd_limit()
     facade = FakeFacade()

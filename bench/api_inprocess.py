@@ -26,7 +26,8 @@ from tests.unit.api.fakes import FakeFacade
 
 from ictbot.api import ApiSettings, create_app
 from ictbot.api.auth import TokenAuthority
-from ictbot.ports.facade import HealthReport, StatusReport
+from ictbot.api.dto import StatusReport
+from ictbot.monitoring.reports import HealthReport
 
 TOKEN = "bench-token-" + "x" * 32
 

@@ -37,10 +37,10 @@ import structlog
 from pydantic import BaseModel
 
 from ictbot.api.auth import Scope
+from ictbot.api.dto import WS_TYPES
 from ictbot.api.serialize import TOPIC_MESSAGES, to_jsonable
 from ictbot.api.wire import FrameSink, text_frame
 from ictbot.bus import BackpressurePolicy, Envelope, EventBus, Subscription
-from ictbot.ports.facade import WS_TYPES
 
 log = structlog.get_logger(__name__)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ictbot.api.dto import CandleView, IndicatorView, OrderView, PositionView
 from ictbot.bus import codec
 from ictbot.bus.topics import Topic
 from ictbot.domain import events as ev
 from ictbot.domain.ict import IndicatorSnapshot
-from ictbot.ports.facade import CandleView, IndicatorView, OrderView, PositionView, redact
+from ictbot.domain.redaction import redact
 
 JsonDict = dict[str, Any]
 

@@ -29,18 +29,11 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from ictbot.api import wire
 from ictbot.api.auth import Scope, TokenAuthority
 from ictbot.api.broadcaster import Broadcaster, WsClient
+from ictbot.api.dto import WS_TYPES, Reason
+from ictbot.api.dto.fields import Identifier
 from ictbot.api.errors import field_errors_from_pydantic
 from ictbot.api.settings import ApiSettings
-from ictbot.ports.facade import (
-    WS_TYPES,
-    Conflict,
-    FacadeError,
-    Identifier,
-    NotFound,
-    Reason,
-    TradingFacade,
-    ValidationFailed,
-)
+from ictbot.ports.facade import Conflict, FacadeError, NotFound, TradingFacade, ValidationFailed
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TRY_AGAIN = 1013

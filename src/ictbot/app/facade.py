@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from fastapi import FastAPI
 
+from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
@@ -23,7 +24,7 @@ from ictbot.domain.order import Order, OrderStatus
 from ictbot.domain.position import Position
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
-from ictbot.ports import facade as f
+from ictbot.ports.facade import Conflict, NotFound
 from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFoundError
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
 
@@ -72,20 +73,20 @@ class PipelineFacade(ConfigFacade):
     async def get_position(self, position_id: str) -> f.PositionView:
         position = self.p.execution.positions.get(position_id) or await self.p.positions_repo.get(position_id)
         if position is None:
-            raise f.NotFound("position", position_id)
+            raise NotFound("position", position_id)
         return self._position_view(position)
 
     async def close_position(self, position_id: str, reason: str) -> f.OrderView:
         try:
             order = await self.p.execution.close_position(position_id)
         except PositionNotFoundError as exc:
-            raise f.NotFound("position", position_id) from exc
+            raise NotFound("position", position_id) from exc
         except PositionAlreadyClosedError as exc:
-            raise f.Conflict(f"position {position_id} is already closed") from exc
+            raise Conflict(f"position {position_id} is already closed") from exc
         except IctbotError as exc:
-            raise f.Conflict(f"position {position_id} could not be closed", [str(exc)]) from exc
+            raise Conflict(f"position {position_id} could not be closed", [str(exc)]) from exc
         if order is None:
-            raise f.Conflict(f"position {position_id} has nothing left to close")
+            raise Conflict(f"position {position_id} has nothing left to close")
         return f.OrderView.from_domain(order)
 
     # ---- orders ---------------------------------------------------------------------------------------
@@ -110,15 +111,15 @@ class PipelineFacade(ConfigFacade):
     async def get_order(self, client_order_id: str) -> f.OrderView:
         order = await self.p.journal.get(client_order_id)
         if order is None:
-            raise f.NotFound("order", client_order_id)
+            raise NotFound("order", client_order_id)
         return f.OrderView.from_domain(order)
 
     async def create_manual_order(self, request: f.ManualOrderRequest) -> f.OrderView:
         if request.symbol not in self.p.symbols:
-            raise f.NotFound("symbol", request.symbol)
+            raise NotFound("symbol", request.symbol)
         mark = self.p.execution.positions.mark_price(request.symbol) or self.p.account.marks.get(request.symbol)
         if mark is None and request.price is None:
-            raise f.Conflict("no current price for a market order yet", ["wait for the first candle"])
+            raise Conflict("no current price for a market order yet", ["wait for the first candle"])
         signal = Signal(
             strategy_id=request.strategy_id, symbol=request.symbol,
             direction=Direction.LONG if request.side == "BUY" else Direction.SHORT,
@@ -129,34 +130,34 @@ class PipelineFacade(ConfigFacade):
         )
         result = await self.p.risk.evaluate(signal)
         if isinstance(result, Rejection):
-            raise f.Conflict("rejected by risk management", list(result.reasons))
+            raise Conflict("rejected by risk management", list(result.reasons))
         intent: OrderIntent = result
         if request.quantity is not None:
             if request.quantity > intent.quantity:
-                raise f.Conflict("quantity above the risk-sized maximum",
+                raise Conflict("quantity above the risk-sized maximum",
                                  [f"requested {request.quantity}, allowed {intent.quantity}"])
             intent = OrderIntent(intent.signal, request.quantity, intent.entry_price, intent.stop_loss,
                                  intent.take_profits, intent.risk_amount, intent.leverage)
         try:
             order = await self.p.execution.submit_manual(intent)
         except EntriesBlockedError as exc:
-            raise f.Conflict("new entries are blocked", [str(exc)]) from exc
+            raise Conflict("new entries are blocked", [str(exc)]) from exc
         return f.OrderView.from_domain(order)
 
     async def cancel_order(self, client_order_id: str) -> f.OrderView:
         try:
             order = await self.p.execution.cancel_order(client_order_id)
         except UnknownOrderError as exc:
-            raise f.NotFound("order", client_order_id) from exc
+            raise NotFound("order", client_order_id) from exc
         except OrderNotOpenError as exc:
-            raise f.Conflict(f"order {client_order_id} is not open") from exc
+            raise Conflict(f"order {client_order_id} is not open") from exc
         return f.OrderView.from_domain(order)
 
     # ---- strategies -----------------------------------------------------------------------------------
     def _strategy_view(self, strategy_id: str) -> f.StrategyView:
         status = next((s for s in self.p.registry.status() if s.id == strategy_id), None)
         if status is None:
-            raise f.NotFound("strategy", strategy_id)
+            raise NotFound("strategy", strategy_id)
         entry = self.app.config.document()["strategies"].get(strategy_id, {})
         open_positions = sum(1 for p in self.p.execution.positions.open_positions() if p.strategy_id == strategy_id)
         risk = entry.get("risk_per_trade")
@@ -175,7 +176,7 @@ class PipelineFacade(ConfigFacade):
 
     async def set_strategy_enabled(self, strategy_id: str, enabled: bool) -> f.StrategyView:
         if strategy_id not in self.p.registry.ids():
-            raise f.NotFound("strategy", strategy_id)
+            raise NotFound("strategy", strategy_id)
         try:
             await self.app.config.update_strategy_config(strategy_id, {"enabled": enabled})
         except ConfigError as exc:
@@ -254,7 +255,7 @@ class PipelineFacade(ConfigFacade):
         if emergency is not None:
             # a kill switch is not undone by one click: the operator restarts the bot after checking
             # the account, and the restarted bot starts HALTED until resumed
-            raise f.Conflict("an emergency stop needs a restart to clear", [f"emergency stop: {emergency}"])
+            raise Conflict("an emergency stop needs a restart to clear", [f"emergency stop: {emergency}"])
         await self.p.breakers.reset(None)
         self.p.execution.resume_entries()
         return self._state_view()
@@ -278,7 +279,7 @@ class PipelineFacade(ConfigFacade):
     # ---- market data ------------------------------------------------------------------------------------
     async def candles(self, query: f.CandleQuery) -> list[f.CandleView]:
         if query.symbol not in self.p.symbols:
-            raise f.NotFound("symbol", query.symbol)
+            raise NotFound("symbol", query.symbol)
         rows = await self.p.candle_store.load(query.symbol, query.timeframe, end_ms=query.end_ms)
         return [f.CandleView.from_domain(c) for c in rows[-query.limit:]]
 
@@ -286,14 +287,14 @@ class PipelineFacade(ConfigFacade):
         from ictbot.api.serialize import indicator_view
 
         if symbol not in self.p.symbols:
-            raise f.NotFound("symbol", symbol)
+            raise NotFound("symbol", symbol)
         snapshot = self.p.engine.snapshot(symbol)
         if snapshot is None:
-            raise f.NotFound("indicator snapshot", symbol)
+            raise NotFound("indicator snapshot", symbol)
         view = indicator_view(snapshot)
         if timeframe is not None:
             if timeframe not in view.views:
-                raise f.NotFound("timeframe", timeframe)
+                raise NotFound("timeframe", timeframe)
             view = view.model_copy(update={"views": {timeframe: view.views[timeframe]}})
         return view
 

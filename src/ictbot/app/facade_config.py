@@ -7,15 +7,17 @@ setting while the bot runs) or ``NotFound`` (404).
 
 from __future__ import annotations
 
+from ictbot.api import dto as f
 from ictbot.app.config_manager import ConfigManager, RestartRequired, risk_change, strategy_change
 from ictbot.app.facade_mapping import field_errors, risk_changes, strategy_changes
 from ictbot.domain.errors import ConfigError
-from ictbot.ports import facade as f
+from ictbot.domain.redaction import redact
+from ictbot.ports.facade import Conflict, FacadeError, NotFound
 
 
-def config_failure(exc: ConfigError) -> f.FacadeError:
+def config_failure(exc: ConfigError) -> FacadeError:
     if isinstance(exc, RestartRequired):
-        return f.Conflict("the change needs a restart", [f"{field}: {reason}" for field, reason in exc.errors])
+        return Conflict("the change needs a restart", [f"{field}: {reason}" for field, reason in exc.errors])
     return field_errors(exc)
 
 
@@ -26,15 +28,15 @@ class ConfigFacade:
     def _config_view(self) -> f.ConfigView:
         document = self.config.document()
         other = {k: v for k, v in document.items() if k not in ("strategies", "risk")}
-        return f.ConfigView(version=self.config.version, strategies=f.redact(document["strategies"]),
-                            risk=f.redact(document["risk"]), other=f.redact(other))
+        return f.ConfigView(version=self.config.version, strategies=redact(document["strategies"]),
+                            risk=redact(document["risk"]), other=redact(other))
 
     async def get_config(self) -> f.ConfigView:
         return self._config_view()
 
     async def update_strategy_config(self, update: f.StrategyConfigUpdate) -> f.ConfigView:
         if update.strategy_id not in self.config.document()["strategies"]:
-            raise f.NotFound("strategy", update.strategy_id)
+            raise NotFound("strategy", update.strategy_id)
         try:
             await self.config.update_strategy_config(update.strategy_id, strategy_changes(update))
         except ConfigError as exc:
@@ -65,15 +67,15 @@ class ConfigFacade:
         versions = self.config.history()[-limit:] if limit > 0 else []
         return [
             f.ConfigVersion(version=v.version, section=",".join(v.sections), changed_at_ms=v.time_ms,
-                            changes=f.redact({s: v.document.get(s) for s in v.sections}), source=v.reason)
+                            changes=redact({s: v.document.get(s) for s in v.sections}), source=v.reason)
             for v in versions
         ]
 
     async def rollback_config(self, version: int) -> f.ConfigView:
         if not any(v.version == version for v in self.config.history()):
-            raise f.NotFound("config version", version)
+            raise NotFound("config version", version)
         if self.config.is_active(version):
-            raise f.Conflict(f"version {version} is already active",
+            raise Conflict(f"version {version} is already active",
                              [f"the running configuration equals version {version}; nothing to roll back"])
         try:
             await self.config.rollback(version)

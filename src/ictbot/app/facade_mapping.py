@@ -6,9 +6,10 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from ictbot.api import dto as f
 from ictbot.domain.errors import ConfigError
 from ictbot.domain.position import Position, PositionSide
-from ictbot.ports import facade as f
+from ictbot.ports.facade import ValidationFailed
 
 PCT = Decimal(100)
 
@@ -58,5 +59,5 @@ def trade_side(position: Position) -> PositionSide:
     return PositionSide.LONG
 
 
-def field_errors(exc: ConfigError) -> f.ValidationFailed:
-    return f.ValidationFailed(exc.errors or [("config", str(exc))])
+def field_errors(exc: ConfigError) -> ValidationFailed:
+    return ValidationFailed(exc.errors or [("config", str(exc))])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ictbot.api import dto as f
 from ictbot.bus import BackpressurePolicy, Envelope, Subscription, Topic
 from ictbot.monitoring.health import SEVERITY, HealthBoard
 from ictbot.monitoring.prometheus import HealthCollector
-from ictbot.ports import facade as f
 
 if TYPE_CHECKING:
     from ictbot.app.application import Application

@@ -24,8 +24,8 @@ from ictbot.domain import events as ev
 from ictbot.domain.order import Order, OrderStatus
 from ictbot.monitoring import stats
 from ictbot.monitoring.prometheus import BusStatsCollector, ProcessCollector, PrometheusMetrics
+from ictbot.monitoring.reports import EquityPoint, TradingMetrics
 from ictbot.ports.clock import Clock, SystemClock
-from ictbot.ports.facade import EquityPoint, TradingMetrics
 
 _PENDING_LIMIT = 10_000
 BUS_RATE_WINDOW_S = 60.0  # bus rates are averaged over about the last minute

@@ -19,8 +19,8 @@ from enum import IntEnum
 
 from ictbot.domain.errors import ExchangeError, RateLimitedError, RetryableError, TimestampError
 from ictbot.domain.timeframe import Timeframe
+from ictbot.monitoring.reports import ComponentHealth, HealthState
 from ictbot.ports.clock import Clock, SystemClock
-from ictbot.ports.facade import ComponentHealth, HealthState
 
 ORDER_PATHS = ("/api/v3/order", "/fapi/v1/order", "/api/v3/orderList/oco", "/api/v3/order/oco")
 

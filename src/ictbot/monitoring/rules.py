@@ -8,7 +8,7 @@ from typing import Any
 
 from ictbot.domain.events import AlertLevel
 from ictbot.domain.timeframe import Timeframe
-from ictbot.ports.facade import TradingMetrics
+from ictbot.monitoring.reports import TradingMetrics
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import structlog
 from ictbot.bus import BackpressurePolicy, Envelope, EventBus, Subscription, Topic
 from ictbot.domain import events as ev
 from ictbot.monitoring.collector import MetricsCollector
+from ictbot.monitoring.reports import ComponentHealth, HealthReport, HealthState
 from ictbot.monitoring.rules import AlertDraft, MonitorInputs, Thresholds, evaluate, stale_series
 from ictbot.ports.clock import Clock, SystemClock
-from ictbot.ports.facade import ComponentHealth, HealthReport, HealthState
 
 log = structlog.get_logger(__name__)
 

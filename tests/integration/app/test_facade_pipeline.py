@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.wiring import Pipeline, build_pipeline
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
-from ictbot.ports import facade as f
+from ictbot.ports.facade import Conflict, NotFound, ValidationFailed
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ async def test_facade_reads_and_changes_the_running_system(
 
     candles = await facade.candles(f.CandleQuery(symbol="BTCUSDT", timeframe=Timeframe.M5, limit=50))
     assert len(candles) == 50 and candles[-1].open_time_ms > candles[0].open_time_ms
-    with pytest.raises(f.NotFound):
+    with pytest.raises(NotFound):
         await facade.candles(f.CandleQuery(symbol="DOGEUSDT"))
     view = await facade.indicators("BTCUSDT", None)
     assert set(view.views) == {"5m", "15m", "1h"}
@@ -77,12 +78,12 @@ async def test_facade_reads_and_changes_the_running_system(
     assert application.config.version == version + 1
     await application.bus.wait_idle()
     assert pipeline.registry.is_enabled("strategy_a") is False
-    with pytest.raises(f.ValidationFailed) as invalid:
+    with pytest.raises(ValidationFailed) as invalid:
         await facade.update_strategy_config(
             f.StrategyConfigUpdate(strategy_id="strategy_a", params={"no_such_param": 1})
         )
     assert invalid.value.errors[0].field.endswith("no_such_param")
-    with pytest.raises(f.NotFound):
+    with pytest.raises(NotFound):
         await facade.update_strategy_config(f.StrategyConfigUpdate(strategy_id="ghost", enabled=True))
     await facade.update_risk_config(f.RiskConfigUpdate(max_positions=2))
     await application.bus.wait_idle()
@@ -92,7 +93,7 @@ async def test_facade_reads_and_changes_the_running_system(
     await facade.rollback_config(version)
     await application.bus.wait_idle()
     assert pipeline.registry.is_enabled("strategy_a") is True
-    with pytest.raises(f.NotFound):
+    with pytest.raises(NotFound):
         await facade.rollback_config(9999)
 
     # Trading state: halt and resume are persisted breaker changes.
@@ -101,9 +102,9 @@ async def test_facade_reads_and_changes_the_running_system(
     assert (await facade.resume_trading()).state is f.TradingState.ACTIVE
 
     # Unknown ids are 404s, an empty journal is an empty page.
-    with pytest.raises(f.NotFound):
+    with pytest.raises(NotFound):
         await facade.get_order("ict-nope")
-    with pytest.raises(f.NotFound):
+    with pytest.raises(NotFound):
         await facade.close_position("nope", "test")
     page = await facade.list_orders(f.OrderQuery())
     assert page.total == len(page.items)
@@ -125,14 +126,14 @@ async def test_documented_conflicts_and_equity_based_metrics(
     # rolling back to the version that is already active is a conflict, not a silent 200
     await facade.update_risk_config(f.RiskConfigUpdate(max_positions=2))
     active = application.config.version
-    with pytest.raises(f.Conflict) as already:
+    with pytest.raises(Conflict) as already:
         await facade.rollback_config(active)
     assert "already active" in already.value.message
     assert application.config.version == active
 
     # an emergency stop is not undone by a resume
     await facade.emergency_stop("test kill switch")
-    with pytest.raises(f.Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         await facade.resume_trading()
     assert "restart" in refused.value.message and "test kill switch" in refused.value.reasons[0]
     assert (await facade.status()).trading_state is f.TradingState.HALTED

@@ -23,8 +23,8 @@ from ictbot.domain.errors import NetworkError, RateLimitedError
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
 from ictbot.monitoring.health import HealthBoard
+from ictbot.monitoring.reports import HealthState
 from ictbot.ports.clock import ManualClock
-from ictbot.ports.facade import HealthState
 from tests.integration.exchange_sim.conftest import KEY, SECRET, small_config
 
 T0 = 1_700_000_000_000

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.logsetup import configure_logging
@@ -20,7 +21,6 @@ from ictbot.bus import Topic
 from ictbot.domain.events import SignalGenerated
 from ictbot.domain.signal import Direction
 from ictbot.exchange_sim import SimulatorServer
-from ictbot.ports import facade as f
 from tests.integration.notify.fake_http import FakeHttpServer
 from tests.integration.notify.fake_telegram import CHAT, TOKEN, FakeBotApi
 from tests.integration.risk.restart_support import SYMBOL, buy_manually, simulator, start_bot, step, wait_for

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from ictbot.api import dto as f
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.wiring import PAPER_API_KEY
-from ictbot.ports import facade as f
 from ictbot.risk.state import TradingState
 from tests.integration.risk.restart_support import SYMBOL, simulator, start_bot, step, wait_for, wait_stepping
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.wiring import PAPER_API_KEY, Pipeline, build_pipeline
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
-from ictbot.ports import facade as f
 from ictbot.ports.clock import Clock
 
 SYMBOL = "ETHUSDT"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ictbot.ports import facade as f
+from ictbot.api import dto as f
 from ictbot.ports.clock import OffsetClock
 from tests.integration.risk.restart_support import buy_manually, simulator, start_bot, step
 

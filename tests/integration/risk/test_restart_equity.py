@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from ictbot.api import dto as f
 from ictbot.app.facade import PipelineFacade
-from ictbot.ports import facade as f
 from tests.integration.risk.restart_support import (
     SYMBOL,
     buy_manually,

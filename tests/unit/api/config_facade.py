@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ictbot.api import dto as f
 from ictbot.app.config_manager import ConfigManager
 from ictbot.app.facade_config import ConfigFacade
 from ictbot.app.validators import section_validators
-from ictbot.ports import facade as f
 from tests.unit.api.fakes import FakeFacade
 
 

@@ -6,26 +6,16 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from ictbot.domain.candle import Candle
-from ictbot.domain.order import Order, OrderCanceled, OrderSide, OrderType
-from ictbot.domain.position import Position
-from ictbot.domain.timeframe import Timeframe
-from ictbot.ports.facade import (
+from ictbot.api.dto import (
     CandleQuery,
     CandleView,
-    ComponentHealth,
     ConfigDocument,
     ConfigValidation,
     ConfigVersion,
     ConfigView,
-    Conflict,
     EmergencyStopReport,
-    FieldError,
-    HealthReport,
-    HealthState,
     IndicatorView,
     ManualOrderRequest,
-    NotFound,
     OrderPage,
     OrderQuery,
     OrderView,
@@ -41,12 +31,16 @@ from ictbot.ports.facade import (
     TradePage,
     TradeQuery,
     TradeView,
-    TradingMetrics,
     TradingState,
     TradingStateView,
-    ValidationFailed,
-    redact,
 )
+from ictbot.domain.candle import Candle
+from ictbot.domain.order import Order, OrderCanceled, OrderSide, OrderType
+from ictbot.domain.position import Position
+from ictbot.domain.redaction import redact
+from ictbot.domain.timeframe import Timeframe
+from ictbot.monitoring.reports import ComponentHealth, HealthReport, HealthState, TradingMetrics
+from ictbot.ports.facade import Conflict, FieldError, NotFound, ValidationFailed
 
 T0 = 1_700_000_000_000
 SECRET_API_KEY = "binance-api-key-SHOULD-NEVER-LEAK-1234567890"

@@ -135,7 +135,7 @@ async def test_attach_converts_bus_payloads_to_json() -> None:
 
 
 async def test_heartbeats_and_metric_feed() -> None:
-    from ictbot.ports.facade import TradingMetrics
+    from ictbot.monitoring.reports import TradingMetrics
 
     feed = Broadcaster(heartbeat_s=0.01)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ictbot.api import dto as f
 from ictbot.app.facade_mapping import risk_changes, strategy_changes, trade_side
 from ictbot.domain.position import Position, PositionSide
-from ictbot.ports import facade as f
 from ictbot.risk.limits import RiskLimits
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ictbot.domain.errors import InsufficientBalanceError, NetworkError, RateLimitedError
 from ictbot.domain.timeframe import Timeframe
 from ictbot.monitoring.health import HealthBoard, HealthLimits
+from ictbot.monitoring.reports import HealthState
 from ictbot.ports.clock import ManualClock
-from ictbot.ports.facade import HealthState
 
 T0 = 1_700_000_000_000
 REFUSED = NetworkError("GET /api/v3/account: connection failed (ConnectError)")

@@ -11,9 +11,9 @@ from ictbot.domain import events as ev
 from ictbot.domain.candle import Candle
 from ictbot.domain.timeframe import Timeframe
 from ictbot.monitoring import MetricsCollector, MonitoringSystem, Thresholds
+from ictbot.monitoring.reports import ComponentHealth, HealthState, TradingMetrics
 from ictbot.monitoring.rules import MonitorInputs, evaluate
 from ictbot.ports.clock import ManualClock
-from ictbot.ports.facade import ComponentHealth, HealthState, TradingMetrics
 
 T0 = 1_700_006_400_000
 

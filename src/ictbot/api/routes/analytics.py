@@ -8,18 +8,10 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ictbot.api.deps import facade_of, json_response
+from ictbot.api.dto import CandleQuery, CandleView, IndicatorView, PerformanceReport, RiskReport, TradePage, TradeQuery
+from ictbot.api.dto.fields import SymbolName
 from ictbot.api.routes.common import READ_ERRORS, errors
 from ictbot.domain.timeframe import Timeframe
-from ictbot.ports.facade import (
-    CandleQuery,
-    CandleView,
-    IndicatorView,
-    PerformanceReport,
-    RiskReport,
-    SymbolName,
-    TradePage,
-    TradeQuery,
-)
 
 router = APIRouter()
 READ_ONE = {**READ_ERRORS, **errors(404)}

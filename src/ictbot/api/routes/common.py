@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict
 
-from ictbot.ports.facade import FieldError, Reason
+from ictbot.api.dto import Reason
+from ictbot.ports.facade import FieldError
 
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 

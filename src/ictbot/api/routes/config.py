@@ -8,8 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from ictbot.api.deps import facade_of, json_response
-from ictbot.api.routes.common import READ_ERRORS, TRADE_ERRORS, errors
-from ictbot.ports.facade import (
+from ictbot.api.dto import (
     ConfigDocument,
     ConfigValidation,
     ConfigVersion,
@@ -17,6 +16,7 @@ from ictbot.ports.facade import (
     RiskConfigUpdate,
     StrategyConfigUpdate,
 )
+from ictbot.api.routes.common import READ_ERRORS, TRADE_ERRORS, errors
 
 router = APIRouter(prefix="/config", tags=["config"])
 

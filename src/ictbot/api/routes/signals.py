@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ictbot.api.deps import facade_of, json_response
+from ictbot.api.dto import SignalQuery, SignalView
 from ictbot.api.routes.common import READ_ERRORS
-from ictbot.ports.facade import SignalQuery, SignalView
 
 router = APIRouter()
 

@@ -7,8 +7,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from starlette.responses import Response
 
 from ictbot.api.deps import facade_of, json_response
+from ictbot.api.dto import StatusReport
 from ictbot.api.routes.common import ANY_ERRORS, READ_ERRORS
-from ictbot.ports.facade import HealthReport, HealthState, StatusReport, TradingMetrics
+from ictbot.monitoring.reports import HealthReport, HealthState, TradingMetrics
 
 router = APIRouter(tags=["system"])
 

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from ictbot.api.deps import facade_of, json_response
-from ictbot.api.routes.common import READ_ERRORS, TRADE_ERRORS, EntityId, ReasonBody, errors
-from ictbot.ports.facade import (
+from ictbot.api.dto import (
     EmergencyStopReport,
     ManualOrderRequest,
     OrderPage,
@@ -19,6 +18,7 @@ from ictbot.ports.facade import (
     StrategyView,
     TradingStateView,
 )
+from ictbot.api.routes.common import READ_ERRORS, TRADE_ERRORS, EntityId, ReasonBody, errors
 
 router = APIRouter()
 READ_ONE = {**READ_ERRORS, **errors(404)}
