@@ -2,7 +2,7 @@
 ``StrategyService`` would build and calls the same synchronous ``StrategyRunner``.
 
 Snapshots come from a ``SnapshotSource``: the live multi-timeframe indicator engine for ICT
-strategies (``IndicatorSnapshots``), or a bare snapshot for strategies that need no indicators.
+strategies (``backtest.ict.IndicatorSnapshots``), or a bare snapshot for strategies that need no indicators.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.backtest.fills import dec
 from ictbot.domain.candle import Candle
 from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.ict import IndicatorSnapshot, TimeframeView
@@ -63,39 +62,6 @@ class BareSnapshots:
         close_time = candle.close_time
         view = TimeframeView(timeframe=self._timeframe, last_close_time=close_time, close=float(candle.close))
         return IndicatorSnapshot(self._symbol, close_time, self._timeframe, {self._timeframe: view})
-
-
-class IndicatorSnapshots:
-    """Feeds every closed candle to the live ``MultiTimeframeEngine`` (which builds 15m/1h/4h itself).
-
-    ``at`` must be asked with increasing indexes; candles the engine has not seen yet are fed first,
-    so the engine sees every candle in order even when the backtest loop skips some.
-    """
-
-    every_candle = True
-
-    def __init__(self, engine: Any, frame: CandleFrame, symbol: str, timeframe: Timeframe) -> None:
-        self._engine = engine
-        self._frame = frame
-        self._symbol = symbol
-        self._timeframe = timeframe
-        self._fed = -1
-        self._last: IndicatorSnapshot | None = None
-
-    def at(self, index: int, candle: Candle) -> IndicatorSnapshot:
-        frame = self._frame
-        while self._fed < index - 1:
-            k = self._fed + 1
-            self._engine.on_candle(Candle(
-                self._symbol, self._timeframe, int(frame.open_time[k]), dec(frame.open[k]), dec(frame.high[k]),
-                dec(frame.low[k]), dec(frame.close[k]), dec(frame.volume[k]),
-            ))
-            self._fed = k
-        if self._fed < index:
-            self._last = self._engine.on_candle(candle)
-            self._fed = index
-        assert self._last is not None
-        return self._last
 
 
 class StrategyDriver:

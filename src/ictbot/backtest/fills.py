@@ -147,6 +147,3 @@ def limit_fill_price(
         return max(o, limit)
     return None
 
-
-def sized_quantity(instrument: Instrument, qty: Decimal, *, market_order: bool) -> Decimal:
-    return instrument.floor_qty(qty, market_order=market_order)

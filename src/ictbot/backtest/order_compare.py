@@ -107,10 +107,6 @@ class OrderParityReport:
 # ---- the comparison ----------------------------------------------------------------------------------
 
 
-def _candle_of(time_ms: int, tf_ms: int) -> int:
-    return time_ms - time_ms % tf_ms
-
-
 def compare_orders(result: SymbolResult, data: MarketData, live: LiveRun, spec: BacktestSpec,
                    instrument: Instrument) -> OrderParityReport:
     report = OrderParityReport(len(result.trades), len(live.orders))

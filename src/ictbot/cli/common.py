@@ -30,11 +30,6 @@ SPEED_HELP = ("replay speed: N = N× real time (1 = real time), 'max' = as fast 
               "(time moves only on the simulator's POST /_sim/step)")
 
 
-def not_built(command: str) -> NoReturn:
-    console.print(f"[yellow]ictbot {command}[/] is not built yet.")
-    raise typer.Exit(code=2)
-
-
 def fail(message: str, code: int = 2) -> NoReturn:
     # one line whatever the terminal width: easy to grep in logs and CI output
     # the message is text, not markup: `pip install 'ictbot[fast]'` must keep its brackets

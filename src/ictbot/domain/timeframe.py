@@ -76,8 +76,3 @@ _DURATION_MS: dict[Timeframe, int] = {
 def ms_to_datetime(timestamp_ms: int) -> datetime:
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
 
-
-def datetime_to_ms(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: ictbot works in UTC; pass an aware datetime")
-    return int(moment.timestamp() * 1000)

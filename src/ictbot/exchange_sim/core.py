@@ -29,7 +29,7 @@ from ictbot.exchange_sim.engine.model import AlgoEvent, BalanceEvent, EngineEven
 from ictbot.exchange_sim.faults import FaultPlan
 from ictbot.exchange_sim.market import synthetic
 from ictbot.exchange_sim.market.replay import CandleClosed, PricePoint, Replay, ReplayEvent
-from ictbot.exchange_sim.market.series import CandleSeries, load_data_args, price_decimal
+from ictbot.exchange_sim.market.series import CandleSeries, load_data_args
 from ictbot.exchange_sim.ratelimit import RateLimiter
 from ictbot.exchange_sim.server import payloads
 from ictbot.exchange_sim.server.hub import StreamHub
@@ -361,9 +361,6 @@ class Simulator:
 
     def price(self, symbol: str) -> Decimal:
         return self.engine.price(symbol)
-
-    def tick_price(self, symbol: str, value: float) -> Decimal:
-        return price_decimal(value, self.engine.spec(Market.SPOT, symbol).tick_size)
 
     # ---- persistence ------------------------------------------------------------------------------
 

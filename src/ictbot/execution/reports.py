@@ -21,7 +21,6 @@ from ictbot.domain.order import (
     OrderFilled,
     OrderLeg,
     OrderRejected,
-    OrderSide,
     OrderStatus,
     OrderType,
 )
@@ -111,6 +110,3 @@ def adopted_order(report: VenueOrderReport, market: Market, now_ms: int) -> Orde
         status=OrderStatus.SUBMITTED_UNKNOWN, reason="adopted from venue",
     )
 
-
-def is_long_entry_side(side: OrderSide) -> bool:
-    return side is OrderSide.BUY

@@ -41,11 +41,6 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def decimal_ddl() -> TypeEngine[Any]:
-    """The DDL type behind ``ExactDecimal`` (used by the migrations, which must not import runtime types)."""
-    return sa.Numeric().with_variant(sa.Text(), "sqlite")
-
-
 def big_id() -> TypeEngine[int]:
     """Auto-increment id: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite."""
     return sa.BigInteger().with_variant(sa.Integer(), "sqlite")

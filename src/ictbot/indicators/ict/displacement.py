@@ -24,13 +24,6 @@ class DisplacementIndicator:
         self.run: dict[int, int] = {1: 0, -1: 0}  # consecutive candles of each direction ending here
         self.recent: deque[tuple[float, float]] = deque(maxlen=max(params.max_leg, 1))  # (body, ATR[k-1])
 
-    def direction_at(self, i: int) -> int:
-        if self.last_index[1] == i:
-            return 1
-        if self.last_index[-1] == i:
-            return -1
-        return 0
-
     def step(self, hist: History, i: int, t: int, o: float, h: float, lo: float, c: float, atr_prev: float,
              fvg_formed: Zone | None, factory: EventFactory, out: list[Event]) -> None:
         """Candle i (values passed by the engine, which appended it to ``hist``)."""
