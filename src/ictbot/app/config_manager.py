@@ -209,13 +209,6 @@ class ConfigManager:
     async def update_risk_config(self, changes: Mapping[str, Any], reason: str = "api") -> int:
         return await self._apply(risk_change(self.document(), changes), reason, ("risk",))
 
-    async def update_section(self, section: str, value: Any, reason: str = "api") -> int:
-        if section not in SECTIONS:
-            raise ConfigError("invalid change", [("section", f"unknown section {section!r}")])
-        document = self.document()
-        document[section] = value
-        return await self._apply(document, reason, (section,))
-
     async def replace(self, document: Mapping[str, Any], reason: str) -> int:
         changed = tuple(s for s in SECTIONS if document.get(s) != self.document().get(s))
         return await self._apply(dict(document), reason, changed)

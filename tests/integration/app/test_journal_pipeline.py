@@ -100,7 +100,8 @@ async def test_a_trade_is_journaled_posted_signed_and_commands_work(
     assert all("stranger" not in text for text in replies)
 
     # The channels are built at start: a change while running is accepted but announced as such.
-    await application.config.update_section("notifications", {"webhooks": [{"url": "http://127.0.0.1:9/x"}]})
+    webhooks = {"webhooks": [{"url": "http://127.0.0.1:9/x"}]}
+    await application.config.replace({**application.config.document(), "notifications": webhooks}, "api")
     await application.bus.wait_idle()
     await application.bus.wait_idle()
 

@@ -66,7 +66,8 @@ def test_validate_accepts_nulls_and_reports_unknown_symbols(client: TestClient) 
 
 async def test_rollback_of_the_exchange_while_running_is_a_409(client: TestClient, facade: ContractFacade) -> None:
     first = facade.manager.version
-    await facade.manager.update_section("exchange", {**facade.manager.document()["exchange"], "symbols": ["ETHUSDT"]})
+    document = facade.manager.document()
+    await facade.manager.replace({**document, "exchange": {**document["exchange"], "symbols": ["ETHUSDT"]}}, "api")
     await facade.manager.start_watching()
     try:
         response = client.post(f"/config/rollback/{first}", headers=TRADE)

@@ -48,7 +48,7 @@ async def test_exchange_changes_are_refused_while_running_and_allowed_when_stopp
     try:
         exchange = {**manager.document()["exchange"], "symbols": ["BTCUSDT", "DOGEUSDT"], "base_timeframe": "1m"}
         with pytest.raises(RestartRequired) as refused:
-            await manager.update_section("exchange", exchange)
+            await manager.replace({**manager.document(), "exchange": exchange}, "api")
         assert [field for field, _ in refused.value.errors] == ["exchange.base_timeframe", "exchange.symbols"]
         assert "takes effect only at start" in str(refused.value)
         assert manager.version == before and manager.config.exchange.symbols == ["BTCUSDT"]
@@ -56,13 +56,14 @@ async def test_exchange_changes_are_refused_while_running_and_allowed_when_stopp
     finally:
         await manager.stop_watching()
     assert not manager.running_marker.exists()
-    await manager.update_section("exchange", exchange)
+    await manager.replace({**manager.document(), "exchange": exchange}, "api")
     assert manager.config.exchange.symbols == ["BTCUSDT", "DOGEUSDT"]
 
 
 async def test_rollback_and_file_edit_of_the_exchange_are_refused_while_running(manager: ConfigManager) -> None:
     first = manager.version
-    await manager.update_section("exchange", {**manager.document()["exchange"], "symbols": ["ETHUSDT"]})
+    document = manager.document()
+    await manager.replace({**document, "exchange": {**document["exchange"], "symbols": ["ETHUSDT"]}}, "api")
     bus = EventBus()
     alerts: list[Envelope] = []
     bus.subscribe(Topic.ALERT, alerts.append)
@@ -91,9 +92,9 @@ async def test_another_process_sees_the_running_bot(manager: ConfigManager) -> N
     exchange = {**manager.document()["exchange"], "symbols": ["ETHUSDT"]}
     manager.running_marker.write_text(f"{os.getppid()}\n")  # a live process that is not this one
     with pytest.raises(RestartRequired):
-        await other.update_section("exchange", exchange)
+        await other.replace({**other.document(), "exchange": exchange}, "api")
     manager.running_marker.write_text("999999999\n")  # stale: that process is gone
-    await other.update_section("exchange", exchange)
+    await other.replace({**other.document(), "exchange": exchange}, "api")
     assert other.config.exchange.symbols == ["ETHUSDT"]
 
 
@@ -129,7 +130,8 @@ def test_cli_rollback_of_the_exchange_is_refused_while_the_bot_runs(manager: Con
 
     from ictbot.cli.main import app
 
-    asyncio.run(manager.update_section("exchange", {**manager.document()["exchange"], "symbols": ["ETHUSDT"]}))
+    document = manager.document()
+    asyncio.run(manager.replace({**document, "exchange": {**document["exchange"], "symbols": ["ETHUSDT"]}}, "api"))
     manager.running_marker.write_text(f"{os.getppid()}\n")
     result = CliRunner().invoke(app, ["config", "rollback", "1", "--config", str(manager.path)])
     assert result.exit_code == 2
