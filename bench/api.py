@@ -68,9 +68,9 @@ def serve(kind: str) -> None:
             return await facade.status()
     else:
         if kind == "ictbot-asgi":  # the "before" variant: every message through the ASGI send path
-            from ictbot.api import wire
+            from ictbot.api import ws_direct_path
 
-            wire.frame_sink = lambda websocket: None
+            ws_direct_path.frame_sink = lambda websocket: None
         fanout_ms: list[float] = []
         fanout_cpu_ms: list[float] = []
         running: list[asyncio.Task[None]] = []

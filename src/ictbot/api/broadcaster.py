@@ -6,7 +6,7 @@ client cannot delay the others or the bus:
 
 * ``publish`` records the message and appends it to an outbox; one fan-out task delivers each
   message to every subscribed client in turn, yielding to the loop every 256 clients;
-* a client served by uvicorn's sansio protocol has a direct path (``wire.frame_sink``): the message
+* a client served by uvicorn's sansio protocol has a direct path (``ws_direct_path.frame_sink``): the message
   is framed once (the bytes of an unmasked server text frame are the same for every client) and
   written straight to each idle client's transport while its write buffer is below the high-water
   mark: one ``transport.write`` per client, no ASGI ``send`` chain, no per-client framing;
@@ -39,7 +39,7 @@ from pydantic import BaseModel
 from ictbot.api.auth import Scope
 from ictbot.api.dto import WS_TYPES
 from ictbot.api.serialize import TOPIC_MESSAGES, to_jsonable
-from ictbot.api.wire import FrameSink, text_frame
+from ictbot.api.ws_direct_path import FrameSink, text_frame
 from ictbot.bus import BackpressurePolicy, Envelope, EventBus, Subscription
 
 log = structlog.get_logger(__name__)

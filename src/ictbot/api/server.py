@@ -16,7 +16,7 @@ log = structlog.get_logger(__name__)
 
 _TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s\"]+", re.I)
 
-# The broadcaster's direct path (``wire.frame_sink``) needs uvicorn's sansio WebSocket protocol and
+# The broadcaster's direct path (``ws_direct_path.frame_sink``) needs uvicorn's sansio WebSocket protocol and
 # uncompressed frames: a permessage-deflate stream is compressed per client, so no frame could be
 # shared, and compressing each message for each client costs more CPU than the small JSON messages
 # save on a loopback or LAN link. Browsers always offer deflate, hence off here.

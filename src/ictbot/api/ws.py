@@ -26,7 +26,7 @@ from fastapi import WebSocket
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from ictbot.api import wire
+from ictbot.api import ws_direct_path
 from ictbot.api.auth import Scope, TokenAuthority
 from ictbot.api.broadcaster import Broadcaster, WsClient
 from ictbot.api.dto import WS_TYPES, Reason
@@ -259,7 +259,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(CLOSE_TRY_AGAIN, "too many clients")
         return
-    client = broadcaster.register(_StarletteConnection(websocket), scope, wire.frame_sink(websocket))
+    client = broadcaster.register(_StarletteConnection(websocket), scope, ws_direct_path.frame_sink(websocket))
     broadcaster.reply(client, {"type": "welcome", "data": {"scope": scope.value, "seq": broadcaster.seq,
                                                            "types": list(WS_TYPES)}})
     try:

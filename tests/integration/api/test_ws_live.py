@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
-from ictbot.api import ApiSettings, Broadcaster, create_app, wire
+from ictbot.api import ApiSettings, Broadcaster, create_app, ws_direct_path
 from ictbot.api.auth import TokenAuthority
 from tests.unit.api.fakes import FakeFacade
 
@@ -30,7 +30,7 @@ async def server(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[str, Broadcaster, bool]]:
     if request.param == "asgi":
-        monkeypatch.setattr(wire, "frame_sink", lambda websocket: None)
+        monkeypatch.setattr(ws_direct_path, "frame_sink", lambda websocket: None)
     settings = ApiSettings(ws_queue_size=64, ws_ring_size=1000, ws_heartbeat_s=60)
     app = create_app(FakeFacade(), settings, tokens=TokenAuthority.from_tokens(TOKEN, None))
     sock = socket.socket()

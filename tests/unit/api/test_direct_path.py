@@ -1,22 +1,25 @@
-"""The pre-framed direct path (``wire``): frame bytes, flow control, ordering, slow and closed peers."""
+"""The pre-framed direct path (``ws_direct_path``): frame bytes, flow control, ordering, slow and closed peers."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocket
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
+from ictbot.api import ws_direct_path
 from ictbot.api.auth import Scope
 from ictbot.api.broadcaster import CLOSE_SLOW_CONSUMER, Broadcaster
-from ictbot.api.wire import SansIOSink, frame_sink, text_frame
+from ictbot.api.ws_direct_path import SansIOSink, frame_sink, text_frame
 from tests.unit.api.conftest import READ_TOKEN
 from tests.unit.api.test_broadcaster import FakeConnection, settle
 
@@ -27,6 +30,30 @@ def parse_server_frames(data: bytes) -> list[Frame]:
     client.receive_data(data)
     assert client.parser_exc is None
     return [event for event in client.events_received() if isinstance(event, Frame)]
+
+
+UPGRADE_BROKE = "a dependency upgrade broke the WebSocket direct path (src/ictbot/api/ws_direct_path.py): "
+
+
+def test_the_private_hooks_of_the_direct_path_still_exist() -> None:
+    """At run time a missing hook only makes ``frame_sink`` return None (the slower ASGI path, silently);
+    this test is where such an upgrade must fail instead."""
+    assert ws_direct_path._SansIO is not None, UPGRADE_BROKE + "uvicorn's WebSocketsSansIOProtocol is gone"
+    assert ws_direct_path._State is not None, UPGRADE_BROKE + "websockets.protocol.State is gone"
+    init_source = inspect.getsource(ws_direct_path._SansIO.__init__)
+    missing = [name for name in ws_direct_path._REQUIRED
+               if f"self.{name} " not in init_source and f"self.{name}:" not in init_source
+               and not hasattr(ws_direct_path._SansIO, name)]
+    assert not missing, UPGRADE_BROKE + f"WebSocketsSansIOProtocol no longer sets {missing}"
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    socket = WebSocket({"type": "websocket", "path": "/ws", "headers": []}, receive, send)
+    assert getattr(socket, "_receive", None) is receive, UPGRADE_BROKE + "WebSocket no longer keeps _receive"
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])

@@ -1,5 +1,11 @@
 """Pre-framed WebSocket writes straight to a connection's transport (the broadcast fast path).
 
+A speed trick that reads private parts of its dependencies (Starlette's ``WebSocket._receive``,
+uvicorn's ``WebSocketsSansIOProtocol`` attributes): it is kept because it earns ~40 % of the server's
+CPU per client per message (``bench/api.py --only ws``, docs/benchmarks/api.md), it lives only here,
+and ``tests/unit/api/test_direct_path.py::test_the_private_hooks_of_the_direct_path_still_exist``
+fails loudly when an upgrade removes what it reads (at run time it would quietly fall back).
+
 A server frame of an unmasked, uncompressed text message is a 2-10 byte header followed by the
 payload, so it is the same bytes for every client: the broadcaster builds it once per message and
 hands it to each client's transport, skipping Starlette's ``send_text``, the ASGI ``send`` chain
