@@ -47,7 +47,7 @@ class PipelineFacade(ConfigFacade):
             mode=self.app.settings.trading_mode.value,
             started_at_ms=self._started_ms,
             uptime_s=round(self.app.orchestrator.uptime_seconds, 3),
-            trading_state=f.TradingState(self.p.risk.trading_state.value),
+            trading_state=self.p.risk.trading_state,
             trading_state_reason=reason,
             active_positions=len(self.p.execution.positions.open_positions()),
             pending_orders=len(self.p.execution.executor.open_orders()),
@@ -242,7 +242,7 @@ class PipelineFacade(ConfigFacade):
     def _state_view(self) -> f.TradingStateView:
         book = self.p.breakers.book
         last = book.trips[-1] if book.trips else None
-        return f.TradingStateView(state=f.TradingState(self.p.risk.trading_state.value),
+        return f.TradingStateView(state=self.p.risk.trading_state,
                                   reason=last.message if last else "", changed_at_ms=last.tripped_at if last else None)
 
     async def halt_trading(self, reason: str) -> f.TradingStateView:
@@ -273,7 +273,7 @@ class PipelineFacade(ConfigFacade):
                     and o.reason.startswith(reason or "emergency")]
         closing = [o.client_order_id for o in self.p.execution.executor.open_orders() if o.reduce_only
                    or o.leg.name == "EXIT"]
-        return f.EmergencyStopReport(state=f.TradingState(self.p.risk.trading_state.value),
+        return f.EmergencyStopReport(state=self.p.risk.trading_state,
                                      canceled_orders=canceled, closing_orders=closing, errors=errors)
 
     # ---- market data ------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from ictbot.api.dto.system import (
     PerformanceReport,
     RiskReport,
     StatusReport,
-    TradingState,
     TradingStateView,
 )
 from ictbot.api.dto.trading import (
@@ -37,6 +36,7 @@ from ictbot.api.dto.trading import (
 )
 from ictbot.monitoring.reports import ComponentHealth, EquityPoint, HealthReport, HealthState, TradingMetrics
 from ictbot.ports.facade import FieldError
+from ictbot.risk.state import TradingState
 
 __all__ = [
     "WS_TYPES", "CandleQuery", "CandleView", "ComponentHealth", "ConfigDocument", "ConfigValidation", "ConfigVersion",

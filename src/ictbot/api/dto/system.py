@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ictbot.api.dto.fields import DTO_CONFIG
 from ictbot.monitoring.reports import EquityPoint, TradingMetrics
-
-
-class TradingState(str, Enum):
-    ACTIVE = "ACTIVE"
-    REDUCING = "REDUCING"
-    HALTED = "HALTED"
+from ictbot.risk.state import TradingState  # the risk engine's own: one type per concept
 
 
 class StatusReport(BaseModel):
