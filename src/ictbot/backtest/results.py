@@ -16,7 +16,6 @@ import numpy.typing as npt
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.order import Order
-from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
 from ictbot.domain.timeframe import ms_to_datetime
 
@@ -24,7 +23,6 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Trade:
     """One round trip. Times are the open time (ms UTC) of the candle in which each fill happened."""
@@ -81,7 +79,6 @@ class Trade:
         }
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Rejection:
     time: int
@@ -89,7 +86,6 @@ class Rejection:
     reasons: tuple[str, ...]
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class ZoneMark:
     """An ICT zone (or level) that took part in a signal, for the report's chart."""

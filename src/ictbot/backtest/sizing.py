@@ -17,7 +17,6 @@ from typing import Protocol
 from ictbot.domain.events import OrderIntent, SignalRejected
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.position import Position
-from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
 from ictbot.risk.breakers import BreakerBook, Trip
 from ictbot.risk.limits import RiskLimits, SizingMode
@@ -26,7 +25,6 @@ from ictbot.risk.state import BreakerReason, MarketQuote, PendingIntent, RecentS
 from ictbot.risk.validator import validate
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountView:
     """What the risk step may know at a decision: the state at the deciding candle's close."""

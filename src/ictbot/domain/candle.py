@@ -7,11 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from ictbot.domain.market import Market
-from ictbot.domain.records import fast_init
 from ictbot.domain.timeframe import Timeframe, ms_to_datetime
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Candle:
     """One OHLCV bar. ``open_time`` is milliseconds since the Unix epoch, UTC.

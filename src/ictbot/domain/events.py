@@ -13,7 +13,6 @@ from ictbot.domain.candle import Candle
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.order import Fill, Order
 from ictbot.domain.position import Position
-from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Signal
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -25,32 +24,27 @@ class AlertLevel(str, Enum):
     CRITICAL = "critical"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class KlineUpdated:
     candle: Candle
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class CandleStored:
     candle: Candle
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class IndicatorsUpdated:
     snapshot: IndicatorSnapshot
     candle: Candle
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class SignalGenerated:
     signal: Signal
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
     """A validated, sized order plan for one signal."""
@@ -64,40 +58,34 @@ class OrderIntent:
     leverage: int = 1
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class SignalValidated:
     intent: OrderIntent
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class SignalRejected:
     signal: Signal
     reasons: tuple[str, ...]
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderExecuted:
     order: Order
     fill: Fill | None = None
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderUpdated:
     order: Order
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class PositionUpdated:
     position: Position
     mark_price: Decimal | None = None
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class PositionClosed:
     position: Position

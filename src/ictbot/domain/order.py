@@ -15,7 +15,6 @@ from typing import TypeAlias
 from ictbot.domain.errors import DuplicateFillError, IllegalTransitionError
 from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
-from ictbot.domain.records import fast_init
 
 CLIENT_ID_PREFIX = "ict"
 
@@ -81,7 +80,6 @@ class OrderLeg(str, Enum):
     EXIT = "X"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One execution (trade) against an order."""
@@ -105,7 +103,6 @@ class Fill:
 # ---- events ---------------------------------------------------------------------------------
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderAccepted:
     exchange_order_id: str
@@ -118,7 +115,6 @@ class OrderSubmitUnknown:
     time: int
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
     reason: str
@@ -126,20 +122,17 @@ class OrderRejected:
     code: int | None = None
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderFilled:
     fill: Fill
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCanceled:
     time: int
     reason: str = ""
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderExpired:
     time: int
@@ -176,7 +169,6 @@ def client_order_id(strategy_id: str, signal_id: str, leg: OrderLeg, attempt: in
     return f"{CLIENT_ID_PREFIX}-{digest}-{leg.value}{attempt}"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Order:
     client_order_id: str

@@ -10,7 +10,6 @@ from ictbot.domain.errors import DuplicateFillError
 from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Fill, OrderSide
-from ictbot.domain.records import fast_init
 
 
 class PositionSide(str, Enum):
@@ -19,7 +18,6 @@ class PositionSide(str, Enum):
     FLAT = "FLAT"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Position:
     """Net position in one symbol. ``qty`` is signed (> 0 long, < 0 short).

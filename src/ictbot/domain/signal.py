@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
-from ictbot.domain.records import fast_init
-
 
 class Direction(str, Enum):
     LONG = "LONG"
@@ -35,7 +33,6 @@ class _CachedId:
     _cached_id: str
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Signal(_CachedId):
     """A strategy's proposal. Prices are Decimal; ``time`` is the deciding candle's close (ms UTC)."""

@@ -9,7 +9,6 @@ from enum import Enum
 from types import MappingProxyType
 
 from ictbot.domain.position import Position
-from ictbot.domain.records import fast_init
 from ictbot.domain.signal import Direction, Signal
 
 
@@ -35,7 +34,6 @@ class BreakerReason(str, Enum):
     MANUAL = "manual"
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class RecentSignal:
     """A signal the validator has already seen (for duplicate suppression)."""
@@ -48,7 +46,6 @@ class RecentSignal:
     accepted: bool
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class PendingIntent:
     """A validated intent whose position has not shown up yet; it counts as exposure meanwhile."""
@@ -64,7 +61,6 @@ _NO_PRICES: Mapping[str, Decimal] = MappingProxyType({})
 _NO_TIMES: Mapping[str, int] = MappingProxyType({})
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class RiskState:
     """Everything ``validate`` needs to know about the account and the recent past at ``now_ms``."""
@@ -80,7 +76,6 @@ class RiskState:
     last_stop_out: Mapping[str, int] = field(default_factory=lambda: _NO_TIMES)  # symbol -> ms
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class MarketQuote:
     """The current price of the signal's symbol (last trade or mark) and when it was seen."""
@@ -89,7 +84,6 @@ class MarketQuote:
     time: int | None = None
 
 
-@fast_init
 @dataclass(frozen=True, slots=True)
 class Rejection:
     signal: Signal
