@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ictbot.domain.ict import IctEvent, make_event
+from ictbot.domain.ict import IctEvent
 
 Fields = dict[str, Any]
 
@@ -73,8 +73,8 @@ class Event:
     def to_ict(self) -> IctEvent:
         extra: dict[str, Any] = dict(self.fields)
         extra["params_hash"] = self.params_hash
-        return make_event(self.id, self.kind, self.direction, self.tf, self.anchor_index, self.confirm_index,
-                          self.anchor_time, self.confirm_time, self.top, self.bottom, self.level, extra)
+        return IctEvent(self.id, self.kind, self.direction, self.tf, self.anchor_index, self.confirm_index,
+                        self.anchor_time, self.confirm_time, self.top, self.bottom, self.level, extra)
 
 
 _INDEX_FIELDS = frozenset({"swing_anchor_index", "swing_confirm_index", "source_confirm_index", "taken_index",

@@ -12,15 +12,7 @@ import bisect
 import heapq
 from typing import Any
 
-from ictbot.domain.ict import (
-    IctEvent,
-    LiquidityLevel,
-    TimeframeView,
-    Zone,
-    make_event,
-    make_level,
-    make_zone,
-)
+from ictbot.domain.ict import IctEvent, LiquidityLevel, TimeframeView, Zone
 from ictbot.indicators.core.zones import Zone as CoreZone
 from ictbot.indicators.core.zones import ZoneBook
 from ictbot.indicators.events import Event
@@ -188,9 +180,9 @@ class TimeframeState:
                 extra: dict[str, Any] = {**event.fields, "params_hash": event.params_hash}
                 if base_index is not None:
                     extra["base_confirm_index"] = base_index
-                append(make_event(event.id, event.kind, event.direction, event.tf, event.anchor_index,
-                                  event.confirm_index, event.anchor_time, event.confirm_time, event.top,
-                                  event.bottom, event.level, extra))
+                append(IctEvent(event.id, event.kind, event.direction, event.tf, event.anchor_index,
+                                event.confirm_index, event.anchor_time, event.confirm_time, event.top,
+                                event.bottom, event.level, extra))
             skip = 0
         if self.new is None:
             self.new = tuple(converted[len(converted) - count:])
@@ -283,8 +275,8 @@ def _zone_view(zone: CoreZone, tf: str) -> Zone:
              "confirm_index": zone.confirm_index, "stream": fields.get("stream"),
              # §10 finer timing on the base timeframe
              "base_touched_time": zone.base_touch or None, "base_closed_through_time": zone.base_break or None}
-    view = make_zone(zone.id, _KIND[zone.role], zone.direction, tf, zone.top, zone.bottom, zone.anchor_time,
-                     zone.confirm_time, zone.touched, extra)
+    view = Zone(zone.id, _KIND[zone.role], zone.direction, tf, zone.top, zone.bottom, zone.anchor_time,
+                zone.confirm_time, zone.touched, extra)
     zone.view = (zone.changes, view)
     return view
 
@@ -300,6 +292,6 @@ def _level(level: Level, tf: str) -> LiquidityLevel:
         level_id = f"{level.parent_id}:{side}"
     else:
         level_id = f"{tf}:{level.source}:{side}:{level.anchor_time}:{level.confirm_time}"
-    view = make_level(level_id, level.side, level.level, level.source, tf, level.confirm_time)
+    view = LiquidityLevel(level_id, level.side, level.level, level.source, tf, level.confirm_time)
     level.view = view
     return view

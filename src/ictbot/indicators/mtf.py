@@ -16,14 +16,7 @@ from typing import Any
 
 from ictbot.domain.candle import Candle
 from ictbot.domain.candle_frame import CandleFrame
-from ictbot.domain.ict import (
-    IndicatorSnapshot,
-    Leg,
-    TimeframeView,
-    make_leg,
-    make_snapshot,
-    make_view,
-)
+from ictbot.domain.ict import IndicatorSnapshot, Leg, TimeframeView
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.frames import TimeframeState, book_of
 from ictbot.indicators.params import IndicatorParams
@@ -316,8 +309,8 @@ class MultiTimeframeEngine:
         if views is None:
             views = _LazyViews(self, state)
             self._pending[symbol] = weakref.ref(views)
-        return make_snapshot(symbol, last_time + self._base_ms, self._base_name, views,
-                             base.engine.sessions.active)
+        return IndicatorSnapshot(symbol, last_time + self._base_ms, self._base_name, views,
+                                 base.engine.sessions.active)
 
     def view_of(self, frame: TimeframeState) -> TimeframeView:
         """The current view of one timeframe (cached on the frame until it changes)."""
@@ -341,8 +334,8 @@ class MultiTimeframeEngine:
             else:
                 p = engine.params.premium_discount
                 top, bottom, sweet = current.ote(p.ote_low, p.ote_high, p.sweet_spot)
-                leg = make_leg(current.id, current.direction, tf, current.a, current.b, current.a_time,
-                               current.b_time, top, bottom, sweet)
+                leg = Leg(current.id, current.direction, tf, current.a, current.b, current.a_time,
+                          current.b_time, top, bottom, sweet)
                 frame.tuples["leg"] = (leg,)
         trend = swing_trend = 0
         for _, structure, _ in engine.streams:
@@ -352,11 +345,11 @@ class MultiTimeframeEngine:
                 swing_trend = structure.trend
         atr = engine.atr_value
         assert engine.last_time is not None
-        parts = frame.tuples
-        view = make_view(tf, engine.last_time + frame.tf_ms, engine.last_close, trend, swing_trend,
-                         None if atr != atr else atr, parts.get("fvg", ()), parts.get("ifvg", ()),  # NaN test
-                         parts.get("ob", ()), parts.get("breaker", ()), parts.get("liquidity", ()),
-                         frame.recent_view, leg, None if pd.top != pd.top else (pd.top, pd.bottom), frame.new or ())
+        parts: Mapping[str, tuple[Any, ...]] = frame.tuples  # each kind's tuple holds records of that kind
+        view = TimeframeView(tf, engine.last_time + frame.tf_ms, engine.last_close, trend, swing_trend,
+                             None if atr != atr else atr, parts.get("fvg", ()), parts.get("ifvg", ()),  # NaN test
+                             parts.get("ob", ()), parts.get("breaker", ()), parts.get("liquidity", ()),
+                             frame.recent_view, leg, None if pd.top != pd.top else (pd.top, pd.bottom), frame.new or ())
         frame.view = view
         return view
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import EventWindow, IctEvent, Leg, make_leg
+from ictbot.domain.ict import EventWindow, IctEvent, Leg
 from ictbot.indicators.ict.premium_discount import ote_band
 from ictbot.indicators.kernels.codes import (
     K_BOS,
@@ -172,8 +172,8 @@ class FrameReplay:
         else:
             a = float(rows.f0[g])
             top, bottom, spot = ote_band(direction, a, b, *self._pd)  # as the streaming view (ImpulseLeg.ote)
-            view = make_leg(rows.event_id(g), direction, self.tf, a, b, rows.open_time(int(rows.anchor[g])),
-                            b_time, top, bottom, spot)
+            view = Leg(rows.event_id(g), direction, self.tf, a, b, rows.open_time(int(rows.anchor[g])),
+                       b_time, top, bottom, spot)
         self._leg_cache[g] = (done, b, b_time, view)
         return view
 

@@ -14,7 +14,7 @@ import bisect
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import LiquidityLevel, make_level
+from ictbot.domain.ict import LiquidityLevel
 from ictbot.indicators.kernels._jit import jit
 from ictbot.indicators.kernels.batch import KernelColumns
 from ictbot.indicators.kernels.codes import TAGS
@@ -218,6 +218,6 @@ class LiquidityReplay:
             level_id = f"{self._rows.event_id(parent)}:{'high' if side > 0 else 'low'}"
         else:
             level_id = f"{self._tf}:{source}:{'high' if side > 0 else 'low'}:{self._anchor_times[rank]}:{confirm_time}"
-        view = make_level(level_id, side, self._prices[rank], source, self._tf, confirm_time)
+        view = LiquidityLevel(level_id, side, self._prices[rank], source, self._tf, confirm_time)
         self._views[rank] = view
         return view

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import IctEvent, make_event
+from ictbot.domain.ict import IctEvent
 from ictbot.indicators.kernels.batch import KernelColumns
 from ictbot.indicators.kernels.codes import (
     ANCHOR,
@@ -157,6 +157,6 @@ class EventRows:
         extra["params_hash"] = c["hash"][c["slot"][g]]
         if base_confirm_index is not None:
             extra["base_confirm_index"] = base_confirm_index
-        return make_event(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
-                          opens[confirm] + self.tf_ms, c["top"][g] if ranged else None,
-                          c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None, extra)
+        return IctEvent(self.event_id(g), kind, c["dir"][g], self.tf, anchor, confirm, opens[anchor],
+                        opens[confirm] + self.tf_ms, c["top"][g] if ranged else None,
+                        c["bottom"][g] if ranged else None, c["level"][g] if kind in _HAS_LEVEL else None, extra)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import IndicatorSnapshot, TimeframeView, Zone, make_snapshot, make_view
+from ictbot.domain.ict import IndicatorSnapshot, TimeframeView, Zone
 from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.kernels import compute_columns
 from ictbot.indicators.kernels.codes import K
@@ -62,15 +62,15 @@ class _Timeframe:
                 return cached[2]
             # same candle of this timeframe, zones moved by base tracking: everything else is the same
             v = cached[2]
-            view = make_view(v.timeframe, v.last_close_time, v.close, v.trend, v.swing_trend, v.atr, zones["fvg"],
-                             zones["ifvg"], zones["ob"], zones["breaker"], v.liquidity, v.recent_events, v.leg,
-                             v.dealing_range, v.new_events)
+            view = TimeframeView(v.timeframe, v.last_close_time, v.close, v.trend, v.swing_trend, v.atr, zones["fvg"],
+                                 zones["ifvg"], zones["ob"], zones["breaker"], v.liquidity, v.recent_events, v.leg,
+                                 v.dealing_range, v.new_events)
         else:
             frame = self.frame
-            view = make_view(self.name, frame.close_time(index), frame.close(index), frame.trend(index, "internal"),
-                             frame.trend(index, "swing"), frame.atr_at(index), zones["fvg"], zones["ifvg"],
-                             zones["ob"], zones["breaker"], self.liquidity.at(index), frame.recent(index),
-                             frame.leg(index), frame.dealing_range(index), frame.new(index))
+            view = TimeframeView(self.name, frame.close_time(index), frame.close(index), frame.trend(index, "internal"),
+                                 frame.trend(index, "swing"), frame.atr_at(index), zones["fvg"], zones["ifvg"],
+                                 zones["ob"], zones["breaker"], self.liquidity.at(index), frame.recent(index),
+                                 frame.leg(index), frame.dealing_range(index), frame.new(index))
         self._view = (index, zones, view)
         return view
 
@@ -140,8 +140,8 @@ class SnapshotReplay:
             if index >= 0:
                 indexes[name] = index
         close_time = int(self.base.open_time[base_index]) + self._base_ms
-        return make_snapshot(self.symbol, close_time, self.base_timeframe.value,
-                             _Views(self.timeframes, indexes, base_index), self.active_windows(base_index))
+        return IndicatorSnapshot(self.symbol, close_time, self.base_timeframe.value,
+                                 _Views(self.timeframes, indexes, base_index), self.active_windows(base_index))
 
     # ---- sessions ----------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.domain.ict import LazyTuple, Zone, make_zone
+from ictbot.domain.ict import LazyTuple, Zone
 from ictbot.indicators.replay.rows import EventRows
 from ictbot.indicators.replay.zones_base import (
     NEVER,
@@ -191,8 +191,8 @@ class ZoneReplay:
             extra["base_touched_time"] = self._close_time.item(self._base_touch[z])
         if code & 16:
             extra["base_closed_through_time"] = self._close_time.item(self._base_break[z])
-        return make_zone(zone_id, ROLE_KIND[r], direction, self.rows.tf, top, bottom, anchor_time, confirm_time,
-                         bool(code & 1), extra)
+        return Zone(zone_id, ROLE_KIND[r], direction, self.rows.tf, top, bottom, anchor_time, confirm_time,
+                    bool(code & 1), extra)
 
     def _fixed_part(self, z: int, r: int) -> tuple[Any, ...]:
         """What never changes in the records of zone ``z``: its creation event's id, prices, times, and its
