@@ -48,6 +48,9 @@ class FvgState:
     heap_k: F64
     heap_i: I64
     order: I64
+    ev_i: I32  # event buffers reused by every call (a streaming call logs a handful of rows)
+    ev_f: F64
+    calls: int = 0
 
     @property
     def next_index(self) -> int:
@@ -104,7 +107,7 @@ def init_state(params: IndicatorParams, capacity: int = 64) -> FvgState:
     sf[L.MIN_BODY_RATIO] = float(d.min_body_ratio)
     return FvgState(pi, s, sf, np.zeros((L.N_ZI, capacity), np.int64), np.zeros((L.N_ZF, capacity), np.float64),
                     np.zeros((2, capacity), np.float64), np.zeros((4, capacity), np.int64),
-                    np.zeros((3, capacity), np.int64))
+                    np.zeros((3, capacity), np.int64), np.empty((64, NI), np.int32), np.empty((64, NF), np.float64))
 
 
 def step_range(state: FvgState, cols: Columns, i0: int, i1: int) -> EventRows:
@@ -113,16 +116,20 @@ def step_range(state: FvgState, cols: Columns, i0: int, i1: int) -> EventRows:
         raise ValueError(f"step_range: i0={i0} but the state expects candle {state.next_index} next")
     if not i0 <= i1 <= cols.h.shape[0]:
         raise ValueError(f"step_range: i1={i1} outside the {cols.h.shape[0]} candles given")
-    _compact_if_sparse(state)
+    state.calls += 1
+    if state.calls % 64 == 0 or i1 - i0 > 64:
+        _compact_if_sparse(state)
     _ensure_capacity(state, i1 - i0)
-    first_row = int(state.s[L.ROWS])
-    ev_i = np.empty((max(3 * (i1 - i0) + 64, 16), NI), np.int32)
-    ev_f = np.empty((ev_i.shape[0], NF), np.float64)
-    ev_i, ev_f = step_range_kernel(cols.t, cols.o, cols.h, cols.lo, cols.c, i0, i1, state.pi, state.s, state.sf,
-                                   state.zi, state.zf, state.heap_k, state.heap_i, state.order, ev_i, ev_f,
-                                   first_row)
-    rows = int(state.s[L.ROWS]) - first_row
-    return EventRows(ev_i[:rows], ev_f[:rows], first_row)
+    s = state.s
+    first_row = int(s[L.ROWS])
+    if i1 - i0 > 16:  # batch-sized call: room for the expected rows up front (the kernel still grows them)
+        state.ev_i = np.empty((3 * (i1 - i0) + 64, NI), np.int32)
+        state.ev_f = np.empty((state.ev_i.shape[0], NF), np.float64)
+    state.ev_i, state.ev_f = step_range_kernel(cols.t, cols.o, cols.h, cols.lo, cols.c, i0, i1, state.pi, s,
+                                               state.sf, state.zi, state.zf, state.heap_k, state.heap_i,
+                                               state.order, state.ev_i, state.ev_f, first_row)
+    rows = int(s[L.ROWS]) - first_row
+    return EventRows(state.ev_i[:rows].copy(), state.ev_f[:rows].copy(), first_row)
 
 
 def live_zones(state: FvgState) -> list[LiveZone]:
@@ -146,9 +153,9 @@ def _compact_if_sparse(state: FvgState) -> None:
 def _ensure_capacity(state: FvgState, candles: int) -> None:
     # a candle adds at most one gap plus one inverse gap per live gap; heaps and queues hold ≤ one entry
     # per zone created since the last compaction
-    live = int(state.s[L.ACT_UP] + state.s[L.ACT_DN])
-    need = int(state.s[L.NZ]) + 2 * candles + live + 16
-    if need <= state.capacity:
+    s = state.s
+    need = int(s[L.NZ] + s[L.ACT_UP] + s[L.ACT_DN]) + 2 * candles + 16
+    if need <= state.zi.shape[1]:
         return
     cap = max(need, 2 * state.capacity)
     state.zi = _widen(state.zi, cap)
