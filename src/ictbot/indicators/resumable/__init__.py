@@ -1,0 +1,1 @@
+"""Prototype of one resumable implementation per ICT rule (#20 item 8; see docs/design)."""
