@@ -56,6 +56,7 @@ from ictbot.domain.order import (
 )
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.confirm import contradiction_confirmed
+from ictbot.execution.entry_lists import EntryList, entry_lists
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
 from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
 from ictbot.execution.journal_index import JournalIndex
@@ -72,7 +73,7 @@ from ictbot.execution.planning import (
 from ictbot.execution.plans import Plan, PlanBook
 from ictbot.execution.reports import adopted_order, covered_by_stand_in, events_for, missing_qty, new_fills
 from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail, PendingDetails, backoff_delays
-from ictbot.execution.venue_ext import AccountSetupVenue
+from ictbot.execution.venue_ext import AccountSetupVenue, OrderListVenue
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import KeyValueStore, OrderJournal
 from ictbot.ports.venue import ExecutionVenue, VenueOrderReport
@@ -210,9 +211,13 @@ class OrderExecutor:
         position = self._positions.get(position_id)
         if position is None or not position.is_open:
             return ZERO
+        # The pending stop of an OTOCO entry is placed by the exchange only once its working order
+        # is fully filled: until then it covers nothing (a partial fill is protected the plain way).
+        waiting = {o.list_id for o in self._book.values()
+                   if o.position_id == position_id and o.leg is OrderLeg.ENTRY and o.list_id}
         covered = sum(
             (o.remaining_qty for o in self._book.values()
-             if o.position_id == position_id and o.leg is OrderLeg.STOP
+             if o.position_id == position_id and o.leg is OrderLeg.STOP and o.list_id not in waiting
              and not (confirmed and o.status in _UNSENT)),
             ZERO,
         )
@@ -290,6 +295,9 @@ class OrderExecutor:
                                                                 intent.take_profits))
         if instrument.market is Market.USDM:
             await self._setup_account(signal.symbol, intent.leverage)
+        lists = entry_lists(intent, instrument, self.config, order.created_at)
+        if lists and isinstance(self._venue, OrderListVenue):
+            return await self._send_entry_lists(lists, plan_values)
         return await self._send(order, plan_values)
 
     async def _setup_account(self, symbol: str, leverage: int) -> None:
@@ -324,6 +332,58 @@ class OrderExecutor:
         finally:
             self._inflight.discard(cid)
         return await self.apply_report(report) or order
+
+    async def _send_entry_lists(self, lists: list[EntryList], plan_values: dict[str, str]) -> Order:
+        """Journal every order of every list (the plan with the first), then send the lists one by one.
+
+        All are journaled first so that a tranche whose entry expires unfilled never takes the plan
+        away from a later tranche. After a refused list the rest are not sent (rejected here)."""
+        assert isinstance(self._venue, OrderListVenue)
+        orders = [order for entry_list in lists for order in entry_list.orders]
+        self._inflight.update(o.client_order_id for o in orders)
+        refused: Exception | None = None
+        try:
+            for order in orders:
+                async with self._order_lock(order.client_order_id):
+                    self._book[order.client_order_id] = order
+                    values = plan_values if order is orders[0] else {}
+                    await self._journal.save_with_values(order, values, self._plans.store)
+            for entry_list in lists:
+                ids = [o.client_order_id for o in entry_list.orders]
+                if refused is not None:
+                    for cid in ids:
+                        await self._reject(cid, FinalError(f"not sent: an earlier list of this entry was refused "
+                                                           f"({refused})"))
+                    continue
+                refused = await self._send_entry_list(entry_list, ids)
+        finally:
+            self._inflight.difference_update(o.client_order_id for o in orders)
+        return self._book.get(orders[0].client_order_id) or await self._journal.get(orders[0].client_order_id) \
+            or orders[0]
+
+    async def _send_entry_list(self, entry_list: EntryList, ids: list[str]) -> Exception | None:
+        """Send one OTOCO and apply its reports; the refusal, if the venue refused it."""
+        assert isinstance(self._venue, OrderListVenue)
+        self.stats.sent += 1
+        try:
+            reports = await self._venue.place_otoco(*entry_list.orders, entry_list.list_id)
+        except DuplicateOrderError:
+            for cid in ids:
+                await self._mark_unknown(cid, "duplicate client order id: already placed")
+            return None
+        except NetworkError as exc:
+            for cid in ids:
+                await self._mark_unknown(cid, f"unknown outcome: {exc}")
+            return None
+        except (FinalError, RetryableError) as exc:
+            for cid in ids:
+                await self._reject(cid, exc)
+            return exc
+        finally:
+            self._inflight.difference_update(ids)
+        for report in reports:
+            await self.apply_report(report)
+        return None
 
     async def _send_set(self, protection: ProtectionSet) -> None:
         if not protection.list_id:
@@ -589,7 +649,7 @@ class OrderExecutor:
             return
         if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
             self._protection_rejected_at[pid] = self._clock.now_ms()
-            if after.leg is OrderLeg.STOP and pid not in self._gave_up:
+            if after.leg is OrderLeg.STOP and pid not in self._gave_up and self._positions.get(pid) is not None:
                 await self._alert(AlertLevel.CRITICAL, f"stop {after.client_order_id} rejected ({after.reason}); "
                                   f"flattening position {pid}")
                 self._spawn(self._close_quietly(pid, "protective stop rejected"))
@@ -597,7 +657,9 @@ class OrderExecutor:
         if after.leg in _PROTECTIVE and after.status is OrderStatus.NEW:
             self._gave_up.discard(pid)
             self._protection_rejected_at.pop(pid, None)
-        if after.leg is OrderLeg.ENTRY and after.status.is_terminal and after.filled_qty == 0:
+        if (after.leg is OrderLeg.ENTRY and after.status.is_terminal and after.filled_qty == 0
+                and self._positions.get(pid) is None
+                and not any(o.leg is OrderLeg.ENTRY for o in self.open_orders(pid))):  # other tranches
             await self._forget_plan(pid)
         position = self._positions.get(pid)
         if position is None:
