@@ -22,7 +22,9 @@ async def test_fill_without_trade_detail_is_completed_after_restart_without_halt
             await step(application, pipeline, sim, 2)
             # The order executes but its reply is lost and its stream events vanish, and every
             # trade lookup fails: the outcome is learnt by query, which has no trade detail.
-            sim.control.lose_next_response("POST", "/api/v3/order", mode="error_503", after_commit=True)
+            # (An entry goes out as an OTOCO list where the symbol allows it, else as a plain order.)
+            for path in ("/api/v3/order", "/api/v3/orderList/otoco"):
+                sim.control.lose_next_response("POST", path, mode="error_503", after_commit=True)
             sim.control.drop_next_events("executionReport", 10)
             sim.control.lose_next_response("GET", "/api/v3/myTrades", mode="error_503", after_commit=False,
                                            count=100_000)
