@@ -54,6 +54,7 @@ from ictbot.domain.order import (
     OrderType,
     legal_sources,
 )
+from ictbot.domain.position import Position
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.confirm import contradiction_confirmed
 from ictbot.execution.entry_lists import EntryList, entry_lists
@@ -89,6 +90,21 @@ _CONDITIONAL = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _MAX_EXIT_FAILURES = 3
 
 MismatchCallback = Callable[[str], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Exposure:
+    """What needs a stop (``OrderExecutor._exposure``); ``reference`` prices a fallback stop."""
+
+    symbol: str
+    long: bool
+    qty: Decimal
+    stop: Decimal | None
+    targets: tuple[Decimal, ...]
+    strategy_id: str
+    signal_id: str
+    reference: Decimal | None
+    position: Position | None
 
 
 @dataclass
@@ -209,19 +225,22 @@ class OrderExecutor:
         twice); with ``confirmed`` only stops the venue acknowledged count (the entry gate).
         """
         position = self._positions.get(position_id)
-        if position is None or not position.is_open:
+        held = abs(position.qty) if position is not None and position.is_open else ZERO
+        exposed = held + self.details.unbooked_entry_qty(position_id)
+        if exposed <= 0:
             return ZERO
         # The pending stop of an OTOCO entry is placed by the exchange only once its working order
         # is fully filled: until then it covers nothing (a partial fill is protected the plain way).
         waiting = {o.list_id for o in self._book.values()
-                   if o.position_id == position_id and o.leg is OrderLeg.ENTRY and o.list_id}
+                   if o.position_id == position_id and o.leg is OrderLeg.ENTRY and o.list_id
+                   and o.filled_qty + self.details.missing(o.client_order_id) < o.quantity}
         covered = sum(
             (o.remaining_qty for o in self._book.values()
              if o.position_id == position_id and o.leg is OrderLeg.STOP and o.list_id not in waiting
              and not (confirmed and o.status in _UNSENT)),
             ZERO,
         )
-        return max(abs(position.qty) - covered, ZERO)
+        return max(exposed - covered, ZERO)
 
     async def instrument(self, symbol: str) -> Instrument:
         found = self._instruments.get(symbol)
@@ -552,6 +571,8 @@ class OrderExecutor:
         if await self.details.hold(detail):
             await self._alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
         self.block_entries(BLOCK_PREFIX + cid, detail.describe())
+        if order.leg is OrderLeg.ENTRY:
+            self._spawn(self.ensure_protection(order.position_id))  # executed: it needs its stop now
         task = self._detail_tasks.get(cid)
         if task is None or task.done():
             self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
@@ -704,22 +725,40 @@ class OrderExecutor:
                 return True
             return await self._arm(position_id)
 
-    async def _arm(self, position_id: str) -> bool:
+    async def _exposure(self, position_id: str) -> _Exposure | None:
+        """The quantity to protect: the open position plus executed entry quantity whose trades are
+        still pending (before its first booked fill there is no position: the entry and plan say)."""
         position = self._positions.get(position_id)
-        if position is None or not position.is_open:
+        plan = await self._plan(position_id)
+        unbooked = self.details.unbooked_entry_qty(position_id)
+        signal_id = plan.signal_id if plan else ""
+        if position is not None and position.is_open:
+            return _Exposure(
+                position.symbol, position.qty > 0, abs(position.qty) + unbooked,
+                position.stop_loss or (plan.stop_loss if plan else None),
+                position.take_profits or (plan.take_profits if plan else ()), position.strategy_id, signal_id,
+                position.avg_entry, position)
+        entry = next((o for o in self.open_orders(position_id) if o.leg is OrderLeg.ENTRY), None)
+        if unbooked <= 0 or entry is None:
+            return None
+        return _Exposure(entry.symbol, entry.side is OrderSide.BUY, unbooked, plan.stop_loss if plan else None,
+                         plan.take_profits if plan else (), entry.strategy_id, signal_id, entry.price, None)
+
+    async def _arm(self, position_id: str) -> bool:
+        exposure = await self._exposure(position_id)
+        if exposure is None:
             return True
         rejected_at = self._protection_rejected_at.get(position_id)
         if rejected_at is not None and self._clock.now_ms() - rejected_at < self.config.rearm_backoff_s * 1000:
             return False  # the venue refused protection moments ago: do not hammer it
-        instrument = await self.instrument(position.symbol)
-        long = position.qty > 0
-        plan = await self._plan(position_id)
-        stop = position.stop_loss or (plan.stop_loss if plan else None)
-        targets = position.take_profits or (plan.take_profits if plan else ())
+        instrument = await self.instrument(exposure.symbol)
+        long, stop, targets, position = exposure.long, exposure.stop, exposure.targets, exposure.position
         if stop is None:
-            stop = fallback_stop(position.avg_entry, long, self.config.fallback_stop_fraction)
+            if exposure.reference is None:
+                return False
+            stop = fallback_stop(exposure.reference, long, self.config.fallback_stop_fraction)
             await self._alert(AlertLevel.WARNING, f"position {position_id}: stop level unknown, using fallback {stop}")
-        if position.stop_loss != stop or (not position.take_profits and targets):
+        if position is not None and (position.stop_loss != stop or (not position.take_profits and targets)):
             await self._positions.set_protection(position_id, stop, targets)
         stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
         if instrument.market is Market.SPOT and long and stop_deficit > 0:
@@ -728,28 +767,25 @@ class OrderExecutor:
         if not tradable(stop_deficit, stop, instrument):
             entry_open = any(o.leg is OrderLeg.ENTRY for o in covered)
             unprotected = not any(o.leg is OrderLeg.STOP for o in covered)
-            if unprotected and not entry_open and stop_deficit == instrument.floor_qty(abs(position.qty)):
+            if (position is not None and unprotected and not entry_open
+                    and stop_deficit == instrument.floor_qty(abs(position.qty))):
                 await self._write_off(position_id, "remainder below the venue's minimum order")
             return True
         attempt = await self._next_attempt(position_id, 1 + len(targets))
-        strategy = position.strategy_id
-        signal_id = plan.signal_id if plan else ""
         now = self._clock.now_ms()
+        common: dict[str, Any] = {
+            "position_id": position_id, "symbol": exposure.symbol, "long": long, "stop_price": stop,
+            "targets": targets, "instrument": instrument, "attempt": attempt, "now_ms": now,
+            "strategy_id": exposure.strategy_id, "signal_id": exposure.signal_id,
+        }
         if instrument.market is Market.USDM:
             target_cover = sum((o.remaining_qty for o in covered if o.leg is OrderLeg.TAKE_PROFIT), ZERO)
-            target_qty = instrument.floor_qty(max(abs(position.qty) - target_cover, ZERO))
+            target_qty = instrument.floor_qty(max(exposure.qty - target_cover, ZERO))
             sets = futures_protection(
-                position_id=position_id, symbol=position.symbol, long=long, stop_qty=stop_deficit,
-                target_qty=target_qty if tradable(target_qty, stop, instrument) else ZERO, stop_price=stop,
-                targets=targets, instrument=instrument, attempt=attempt, now_ms=now, strategy_id=strategy,
-                signal_id=signal_id,
-            )
+                stop_qty=stop_deficit, target_qty=target_qty if tradable(target_qty, stop, instrument) else ZERO,
+                **common)
         else:
-            sets = spot_protection(
-                position_id=position_id, symbol=position.symbol, long=long, qty=stop_deficit, stop_price=stop,
-                targets=targets, instrument=instrument, config=self.config, attempt=attempt, now_ms=now,
-                strategy_id=strategy, signal_id=signal_id,
-            )
+            sets = spot_protection(qty=stop_deficit, config=self.config, **common)
         for protection in sets:
             await self._send_set(protection)
         return self.protection_deficit(position_id) == 0
