@@ -767,8 +767,10 @@ class OrderExecutor:
         if not tradable(stop_deficit, stop, instrument):
             entry_open = any(o.leg is OrderLeg.ENTRY for o in covered)
             unprotected = not any(o.leg is OrderLeg.STOP for o in covered)
+            # Nothing protects or adds to it, and all of it could not be sold (even where the books
+            # hold more than the account, so the capped deficit is smaller): dust, written off.
             if (position is not None and unprotected and not entry_open
-                    and stop_deficit == instrument.floor_qty(abs(position.qty))):
+                    and not tradable(instrument.floor_qty(abs(position.qty)), stop, instrument)):
                 await self._write_off(position_id, "remainder below the venue's minimum order")
             return True
         attempt = await self._next_attempt(position_id, 1 + len(targets))
