@@ -59,7 +59,7 @@ from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.confirm import contradiction_confirmed
 from ictbot.execution.entry_lists import EntryList, entry_lists
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
-from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
+from ictbot.execution.ids import is_entry_list, is_ours, leg_client_id, parse_client_id, position_id_for
 from ictbot.execution.journal_index import JournalIndex
 from ictbot.execution.planning import (
     ProtectionSet,
@@ -667,6 +667,15 @@ class OrderExecutor:
         await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(after))
         pid = after.position_id
         if not pid:
+            return
+        if (after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and is_entry_list(after.list_id)
+                and self._positions.get(pid) is not None):
+            # A pending leg of an OTOCO entry the exchange could not place at the fill (e.g. the
+            # coins are held by the OCO that protects an earlier partial fill): nothing was refused
+            # that the bot cannot place itself, so protect the plain way instead of flattening.
+            log.warning("entry list leg not placed by the exchange; protecting the plain way",
+                        client_order_id=after.client_order_id, reason=after.reason)
+            self._spawn(self.ensure_protection(pid))
             return
         if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
             self._protection_rejected_at[pid] = self._clock.now_ms()
