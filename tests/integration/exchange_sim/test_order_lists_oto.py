@@ -32,7 +32,8 @@ async def _open(client: httpx.AsyncClient, sim: SimulatorServer) -> list[tuple[s
 
 
 async def test_otoco_working_fill_places_the_oco_pair_and_the_target_ends_the_list() -> None:
-    rows = [(50_000, 50_050, 49_800, 49_950, 1), (49_950, 50_600, 49_900, 50_550, 1)]
+    rows: list[tuple[float, float, float, float, float]] = [
+        (50_000, 50_050, 49_800, 49_950, 1), (49_950, 50_600, 49_900, 50_550, 1)]
     async with (
         SimulatorServer(scripted_config(rows, matching=BALANCES)) as sim,
         httpx.AsyncClient(base_url=sim.base_url) as client,
@@ -72,7 +73,7 @@ async def test_otoco_working_fill_places_the_oco_pair_and_the_target_ends_the_li
 
 
 async def test_oto_cancelling_the_working_order_cancels_the_pending_one_and_frees_the_funds() -> None:
-    rows = [(50_000, 50_050, 49_950, 50_000, 1)]
+    rows: list[tuple[float, float, float, float, float]] = [(50_000, 50_050, 49_950, 50_000, 1)]
     async with (
         SimulatorServer(scripted_config(rows, matching=BALANCES)) as sim,
         httpx.AsyncClient(base_url=sim.base_url) as client,
