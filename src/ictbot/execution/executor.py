@@ -668,14 +668,7 @@ class OrderExecutor:
         pid = after.position_id
         if not pid:
             return
-        if (after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and is_entry_list(after.list_id)
-                and self._positions.get(pid) is not None):
-            # A pending leg of an OTOCO entry the exchange could not place at the fill (e.g. the
-            # coins are held by the OCO that protects an earlier partial fill): nothing was refused
-            # that the bot cannot place itself, so protect the plain way instead of flattening.
-            log.warning("entry list leg not placed by the exchange; protecting the plain way",
-                        client_order_id=after.client_order_id, reason=after.reason)
-            self._spawn(self.ensure_protection(pid))
+        if self._entry_list_leg_refused(after):
             return
         if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
             self._protection_rejected_at[pid] = self._clock.now_ms()
@@ -723,6 +716,19 @@ class OrderExecutor:
             await self._positions.set_protection(pid, position.stop_loss, remaining)
         if fills or after.status.is_terminal:
             self._spawn(self.ensure_protection(pid))
+
+    def _entry_list_leg_refused(self, after: Order) -> bool:
+        """A pending leg of an OTOCO entry refused (e.g. a later tranche's list, or a pair the exchange
+        could not place at the fill): nothing was refused that the bot cannot place itself, so the
+        position is protected the plain way instead of flattened. True when handled here."""
+        pid = after.position_id
+        refused = after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE
+        if not (refused and is_entry_list(after.list_id) and self._positions.get(pid) is not None):
+            return False
+        log.warning("entry list leg refused; protecting the plain way", client_order_id=after.client_order_id,
+                    reason=after.reason)
+        self._spawn(self.ensure_protection(pid))
+        return True
 
     # ---- protection ---------------------------------------------------------------------------
     async def ensure_protection(self, position_id: str) -> bool:
