@@ -19,6 +19,7 @@ from decimal import Decimal
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market, Symbol
 from ictbot.instruments import InstrumentCatalogue, UnknownInstrumentError, default_catalogue
+from ictbot.instruments.catalogue import ResolvedInstrument, SourceKind
 
 D = Decimal
 
@@ -55,6 +56,7 @@ class SymbolSpec:
     status: str = "TRADING"
     price_precision: int = 2
     quantity_precision: int = 3
+    oto_allowed: bool = False  # exchangeInfo ``otoAllowed``: OTO / OTOCO order lists accepted
 
     @property
     def is_futures(self) -> bool:
@@ -75,7 +77,7 @@ class SymbolSpec:
             bid_multiplier_up=self.bid_multiplier_up, bid_multiplier_down=self.bid_multiplier_down,
             ask_multiplier_up=self.ask_multiplier_up, ask_multiplier_down=self.ask_multiplier_down,
             status=self.status, order_types=SPOT_ORDER_TYPES if not self.is_futures else FUTURES_ORDER_TYPES,
-            oco_allowed=not self.is_futures, oto_allowed=not self.is_futures,
+            oco_allowed=not self.is_futures, oto_allowed=self.oto_allowed and not self.is_futures,
             price_precision=self.price_precision if self.is_futures else None,
             quantity_precision=self.quantity_precision if self.is_futures else None,
             contract_type="PERPETUAL" if self.is_futures else "", margin_asset=self.quote if self.is_futures else "",
@@ -106,7 +108,24 @@ def spec_from_instrument(instrument: Instrument) -> SymbolSpec:
         price_precision=instrument.price_precision if futures and instrument.price_precision is not None else 2,
         quantity_precision=(instrument.quantity_precision
                             if futures and instrument.quantity_precision is not None else 3),
+        oto_allowed=instrument.oto_allowed and not futures,
     )
+
+
+# Binance added OTO / OTOCO order lists to the spot API in 2024: a snapshot read before cannot say
+# whether a symbol takes them, and today every spot symbol that allows OCO does.
+_OTO_KNOWN_SINCE = "2024-01-01"
+
+
+def spec_from_resolved(found: ResolvedInstrument) -> SymbolSpec:
+    """``spec_from_instrument`` with ``otoAllowed`` as the catalogue says it, or (a source older than
+    OTO lists) as Binance publishes it today for a spot symbol that allows OCO."""
+    spec = spec_from_instrument(found.instrument)
+    instrument, source = found.instrument, found.source
+    predates_oto = source.kind is SourceKind.SNAPSHOT and source.as_of < _OTO_KNOWN_SINCE
+    if predates_oto and instrument.market is Market.SPOT and instrument.oco_allowed:
+        return replace(spec, oto_allowed=True)
+    return spec
 
 
 DEMO_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT")  # the synthetic demo's markets
@@ -114,7 +133,7 @@ DEMO_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT")  # the sy
 
 def _templates(market: Market, names: tuple[str, ...]) -> dict[str, SymbolSpec]:
     catalogue = default_catalogue()
-    return {name: spec_from_instrument(catalogue.instrument(name, market)) for name in names}
+    return {name: spec_from_resolved(catalogue.resolve(name, market)) for name in names}
 
 
 SPOT_TEMPLATES: dict[str, SymbolSpec] = _templates(Market.SPOT, DEMO_SYMBOLS)
@@ -139,6 +158,7 @@ def derived_spec(symbol: str, market: Market, reference_price: Decimal) -> Symbo
         market_min_qty=step if market is Market.USDM else D(0), market_max_qty=D("1000000"),
         min_notional=D("5"), price_precision=max(0, -tick.as_tuple().exponent),  # type: ignore[operator]
         quantity_precision=max(0, -step.as_tuple().exponent),  # type: ignore[operator]
+        oto_allowed=market is Market.SPOT,
     )
 
 
@@ -148,7 +168,7 @@ def spec_for(symbol: str, market: Market, reference_price: Decimal, *, derive_un
     book = catalogue or default_catalogue()
     found = book.find(symbol, market)
     if found is not None:
-        return spec_from_instrument(found.instrument)
+        return spec_from_resolved(found)
     if derive_unknown:
         return derived_spec(symbol, market, reference_price)
     raise UnknownInstrumentError(symbol, market, book.snapshot_as_of(market))

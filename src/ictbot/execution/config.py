@@ -31,6 +31,15 @@ class ExecutionConfig:
     stop_limit_slippage: Decimal = Decimal("0.005")
     # Spot target leg of the OCO: LIMIT_MAKER (rests on the book) or TAKE_PROFIT_LIMIT (triggers).
     spot_target_type: OrderType = OrderType.LIMIT_MAKER
+    # Spot entries go out as one OTOCO order list (the exchange places the stop/target OCO the moment
+    # the entry fills) wherever the symbol's ``otoAllowed`` and the venue allow it.
+    entry_lists: bool = True
+    # A MARKET-style entry sent as an OTOCO working order (LIMIT only there) is a LIMIT FOK at the
+    # reference price plus this fraction: all or nothing, so the pending OCO always covers the fill.
+    market_entry_slippage: Decimal = Decimal("0.005")
+    # The pending legs sell this fraction less than the entry buys: Binance takes a spot BUY's fee out
+    # of the coins bought, and places the pending OCO only if the account holds its quantity.
+    pending_fee_reserve: Decimal = Decimal("0.001")
     limit_entry_type: OrderType = OrderType.LIMIT
     limit_entry_tif: TimeInForce = TimeInForce.GTC
     # Used only when a position's planned stop was lost (adopted after a crash without a plan).

@@ -54,10 +54,12 @@ from ictbot.domain.order import (
     OrderType,
     legal_sources,
 )
+from ictbot.domain.position import Position
 from ictbot.execution.config import ExecutionConfig
 from ictbot.execution.confirm import contradiction_confirmed
+from ictbot.execution.entry_lists import EntryList, entry_lists
 from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, UnknownOrderError
-from ictbot.execution.ids import is_ours, leg_client_id, parse_client_id, position_id_for
+from ictbot.execution.ids import is_entry_list, is_ours, leg_client_id, parse_client_id, position_id_for
 from ictbot.execution.journal_index import JournalIndex
 from ictbot.execution.planning import (
     ProtectionSet,
@@ -72,7 +74,7 @@ from ictbot.execution.planning import (
 from ictbot.execution.plans import Plan, PlanBook
 from ictbot.execution.reports import adopted_order, covered_by_stand_in, events_for, missing_qty, new_fills
 from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail, PendingDetails, backoff_delays
-from ictbot.execution.venue_ext import AccountSetupVenue
+from ictbot.execution.venue_ext import AccountSetupVenue, OrderListVenue
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import KeyValueStore, OrderJournal
 from ictbot.ports.venue import ExecutionVenue, VenueOrderReport
@@ -88,6 +90,21 @@ _CONDITIONAL = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 _MAX_EXIT_FAILURES = 3
 
 MismatchCallback = Callable[[str], Awaitable[None] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Exposure:
+    """What needs a stop (``OrderExecutor._exposure``); ``reference`` prices a fallback stop."""
+
+    symbol: str
+    long: bool
+    qty: Decimal
+    stop: Decimal | None
+    targets: tuple[Decimal, ...]
+    strategy_id: str
+    signal_id: str
+    reference: Decimal | None
+    position: Position | None
 
 
 @dataclass
@@ -208,15 +225,22 @@ class OrderExecutor:
         twice); with ``confirmed`` only stops the venue acknowledged count (the entry gate).
         """
         position = self._positions.get(position_id)
-        if position is None or not position.is_open:
+        held = abs(position.qty) if position is not None and position.is_open else ZERO
+        exposed = held + self.details.unbooked_entry_qty(position_id)
+        if exposed <= 0:
             return ZERO
+        # The pending stop of an OTOCO entry is placed by the exchange only once its working order
+        # is fully filled: until then it covers nothing (a partial fill is protected the plain way).
+        waiting = {o.list_id for o in self._book.values()
+                   if o.position_id == position_id and o.leg is OrderLeg.ENTRY and o.list_id
+                   and o.filled_qty + self.details.missing(o.client_order_id) < o.quantity}
         covered = sum(
             (o.remaining_qty for o in self._book.values()
-             if o.position_id == position_id and o.leg is OrderLeg.STOP
+             if o.position_id == position_id and o.leg is OrderLeg.STOP and o.list_id not in waiting
              and not (confirmed and o.status in _UNSENT)),
             ZERO,
         )
-        return max(abs(position.qty) - covered, ZERO)
+        return max(exposed - covered, ZERO)
 
     async def instrument(self, symbol: str) -> Instrument:
         found = self._instruments.get(symbol)
@@ -290,6 +314,9 @@ class OrderExecutor:
                                                                 intent.take_profits))
         if instrument.market is Market.USDM:
             await self._setup_account(signal.symbol, intent.leverage)
+        lists = entry_lists(intent, instrument, self.config, order.created_at)
+        if lists and isinstance(self._venue, OrderListVenue):
+            return await self._send_entry_lists(lists, plan_values)
         return await self._send(order, plan_values)
 
     async def _setup_account(self, symbol: str, leverage: int) -> None:
@@ -324,6 +351,58 @@ class OrderExecutor:
         finally:
             self._inflight.discard(cid)
         return await self.apply_report(report) or order
+
+    async def _send_entry_lists(self, lists: list[EntryList], plan_values: dict[str, str]) -> Order:
+        """Journal every order of every list (the plan with the first), then send the lists one by one.
+
+        All are journaled first so that a tranche whose entry expires unfilled never takes the plan
+        away from a later tranche. After a refused list the rest are not sent (rejected here)."""
+        assert isinstance(self._venue, OrderListVenue)
+        orders = [order for entry_list in lists for order in entry_list.orders]
+        self._inflight.update(o.client_order_id for o in orders)
+        refused: Exception | None = None
+        try:
+            for order in orders:
+                async with self._order_lock(order.client_order_id):
+                    self._book[order.client_order_id] = order
+                    values = plan_values if order is orders[0] else {}
+                    await self._journal.save_with_values(order, values, self._plans.store)
+            for entry_list in lists:
+                ids = [o.client_order_id for o in entry_list.orders]
+                if refused is not None:
+                    for cid in ids:
+                        await self._reject(cid, FinalError(f"not sent: an earlier list of this entry was refused "
+                                                           f"({refused})"))
+                    continue
+                refused = await self._send_entry_list(entry_list, ids)
+        finally:
+            self._inflight.difference_update(o.client_order_id for o in orders)
+        return self._book.get(orders[0].client_order_id) or await self._journal.get(orders[0].client_order_id) \
+            or orders[0]
+
+    async def _send_entry_list(self, entry_list: EntryList, ids: list[str]) -> Exception | None:
+        """Send one OTOCO and apply its reports; the refusal, if the venue refused it."""
+        assert isinstance(self._venue, OrderListVenue)
+        self.stats.sent += 1
+        try:
+            reports = await self._venue.place_otoco(*entry_list.orders, entry_list.list_id)
+        except DuplicateOrderError:
+            for cid in ids:
+                await self._mark_unknown(cid, "duplicate client order id: already placed")
+            return None
+        except NetworkError as exc:
+            for cid in ids:
+                await self._mark_unknown(cid, f"unknown outcome: {exc}")
+            return None
+        except (FinalError, RetryableError) as exc:
+            for cid in ids:
+                await self._reject(cid, exc)
+            return exc
+        finally:
+            self._inflight.difference_update(ids)
+        for report in reports:
+            await self.apply_report(report)
+        return None
 
     async def _send_set(self, protection: ProtectionSet) -> None:
         if not protection.list_id:
@@ -492,6 +571,8 @@ class OrderExecutor:
         if await self.details.hold(detail):
             await self._alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
         self.block_entries(BLOCK_PREFIX + cid, detail.describe())
+        if order.leg is OrderLeg.ENTRY:
+            self._spawn(self.ensure_protection(order.position_id))  # executed: it needs its stop now
         task = self._detail_tasks.get(cid)
         if task is None or task.done():
             self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
@@ -587,9 +668,11 @@ class OrderExecutor:
         pid = after.position_id
         if not pid:
             return
+        if self._entry_list_leg_refused(after):
+            return
         if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
             self._protection_rejected_at[pid] = self._clock.now_ms()
-            if after.leg is OrderLeg.STOP and pid not in self._gave_up:
+            if after.leg is OrderLeg.STOP and pid not in self._gave_up and self._positions.get(pid) is not None:
                 await self._alert(AlertLevel.CRITICAL, f"stop {after.client_order_id} rejected ({after.reason}); "
                                   f"flattening position {pid}")
                 self._spawn(self._close_quietly(pid, "protective stop rejected"))
@@ -597,7 +680,9 @@ class OrderExecutor:
         if after.leg in _PROTECTIVE and after.status is OrderStatus.NEW:
             self._gave_up.discard(pid)
             self._protection_rejected_at.pop(pid, None)
-        if after.leg is OrderLeg.ENTRY and after.status.is_terminal and after.filled_qty == 0:
+        if (after.leg is OrderLeg.ENTRY and after.status.is_terminal and after.filled_qty == 0
+                and self._positions.get(pid) is None
+                and not any(o.leg is OrderLeg.ENTRY for o in self.open_orders(pid))):  # other tranches
             await self._forget_plan(pid)
         position = self._positions.get(pid)
         if position is None:
@@ -632,6 +717,19 @@ class OrderExecutor:
         if fills or after.status.is_terminal:
             self._spawn(self.ensure_protection(pid))
 
+    def _entry_list_leg_refused(self, after: Order) -> bool:
+        """A pending leg of an OTOCO entry refused (e.g. a later tranche's list, or a pair the exchange
+        could not place at the fill): nothing was refused that the bot cannot place itself, so the
+        position is protected the plain way instead of flattened. True when handled here."""
+        pid = after.position_id
+        refused = after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE
+        if not (refused and is_entry_list(after.list_id) and self._positions.get(pid) is not None):
+            return False
+        log.warning("entry list leg refused; protecting the plain way", client_order_id=after.client_order_id,
+                    reason=after.reason)
+        self._spawn(self.ensure_protection(pid))
+        return True
+
     # ---- protection ---------------------------------------------------------------------------
     async def ensure_protection(self, position_id: str) -> bool:
         """Arm stops (and targets) for any uncovered quantity; True when the position is covered."""
@@ -642,22 +740,40 @@ class OrderExecutor:
                 return True
             return await self._arm(position_id)
 
-    async def _arm(self, position_id: str) -> bool:
+    async def _exposure(self, position_id: str) -> _Exposure | None:
+        """The quantity to protect: the open position plus executed entry quantity whose trades are
+        still pending (before its first booked fill there is no position: the entry and plan say)."""
         position = self._positions.get(position_id)
-        if position is None or not position.is_open:
+        plan = await self._plan(position_id)
+        unbooked = self.details.unbooked_entry_qty(position_id)
+        signal_id = plan.signal_id if plan else ""
+        if position is not None and position.is_open:
+            return _Exposure(
+                position.symbol, position.qty > 0, abs(position.qty) + unbooked,
+                position.stop_loss or (plan.stop_loss if plan else None),
+                position.take_profits or (plan.take_profits if plan else ()), position.strategy_id, signal_id,
+                position.avg_entry, position)
+        entry = next((o for o in self.open_orders(position_id) if o.leg is OrderLeg.ENTRY), None)
+        if unbooked <= 0 or entry is None:
+            return None
+        return _Exposure(entry.symbol, entry.side is OrderSide.BUY, unbooked, plan.stop_loss if plan else None,
+                         plan.take_profits if plan else (), entry.strategy_id, signal_id, entry.price, None)
+
+    async def _arm(self, position_id: str) -> bool:
+        exposure = await self._exposure(position_id)
+        if exposure is None:
             return True
         rejected_at = self._protection_rejected_at.get(position_id)
         if rejected_at is not None and self._clock.now_ms() - rejected_at < self.config.rearm_backoff_s * 1000:
             return False  # the venue refused protection moments ago: do not hammer it
-        instrument = await self.instrument(position.symbol)
-        long = position.qty > 0
-        plan = await self._plan(position_id)
-        stop = position.stop_loss or (plan.stop_loss if plan else None)
-        targets = position.take_profits or (plan.take_profits if plan else ())
+        instrument = await self.instrument(exposure.symbol)
+        long, stop, targets, position = exposure.long, exposure.stop, exposure.targets, exposure.position
         if stop is None:
-            stop = fallback_stop(position.avg_entry, long, self.config.fallback_stop_fraction)
+            if exposure.reference is None:
+                return False
+            stop = fallback_stop(exposure.reference, long, self.config.fallback_stop_fraction)
             await self._alert(AlertLevel.WARNING, f"position {position_id}: stop level unknown, using fallback {stop}")
-        if position.stop_loss != stop or (not position.take_profits and targets):
+        if position is not None and (position.stop_loss != stop or (not position.take_profits and targets)):
             await self._positions.set_protection(position_id, stop, targets)
         stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
         if instrument.market is Market.SPOT and long and stop_deficit > 0:
@@ -666,28 +782,27 @@ class OrderExecutor:
         if not tradable(stop_deficit, stop, instrument):
             entry_open = any(o.leg is OrderLeg.ENTRY for o in covered)
             unprotected = not any(o.leg is OrderLeg.STOP for o in covered)
-            if unprotected and not entry_open and stop_deficit == instrument.floor_qty(abs(position.qty)):
+            # Nothing protects or adds to it, and all of it could not be sold (even where the books
+            # hold more than the account, so the capped deficit is smaller): dust, written off.
+            if (position is not None and unprotected and not entry_open
+                    and not tradable(instrument.floor_qty(abs(position.qty)), stop, instrument)):
                 await self._write_off(position_id, "remainder below the venue's minimum order")
             return True
         attempt = await self._next_attempt(position_id, 1 + len(targets))
-        strategy = position.strategy_id
-        signal_id = plan.signal_id if plan else ""
         now = self._clock.now_ms()
+        common: dict[str, Any] = {
+            "position_id": position_id, "symbol": exposure.symbol, "long": long, "stop_price": stop,
+            "targets": targets, "instrument": instrument, "attempt": attempt, "now_ms": now,
+            "strategy_id": exposure.strategy_id, "signal_id": exposure.signal_id,
+        }
         if instrument.market is Market.USDM:
             target_cover = sum((o.remaining_qty for o in covered if o.leg is OrderLeg.TAKE_PROFIT), ZERO)
-            target_qty = instrument.floor_qty(max(abs(position.qty) - target_cover, ZERO))
+            target_qty = instrument.floor_qty(max(exposure.qty - target_cover, ZERO))
             sets = futures_protection(
-                position_id=position_id, symbol=position.symbol, long=long, stop_qty=stop_deficit,
-                target_qty=target_qty if tradable(target_qty, stop, instrument) else ZERO, stop_price=stop,
-                targets=targets, instrument=instrument, attempt=attempt, now_ms=now, strategy_id=strategy,
-                signal_id=signal_id,
-            )
+                stop_qty=stop_deficit, target_qty=target_qty if tradable(target_qty, stop, instrument) else ZERO,
+                **common)
         else:
-            sets = spot_protection(
-                position_id=position_id, symbol=position.symbol, long=long, qty=stop_deficit, stop_price=stop,
-                targets=targets, instrument=instrument, config=self.config, attempt=attempt, now_ms=now,
-                strategy_id=strategy, signal_id=signal_id,
-            )
+            sets = spot_protection(qty=stop_deficit, config=self.config, **common)
         for protection in sets:
             await self._send_set(protection)
         return self.protection_deficit(position_id) == 0

@@ -37,6 +37,15 @@ def oco_list_id(position_id: str, attempt: int) -> str:
     return f"{position_id}-O{attempt}"
 
 
+def entry_list_id(position_id: str, tranche: int) -> str:
+    """``listClientOrderId`` of the OTOCO that carries tranche ``tranche`` of a position's entry."""
+    return f"{position_id}-L{tranche}"
+
+
+def is_entry_list(list_id: str) -> bool:
+    return list_id.rsplit("-", 1)[-1].startswith("L")
+
+
 def is_ours(client_id: str) -> bool:
     return _OURS.match(client_id) is not None
 

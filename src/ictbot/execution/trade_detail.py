@@ -6,6 +6,8 @@ id — the real trades would show up later (at the next reconciliation) as unkno
 order, i.e. a false mismatch that halts trading. Instead the order stays open in the journal, a
 pending record is kept (persisted, so a restart still knows), new entries are refused, and the
 lookup is retried with backoff until the real trades arrive; the reconciler finds them too.
+An entry's pending quantity is protected meanwhile: the executor arms a stop for it as if it were
+in the position (``PendingDetails.unbooked_entry_qty``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from decimal import Decimal
 
 import structlog
 
+from ictbot.domain.money import ZERO
+from ictbot.domain.order import OrderLeg
+from ictbot.execution.ids import parse_client_id
 from ictbot.ports.repositories import KeyValueStore
 
 log = structlog.get_logger(__name__)
@@ -56,6 +61,20 @@ class PendingDetails:
 
     def all(self) -> list[PendingDetail]:
         return list(self._pending.values())
+
+    def missing(self, client_order_id: str) -> Decimal:
+        found = self._pending.get(client_order_id)
+        return found.missing_qty if found is not None else ZERO
+
+    def unbooked_entry_qty(self, position_id: str) -> Decimal:
+        """Entry quantity of ``position_id`` the venue executed but the position does not hold yet
+        (its trades are pending): it needs a stop all the same."""
+        total = ZERO
+        for detail in self._pending.values():
+            parsed = parse_client_id(detail.client_order_id)
+            if parsed is not None and parsed[0] == position_id and parsed[1] is OrderLeg.ENTRY:
+                total += detail.missing_qty
+        return total
 
     async def load(self) -> list[PendingDetail]:
         raw = await self._store.get(STORE_KEY) if self._store is not None else None

@@ -6,6 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
+from ictbot.domain.order import Order
+from ictbot.ports.venue import VenueOrderReport
+
 
 @runtime_checkable
 class AccountSetupVenue(Protocol):
@@ -33,3 +36,13 @@ def user_stream_of(venue: object) -> ResubscribingStream | None:
         if candidate is not None and isinstance(candidate, ResubscribingStream):
             return candidate
     return None
+
+
+@runtime_checkable
+class OrderListVenue(Protocol):
+    """Spot venues that take an entry together with its protective OCO (Binance ``orderList/otoco``):
+    the exchange places ``stop`` / ``target`` the moment ``entry`` is fully filled. Reports come back
+    for all three orders (the pending legs as accepted)."""
+
+    async def place_otoco(self, entry: Order, stop: Order, target: Order, list_client_id: str
+                          ) -> list[VenueOrderReport]: ...

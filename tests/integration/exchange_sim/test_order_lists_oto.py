@@ -3,6 +3,7 @@ placed by the exchange when it fills (an OCO pair for OTOCO), cancel semantics, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 from typing import Any
 
@@ -11,6 +12,7 @@ import websockets
 
 from ictbot.exchange_sim import SimulatorServer
 from ictbot.exchange_sim.engine.config import MatchingConfig
+from ictbot.instruments import default_catalogue
 from tests.integration.exchange_sim.conftest import call, scripted_config
 from tests.integration.exchange_sim.test_streams import drain, subscribe_user
 
@@ -30,7 +32,8 @@ async def _open(client: httpx.AsyncClient, sim: SimulatorServer) -> list[tuple[s
 
 
 async def test_otoco_working_fill_places_the_oco_pair_and_the_target_ends_the_list() -> None:
-    rows = [(50_000, 50_050, 49_800, 49_950, 1), (49_950, 50_600, 49_900, 50_550, 1)]
+    rows: list[tuple[float, float, float, float, float]] = [
+        (50_000, 50_050, 49_800, 49_950, 1), (49_950, 50_600, 49_900, 50_550, 1)]
     async with (
         SimulatorServer(scripted_config(rows, matching=BALANCES)) as sim,
         httpx.AsyncClient(base_url=sim.base_url) as client,
@@ -70,7 +73,7 @@ async def test_otoco_working_fill_places_the_oco_pair_and_the_target_ends_the_li
 
 
 async def test_oto_cancelling_the_working_order_cancels_the_pending_one_and_frees_the_funds() -> None:
-    rows = [(50_000, 50_050, 49_950, 50_000, 1)]
+    rows: list[tuple[float, float, float, float, float]] = [(50_000, 50_050, 49_950, 50_000, 1)]
     async with (
         SimulatorServer(scripted_config(rows, matching=BALANCES)) as sim,
         httpx.AsyncClient(base_url=sim.base_url) as client,
@@ -115,3 +118,47 @@ async def test_otoco_refuses_a_pending_pair_on_the_wrong_sides_of_the_working_pr
         )
         assert market.status_code == 400 and market.json()["code"] == -1102, market.text
         assert (await call(client, sim, "GET", "/api/v3/allOrders", symbol="BTCUSDT")).json() == []
+
+
+async def test_an_unfilled_fok_working_order_expires_its_pending_pair_with_it() -> None:
+    async with (
+        SimulatorServer(scripted_config([(50_000, 50_050, 49_950, 50_000, 1)], matching=BALANCES)) as sim,
+        httpx.AsyncClient(base_url=sim.base_url) as client,
+    ):
+        placed = await call(
+            client, sim, "POST", "/api/v3/orderList/otoco", symbol="BTCUSDT",
+            workingType="LIMIT", workingSide="BUY", workingPrice="49000.00", workingQuantity="0.01000",
+            workingTimeInForce="FOK", pendingSide="SELL", pendingQuantity="0.00999",
+            pendingAboveType="LIMIT_MAKER", pendingAbovePrice="51000.00",
+            pendingBelowType="STOP_LOSS_LIMIT", pendingBelowStopPrice="48000.00", pendingBelowPrice="47900.00",
+            pendingBelowTimeInForce="GTC",
+        )
+        assert placed.status_code == 200, placed.text
+        body = placed.json()
+        assert [(r["status"], r.get("expiryReason")) for r in body["orderReports"]] == [
+            ("EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED"), ("EXPIRED", "OTO_PHASE_ONE_EXPIRED"),
+            ("EXPIRED", "OTO_PHASE_ONE_EXPIRED")]
+        assert (await _list(client, sim, body["orderListId"]))["listOrderStatus"] == "ALL_DONE"
+        assert await _open(client, sim) == []
+
+
+async def test_otoallowed_comes_from_the_catalogue_and_a_symbol_without_it_refuses_lists() -> None:
+    no_oto = replace(default_catalogue().instrument("BTCUSDT"), oto_allowed=False)
+    config = scripted_config([(50_000, 50_050, 49_950, 50_000, 1)], matching=BALANCES, instruments=(no_oto,))
+    async with SimulatorServer(config) as sim, httpx.AsyncClient(base_url=sim.base_url) as client:
+        info = (await client.get("/api/v3/exchangeInfo", params={"symbol": "BTCUSDT"})).json()
+        assert info["symbols"][0]["otoAllowed"] is False
+        refused = await call(
+            client, sim, "POST", "/api/v3/orderList/oto", symbol="BTCUSDT",
+            workingType="LIMIT", workingSide="BUY", workingPrice="49000.00", workingQuantity="0.01000",
+            workingTimeInForce="GTC", pendingType="LIMIT", pendingSide="SELL",
+            pendingPrice="51000.00", pendingQuantity="0.00999", pendingTimeInForce="GTC",
+        )
+        assert refused.status_code == 400 and refused.json()["code"] == -2010, refused.text
+    async with (
+        SimulatorServer(scripted_config([(50_000, 50_050, 49_950, 50_000, 1)])) as sim,
+        httpx.AsyncClient(base_url=sim.base_url) as client,
+    ):
+        # The shipped 2021 snapshot predates OTO lists: published as Binance does today for BTCUSDT.
+        info = (await client.get("/api/v3/exchangeInfo", params={"symbol": "BTCUSDT"})).json()
+        assert info["symbols"][0]["otoAllowed"] is True

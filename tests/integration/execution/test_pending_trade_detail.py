@@ -10,7 +10,9 @@ from ictbot.api import dto as f
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.wiring import PAPER_API_KEY
 from ictbot.risk.state import TradingState
+from tests.integration.execution.test_simulator_e2e import CONFIG, FLAT, KEY, Books, bot, sim_conftest, sim_mod, until
 from tests.integration.risk.restart_support import SYMBOL, simulator, start_bot, step, wait_for, wait_stepping
+from tests.unit.execution.harness import make_intent
 
 
 async def test_fill_without_trade_detail_is_completed_after_restart_without_halt(tmp_path: Path) -> None:
@@ -22,7 +24,9 @@ async def test_fill_without_trade_detail_is_completed_after_restart_without_halt
             await step(application, pipeline, sim, 2)
             # The order executes but its reply is lost and its stream events vanish, and every
             # trade lookup fails: the outcome is learnt by query, which has no trade detail.
-            sim.control.lose_next_response("POST", "/api/v3/order", mode="error_503", after_commit=True)
+            # (An entry goes out as an OTOCO list where the symbol allows it, else as a plain order.)
+            for path in ("/api/v3/order", "/api/v3/orderList/otoco"):
+                sim.control.lose_next_response("POST", path, mode="error_503", after_commit=True)
             sim.control.drop_next_events("executionReport", 10)
             sim.control.lose_next_response("GET", "/api/v3/myTrades", mode="error_503", after_commit=False,
                                            count=100_000)
@@ -59,3 +63,32 @@ async def test_fill_without_trade_detail_is_completed_after_restart_without_halt
             await application.stop()
     finally:
         await sim.stop()
+
+
+async def test_an_entry_executed_while_its_trades_are_pending_is_protected_at_once() -> None:
+    """Plain path (no OTOCO): the entry's executed quantity is not in the position until its trades
+    arrive, but it is held on the exchange, so it gets its stop now, not when the lookup succeeds."""
+    async with sim_mod.SimulatorServer(sim_conftest.scripted_config(FLAT)) as sim:
+        books = Books()
+        async with bot(sim, books, CONFIG) as service:
+            sim.control.lose_next_response("POST", "/api/v3/order", mode="error_503", after_commit=True)
+            sim.control.drop_next_events("executionReport", 10)
+            sim.control.lose_next_response("GET", "/api/v3/myTrades", mode="error_503", after_commit=False,
+                                           count=100_000)
+            entry = await service.executor.submit_intent(make_intent(qty="0.01", stop="49000", targets=("51000",)))
+            executor = service.executor
+            await until(lambda: executor.details.get(entry.client_order_id) is not None)
+            await until(lambda: any(o.type == "STOP_LOSS_LIMIT" for o in sim.control.open_orders(KEY)))
+            stop = next(o for o in sim.control.open_orders(KEY) if o.type == "STOP_LOSS_LIMIT")
+            assert stop.side == "SELL" and stop.stop_price == Decimal("49000.00")
+            assert stop.orig_qty == Decimal("0.00999")  # all the coins held (the fee came out of them)
+            assert service.positions.get(entry.position_id) is None  # still nothing booked
+
+            sim.control.sim.faults.response_faults.clear()  # the exchange answers myTrades again
+            await until(lambda: executor.details.get(entry.client_order_id) is None
+                        and service.positions.get(entry.position_id) is not None)
+            await executor.drain()
+            assert executor.protection_deficit(entry.position_id, confirmed=True) == 0
+            assert executor.unprotected_positions() == []
+            stops = [o for o in sim.control.open_orders(KEY) if o.type == "STOP_LOSS_LIMIT"]
+            assert [o.client_order_id for o in stops] == [stop.client_order_id]  # no second stop

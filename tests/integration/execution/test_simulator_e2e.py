@@ -30,7 +30,9 @@ sim_conftest = pytest.importorskip("tests.integration.exchange_sim.conftest")
 D = Decimal
 KEY = "e2eKey"
 SECRET = "e2eSecret"
+# The plain path (entry, then the bot places the OCO); test_otoco_e2e.py covers OTOCO entry lists.
 CONFIG = ExecutionConfig(
+    entry_lists=False,
     poll_interval_s=0.05,
     timer_interval_s=0.05,
     reconcile_interval_s=3600,
@@ -57,7 +59,7 @@ class Books:
 
 
 @asynccontextmanager
-async def bot(sim: object, books: Books) -> AsyncIterator[ExecutionService]:
+async def bot(sim: object, books: Books, config: ExecutionConfig = CONFIG) -> AsyncIterator[ExecutionService]:
     """One bot process: its own adapter, bus and service on the given storage."""
     venue = binance.build_venue(
         binance.BinanceConfig(
@@ -70,7 +72,7 @@ async def bot(sim: object, books: Books) -> AsyncIterator[ExecutionService]:
     )
     bus = EventBus()
     service = ExecutionService(
-        bus, venue, books.journal, books.fills, books.positions, SystemClock(), CONFIG, kv=books.kv
+        bus, venue, books.journal, books.fills, books.positions, SystemClock(), config, kv=books.kv
     )
     await bus.start()
     await service.start()

@@ -152,3 +152,18 @@ async def test_a_leftover_below_min_notional_is_reported_as_dust_not_retried() -
     assert len(h.venue.place_calls) == calls_before  # nothing retried
     assert any("dust" in a.message for a in h.alerts)
     assert h.published(Topic.POSITION_CLOSED)
+
+
+async def test_dust_the_account_no_longer_holds_is_written_off_after_the_last_exit() -> None:
+    # The books hold 0.00002 BTC more than the account (a fee they did not see): protection is capped
+    # to what is there; once the target has sold that, the remainder is untradable dust and must be
+    # written off, not left open without a stop (issue #16, item 9).
+    h = await make_harness(FakeVenue(balances={"USDT": D("100000"), "BTC": D("-0.00002")}))
+    entry = await h.executor.submit_intent(make_intent(qty="0.1", targets=("52000",)))
+    await h.settle()
+    assert stop_qty(h, entry.position_id) == D("0.09998")
+    target = next(o for o in h.venue.open_venue_orders() if o.order.leg is OrderLeg.TAKE_PROFIT)
+    h.venue.fill(target.order.client_order_id)
+    await h.settle()
+    assert h.positions.get(entry.position_id) is None
+    assert any("dust" in alert.message for alert in h.alerts)

@@ -85,14 +85,47 @@ def oco_params(stop: Order, target: Order, list_client_id: str) -> dict[str, Par
         "newOrderRespType": "FULL",
     }
     for prefix, leg in (("above", above), ("below", below)):
-        params.update(_oco_leg(prefix, leg, is_target=leg is target))
+        params.update(_oco_leg(prefix, leg, is_target=leg is target, is_above=leg is above))
     return params
 
 
-def _oco_leg(prefix: str, leg: Order, *, is_target: bool) -> dict[str, ParamValue]:
+OTO_WORKING_TYPES = frozenset({OrderType.LIMIT, OrderType.LIMIT_MAKER})
+
+
+def otoco_params(entry: Order, stop: Order, target: Order, list_client_id: str) -> dict[str, ParamValue]:
+    """``POST /api/v3/orderList/otoco``: ``entry`` is the working order (LIMIT or LIMIT_MAKER, the only
+    types Binance takes there); the exchange places the OCO of ``stop`` and ``target`` (the
+    ``pendingAbove*`` / ``pendingBelow*`` legs, OCO rules) once the working order is fully filled."""
+    if entry.type not in OTO_WORKING_TYPES:
+        raise FinalError(f"order {entry.client_order_id}: {entry.type.value} cannot be an OTOCO working order")
+    if stop.side is not target.side or stop.quantity != target.quantity or stop.side is entry.side:
+        raise FinalError("OTOCO pending legs must share side and quantity, opposite to the working order")
+    if not stop.symbol == target.symbol == entry.symbol:
+        raise FinalError("OTOCO orders must share the symbol")
+    above, below = (target, stop) if stop.side is OrderSide.SELL else (stop, target)
+    params: dict[str, ParamValue] = {
+        "symbol": entry.symbol,
+        "listClientOrderId": list_client_id,
+        "newOrderRespType": "FULL",
+        "workingType": entry.type.value,
+        "workingSide": entry.side.value,
+        "workingClientOrderId": entry.client_order_id,
+        "workingPrice": dec(_require(entry, entry.price, "a price")),
+        "workingQuantity": dec(entry.quantity),
+        "pendingSide": stop.side.value,
+        "pendingQuantity": dec(stop.quantity),
+    }
+    if entry.type is OrderType.LIMIT:
+        params["workingTimeInForce"] = (entry.time_in_force or TimeInForce.GTC).value
+    for prefix, leg in (("pendingAbove", above), ("pendingBelow", below)):
+        params.update(_oco_leg(prefix, leg, is_target=leg is target, is_above=leg is above))
+    return params
+
+
+def _oco_leg(prefix: str, leg: Order, *, is_target: bool, is_above: bool) -> dict[str, ParamValue]:
     kind = leg.type
     if is_target and kind in (OrderType.LIMIT, OrderType.LIMIT_MAKER):
-        kind = OrderType.LIMIT_MAKER if prefix == "above" else OrderType.TAKE_PROFIT_LIMIT
+        kind = OrderType.LIMIT_MAKER if is_above else OrderType.TAKE_PROFIT_LIMIT
     out: dict[str, ParamValue] = {f"{prefix}Type": kind.value, f"{prefix}ClientOrderId": leg.client_order_id}
     if kind in _NEEDS_PRICE:
         out[f"{prefix}Price"] = dec(_require(leg, leg.price, "a price"))

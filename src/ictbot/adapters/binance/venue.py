@@ -18,6 +18,7 @@ from ictbot.adapters.binance.orders import (
     futures_algo_params,
     futures_order_params,
     oco_params,
+    otoco_params,
     spot_order_params,
 )
 from ictbot.adapters.binance.rest import BinanceRestClient
@@ -62,6 +63,16 @@ class BinanceVenue:
     async def place_oco(self, stop: Order, target: Order, list_client_id: str) -> list[VenueOrderReport]:
         body = await self.client.request(
             "POST", "/api/v3/orderList/oco", oco_params(stop, target, list_client_id), signed=True, weight=1, orders=2
+        )
+        return [self._remember(r) for r in parse.order_list_reports(body)]
+
+    async def place_otoco(self, entry: Order, stop: Order, target: Order, list_client_id: str
+                          ) -> list[VenueOrderReport]:
+        """The entry as an OTOCO working order; Binance places the stop/target OCO the moment it fills.
+        Reports come back working order first; the pending legs report ``PENDING_NEW`` (read as NEW)."""
+        body = await self.client.request(
+            "POST", "/api/v3/orderList/otoco", otoco_params(entry, stop, target, list_client_id), signed=True,
+            weight=1, orders=3,
         )
         return [self._remember(r) for r in parse.order_list_reports(body)]
 
@@ -212,6 +223,10 @@ class BinanceFuturesVenue(BinanceVenue):
             "POST", "/fapi/v1/order", futures_order_params(order), signed=True, weight=0, orders=1
         )
         return self._remember(parse.order_report(body, "new futures order"))
+
+    async def place_otoco(self, entry: Order, stop: Order, target: Order, list_client_id: str
+                          ) -> list[VenueOrderReport]:
+        raise FinalError("USD-M has no OTOCO order lists")  # futures instruments never allow OTO
 
     async def place_oco(self, stop: Order, target: Order, list_client_id: str) -> list[VenueOrderReport]:
         """USD-M has no OCO: both legs are placed reduce-only; the position closing cancels nothing by

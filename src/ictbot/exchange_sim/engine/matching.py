@@ -346,6 +346,8 @@ class MatchingEngine:
         order = replace(order, status="EXPIRED", expiry_reason=reason, update_time=now)
         self._store(order, batch, "EXPIRED", now)
         self._touch(order, batch)
+        if order.order_list_id >= 0:
+            oto.on_list_order_expired(self, order, now, batch)
         return order
 
     def _touch(self, order: SimOrder, batch: _Batch) -> None:

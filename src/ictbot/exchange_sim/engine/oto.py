@@ -10,7 +10,9 @@ order is working or pending, ``ALL_DONE`` when none is left.
 Simulator choices where Binance's documentation is silent (docs/simulator.md): the pending prices are
 checked at placement against the working order's price (where the fill will happen); on activation a
 pending order that the account cannot fund, or a LIMIT_MAKER that would take, expires; a pending stop
-already crossed by the last price triggers at once.
+already crossed by the last price triggers at once; a working order that expires (IOC / FOK
+remainder) takes its pending orders with it (``OTO_PHASE_ONE_EXPIRED``); a symbol whose
+``otoAllowed`` is false refuses the list with -2010.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from ictbot.exchange_sim.engine.matching import MatchingEngine, _Batch
 
 PENDING_NEW = "PENDING_NEW"
+OTO_NOT_ALLOWED = "OTO orders are not supported for this symbol."  # exchangeInfo otoAllowed false
 WORKING_TYPES = ("LIMIT", "LIMIT_MAKER")
 ZERO = Decimal(0)
 
@@ -51,6 +54,8 @@ def check_oto(engine: MatchingEngine, symbol: str, working: OrderRequest, pendin
     spec = engine.spec(Market.SPOT, symbol)
     if spec.status != "TRADING":
         raise new_order_rejected(MARKET_CLOSED)
+    if not spec.oto_allowed:
+        raise new_order_rejected(OTO_NOT_ALLOWED)
     if working.type not in WORKING_TYPES:
         raise SimError(-1102, "Mandatory parameter 'workingType' was not sent, was empty/null, or malformed.")
     last = engine.price(symbol)
@@ -169,6 +174,19 @@ def _activate(engine: MatchingEngine, pending: list[SimOrder], now: int, batch: 
                 engine._trigger_order(current, last, now, batch)
         else:
             engine._execute_on_arrival(current, spec, last, now, batch)
+
+
+def on_list_order_expired(engine: MatchingEngine, order: SimOrder, now: int, batch: _Batch) -> None:
+    """The working order of an OTO list expired (IOC/FOK remainder, a LIMIT_MAKER that would take):
+    its pending orders can never be placed and expire with it (``OTO_PHASE_ONE_EXPIRED``)."""
+    order_list = engine.lists.get(order.order_list_id)
+    if order_list is None or order_list.contingency_type != "OTO" or order.order_id != order_list.order_ids[0]:
+        return
+    for order_id in order_list.order_ids[1:]:
+        leg = engine.orders[(Market.SPOT, order.symbol, order_id)]
+        if leg.status == PENDING_NEW:
+            engine._expire(leg, "OTO_PHASE_ONE_EXPIRED", now, batch)
+    engine._maybe_close_list(order_list, now, batch)
 
 
 def cancel_pending(engine: MatchingEngine, order_list: OrderList, now: int, batch: _Batch, cancel_id: str) -> None:

@@ -158,7 +158,7 @@ def spot_symbol(spec: SymbolSpec) -> Json:
         "quoteCommissionPrecision": 8,
         "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
                        "TAKE_PROFIT_LIMIT"],
-        "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True, "opoAllowed": False,
+        "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": spec.oto_allowed, "opoAllowed": False,
         "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True, "cancelReplaceAllowed": True,
         "amendAllowed": True, "pegInstructionsAllowed": False, "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
