@@ -36,6 +36,10 @@ async def test_an_exit_whose_report_is_lost_is_recovered_by_reconciliation(tmp_p
         try:
             await step(application, pipeline, sim, 2)
             await buy_manually(application, pipeline, sim, stop="0.996", target="1.016", protected=True)
+            # The buy's commission is taken in ETH: less than a lot step of the position is not under
+            # the stop, and no stop could cover it. That is not a re-arm (it used to log rearmed=1).
+            assert pipeline.execution.positions.open_positions()[0].qty % Decimal("0.0001") != 0
+            assert (await pipeline.execution.reconcile("periodic")).rearmed == 0
             sim.control.drop_next_events("executionReport", 1)  # the exit's fill report is lost
             for _ in range(400):
                 if held_base(sim) < Decimal("0.001"):
