@@ -162,7 +162,10 @@ class BotProcess:
         return f"http://127.0.0.1:{self.api_port}"
 
     def write_config(self, risk: dict[str, Any], execution: dict[str, Any]) -> None:
-        config = {"exchange": {"symbols": [SYMBOL], "base_timeframe": "5m", "context_timeframes": ["15m", "1h"]},
+        # recvWindow at Binance's maximum: the exchange replays at 120×, so the default 5 s of its time
+        # is 42 ms of ours; on a loaded machine the bot's signed requests (and starts) failed with -1021.
+        config = {"exchange": {"symbols": [SYMBOL], "base_timeframe": "5m", "context_timeframes": ["15m", "1h"],
+                               "recv_window_ms": 60_000},
                   "strategies": {}, "risk": risk, "execution": execution}
         (self.workdir / "config.json").write_text(json.dumps(config))
 

@@ -8,9 +8,11 @@ seconds. Stops and targets are set −0.15 % / +0.2 % so positions open and clos
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -86,6 +88,7 @@ class ChaosSession:
         self._max_unprotected_any = 0.0  # including while it was dead or starting
         self._last_ready_check = 0.0
         self._held = Decimal(0)
+        self.background: list[threading.Thread] = []  # faults still running (a database outage)
 
     # ---- used by the faults -------------------------------------------------------------------------
 
@@ -102,6 +105,22 @@ class ChaosSession:
                 return True
             time.sleep(0.25)
         return False
+
+    def wait_open_orders(self, condition: Callable[[dict[str, Any]], bool], timeout_s: float) -> bool:
+        """Sample the exchange's open orders until one satisfies ``condition``; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self._sample()
+            with contextlib.suppress(httpx.HTTPError):
+                if any(condition(order) for order in self.sim.signed("/api/v3/openOrders", symbol=SYMBOL)):
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def end_background_faults(self) -> None:
+        for fault in self.background:
+            fault.join(timeout=30.0)
+        self.background.clear()
 
     def place_entry(self, timeout_s: float = 5.0) -> bool:
         """A market BUY through the bot's API (risk-sized), stop 0.15 % below, target 0.2 % above."""
@@ -151,7 +170,14 @@ class ChaosSession:
                 connection.execute(f'CREATE DATABASE "{self.pg_database}"')
         self.sim.start()
         self.bot.write_config(RISK, EXECUTION)
-        self.bot.start()
+        for attempt in range(3):  # as a supervisor would: a start refused (exit 1) is started again
+            try:
+                self.bot.start()
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                self.result.figures["bot_start_refusals"] = self.result.figures.get("bot_start_refusals", 0) + 1
 
     def _trade(self) -> None:
         plan = schedule(self.rng, self.config.faults, self.config.duration_s, self.config.fault_count)
@@ -225,6 +251,7 @@ class ChaosSession:
 
     def _settle(self) -> None:
         """Faults stop; time stops (the replay is paused); the bot must converge to the exchange's truth."""
+        self.end_background_faults()
         if self.sim.process is None or self.sim.process.poll() is not None:
             self.sim.start()
         self._notice_crash()
@@ -291,6 +318,7 @@ class ChaosSession:
                        state_reason=status["trading_state_reason"])
 
     def _teardown(self) -> None:
+        self.end_background_faults()
         self.bot.stop()
         self.sim.kill()
         if self.pg_database and not self.result.passed:  # kept for the post-mortem, named in the notes
