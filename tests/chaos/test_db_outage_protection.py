@@ -46,8 +46,9 @@ async def _start_on(url: str, tmp_path: Path, sim: SimulatorServer) -> tuple[App
     return application, pipeline
 
 
+@pytest.mark.slow  # ~60 s on an idle machine (the bot runs on without its database for a while), 200 s loaded
 @pytest.mark.postgres
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(400)
 async def test_oco_acknowledged_while_the_database_is_down_still_closes_on_the_stop(tmp_path: Path) -> None:
     require_service("postgres")
     database = f"chaos_oco_outage_{os.getpid()}"
