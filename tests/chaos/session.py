@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from tests.chaos.faults import FAULTS, schedule
 from tests.chaos.invariants import BASE_STEP, BotView, Evidence, Limits, Truth, check_all
-from tests.chaos.processes import SYMBOL, BotProcess, SimProcess
+from tests.chaos.processes import START_TIMEOUT_S, SYMBOL, BotProcess, SimProcess
 from tests.conftest import SHARED
 
 DATA_DIR = SHARED / "data" / "binance_spot_raw_5m"
@@ -193,6 +193,8 @@ class ChaosSession:
                 self.place_entry(timeout_s=3.0)
                 next_entry = elapsed + 2.0
             time.sleep(0.25)
+        for _, kind in plan:  # pushed past the window by a blocking fault (or a slow machine): late, not never
+            self._inject(kind)
 
     def _inject(self, kind: str) -> None:
         """Counted only when it was applied (no position to be down through, SQLite for ``db_loss``, or
@@ -282,10 +284,10 @@ class ChaosSession:
                       LIMITS.max_drawdown_pct, self.config.stop_grace_s)
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 180.0
+        deadline = time.monotonic() + START_TIMEOUT_S
         while not self.bot.ready():
             if time.monotonic() > deadline:
-                raise TimeoutError("the bot's API did not answer within 180 s")
+                raise TimeoutError(f"the bot's API did not answer within {START_TIMEOUT_S:.0f} s")
             self._sample()
             self._notice_crash()
             time.sleep(0.5)
