@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import httpx
 
 from tests.chaos.invariants import BASE_STEP
+from tests.chaos.outages import pg_outage_in_background, sqlite_write_lock
 
 if TYPE_CHECKING:
     from tests.chaos.session import ChaosSession
@@ -107,15 +109,48 @@ def sim_restart(session: ChaosSession, rng: random.Random) -> bool:
 
 
 def db_loss(session: ChaosSession, rng: random.Random) -> bool:
-    """PostgreSQL only: terminate every server connection of the bot's database."""
+    """PostgreSQL: every connection of the bot's database is terminated and new ones are refused for
+    1-4 s (a server restart or failover). SQLite: another process holds the file's write lock for
+    2-6 s (a backup or a CLI tool; the bot's writes wait, its reads go on)."""
     if session.pg_database is None:
-        return False  # SQLite has no connection to lose
-    import psycopg
-
-    with psycopg.connect(session.pg_admin_url, autocommit=True) as connection:
-        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = %s AND pid <> pg_backend_pid()", (session.pg_database,))
+        session.background.append(sqlite_write_lock(session.workdir / "bot.db", rng.uniform(2.0, 6.0)))
+    else:
+        session.background.append(pg_outage_in_background(session.pg_admin_url, session.pg_database,
+                                                          rng.uniform(1.0, 4.0)))
     return True
+
+
+def duplicate_events(session: ChaosSession, rng: random.Random) -> bool:
+    """The next 1-3 execution reports are each sent twice on the user stream."""
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.sim.fault("duplicate_event", kind="executionReport", count=rng.randint(1, 3))
+    session.place_entry()
+    return True
+
+
+def reorder_events(session: ChaosSession, rng: random.Random) -> bool:
+    """The next 1-2 execution reports arrive after the one that follows them (e.g. FILLED before NEW)."""
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.sim.fault("delay_event", kind="executionReport", count=rng.randint(1, 2))
+    session.place_entry()
+    return True
+
+
+def partial_fill_disconnect(session: ChaosSession, rng: random.Random) -> bool:
+    """Resting exits fill a little per price move; once the target is partly filled, both streams
+    drop; then fills are whole again. Counted only when a partial fill was seen before the drop."""
+    if not session.wait_exchange(lambda held: held >= BASE_STEP, 15.0):
+        return False
+    session.sim.fault("participation", fraction=str(rng.choice(["0.0005", "0.001", "0.002"])))
+    try:
+        partial = session.wait_open_orders(lambda order: 0 < Decimal(order["executedQty"]) < Decimal(order["origQty"]),
+                                           15.0)
+        if partial:
+            session.sim.fault("drop_ws", kind="market")
+            session.sim.fault("drop_ws", kind="user")
+    finally:
+        session.sim.fault("participation", fraction=None)
+    return partial
 
 
 FAULTS: dict[str, Injector] = {
@@ -130,6 +165,9 @@ FAULTS: dict[str, Injector] = {
     "user_event_loss": user_event_loss,
     "sim_restart": sim_restart,
     "db_loss": db_loss,
+    "duplicate_events": duplicate_events,
+    "reorder_events": reorder_events,
+    "partial_fill_disconnect": partial_fill_disconnect,
 }
 
 

@@ -30,6 +30,8 @@ SYMBOL = "BTCUSDT"
 API_KEY = "chaos-session-key"
 API_SECRET = "chaos-session-secret"
 API_TOKEN = "chaos-api-token-0123456789"
+# A process start (imports, warm-up) took over 120 s on a 2-core machine at load 15: generous.
+START_TIMEOUT_S = 300.0
 
 
 def _die_with_parent() -> None:
@@ -114,7 +116,7 @@ class SimProcess:
         log = (self.workdir / "sim.log").open("ab")
         self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir,
                                         preexec_fn=_die_with_parent)
-        wait_until_answers(f"{self.base_url}/_sim/state", 120.0, self.process)
+        wait_until_answers(f"{self.base_url}/_sim/state", START_TIMEOUT_S, self.process)
 
     def kill(self) -> None:
         kill9(self.process)
@@ -162,7 +164,10 @@ class BotProcess:
         return f"http://127.0.0.1:{self.api_port}"
 
     def write_config(self, risk: dict[str, Any], execution: dict[str, Any]) -> None:
-        config = {"exchange": {"symbols": [SYMBOL], "base_timeframe": "5m", "context_timeframes": ["15m", "1h"]},
+        # recvWindow at Binance's maximum: the exchange replays at 120×, so the default 5 s of its time
+        # is 42 ms of ours; on a loaded machine the bot's signed requests (and starts) failed with -1021.
+        config = {"exchange": {"symbols": [SYMBOL], "base_timeframe": "5m", "context_timeframes": ["15m", "1h"],
+                               "recv_window_ms": 60_000},
                   "strategies": {}, "risk": risk, "execution": execution}
         (self.workdir / "config.json").write_text(json.dumps(config))
 
@@ -201,7 +206,7 @@ class BotProcess:
     def start(self) -> None:
         self.spawn()
         assert self.process is not None
-        wait_until_answers(f"{self.api_url}/health", 180.0, self.process)
+        wait_until_answers(f"{self.api_url}/health", START_TIMEOUT_S, self.process)
         self.up_since = time.monotonic()
 
     @property

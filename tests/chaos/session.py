@@ -8,9 +8,11 @@ seconds. Stops and targets are set −0.15 % / +0.2 % so positions open and clos
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +26,7 @@ import sqlalchemy as sa
 
 from tests.chaos.faults import FAULTS, schedule
 from tests.chaos.invariants import BASE_STEP, BotView, Evidence, Limits, Truth, check_all
-from tests.chaos.processes import SYMBOL, BotProcess, SimProcess
+from tests.chaos.processes import START_TIMEOUT_S, SYMBOL, BotProcess, SimProcess
 from tests.conftest import SHARED
 
 DATA_DIR = SHARED / "data" / "binance_spot_raw_5m"
@@ -86,6 +88,7 @@ class ChaosSession:
         self._max_unprotected_any = 0.0  # including while it was dead or starting
         self._last_ready_check = 0.0
         self._held = Decimal(0)
+        self.background: list[threading.Thread] = []  # faults still running (a database outage)
 
     # ---- used by the faults -------------------------------------------------------------------------
 
@@ -102,6 +105,22 @@ class ChaosSession:
                 return True
             time.sleep(0.25)
         return False
+
+    def wait_open_orders(self, condition: Callable[[dict[str, Any]], bool], timeout_s: float) -> bool:
+        """Sample the exchange's open orders until one satisfies ``condition``; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self._sample()
+            with contextlib.suppress(httpx.HTTPError):
+                if any(condition(order) for order in self.sim.signed("/api/v3/openOrders", symbol=SYMBOL)):
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def end_background_faults(self) -> None:
+        for fault in self.background:
+            fault.join(timeout=30.0)
+        self.background.clear()
 
     def place_entry(self, timeout_s: float = 5.0) -> bool:
         """A market BUY through the bot's API (risk-sized), stop 0.15 % below, target 0.2 % above."""
@@ -151,7 +170,14 @@ class ChaosSession:
                 connection.execute(f'CREATE DATABASE "{self.pg_database}"')
         self.sim.start()
         self.bot.write_config(RISK, EXECUTION)
-        self.bot.start()
+        for attempt in range(3):  # as a supervisor would: a start refused (exit 1) is started again
+            try:
+                self.bot.start()
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                self.result.figures["bot_start_refusals"] = self.result.figures.get("bot_start_refusals", 0) + 1
 
     def _trade(self) -> None:
         plan = schedule(self.rng, self.config.faults, self.config.duration_s, self.config.fault_count)
@@ -167,6 +193,8 @@ class ChaosSession:
                 self.place_entry(timeout_s=3.0)
                 next_entry = elapsed + 2.0
             time.sleep(0.25)
+        for _, kind in plan:  # pushed past the window by a blocking fault (or a slow machine): late, not never
+            self._inject(kind)
 
     def _inject(self, kind: str) -> None:
         """Counted only when it was applied (no position to be down through, SQLite for ``db_loss``, or
@@ -225,6 +253,7 @@ class ChaosSession:
 
     def _settle(self) -> None:
         """Faults stop; time stops (the replay is paused); the bot must converge to the exchange's truth."""
+        self.end_background_faults()
         if self.sim.process is None or self.sim.process.poll() is not None:
             self.sim.start()
         self._notice_crash()
@@ -255,10 +284,10 @@ class ChaosSession:
                       LIMITS.max_drawdown_pct, self.config.stop_grace_s)
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 180.0
+        deadline = time.monotonic() + START_TIMEOUT_S
         while not self.bot.ready():
             if time.monotonic() > deadline:
-                raise TimeoutError("the bot's API did not answer within 180 s")
+                raise TimeoutError(f"the bot's API did not answer within {START_TIMEOUT_S:.0f} s")
             self._sample()
             self._notice_crash()
             time.sleep(0.5)
@@ -291,6 +320,7 @@ class ChaosSession:
                        state_reason=status["trading_state_reason"])
 
     def _teardown(self) -> None:
+        self.end_background_faults()
         self.bot.stop()
         self.sim.kill()
         if self.pg_database and not self.result.passed:  # kept for the post-mortem, named in the notes

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -144,7 +144,9 @@ def build_pipeline(
     positions_repo, kv = SqlPositionRepository(database), SqlKeyValueStore(database)
     candle_store = SqlCandleStore(database)
 
-    venue = build_venue(binance_config(settings, sim_port, endpoints), clock=clock)
+    # exchange.recv_window_ms was validated but never reached the client (always 5000).
+    binance = replace(binance_config(settings, sim_port, endpoints), recv_window_ms=config.exchange.recv_window_ms)
+    venue = build_venue(binance, clock=clock)
     feed = BinanceKlineFeed.from_client(venue.client, stale_after_s=120.0)
     pairs = [(symbol, base) for symbol in symbols]
     market_data = MarketDataService(feed, bus, pairs, store=candle_store, publish_open=False)
@@ -158,11 +160,14 @@ def build_pipeline(
 
     limits = RiskLimits.model_validate(config.risk)
     holder: dict[str, RiskService] = {}
-    breakers = CircuitBreakers(kv, clock, lambda: holder["risk"].limits, bus=bus)
+    # Risk decides by the exchange's clock (its measured offset): the UTC day's daily-loss baseline
+    # resets at the exchange's midnight and cooldowns run from its fill times, whatever the local clock.
+    exchange_clock = venue.client.server_time
+    breakers = CircuitBreakers(kv, exchange_clock, lambda: holder["risk"].limits, bus=bus)
     account = AccountTracker(Decimal(0))
     instruments: dict[str, Instrument] = {}
     risk = RiskService(
-        bus, limits=limits, instruments=instruments.get, clock=clock, breakers=breakers, account=account,
+        bus, limits=limits, instruments=instruments.get, clock=exchange_clock, breakers=breakers, account=account,
         data_stale=lambda symbol: market_data.data_stale,
         strategy_risk_pct=lambda strategy_id: strategy_risk_pct(application.config.config, strategy_id),
     )

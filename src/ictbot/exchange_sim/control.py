@@ -7,6 +7,7 @@ Every method runs on the simulator's event loop. In-process async code calls it 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +79,20 @@ class SimControl:
         """Lose the next ``count`` events of ``kind``: ``kline_closed``, ``executionReport``,
         ``outboundAccountPosition``, ``ORDER_TRADE_UPDATE``, ``ACCOUNT_UPDATE``, ``ALGO_UPDATE``."""
         self.sim.faults.dropped_events[kind] = self.sim.faults.dropped_events.get(kind, 0) + count
+
+    def duplicate_next_events(self, kind: str = "executionReport", count: int = 1) -> None:
+        """Send each of the next ``count`` events of ``kind`` twice (spot ``executionReport``)."""
+        self.sim.faults.duplicated_events[kind] = self.sim.faults.duplicated_events.get(kind, 0) + count
+
+    def delay_next_events(self, kind: str = "executionReport", count: int = 1) -> None:
+        """Send each of the next ``count`` events of ``kind`` after the account's following one."""
+        self.sim.faults.delayed_events[kind] = self.sim.faults.delayed_events.get(kind, 0) + count
+
+    def set_participation(self, fraction: str | None = None) -> None:
+        """Resting orders fill at most ``fraction`` × the volume of each price-path segment (partial
+        fills); ``None`` lifts the cap."""
+        self.sim.engine.config = replace(self.sim.engine.config,
+                                         participation=Decimal(fraction) if fraction is not None else None)
 
     def lose_next_response(self, method: str | None = "POST", path: str | None = "/api/v3/order",
                            mode: str = "hang", after_commit: bool = True, count: int = 1,

@@ -291,7 +291,8 @@ class Simulator:
                     limiter.order_filled_first_time(order.account, now)
                 if order.market is Market.SPOT:
                     if not self.faults.swallow("executionReport"):
-                        self.hub.publish_user(order.account, payloads.execution_report(event, now))
+                        for sent in self.faults.execution_reports(order.account, payloads.execution_report(event, now)):
+                            self.hub.publish_user(*sent)
                 elif not self.faults.swallow("ORDER_TRADE_UPDATE"):
                     self._futures_user(order.account, payloads.order_trade_update(event, now))
             elif isinstance(event, BalanceEvent):

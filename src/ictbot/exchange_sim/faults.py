@@ -7,6 +7,7 @@ by the server's request pipeline and stream publishers; tests set it through ``S
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ictbot.exchange_sim.errors import SimError
 
@@ -42,7 +43,10 @@ class FaultPlan:
     delay_ms: int = 0
     delay_count: int = 0
     dropped_events: dict[str, int] = field(default_factory=dict)  # kind → how many to swallow
+    duplicated_events: dict[str, int] = field(default_factory=dict)  # kind → how many to send twice
+    delayed_events: dict[str, int] = field(default_factory=dict)  # kind → how many to send after the next
     market_stalled: bool = False
+    held_reports: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (account, report)
 
     def take_response_fault(self, method: str, path: str) -> ResponseFault | None:
         for fault in self.response_faults:
@@ -67,6 +71,25 @@ class FaultPlan:
             self.delay_count -= 1
             return self.delay_ms / 1000
         return 0.0
+
+    @staticmethod
+    def take(counts: dict[str, int], kind: str) -> bool:
+        """True (and count down) when ``counts`` holds another event of ``kind`` to treat."""
+        if counts.get(kind, 0) > 0:
+            counts[kind] -= 1
+            return True
+        return False
+
+    def execution_reports(self, account: str, report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """What to send now for one execution report: nothing (held, sent right after the account's
+        next one), the report twice, or the report and then the ones held for it."""
+        if self.take(self.delayed_events, "executionReport"):
+            self.held_reports.append((account, report))
+            return []
+        now = [(account, report)] * (2 if self.take(self.duplicated_events, "executionReport") else 1)
+        released = [held for held in self.held_reports if held[0] == account]
+        self.held_reports = [held for held in self.held_reports if held[0] != account]
+        return now + released
 
     def swallow(self, kind: str) -> bool:
         """True (and count down) when the next event of ``kind`` must be lost."""

@@ -25,6 +25,7 @@ from ictbot.domain.errors import FinalError, OrderNotFoundError, RetryableError
 from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Fill, OrderStatus
+from ictbot.domain.position import Position
 from ictbot.execution.executor import OrderExecutor
 from ictbot.execution.ids import is_ours
 from ictbot.ports.clock import Clock
@@ -79,7 +80,7 @@ class Reconciler:
         recovered = await self._recover_fills({r.symbol for r in venue_open if is_ours(r.client_order_id)})
         rearmed = 0
         for position in self._positions.open_positions():
-            if self._executor.protection_deficit(position.id) > 0:
+            if await self._needs_protection(position):
                 rearmed += 1
                 await self._executor.ensure_protection(position.id)
         await self._executor.drain(timeout=1.0)  # let fill follow-ups settle before comparing holdings
@@ -103,6 +104,16 @@ class Reconciler:
             fills_recovered=recovered, rearmed=rearmed, mismatches=len(mismatches),
         )
         return result
+
+    async def _needs_protection(self, position: Position) -> bool:
+        """An uncovered quantity of at least one lot step, or a position that is all dust (written off).
+        Less than a step is the buy's commission taken in the base asset: no stop can cover it, and
+        counting it as a re-arm logged ``rearmed=1`` every round for every protected position."""
+        deficit = self._executor.protection_deficit(position.id)
+        if deficit <= 0:
+            return False
+        instrument = await self._executor.instrument(position.symbol)
+        return instrument.floor_qty(deficit) > 0 or instrument.floor_qty(abs(position.qty)) == 0
 
     async def poll_orders(self) -> None:
         """REST stand-in for the user stream: open orders + queries for the ones that vanished."""

@@ -105,20 +105,26 @@ class BinanceVenue:
                 rows[raw.id] = raw
         else:
             start = since_ms
-            end_all = self.client.server_time.now_ms()
+            estimated_now = self.client.server_time.now_ms()
             for _ in range(_MAX_TRADE_PAGES):
-                if start > end_all:
-                    break
-                window_end = min(start + _DAY_MS - 1, end_all)  # Binance: span <= 24 h
-                page = parse.trades(await self._trade_page(symbol, {"startTime": start, "endTime": window_end}))
+                # The last window has no endTime: the exchange's clock bounds it, not our estimate of
+                # that clock (an estimate that lags would hide the newest trades; Found 2 in
+                # docs/reliability.md). Earlier windows: Binance allows a span of at most 24 h.
+                last = start + _DAY_MS > estimated_now
+                window: dict[str, ParamValue] = {"startTime": start}
+                if not last:
+                    window["endTime"] = start + _DAY_MS - 1
+                page = parse.trades(await self._trade_page(symbol, window))
                 for raw in page:
                     rows[raw.id] = raw
                 if len(page) >= _TRADES_PAGE:
                     start = max(r.time for r in page)  # same ms may hold more: dedupe by id above
                     if start == min(r.time for r in page):
                         start += 1
+                elif last:
+                    break
                 else:
-                    start = window_end + 1
+                    start += _DAY_MS
         ordered = sorted(rows.values(), key=lambda r: (r.time, r.id))
         await self._resolve_client_ids(symbol, {str(r.orderId) for r in ordered}, since_ms)
         return [parse.fill_from_trade(r, self._client_ids.get((symbol, str(r.orderId)), "")) for r in ordered]

@@ -45,6 +45,8 @@ def routes(control: SimControl) -> list[Route]:
             "rate_limit": control.force_rate_limit, "delay": control.delay_responses, "drop_ws": control.drop_ws,
             "server_shutdown": control.server_shutdown,
             "drop_event": control.drop_next_events, "stall": control.stall_market,
+            "duplicate_event": control.duplicate_next_events, "delay_event": control.delay_next_events,
+            "participation": control.set_participation,
             "weight_limit": control.set_weight_limit, "order_limits": control.set_order_limits,
             "symbol_status": control.set_symbol_status,
         }
