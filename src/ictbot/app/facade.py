@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
+from ictbot.app.facade_market import MarketInfoFacade
 from ictbot.app.health import pipeline_health
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
@@ -28,7 +29,7 @@ from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFound
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
 
 
-class PipelineFacade(ConfigFacade):
+class PipelineFacade(MarketInfoFacade, ConfigFacade):
     def __init__(self, application: Application, pipeline: Pipeline) -> None:
         super().__init__(application.config)
         self.app = application
