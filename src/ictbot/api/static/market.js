@@ -13,7 +13,10 @@ const $ = (id) => document.getElementById(id);
 let chart = null;
 let views = {};
 let candles = [];
-const hidden = new Set(JSON.parse(localStorage.getItem("ictbot.hiddenOverlays") || "[]"));
+// Off until switched on (the choice is remembered in this browser): with every type on, the zones
+// of four timeframes cover the candles.
+const HIDDEN_BY_DEFAULT = ["ifvg", "breaker", "premium_discount", "htf"];
+const hidden = new Set(JSON.parse(localStorage.getItem("ictbot.hiddenOverlays") || JSON.stringify(HIDDEN_BY_DEFAULT)));
 let refreshTimer = null;
 let onError = () => {};
 
