@@ -308,7 +308,7 @@ def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
     api_settings = ApiSettings(
         host=settings.api_host, port=settings.api_port, token=settings.api_token,
         read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,  # type: ignore[arg-type]
-        token_file=settings.config_file.parent / "api_token",
+        token_file=settings.config_file.parent / "api_token", reports_dir=settings.reports_dir,
     )
     broadcaster = Broadcaster()
     broadcaster.attach(application.bus)

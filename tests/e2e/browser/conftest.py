@@ -115,6 +115,7 @@ class Demo:
     url: str
     trade_token: str
     read_token: str
+    reports: Path  # the demo's --reports folder (empty at start)
 
     def headers(self, scope: str = "trade") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.trade_token if scope == 'trade' else self.read_token}"}
@@ -127,6 +128,8 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``ictbot demo`` on the simulator in a fresh folder (API on a free port), stopped with Ctrl-C."""
     workdir = tmp_path_factory.mktemp("demo")
+    reports = workdir / "reports"
+    reports.mkdir()
     # the ictbot these tests import (a worktree's src/ under PYTHONPATH=src, which the demo's own working
     # directory would not resolve), not whatever ictbot the venv has installed
     source = str(Path(ictbot.__file__).resolve().parents[1])
@@ -134,7 +137,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
            "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH", "")]))}
     env.pop("DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "ictbot", "demo", "--no-browser", "--duration", "900"],
+        [sys.executable, "-m", "ictbot", "demo", "--no-browser", "--duration", "900", "--reports", str(reports)],
         cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert process.stdout is not None
@@ -155,7 +158,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         except queue.Empty:
             pytest.fail("the demo did not print its dashboard URL:\n" + "".join(lines[-40:]))
         tokens = json.loads((workdir / "data" / "demo" / "api_token").read_text())
-        yield Demo(url=url, trade_token=tokens["trade"], read_token=tokens["read"])
+        yield Demo(url=url, trade_token=tokens["trade"], read_token=tokens["read"], reports=reports)
     finally:
         process.send_signal(signal.SIGINT)
         try:

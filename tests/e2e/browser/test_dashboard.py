@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.e2e.browser.conftest import LAPTOP_VIEWPORT, Demo
+from tests.unit.api.test_backtests_routes import RESULT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -155,6 +156,15 @@ class TestWithTheReadToken:
             assert position_id in open_positions(demo)
         finally:
             httpx.post(f"{demo.url}/positions/{position_id}/close", headers=demo.headers(), timeout=10)
+
+    def test_a_backtest_result_from_the_reports_folder_opens_with_its_trades(self, read_page: Any, demo: Demo) -> None:
+        page = read_page
+        (demo.reports / "s2_fvg_btc.json").write_text(json.dumps(RESULT))
+        load(page, demo, "read")
+        page.click("#backtests tr[data-name='s2_fvg_btc.json']")
+        page.wait_for_function("() => Number(document.querySelector('#backtest-equity').dataset.points) > 0")
+        assert page.locator("#backtest-trades tbody tr").count() == len(RESULT["trades"])
+        assert page.locator("#backtest-trades tbody tr td").last.inner_text() == "bullish_fvg"
 
 
 def test_the_page_fits_a_phone(browser: Any, demo: Demo, artifacts_dir: Path) -> None:

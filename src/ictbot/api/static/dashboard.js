@@ -3,6 +3,7 @@
 
 import { addAlert } from "./alerts.js";
 import { api, session, takeTokenFromLink } from "./api.js";
+import { loadBacktests } from "./backtests.js";
 import { initControl, loadHistory, loadRisk, loadStrategies, wireTradingButtons } from "./control.js";
 import { initDecisions, loadSignals, onSignalMessage, renderSignals } from "./decisions.js";
 import { money, pct, ratio, signClass, signed, time } from "./format.js";
@@ -101,7 +102,8 @@ async function loadAll() {
   if (!store.symbol) store.symbol = mostRecentlyActiveSymbol();
   await showSymbol(store.symbol);
   renderPositions(canTrade()); renderOrders(); renderSignals();
-  await Promise.all([loadMoney(), loadStrategies(), loadRisk(), loadHistory()]).catch((err) => flash(err.message, true));
+  await Promise.all([loadMoney(), loadStrategies(), loadRisk(), loadHistory(), loadBacktests()])
+    .catch((err) => flash(err.message, true));
   document.body.dataset.ready = "true";
 }
 
