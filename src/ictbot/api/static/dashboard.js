@@ -102,8 +102,10 @@ async function loadAll() {
   if (!store.symbol) store.symbol = mostRecentlyActiveSymbol();
   await showSymbol(store.symbol);
   renderPositions(canTrade()); renderOrders(); renderSignals();
-  await Promise.all([loadMoney(), loadStrategies(), loadRisk(), loadHistory(), loadBacktests()])
-    .catch((err) => flash(err.message, true));
+  // every panel loads even if another fails; the page is "ready" once all have answered
+  const panels = await Promise.allSettled([loadMoney(), loadStrategies(), loadRisk(), loadHistory(), loadBacktests()]);
+  const failed = panels.find((p) => p.status === "rejected");
+  if (failed) flash(failed.reason.message, true);
   document.body.dataset.ready = "true";
 }
 
