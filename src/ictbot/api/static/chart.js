@@ -113,22 +113,27 @@ export class MarketChart {
   updateCandle(candle) {
     const last = this.times[this.times.length - 1];
     if (last !== undefined && candle.open_time_ms < last) return;
-    if (candle.open_time_ms !== last) this.times.push(candle.open_time_ms);
+    const isNewBar = candle.open_time_ms !== last;
+    if (isNewBar) this.times.push(candle.open_time_ms);
     this.series.update(toBar(candle));
-    this.publish();
+    if (isNewBar) this.setOverlays(this.shapes, this.markers); else this.publish();
   }
 
   setOverlays(shapes, markers) {
     this.shapes = shapes;
     this.markers = markers;
     this.zones.set(shapes.filter((s) => s.shape !== "marker"));
-    const first = this.times[0], step = this.stepMs;
-    const onBar = (ms) => first === undefined ? null : Math.floor((ms - first) / step) * step + first;
-    const drawn = [...shapes.filter((s) => s.shape === "marker"), ...markers]
-      .filter((m) => first !== undefined && m.t >= first);
+    // a marker sits on the bar its time falls in; one before the first or after the last bar loaded
+    // is left out (the library would put it on a wrong bar) until its candle arrives
+    const barOf = (ms) => {
+      const logical = logicalOf(this.times, ms, this.stepMs);
+      const index = logical === null ? -1 : Math.floor(logical);
+      return index >= 0 && index < this.times.length && ms < this.times[index] + this.stepMs ? this.times[index] : null;
+    };
+    const drawn = [...shapes.filter((s) => s.shape === "marker"), ...markers].filter((m) => barOf(m.t) !== null);
     this.drawn = [...shapes.filter((s) => s.shape !== "marker"), ...drawn];
     this.markerLayer.setMarkers(drawn
-      .map((m) => ({ time: onBar(m.t) / 1000, position: m.position, color: m.color, shape: m.marker, text: m.text }))
+      .map((m) => ({ time: barOf(m.t) / 1000, position: m.position, color: m.color, shape: m.marker, text: m.text }))
       .sort((a, b) => a.time - b.time));
     this.publish();
   }
