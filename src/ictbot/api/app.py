@@ -19,7 +19,7 @@ from ictbot.api.broadcaster import Broadcaster
 from ictbot.api.docs import mount_docs
 from ictbot.api.errors import install_error_handlers
 from ictbot.api.middleware import AuthMiddleware, GuardMiddleware
-from ictbot.api.routes import analytics, config, signals, system, trading
+from ictbot.api.routes import analytics, backtests, config, dashboard, signals, system, trading
 from ictbot.api.settings import ApiSettings
 from ictbot.api.ws import websocket_endpoint
 from ictbot.ports.facade import TradingFacade
@@ -73,7 +73,8 @@ def create_app(
     app.state.metrics_interval_s = metrics_interval_s
 
     install_error_handlers(app)
-    for router in (system.router, config.router, trading.router, analytics.router, signals.router):
+    for router in (system.router, config.router, trading.router, analytics.router, signals.router,
+                   dashboard.router, backtests.router):
         app.include_router(router)
     app.add_api_websocket_route("/ws", websocket_endpoint)
     if settings.docs_enabled:

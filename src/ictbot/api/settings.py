@@ -25,6 +25,8 @@ class ApiSettings(BaseModel):
     max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
     docs_enabled: bool = True
     dashboard_enabled: bool = True
+    # ``--reports DIR``: backtest results (``ictbot backtest --json``) the dashboard lists; None: none
+    reports_dir: Path | None = None
     ws_queue_size: Annotated[int, Field(ge=8, le=100_000)] = 1024
     ws_ring_size: Annotated[int, Field(ge=0, le=1_000_000)] = 5000
     ws_heartbeat_s: Annotated[float, Field(gt=0, le=300)] = 15.0

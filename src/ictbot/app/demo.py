@@ -151,12 +151,14 @@ def _has_desktop() -> bool:
 
 
 def _read_token_link(path: Path) -> str:
-    """``#token=<read token>``: the dashboard link logs in with the read scope (never sent to a server)."""
+    """``#token=<trade token>``: the dashboard link logs in with the trade scope, so the demo's halt,
+    close and strategy buttons work without a token swap (a paper account on the local simulator;
+    the fragment is never sent to a server; the token file beside the config holds both tokens)."""
     try:
         tokens = json.loads(path.read_text())
     except (OSError, ValueError):
         return ""
-    token = tokens.get("read") or tokens.get("trade") if isinstance(tokens, dict) else None
+    token = tokens.get("trade") or tokens.get("read") if isinstance(tokens, dict) else None
     return f"#token={token}" if token else ""
 
 

@@ -16,6 +16,7 @@ from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
+from ictbot.app.facade_market import MarketInfoFacade
 from ictbot.app.health import pipeline_health
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
@@ -29,7 +30,7 @@ from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFound
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
 
 
-class PipelineFacade(ConfigFacade):
+class PipelineFacade(MarketInfoFacade, ConfigFacade):
     def __init__(self, application: Application, pipeline: Pipeline) -> None:
         super().__init__(application.config)
         self.app = application
@@ -308,7 +309,7 @@ def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
     api_settings = ApiSettings(
         host=settings.api_host, port=settings.api_port, token=settings.api_token,
         read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,
-        token_file=settings.config_file.parent / "api_token",
+        token_file=settings.config_file.parent / "api_token", reports_dir=settings.reports_dir,
     )
     broadcaster = Broadcaster()
     broadcaster.attach(application.bus)

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(default=None, validation_alias="ICTBOT_API_TOKEN")
     api_read_token: SecretStr | None = Field(default=None, validation_alias="ICTBOT_API_READ_TOKEN")
     api_cors_origins: str = Field(default="", validation_alias="ICTBOT_CORS_ORIGINS")
+    # the dashboard's backtests view lists the results documents in this folder (--reports DIR)
+    reports_dir: Path | None = Field(default=None, validation_alias="ICTBOT_REPORTS_DIR")
 
     config_file: Path = Field(
         default=Path(".config/trading_config.json"),

@@ -27,6 +27,8 @@ def register(app: typer.Typer) -> None:
                                        "print a summary (last line: one JSON object)"),
         no_browser: bool = typer.Option(False, "--no-browser", help="do not open the dashboard in a browser"),
         api_port: int = typer.Option(None, "--api-port", help="API port (default API_PORT or 8000)"),
+        reports: Path = typer.Option(None, "--reports", help="folder of backtest results (ictbot backtest --json) "
+                                     "that the dashboard lists and opens (default ICTBOT_REPORTS_DIR)"),
     ) -> None:
         """Run the offline demo: a Binance-protocol simulator on 127.0.0.1 and the bot trading against it.
 
@@ -37,7 +39,7 @@ def register(app: typer.Typer) -> None:
         from ictbot.app.demo import run_demo_sync
 
         # the demo always trades on paper, but its API is as exposed as run's: the same checks apply
-        settings = load_settings(api_port=api_port, trading_mode=TradingMode.PAPER)
+        settings = load_settings(api_port=api_port, trading_mode=TradingMode.PAPER, reports_dir=reports)
         refuse_bad_environment(settings)
         replay_speed = speed_or_exit(speed)
         configure_logging(settings.log_level, settings.log_dir, settings.secret_values())

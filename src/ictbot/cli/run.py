@@ -53,6 +53,8 @@ def register(app: typer.Typer) -> None:
         more_data: list[Path] = typer.Argument(None, help="more candle files, so that a shell glob after --data "
                                                "works: --data dir/*.csv", show_default=False),
         speed: str = typer.Option("60", "--speed", help=f"paper mode: {SPEED_HELP}", show_default=True),
+        reports: Path = typer.Option(None, "--reports", help="folder of backtest results (ictbot backtest --json) "
+                                     "that the dashboard lists and opens (default ICTBOT_REPORTS_DIR)"),
         reset_db: bool = typer.Option(
             False, "--reset-db",
             help="an empty or damaged SQLite database file is renamed to <name>.broken-<time> and a new one "
@@ -64,7 +66,7 @@ def register(app: typer.Typer) -> None:
         In paper mode (the default) the bot trades against the built-in Binance-protocol simulator
         through the real Binance adapter, so nothing leaves this machine and no API keys are needed.
         """
-        settings = load_settings(trading_mode=mode, config_file=config, api_port=api_port)
+        settings = load_settings(trading_mode=mode, config_file=config, api_port=api_port, reports_dir=reports)
         refuse_bad_environment(settings)
         replay_speed = speed_or_exit(speed)
         check_database_file(settings, reset=reset_db)

@@ -1,0 +1,133 @@
+// The market view: candles of one symbol and timeframe with the ICT overlays of the indicator
+// engine, the bot's fills as markers and the open positions' entry, stop and targets as lines.
+
+import { api } from "./api.js";
+import { MarketChart } from "./chart.js";
+import { OVERLAY_TYPES, overlayShapes, tradeMarkers } from "./overlays.js";
+import { el, priceOf, store, tickDecimals, tickOf } from "./store.js";
+
+const CANDLE_LIMIT = 500;
+const INDICATOR_REFRESH_MS = 2000;   // at most one GET /indicators per 2 s while candles stream in
+const $ = (id) => document.getElementById(id);
+
+let chart = null;
+let views = {};
+let candles = [];
+// Off until switched on (the choice is remembered in this browser): with every type on, the zones
+// of four timeframes cover the candles.
+const HIDDEN_BY_DEFAULT = ["ifvg", "breaker", "premium_discount", "htf"];
+const hidden = new Set(JSON.parse(localStorage.getItem("ictbot.hiddenOverlays") || JSON.stringify(HIDDEN_BY_DEFAULT)));
+let refreshTimer = null;
+let onError = () => {};
+
+export function initMarket(reportError) {
+  onError = reportError;
+  chart = new MarketChart($("chart"));
+  window.ictbotChart = chart;   // a JS hook for tests and the console: ictbotChart.container.dataset
+  const toggles = $("overlay-toggles");
+  for (const [type, label] of OVERLAY_TYPES) {
+    const box = el("input"); box.type = "checkbox"; box.checked = !hidden.has(type); box.dataset.type = type;
+    box.addEventListener("change", () => {
+      if (box.checked) hidden.delete(type); else hidden.add(type);
+      localStorage.setItem("ictbot.hiddenOverlays", JSON.stringify([...hidden]));
+      drawOverlays();
+    });
+    const labelEl = el("label", undefined, "toggle t-" + type); labelEl.append(box, el("span", label));
+    toggles.append(labelEl);
+  }
+  $("symbol").addEventListener("change", (e) => showSymbol(e.target.value));
+  $("timeframe").addEventListener("change", (e) => { store.timeframe = e.target.value; loadMarket(); });
+}
+
+export function setSymbols(symbols) {
+  const select = $("symbol");
+  if (select.options.length === symbols.length) return;
+  select.replaceChildren(...symbols.map((s) => el("option", s)));
+  select.value = store.symbol;
+}
+
+export function showSymbol(symbol) {
+  if (!symbol) return Promise.resolve();
+  store.symbol = symbol;
+  $("symbol").value = symbol;
+  return loadMarket();
+}
+
+export async function loadMarket() {
+  const symbol = store.symbol, timeframe = store.timeframe;
+  if (!symbol) return;
+  chart.setTick(tickOf(symbol), tickDecimals(symbol));
+  try {
+    const [rows, indicators] = await Promise.all([
+      api(`/candles?symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}&limit=${CANDLE_LIMIT}`),
+      api(`/indicators?symbol=${encodeURIComponent(symbol)}`).catch(() => ({ views: {} })),
+    ]);
+    if (symbol !== store.symbol || timeframe !== store.timeframe) return;   // the user moved on meanwhile
+    candles = rows;
+    views = indicators.views || {};
+    syncTimeframes(Object.keys(views));
+    chart.setCandles(candles, timeframe);
+    drawOverlays();
+    drawPositionLines();
+  } catch (err) { onError("chart: " + err.message); }
+}
+
+function syncTimeframes(available) {
+  const select = $("timeframe");
+  const wanted = [...new Set([...available, store.timeframe])];
+  if ([...select.options].map((o) => o.value).join() === wanted.join()) return;
+  select.replaceChildren(...wanted.map((tf) => el("option", tf)));
+  select.value = store.timeframe;
+}
+
+export function drawOverlays() {
+  if (!chart) return;
+  const since = candles.length ? candles[0].open_time_ms : 0;
+  const shapes = overlayShapes(views, store.timeframe, since).filter((s) => !hidden.has(s.type));
+  const fills = hidden.has("trades") ? [] : tradeMarkers([...store.orders.values()], store.symbol, (v) => priceOf(store.symbol, v));
+  chart.setOverlays(shapes, fills);
+  renderLegend();
+}
+
+function renderLegend() {
+  const counts = JSON.parse(chart.container.dataset.overlays || "{}");
+  for (const label of document.querySelectorAll("#overlay-toggles label")) {
+    const type = label.querySelector("input").dataset.type;
+    label.title = `${counts[type] || 0} drawn`;
+  }
+}
+
+export function drawPositionLines() {
+  if (!chart) return;
+  const lines = [];
+  for (const p of store.positions.values()) {
+    if (!p.is_open || p.symbol !== store.symbol) continue;
+    lines.push({ price: p.avg_entry, color: "#4f8cff", title: `${p.side} entry` });
+    if (p.stop_loss !== null && p.stop_loss !== undefined) lines.push({ price: p.stop_loss, color: "#e5484d", title: "stop" });
+    (p.take_profits || []).forEach((tp, i) => lines.push({ price: tp, color: "#26a269", title: `TP${i + 1}` }));
+  }
+  chart.setPositionLines(lines);
+}
+
+/** A live candle; on a base-timeframe close the overlays are refreshed (throttled). */
+export function onCandle(candle) {
+  if (candle.symbol !== store.symbol) return;
+  if (candle.timeframe === store.timeframe) chart.updateCandle(candle);
+  if (refreshTimer === null) {
+    refreshTimer = setTimeout(async () => {
+      refreshTimer = null;
+      const symbol = store.symbol;
+      try {
+        const indicators = await api(`/indicators?symbol=${encodeURIComponent(symbol)}`);
+        if (symbol === store.symbol) { views = indicators.views || {}; drawOverlays(); }
+      } catch (err) { void err; }   // no snapshot yet (warm-up): the next candle tries again
+    }, INDICATOR_REFRESH_MS);
+  }
+}
+
+/** Jump to a candle (a signal's): switch symbol if needed, then scroll there. */
+export async function jumpTo(symbol, ms) {
+  if (symbol !== store.symbol) await showSymbol(symbol);
+  chart.showTime(ms);
+  $("market").scrollIntoView({ behavior: "smooth", block: "start" });
+}
