@@ -51,8 +51,9 @@ def importance(study: optuna.Study) -> dict[str, float]:
     floor = min(t.value for t in done if t.value is not None)
 
     def target(trial: FrozenTrial) -> float:
+        # PED-ANOVA ranks parameters by how they reach LOW targets; the objective is maximised.
         value = trial.value
-        return value if value is not None and math.isfinite(value) else floor
+        return -(value if value is not None and math.isfinite(value) else floor)
 
     try:
         found = optuna.importance.get_param_importances(study, target=target)
