@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -56,7 +57,9 @@ def importance(study: optuna.Study) -> dict[str, float]:
         return -(value if value is not None and math.isfinite(value) else floor)
 
     try:
-        found = optuna.importance.get_param_importances(study, target=target)
+        with warnings.catch_warnings():  # its "low target" reminder: handled by the negation above
+            warnings.simplefilter("ignore", UserWarning)
+            found = optuna.importance.get_param_importances(study, target=target)
     except (RuntimeError, ValueError, ZeroDivisionError):
         return {}
     return {name: round(float(v), 6) for name, v in found.items()}

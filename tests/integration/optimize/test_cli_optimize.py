@@ -1,0 +1,71 @@
+"""`ictbot optimize` end to end: results JSON, HTML report, and a best-parameter config that the
+configuration checks of `ictbot run` accept; bad flags are named."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ictbot.cli.main import app
+from tests.integration.optimize.support import END, START, data_file
+
+runner = CliRunner()
+
+
+def _base(tmp_path: Path, *extra: str) -> list[str]:
+    return ["optimize", "--data", data_file(), "--start", START, "--end", END, "--space", "fast=3:30",
+            "--space", "slow=20:90:5", "--trials", "5", "--folds", "2", "--seed", "5", "--min-trades", "2",
+            "--config", str(tmp_path / "missing-is-refused.json"), *extra]
+
+
+def test_optimize_writes_results_report_and_a_config_run_accepts(tmp_path: Path) -> None:
+    config = tmp_path / "base.json"
+    config.write_text(json.dumps({"strategies": {"strategy_a": {"params": {"min_reward_risk": 2.0}},
+                                                 "strategy_b": {"enabled": False}}}))
+    out_json, out_html, best = tmp_path / "r.json", tmp_path / "r.html", tmp_path / "best.json"
+    result = runner.invoke(app, ["optimize", "--data", data_file(), "--start", START, "--end", END,
+                                 "--strategy", "strategy_a", "--space", "min_reward_risk=1.5:3.5:0.5",
+                                 "--space", "max_targets=1,2", "--trials", "3", "--folds", "1", "--seed", "1",
+                                 "--min-trades", "0", "--objective", "net_return", "--config", str(config),
+                                 "--json", str(out_json), "--report", str(out_html), "--best-config", str(best)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out_json.read_text())
+    assert document["schema"] == "ictbot.optimize/1" and document["complete"]
+    assert [f["complete"] for f in document["folds"]] == [3]
+    written = json.loads(best.read_text())
+    chosen = document["best_params"]
+    assert written["strategies"]["strategy_a"]["params"] == chosen
+    assert written["strategies"]["strategy_b"] == {"enabled": False}  # the rest of the base config is kept
+    check = runner.invoke(app, ["config", "validate", str(best)])
+    assert check.exit_code == 0, check.output
+    page = out_html.read_text()
+    assert "<svg" in page and "In-sample vs out-of-sample per fold" in page
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", page)  # self-contained
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--space", "fast=30:5"], "--space 'fast=30:5': low (30) must be below high (5)"),
+    (["--objective", "winrate"], "--objective must be one of"),
+    (["--walk", "sideways"], "--walk must be anchored or rolling"),
+    (["--folds", "40"], "--folds 40"),
+    (["--storage", "sqlite:///x.db"], "--storage needs --study"),
+])
+def test_bad_flags_are_named(tmp_path: Path, flags: list[str], message: str) -> None:
+    args = _base(tmp_path, *flags)
+    args.remove("--config")
+    args.remove(str(tmp_path / "missing-is-refused.json"))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_report_needs_data_or_a_stored_study(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["optimize", "--report", str(tmp_path / "r.html")])
+    assert result.exit_code == 2 and "--data is required" in result.output
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(app, ["optimize", "--storage", url, "--study", "nope", "--report", str(tmp_path / "r.html")])
+    assert result.exit_code == 2 and "no study named 'nope'" in result.output
