@@ -18,7 +18,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ictbot.optimize.space import space_from_json
 from ictbot.optimize.stability import parameter_stability, stitch_equity
 from ictbot.optimize.storage import META_KEY, fold_study_name, load_existing
-from ictbot.optimize.worker import OOS_KEY
+from ictbot.optimize.worker import OOS_KEY, result_of
 
 SCHEMA = "ictbot.optimize/1"
 
@@ -35,9 +35,9 @@ def fold_studies(storage: BaseStorage, study: str) -> list[optuna.Study]:
 
 def _trial_row(trial: FrozenTrial) -> dict[str, Any]:
     value = trial.value if trial.value is not None and math.isfinite(trial.value) else None
+    result = result_of(trial)
     return {"number": trial.number, "state": trial.state.name, "value": value, "params": dict(trial.params),
-            "trades": (trial.user_attrs.get("summary") or {}).get("trades"),
-            "feasible": trial.user_attrs.get("feasible"), "reason": trial.user_attrs.get("reason"),
+            "trades": result.get("trades"), "feasible": result.get("feasible"), "reason": result.get("reason"),
             "worker": trial.user_attrs.get("worker"),
             "retry_of": trial.system_attrs.get("failed_trial")}
 
@@ -79,7 +79,7 @@ def fold_document(study: optuna.Study) -> dict[str, Any]:
         "workers": dict(Counter(t.user_attrs.get("worker") for t in trials if t.state == TrialState.COMPLETE)),
         "chosen": None if chosen is None else {
             "trial": chosen.number, "params": dict(chosen.params), "in_sample_value": chosen.value,
-            "in_sample": chosen.user_attrs.get("summary"),
+            "in_sample": result_of(chosen).get("summary"),
         },
         "out_of_sample_result": oos,
         "importance": importance(study),

@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 
 META_KEY = "ictbot"  # study user attribute holding what the study was created for
 # What a worker joining an existing study must agree on (it would otherwise mix incomparable trials).
+SCHEMA_ATTEMPTS = 4
 SHARED_KEYS = ("strategy", "space", "objective", "min_trades", "trials", "fold", "data", "base")
 
 
@@ -51,14 +54,22 @@ def open_storage(options: StorageOptions) -> BaseStorage:
     if options.grace_period <= options.heartbeat_interval:
         raise ValueError(f"--grace-period ({options.grace_period}) must exceed --heartbeat-interval "
                          f"({options.heartbeat_interval}): a live worker would be declared dead")
-    try:
-        return RDBStorage(
-            options.url, heartbeat_interval=options.heartbeat_interval, grace_period=options.grace_period,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=options.max_retry),
-            engine_kwargs=_engine_kwargs(options.url),
-        )
-    except Exception as exc:  # sqlalchemy: bad URL, unreachable server, missing driver
-        raise ValueError(f"--storage {redact(options.url)}: {type(exc).__name__}: {exc}") from exc
+    for attempt in range(SCHEMA_ATTEMPTS):
+        try:
+            return RDBStorage(
+                options.url, heartbeat_interval=options.heartbeat_interval, grace_period=options.grace_period,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=options.max_retry),
+                engine_kwargs=_engine_kwargs(options.url),
+            )
+        except sqlalchemy.exc.IntegrityError:
+            # Workers starting together on an empty database race to create Optuna's tables; the
+            # loser finds them made on its next attempt.
+            if attempt == SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 + attempt)
+        except Exception as exc:  # sqlalchemy: bad URL, unreachable server, missing driver
+            raise ValueError(f"--storage {redact(options.url)}: {type(exc).__name__}: {exc}") from exc
+    raise AssertionError("unreachable")
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

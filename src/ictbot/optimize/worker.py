@@ -25,13 +25,14 @@ from pydantic import ValidationError
 from ictbot.domain.errors import IctbotError
 from ictbot.optimize.evaluate import Evaluator, equity_points
 from ictbot.optimize.folds import Fold
-from ictbot.optimize.objectives import score
+from ictbot.optimize.objectives import INFEASIBLE, score
 from ictbot.optimize.space import Choice, Dimension
 from ictbot.optimize.storage import worker_id
 
 HOLDING = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
 POLL_SECONDS = 1.0
 OOS_KEY = "out_of_sample"
+RESULT_KEY = "result"  # trial user attribute: the in-sample backtest's metrics and feasibility
 
 
 @dataclass(frozen=True)
@@ -61,22 +62,19 @@ def make_objective(search: Search, evaluator: Evaluator, fold: Fold) -> Callable
         if _is_surplus(trial, search.trials):
             trial.set_user_attr("surplus", True)
             raise optuna.TrialPruned("the study already has its trials")
-        trial.set_user_attr("worker", worker_id())
         params = {d.name: suggest(trial, d) for d in search.space}
+        trial.set_user_attr("worker", worker_id())
         try:
             outcome = evaluator.run(params, fold.in_sample)
         except (IctbotError, ValidationError, ValueError) as exc:  # the strategy refuses these parameters
-            trial.set_user_attr("feasible", False)
-            trial.set_user_attr("reason", f"{type(exc).__name__}: {exc}"[:500])
-            return float("-inf")
+            trial.set_user_attr(RESULT_KEY, {"feasible": False, "reason": f"{type(exc).__name__}: {exc}"[:500]})
+            return INFEASIBLE
         summary = outcome.summary().to_json()
         result = score(summary, search.objective, search.min_trades)
-        trial.set_user_attr("summary", summary)
-        trial.set_user_attr("fingerprint", outcome.fingerprint)
-        trial.set_user_attr("feasible", result.feasible)
-        trial.set_user_attr("metric", result.metric)
-        if result.reason is not None:
-            trial.set_user_attr("reason", result.reason)
+        # One attribute, one write: on a remote database every write is a round trip.
+        trial.set_user_attr(RESULT_KEY, {"feasible": result.feasible, "metric": result.metric,
+                                         "reason": result.reason, "trades": result.trades, "summary": summary,
+                                         "fingerprint": outcome.fingerprint})
         return result.value
 
     return objective
@@ -110,10 +108,18 @@ def fill_study(study: optuna.Study, objective: Callable[[optuna.Trial], float], 
         study.optimize(objective, n_trials=1, gc_after_trial=False)
 
 
+def result_of(trial: FrozenTrial) -> dict[str, Any]:
+    found: dict[str, Any] = trial.user_attrs.get(RESULT_KEY) or {}
+    return found
+
+
+def feasible(trial: FrozenTrial) -> bool:
+    return bool(result_of(trial).get("feasible"))
+
+
 def best_feasible(trials: Sequence[FrozenTrial]) -> FrozenTrial | None:
     """The highest-scoring COMPLETE trial that met the constraints (ties: the lowest number)."""
-    ok = [t for t in trials if t.state == TrialState.COMPLETE and t.user_attrs.get("feasible")
-          and t.value is not None]
+    ok = [t for t in trials if t.state == TrialState.COMPLETE and feasible(t) and t.value is not None]
     return max(ok, key=lambda t: (t.value, -t.number)) if ok else None
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -35,7 +37,7 @@ def test_rolling_folds_keep_the_fit_length() -> None:
 
 def test_out_of_sample_blocks_do_not_overlap() -> None:
     folds = walk_forward(_times(997), BAR, folds=3, walk=Walk.ANCHORED, oos_fraction=0.5)
-    for before, after in zip(folds, folds[1:], strict=False):
+    for before, after in itertools.pairwise(folds):
         assert before.out_of_sample.end_ms == after.out_of_sample.start_ms
 
 
