@@ -73,6 +73,7 @@ def _spec(data: list[str], *, strategy: str, symbol: list[str] | None, timeframe
 
 
 def _job(spec: BacktestSpec, search: _Search, datasets: list[Any]) -> OptimizeJob:
+    from ictbot.optimize.evaluate import check_space
     from ictbot.optimize.folds import Walk
     from ictbot.optimize.objectives import OBJECTIVES
     from ictbot.optimize.runner import OptimizeJob, make_folds
@@ -92,6 +93,7 @@ def _job(spec: BacktestSpec, search: _Search, datasets: list[Any]) -> OptimizeJo
         fail("--storage needs --study NAME (the study the workers share)")
     try:
         space = parse_space(search.space)
+        check_space(spec, [d.name for d in space])
         folds = make_folds(datasets, folds=search.folds, walk=Walk(search.walk), oos_fraction=search.oos_fraction)
     except ValueError as exc:
         fail(str(exc))

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from ictbot.backtest.data import MarketData
-from ictbot.backtest.run import BacktestOutcome, BacktestSpec, run_backtest, strategy_kinds
-from ictbot.backtest.sweep import apply_combination
+from ictbot.backtest.run import BacktestOutcome, BacktestSpec, build_strategy, run_backtest, strategy_kinds
+from ictbot.backtest.sweep import RISK_PREFIX, apply_combination
 from ictbot.optimize.folds import Window, slice_window
 
 Backtest = Callable[[BacktestSpec, Sequence[MarketData]], BacktestOutcome]
@@ -30,6 +30,16 @@ def resolve_strategy(name: str) -> str:
     if name not in kinds:
         raise ValueError(f"--strategy: unknown strategy {name!r}; known: {', '.join(kinds)}")
     return name
+
+
+def check_space(spec: BacktestSpec, names: Sequence[str]) -> None:
+    """Every searched name is a parameter of the strategy (or ``risk.<field>``): a misspelt name would
+    otherwise make every trial fail validation and the search come back empty."""
+    fields = set(type(build_strategy(spec)).config_model.model_fields)
+    for name in names:
+        if not name.startswith(RISK_PREFIX) and name not in fields:
+            raise ValueError(f"--space {name}: {spec.strategy} has no parameter {name!r} "
+                             f"(its parameters: {', '.join(sorted(fields))})")
 
 
 def backtest_window(spec: BacktestSpec, datasets: Sequence[MarketData]) -> BacktestOutcome:

@@ -16,9 +16,10 @@ from tests.integration.optimize.support import END, START, data_file
 runner = CliRunner()
 
 
-def _base(tmp_path: Path, *extra: str) -> list[str]:
-    return ["optimize", "--data", data_file(), "--start", START, "--end", END, "--space", "fast=3:30",
-            "--space", "slow=20:90:5", "--trials", "5", "--folds", "2", "--seed", "5", "--min-trades", "2",
+def _base(tmp_path: Path, *extra: str, trials: int = 5, folds: int = 2) -> list[str]:
+    return ["optimize", "--data", data_file(), "--start", START, "--end", END, "--strategy", "s1_ema_cross",
+            "--space", "fast=3:30",
+            "--space", "slow=20:90:5", "--trials", str(trials), "--folds", str(folds), "--seed", "5", "--min-trades", "2",
             "--config", str(tmp_path / "missing-is-refused.json"), *extra]
 
 
@@ -53,6 +54,7 @@ def test_optimize_writes_results_report_and_a_config_run_accepts(tmp_path: Path)
     (["--walk", "sideways"], "--walk must be anchored or rolling"),
     (["--folds", "40"], "--folds 40"),
     (["--storage", "sqlite:///x.db"], "--storage needs --study"),
+    (["--space", "fats=1:5"], "--space fats: s1_ema_cross has no parameter 'fats' (its parameters: "),
 ])
 def test_bad_flags_are_named(tmp_path: Path, flags: list[str], message: str) -> None:
     args = _base(tmp_path, *flags)
@@ -69,3 +71,37 @@ def test_report_needs_data_or_a_stored_study(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     result = runner.invoke(app, ["optimize", "--storage", url, "--study", "nope", "--report", str(tmp_path / "r.html")])
     assert result.exit_code == 2 and "no study named 'nope'" in result.output
+
+
+def test_local_workers_share_a_sqlite_study_and_a_report_renders_from_the_storage(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    args = _base(tmp_path, "--workers", "2", "--storage", url, "--study", "local", "--json", str(tmp_path / "r.json"),
+                 trials=6, folds=1)
+    args.remove("--config")
+    args.remove(str(tmp_path / "missing-is-refused.json"))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert [f["complete"] for f in document["folds"]] == [6]
+    assert set(document["folds"][0]["states"]) <= {"COMPLETE", "PRUNED"}  # PRUNED: surplus, never run
+    workers = {w for f in document["folds"] for w in f["workers"]}
+    assert workers and all(":" in w for w in workers)
+    # Rendered again from the storage alone (no --data): the same folds and choices.
+    page = tmp_path / "again.html"
+    again = runner.invoke(app, ["optimize", "--storage", url, "--study", "local", "--report", str(page),
+                                "--json", str(tmp_path / "again.json")])
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "again.json").read_text())["folds"] == document["folds"]
+    assert "Walk-forward optimisation: s1_ema_cross" in page.read_text()
+
+
+def test_a_study_refuses_a_worker_with_another_search(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    first = _base(tmp_path, "--storage", url, "--study", "s", trials=2, folds=1)
+    first.remove("--config")
+    first.remove(str(tmp_path / "missing-is-refused.json"))
+    assert runner.invoke(app, first).exit_code == 0
+    other = [a if a != "fast=3:30" else "fast=3:40" for a in first]
+    result = runner.invoke(app, other)
+    assert result.exit_code == 2
+    assert "--study: s.fold1 was created with a different space" in " ".join(result.output.split())
