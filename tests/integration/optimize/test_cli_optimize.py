@@ -16,11 +16,10 @@ from tests.integration.optimize.support import END, START, data_file
 runner = CliRunner()
 
 
-def _base(tmp_path: Path, *extra: str, trials: int = 5, folds: int = 2) -> list[str]:
+def _base(*extra: str, trials: int = 5, folds: int = 2) -> list[str]:
     return ["optimize", "--data", data_file(), "--start", START, "--end", END, "--strategy", "s1_ema_cross",
-            "--space", "fast=3:30",
-            "--space", "slow=20:90:5", "--trials", str(trials), "--folds", str(folds), "--seed", "5", "--min-trades", "2",
-            "--config", str(tmp_path / "missing-is-refused.json"), *extra]
+            "--space", "fast=3:30", "--space", "slow=20:90:5", "--trials", str(trials), "--folds", str(folds),
+            "--seed", "5", "--min-trades", "2", *extra]
 
 
 def test_optimize_writes_results_report_and_a_config_run_accepts(tmp_path: Path) -> None:
@@ -56,10 +55,8 @@ def test_optimize_writes_results_report_and_a_config_run_accepts(tmp_path: Path)
     (["--storage", "sqlite:///x.db"], "--storage needs --study"),
     (["--space", "fats=1:5"], "--space fats: s1_ema_cross has no parameter 'fats' (its parameters: "),
 ])
-def test_bad_flags_are_named(tmp_path: Path, flags: list[str], message: str) -> None:
-    args = _base(tmp_path, *flags)
-    args.remove("--config")
-    args.remove(str(tmp_path / "missing-is-refused.json"))
+def test_bad_flags_are_named(flags: list[str], message: str) -> None:
+    args = _base(*flags)
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
@@ -75,10 +72,8 @@ def test_report_needs_data_or_a_stored_study(tmp_path: Path) -> None:
 
 def test_local_workers_share_a_sqlite_study_and_a_report_renders_from_the_storage(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
-    args = _base(tmp_path, "--workers", "2", "--storage", url, "--study", "local", "--json", str(tmp_path / "r.json"),
+    args = _base("--workers", "2", "--storage", url, "--study", "local", "--json", str(tmp_path / "r.json"),
                  trials=6, folds=1)
-    args.remove("--config")
-    args.remove(str(tmp_path / "missing-is-refused.json"))
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     document = json.loads((tmp_path / "r.json").read_text())
@@ -97,9 +92,7 @@ def test_local_workers_share_a_sqlite_study_and_a_report_renders_from_the_storag
 
 def test_a_study_refuses_a_worker_with_another_search(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
-    first = _base(tmp_path, "--storage", url, "--study", "s", trials=2, folds=1)
-    first.remove("--config")
-    first.remove(str(tmp_path / "missing-is-refused.json"))
+    first = _base("--storage", url, "--study", "s", trials=2, folds=1)
     assert runner.invoke(app, first).exit_code == 0
     other = [a if a != "fast=3:30" else "fast=3:40" for a in first]
     result = runner.invoke(app, other)

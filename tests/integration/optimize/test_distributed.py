@@ -4,6 +4,7 @@ trial — the heartbeat check fails its trial and another worker runs it again."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -55,9 +56,7 @@ def test_two_cli_workers_fill_one_study_exactly(study: str, tmp_path: Path) -> N
     args = [sys.executable, "-m", "ictbot", "optimize", "--data", data_file(), "--start", "2024-01-05", "--end",
             "2024-01-15", "--strategy", "s1_ema_cross", "--space", "fast=3:30", "--space", "slow=20:90:5",
             "--trials", "8", "--folds", "1", "--min-trades", "3", "--storage", PG_URL, "--study", study,
-            "--heartbeat-interval", "1", "--grace-period", "3", "--config", str(tmp_path / "none.json")]
-    args.remove("--config")
-    args.remove(str(tmp_path / "none.json"))
+            "--heartbeat-interval", "1", "--grace-period", "3"]
     workers = [subprocess.Popen([*args, "--json", str(tmp_path / f"w{i}.json")], cwd=REPO_ROOT, env=_env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
     for worker in workers:
@@ -71,8 +70,6 @@ def test_two_cli_workers_fill_one_study_exactly(study: str, tmp_path: Path) -> N
         assert all(t.user_attrs["worker"].split(":")[-1].isdigit() for t in complete)
         assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL)]
     # Both processes read the same finished study: their results agree.
-    import json
-
     first, second = (json.loads((tmp_path / f"w{i}.json").read_text()) for i in range(2))
     assert first["folds"] == second["folds"]
     assert len({w for f in first["folds"] for w in f["workers"]}) == 2  # both did work
