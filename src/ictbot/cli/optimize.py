@@ -76,7 +76,7 @@ def _job(spec: BacktestSpec, search: _Search, datasets: list[Any]) -> OptimizeJo
     from ictbot.optimize.evaluate import check_space
     from ictbot.optimize.folds import Walk
     from ictbot.optimize.objectives import OBJECTIVES
-    from ictbot.optimize.runner import OptimizeJob, make_folds
+    from ictbot.optimize.runner import OptimizeJob, data_identity, make_folds
     from ictbot.optimize.space import parse_space
     from ictbot.optimize.storage import StorageOptions
     from ictbot.optimize.worker import Search
@@ -100,7 +100,8 @@ def _job(spec: BacktestSpec, search: _Search, datasets: list[Any]) -> OptimizeJo
     return OptimizeJob(
         spec=spec, search=Search(space, search.objective, search.min_trades, search.trials), folds=folds,
         walk=Walk(search.walk), oos_fraction=search.oos_fraction, study=search.study or f"{spec.strategy}-optimize",
-        storage=StorageOptions(search.storage, search.heartbeat_interval, search.grace_period), seed=search.seed)
+        storage=StorageOptions(search.storage, search.heartbeat_interval, search.grace_period), seed=search.seed,
+        data_id=data_identity(datasets))
 
 
 def _optimize(job: OptimizeJob, workers: int, datasets: list[Any], out: Console) -> Any:

@@ -35,7 +35,10 @@ def resolve_strategy(name: str) -> str:
 def check_space(spec: BacktestSpec, names: Sequence[str]) -> None:
     """Every searched name is a parameter of the strategy (or ``risk.<field>``): a misspelt name would
     otherwise make every trial fail validation and the search come back empty."""
-    fields = set(type(build_strategy(spec)).config_model.model_fields)
+    model = getattr(type(build_strategy(spec)), "config_model", None)
+    if model is None:  # a strategy without a pydantic model: its own validation judges each trial
+        return
+    fields = set(model.model_fields)
     for name in names:
         if not name.startswith(RISK_PREFIX) and name not in fields:
             raise ValueError(f"--space {name}: {spec.strategy} has no parameter {name!r} "

@@ -36,6 +36,7 @@ class OptimizeJob:
     study: str
     storage: StorageOptions
     seed: int | None = None
+    data_id: tuple[tuple[str, str], ...] = ()  # (file name, sha256) of the candles, see data_identity
     worker_index: int = 0  # local workers: 0..N-1, so their samplers draw different parameters
 
     def sampler(self, fold: Fold) -> optuna.samplers.BaseSampler:
@@ -43,12 +44,14 @@ class OptimizeJob:
         return optuna.samplers.TPESampler(seed=seed)
 
     def meta(self, fold: Fold) -> dict[str, Any]:
-        base = {k: v for k, v in self.spec.describe().items() if k not in ("params", "start", "end")}
+        # Paths and the config file's location differ between machines; the content must not.
+        base = {k: v for k, v in self.spec.describe().items() if k not in ("params", "start", "end", "config_file")}
         return {
             "strategy": self.spec.strategy, "space": space_to_json(self.search.space),
             "objective": self.search.objective, "min_trades": self.search.min_trades, "trials": self.search.trials,
             "fold": fold.to_json(), "folds": len(self.folds), "walk": self.walk.value,
-            "oos_fraction": self.oos_fraction, "data": sorted(self.spec.data), "base": base,
+            "oos_fraction": self.oos_fraction, "data": [list(d) for d in self.data_id] or sorted(self.spec.data),
+            "base": base, "config_file": self.spec.config_file,
             "base_params": dict(self.spec.params),
         }
 
@@ -56,6 +59,11 @@ class OptimizeJob:
 def load_datasets(spec: BacktestSpec) -> list[MarketData]:
     return [load_market_data(files_for_symbol(spec.data, s, spec.symbols), s, spec.timeframe, start_ms=spec.start_ms,
                              end_ms=spec.end_ms, detail_timeframe=spec.detail_timeframe) for s in spec.symbols]
+
+
+def data_identity(datasets: Sequence[MarketData]) -> tuple[tuple[str, str], ...]:
+    """The candle files by name and content: workers on other machines may keep them elsewhere."""
+    return tuple(sorted((f"{d.symbol}:{Path(f.path).name}", f.sha256) for d in datasets for f in d.files))
 
 
 def make_folds(datasets: Sequence[MarketData], *, folds: int, walk: Walk, oos_fraction: float) -> tuple[Fold, ...]:

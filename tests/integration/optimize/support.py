@@ -12,7 +12,7 @@ from ictbot.backtest.data import MarketData, parse_time
 from ictbot.backtest.run import BacktestSpec
 from ictbot.domain.timeframe import Timeframe
 from ictbot.optimize.folds import Walk
-from ictbot.optimize.runner import OptimizeJob, load_datasets, make_folds
+from ictbot.optimize.runner import OptimizeJob, data_identity, load_datasets, make_folds
 from ictbot.optimize.space import parse_space
 from ictbot.optimize.storage import StorageOptions
 from ictbot.optimize.worker import Search
@@ -40,7 +40,8 @@ def small_job(*, trials: int, folds: int = 2, seed: int | None = 7, url: str | N
     return OptimizeJob(
         spec=spec, search=Search(parse_space(SPACE), "net_return", 3, trials),
         folds=make_folds(loaded, folds=folds, walk=Walk.ANCHORED, oos_fraction=0.5), walk=Walk.ANCHORED,
-        oos_fraction=0.5, study=study, storage=StorageOptions(url, heartbeat, grace), seed=seed)
+        oos_fraction=0.5, study=study, storage=StorageOptions(url, heartbeat, grace), seed=seed,
+        data_id=data_identity(loaded))
 
 
 def unique_study() -> str:

@@ -70,6 +70,7 @@ def test_report_needs_data_or_a_stored_study(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no study named 'nope'" in result.output
 
 
+@pytest.mark.slow  # two spawned worker processes: ~15 s on a quiet machine, ~50 s at load 15+
 def test_local_workers_share_a_sqlite_study_and_a_report_renders_from_the_storage(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
     args = _base("--workers", "2", "--storage", url, "--study", "local", "--json", str(tmp_path / "r.json"),
