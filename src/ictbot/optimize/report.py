@@ -88,7 +88,9 @@ def _workers(document: Mapping[str, Any]) -> str:
         for state, count in fold["states"].items():
             states[state] = states.get(state, 0) + count
     who = ", ".join(f"{esc(w)}: {n}" for w, n in sorted(totals.items()))
-    return f'<p class="note">Trials by state: {esc(states)} · COMPLETE trials by worker: {who}</p>'
+    by_state = ", ".join(f"{esc(state)} {count}" for state, count in sorted(states.items()))
+    return (f'<p class="note">Trials by state: {by_state} (PRUNED: surplus trials of concurrent workers, never run; '
+            f'FAIL: a dead worker\'s trial, run again) · COMPLETE trials by worker: {who}</p>')
 
 
 def render_report(document: Mapping[str, Any]) -> str:
