@@ -104,27 +104,36 @@ def _job(spec: BacktestSpec, search: _Search, datasets: list[Any]) -> OptimizeJo
         data_id=data_identity(datasets))
 
 
-def _optimize(job: OptimizeJob, workers: int, datasets: list[Any], out: Console) -> Any:
-    """Run the search; returns the storage holding the finished studies."""
+def _optimize(job: OptimizeJob, workers: int, datasets: list[Any], out: Console) -> dict[str, Any]:
+    """Run the search; returns the results document. A temporary study (--workers without --storage)
+    is deleted afterwards, as an in-memory one would be."""
+    import shutil
+
+    from ictbot.optimize.results import results_document
     from ictbot.optimize.runner import run_local, run_worker, temporary_storage
     from ictbot.optimize.storage import open_storage
 
+    folder = None
     if workers > 1 and job.storage.url is None:
         job, folder = temporary_storage(job)
-        out.print(f"[dim]{workers} local workers on {folder}/study.db[/]")
-    with _progress(out) as progress:
-        tasks = {f.number: progress.add_task(f"fold {f.number}/{len(job.folds)}", total=job.search.trials)
-                 for f in job.folds}
+        out.print(f"[dim]{workers} local workers on a temporary study in {folder}[/]")
+    try:
+        with _progress(out) as progress:
+            tasks = {f.number: progress.add_task(f"fold {f.number}/{len(job.folds)}", total=job.search.trials)
+                     for f in job.folds}
 
-        def on_progress(fold: int, done: int) -> None:
-            progress.update(tasks[fold], completed=done)
+            def on_progress(fold: int, done: int) -> None:
+                progress.update(tasks[fold], completed=done)
 
-        if workers > 1:
-            run_local(job, workers, progress=on_progress)
-            return open_storage(job.storage)
-        storage = open_storage(job.storage)
-        run_worker(job, datasets=datasets, storage=storage, progress=on_progress)
-        return storage
+            storage = open_storage(job.storage)
+            if workers > 1:
+                run_local(job, workers, progress=on_progress)
+            else:
+                run_worker(job, datasets=datasets, storage=storage, progress=on_progress)
+        return results_document(storage, job.study)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _print_summary(out: Console, document: dict[str, Any]) -> None:
@@ -191,7 +200,6 @@ def _run(data: list[str], spec_flags: dict[str, Any], search: _Search, outputs: 
     from ictbot.cli.backtest_data import load_checked
     from ictbot.cli.exchange_info import use_stored_rules
     from ictbot.domain.errors import IctbotError
-    from ictbot.optimize.results import results_document
 
     _quiet_logs()
     out = make_console()
@@ -204,8 +212,7 @@ def _run(data: list[str], spec_flags: dict[str, Any], search: _Search, outputs: 
             datasets = load_checked(spec, out, fail_on_gap=False).datasets
             job = _job(spec, search, datasets)
             _announce_compile(out, spec)
-            storage = _optimize(job, search.workers, datasets, out)
-            document = results_document(storage, job.study)
+            document = _optimize(job, search.workers, datasets, out)
         except (IctbotError, ValueError, RuntimeError) as exc:
             fail(str(exc))
     _print_summary(out, document)
