@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from ictbot.cli import backtest, config, db, demo, download, indicators, run, sim
+from ictbot.cli import analyze, backtest, config, db, demo, download, indicators, new_strategy, run, sim
 
 app = typer.Typer(
     name="ictbot",
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (run, demo, backtest, sim, indicators, download, config, db):
+for module in (run, demo, backtest, analyze, new_strategy, sim, indicators, download, config, db):
     module.register(app)
 
 
