@@ -108,9 +108,11 @@ class {class_name}(BaseStrategy[{class_name}Config]):
         signal (a superset is fine, a candle left out changes the results). Delete this method and
         the backtest asks ``on_candle`` at every candle instead (slower, same trades)."""
         trend = calendar.trend(self.config.trend_timeframe)  # per base candle, as on_candle sees it
-        found = [candles[trend[candles] == direction] for direction in (1, -1)
-                 if (candles := calendar.new_event_candles(self.config.base_timeframe, ("fvg_touched",), direction)).size]
-        return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
+        found = [np.empty(0, dtype=np.int64)]
+        for direction in (1, -1):
+            touched = calendar.new_event_candles(self.config.base_timeframe, ("fvg_touched",), direction)
+            found.append(touched[trend[touched] == direction])
+        return np.unique(np.concatenate(found))
 
 
 def _confirmed_at(view: TimeframeView, time: int, kind: str) -> list[IctEvent]:

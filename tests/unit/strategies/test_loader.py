@@ -9,6 +9,7 @@ import pytest
 
 from ictbot.backtest.reference import REFERENCE_STRATEGIES
 from ictbot.domain.errors import ConfigError
+from ictbot.strategies.base import declared_warmup
 from ictbot.strategies.builtin import StrategyA
 from ictbot.strategies.loader import StrategyLoadError, resolve_strategy
 
@@ -58,7 +59,7 @@ def test_a_class_in_a_file_builds_with_validated_params(tmp_path: Path) -> None:
     found = resolve_strategy(f"{path}:Breakout")
     assert (found.kind, found.source, found.is_user) == ("breakout", str(path), True)
     strategy = found.build({"lookback": 55})
-    assert strategy.id == "breakout" and getattr(strategy, "warmup_candles") == 55
+    assert strategy.id == "breakout" and declared_warmup(strategy) == 55
     assert resolve_strategy(str(path)).cls.__name__ == "Breakout"  # the only strategy class in the file
     with pytest.raises(ConfigError, match=r"strategies\.breakout\.params\.lookback"):
         found.build({"lookback": "many"})

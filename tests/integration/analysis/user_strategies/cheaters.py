@@ -41,7 +41,7 @@ class Peeking(BaseStrategy[StrategyConfig]):
 
     def prepare(self, frame: CandleFrame) -> None:
         self._times: list[int] = frame.open_time.tolist()
-        self._closes: list[float] = frame.close.tolist()
+        self._series: list[float] = frame.close.tolist()
 
     def candidate_indices(self) -> npt.NDArray[np.int64]:
         return np.arange(len(self._times), dtype=np.int64)
@@ -51,7 +51,7 @@ class Peeking(BaseStrategy[StrategyConfig]):
 
     def rises_ahead(self, context: StrategyContext) -> bool:
         i = bisect_left(self._times, context.candle.open_time)
-        return i + AHEAD < len(self._closes) and self._closes[i + AHEAD] > self._closes[i] * 1.002
+        return i + AHEAD < len(self._series) and self._series[i + AHEAD] > self._series[i] * 1.002
 
     def on_candle(self, context: StrategyContext) -> Signal | None:
         if context.positions or not self.rises_ahead(context):
