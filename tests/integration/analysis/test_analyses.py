@@ -38,9 +38,9 @@ def test_a_strategy_that_needs_more_history_than_declared_is_caught_inside_the_g
 
 
 def test_a_strategy_with_both_faults_is_caught_by_both() -> None:
-    data = candles(0, 800)
+    data = candles(0, 1200)  # both faults must meet: a crossing right before a rise
     assert not lookahead_analysis(cheater("Cheater"), [data], cuts=4, seed=1).ok
-    assert not recursive_analysis(cheater("Cheater"), [data], offsets=[250]).ok
+    assert not recursive_analysis(cheater("Cheater"), [data], offsets=[300]).ok
 
 
 @pytest.mark.parametrize("strategy", ["strategy_a", "strategy_b", "s1_ema_cross", "s2_fvg"])
