@@ -20,7 +20,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -64,6 +64,16 @@ class ResolvedStrategy:
     def is_user(self) -> bool:
         return self.source is not None
 
+    def factory(self) -> Callable[[Mapping[str, Any], str], Strategy]:
+        """A registry factory ``(params, strategy_id) -> strategy`` for the class."""
+        cls = self.cls
+
+        def build(params: Mapping[str, Any], strategy_id: str) -> Strategy:
+            built: Strategy = cls.from_params(params, strategy_id)
+            return built
+
+        return build
+
     def build(self, params: Mapping[str, Any] | None = None, strategy_id: str | None = None) -> Strategy:
         """An instance with validated ``params``; bad params raise ``ConfigError`` naming each field
         as ``strategies.<id>.params.<field>`` (the wording of ``ictbot config validate``)."""
@@ -71,16 +81,11 @@ class ResolvedStrategy:
 
         name = strategy_id or self.kind
         registry = StrategyRegistry(include_builtins=False)
-        registry.register_kind(self.kind, _factory(self.cls), config_model=getattr(self.cls, "config_model", None))
+        registry.register_kind(self.kind, self.factory(), config_model=getattr(self.cls, "config_model", None))
         registry.configure({name: {"type": self.kind, "params": dict(params or {})}})
         return registry.get(name)
 
 
-def _factory(cls: type[Any]) -> Any:
-    def factory(params: Mapping[str, Any], strategy_id: str) -> Any:
-        return cls.from_params(params, strategy_id)
-
-    return factory
 
 
 def builtin_classes() -> tuple[type[BaseStrategy[Any]], ...]:
