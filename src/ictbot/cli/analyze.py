@@ -58,56 +58,57 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Check a strategy: lookahead (uses the future?) and recursive (enough warm-up?).",
                         no_args_is_help=True)
     app.add_typer(group, name="analyze")
+    group.command("lookahead", help=_LOOKAHEAD_HELP, no_args_is_help=True)(lookahead)
+    group.command("recursive", help=_RECURSIVE_HELP, no_args_is_help=True)(recursive)
 
-    @group.command("lookahead", help=_LOOKAHEAD_HELP, no_args_is_help=True)
-    def lookahead(
-        data: DataOption, more_data: MoreData = None, strategy: StrategyOption = "strategy_a",
-        symbol: SymbolOption = None, timeframe: TimeframeOption = None, config: ConfigOption = None,
-        start: StartOption = None, end: EndOption = None,
-        cuts: Annotated[int, typer.Option(min=1, help="Number of truncated copies.")] = 10,
-        seed: Annotated[int, typer.Option(help="Seed of the cut points (same seed, same cuts).")] = 0,
-        json_out: JsonOption = None, per_candle: PerCandleOption = False,
-    ) -> None:
-        from ictbot.analysis.lookahead import lookahead_analysis
 
-        out = make_console()
-        spec, datasets = _prepare([*data, *(more_data or [])], strategy, symbol, timeframe, config, start, end,
-                                  per_candle, out)
-        with _progress(out) as on_progress:
-            report = _guarded(lambda: lookahead_analysis(spec, datasets, cuts=cuts, seed=seed, progress=on_progress))
-        compared = sum(c.signals_compared for c in report.cuts)
-        trades = sum(c.trades_compared for c in report.cuts)
-        out.print(f"lookahead {escape(spec.strategy)}: {len(report.cuts)} cuts (seed {seed}), {compared} signals "
-                  f"and {trades} trades compared", soft_wrap=True)
-        _finish(out, report.differences, report.to_json(), json_out, nothing=compared + trades == 0)
+def lookahead(
+    data: DataOption, more_data: MoreData = None, strategy: StrategyOption = "strategy_a",
+    symbol: SymbolOption = None, timeframe: TimeframeOption = None, config: ConfigOption = None,
+    start: StartOption = None, end: EndOption = None,
+    cuts: Annotated[int, typer.Option(min=1, help="Number of truncated copies.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the cut points (same seed, same cuts).")] = 0,
+    json_out: JsonOption = None, per_candle: PerCandleOption = False,
+) -> None:
+    from ictbot.analysis.lookahead import lookahead_analysis
 
-    @group.command("recursive", help=_RECURSIVE_HELP, no_args_is_help=True)
-    def recursive(
-        data: DataOption, more_data: MoreData = None, strategy: StrategyOption = "strategy_a",
-        symbol: SymbolOption = None, timeframe: TimeframeOption = None, config: ConfigOption = None,
-        start: StartOption = None, end: EndOption = None,
-        offset: Annotated[list[int] | None, typer.Option("--offset", help="Start a run at this candle (repeat "
-                                                         "for several). Default: three spread over the data.")]
-        = None,
-        warmup: Annotated[int | None, typer.Option(min=0, help="Warm-up candles to check instead of the "
-                                                   "strategy's declared warmup_candles.")] = None,
-        json_out: JsonOption = None, per_candle: PerCandleOption = False,
-    ) -> None:
-        from ictbot.analysis.recursive import recursive_analysis
+    out = make_console()
+    spec, datasets = _prepare([*data, *(more_data or [])], strategy, symbol, timeframe, config, start, end,
+                              per_candle, out)
+    with _progress(out) as on_progress:
+        report = _guarded(lambda: lookahead_analysis(spec, datasets, cuts=cuts, seed=seed, progress=on_progress))
+    compared = sum(c.signals_compared for c in report.cuts)
+    trades = sum(c.trades_compared for c in report.cuts)
+    out.print(f"lookahead {escape(spec.strategy)}: {len(report.cuts)} cuts (seed {seed}), {compared} signals "
+              f"and {trades} trades compared", soft_wrap=True)
+    _finish(out, report.differences, report.to_json(), json_out, nothing=compared + trades == 0)
 
-        out = make_console()
-        spec, datasets = _prepare([*data, *(more_data or [])], strategy, symbol, timeframe, config, start, end,
-                                  per_candle, out)
-        with _progress(out) as on_progress:
-            report = _guarded(lambda: recursive_analysis(spec, datasets, offsets=offset, warmup=warmup,
-                                                         progress=on_progress))
-        compared = sum(o.signals_compared for o in report.offsets)
-        skipped = sum(o.skipped_while_holding for o in report.offsets)
-        starts = ", ".join(f"{o.offset:,}" for o in report.offsets)
-        out.print(f"recursive {escape(spec.strategy)}: warm-up {report.warmup_candles:,} candles, starts at "
-                  f"candles {starts}; {compared} signals compared, {skipped} one-sided signals not counted "
-                  "(a run held a position)", soft_wrap=True)
-        _finish(out, report.differences, report.to_json(), json_out, nothing=compared == 0)
+
+def recursive(
+    data: DataOption, more_data: MoreData = None, strategy: StrategyOption = "strategy_a",
+    symbol: SymbolOption = None, timeframe: TimeframeOption = None, config: ConfigOption = None,
+    start: StartOption = None, end: EndOption = None,
+    offset: Annotated[list[int] | None, typer.Option("--offset", help="Start a run at this candle (repeat "
+                                                     "for several). Default: three spread over the data.")] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, help="Warm-up candles to check instead of the "
+                                               "strategy's declared warmup_candles.")] = None,
+    json_out: JsonOption = None, per_candle: PerCandleOption = False,
+) -> None:
+    from ictbot.analysis.recursive import recursive_analysis
+
+    out = make_console()
+    spec, datasets = _prepare([*data, *(more_data or [])], strategy, symbol, timeframe, config, start, end,
+                              per_candle, out)
+    with _progress(out) as on_progress:
+        report = _guarded(lambda: recursive_analysis(spec, datasets, offsets=offset, warmup=warmup,
+                                                     progress=on_progress))
+    compared = sum(o.signals_compared for o in report.offsets)
+    skipped = sum(o.skipped_while_holding for o in report.offsets)
+    starts = ", ".join(f"{o.offset:,}" for o in report.offsets)
+    out.print(f"recursive {escape(spec.strategy)}: warm-up {report.warmup_candles:,} candles, starts at "
+              f"candles {starts}; {compared} signals compared, {skipped} one-sided signals not counted "
+              "(a run held a position)", soft_wrap=True)
+    _finish(out, report.differences, report.to_json(), json_out, nothing=compared == 0)
 
 
 def _prepare(data: list[str], strategy: str, symbols: list[str] | None, timeframe: str | None,
