@@ -136,9 +136,18 @@ def _split(spec: str) -> tuple[str, str | None]:
     return location, name
 
 
+_imported: dict[tuple[Path, int, int], ModuleType] = {}
+
+
 def import_strategy_file(path: Path, spec: str | None = None) -> ModuleType:
-    """Import a user file as its own module (one per absolute path); errors name the file and line."""
+    """Import a user file as its own module (one per absolute path; imported again only when the file
+    changed, so the class stays the same object across the builds of one run); errors name the file
+    and line."""
     resolved = path.resolve()
+    stat = resolved.stat()
+    key = (resolved, stat.st_mtime_ns, stat.st_size)
+    if key in _imported:
+        return _imported[key]
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
     name = f"{USER_MODULE_PREFIX}.{_identifier(resolved.stem)}_{digest}"
     module_spec = importlib.util.spec_from_file_location(name, resolved)
@@ -151,6 +160,7 @@ def import_strategy_file(path: Path, spec: str | None = None) -> ModuleType:
     except Exception as exc:  # a broken user file is reported with its own file and line
         sys.modules.pop(name, None)
         raise StrategyLoadError(spec or str(path), _import_failure(exc, resolved)) from exc
+    _imported[key] = module
     return module
 
 

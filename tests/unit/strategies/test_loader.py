@@ -60,7 +60,7 @@ def test_a_class_in_a_file_builds_with_validated_params(tmp_path: Path) -> None:
     assert (found.kind, found.source, found.is_user) == ("breakout", str(path), True)
     strategy = found.build({"lookback": 55})
     assert strategy.id == "breakout" and declared_warmup(strategy) == 55
-    assert resolve_strategy(str(path)).cls.__name__ == "Breakout"  # the only strategy class in the file
+    assert resolve_strategy(str(path)).cls is found.cls  # the only strategy class; the file imported once
     with pytest.raises(ConfigError, match=r"strategies\.breakout\.params\.lookback"):
         found.build({"lookback": "many"})
     with pytest.raises(ConfigError, match=r"strategies\.breakout\.params\.lookbak"):
@@ -107,3 +107,11 @@ def test_a_dotted_module_path_works_and_a_missing_one_is_named() -> None:
     found = resolve_strategy("ictbot.strategies.builtin.strategy_a:StrategyA")
     assert found.cls is StrategyA and found.source == "ictbot.strategies.builtin.strategy_a"
     assert "no file or module 'no_such_pkg.mod'" in reason("no_such_pkg.mod:Thing")
+
+
+def test_an_edited_file_is_imported_again(tmp_path: Path) -> None:
+    path = write(tmp_path, "breakout.py", GOOD)
+    first = resolve_strategy(f"{path}:Breakout").cls
+    write(tmp_path, "breakout.py", GOOD.replace("lookback: int = 20", "lookback: int = 30") + "\n# edited\n")
+    second = resolve_strategy(f"{path}:Breakout").cls
+    assert second is not first and second.config_model().lookback == 30
