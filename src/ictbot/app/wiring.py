@@ -63,6 +63,7 @@ from ictbot.risk.breakers import CircuitBreakers
 from ictbot.risk.equity import restore_account
 from ictbot.risk.limits import RiskLimits
 from ictbot.risk.service import RiskService
+from ictbot.strategies.base import LIVE_WARMUP_CANDLES
 from ictbot.strategies.registry import StrategyRegistry, registry_section
 from ictbot.strategies.runner import StrategyRunner
 from ictbot.strategies.service import StrategyService
@@ -117,7 +118,7 @@ def build_pipeline(
     clock: Clock | None = None,
     sim_port: int | None = None,
     endpoints: BinanceEndpoints | None = None,
-    warmup_candles: int = 3000,
+    warmup_candles: int = LIVE_WARMUP_CANDLES,
     timer_scale: float = 1.0,
 ) -> Pipeline:
     """Create every stage and register it with the application's orchestrator.

@@ -118,6 +118,11 @@ class S1EmaCross(BaseStrategy[EmaCrossConfig]):
         self._slow = _StreamingEma(config.slow)
         self._previous = (math.nan, math.nan)
 
+    @property
+    def warmup_candles(self) -> int:
+        # An EMA never forgets its seed, but after 10 periods its weight is below 1e-8 of a close.
+        return 10 * self.config.slow
+
     def prepare(self, frame: CandleFrame) -> None:
         self._fast_arr = ema(frame.close, self.config.fast)
         self._slow_arr = ema(frame.close, self.config.slow)
@@ -178,6 +183,10 @@ class S2BullishFvg(BaseStrategy[FvgConfig]):
         self._trend = _StreamingEma(config.trend_ema)
         self._window: list[tuple[float, float]] = []  # (high, low) of the last two candles
         self._reward_risk = Decimal(repr(config.reward_risk))
+
+    @property
+    def warmup_candles(self) -> int:
+        return 10 * self.config.trend_ema  # the EMA's seed weighs < 1e-8 after 10 periods
 
     def prepare(self, frame: CandleFrame) -> None:
         self._frame = frame

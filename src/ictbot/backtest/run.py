@@ -37,6 +37,7 @@ from ictbot.instruments import InstrumentCatalogue, InstrumentSource, default_ca
 from ictbot.positions.rules import StopRules
 from ictbot.risk.limits import RiskLimits
 from ictbot.strategies.base import Strategy
+from ictbot.strategies.loader import ResolvedStrategy, resolve_strategy
 from ictbot.strategies.registry import StrategyRegistry
 
 SCHEMA = "ictbot.backtest/1"
@@ -157,11 +158,14 @@ def strategy_kinds() -> tuple[str, ...]:
     return build_registry().kinds
 
 
+def resolve(strategy: str) -> ResolvedStrategy:
+    """``--strategy``: a built-in or reference kind, or a user file ``path.py:Class`` (strategies.loader)."""
+    return resolve_strategy(strategy, extra=REFERENCE_STRATEGIES)
+
+
 def build_strategy(spec: BacktestSpec) -> Strategy:
-    registry = build_registry()
     params = {"base_timeframe": spec.timeframe.value, **spec.params}
-    registry.configure({spec.strategy: {"type": spec.strategy, "params": params}})
-    return registry.get(spec.strategy)
+    return resolve(spec.strategy).build(params)
 
 
 def live_limits(spec: BacktestSpec) -> RiskLimits:

@@ -98,19 +98,20 @@ def _load_setup(config: Path | None) -> LiveSetup:
 def _build_spec(flags: _Flags, setup: LiveSetup, data: tuple[str, ...], start: str | None,
                 end: str | None) -> BacktestSpec:
     from ictbot.backtest.data import parse_time
-    from ictbot.backtest.run import REFERENCE_KINDS, BacktestSpec
+    from ictbot.backtest.run import REFERENCE_KINDS, BacktestSpec, resolve
     from ictbot.domain.market import Market
     from ictbot.domain.timeframe import Timeframe
     from ictbot.risk.limits import RiskLimits
 
     live = setup.config
+    kind = resolve(flags.strategy).kind  # a user file's strategy is configured under its kind
     reference = flags.strategy in REFERENCE_KINDS
     timeframe = live.exchange.base_timeframe if flags.timeframe is None else Timeframe.parse(flags.timeframe)
-    risk = None if reference else setup.risk_section(flags.strategy)
+    risk = None if reference else setup.risk_section(kind)
     live_fee = RiskLimits.model_validate(risk or {}).taker_fee_rate
     return BacktestSpec(
         data=data, symbols=tuple(s.upper() for s in (flags.symbols or live.exchange.symbols)),
-        timeframe=timeframe, strategy=flags.strategy, params=setup.strategy_params(flags.strategy),
+        timeframe=timeframe, strategy=flags.strategy, params=setup.strategy_params(kind),
         start_ms=parse_time(start), end_ms=parse_time(end),
         initial_cash=_decimal("--cash", flags.cash or "10000"), stake=_decimal("--stake", flags.stake or "1000"),
         fee_rate=live_fee if flags.fee is None else _decimal("--fee", flags.fee),
@@ -131,9 +132,12 @@ def _flag_deviations(flags: _Flags, setup: LiveSetup, timeframe: Timeframe, refe
 
     live = setup.config
     found: list[Deviation] = []
-    status = None if reference else setup.strategy_status(flags.strategy)
+    from ictbot.backtest.run import resolve
+
+    kind = resolve(flags.strategy).kind
+    status = None if reference else setup.strategy_status(kind)
     if status is not None:
-        found.append(Deviation(f"strategies.{flags.strategy}", "backtested", f"not run: {status}"))
+        found.append(Deviation(f"strategies.{kind}", "backtested", f"not run: {status}"))
     if timeframe != live.exchange.base_timeframe:
         found.append(Deviation("exchange.base_timeframe", f"{timeframe.value} (data / --timeframe)",
                                live.exchange.base_timeframe.value))
@@ -162,7 +166,9 @@ def register(app: typer.Typer) -> None:
                                                               "--data works: --data d/*.csv).", show_default=False)]
         = None,
         strategy: Annotated[str, typer.Option(help="Strategy kind: strategy_a, strategy_b (ICT), "
-                                              "s1_ema_cross, s2_fvg (reference).")] = "strategy_a",
+                                              "s1_ema_cross, s2_fvg (reference), or your own class: "
+                                              "path/to/my_strategy.py:ClassName (docs/strategies.md).")]
+        = "strategy_a",
         symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol; repeat for several. Default: from "
                                                          "the file names; refused if a name says otherwise.")]
         = None,
@@ -220,7 +226,7 @@ def register(app: typer.Typer) -> None:
                                                "pipeline (paper mode) against the exchange simulator and "
                                                "check it sends the backtest's orders; exit code 1 if not.")] = False,
     ) -> None:
-        from ictbot.backtest.run import results_document, run_backtest, strategy_kinds, write_json
+        from ictbot.backtest.run import results_document, run_backtest, write_json
         from ictbot.cli.backtest_data import load_checked, resolve_data
         from ictbot.cli.exchange_info import use_stored_rules
         from ictbot.domain.errors import IctbotError
@@ -245,8 +251,6 @@ def register(app: typer.Typer) -> None:
         if via_live and spec.stop_rules is not None:
             fail("--via-live compares order lists one to one and needs the stop rules off (a moved stop is a "
                  "cancel and a new order live, a new level in the backtest)")
-        if strategy not in strategy_kinds():
-            fail(f"unknown strategy {strategy!r}; known: {', '.join(strategy_kinds())}")
         try:
             use_stored_rules()
             loaded = load_checked(spec, out, fail_on_gap=on_gap == "fail")

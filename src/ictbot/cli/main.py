@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from ictbot.cli import backtest, config, db, demo, download, indicators, optimize, run, sim
+from ictbot.cli import analyze, backtest, config, db, demo, download, indicators, new_strategy, optimize, run, sim
 
 app = typer.Typer(
     name="ictbot",
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (run, demo, backtest, optimize, sim, indicators, download, config, db):
+for module in (run, demo, backtest, optimize, analyze, new_strategy, sim, indicators, download, config, db):
     module.register(app)
 
 

@@ -40,6 +40,32 @@ def check_database_file(settings: Settings, *, reset: bool) -> None:
     console.print(f"database: {problem}; moved to {moved}, starting a new database", soft_wrap=True)
 
 
+def enable_strategies(settings: Settings, specs: list[str]) -> None:
+    """``--strategy``: each spec (built-in kind or ``path.py:Class``) enabled in the trading config as a
+    new version, a user file with its absolute ``source``; a bad spec or config stops the start (exit 2)."""
+    from ictbot.app.config_manager import ConfigManager
+    from ictbot.app.validators import section_validators
+    from ictbot.domain.errors import ConfigError
+    from ictbot.strategies.loader import resolve_strategy
+
+    manager = ConfigManager(settings.config_file, history_versions=settings.config_history_versions,
+                            history_bytes=settings.config_history_bytes, section_validators=section_validators())
+    try:
+        manager.load()
+        if manager.running_elsewhere is not None:  # the change would hot-reload into that bot
+            fail(f"--strategy: a bot is running with {settings.config_file} (pid {manager.running_elsewhere}); "
+                 "stop it first, or change its strategies with `ictbot config set-strategy`")
+        for spec in specs:
+            found = resolve_strategy(spec)
+            changes: dict[str, object] = {"enabled": True}
+            if found.source is not None and found.source.endswith(".py"):
+                changes.update(type=found.kind, source=f"{Path(found.source).resolve()}:{found.cls.__name__}")
+            version = asyncio.run(manager.update_strategy_config(found.kind, changes, reason=f"run --strategy {spec}"))
+            console.print(f"strategy {found.kind} enabled (config version {version})", soft_wrap=True)
+    except ConfigError as exc:
+        fail(f"--strategy: {exc}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
@@ -55,6 +81,12 @@ def register(app: typer.Typer) -> None:
         speed: str = typer.Option("60", "--speed", help=f"paper mode: {SPEED_HELP}", show_default=True),
         reports: Path = typer.Option(None, "--reports", help="folder of backtest results (ictbot backtest --json) "
                                      "that the dashboard lists and opens (default ICTBOT_REPORTS_DIR)"),
+        strategy: list[str] = typer.Option(
+            None, "--strategy",
+            help="trade this strategy: a built-in kind or path/to/my_strategy.py:ClassName (docs/strategies.md); "
+                 "enabled in the trading config as a new version before the start (a file with its absolute "
+                 "path as source); other strategies there keep their settings; repeat for several",
+        ),
         reset_db: bool = typer.Option(
             False, "--reset-db",
             help="an empty or damaged SQLite database file is renamed to <name>.broken-<time> and a new one "
@@ -70,6 +102,8 @@ def register(app: typer.Typer) -> None:
         refuse_bad_environment(settings)
         replay_speed = speed_or_exit(speed)
         check_database_file(settings, reset=reset_db)
+        if strategy:
+            enable_strategies(settings, strategy)
         log_file = configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
         console.print(f"logging to {log_file}")
         from ictbot.app.bootstrap import run_bot

@@ -21,6 +21,9 @@ from ictbot.domain.position import Position
 from ictbot.domain.signal import Signal
 from ictbot.domain.timeframe import Timeframe
 
+LIVE_WARMUP_CANDLES = 3000
+"""Base candles of history ``ictbot run`` feeds the indicator engine before trading (app.wiring)."""
+
 
 class StrategyConfig(BaseModel):
     """Parameters shared by every strategy. Subclasses add their own fields.
@@ -84,6 +87,14 @@ class Strategy(Protocol):
     def required_timeframes(self) -> tuple[str, ...]: ...
 
     def on_candle(self, context: StrategyContext) -> Signal | None: ...
+
+
+def declared_warmup(strategy: Strategy) -> int:
+    """The strategy's ``warmup_candles`` (0 for a strategy object that does not declare one)."""
+    value = getattr(strategy, "warmup_candles", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{strategy.id}: warmup_candles must be a whole number >= 0, got {value!r}")
+    return value
 
 
 class DecisionCalendar(Protocol):
@@ -171,6 +182,13 @@ class BaseStrategy(Generic[ConfigT]):
     @property
     def required_timeframes(self) -> tuple[str, ...]:
         return (self._config.base_timeframe,)
+
+    @property
+    def warmup_candles(self) -> int:
+        """Closed base candles of history this strategy needs before its decisions can be trusted:
+        from the candle after them on, a run started later must decide exactly as one started
+        earlier (``ictbot analyze recursive`` checks it). 0: no history needed."""
+        return 0
 
     def on_candle(self, context: StrategyContext) -> Signal | None:  # pragma: no cover - abstract
         raise NotImplementedError

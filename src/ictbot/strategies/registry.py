@@ -145,11 +145,21 @@ class StrategyRegistry:
     def load_source(self, source: str) -> list[str]:
         """Register the strategy classes found in a folder, a ``.py`` file or a dotted path.
 
-        A dotted path is ``package.module`` (every strategy class in it) or ``package.module:Class``.
+        ``path/to/file.py:Class`` registers that one class (``strategies.loader``). A dotted path is
+        ``package.module`` (every strategy class in it) or ``package.module:Class``.
         Loading the same source twice is a no-op. Returns the kinds registered by this call.
         """
         if source in self._loaded_sources:
             return []
+        location, _, class_name = source.rpartition(":")
+        if class_name and location.endswith(".py"):  # one class of a file: the --strategy form
+            from ictbot.strategies.loader import resolve_strategy
+
+            resolved = resolve_strategy(source)
+            model = getattr(resolved.cls, "config_model", None)
+            self.register_kind(resolved.kind, resolved.factory(), config_model=model)
+            self._loaded_sources.add(source)
+            return [resolved.kind]
         path = Path(source)
         if path.is_dir():
             modules = [_import_file(file) for file in sorted(path.glob("*.py")) if not file.name.startswith("_")]

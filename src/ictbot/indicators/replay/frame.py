@@ -114,6 +114,8 @@ class FrameReplay:
     def trend_series(self, stream: str) -> I64:
         """``trend(k, stream)`` for every candle k of this timeframe."""
         confirms, directions = self._trend[stream]
+        if not len(directions):  # no structure break yet (short data): no trend on any candle
+            return np.zeros(len(self.closes), dtype=np.int64)
         at = np.searchsorted(confirms, np.arange(len(self.closes)), side="right") - 1
         return np.where(at >= 0, directions[np.maximum(at, 0)], 0).astype(np.int64)
 

@@ -212,5 +212,7 @@ class SnapshotReplay:
         per_candle = frame.frame.trend_series("internal" if source == "trend" else "swing")
         if frame.delivery is None:
             return per_candle
+        if not per_candle.size:  # not one candle of that timeframe closed in the data
+            return np.zeros(size, np.int64)
         index = np.searchsorted(frame.delivery, np.arange(size), side="right") - 1
         return np.where(index >= 0, per_candle[np.maximum(index, 0)], 0)

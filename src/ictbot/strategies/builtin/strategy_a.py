@@ -23,7 +23,13 @@ from pydantic import Field, field_validator
 
 from ictbot.domain.ict import IctEvent, IndicatorSnapshot, Zone
 from ictbot.domain.signal import Direction, EntryType, Signal
-from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
+from ictbot.strategies.base import (
+    LIVE_WARMUP_CANDLES,
+    BaseStrategy,
+    DecisionCalendar,
+    StrategyConfig,
+    StrategyContext,
+)
 from ictbot.strategies.builtin import params
 from ictbot.strategies.builtin._ict import (
     events_since,
@@ -65,6 +71,13 @@ class StrategyAConfig(StrategyConfig):
 class StrategyA(BaseStrategy[StrategyAConfig]):
     kind: ClassVar[str] = "strategy_a"
     config_model: ClassVar[type[StrategyConfig]] = StrategyAConfig
+
+    @property
+    def warmup_candles(self) -> int:
+        # The history the live bot gives the indicator engine at start (strategies.base.LIVE_WARMUP_CANDLES).
+        # Its liquidity targets can be levels of any age (a level rests until it is taken), so
+        # decisions can depend on more history than this: `ictbot analyze recursive` shows where.
+        return LIVE_WARMUP_CANDLES
 
     @cached_property
     def required_timeframes(self) -> tuple[str, ...]:

@@ -27,7 +27,13 @@ from pydantic import Field, field_validator
 
 from ictbot.domain.ict import IctEvent, Leg, TimeframeView, Zone
 from ictbot.domain.signal import Direction, EntryType, Signal
-from ictbot.strategies.base import BaseStrategy, DecisionCalendar, StrategyConfig, StrategyContext
+from ictbot.strategies.base import (
+    LIVE_WARMUP_CANDLES,
+    BaseStrategy,
+    DecisionCalendar,
+    StrategyConfig,
+    StrategyContext,
+)
 from ictbot.strategies.builtin import params
 from ictbot.strategies.builtin._ict import events_since, find_event, htf_bias, liquidity_targets, new_events, price
 
@@ -66,6 +72,11 @@ class StrategyBConfig(StrategyConfig):
 class StrategyB(BaseStrategy[StrategyBConfig]):
     kind: ClassVar[str] = "strategy_b"
     config_model: ClassVar[type[StrategyConfig]] = StrategyBConfig
+
+    @property
+    def warmup_candles(self) -> int:
+        # The history the live bot gives the indicator engine at start (strategies.base.LIVE_WARMUP_CANDLES).
+        return LIVE_WARMUP_CANDLES
 
     @cached_property
     def required_timeframes(self) -> tuple[str, ...]:
