@@ -16,6 +16,7 @@ from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
 from ictbot.app.health import pipeline_health
+from ictbot.app.logsetup import REDACTOR
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
 from ictbot.domain.events import OrderIntent
@@ -26,6 +27,11 @@ from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, Unkn
 from ictbot.ports import facade as f
 from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFoundError
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
+
+
+def _scrubbed(error: str | None) -> str | None:
+    """A task's error text may quote a URL or a header holding a secret (a Telegram bot token)."""
+    return None if error is None else REDACTOR.scrub(error)
 
 
 class PipelineFacade(ConfigFacade):
@@ -53,6 +59,8 @@ class PipelineFacade(ConfigFacade):
             enabled_strategies=[s.id for s in self.p.registry.status() if s.enabled],
             symbols=list(self.p.symbols),
             metrics=await self.metrics(),
+            tasks=[f.BackgroundTask.model_validate({**info, "last_error": _scrubbed(info["last_error"])})
+                   for info in self.app.tasks.status().values()],
         )
 
     async def metrics(self) -> f.TradingMetrics:

@@ -34,6 +34,8 @@ from ictbot.app.binance_wiring import PAPER_API_KEY as PAPER_API_KEY
 from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
+from ictbot.app.instrument_refresh import RETRY_POLICY as REFRESH_RETRY_POLICY
+from ictbot.app.instrument_refresh import TASK_NAME as REFRESH_TASK
 from ictbot.app.instrument_refresh import refresher_for
 from ictbot.app.notify_wiring import attach_journal
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
@@ -147,7 +149,7 @@ def build_pipeline(
     venue = build_venue(binance_config(settings, sim_port, endpoints), clock=clock)
     feed = BinanceKlineFeed.from_client(venue.client, stale_after_s=120.0)
     pairs = [(symbol, base) for symbol in symbols]
-    market_data = MarketDataService(feed, bus, pairs, store=candle_store, publish_open=False)
+    market_data = MarketDataService(feed, bus, pairs, application.tasks, store=candle_store, publish_open=False)
     candles = CandleService(bus, candle_store, base=base, targets=context, window_size=settings.candle_window)
     engine = MultiTimeframeEngine(base, context)
     indicators = IndicatorService(bus, engine)
@@ -249,7 +251,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
     async def exchange_start() -> None:
         await p.venue.client.sync_time()
         await refresher.refresh()
-        refresher.start()
+        application.tasks.spawn(REFRESH_TASK, refresher.run, policy=REFRESH_RETRY_POLICY)
         missing = [s for s in p.symbols if s not in p.instruments]
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
@@ -262,7 +264,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         p.collector.set_initial_equity(view.equity)  # equity curve and drawdown % need the start
 
     async def exchange_stop() -> None:
-        await refresher.stop()
+        await application.tasks.cancel(REFRESH_TASK)
         stream = getattr(p.venue, "user_stream", None)
         if stream is not None:
             with contextlib.suppress(Exception):

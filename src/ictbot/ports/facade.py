@@ -188,6 +188,18 @@ class TradingMetrics(BaseModel):
     rss_bytes: int | None = None
 
 
+class BackgroundTask(BaseModel):
+    """One supervised long-running loop: restarted with backoff when it fails."""
+
+    model_config = _DTO
+    name: str
+    state: Literal["running", "backoff", "completed", "failed", "cancelled"]
+    restarts: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    next_retry_in: float | None = None
+
+
 class StatusReport(BaseModel):
     model_config = _DTO
     mode: str = "paper"
@@ -200,6 +212,7 @@ class StatusReport(BaseModel):
     enabled_strategies: list[str]
     symbols: list[str] = Field(default_factory=list)
     metrics: TradingMetrics
+    tasks: list[BackgroundTask] = Field(default_factory=list)
 
 
 class ConfigView(BaseModel):

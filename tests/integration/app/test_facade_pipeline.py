@@ -136,3 +136,31 @@ async def test_documented_conflicts_and_equity_based_metrics(
         await facade.resume_trading()
     assert "restart" in refused.value.message and "test kill switch" in refused.value.reasons[0]
     assert (await facade.status()).trading_state is f.TradingState.HALTED
+
+
+async def test_status_lists_every_supervised_loop_and_a_crashed_one_with_its_restarts(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    from ictbot.app.logsetup import REDACTOR
+    from ictbot.app.tasks import RetryPolicy
+
+    application, pipeline, _sim = running
+    facade = PipelineFacade(application, pipeline)
+    REDACTOR.add(["tg-secret-4711"])
+    runs = 0
+
+    async def crashes_twice() -> None:
+        nonlocal runs
+        runs += 1
+        if runs <= 2:
+            raise RuntimeError("https://api.telegram.org/bottg-secret-4711/getUpdates: 502")
+        await asyncio.Event().wait()
+
+    application.tasks.spawn("test.crashing", crashes_twice, policy=RetryPolicy(initial_delay=0.01, jitter=0.0))
+    await wait_for(lambda: runs == 3)
+    tasks = {task.name: task for task in (await facade.status()).tasks}
+    assert {"marketdata.stream", "instruments.refresh", "risk.poll"} <= set(tasks)
+    assert all(tasks[name].state == "running" for name in ("marketdata.stream", "instruments.refresh", "risk.poll"))
+    crashed = tasks["test.crashing"]
+    assert (crashed.state, crashed.restarts, crashed.failures) == ("running", 2, 2)
+    assert crashed.last_error == "RuntimeError: https://api.telegram.org/bot***/getUpdates: 502"
