@@ -167,13 +167,13 @@ class PipelineFacade(ConfigFacade):
             raise f.NotFound("strategy", strategy_id)
         entry = self.app.config.document()["strategies"].get(strategy_id, {})
         open_positions = sum(1 for p in self.p.execution.positions.open_positions() if p.strategy_id == strategy_id)
-        risk = entry.get("risk_per_trade")
+        risk = entry.get("risk_per_trade_pct")
         if risk is None:  # the strategy sizes with the risk section's value
-            risk = self.p.risk.limits.risk_per_trade_pct / 100
+            risk = self.p.risk.limits.risk_per_trade_pct
         return f.StrategyView(
             id=strategy_id, enabled=status.enabled, kind=status.kind,
             symbols=entry.get("symbols") or list(self.p.symbols),
-            timeframe=self.p.base.value, risk_per_trade=None if risk is None else Decimal(str(risk)),
+            timeframe=self.p.base.value, risk_per_trade_pct=Decimal(str(risk)),
             max_positions=entry.get("max_positions"), params=entry.get("params", {}),
             signals=getattr(status, "signals", 0), open_positions=open_positions,
         )

@@ -96,6 +96,10 @@ Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 SymbolName = Annotated[str, Field(min_length=2, max_length=20, pattern=r"^[A-Z0-9]+$")]
 PositiveAmount = Annotated[Decimal, Field(gt=0, max_digits=30, decimal_places=12, allow_inf_nan=False)]
 Fraction = Annotated[Decimal, Field(gt=0, le=1, max_digits=12, decimal_places=8, allow_inf_nan=False)]
+# Risk per trade, in percent of equity (0.5 = 0.5 %): the one name and unit of config, CLI and API.
+RiskPercent = Annotated[Decimal, Field(gt=0, le=10, max_digits=12, decimal_places=8, allow_inf_nan=False)]
+_LEGACY_RISK = Field(default=None, json_schema_extra={"deprecated": True},
+                     description="deprecated: the same as a fraction (0.005 = 0.5 %); use risk_per_trade_pct")
 Reason = Annotated[str, Field(max_length=200)]
 TimestampMs = Annotated[int, Field(ge=0, le=10**14)]
 ScalarParam = bool | int | float | str | None
@@ -347,7 +351,7 @@ class StrategyView(BaseModel):
     kind: str = ""
     symbols: list[str] = Field(default_factory=list)
     timeframe: str = ""
-    risk_per_trade: Decimal | None = None
+    risk_per_trade_pct: Decimal | None = None
     max_positions: int | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     signals: int = 0
@@ -479,17 +483,24 @@ class StrategyConfigUpdate(BaseModel):
     model_config = _INPUT
     strategy_id: Identifier
     enabled: bool | None = None
-    risk_per_trade: Fraction | None = None
+    risk_per_trade_pct: RiskPercent | None = None
+    risk_per_trade: Fraction | None = _LEGACY_RISK
     max_positions: Annotated[int, Field(ge=0, le=1000)] | None = None
     symbols: Annotated[list[SymbolName], Field(max_length=100)] | None = None
     params: Annotated[dict[Identifier, ScalarParam], Field(max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_risk_name(self) -> StrategyConfigUpdate:
+        _one_risk_name(self.model_fields_set)
+        return self
 
 
 class RiskConfigUpdate(BaseModel):
     """Partial update of the risk limits; omitted fields stay as they are."""
 
     model_config = _INPUT
-    risk_per_trade: Fraction | None = None
+    risk_per_trade_pct: RiskPercent | None = None
+    risk_per_trade: Fraction | None = _LEGACY_RISK
     max_daily_loss: Fraction | None = None
     max_drawdown: Fraction | None = None
     max_positions: Annotated[int, Field(ge=0, le=1000)] | None = None
@@ -501,7 +512,13 @@ class RiskConfigUpdate(BaseModel):
     def _not_empty(self) -> RiskConfigUpdate:
         if not self.model_fields_set:
             raise ValueError("at least one risk field must be given")
+        _one_risk_name(self.model_fields_set)
         return self
+
+
+def _one_risk_name(given: set[str]) -> None:
+    if {"risk_per_trade", "risk_per_trade_pct"} <= given:
+        raise ValueError("give risk_per_trade_pct (percent) only; risk_per_trade (a fraction) is its deprecated name")
 
 
 class ConfigDocument(BaseModel):
