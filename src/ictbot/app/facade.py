@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from fastapi import FastAPI
-
 from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
@@ -304,21 +302,3 @@ class PipelineFacade(ConfigFacade):
                 raise f.NotFound("timeframe", timeframe)
             view = view.model_copy(update={"views": {timeframe: view.views[timeframe]}})
         return view
-
-
-def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
-    from ictbot.api.app import create_app
-    from ictbot.api.broadcaster import Broadcaster
-    from ictbot.api.settings import ApiSettings
-
-    settings = application.settings
-    api_settings = ApiSettings(
-        host=settings.api_host, port=settings.api_port, token=settings.api_token,
-        read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,  # type: ignore[arg-type]
-        token_file=settings.config_file.parent / "api_token",
-    )
-    broadcaster = Broadcaster()
-    broadcaster.attach(application.bus)
-    registry = pipeline.collector.prometheus.registry
-    return create_app(PipelineFacade(application, pipeline), api_settings, broadcaster=broadcaster,
-                      registry=registry, announce=lambda line: print(line, flush=True))

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         check_database_file(settings, reset=reset_db)
         log_file = configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
         console.print(f"logging to {log_file}")
-        from ictbot.app.bootstrap import run_bot
+        from ictbot.app.system import run_bot
         from ictbot.domain.errors import IctbotError
 
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import pytest
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.settings import Settings, TradingMode
-from ictbot.app.wiring import Pipeline, build_pipeline
+from ictbot.app.system import SystemSpec, running_system
+from ictbot.app.wiring import Pipeline
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
 from ictbot.ports import facade as f
@@ -20,23 +20,17 @@ from ictbot.ports import facade as f
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Application, Pipeline, SimulatorServer]]:
-    sim = SimulatorServer(SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5,
-                                    synthetic_candles=800, warmup_candles=600, seed=3))
-    await sim.start()
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps({"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m",
-                                                    "context_timeframes": ["15m", "1h"]}}))
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=tmp_path / "t.db",  # type: ignore[call-arg]
-                        ICTBOT_CONFIG_FILE=config_file, LOG_DIR=tmp_path)
-    application = Application(settings)
-    application.config.load()
-    pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=500)
-    await application.start()
-    try:
-        yield application, pipeline, sim
-    finally:
-        await application.stop()
-        await sim.stop()
+                        ICTBOT_CONFIG_FILE=tmp_path / "config.json", LOG_DIR=tmp_path)
+    spec = SystemSpec(
+        settings, warmup_candles=500,
+        simulator=SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5, synthetic_candles=800,
+                            warmup_candles=600, seed=3),
+        config={"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m", "context_timeframes": ["15m", "1h"]}},
+    )
+    async with running_system(spec) as system:
+        assert system.simulator is not None
+        yield system.application, system.pipeline, system.simulator
 
 
 async def wait_for(condition: object, timeout: float = 20.0) -> None:
