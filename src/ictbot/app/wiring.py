@@ -174,11 +174,17 @@ def build_pipeline(
         await breakers_trip(breakers, reason)
 
     async def rebase_after_start_reconcile() -> None:
-        # An exit that filled while the bot was down is in the balances the first restore read, and the
-        # start reconciliation folds its P&L in again: re-base now that the books match the exchange.
+        # The account is read once, here: equity from the whole account (holdings and positions
+        # marked) once the start reconciliation has applied what filled while the bot was down (read
+        # before it, an exit's P&L would be in the balances and then folded in again). The breakers
+        # see no equity before this (``defer_equity_observation`` at risk start).
         await application.bus.wait_idle()  # the reconciliation's position updates have reached the account
-        await restore_account(account, venue, positions_repo, market=venue.market,
-                              quote=application.config.config.exchange.quote_asset, when="after start reconciliation")
+        view = await restore_account(account, venue, positions_repo, market=venue.market,
+                                     quote=application.config.config.exchange.quote_asset,
+                                     when="after start reconciliation")
+        if collector.initial_equity is None:  # the first start reconciliation that succeeded
+            pipeline.starting_equity = view.equity
+            collector.set_initial_equity(view.equity)  # equity curve and drawdown % need the start
         await risk.resume_equity_observation()
 
     execution = ExecutionService(
@@ -256,12 +262,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
         await warm_up(p, warmup_candles)
-        # Equity from the whole account (holdings and positions marked), before any breaker runs; the
-        # breakers first see it after the start reconciliation has re-based it (execution start).
-        quote = application.config.config.exchange.quote_asset
-        view = await restore_account(p.account, p.venue, p.positions_repo, market=p.venue.market, quote=quote)
-        p.starting_equity = view.equity
-        p.collector.set_initial_equity(view.equity)  # equity curve and drawdown % need the start
+        # The account itself is read once, after the start reconciliation (execution start).
 
     async def exchange_stop() -> None:
         await application.tasks.cancel(REFRESH_TASK)

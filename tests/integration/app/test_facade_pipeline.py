@@ -158,3 +158,14 @@ async def test_status_lists_every_supervised_loop_and_a_crashed_one_with_its_res
     crashed = tasks["test.crashing"]
     assert (crashed.state, crashed.restarts, crashed.failures) == ("running", 2, 2)
     assert crashed.last_error == "RuntimeError: https://api.telegram.org/bot***/getUpdates: 502"
+
+
+async def test_start_reads_the_exchange_account_once(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    _application, pipeline, sim = running
+    # One account read and one price read for the equity, both after the start reconciliation
+    # (which itself asks only for open orders and trades); none at exchange start.
+    assert sim.control.requests(path="/api/v3/account") == 1
+    assert pipeline.starting_equity > 0 and pipeline.collector.initial_equity == pipeline.starting_equity
+    assert pipeline.account.equity() == pipeline.starting_equity
