@@ -372,7 +372,9 @@ async def measure_candles(n: int, storage: Storage, stages: bool = False) -> tup
     # execution), so its bus handlers run after theirs.
     notifier = attach_notifier(bus, breakers) if NOTIFY_URL else None
     if notifier is not None:
-        await notifier.start()
+        from ictbot.app.tasks import TaskManager
+
+        await notifier.start(TaskManager())
 
     async def settle() -> None:
         await bus.wait_idle()

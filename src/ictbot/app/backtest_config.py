@@ -4,7 +4,7 @@ built-in defaults), validated by the same ``ConfigManager`` and stage validators
 (``ictbot run`` creates a missing file and appends to its history; a backtest only reads).
 
 ``LiveSetup`` turns it into the backtest's inputs the way the live wiring does (``app.wiring``):
-``RiskLimits`` from the ``risk`` section with the strategy's own ``risk_per_trade``
+``RiskLimits`` from the ``risk`` section with the strategy's own ``risk_per_trade_pct``
 (``stage_links.strategy_risk_pct``), the stop rules and the entry timeout from ``execution``, the
 strategy's ``params``, the market and the base timeframe from ``exchange``.
 """
@@ -62,7 +62,7 @@ class LiveSetup:
         return cls(config, source)
 
     def risk_section(self, strategy: str) -> dict[str, Any]:
-        """The ``risk`` section, with the strategy's own ``risk_per_trade`` as the live risk service
+        """The ``risk`` section, with the strategy's own ``risk_per_trade_pct`` as the live risk service
         applies it to that strategy's signals."""
         section = dict(self.config.risk)
         pct = strategy_risk_pct(self.config, strategy)

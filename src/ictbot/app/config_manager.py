@@ -12,6 +12,7 @@
   processes such as ``ictbot config``), a change to the exchange section is refused with
   ``RestartRequired``: symbols, market and timeframes are wired into the pipeline at start.
 * The history is bounded (``config_history.HistoryFile``).
+* Old spellings of keys (``config_legacy``) are read with a deprecation warning naming the new key.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import structlog
 from pydantic import ValidationError
 
 from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigVersion, HistoryFile
+from ictbot.app.config_legacy import upgrade_changes, upgrade_document
 from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import ConfigError
@@ -63,6 +65,7 @@ def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapp
     """
     if not strategy_id or not strategy_id.replace("_", "").replace("-", "").isalnum():
         raise ConfigError("invalid strategy change", [("strategy_id", "must be letters, digits, _ or -")])
+    changes, _ = upgrade_changes(changes, f"strategies.{strategy_id}")
     entry = dict(document["strategies"].get(strategy_id, StrategyEntry().model_dump(mode="json")))
     params = dict(entry.get("params", {}))
     for key, value in changes.items():
@@ -85,7 +88,13 @@ def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapp
 
 def risk_change(document: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """``document`` with risk settings changed; ``None`` removes a setting (its default applies)."""
+    changes, _ = upgrade_changes(changes, "risk")
     return {**document, "risk": _merged(document["risk"], changes)}
+
+
+def warn_deprecated(notes: list[str]) -> None:
+    for note in notes:
+        log.warning("deprecated configuration key", detail=note)
 
 
 def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -162,6 +171,10 @@ class ConfigManager:
     def validate(self, document: Mapping[str, Any]) -> list[tuple[str, str]]:
         """Field-level problems of a whole document (empty list: valid)."""
         try:
+            document, _ = upgrade_document(document)
+        except ConfigError as exc:
+            return list(exc.errors)
+        try:
             model = TradingConfig.model_validate(document)
         except ValidationError as exc:
             return pydantic_errors(exc)
@@ -176,6 +189,8 @@ class ConfigManager:
         return errors
 
     def parse(self, document: Mapping[str, Any]) -> TradingConfig:
+        document, notes = upgrade_document(document)
+        warn_deprecated(notes)
         errors = self.validate(document)
         if errors:
             raise ConfigError("invalid configuration", errors)
@@ -204,9 +219,11 @@ class ConfigManager:
 
     # ---- changes --------------------------------------------------------------------------
     async def update_strategy_config(self, strategy_id: str, changes: Mapping[str, Any], reason: str = "api") -> int:
+        warn_deprecated(upgrade_changes(changes, f"strategies.{strategy_id}")[1])
         return await self._apply(strategy_change(self.document(), strategy_id, changes), reason, ("strategies",))
 
     async def update_risk_config(self, changes: Mapping[str, Any], reason: str = "api") -> int:
+        warn_deprecated(upgrade_changes(changes, "risk")[1])
         return await self._apply(risk_change(self.document(), changes), reason, ("risk",))
 
     async def replace(self, document: Mapping[str, Any], reason: str) -> int:
@@ -216,8 +233,14 @@ class ConfigManager:
     def is_active(self, version: int) -> bool:
         """True when ``version``'s configuration is the one in force (rolling back to it changes nothing)."""
         target = next((item for item in self._history.versions if item.version == version), None)
+        if target is None:
+            return False
+        try:  # an old version may spell keys the old way
+            document = TradingConfig.model_validate(upgrade_document(target.document)[0]).model_dump(mode="json")
+        except (ConfigError, ValidationError):
+            return False
         current = self.document()
-        return target is not None and all(target.document.get(s) == current.get(s) for s in SECTIONS)
+        return all(document.get(s) == current.get(s) for s in SECTIONS)
 
     async def rollback(self, version: int) -> int:
         target = next((item for item in self._history.versions if item.version == version), None)

@@ -56,9 +56,10 @@ class StrategyEntry(_Strict):
     type: str | None = Field(default=None, description="strategy kind; defaults to the entry's id")
     source: str | None = Field(default=None, description="folder or dotted path of a user strategy")
     symbols: list[str] | None = None
-    risk_per_trade: float | None = Field(
-        default=None, gt=0, le=0.1,
-        description="fraction of equity at risk per trade for this strategy; unset: the risk section's",
+    risk_per_trade_pct: float | None = Field(
+        default=None, gt=0, le=10,
+        description="percent of equity at risk per trade for this strategy (0.5 = 0.5 %); "
+                    "unset: the risk section's risk_per_trade_pct",
     )
     max_positions: int = Field(default=1, ge=1, le=100)
     params: dict[str, Any] = Field(default_factory=dict)

@@ -77,13 +77,12 @@ def prepare_workdir(workdir: Path) -> None:
         (workdir / name).unlink(missing_ok=True)
 
 
-def write_demo_config(path: Path, symbols: tuple[str, ...], base: Timeframe) -> None:
-    document = {
+def demo_config(symbols: tuple[str, ...], base: Timeframe) -> dict[str, Any]:
+    return {
         "exchange": {"symbols": list(symbols), "base_timeframe": base.value,
                      "context_timeframes": ["15m", "1h", "4h"]},
         "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
     }
-    path.write_text(json.dumps(document, indent=2) + "\n")
 
 
 async def run_demo(
@@ -96,37 +95,38 @@ async def run_demo(
     workdir: Path = Path("data/demo"),
     seed: int = 7,
 ) -> dict[str, Any]:
-    from ictbot.app.bootstrap import attach_api
-    from ictbot.app.wiring import build_pipeline, wall_timer_scale
+    from ictbot.app.system import SystemSpec, assemble
     from ictbot.exchange_sim import SimConfig, SimulatorServer
 
     prepare_workdir(workdir)
     settings = demo_settings(settings, workdir)
-    base = Timeframe.M5
     sim_config = SimConfig(
         symbols=DEMO_SYMBOLS, data_paths=tuple(str(p) for p in data), speed=speed, seed=seed,
-        synthetic_timeframe=base, synthetic_candles=DEMO_HISTORY + 20_000, warmup_candles=DEMO_HISTORY,
+        synthetic_timeframe=Timeframe.M5, synthetic_candles=DEMO_HISTORY + 20_000, warmup_candles=DEMO_HISTORY,
         # recvWindow is measured in simulated time: at 600x a 5 s window is 8 ms of wall time, so the
         # demo's simulator does not enforce it (the tests of the -1021 path run at 1x or stepped).
         verify_timestamps=speed <= 10,
     )
-    sim = SimulatorServer(sim_config)
-    await sim.start()
-    try:
+
+    def config_for(sim: SimulatorServer | None) -> dict[str, Any]:
+        assert sim is not None
+        # The replayed files' own symbols and timeframe (BTCUSDT/ETHUSDT on 5m when synthetic).
         symbols = tuple(sim.sim.symbols) if sim.sim is not None and hasattr(sim.sim, "symbols") else DEMO_SYMBOLS
-        base = Timeframe(sim.control.state()["timeframe"])  # the replayed files' own (5m when synthetic)
-        write_demo_config(settings.config_file, tuple(symbols), base)
-        application = Application(settings)
-        pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=DEMO_HISTORY,
-                                  timer_scale=wall_timer_scale(speed))
-        api = attach_api(application, pipeline)
+        return demo_config(tuple(symbols), Timeframe(sim.control.state()["timeframe"]))
+
+    system = await assemble(SystemSpec(settings, simulator=sim_config, config=config_for, api=True,
+                                       warmup_candles=DEMO_HISTORY))
+    try:
+        sim, api = system.simulator, system.api
+        assert sim is not None and api is not None
         counters = DemoCounters()
         for topic in (Topic.CANDLE_STORED, Topic.SIGNAL_GENERATED, Topic.SIGNAL_REJECTED, Topic.SIGNAL_VALIDATED,
                       Topic.ORDER_EXECUTED, Topic.ORDER_UPDATED, Topic.ALERT):
-            application.bus.subscribe(topic, counters.on_event, name=f"demo.{topic.value}")
+            system.application.bus.subscribe(topic, counters.on_event, name=f"demo.{topic.value}")
+        symbols = system.pipeline.symbols
 
         def started(app: Application) -> None:
-            url = api.url if api is not None else ""
+            url = api.url
             print(f"\nictbot demo running: simulator {sim.base_url} (speed {speed:g}x), "
                   f"symbols {', '.join(symbols)}")
             login = _read_token_link(settings.config_file.parent / "api_token")
@@ -137,12 +137,12 @@ async def run_demo(
             if open_browser and url and _has_desktop():
                 webbrowser.open(f"{url}/dashboard{login}")
 
-        errors = await application.run(on_started=started, duration=duration)
-        summary = await _summary(pipeline, counters)
+        errors = await system.run(on_started=started, duration=duration)
+        summary = await _summary(system.pipeline, counters)
         summary["stop_errors"] = [f"{name}: {exc}" for name, exc in errors]
         return summary
     finally:
-        await sim.stop()
+        await system.stop()
 
 
 def _has_desktop() -> bool:

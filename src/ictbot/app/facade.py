@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-from fastapi import FastAPI
-
 from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
 from ictbot.app.facade_market import MarketInfoFacade
 from ictbot.app.health import pipeline_health
+from ictbot.app.logsetup import REDACTOR
 from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import ConfigError, IctbotError
 from ictbot.domain.events import OrderIntent
@@ -28,6 +27,11 @@ from ictbot.execution.errors import EntriesBlockedError, OrderNotOpenError, Unkn
 from ictbot.ports.facade import Conflict, NotFound
 from ictbot.positions.errors import PositionAlreadyClosedError, PositionNotFoundError
 from ictbot.risk.state import BreakerReason, Rejection, TradingState
+
+
+def _scrubbed(error: str | None) -> str | None:
+    """A task's error text may quote a URL or a header holding a secret (a Telegram bot token)."""
+    return None if error is None else REDACTOR.scrub(error)
 
 
 class PipelineFacade(MarketInfoFacade, ConfigFacade):
@@ -55,6 +59,8 @@ class PipelineFacade(MarketInfoFacade, ConfigFacade):
             enabled_strategies=[s.id for s in self.p.registry.status() if s.enabled],
             symbols=list(self.p.symbols),
             metrics=await self.metrics(),
+            tasks=[f.BackgroundTask.model_validate({**info, "last_error": _scrubbed(info["last_error"])})
+                   for info in self.app.tasks.status().values()],
         )
 
     async def metrics(self) -> f.TradingMetrics:
@@ -161,13 +167,13 @@ class PipelineFacade(MarketInfoFacade, ConfigFacade):
             raise NotFound("strategy", strategy_id)
         entry = self.app.config.document()["strategies"].get(strategy_id, {})
         open_positions = sum(1 for p in self.p.execution.positions.open_positions() if p.strategy_id == strategy_id)
-        risk = entry.get("risk_per_trade")
+        risk = entry.get("risk_per_trade_pct")
         if risk is None:  # the strategy sizes with the risk section's value
-            risk = self.p.risk.limits.risk_per_trade_pct / 100
+            risk = self.p.risk.limits.risk_per_trade_pct
         return f.StrategyView(
             id=strategy_id, enabled=status.enabled, kind=status.kind,
             symbols=entry.get("symbols") or list(self.p.symbols),
-            timeframe=self.p.base.value, risk_per_trade=None if risk is None else Decimal(str(risk)),
+            timeframe=self.p.base.value, risk_per_trade_pct=Decimal(str(risk)),
             max_positions=entry.get("max_positions"), params=entry.get("params", {}),
             signals=getattr(status, "signals", 0), open_positions=open_positions,
         )
@@ -298,21 +304,3 @@ class PipelineFacade(MarketInfoFacade, ConfigFacade):
                 raise NotFound("timeframe", timeframe)
             view = view.model_copy(update={"views": {timeframe: view.views[timeframe]}})
         return view
-
-
-def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
-    from ictbot.api.app import create_app
-    from ictbot.api.broadcaster import Broadcaster
-    from ictbot.api.settings import ApiSettings
-
-    settings = application.settings
-    api_settings = ApiSettings(
-        host=settings.api_host, port=settings.api_port, token=settings.api_token,
-        read_token=settings.api_read_token, cors_origins=settings.api_cors_origins,
-        token_file=settings.config_file.parent / "api_token", reports_dir=settings.reports_dir,
-    )
-    broadcaster = Broadcaster()
-    broadcaster.attach(application.bus)
-    registry = pipeline.collector.prometheus.registry
-    return create_app(PipelineFacade(application, pipeline), api_settings, broadcaster=broadcaster,
-                      registry=registry, announce=lambda line: print(line, flush=True))

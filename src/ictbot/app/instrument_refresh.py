@@ -8,14 +8,11 @@ from then on, and raises one WARNING ``Alert`` per changed rule so an operator s
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import structlog
-
 from ictbot.adapters.binance.venue import BinanceVenue
+from ictbot.app.tasks import RetryPolicy
 from ictbot.bus.topics import Topic
 from ictbot.domain.events import Alert, AlertLevel
 from ictbot.domain.instrument import Instrument
@@ -23,9 +20,10 @@ from ictbot.domain.market import Market
 from ictbot.instruments import InstrumentCatalogue, RuleChange
 from ictbot.ports.clock import Clock
 
-log = structlog.get_logger(__name__)
-
 DAY_S = 86_400.0
+TASK_NAME = "instruments.refresh"
+# A failed read is retried after 1 min, 2, 4, ... then hourly, for as long as it fails.
+RETRY_POLICY = RetryPolicy(initial_delay=60.0, max_delay=3600.0, max_retries=None)
 
 
 class _Publisher(Protocol):
@@ -44,7 +42,7 @@ class InstrumentRefresher:
         self._applied = applied  # the running stages' view, updated in place
         self._source = source
         self._interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._due = False  # a read failed: the restarted loop reads before it sleeps
 
     async def refresh(self) -> list[RuleChange]:
         """Read the exchange's rules now, apply them, and alert on every rule that changed."""
@@ -59,24 +57,14 @@ class InstrumentRefresher:
             ))
         return changes
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="instrument-refresh")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
+    async def run(self) -> None:
+        """Re-read every interval (the supervised loop); a failed read raises out of it."""
         while True:
-            await self._clock.sleep(self._interval_s)
-            try:
-                await self.refresh()
-            except Exception as exc:  # the old rules stay in force; the next interval tries again
-                log.warning("exchangeInfo re-read failed", error=repr(exc))
+            if not self._due:
+                await self._clock.sleep(self._interval_s)
+            self._due = True
+            await self.refresh()
+            self._due = False
 
 
 def refresher_for(venue: BinanceVenue, bus: _Publisher, clock: Clock, *, applied: dict[str, Instrument]

@@ -12,6 +12,7 @@ import logging.handlers
 import os
 import re
 import sys
+import traceback
 from collections.abc import Iterable, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,8 +73,42 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+def report_logging_error(record: logging.LogRecord) -> None:
+    """What ``logging.Handler.handleError`` prints when a handler fails (a closed stream, a full
+    disk), with every known secret scrubbed: the stdlib version writes the record's message and
+    arguments as they are (``%r`` of a structlog event reaches nested values the processors never
+    redacted), so a failing handler could put a key on stderr in production."""
+    if not logging.raiseExceptions:
+        return
+    try:
+        error = traceback.format_exc()
+        text = (f"--- Logging error ---\n{error}Logger: {record.name}, level {record.levelname}, "
+                f"{record.pathname}:{record.lineno}\nMessage: {record.msg!r}\nArguments: {record.args!r}\n")
+        sys.stderr.write(REDACTOR.scrub(_masked(text)))
+    except Exception:  # stderr itself is gone: nothing left to tell (as the stdlib does)
+        pass
+
+
+def _masked(text: str) -> str:
+    """Values that follow a sensitive-looking key in a printed mapping (``'api_key': '...'``)."""
+    return _SENSITIVE_VALUE.sub(lambda m: f"{m.group(1)}{_MASK}'", text)
+
+
+_SENSITIVE_VALUE = re.compile(
+    r"""(['"][^'"]*(?:api[_-]?key|secret|token|signature|password|passphrase|private[_-]?key)[^'"]*['"]\s*:\s*')"""
+    r"""[^']*'""", re.I)
+
+
+class _RedactingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    def handleError(self, record: logging.LogRecord) -> None:
+        report_logging_error(record)
+
+
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every log file (the first and each one after a rollover) is created owner-only."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        report_logging_error(record)
 
     def _open(self) -> Any:
         os.close(open_private_append(Path(self.baseFilename)))  # create 0600 before the stream opens it
@@ -138,7 +173,7 @@ def configure_logging(
     root.setLevel(logging.DEBUG)
     redacting = _RedactingFilter(REDACTOR)
 
-    console = logging.StreamHandler(sys.stderr)
+    console = _RedactingStreamHandler(sys.stderr)
     console.setLevel(getattr(logging, level.upper(), logging.INFO))
     console.setFormatter(_formatter(_console_line, "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
     console.addFilter(redacting)

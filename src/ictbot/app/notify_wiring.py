@@ -103,7 +103,7 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
     async def start() -> None:
         subscriptions.append(bus.subscribe(Topic.CONFIG_UPDATED, on_config, name="notify.config"))
         setup = holder[-1]
-        await setup.notifier.start()
+        await setup.notifier.start(application.tasks)
         if setup.listener is not None:
             application.tasks.spawn(LISTENER_TASK, setup.listener.run, restart_on_exit=True)
 

@@ -11,11 +11,11 @@ from ictbot.monitoring.system import MonitoringSystem
 
 
 def strategy_risk_pct(config: TradingConfig, strategy_id: str) -> Decimal | None:
-    """The strategy's own ``risk_per_trade`` (a fraction in the config file) in percent, if set."""
+    """The strategy's own ``risk_per_trade_pct`` (percent, like the risk section's), if set."""
     entry = config.strategies.get(strategy_id)
-    if entry is None or entry.risk_per_trade is None:
+    if entry is None or entry.risk_per_trade_pct is None:
         return None
-    return Decimal(str(entry.risk_per_trade)) * 100
+    return Decimal(str(entry.risk_per_trade_pct))
 
 
 def report_reconnects(feed: BinanceKlineFeed, venue: object, monitoring: MonitoringSystem) -> None:

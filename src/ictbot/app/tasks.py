@@ -2,13 +2,17 @@
 
 Delay before retry ``n`` (0-based): ``min(max_delay, initial * factor**n)``, then multiplied by a
 random factor in ``[1 - jitter, 1 + jitter]`` and capped at ``max_delay``. After ``max_retries``
-failed restarts the task is marked FAILED and an ALERT is published.
+failed restarts in a row the task is marked FAILED and an ALERT is published. A run that lasted
+``stable_after`` seconds before it failed starts the count again: a loop that crashes once a day
+is restarted every day, not given up after ten days.
+
+Every long-running loop of the bot runs here (``TaskSupervisor`` in ``ports/tasks.py`` is the
+view the stages get), so ``/status`` lists each with its state, restarts and last error.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -41,6 +45,7 @@ class RetryPolicy:
     max_delay: float = 60.0
     max_retries: int | None = 10  # None: retry forever
     jitter: float = 0.1
+    stable_after: float = 300.0
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         base = min(self.max_delay, self.initial_delay * self.factor**attempt)
@@ -104,12 +109,14 @@ class TaskManager:
     def get(self, name: str) -> TaskInfo | None:
         return self._tasks.get(name)
 
-    async def cancel(self, name: str) -> None:
+    async def cancel(self, name: str, timeout: float | None = None) -> None:
+        """Cancel ``name`` and wait for it to end, at most ``timeout`` seconds (None: as long as it takes)."""
         info = self._tasks.get(name)
         if info and info.task and not info.task.done():
             info.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await info.task
+            done, _ = await asyncio.wait({info.task}, timeout=timeout)
+            if not done:
+                log.warning("background task did not stop", task=name, timeout=timeout)
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         running = [info.task for info in self._tasks.values() if info.task and not info.task.done()]
@@ -120,8 +127,10 @@ class TaskManager:
 
     async def _supervise(self, info: TaskInfo, factory: Callable[[], Awaitable[None]]) -> None:
         attempt = 0
+        loop = asyncio.get_running_loop()
         while True:
             info.state, info.next_retry_in = TaskState.RUNNING, None
+            began = loop.time()
             try:
                 await factory()
                 if not info.restart_on_exit:
@@ -133,6 +142,8 @@ class TaskManager:
                 info.state = TaskState.CANCELLED
                 raise
             except Exception as exc:
+                if loop.time() - began >= info.policy.stable_after:
+                    attempt = 0
                 info.failures += 1
                 info.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("background task failed", task=info.name, error=info.last_error, attempt=attempt)

@@ -35,6 +35,8 @@ from ictbot.app.binance_wiring import PAPER_API_KEY as PAPER_API_KEY
 from ictbot.app.binance_wiring import binance_config as binance_config
 from ictbot.app.config_model import TradingConfig
 from ictbot.app.health import connect_health, watch_closed_candles
+from ictbot.app.instrument_refresh import RETRY_POLICY as REFRESH_RETRY_POLICY
+from ictbot.app.instrument_refresh import TASK_NAME as REFRESH_TASK
 from ictbot.app.instrument_refresh import refresher_for
 from ictbot.app.notify_wiring import attach_journal
 from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
@@ -150,7 +152,7 @@ def build_pipeline(
     venue = build_venue(binance, clock=clock)
     feed = BinanceKlineFeed.from_client(venue.client, stale_after_s=120.0)
     pairs = [(symbol, base) for symbol in symbols]
-    market_data = MarketDataService(feed, bus, pairs, store=candle_store, publish_open=False)
+    market_data = MarketDataService(feed, bus, pairs, application.tasks, store=candle_store, publish_open=False)
     candles = CandleService(bus, candle_store, base=base, targets=context, window_size=settings.candle_window)
     engine = MultiTimeframeEngine(base, context)
     indicators = IndicatorService(bus, engine)
@@ -178,11 +180,17 @@ def build_pipeline(
         await breakers_trip(breakers, reason)
 
     async def rebase_after_start_reconcile() -> None:
-        # An exit that filled while the bot was down is in the balances the first restore read, and the
-        # start reconciliation folds its P&L in again: re-base now that the books match the exchange.
+        # The account is read once, here: equity from the whole account (holdings and positions
+        # marked) once the start reconciliation has applied what filled while the bot was down (read
+        # before it, an exit's P&L would be in the balances and then folded in again). The breakers
+        # see no equity before this (``defer_equity_observation`` at risk start).
         await application.bus.wait_idle()  # the reconciliation's position updates have reached the account
-        await restore_account(account, venue, positions_repo, market=venue.market,
-                              quote=application.config.config.exchange.quote_asset, when="after start reconciliation")
+        view = await restore_account(account, venue, positions_repo, market=venue.market,
+                                     quote=application.config.config.exchange.quote_asset,
+                                     when="after start reconciliation")
+        if collector.initial_equity is None:  # the first start reconciliation that succeeded
+            pipeline.starting_equity = view.equity
+            collector.set_initial_equity(view.equity)  # equity curve and drawdown % need the start
         await risk.resume_equity_observation()
 
     execution = ExecutionService(
@@ -255,20 +263,15 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
     async def exchange_start() -> None:
         await p.venue.client.sync_time()
         await refresher.refresh()
-        refresher.start()
+        application.tasks.spawn(REFRESH_TASK, refresher.run, policy=REFRESH_RETRY_POLICY)
         missing = [s for s in p.symbols if s not in p.instruments]
         if missing:
             raise ValueError(f"exchange does not list {', '.join(missing)}")
         await warm_up(p, warmup_candles)
-        # Equity from the whole account (holdings and positions marked), before any breaker runs; the
-        # breakers first see it after the start reconciliation has re-based it (execution start).
-        quote = application.config.config.exchange.quote_asset
-        view = await restore_account(p.account, p.venue, p.positions_repo, market=p.venue.market, quote=quote)
-        p.starting_equity = view.equity
-        p.collector.set_initial_equity(view.equity)  # equity curve and drawdown % need the start
+        # The account itself is read once, after the start reconciliation (execution start).
 
     async def exchange_stop() -> None:
-        await refresher.stop()
+        await application.tasks.cancel(REFRESH_TASK)
         stream = getattr(p.venue, "user_stream", None)
         if stream is not None:
             with contextlib.suppress(Exception):

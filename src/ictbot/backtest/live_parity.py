@@ -1,7 +1,7 @@
 """Order-level parity: the same candles through the real live pipeline against the exchange simulator.
 
 The live side is the application exactly as ``ictbot run`` in paper mode wires it
-(``app.wiring.build_pipeline``): market data over the simulator's WebSocket, candles stored in
+(``app.system``, the composition root): market data over the simulator's WebSocket, candles stored in
 SQLite, indicators, strategies, the risk service, the execution service with its order journal,
 the Binance adapter (signed REST + user-data stream) and the position monitor, all on one bus. The
 simulator is configured from the backtest (``simulator_config``): its candles and symbol as loaded,
@@ -114,30 +114,26 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
     """
     if decisions is None:
         decisions = frozenset(range(len(data)))
-    from ictbot.app.application import Application
     from ictbot.app.settings import Settings, TradingMode
-    from ictbot.app.wiring import PAPER_API_KEY, build_pipeline
-    from ictbot.exchange_sim import SimulatorServer
+    from ictbot.app.system import SystemSpec, assemble
+    from ictbot.app.wiring import PAPER_API_KEY
     from ictbot.positions.rules import StopRules
 
     symbol = data.symbol
-    sim = SimulatorServer(simulator_config(data, instrument, spec))
     strategy = build_strategy(spec)
     context = [tf.value for tf in higher_timeframes(strategy, data.timeframe)]
-    config_file = workdir / "config.json"
-    config_file.write_text(json.dumps({
+    config = {
         "exchange": {"symbols": [symbol], "base_timeframe": data.timeframe.value, "context_timeframes": context},
         "risk": live_risk_config(spec),
         # Only the backtest's strategy object trades (installed below); the built-ins are switched off.
         "strategies": {sid: {"enabled": False} for sid in ("strategy_a", "strategy_b") if sid != strategy.id},
-    }))
+    }
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=workdir / "parity.db",
-                        ICTBOT_CONFIG_FILE=config_file, LOG_DIR=workdir)
-    await sim.start()
-    application = Application(settings)
-    application.config.load()
-    pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=0,
-                              timer_scale=TIMER_SCALE)
+                        ICTBOT_CONFIG_FILE=workdir / "config.json", LOG_DIR=workdir)
+    system = await assemble(SystemSpec(settings, simulator=simulator_config(data, instrument, spec), config=config,
+                                       warmup_candles=0, timer_scale=TIMER_SCALE))
+    application, pipeline, sim = system.application, system.pipeline, system.simulator
+    assert sim is not None
     pipeline.registry.add(strategy)  # after configure() too: an id the config file leaves out is kept
     pipeline.execution.monitor.rules = StopRules()  # off: see the module docstring
     signals: list[tuple[int, str]] = []
@@ -157,8 +153,8 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
     application.bus.subscribe(Topic.SIGNAL_GENERATED, on_signal, name="parity.live.signals")
     application.bus.subscribe(Topic.SIGNAL_REJECTED, on_rejected, name="parity.live.rejections")
     started = time.perf_counter()
-    await application.start()
     try:
+        await system.start()
         hub = sim.sim.hub  # type: ignore[union-attr]
         stream = f"{symbol.lower()}@kline_{data.timeframe.value}"
         await _until(lambda: hub.wants("spot-market", stream) and bool(pipeline.execution.health()["stream_up"]),
@@ -220,8 +216,7 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
             ))
         venue_instrument = pipeline.instruments.get(symbol)
     finally:
-        await application.stop()
-        await sim.stop()
+        await system.stop()
     return LiveRun(orders, signals, len(data), time.perf_counter() - started, venue_instrument, startup, rejected,
                    equity)
 

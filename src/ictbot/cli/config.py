@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
+from ictbot.app.config_legacy import upgrade_changes
 from ictbot.app.config_manager import ConfigManager
 from ictbot.app.validators import section_validators
 from ictbot.cli.common import fail, load_settings, make_console
@@ -95,11 +97,12 @@ def validate(file: Path = typer.Argument(None, help="file to check (default: the
 @config_app.command("set-strategy")
 def set_strategy(
     strategy_id: str = typer.Argument(..., help="e.g. strategy_a"),
-    assignments: list[str] = typer.Argument(..., help="key=value pairs, e.g. enabled=false risk_per_trade=0.005"),
+    assignments: list[str] = typer.Argument(
+        ..., help="key=value pairs, e.g. enabled=false risk_per_trade_pct=0.5 (percent of equity)"),
     config: Path = ConfigOption,
 ) -> None:
-    """Change a strategy's settings (enabled, risk_per_trade, max_positions, symbols, or any param)."""
-    changes = _assignments(assignments)
+    """Change a strategy's settings (enabled, risk_per_trade_pct, max_positions, symbols, or any param)."""
+    changes = _upgraded(_assignments(assignments), f"strategies.{strategy_id}")
     manager = _manager(config)
     try:
         version = asyncio.run(manager.update_strategy_config(strategy_id, changes, reason="cli"))
@@ -111,13 +114,15 @@ def set_strategy(
 
 @config_app.command("set-risk")
 def set_risk(
-    assignments: list[str] = typer.Argument(..., help="key=value pairs of the risk section"),
+    assignments: list[str] = typer.Argument(
+        ..., help="key=value pairs of the risk section, e.g. risk_per_trade_pct=0.5 (percent of equity)"),
     config: Path = ConfigOption,
 ) -> None:
     """Change risk limits (validated before anything is written)."""
+    changes = _upgraded(_assignments(assignments), "risk")
     manager = _manager(config)
     try:
-        version = asyncio.run(manager.update_risk_config(_assignments(assignments), reason="cli"))
+        version = asyncio.run(manager.update_risk_config(changes, reason="cli"))
     except ConfigError as exc:
         _print_errors(exc)
         raise typer.Exit(code=2) from exc
@@ -148,6 +153,18 @@ def rollback(version: int = typer.Argument(..., help="version to restore"), conf
         _print_errors(exc)
         raise typer.Exit(code=2) from exc
     out.print(f"restored version {version} as version {new_version}")
+
+
+def _upgraded(changes: dict[str, Any], where: str) -> dict[str, Any]:
+    """Old key spellings converted, each with a deprecation line naming the new key."""
+    try:
+        upgraded, notes = upgrade_changes(changes, where)
+    except ConfigError as exc:
+        _print_errors(exc)
+        raise typer.Exit(code=2) from exc
+    for note in notes:
+        out.print(f"[yellow]deprecated:[/] {escape(note)}")
+    return upgraded
 
 
 def _assignments(pairs: list[str]) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
             enable_strategies(settings, strategy)
         log_file = configure_logging(settings.log_level, settings.log_dir, settings.secret_values())
         console.print(f"logging to {log_file}")
-        from ictbot.app.bootstrap import run_bot
+        from ictbot.app.system import run_bot
         from ictbot.domain.errors import IctbotError
 
         try:

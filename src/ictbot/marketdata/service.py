@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -14,8 +12,11 @@ from ictbot.domain.events import Alert, KlineUpdated
 from ictbot.domain.timeframe import Timeframe
 from ictbot.marketdata.staleness import AlertSink
 from ictbot.ports.market_data import CandleStore, MarketDataFeed
+from ictbot.ports.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
+
+TASK_NAME = "marketdata.stream"
 
 
 @runtime_checkable
@@ -35,7 +36,9 @@ class MarketDataService:
 
     Publishing uses the bus's blocking ``publish``: a slow critical consumer slows the feed, it
     never makes the service drop a closed candle. With a ``store`` the feed resumes after the
-    newest stored candle of each pair, so a restart backfills the downtime.
+    newest stored candle of each pair, so a restart backfills the downtime. The stream runs under
+    the task supervisor: when the feed gives up (it raises), the supervisor restarts it with
+    backoff and the feed, which remembers its last closed candle per pair, backfills what it missed.
     """
 
     def __init__(
@@ -43,6 +46,7 @@ class MarketDataService:
         feed: MarketDataFeed,
         bus: EventBus,
         pairs: Sequence[tuple[str, Timeframe]],
+        tasks: TaskSupervisor,
         *,
         store: CandleStore | None = None,
         publish_open: bool = True,
@@ -52,7 +56,8 @@ class MarketDataService:
         self.pairs = list(pairs)
         self.store = store
         self.publish_open = publish_open
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = tasks
+        self._running = False
         self.published = 0
         self.published_closed = 0
         if isinstance(feed, ResumableFeed):
@@ -64,29 +69,26 @@ class MarketDataService:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._running
 
     async def start(self) -> None:
-        if self.running:
+        if self._running:
             return
+        await self._resume()  # a store that cannot be read fails the start, not the first stream
+        self._tasks.spawn(TASK_NAME, self._run, restart_on_exit=True)
+        self._running = True
+
+    async def stop(self) -> None:
+        if self._running:
+            self._running = False
+            await self._tasks.cancel(TASK_NAME)
+
+    async def _resume(self) -> None:
         if self.store is not None and isinstance(self.feed, ResumableFeed):
             for symbol, timeframe in self.pairs:
                 latest = await self.store.latest_open_time(symbol, timeframe)
                 if latest is not None:
                     self.feed.resume_from(symbol, timeframe, latest)
-        self._task = asyncio.create_task(self._run(), name="marketdata-service")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def wait(self) -> None:
-        """Wait for the feed to end (it only ends on error; the error is re-raised)."""
-        if self._task is not None:
-            await self._task
 
     async def _run(self) -> None:
         async for candle in self.feed.stream(self.pairs):

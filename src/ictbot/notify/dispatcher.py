@@ -23,6 +23,7 @@ import structlog
 from ictbot.domain.events import AlertLevel
 from ictbot.monitoring.journal_records import JournalRecord, severity_rank
 from ictbot.notify.config import ChannelOptions
+from ictbot.ports.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +63,7 @@ class ChannelWorker:
         self._min_rank = severity_rank(options.min_severity)
         self._interval = 60.0 / options.max_per_minute
         self._next_send = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: TaskSupervisor | None = None
         self._closing = asyncio.Event()
         self._busy = False
 
@@ -84,24 +85,26 @@ class ChannelWorker:
         self.stats.queued += 1
         self._wakeup.set()
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"notify:{self.channel.name}")
+    @property
+    def task_name(self) -> str:
+        return f"notify.{self.channel.name}"
+
+    def start(self, tasks: TaskSupervisor) -> None:
+        if self._tasks is None:
+            self._tasks = tasks
+            tasks.spawn(self.task_name, self._run, restart_on_exit=True)
 
     async def stop(self, flush_timeout: float) -> None:
         """Send what is queued (no rate-limit wait; bounded by ``flush_timeout``), then stop."""
-        if self._task is None:
+        if self._tasks is None:
             return
         self._closing.set()
         self._wakeup.set()
         deadline = time.monotonic() + flush_timeout
         while (self._queue or self._busy) and time.monotonic() < deadline and not self.stats.failing:
             await asyncio.sleep(0.02)
-        task, self._task = self._task, None
-        task.cancel()
-        await asyncio.wait({task}, timeout=5.0)  # a send stuck in a blocking library must not hang shutdown
-        if not task.done():
-            log.warning("notification worker did not stop", channel=self.channel.name)
+        tasks, self._tasks = self._tasks, None
+        await tasks.cancel(self.task_name, timeout=5.0)  # a send stuck in a blocking library must not hang shutdown
 
     async def _run(self) -> None:
         while True:
@@ -180,9 +183,9 @@ class Notifier:
             if worker.wants(record):
                 worker.offer(record)
 
-    async def start(self) -> None:
+    async def start(self, tasks: TaskSupervisor) -> None:
         for worker in self.workers:
-            worker.start()
+            worker.start(tasks)
 
     async def stop(self, flush_timeout: float = 3.0) -> None:
         for worker in self.workers:

@@ -54,7 +54,7 @@ class StrategyEntry(BaseModel):
 def registry_section(section: Mapping[str, Any]) -> dict[str, Any]:
     """The registry's view of an app-level ``strategies`` section.
 
-    The app config also carries per-strategy keys for other stages (e.g. ``risk_per_trade``); only
+    The app config also carries per-strategy keys for other stages (e.g. ``risk_per_trade_pct``); only
     ``StrategyEntry``'s own keys are kept. A non-mapping entry is passed through for validation to name.
     """
     known = StrategyEntry.model_fields

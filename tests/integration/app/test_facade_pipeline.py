@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +12,8 @@ from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.settings import Settings, TradingMode
-from ictbot.app.wiring import Pipeline, build_pipeline
+from ictbot.app.system import SystemSpec, running_system
+from ictbot.app.wiring import Pipeline
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
 from ictbot.ports.facade import Conflict, NotFound, ValidationFailed
@@ -21,23 +21,17 @@ from ictbot.ports.facade import Conflict, NotFound, ValidationFailed
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Application, Pipeline, SimulatorServer]]:
-    sim = SimulatorServer(SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5,
-                                    synthetic_candles=800, warmup_candles=600, seed=3))
-    await sim.start()
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps({"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m",
-                                                    "context_timeframes": ["15m", "1h"]}}))
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=tmp_path / "t.db",  # type: ignore[call-arg]
-                        ICTBOT_CONFIG_FILE=config_file, LOG_DIR=tmp_path)
-    application = Application(settings)
-    application.config.load()
-    pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=500)
-    await application.start()
-    try:
-        yield application, pipeline, sim
-    finally:
-        await application.stop()
-        await sim.stop()
+                        ICTBOT_CONFIG_FILE=tmp_path / "config.json", LOG_DIR=tmp_path)
+    spec = SystemSpec(
+        settings, warmup_candles=500,
+        simulator=SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5, synthetic_candles=800,
+                            warmup_candles=600, seed=3),
+        config={"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m", "context_timeframes": ["15m", "1h"]}},
+    )
+    async with running_system(spec) as system:
+        assert system.simulator is not None
+        yield system.application, system.pipeline, system.simulator
 
 
 async def wait_for(condition: object, timeout: float = 20.0) -> None:
@@ -137,3 +131,42 @@ async def test_documented_conflicts_and_equity_based_metrics(
         await facade.resume_trading()
     assert "restart" in refused.value.message and "test kill switch" in refused.value.reasons[0]
     assert (await facade.status()).trading_state is f.TradingState.HALTED
+
+
+async def test_status_lists_every_supervised_loop_and_a_crashed_one_with_its_restarts(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    from ictbot.app.logsetup import REDACTOR
+    from ictbot.app.tasks import RetryPolicy
+
+    application, pipeline, _sim = running
+    facade = PipelineFacade(application, pipeline)
+    REDACTOR.add(["tg-secret-4711"])
+    runs = 0
+
+    async def crashes_twice() -> None:
+        nonlocal runs
+        runs += 1
+        if runs <= 2:
+            raise RuntimeError("https://api.telegram.org/bottg-secret-4711/getUpdates: 502")
+        await asyncio.Event().wait()
+
+    application.tasks.spawn("test.crashing", crashes_twice, policy=RetryPolicy(initial_delay=0.01, jitter=0.0))
+    await wait_for(lambda: runs == 3)
+    tasks = {task.name: task for task in (await facade.status()).tasks}
+    assert {"marketdata.stream", "instruments.refresh", "risk.poll"} <= set(tasks)
+    assert all(tasks[name].state == "running" for name in ("marketdata.stream", "instruments.refresh", "risk.poll"))
+    crashed = tasks["test.crashing"]
+    assert (crashed.state, crashed.restarts, crashed.failures) == ("running", 2, 2)
+    assert crashed.last_error == "RuntimeError: https://api.telegram.org/bot***/getUpdates: 502"
+
+
+async def test_start_reads_the_exchange_account_once(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    _application, pipeline, sim = running
+    # One account read and one price read for the equity, both after the start reconciliation
+    # (which itself asks only for open orders and trades); none at exchange start.
+    assert sim.control.requests(path="/api/v3/account") == 1
+    assert pipeline.starting_equity > 0 and pipeline.collector.initial_equity == pipeline.starting_equity
+    assert pipeline.account.equity() == pipeline.starting_equity

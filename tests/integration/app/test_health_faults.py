@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,8 @@ from ictbot.adapters.binance.signing import Credentials
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.settings import Settings, TradingMode
-from ictbot.app.wiring import Pipeline, build_pipeline
+from ictbot.app.system import SystemSpec, running_system
+from ictbot.app.wiring import Pipeline
 from ictbot.domain.errors import NetworkError, RateLimitedError
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
@@ -98,23 +98,17 @@ async def test_http_429_reports_rate_limited_with_the_wait() -> None:
 
 @pytest.fixture
 async def running(tmp_path: Path) -> AsyncIterator[tuple[Application, Pipeline, SimulatorServer]]:
-    sim = SimulatorServer(SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5,
-                                    synthetic_candles=800, warmup_candles=600, seed=3))
-    await sim.start()
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps({"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m",
-                                                    "context_timeframes": ["15m"]}}))
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=tmp_path / "t.db",  # type: ignore[call-arg]
-                        ICTBOT_CONFIG_FILE=config_file, LOG_DIR=tmp_path)
-    application = Application(settings)
-    application.config.load()
-    pipeline = build_pipeline(application, clock=sim.clock, sim_port=sim.port, warmup_candles=100)
-    await application.start()
-    try:
-        yield application, pipeline, sim
-    finally:
-        await application.stop()
-        await sim.stop()
+                        ICTBOT_CONFIG_FILE=tmp_path / "config.json", LOG_DIR=tmp_path)
+    spec = SystemSpec(
+        settings, warmup_candles=100,
+        simulator=SimConfig(symbols=("BTCUSDT",), synthetic_timeframe=Timeframe.M5, synthetic_candles=800,
+                            warmup_candles=600, seed=3),
+        config={"exchange": {"symbols": ["BTCUSDT"], "base_timeframe": "5m", "context_timeframes": ["15m"]}},
+    )
+    async with running_system(spec) as system:
+        assert system.simulator is not None
+        yield system.application, system.pipeline, system.simulator
 
 
 async def _until(condition: object, timeout: float = 20.0) -> None:

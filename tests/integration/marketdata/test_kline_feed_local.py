@@ -13,6 +13,7 @@ from ictbot.adapters.binance.ratelimit import LocalRateBudget
 from ictbot.adapters.binance.rest import BinanceRestClient
 from ictbot.adapters.binance.timesync import ServerTime
 from ictbot.adapters.binance.wsconn import Backoff
+from ictbot.app.tasks import TaskManager
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.candle import Candle
 from ictbot.domain.events import Alert, AlertLevel, KlineUpdated
@@ -209,7 +210,7 @@ async def test_service_publishes_candles_and_alerts_on_the_bus() -> None:
 
     async with KlineExchange(script, start_index=3.2) as exchange:
         feed, rest = make_feed(exchange, stale_after_s=0.3)
-        service = MarketDataService(feed, bus, PAIR, store=Store(), publish_open=False)  # type: ignore[arg-type]
+        service = MarketDataService(feed, bus, PAIR, TaskManager(), store=Store(), publish_open=False)  # type: ignore[arg-type]
         await service.start()
         async with asyncio.timeout(5):
             while service.published_closed < 2:

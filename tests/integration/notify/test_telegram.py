@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ictbot.app.tasks import TaskManager
 from ictbot.bus import EventBus
 from ictbot.domain.events import AlertLevel
 from ictbot.monitoring.journal import TradeJournal
@@ -63,7 +64,7 @@ async def test_notifications_are_sent_to_the_configured_chat(bot_api: FakeBotApi
                                             "events": ["position_closed"], "max_per_minute": 600}}, {})
     setup = build_notifications(config, Secrets({"TELEGRAM_BOT_TOKEN": TOKEN}))
     assert TOKEN in setup.secrets
-    await setup.notifier.start()
+    await setup.notifier.start(TaskManager())
     setup.notifier.submit(JournalRecord("order_filled", "ORDER filled c-1", AlertLevel.INFO))
     setup.notifier.submit(JournalRecord("position_closed", "POSITION closed p-1 net P&L 12.5", AlertLevel.INFO))
     deadline = asyncio.get_running_loop().time() + 10

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from ictbot.app.tasks import TaskManager
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.events import Alert, AlertLevel, SignalRejected
 from ictbot.monitoring.journal import TradeJournal
@@ -53,7 +54,7 @@ def options(**overrides: object) -> WebhookOptions:
 async def test_posts_are_signed_json_and_a_burst_becomes_one_batched_post(server: FakeHttpServer) -> None:
     notifier = Notifier()
     notifier.add(WebhookChannel("hook", server.url + "/hook", secret=SECRET), options())
-    await notifier.start()
+    await notifier.start(TaskManager())
     for n in range(5):  # one burst: queued before the worker runs
         notifier.submit(record(n))
     await until(lambda: len(server.requests) == 1)
@@ -82,7 +83,7 @@ async def test_slack_discord_and_custom_templates(server: FakeHttpServer) -> Non
     notifier.add(WebhookChannel("discord", server.url + "/discord", preset="discord"), options())
     custom = {"msg": "[$severity] $text", "kind": "$event", "items": "$events"}
     notifier.add(WebhookChannel("custom", server.url + "/custom", template=custom), options())
-    await notifier.start()
+    await notifier.start(TaskManager())
     notifier.submit(record(1, "breaker_tripped", AlertLevel.CRITICAL))
     await until(lambda: len(server.requests) == 3)
     await notifier.stop()
@@ -97,7 +98,8 @@ async def test_slack_discord_and_custom_templates(server: FakeHttpServer) -> Non
 async def test_stopping_sends_what_waits_for_its_rate_limit_slot(server: FakeHttpServer) -> None:
     notifier = Notifier()
     worker = notifier.add(WebhookChannel("slow", server.url), options(max_per_minute=1))
-    await notifier.start()
+    tasks = TaskManager()
+    await notifier.start(tasks)
     notifier.submit(record(1))
     await until(lambda: len(server.requests) == 1)
     notifier.submit(record(2))  # the next slot is a minute away
@@ -112,21 +114,22 @@ async def test_stop_without_flush_ends_a_worker_waiting_for_its_slot(server: Fak
     pause could swallow that cancellation on Python 3.11 and hang the shutdown)."""
     notifier = Notifier()
     worker = notifier.add(WebhookChannel("slow", server.url), options(max_per_minute=1))
-    await notifier.start()
+    tasks = TaskManager()
+    await notifier.start(tasks)
     notifier.submit(record(1))
     await until(lambda: len(server.requests) == 1)
     notifier.submit(record(2))
     await asyncio.sleep(0.05)  # the worker is now paused until its next slot
     stopping = asyncio.ensure_future(notifier.stop(flush_timeout=0))
     await asyncio.wait({stopping}, timeout=10)  # bounded only so that a regression fails instead of hanging
-    assert stopping.done() and worker._task is None
+    assert stopping.done() and tasks.status()[worker.task_name]["state"] == "cancelled"
 
 
 async def test_event_filter_and_minimum_severity_per_channel(server: FakeHttpServer) -> None:
     notifier = Notifier()
     notifier.add(WebhookChannel("fills", server.url + "/fills"), options(events=["order_filled"]))
     notifier.add(WebhookChannel("serious", server.url + "/serious"), options(min_severity="warning"))
-    await notifier.start()
+    await notifier.start(TaskManager())
     notifier.submit(record(1, "signal_rejected"))
     notifier.submit(record(2, "order_filled"))
     await until(lambda: len(server.requests) == 1)
@@ -152,7 +155,7 @@ async def test_a_failing_channel_raises_exactly_one_alert_and_another_only_after
 
     notifier = Notifier(on_failing)
     worker = notifier.add(WebhookChannel("hook", server.url), options())
-    await notifier.start()
+    await notifier.start(TaskManager())
     for n in range(4):
         notifier.submit(record(n))
         await until(lambda n=n: worker.depth == 0 and worker.stats.failed_attempts >= 2 * (n + 1))  # type: ignore[misc]
@@ -188,7 +191,7 @@ async def test_a_dead_webhook_never_blocks_the_bus_and_its_queue_stays_bounded()
     journal.add_sink(notifier.submit)
     journal.attach()
     await bus.start()
-    await notifier.start()
+    await notifier.start(TaskManager())
     for n in range(1000):
         await bus.publish(Topic.SIGNAL_REJECTED, SignalRejected(make_signal(time=n * 300_000), ("cooldown",)))
     await bus.wait_idle()  # the journal's handler has handled all 1000 while the channel is still failing

@@ -13,7 +13,8 @@ from ictbot.api import dto as f
 from ictbot.app.application import Application
 from ictbot.app.facade import PipelineFacade
 from ictbot.app.settings import Settings, TradingMode
-from ictbot.app.wiring import PAPER_API_KEY, Pipeline, build_pipeline
+from ictbot.app.system import SystemSpec, start_system
+from ictbot.app.wiring import PAPER_API_KEY, Pipeline
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim import SimConfig, SimulatorServer
 from ictbot.ports.clock import Clock
@@ -35,11 +36,8 @@ async def start_bot(tmp_path: Path, sim: SimulatorServer, clock: Clock | None = 
                                                         "context_timeframes": ["15m", "1h"]}}))
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=tmp_path / "bot.db",  # type: ignore[call-arg]
                         ICTBOT_CONFIG_FILE=config_file, LOG_DIR=tmp_path)
-    application = Application(settings)
-    application.config.load()
-    pipeline = build_pipeline(application, clock=clock or sim.clock, sim_port=sim.port, warmup_candles=300)
-    await application.start()
-    return application, pipeline
+    system = await start_system(SystemSpec(settings, simulator=sim, clock=clock, warmup_candles=300))
+    return system.application, system.pipeline
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:

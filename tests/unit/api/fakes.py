@@ -77,10 +77,10 @@ class FakeFacade:
             "ict-bbb-E0": make_order("ict-bbb-E0", status_open=False, symbol="ETHUSDT"),
         }
         self.strategies: dict[str, dict[str, Any]] = {
-            "ict_ote": {"enabled": True, "risk_per_trade": Decimal("0.01"), "max_positions": 2},
-            "silver_bullet": {"enabled": False, "risk_per_trade": Decimal("0.005"), "max_positions": 1},
+            "ict_ote": {"enabled": True, "risk_per_trade_pct": Decimal("1"), "max_positions": 2},
+            "silver_bullet": {"enabled": False, "risk_per_trade_pct": Decimal("0.5"), "max_positions": 1},
         }
-        self.risk: dict[str, Any] = {"risk_per_trade": "0.01", "max_daily_loss": "0.03", "max_positions": 3}
+        self.risk: dict[str, Any] = {"risk_per_trade_pct": "1", "max_daily_loss": "0.03", "max_positions": 3}
         self.version = 1
         self.history: list[ConfigVersion] = [ConfigVersion(version=1, section="all", changed_at_ms=T0)]
         self.snapshots: dict[int, tuple[dict[str, dict[str, Any]], dict[str, Any]]] = {
@@ -238,7 +238,7 @@ class FakeFacade:
 
     # ---- strategies -------------------------------------------------------------------------------
     async def list_strategies(self) -> list[StrategyView]:
-        return [StrategyView(id=k, enabled=v["enabled"], risk_per_trade=v["risk_per_trade"],
+        return [StrategyView(id=k, enabled=v["enabled"], risk_per_trade_pct=v["risk_per_trade_pct"],
                              max_positions=v["max_positions"]) for k, v in self.strategies.items()]
 
     async def set_strategy_enabled(self, strategy_id: str, enabled: bool) -> StrategyView:
@@ -247,7 +247,7 @@ class FakeFacade:
             raise NotFound("strategy", strategy_id)
         self.strategies[strategy_id]["enabled"] = enabled
         v = self.strategies[strategy_id]
-        return StrategyView(id=strategy_id, enabled=enabled, risk_per_trade=v["risk_per_trade"],
+        return StrategyView(id=strategy_id, enabled=enabled, risk_per_trade_pct=v["risk_per_trade_pct"],
                             max_positions=v["max_positions"])
 
     # ---- analytics --------------------------------------------------------------------------------

@@ -27,11 +27,11 @@ def client(facade: ContractFacade) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("field", ["risk_per_trade", "max_daily_loss", "max_drawdown", "cooldown_s",
-                                   "max_positions", "max_exposure", "max_leverage"])
+@pytest.mark.parametrize("field", ["risk_per_trade_pct", "risk_per_trade", "max_daily_loss", "max_drawdown",
+                                   "cooldown_s", "max_positions", "max_exposure", "max_leverage"])
 def test_null_risk_field_unsets_the_override(client: TestClient, field: str) -> None:
-    values = {"risk_per_trade": 0.02, "max_daily_loss": 0.05, "max_drawdown": 0.2, "cooldown_s": 600,
-              "max_positions": 4, "max_exposure": "50", "max_leverage": 2}
+    values = {"risk_per_trade_pct": 2, "risk_per_trade": 0.02, "max_daily_loss": 0.05, "max_drawdown": 0.2,
+              "cooldown_s": 600, "max_positions": 4, "max_exposure": "50", "max_leverage": 2}
     assert client.put("/config/risk", json={field: values[field]}, headers=TRADE).status_code == 200
     set_risk = client.get("/config", headers=TRADE).json()["risk"]
     assert len(set_risk) == 1
@@ -41,22 +41,22 @@ def test_null_risk_field_unsets_the_override(client: TestClient, field: str) -> 
 
 
 def test_null_strategy_fields_reset_to_defaults(client: TestClient) -> None:
-    body = {"strategy_id": "strategy_a", "risk_per_trade": 0.01, "enabled": False, "max_positions": 3,
+    body = {"strategy_id": "strategy_a", "risk_per_trade_pct": 1, "enabled": False, "max_positions": 3,
             "symbols": ["BTCUSDT"]}
     assert client.put("/config/strategy", json=body, headers=TRADE).status_code == 200
-    nulls = {"strategy_id": "strategy_a", "risk_per_trade": None, "enabled": None, "max_positions": None,
+    nulls = {"strategy_id": "strategy_a", "risk_per_trade_pct": None, "enabled": None, "max_positions": None,
              "symbols": None, "params": None}
     response = client.put("/config/strategy", json=nulls, headers=TRADE)
     assert response.status_code == 200, response.text
     entry = response.json()["strategies"]["strategy_a"]
-    assert (entry["risk_per_trade"], entry["enabled"], entry["max_positions"], entry["symbols"], entry["params"]) == (
-        None, True, 1, None, {})
+    fields = ("risk_per_trade_pct", "enabled", "max_positions", "symbols", "params")
+    assert tuple(entry[name] for name in fields) == (None, True, 1, None, {})
 
 
 def test_validate_accepts_nulls_and_reports_unknown_symbols(client: TestClient) -> None:
     response = client.post("/config/validate", json={"strategies": None, "risk": None}, headers=TRADE)
     assert response.status_code == 200 and response.json()["valid"] is True
-    candidate = {"strategies": [{"strategy_id": "strategy_b", "symbols": ["DOGEUSDT"], "risk_per_trade": None}],
+    candidate = {"strategies": [{"strategy_id": "strategy_b", "symbols": ["DOGEUSDT"], "risk_per_trade_pct": None}],
                  "risk": {"max_drawdown": None}}
     result = client.post("/config/validate", json=candidate, headers=TRADE).json()
     assert result["valid"] is False

@@ -36,7 +36,7 @@ READ_ENDPOINTS: list[tuple[str, str, Any]] = [
     ("GET", "/indicators?symbol=BTCUSDT", None),
 ]
 TRADE_ENDPOINTS: list[tuple[str, str, Any]] = [
-    ("PUT", "/config/strategy", {"strategy_id": "ict_ote", "risk_per_trade": "0.02"}),
+    ("PUT", "/config/strategy", {"strategy_id": "ict_ote", "risk_per_trade_pct": "2"}),
     ("PUT", "/config/risk", {"max_positions": 5}),
     ("POST", "/config/rollback/1", None),
     ("POST", "/positions/pos-1/close", {"reason": "test"}),
@@ -160,6 +160,8 @@ def test_update_strategy_and_history_and_rollback(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        ({"strategy_id": "ict_ote", "risk_per_trade_pct": "15"}, "body.risk_per_trade_pct"),
+        ({"strategy_id": "ict_ote", "risk_per_trade_pct": "0.5", "risk_per_trade": "0.005"}, "body"),
         ({"strategy_id": "ict_ote", "risk_per_trade": "1.5"}, "body.risk_per_trade"),
         ({"strategy_id": "ict_ote", "risk_per_trade": "NaN"}, "body.risk_per_trade"),
         ({"strategy_id": "ict_ote", "max_positions": -1}, "body.max_positions"),

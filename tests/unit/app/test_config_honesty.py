@@ -25,10 +25,10 @@ async def test_null_unsets_risk_and_strategy_overrides(manager: ConfigManager) -
     await manager.update_risk_config({"risk_per_trade_pct": "2", "max_open_positions": 5})
     await manager.update_risk_config({"risk_per_trade_pct": None})
     assert manager.document()["risk"] == {"max_open_positions": 5}
-    await manager.update_strategy_config("strategy_a", {"risk_per_trade": 0.02, "enabled": False, "swing": 3})
-    await manager.update_strategy_config("strategy_a", {"risk_per_trade": None, "enabled": None, "swing": None})
+    await manager.update_strategy_config("strategy_a", {"risk_per_trade_pct": 2, "enabled": False, "swing": 3})
+    await manager.update_strategy_config("strategy_a", {"risk_per_trade_pct": None, "enabled": None, "swing": None})
     entry = manager.config.strategies["strategy_a"]
-    assert (entry.risk_per_trade, entry.enabled, entry.params) == (None, True, {})
+    assert (entry.risk_per_trade_pct, entry.enabled, entry.params) == (None, True, {})
     await manager.update_strategy_config("strategy_a", {"params": {"swing": 4, "other": 1}})
     await manager.update_strategy_config("strategy_a", {"params": None})
     assert manager.config.strategies["strategy_a"].params == {}

@@ -56,9 +56,9 @@ async def test_bad_change_is_rejected_with_field_reasons_and_nothing_changes(con
     manager.load()
     before = config_path.read_text()
     with pytest.raises(ConfigError) as info:
-        await manager.update_strategy_config("strategy_a", {"risk_per_trade": 0.5})
-    assert info.value.errors[0][0] == "strategies.strategy_a.risk_per_trade"
-    assert "0.1" in info.value.errors[0][1]
+        await manager.update_strategy_config("strategy_a", {"risk_per_trade_pct": 50})
+    assert info.value.errors[0][0] == "strategies.strategy_a.risk_per_trade_pct"
+    assert "10" in info.value.errors[0][1]
     assert manager.version == 1 and config_path.read_text() == before
 
 

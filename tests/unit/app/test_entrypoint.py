@@ -13,10 +13,10 @@ import pytest
 import structlog
 
 from ictbot.app.application import Application
-from ictbot.app.bootstrap import build_application
 from ictbot.app.logsetup import configure_logging, log_file_name
 from ictbot.app.orchestrator import FunctionService
 from ictbot.app.settings import Settings, TradingMode, validate_environment
+from ictbot.app.system import build_application
 
 SECRET = "sk_live_0123456789abcdefSECRET"
 API_KEY = "ak_live_9876543210KEYVALUE"

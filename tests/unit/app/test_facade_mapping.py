@@ -9,7 +9,7 @@ from ictbot.risk.limits import RiskLimits
 
 
 def test_api_risk_fields_map_to_valid_risk_limits() -> None:
-    update = f.RiskConfigUpdate(risk_per_trade=Decimal("0.005"), max_daily_loss=Decimal("0.02"),
+    update = f.RiskConfigUpdate(risk_per_trade_pct=Decimal("0.5"), max_daily_loss=Decimal("0.02"),
                                 max_drawdown=Decimal("0.1"), max_positions=4, max_exposure=Decimal("80"),
                                 max_leverage=3, cooldown_s=90)
     changes = risk_changes(update)

@@ -1,4 +1,4 @@
-"""A strategy's ``risk_per_trade`` (fraction in the config file) reaches the risk stage in percent."""
+"""A strategy's ``risk_per_trade_pct`` (percent, like the risk section's) reaches the risk stage as is."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ictbot.app.stage_links import strategy_risk_pct
 
 def test_set_unset_and_unknown_strategies() -> None:
     config = TradingConfig.model_validate(
-        {"strategies": {"strategy_a": {"risk_per_trade": 0.005}, "strategy_b": {"enabled": True}}}
+        {"strategies": {"strategy_a": {"risk_per_trade_pct": 0.5}, "strategy_b": {"enabled": True}}}
     )
     assert strategy_risk_pct(config, "strategy_a") == Decimal("0.5")
     assert strategy_risk_pct(config, "strategy_b") is None  # the risk section's value applies
@@ -21,5 +21,5 @@ def test_set_unset_and_unknown_strategies() -> None:
 
 
 def test_out_of_range_is_refused_naming_the_field() -> None:
-    with pytest.raises(ValidationError, match="strategy_a.risk_per_trade"):
-        TradingConfig.model_validate({"strategies": {"strategy_a": {"risk_per_trade": 0.5}}})
+    with pytest.raises(ValidationError, match="strategy_a.risk_per_trade_pct"):
+        TradingConfig.model_validate({"strategies": {"strategy_a": {"risk_per_trade_pct": 50}}})

@@ -82,3 +82,27 @@ async def test_shutdown_cancels_cleanly() -> None:
     await started.wait()
     await manager.shutdown()
     assert info.state is TaskState.CANCELLED and info.task is not None and info.task.done()
+
+
+async def test_a_loop_that_ran_long_enough_before_failing_starts_its_retry_count_again() -> None:
+    sleep = FakeSleep()
+    manager = TaskManager(sleep=sleep, rand=lambda: 0.5)
+    loop = asyncio.get_running_loop()
+    runs = 0
+
+    async def fails_after_a_while() -> None:
+        nonlocal runs
+        runs += 1
+        if runs in (3, 4):  # these two ran "for a day" before failing (the loop's clock moved on)
+            began = loop.time()
+            while loop.time() - began < 0.05:
+                await asyncio.sleep(0.01)
+        if runs == 5:
+            return
+        raise ConnectionError(f"run {runs}")
+
+    info = manager.spawn("loop", fails_after_a_while, policy=RetryPolicy(max_retries=3, stable_after=0.05))
+    assert info.task is not None
+    await info.task
+    # Without the reset the third failure in a row would use delay 4 and the fourth would be given up.
+    assert sleep.calls == [1, 2, 1, 1] and info.state is TaskState.COMPLETED and info.restarts == 4

@@ -38,8 +38,9 @@ def test_config_set_strategy_rejects_bad_value_and_keeps_file(tmp_path: Path, mo
     path = tmp_path / "c.json"
     assert runner.invoke(app, ["config", "show", "--config", str(path)]).exit_code == 0
     before = path.read_text()
-    result = runner.invoke(app, ["config", "set-strategy", "strategy_a", "risk_per_trade=0.9", "--config", str(path)])
-    assert result.exit_code == 2 and "risk_per_trade" in result.output
+    too_much = ["config", "set-strategy", "strategy_a", "risk_per_trade_pct=90", "--config", str(path)]
+    result = runner.invoke(app, too_much)
+    assert result.exit_code == 2 and "risk_per_trade_pct" in result.output
     assert path.read_text() == before
     result = runner.invoke(app, ["config", "set-strategy", "strategy_a", "enabled=false", "--config", str(path)])
     assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ from ictbot.api.dto.config import (
 from ictbot.api.dto.fields import WS_TYPES, Reason
 from ictbot.api.dto.market import CandleQuery, CandleView, IndicatorView
 from ictbot.api.dto.system import (
+    BackgroundTask,
     EmergencyStopReport,
     PerformanceReport,
     RiskReport,
@@ -39,6 +40,7 @@ from ictbot.ports.facade import FieldError
 from ictbot.risk.state import TradingState
 
 __all__ = [
+    "BackgroundTask",
     "WS_TYPES", "CandleQuery", "CandleView", "ComponentHealth", "ConfigDocument", "ConfigValidation", "ConfigVersion",
     "ConfigView", "EmergencyStopReport", "EquityPoint", "FieldError", "HealthReport", "HealthState",
     "IndicatorView", "ManualOrderRequest", "OrderPage", "OrderQuery", "OrderView", "PerformanceReport",

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from ictbot.api.dto.fields import DTO_CONFIG, INPUT_CONFIG, Fraction, Identifier, ScalarParam, SymbolName
+from ictbot.api.dto.fields import (
+    DTO_CONFIG,
+    INPUT_CONFIG,
+    LEGACY_RISK,
+    Fraction,
+    Identifier,
+    RiskPercent,
+    ScalarParam,
+    SymbolName,
+)
 from ictbot.ports.facade import FieldError
 
 
@@ -42,17 +51,24 @@ class StrategyConfigUpdate(BaseModel):
     model_config = INPUT_CONFIG
     strategy_id: Identifier
     enabled: bool | None = None
-    risk_per_trade: Fraction | None = None
+    risk_per_trade_pct: RiskPercent | None = None
+    risk_per_trade: Fraction | None = LEGACY_RISK
     max_positions: Annotated[int, Field(ge=0, le=1000)] | None = None
     symbols: Annotated[list[SymbolName], Field(max_length=100)] | None = None
     params: Annotated[dict[Identifier, ScalarParam], Field(max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_risk_name(self) -> StrategyConfigUpdate:
+        _one_risk_name(self.model_fields_set)
+        return self
 
 
 class RiskConfigUpdate(BaseModel):
     """Partial update of the risk limits; omitted fields stay as they are."""
 
     model_config = INPUT_CONFIG
-    risk_per_trade: Fraction | None = None
+    risk_per_trade_pct: RiskPercent | None = None
+    risk_per_trade: Fraction | None = LEGACY_RISK
     max_daily_loss: Fraction | None = None
     max_drawdown: Fraction | None = None
     max_positions: Annotated[int, Field(ge=0, le=1000)] | None = None
@@ -64,7 +80,13 @@ class RiskConfigUpdate(BaseModel):
     def _not_empty(self) -> RiskConfigUpdate:
         if not self.model_fields_set:
             raise ValueError("at least one risk field must be given")
+        _one_risk_name(self.model_fields_set)
         return self
+
+
+def _one_risk_name(given: set[str]) -> None:
+    if {"risk_per_trade", "risk_per_trade_pct"} <= given:
+        raise ValueError("give risk_per_trade_pct (percent) only; risk_per_trade (a fraction) is its deprecated name")
 
 
 class ConfigDocument(BaseModel):

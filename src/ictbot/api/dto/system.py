@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ictbot.api.dto.fields import DTO_CONFIG
 from ictbot.monitoring.reports import EquityPoint, TradingMetrics
 from ictbot.risk.state import TradingState  # the risk engine's own: one type per concept
+
+
+class BackgroundTask(BaseModel):
+    """One supervised long-running loop: restarted with backoff when it fails."""
+
+    model_config = DTO_CONFIG
+    name: str
+    state: Literal["running", "backoff", "completed", "failed", "cancelled"]
+    restarts: int = 0
+    failures: int = 0
+    last_error: str | None = None
+    next_retry_in: float | None = None
 
 
 class StatusReport(BaseModel):
@@ -24,6 +36,7 @@ class StatusReport(BaseModel):
     enabled_strategies: list[str]
     symbols: list[str] = Field(default_factory=list)
     metrics: TradingMetrics
+    tasks: list[BackgroundTask] = Field(default_factory=list)
 
 
 class TradingStateView(BaseModel):

@@ -127,7 +127,7 @@ class StrategyView(BaseModel):
     kind: str = ""
     symbols: list[str] = Field(default_factory=list)
     timeframe: str = ""
-    risk_per_trade: Decimal | None = None
+    risk_per_trade_pct: Decimal | None = None
     max_positions: int | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     signals: int = 0
