@@ -22,7 +22,9 @@ def _break(handler: logging.Handler) -> None:
     assert isinstance(handler, logging.StreamHandler)
     closed = io.StringIO()
     closed.close()
-    handler.stream = closed  # as when the process's stderr or the log file went away
+    previous = handler.setStream(closed)  # as when the process's stderr or the log file went away
+    if isinstance(handler, logging.FileHandler) and previous is not None:
+        previous.close()  # the real file, which this test no longer writes to
 
 
 @pytest.mark.parametrize("which", ["console", "file"])
