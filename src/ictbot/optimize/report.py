@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ictbot.backtest.report import _CSS, BLUE, GREEN, RED, _card, _fmt, _line_chart
+from ictbot.backtest.report import _CSS, BLUE, GREEN, GREY, RED, WIDTH, _card, _downsample, _fmt, _line_chart
 from ictbot.backtest.report_sections import esc
 from ictbot.domain.timeframe import ms_to_datetime
 
@@ -93,6 +93,23 @@ def _workers(document: Mapping[str, Any]) -> str:
             f'FAIL: a dead worker\'s trial, run again) · COMPLETE trials by worker: {who}</p>')
 
 
+def _fold_marks(chart: str, times: np.ndarray, equity: np.ndarray, starts: list[int], height: int) -> str:
+    """Dashed lines where each fold's out-of-sample window starts, on ``_line_chart``'s time axis."""
+    if not chart or times.size < 2:
+        return chart
+    shown, _values = _downsample(times, equity)
+    t0, t1 = int(shown[0]), int(shown[-1])
+    if t1 <= t0:
+        return chart
+    left, right = 70.0, WIDTH - 10.0
+    marks = "".join(
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="{height - 25}" stroke="{GREY}" stroke-dasharray="3 3"/>'
+        f'<text x="{x + 4:.1f}" y="22" class="ax">fold {n}</text>'
+        for n, start in enumerate(starts, 1) if t0 <= start <= t1
+        for x in [left + (start - t0) / (t1 - t0) * (right - left)])
+    return chart.replace("</svg>", marks + "</svg>")
+
+
 def render_report(document: Mapping[str, Any]) -> str:
     oos = document["out_of_sample"]
     means = {side: [v for f in document["folds"] if (v := _side_value(f, side)) is not None] for side in ("is", "oos")}
@@ -107,6 +124,7 @@ def render_report(document: Mapping[str, Any]) -> str:
     times, equity = np.array(oos["times"], dtype=np.int64), np.array(oos["equity"], dtype=np.float64)
     chart = _line_chart(times, equity, height=260, color=GREEN if (ret or 0) >= 0 else RED, fill=False,
                         label="out-of-sample equity")
+    chart = _fold_marks(chart, times, equity, [f["out_of_sample"]["start_ms"] for f in document["folds"]], 260)
     status = "" if document["complete"] else '<p class="neg">The study is not finished: some folds are unsettled.</p>'
     best = document["best_params"]
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -34,12 +34,13 @@ def small_spec() -> BacktestSpec:
 
 
 def small_job(*, trials: int, folds: int = 2, seed: int | None = 7, url: str | None = None, study: str = "t",
-              datasets: Sequence[MarketData] | None = None, heartbeat: int = 1, grace: int = 3) -> OptimizeJob:
+              datasets: Sequence[MarketData] | None = None, heartbeat: int = 1, grace: int = 3,
+              walk: Walk = Walk.ANCHORED) -> OptimizeJob:
     spec = small_spec()
     loaded = datasets if datasets is not None else load_datasets(spec)
     return OptimizeJob(
         spec=spec, search=Search(parse_space(SPACE), "net_return", 3, trials),
-        folds=make_folds(loaded, folds=folds, walk=Walk.ANCHORED, oos_fraction=0.5), walk=Walk.ANCHORED,
+        folds=make_folds(loaded, folds=folds, walk=walk, oos_fraction=0.5), walk=walk,
         oos_fraction=0.5, study=study, storage=StorageOptions(url, heartbeat, grace), seed=seed,
         data_id=data_identity(loaded))
 

@@ -55,7 +55,7 @@ def _wait(process: subprocess.Popen[bytes], timeout: float = 150) -> None:
 def test_two_cli_workers_fill_one_study_exactly(study: str, tmp_path: Path) -> None:
     args = [sys.executable, "-m", "ictbot", "optimize", "--data", data_file(), "--start", "2024-01-05", "--end",
             "2024-01-15", "--strategy", "s1_ema_cross", "--space", "fast=3:30", "--space", "slow=20:90:5",
-            "--trials", "8", "--folds", "1", "--min-trades", "3", "--storage", PG_URL, "--study", study,
+            "--trials", "10", "--folds", "1", "--min-trades", "3", "--storage", PG_URL, "--study", study,
             "--heartbeat-interval", "1", "--grace-period", "3"]
     workers = [subprocess.Popen([*args, "--json", str(tmp_path / f"w{i}.json")], cwd=REPO_ROOT, env=_env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
@@ -65,8 +65,8 @@ def test_two_cli_workers_fill_one_study_exactly(study: str, tmp_path: Path) -> N
     for fold in (1,):
         trials = optuna.load_study(study_name=fold_study_name(study, fold), storage=PG_URL).get_trials()
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
-        assert len(complete) == 8
-        assert len({t.number for t in complete}) == 8
+        assert len(complete) == 10
+        assert len({t.number for t in complete}) == 10
         assert all(t.user_attrs["worker"].split(":")[-1].isdigit() for t in complete)
         assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.WAITING, TrialState.FAIL)]
     # Both processes read the same finished study: their results agree.

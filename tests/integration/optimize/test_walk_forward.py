@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from ictbot.backtest.data import MarketData
 from ictbot.backtest.run import BacktestOutcome, BacktestSpec
 from ictbot.optimize.evaluate import backtest_window
+from ictbot.optimize.folds import Walk
 from ictbot.optimize.results import results_document
 from ictbot.optimize.runner import load_datasets, run_worker
 from ictbot.optimize.storage import fold_study_name, open_storage
@@ -33,9 +36,10 @@ def test_same_seed_same_trials_params_and_values() -> None:
     assert _trials(_run(seed=12)) != _trials(first)  # the seed is what makes it repeat
 
 
-def test_fits_receive_only_in_sample_candles() -> None:
+@pytest.mark.parametrize("walk", list(Walk))
+def test_fits_receive_only_in_sample_candles(walk: Walk) -> None:
     datasets = load_datasets(small_spec())
-    job = small_job(trials=5, datasets=datasets)
+    job = small_job(trials=4, datasets=datasets, walk=walk)
     received: list[tuple[int, int]] = []
 
     def recording(spec: BacktestSpec, data: Sequence[MarketData]) -> BacktestOutcome:
