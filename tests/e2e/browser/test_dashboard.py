@@ -138,6 +138,21 @@ class TestWithTheTradeToken:
         assert row.locator(".reason").inner_text() == "; ".join(reasons)
 
 
+    def test_a_bad_parameter_gets_the_servers_reason_beside_its_field(self, trade_page: Any, demo: Demo) -> None:
+        page = trade_page
+        if page.get_attribute("body", "data-ready") != "true":
+            load(page, demo, "trade")
+        row = "#strategies tr[data-strategy-id='strategy_a']"
+        page.click(f"{row} button:text('Parameters')")
+        form = page.locator(f"{row} + tr.param-row form")
+        form.locator("input[name='risk_per_trade']").fill("5")
+        error = form.locator(".field[data-field='risk_per_trade'] .field-error")
+        page.wait_for_function("(e) => e.textContent.length > 0", arg=error.element_handle())
+        assert "less than or equal to 1" in error.inner_text()
+        rows = httpx.get(f"{demo.url}/strategies", headers=demo.headers("read"), timeout=10).json()
+        assert next(s for s in rows if s["id"] == "strategy_a")["risk_per_trade"] != "5", "validated, not applied"
+
+
 class TestWithTheReadToken:
     def test_the_read_token_gets_no_controls_and_cannot_close_a_position(self, read_page: Any, demo: Demo) -> None:
         page = read_page

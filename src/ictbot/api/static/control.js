@@ -69,7 +69,8 @@ function paramForm(strategy, entry) {
   const extra = el("div", undefined, "field add-param");
   const key = el("input"); key.placeholder = "new parameter"; key.className = "param-key";
   const value = el("input"); value.placeholder = "value"; value.className = "param-value";
-  extra.append(key, value);
+  key.addEventListener("input", () => { extra.dataset.field = "params." + key.value.trim(); });
+  extra.append(key, value, el("span", "", "field-error"));
   form.append(extra, el("p", "", "error form-error"), el("button", "Save", "small"));
   const changes = () => strategyChanges(strategy.id, form);
   form.addEventListener("input", debounce(() => validate({ strategies: [changes()] }, form), 400));
