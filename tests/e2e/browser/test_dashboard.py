@@ -216,8 +216,10 @@ def test_pure_helpers_round_to_the_tick_group_alerts_and_pick_the_active_symbol(
             === alerts.alertKey("monitoring", "p99 slippage 50.8 bps above 50.0 bps"),
           otherGroup: alerts.alertKey("monitoring", "dust written off")
             === alerts.alertKey("monitoring", "p99 slippage 50.8 bps above 50.0 bps"),
+          dustGroup: alerts.alertKey("execution", "position ict-615e286d773dcf7e2534bb41: dust 0.00000363 BTC left")
+            === alerts.alertKey("execution", "position ict-420ea8037ea5c030701cd56a: dust 0.00006410 BTC left"),
           active: mostRecentlyActiveSymbol(),
         };
     }""")
     assert result == {"price": "62,684.32", "eth": "4,267.16", "qty": "0.00006", "sameGroup": True,
-                      "otherGroup": False, "active": "ETHUSDT"}
+                      "otherGroup": False, "dustGroup": True, "active": "ETHUSDT"}
