@@ -1,5 +1,5 @@
-// Alerts grouped and de-duplicated: messages that differ only in their numbers ("p99 slippage 51.2
-// bps", "dust 0.00006410") are one row with a count and the latest text.
+// Alerts grouped and de-duplicated: messages that differ only in their numbers and ids ("p99 slippage
+// 51.2 bps", "position ict-615e…: dust 0.00006410 BTC left") are one row with a count and the latest text.
 
 import { time } from "./format.js";
 import { el } from "./store.js";
@@ -8,7 +8,8 @@ const MAX_GROUPS = 40;
 const groups = new Map();   // key -> { level, source, message, count, first, last }
 
 export function alertKey(source, message) {
-  return source + "|" + String(message).replace(/[-+]?\d[\d.,:]*/g, "#");
+  // any word with a digit in it (a number, an order or position id) counts as a placeholder
+  return source + "|" + String(message).replace(/[-+]?[A-Za-z0-9_-]*\d[A-Za-z0-9_.,:-]*/g, "#");
 }
 
 export function addAlert(level, source, message, ms) {

@@ -7,11 +7,12 @@ import { time } from "./format.js";
 import { el, emptyRow } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
+// An empty field keeps the running value (the file's or the built-in default; `ictbot config show`).
 const RISK_FIELDS = [
-  ["risk_per_trade", "risk per trade (fraction)", "0.01"], ["max_daily_loss", "max daily loss (fraction)", "0.03"],
-  ["max_drawdown", "max drawdown (fraction)", "0.1"], ["max_positions", "max open positions", "3"],
-  ["max_exposure", "max exposure (× equity)", "1"], ["max_leverage", "max leverage", "1"],
-  ["cooldown_s", "cooldown after a loss (s)", "0"],
+  ["risk_per_trade", "risk per trade (fraction)"], ["max_daily_loss", "max daily loss (fraction)"],
+  ["max_drawdown", "max drawdown (fraction)"], ["max_positions", "max open positions"],
+  ["max_exposure", "max exposure (× equity)"], ["max_leverage", "max leverage"],
+  ["cooldown_s", "cooldown after a loss (s)"],
 ];
 let report = () => {};
 let canTrade = () => false;
@@ -69,7 +70,8 @@ function paramForm(strategy, entry) {
   const extra = el("div", undefined, "field add-param");
   const key = el("input"); key.placeholder = "new parameter"; key.className = "param-key";
   const value = el("input"); value.placeholder = "value"; value.className = "param-value";
-  extra.append(key, value);
+  key.addEventListener("input", () => { extra.dataset.field = "params." + key.value.trim(); });
+  extra.append(key, value, el("span", "", "field-error"));
   form.append(extra, el("p", "", "error form-error"), el("button", "Save", "small"));
   const changes = () => strategyChanges(strategy.id, form);
   form.addEventListener("input", debounce(() => validate({ strategies: [changes()] }, form), 400));
@@ -106,7 +108,8 @@ export async function loadRisk() {
   const config = await api("/config");
   const form = $("risk-form");
   if (!form.querySelector(".field")) {
-    for (const [name, label, placeholder] of RISK_FIELDS) form.insertBefore(field(name, label, "", placeholder), form.lastElementChild);
+    const save = form.querySelector("button");
+    for (const [name, label] of RISK_FIELDS) form.insertBefore(field(name, label, "", "unchanged"), save);
   }
   for (const [name] of RISK_FIELDS) {
     const input = form.querySelector(`input[name="${name}"]`);

@@ -5,7 +5,7 @@ import { addAlert } from "./alerts.js";
 import { api, session, takeTokenFromLink } from "./api.js";
 import { loadBacktests } from "./backtests.js";
 import { initControl, loadHistory, loadRisk, loadStrategies, wireTradingButtons } from "./control.js";
-import { initDecisions, loadSignals, onSignalMessage, renderSignals } from "./decisions.js";
+import { initDecisions, loadSignals, onSignalMessage, reloadSignalsSoon, renderSignals } from "./decisions.js";
 import { money, pct, ratio, signClass, signed, time } from "./format.js";
 import { drawOverlays, drawPositionLines, initMarket, jumpTo, onCandle, setSymbols, showSymbol } from "./market.js";
 import { initMoney, loadMoney, renderPositions } from "./money.js";
@@ -146,7 +146,7 @@ const HANDLERS = {
     renderPositions(canTrade()); drawPositionLines();
     if (msg.data.event === "closed") refreshMoneySoon();
   },
-  signal: (msg) => { onSignalMessage(msg.data); loadSignals().catch(() => {}); },
+  signal: (msg) => { onSignalMessage(msg.data); renderSignals(); reloadSignalsSoon(); },
   alert: (msg) => addAlert(msg.data.level, msg.data.source, msg.data.message, msg.timestamp),
   config: (msg) => {
     addAlert("info", "config", `version ${msg.data.version} (${msg.data.section}) applied`, msg.timestamp);

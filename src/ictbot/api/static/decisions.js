@@ -20,6 +20,14 @@ export async function loadSignals() {
 }
 
 /** A live `signal` message: the strategy's reasons and targets (the journal has no "why"). */
+let reloadTimer = null;
+
+/** At most one GET /signals per second while signals stream in (the replay runs at up to 6000x). */
+export function reloadSignalsSoon() {
+  if (reloadTimer !== null) return;
+  reloadTimer = setTimeout(() => { reloadTimer = null; loadSignals().catch(() => {}); }, 1000);
+}
+
 export function onSignalMessage(data) {
   merge(data.id, { signal_id: data.id, time_ms: data.time, strategy_id: data.strategy_id, symbol: data.symbol,
     direction: data.direction, why: data.reason || [], take_profits: data.take_profits || [],
