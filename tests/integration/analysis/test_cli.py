@@ -24,21 +24,36 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_the_template_backtests_and_passes_both_analyses(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``ictbot new-strategy fvg_trend``'s file, as a --strategy spec."""
     require_shared(MONTH)
-    code, output = invoke("new-strategy", "fvg_trend", "--out", str(tmp_path / "mine"))
+    folder = tmp_path_factory.mktemp("mine")
+    code, output = invoke("new-strategy", "fvg_trend", "--out", str(folder))
     assert code == 0, output
-    spec = f"{tmp_path / 'mine' / 'fvg_trend.py'}:FvgTrend"
+    spec = f"{folder / 'fvg_trend.py'}:FvgTrend"
     assert f"--strategy {spec}" in output
+    return spec
+
+
+def test_the_template_backtests(template: str, tmp_path: Path) -> None:
     document = tmp_path / "bt.json"
-    code, output = invoke("backtest", "--data", str(MONTH), "--strategy", spec, "--json", str(document), *TEN_DAYS)
+    code, output = invoke("backtest", "--data", str(MONTH), "--strategy", template, "--json", str(document),
+                          *TEN_DAYS)
     assert code == 0, output
     result = json.loads(document.read_text())
-    assert result["metadata"]["parameters"]["strategy"] == spec
+    assert result["metadata"]["parameters"]["strategy"] == template
     assert result["summary"]["trades"] >= 1 and result["symbols"]["BTCUSDT"]["signals"] >= 5
-    code, output = invoke("analyze", "lookahead", "--data", str(MONTH), "--strategy", spec, "--cuts", "3", *TEN_DAYS)
+
+
+def test_the_template_passes_lookahead(template: str) -> None:
+    code, output = invoke("analyze", "lookahead", "--data", str(MONTH), "--strategy", template, "--cuts", "3",
+                          *TEN_DAYS)
     assert code == 0 and "OK: no difference found" in output, output
-    code, output = invoke("analyze", "recursive", "--data", str(MONTH), "--strategy", spec, "--offset", "1500",
+
+
+def test_the_template_passes_recursive(template: str) -> None:
+    code, output = invoke("analyze", "recursive", "--data", str(MONTH), "--strategy", template, "--offset", "1500",
                           "--end", "2024-01-20")
     assert code == 0 and "OK: no difference found" in output and "warm-up 2,400 candles" in output, output
     assert "0 signals compared" not in output
