@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from ictbot.backtest.data import MarketData
-from ictbot.backtest.run import BacktestOutcome, BacktestSpec, build_strategy, run_backtest, strategy_kinds
+from ictbot.backtest.run import BacktestOutcome, BacktestSpec, build_strategy, resolve, run_backtest
 from ictbot.backtest.sweep import RISK_PREFIX, apply_combination
+from ictbot.domain.errors import IctbotError
 from ictbot.optimize.folds import Window, slice_window
 
 Backtest = Callable[[BacktestSpec, Sequence[MarketData]], BacktestOutcome]
@@ -24,11 +25,12 @@ CURVE_POINTS = 400  # equity points kept per out-of-sample window (the study sto
 
 
 def resolve_strategy(name: str) -> str:
-    """The strategy kind a spec names for ``--strategy NAME``: the one place that turns the flag
-    into a runnable strategy (user strategies from a file plug in here)."""
-    kinds = strategy_kinds()
-    if name not in kinds:
-        raise ValueError(f"--strategy: unknown strategy {name!r}; known: {', '.join(kinds)}")
+    """``--strategy``: a built-in or reference kind, or a user file ``path.py:Class`` — checked here once
+    (one-line error) and passed on as the spec string every trial's backtest resolves the same way."""
+    try:
+        resolve(name)
+    except IctbotError as exc:
+        raise ValueError(f"--strategy: {exc}") from exc
     return name
 
 

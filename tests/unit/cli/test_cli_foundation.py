@@ -14,7 +14,8 @@ runner = CliRunner()
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "demo", "backtest", "sim", "indicators", "download", "config", "db"):
+    for command in ("run", "demo", "backtest", "optimize", "analyze", "new-strategy", "sim", "indicators", "download",
+                    "config", "db"):
         assert command in result.output
 
 
