@@ -127,6 +127,11 @@ class PipelineFacade(MarketInfoFacade, ConfigFacade):
         mark = self.p.execution.positions.mark_price(request.symbol) or self.p.account.marks.get(request.symbol)
         if mark is None and request.price is None:
             raise Conflict("no current price for a market order yet", ["wait for the first candle"])
+        # Blocked entries first: until the start-up reconciliation has read the account the risk
+        # engine knows no equity, and its refusal would name a symptom ("no exposure headroom").
+        blocked = self.p.execution.health().get("entries_blocked") or {}
+        if blocked:
+            raise Conflict("new entries are blocked", [str(reason) for reason in blocked.values()])
         signal = Signal(
             strategy_id=request.strategy_id, symbol=request.symbol,
             direction=Direction.LONG if request.side == "BUY" else Direction.SHORT,

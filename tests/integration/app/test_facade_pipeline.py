@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,23 @@ async def test_start_reads_the_exchange_account_once(
     assert sim.control.requests(path="/api/v3/account") == 1
     assert pipeline.starting_equity > 0 and pipeline.collector.initial_equity == pipeline.starting_equity
     assert pipeline.account.equity() == pipeline.starting_equity
+
+
+async def test_a_manual_order_while_entries_are_blocked_names_the_block(
+    running: tuple[Application, Pipeline, SimulatorServer],
+) -> None:
+    application, pipeline, sim = running
+    await sim.control.step(2)
+    await wait_for(lambda: pipeline.execution.positions.mark_price("BTCUSDT") is not None
+                   or "BTCUSDT" in pipeline.account.marks)
+    # As in the window before the start-up reconciliation succeeded: the account not read yet.
+    pipeline.execution.executor.block_entries("test", "start-up reconciliation not finished")
+    pipeline.account.set_equity(Decimal(0))
+    price = sim.control.price("BTCUSDT")
+    cent = Decimal("0.01")
+    request = f.ManualOrderRequest(symbol="BTCUSDT", side="BUY", stop_loss=(price * Decimal("0.99")).quantize(cent),
+                                   take_profits=[(price * Decimal("1.02")).quantize(cent)])
+    with pytest.raises(f.Conflict) as refused:
+        await PipelineFacade(application, pipeline).create_manual_order(request)
+    assert refused.value.args[0] == "new entries are blocked"
+    assert refused.value.reasons == ("start-up reconciliation not finished",)
