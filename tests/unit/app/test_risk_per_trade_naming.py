@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
+from ictbot.api import dto as f
 from ictbot.app.config_manager import ConfigManager
 from ictbot.app.facade_mapping import risk_changes, strategy_changes
 from ictbot.app.stage_links import strategy_risk_pct
 from ictbot.app.validators import section_validators
 from ictbot.cli.main import app
 from ictbot.domain.errors import ConfigError
-from ictbot.ports import facade as f
 from ictbot.risk.limits import RiskLimits
 
 OLD_FILE = {"risk": {"risk_per_trade": 0.02}, "strategies": {"strategy_a": {"risk_per_trade": 0.005}}}

@@ -126,7 +126,9 @@ def test_alembic_start_lines_stay_off_the_console(tmp_path: Path, capsys: pytest
         database.close_sync()
         logging.getLogger("alembic.runtime.migration").warning("a real alembic problem")
     finally:
-        logging.getLogger().handlers.clear()
+        for handler in logging.getLogger().handlers[:]:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
     console = capsys.readouterr().err
     assert "Context impl" not in console and "a real alembic problem" in console
     assert log_file is not None and "Context impl" in log_file.read_text()
