@@ -94,3 +94,20 @@ async def test_a_refused_second_tranche_list_does_not_flatten_the_filled_first_o
     assert not [o for o in h.journal.orders.values() if o.leg is OrderLeg.EXIT]  # not flattened
     assert not [a for a in h.alerts if "flattening" in a.message]
     assert h.executor.unprotected_positions() == []
+
+
+async def test_an_oco_refused_because_the_price_passed_a_leg_exits_with_a_warning_not_a_critical() -> None:
+    # The plain path: the bot's OCO reaches the exchange after the market passed the target or the
+    # stop (the demo at 6000x: a 250 ms round trip is ~25 minutes of market) -> -2010 price relation.
+    venue = FakeVenue()
+    h = await make_harness(venue)
+    entry = await h.executor.submit_intent(make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49500"))
+    await h.settle()
+    venue.reject_next = [FinalError("The relationship of the prices for the orders is not correct.", code=-2010)]
+    venue.fill(entry.client_order_id)
+    await h.settle()
+    exits = [o for o in h.journal.orders.values() if o.leg is OrderLeg.EXIT]
+    assert [o.status for o in exits] == [OrderStatus.FILLED]  # left at market
+    assert h.positions.get(entry.position_id) is None
+    levels = {a.level.value for a in h.alerts if "beyond its stop or target" in a.message}
+    assert levels == {"warning"} and not [a for a in h.alerts if "flattening" in a.message]
