@@ -37,7 +37,9 @@ def test_two_targets_make_two_lists_and_unusable_cases_take_the_plain_path() -> 
     lists = entry_lists(make_intent(qty="0.02", targets=("51000", "52000")), OTO_BTC, CONFIG, 1)
     assert [(lst.entry.client_order_id[-2:], lst.entry.quantity, lst.target.price) for lst in lists] == [
         ("E0", D("0.01"), D("51000")), ("E1", D("0.01"), D("52000"))]
-    assert entry_lists(make_intent(qty="0.01", targets=("50100",)), OTO_BTC, CONFIG, 1) == []  # below the cap
+    [close] = entry_lists(make_intent(qty="0.01", targets=("50100",)), OTO_BTC, CONFIG, 1)
+    assert close.entry.price == D("50099.99")  # a target closer than the cap: the cap is a tick below it
+    assert entry_lists(make_intent(qty="0.01", targets=("49990",)), OTO_BTC, CONFIG, 1) == []  # target < price
     assert entry_lists(make_intent(qty="0.01"), spot_btc(), CONFIG, 1) == []  # symbol without otoAllowed
     assert entry_lists(make_intent(qty="0.01"), replace(futures_btc(), oto_allowed=True), CONFIG, 1) == []
     assert entry_lists(make_intent(qty="0.01"), OTO_BTC, replace(CONFIG, entry_lists=False), 1) == []
