@@ -1,7 +1,8 @@
 """Entries that carry their own protection: spot OTOCO order lists. Pure, no I/O, no clock.
 
 One list per target tranche: the working order buys the tranche (LIMIT; a MARKET-style entry becomes a
-LIMIT FOK capped at ``market_entry_slippage`` above the reference price, because Binance takes only
+LIMIT FOK capped at ``market_entry_slippage`` above the reference price, and a tick below the nearest
+target, because Binance takes only
 LIMIT / LIMIT_MAKER as working order and all-or-nothing means the pending OCO covers every fill), and
 the pending OCO (STOP_LOSS_LIMIT + target) sells it again. The exchange places the OCO the moment the
 working order is fully filled, so a bot that dies right after the fill leaves nothing unprotected.
@@ -46,9 +47,14 @@ def working_order(intent: OrderIntent, instrument: Instrument, config: Execution
     plain = entry_order(intent, instrument, config, now_ms)
     signal = intent.signal
     if signal.entry_type is EntryType.MARKET:
-        if signal.reference_price is None:
+        reference = signal.reference_price
+        if reference is None:
             return None
-        cap = instrument.ceil_price(signal.reference_price * (1 + config.market_entry_slippage))
+        cap = instrument.ceil_price(reference * (1 + config.market_entry_slippage))
+        if intent.take_profits:  # the pending target must stay above the working price (OCO rule)
+            cap = min(cap, instrument.floor_price(min(intent.take_profits)) - instrument.tick_size)
+        if cap < reference:
+            return None
         return replace(plain, type=OrderType.LIMIT, price=cap, time_in_force=TimeInForce.FOK,
                        quantity=instrument.floor_qty(intent.quantity))
     if plain.type not in (OrderType.LIMIT, OrderType.LIMIT_MAKER) or plain.price is None:

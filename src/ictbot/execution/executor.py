@@ -89,6 +89,16 @@ _CONDITIONAL = frozenset({OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET})
 
 _MAX_EXIT_FAILURES = 3
 
+# Binance's -2010 texts for a protective order refused because the price has already passed one of
+# its legs (OCO: target > last > stop for a SELL; a LIMIT_MAKER target that would take; a stop that
+# would trigger at once). The position then leaves at market: an exit, not a failed protection.
+_PASSED_LEG_TEXTS = ("relationship of the prices", "would immediately match and take", "would trigger immediately")
+
+
+def market_passed_a_leg(reason: str) -> bool:
+    lowered = reason.lower()
+    return any(text in lowered for text in _PASSED_LEG_TEXTS)
+
 MismatchCallback = Callable[[str], Awaitable[None] | None]
 
 
@@ -673,9 +683,14 @@ class OrderExecutor:
         if after.status is OrderStatus.REJECTED and after.leg in _PROTECTIVE and after.reason != LOST_REASON:
             self._protection_rejected_at[pid] = self._clock.now_ms()
             if after.leg is OrderLeg.STOP and pid not in self._gave_up and self._positions.get(pid) is not None:
-                await self._alert(AlertLevel.CRITICAL, f"stop {after.client_order_id} rejected ({after.reason}); "
-                                  f"flattening position {pid}")
-                self._spawn(self._close_quietly(pid, "protective stop rejected"))
+                passed = market_passed_a_leg(after.reason)
+                await self._alert(
+                    AlertLevel.WARNING if passed else AlertLevel.CRITICAL,
+                    f"position {pid}: the market is already beyond its stop or target ({after.reason}); exiting "
+                    "at market" if passed else
+                    f"stop {after.client_order_id} rejected ({after.reason}); flattening position {pid}")
+                self._spawn(self._close_quietly(pid, "market beyond a protective leg" if passed
+                                                else "protective stop rejected"))
             return
         if after.leg in _PROTECTIVE and after.status is OrderStatus.NEW:
             self._gave_up.discard(pid)

@@ -37,7 +37,7 @@ async def test_a_rejected_stop_flattens_the_position() -> None:
 
     async def refuse(*args: object, **kwargs: object) -> object:
         h.venue.place_oco = original  # type: ignore[method-assign]
-        raise FinalError("Order would trigger immediately.", code=-2010)
+        raise FinalError("Filter failure: MAX_NUM_ALGO_ORDERS", code=-2010)  # (a passed leg: test_entry_lists)
 
     h.venue.place_oco = refuse  # type: ignore[method-assign]
     entry = await h.executor.submit_intent(make_intent())

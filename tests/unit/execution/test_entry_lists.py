@@ -37,7 +37,9 @@ def test_two_targets_make_two_lists_and_unusable_cases_take_the_plain_path() -> 
     lists = entry_lists(make_intent(qty="0.02", targets=("51000", "52000")), OTO_BTC, CONFIG, 1)
     assert [(lst.entry.client_order_id[-2:], lst.entry.quantity, lst.target.price) for lst in lists] == [
         ("E0", D("0.01"), D("51000")), ("E1", D("0.01"), D("52000"))]
-    assert entry_lists(make_intent(qty="0.01", targets=("50100",)), OTO_BTC, CONFIG, 1) == []  # below the cap
+    [close] = entry_lists(make_intent(qty="0.01", targets=("50100",)), OTO_BTC, CONFIG, 1)
+    assert close.entry.price == D("50099.99")  # a target closer than the cap: the cap is a tick below it
+    assert entry_lists(make_intent(qty="0.01", targets=("49990",)), OTO_BTC, CONFIG, 1) == []  # target < price
     assert entry_lists(make_intent(qty="0.01"), spot_btc(), CONFIG, 1) == []  # symbol without otoAllowed
     assert entry_lists(make_intent(qty="0.01"), replace(futures_btc(), oto_allowed=True), CONFIG, 1) == []
     assert entry_lists(make_intent(qty="0.01"), OTO_BTC, replace(CONFIG, entry_lists=False), 1) == []
@@ -94,3 +96,20 @@ async def test_a_refused_second_tranche_list_does_not_flatten_the_filled_first_o
     assert not [o for o in h.journal.orders.values() if o.leg is OrderLeg.EXIT]  # not flattened
     assert not [a for a in h.alerts if "flattening" in a.message]
     assert h.executor.unprotected_positions() == []
+
+
+async def test_an_oco_refused_because_the_price_passed_a_leg_exits_with_a_warning_not_a_critical() -> None:
+    # The plain path: the bot's OCO reaches the exchange after the market passed the target or the
+    # stop (the demo at 6000x: a 250 ms round trip is ~25 minutes of market) -> -2010 price relation.
+    venue = FakeVenue()
+    h = await make_harness(venue)
+    entry = await h.executor.submit_intent(make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49500"))
+    await h.settle()
+    venue.reject_next = [FinalError("The relationship of the prices for the orders is not correct.", code=-2010)]
+    venue.fill(entry.client_order_id)
+    await h.settle()
+    exits = [o for o in h.journal.orders.values() if o.leg is OrderLeg.EXIT]
+    assert [o.status for o in exits] == [OrderStatus.FILLED]  # left at market
+    assert h.positions.get(entry.position_id) is None
+    levels = {a.level.value for a in h.alerts if "beyond its stop or target" in a.message}
+    assert levels == {"warning"} and not [a for a in h.alerts if "flattening" in a.message]
