@@ -126,6 +126,8 @@ def test_alembic_start_lines_stay_off_the_console(tmp_path: Path, capsys: pytest
         database.close_sync()
         logging.getLogger("alembic.runtime.migration").warning("a real alembic problem")
     finally:
+        for handler in logging.getLogger().handlers:
+            handler.close()  # the log file: left open it is a ResourceWarning (an error under filterwarnings)
         logging.getLogger().handlers.clear()
     console = capsys.readouterr().err
     assert "Context impl" not in console and "a real alembic problem" in console
