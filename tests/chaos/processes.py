@@ -113,9 +113,9 @@ class SimProcess:
                    "--no-futures"]
         # The bot runs on the wall clock while the exchange replays at 120×: its timestamps must pass.
         command += ["--lenient-time"] if sim_option_exists("--lenient-time") else []
-        log = (self.workdir / "sim.log").open("ab")
-        self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir,
-                                        preexec_fn=_die_with_parent)
+        with (self.workdir / "sim.log").open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(command, env=python_env({}), stdout=log, stderr=log, cwd=self.workdir,
+                                            preexec_fn=_die_with_parent)
         wait_until_answers(f"{self.base_url}/_sim/state", START_TIMEOUT_S, self.process)
 
     def kill(self) -> None:
@@ -185,10 +185,10 @@ class BotProcess:
     def spawn(self) -> None:
         """Start the process without waiting for it (the session keeps sampling the exchange meanwhile)."""
         self.api_port = self.api_port or free_port()
-        log = (self.workdir / "bot.log").open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "ictbot", "run"], env=python_env(self.environment()),
-                                        stdout=log, stderr=log, cwd=self.workdir,
-                                        preexec_fn=_die_with_parent)
+        with (self.workdir / "bot.log").open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen([sys.executable, "-m", "ictbot", "run"],
+                                            env=python_env(self.environment()), stdout=log, stderr=log,
+                                            cwd=self.workdir, preexec_fn=_die_with_parent)
         self.starts += 1
         self.up_since = None
 

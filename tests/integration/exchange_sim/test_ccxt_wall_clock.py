@@ -77,6 +77,8 @@ def sim_url(keys: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()  # an open pipe is a ResourceWarning, an error under filterwarnings
 
 
 def test_ccxt_with_wall_clock_timestamps_trades_against_a_60x_replay(sim_url: str) -> None:
@@ -114,3 +116,5 @@ def test_strict_time_refuses_wall_clock_timestamps(keys: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()  # an open pipe is a ResourceWarning, an error under filterwarnings

@@ -51,6 +51,8 @@ def test_starts_prints_its_url_and_serves() -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()  # an open pipe is a ResourceWarning, an error under filterwarnings
 
 
 def test_killed_process_restarts_from_its_state_file(tmp_path: object) -> None:
@@ -112,6 +114,8 @@ def test_killed_process_restarts_from_its_state_file(tmp_path: object) -> None:
     finally:
         process.kill()  # no clean shutdown: only what was persisted survives
         process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()  # an open pipe is a ResourceWarning, an error under filterwarnings
     process, url = start()
     try:
         assert httpx.get(f"{url}/api/v3/time", timeout=5).json()["serverTime"] == server_time + 180_000
@@ -125,3 +129,5 @@ def test_killed_process_restarts_from_its_state_file(tmp_path: object) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()  # an open pipe is a ResourceWarning, an error under filterwarnings
