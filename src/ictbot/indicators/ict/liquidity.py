@@ -81,7 +81,12 @@ class _SwingRecord:
 
 
 class _SideSearch:
-    """Equal-level matching for one side (+1 highs, −1 lows)."""
+    """Equal-level matching for one side (+1 highs, −1 lows).
+
+    ``records`` holds only pivots that can still be the first match of a future pivot: a record is
+    dropped once a newer pivot on its side is at least as extreme (``prune``), which keeps it bounded
+    (levels strictly decreasing in extremity from oldest to newest) instead of one record per pivot.
+    """
 
     __slots__ = ("lag", "last_member", "records", "side")
 
@@ -106,11 +111,14 @@ class LiquidityIndicator:
         "seq",
         "side_heaps",
         "taken",
+        "track_taken",
         "version",
         "waiting",
     )
 
-    def __init__(self, params: LiquidityParams, phash: str) -> None:
+    def __init__(self, params: LiquidityParams, phash: str, *, track_taken: bool = True) -> None:
+        """``track_taken``: keep ``taken`` (only strict breakers and ``require_sweep`` read it; it grows
+        by one index per candle that takes liquidity, so the engine turns it off when nobody reads it)."""
         self.p = params
         self.phash = phash
         self.enabled = frozenset(params.sources)
@@ -121,6 +129,7 @@ class LiquidityIndicator:
         self.highs = _SideSearch(1)
         self.lows = _SideSearch(-1)
         self.taken: dict[int, list[int]] = {1: [], -1: []}  # confirm indexes of liquidity_taken per side
+        self.track_taken = track_taken
         self.alive: dict[Level, None] = {}  # alive levels in the order they became testable
         self.journal: list[Level] | None = None  # levels added / changed / taken, for a snapshot builder
         self.version = 0
@@ -222,9 +231,10 @@ class LiquidityIndicator:
             del self.alive[level]
             if self.journal is not None:
                 self.journal.append(level)
-            taken_at = self.taken[level.side]
-            if not taken_at or taken_at[-1] != j:
-                taken_at.append(j)
+            if self.track_taken:
+                taken_at = self.taken[level.side]
+                if not taken_at or taken_at[-1] != j:
+                    taken_at.append(j)
         self.version += 1
         work = self.pending + taken
         work.sort(key=_key_of)
@@ -289,6 +299,7 @@ class LiquidityIndicator:
             search.lag = -math.inf if side > 0 else math.inf
             if tol is not None:
                 self._match(search, price, pivot, anchor_time, i, tol, factory, out)
+            _prune(search)
 
     def _tolerance(self, atr_now: float) -> float | None:
         """ATR part of ``tol[i]`` (0 when its coefficient is 0); None = undefined ATR, no pool at i."""
@@ -337,6 +348,8 @@ class LiquidityIndicator:
             kind = "liquidity_pool_extended"
             parent: str | None = pool.event_id
         else:
+            if pool is not None:  # its level is gone: the entry can never extend a pool again
+                del search.last_member[y.anchor]
             pool = Pool(side, "", [y.anchor, px], [y.level, x], anchor_time)
             kind = "liquidity_pool"
             parent = None
@@ -363,3 +376,37 @@ class LiquidityIndicator:
 
 def _key_of(level: Level) -> tuple[int, int, int, int]:
     return level.key
+
+
+def _prune(search: _SideSearch) -> None:
+    """Drop the records before the newest one that it dominates (level at least as extreme).
+
+    Why no event changes: let q be older than r with level(r) ≥ level(q) (highs; lows mirrored) and
+    ``run(q)`` ≥ max(run(r), level(r)) the highest high after q's pivot. If a future pivot x matched q,
+    |x − level(q)| ≤ tol and run(q) ≤ max(x, level(q)). Either run(q) > level(q), then x ≥ run(q) ≥
+    level(r) ≥ level(q); or run(q) = level(q) = level(r). Both give |x − level(r)| ≤ tol and run(r) ≤
+    max(x, level(r)): r matches, and ``_match`` (newest first, no early stop below x + tol) returns at r
+    or a newer record before reaching q. A dropped record's segment extreme is folded into its
+    predecessor's, so every older record's running extreme stays what it was.
+    """
+    records = search.records
+    if len(records) < 2:
+        return
+    newest = records[-1]
+    x = newest.level
+    side = search.side
+    k = len(records) - 2
+    while k >= 0 and (records[k].level <= x if side > 0 else records[k].level >= x):
+        k -= 1
+    if k == len(records) - 2:
+        return
+    # records k+1 .. len−2 are dominated by the newest one
+    dropped = records[k + 1:-1]
+    seg = dropped[0].seg
+    for rec in dropped:
+        seg = max(seg, rec.seg) if side > 0 else min(seg, rec.seg)
+        search.last_member.pop(rec.anchor, None)
+    if k >= 0:
+        kept = records[k]
+        kept.seg = max(kept.seg, seg) if side > 0 else min(kept.seg, seg)
+    del records[k + 1:-1]
