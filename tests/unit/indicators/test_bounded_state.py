@@ -1,9 +1,10 @@
 """Indicator state that used to grow with every candle stays bounded, and no event changes for it.
 
-``liquidity._SideSearch.records`` (equal-level search) kept one record per pivot forever; it now drops
-records a newer pivot dominates (the proof is in ``liquidity._prune``). Here the same candles are folded
-with and without the pruning (the old behaviour: ``_prune`` a no-op) and the event logs compared, under
-the default tolerance and a wide one (old records matchable for longer), and the sizes are checked.
+``equal_levels.SideSearch.records`` (the liquidity indicator's equal-level search) kept one record per
+pivot for ever; it now drops records a newer pivot dominates (the proof is in
+``equal_levels.prune_dominated``). Here the same candles are folded with and without the pruning (the
+old behaviour: ``prune_dominated`` a no-op) and the event logs compared, under the default tolerance
+and a wide one (old records matchable for longer), and the sizes are checked.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ictbot.indicators.ict import liquidity
+from ictbot.indicators.ict import equal_levels
 from ictbot.indicators.params import IndicatorParams
 from ictbot.indicators.stream import TimeframeEngine
 from tests.unit.indicators.test_kernels import _walk
@@ -39,7 +40,7 @@ def test_pruned_records_give_the_same_events_and_stay_few(params: IndicatorParam
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     candles = _walk(np.random.default_rng(5), 6000)
     pruned, most, pivots = fold(params, candles)
-    monkeypatch.setattr(liquidity, "_prune", lambda search: None)
+    monkeypatch.setattr(equal_levels, "prune_dominated", lambda search: None)
     unpruned, most_unpruned, _ = fold(params, candles)
     assert pruned == unpruned
     assert sum(1 for key in pruned if key[1] in ("liquidity_pool", "liquidity_pool_extended")) > 50

@@ -7,6 +7,8 @@ import math
 
 from ictbot.indicators.core.history import History
 from ictbot.indicators.events import Event, EventFactory
+from ictbot.indicators.ict import equal_levels
+from ictbot.indicators.ict.equal_levels import SideSearch, SwingRecord
 from ictbot.indicators.ict.previous_period import PeriodLevel
 from ictbot.indicators.ict.sessions import WINDOWS, SessionLevel
 from ictbot.indicators.params import LiquidityParams
@@ -69,34 +71,6 @@ class Pool:
         self.level: Level | None = None
 
 
-class _SwingRecord:
-    """A raw liquidity-stream pivot with the max (min) of h (l) over its segment up to the next pivot."""
-
-    __slots__ = ("anchor", "level", "seg")
-
-    def __init__(self, anchor: int, level: float, seg: float) -> None:
-        self.anchor = anchor
-        self.level = level
-        self.seg = seg
-
-
-class _SideSearch:
-    """Equal-level matching for one side (+1 highs, −1 lows).
-
-    ``records`` holds only pivots that can still be the first match of a future pivot: a record is
-    dropped once a newer pivot on its side is at least as extreme (``prune``), which keeps it bounded
-    (levels strictly decreasing in extremity from oldest to newest) instead of one record per pivot.
-    """
-
-    __slots__ = ("lag", "last_member", "records", "side")
-
-    def __init__(self, side: int) -> None:
-        self.side = side
-        self.records: list[_SwingRecord] = []
-        self.lag = -math.inf if side > 0 else math.inf  # same, lagging R candles (to i − R)
-        self.last_member: dict[int, Pool] = {}  # pivot anchor → pool whose newest member it is
-
-
 class LiquidityIndicator:
     __slots__ = (
         "alive",
@@ -126,8 +100,8 @@ class LiquidityIndicator:
         self.side_heaps: dict[int, list[tuple[float, int, int, Level]]] = {1: [], -1: []}
         self.pending: list[Level] = []  # taken, classification still open (sweep_window > 0)
         self.waiting: list[Level] = []  # window levels first tested on the next candle
-        self.highs = _SideSearch(1)
-        self.lows = _SideSearch(-1)
+        self.highs = SideSearch(1)
+        self.lows = SideSearch(-1)
         self.taken: dict[int, list[int]] = {1: [], -1: []}  # confirm indexes of liquidity_taken per side
         self.track_taken = track_taken
         self.alive: dict[Level, None] = {}  # alive levels in the order they became testable
@@ -295,11 +269,11 @@ class LiquidityIndicator:
                 last.seg = max(search.lag, lagged) if side > 0 else min(search.lag, lagged)
             after = (hist.h if side > 0 else hist.l)[pb + 1:b + 1]
             seg_now = max(after) if side > 0 else min(after)
-            search.records.append(_SwingRecord(pivot, price, seg_now))
+            search.records.append(SwingRecord(pivot, price, seg_now))
             search.lag = -math.inf if side > 0 else math.inf
             if tol is not None:
                 self._match(search, price, pivot, anchor_time, i, tol, factory, out)
-            _prune(search)
+            equal_levels.prune_dominated(search)
 
     def _tolerance(self, atr_now: float) -> float | None:
         """ATR part of ``tol[i]`` (0 when its coefficient is 0); None = undefined ATR, no pool at i."""
@@ -310,7 +284,7 @@ class LiquidityIndicator:
             return None
         return k_atr * atr_now
 
-    def _match(self, search: _SideSearch, x: float, px: int, anchor_time: int, i: int, tol_atr: float,
+    def _match(self, search: SideSearch, x: float, px: int, anchor_time: int, i: int, tol_atr: float,
                factory: EventFactory, out: list[Event]) -> None:
         tol = tol_atr
         if self.p.k_bps != 0.0:  # the bps term is relative to x, the new pivot's level (§5)
@@ -337,7 +311,7 @@ class LiquidityIndicator:
                 self._pool(search, rec, x, px, anchor_time, i, factory, out)
                 return
 
-    def _pool(self, search: _SideSearch, y: _SwingRecord, x: float, px: int, anchor_time: int, i: int,
+    def _pool(self, search: SideSearch, y: SwingRecord, x: float, px: int, anchor_time: int, i: int,
               factory: EventFactory, out: list[Event]) -> None:
         side = search.side
         pool = search.last_member.get(y.anchor)
@@ -377,36 +351,3 @@ class LiquidityIndicator:
 def _key_of(level: Level) -> tuple[int, int, int, int]:
     return level.key
 
-
-def _prune(search: _SideSearch) -> None:
-    """Drop the records before the newest one that it dominates (level at least as extreme).
-
-    Why no event changes: let q be older than r with level(r) ≥ level(q) (highs; lows mirrored) and
-    ``run(q)`` ≥ max(run(r), level(r)) the highest high after q's pivot. If a future pivot x matched q,
-    |x − level(q)| ≤ tol and run(q) ≤ max(x, level(q)). Either run(q) > level(q), then x ≥ run(q) ≥
-    level(r) ≥ level(q); or run(q) = level(q) = level(r). Both give |x − level(r)| ≤ tol and run(r) ≤
-    max(x, level(r)): r matches, and ``_match`` (newest first, no early stop below x + tol) returns at r
-    or a newer record before reaching q. A dropped record's segment extreme is folded into its
-    predecessor's, so every older record's running extreme stays what it was.
-    """
-    records = search.records
-    if len(records) < 2:
-        return
-    newest = records[-1]
-    x = newest.level
-    side = search.side
-    k = len(records) - 2
-    while k >= 0 and (records[k].level <= x if side > 0 else records[k].level >= x):
-        k -= 1
-    if k == len(records) - 2:
-        return
-    # records k+1 .. len−2 are dominated by the newest one
-    dropped = records[k + 1:-1]
-    seg = dropped[0].seg
-    for rec in dropped:
-        seg = max(seg, rec.seg) if side > 0 else min(seg, rec.seg)
-        search.last_member.pop(rec.anchor, None)
-    if k >= 0:
-        kept = records[k]
-        kept.seg = max(kept.seg, seg) if side > 0 else min(kept.seg, seg)
-    del records[k + 1:-1]
