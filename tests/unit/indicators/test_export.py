@@ -46,7 +46,7 @@ def texts(table: EventTable) -> tuple[bytes, bytes]:
 
 def seeded_walk_series() -> list[tuple[tuple[np.ndarray, ...], Any]]:
     rng = np.random.default_rng(7)
-    return [(_walk(rng, 300), params) for params in PARAM_SETS for _ in range(3)]
+    return [(_walk(rng, 300), params) for params in PARAM_SETS for _ in range(6)]  # as test_kernels: every kind
 
 
 def test_kernel_table_and_text_equal_the_row_exporter_on_walks_covering_every_kind(tmp_path: Path) -> None:
