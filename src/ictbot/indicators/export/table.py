@@ -75,8 +75,9 @@ class EventTable:
 
 
 def _kind_mask(kinds: I64, names: set[str] | frozenset[str]) -> npt.NDArray[np.bool_]:
-    codes = [code for code, kind in enumerate(KINDS) if kind in names]
-    return np.isin(kinds, np.array(codes, dtype=np.int64))
+    """Rows whose kind is in ``names`` (a lookup per row: cheaper than ``np.isin``'s sort)."""
+    lookup = np.array([kind in names for kind in KINDS], dtype=np.bool_)
+    return lookup[kinds]
 
 
 def _floats(values: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> pa.Array:

@@ -57,8 +57,8 @@ def jsonl_text(table: EventTable) -> pa.Array:
     for name in _field_order(table.field_order):
         if name in CORE_COLUMNS or name not in columns.column_names:
             continue
-        carriers = np.isin(table.kinds, [KINDS.index(kind) for kind, names in table.field_order.items()
-                                         if name in names])
+        lookup = np.array([name in table.field_order.get(kind, ()) for kind in KINDS], dtype=np.bool_)
+        carriers = lookup[table.kinds]
         piece = pc.binary_join_element_wise(",", _json_piece(name, columns.column(name).combine_chunks()), "")
         fields.append(pc.if_else(pa.array(carriers), piece, pa.scalar(None, pa.string())))
     head = pc.binary_join_element_wise(*core, ",")
