@@ -29,7 +29,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from ictbot.adapters.files import CandleFrame, read_candle_files  # noqa: E402
+from ictbot.adapters.files import read_candle_files  # noqa: E402
+from ictbot.domain.candle_frame import CandleFrame  # noqa: E402
 from ictbot.indicators.core.atr import AtrState  # noqa: E402
 from ictbot.indicators.core.history import History  # noqa: E402
 from ictbot.indicators.events import Event, EventFactory  # noqa: E402

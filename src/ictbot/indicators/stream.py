@@ -25,7 +25,7 @@ from ictbot.indicators.ict.sessions import SessionIndicator, SessionLevel
 from ictbot.indicators.ict.structure import StructureStream
 from ictbot.indicators.params import IndicatorParams, params_hash
 
-_CHECKPOINT_VERSION = 1
+_CHECKPOINT_VERSION = 2  # 2: LiquidityIndicator.track_taken
 _NO_PIVOT = (False, False)
 _NO_PIVOTS: list[Pivot] = []  # shared empty results: callers only iterate them
 _NO_PERIODS: list[PeriodLevel] = []
@@ -56,7 +56,8 @@ class TimeframeEngine:
         self.previous = PreviousPeriodIndicator(p.previous_period, params_hash(p.previous_period))
         self.sessions = SessionIndicator(p.sessions, tf.ms, params_hash(p.sessions))
         self.liquidity = LiquidityIndicator(p.liquidity, params_hash(p.liquidity, p.atr, p.previous_period,
-                                                                     p.sessions))
+                                                                     p.sessions),
+                                            track_taken=s.require_sweep or p.order_blocks.breaker_requires_mss)
         structure_hash = params_hash(s, p.atr, p.displacement)
         self.streams: list[tuple[SwingStream, StructureStream, OrderBlockIndicator]] = []
         for name in ("internal", "swing"):

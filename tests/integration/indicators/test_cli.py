@@ -5,14 +5,20 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from ictbot.adapters.files import write_candle_csv
+from ictbot.cli.indicators import _write_csv, _write_jsonl
 from ictbot.cli.main import app
 from ictbot.domain.candle_frame import CandleFrame
+from ictbot.indicators.events import iso_utc
 
 runner = CliRunner()
+# the compiled kernels are the default: a fresh checkout compiles them in its first test (1-2 min CPU)
+pytestmark = pytest.mark.timeout(900)
 
 
 def _write(frame: CandleFrame, path: Path) -> Path:
@@ -90,16 +96,66 @@ def test_bad_param_is_a_clear_error(tmp_path: Path, btc_5m_raw: CandleFrame) -> 
     assert result.exit_code == 2 and "unknown parameter" in result.output.replace("\n", " ")
 
 
-def test_fast_export_is_byte_identical_to_the_python_engine(tmp_path: Path, btc_5m_raw: CandleFrame) -> None:
-    import pytest
+def _reference_rows(frame: CandleFrame) -> list[dict[str, Any]]:
+    from ictbot.indicators.params import IndicatorParams
+    from ictbot.indicators.suite import compute
 
+    params = IndicatorParams().with_overrides(["fvg.k_atr=0.1"])
+    return [event.to_row() for event in compute(frame.open_time, frame.open, frame.high, frame.low, frame.close,
+                                                 "5m", params).events]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "feather", "csv", "jsonl"])
+def test_every_format_holds_the_events_the_row_exporter_wrote(tmp_path: Path, btc_5m_raw: CandleFrame,
+                                                               fmt: str) -> None:
+    """Compiled kernels (the default) → columns → file, against the old path: Python engine → one dict per
+    event → csv.writer / json.dumps. Text formats byte for byte, columnar ones value for value."""
     pytest.importorskip("numba")
-    data = _write(btc_5m_raw.slice(0, 3000), tmp_path / "a.csv")
+    frame = btc_5m_raw.slice(0, 3000)
+    data = _write(frame, tmp_path / "a.csv")
+    out = tmp_path / f"events.{fmt}"
+    result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--format", fmt,
+                                 "--param", "fvg.k_atr=0.1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    rows = _reference_rows(frame)
+    assert len(rows) > 1000
+    if fmt in ("csv", "jsonl"):
+        reference = tmp_path / f"reference.{fmt}"
+        (_write_csv if fmt == "csv" else _write_jsonl)(reference, rows)
+        assert out.read_bytes() == reference.read_bytes()
+        return
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out) if fmt == "parquet" else feather.read_table(out)
+    got = table.to_pylist()
+    for row in got:
+        for name in ("anchor_time", "confirm_time"):
+            row[name] = iso_utc(int(row[name].timestamp() * 1000))
+    present = [{k: v for k, v in row.items() if v is not None} for row in got]
+    assert present == [{k: v for k, v in row.items() if v is not None and v == v} for row in rows]
+
+
+def test_no_jit_and_the_old_fast_flag_write_the_same_file(tmp_path: Path, btc_5m_raw: CandleFrame) -> None:
+    pytest.importorskip("numba")
+    data = _write(btc_5m_raw.slice(0, 2000), tmp_path / "a.csv")
     outputs = []
-    for extra in ([], ["--fast"]):
-        out = tmp_path / f"events{len(extra)}.csv"
-        result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--format", "csv",
-                                     "--param", "fvg.k_atr=0.1", "--quiet", *extra])
+    for extra in (["--no-jit"], ["--fast"], []):
+        out = tmp_path / f"events{len(outputs)}.csv"
+        result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--quiet", *extra])
         assert result.exit_code == 0, result.output
         outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") > 100
+    assert outputs[0] == outputs[1] == outputs[2] and outputs[0].count(b"\n") > 100
+
+
+def test_format_follows_the_out_suffix_and_a_bad_one_is_refused(tmp_path: Path, btc_5m_raw: CandleFrame) -> None:
+    import pyarrow.parquet as pq
+
+    pytest.importorskip("numba")
+    data = _write(btc_5m_raw.slice(0, 600), tmp_path / "a.csv")
+    out = tmp_path / "events.parquet"
+    result = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(out).num_rows > 0 and not (tmp_path / "events.parquet.partial").exists()
+    bad = runner.invoke(app, ["indicators", "--data", str(data), "--out", str(out), "--format", "xlsx"])
+    assert bad.exit_code == 2 and "--format must be one of parquet, feather, csv, jsonl" in bad.output

@@ -156,16 +156,17 @@ def test_on_gap_fail_stops_with_one_line(eth_1h_with_outage: Path) -> None:
 
 def test_indicators_report_the_gap_and_refuse_a_wrong_timeframe(eth_1h_with_outage: Path, tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
-    result = runner.invoke(app, ["indicators", "--data", str(eth_1h_with_outage), "--out", str(out)],
+    # --no-jit: the data-quality report is the subject; the compiled path is tested in tests/integration/indicators
+    result = runner.invoke(app, ["indicators", "--data", str(eth_1h_with_outage), "--out", str(out), "--no-jit"],
                            terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "1 gap(s), 1 missing 1h candle(s); 1 zero-volume flat bar(s)" in result.output
     assert "gap 2025-03-10T10:00:00+00:00 → 2025-03-10T11:00:00+00:00" in result.output
     failed = runner.invoke(app, ["indicators", "--data", str(eth_1h_with_outage), "--out", str(out),
-                                 "--on-gap", "fail"], terminal_width=400)
+                                 "--on-gap", "fail", "--no-jit"], terminal_width=400)
     assert failed.exit_code == 1 and "--on-gap fail" in failed.output
     wrong = runner.invoke(app, ["indicators", "--data", str(eth_1h_with_outage), "--out", str(out),
-                                "--timeframe", "15m"], terminal_width=400)
+                                "--timeframe", "15m", "--no-jit"], terminal_width=400)
     assert wrong.exit_code == 2 and "15m contradicts the files" in _error_line(wrong.output)
 
 

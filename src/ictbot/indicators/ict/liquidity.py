@@ -7,6 +7,8 @@ import math
 
 from ictbot.indicators.core.history import History
 from ictbot.indicators.events import Event, EventFactory
+from ictbot.indicators.ict import equal_levels
+from ictbot.indicators.ict.equal_levels import SideSearch, SwingRecord
 from ictbot.indicators.ict.previous_period import PeriodLevel
 from ictbot.indicators.ict.sessions import WINDOWS, SessionLevel
 from ictbot.indicators.params import LiquidityParams
@@ -69,29 +71,6 @@ class Pool:
         self.level: Level | None = None
 
 
-class _SwingRecord:
-    """A raw liquidity-stream pivot with the max (min) of h (l) over its segment up to the next pivot."""
-
-    __slots__ = ("anchor", "level", "seg")
-
-    def __init__(self, anchor: int, level: float, seg: float) -> None:
-        self.anchor = anchor
-        self.level = level
-        self.seg = seg
-
-
-class _SideSearch:
-    """Equal-level matching for one side (+1 highs, −1 lows)."""
-
-    __slots__ = ("lag", "last_member", "records", "side")
-
-    def __init__(self, side: int) -> None:
-        self.side = side
-        self.records: list[_SwingRecord] = []
-        self.lag = -math.inf if side > 0 else math.inf  # same, lagging R candles (to i − R)
-        self.last_member: dict[int, Pool] = {}  # pivot anchor → pool whose newest member it is
-
-
 class LiquidityIndicator:
     __slots__ = (
         "alive",
@@ -106,11 +85,14 @@ class LiquidityIndicator:
         "seq",
         "side_heaps",
         "taken",
+        "track_taken",
         "version",
         "waiting",
     )
 
-    def __init__(self, params: LiquidityParams, phash: str) -> None:
+    def __init__(self, params: LiquidityParams, phash: str, *, track_taken: bool = True) -> None:
+        """``track_taken``: keep ``taken`` (only strict breakers and ``require_sweep`` read it; it grows
+        by one index per candle that takes liquidity, so the engine turns it off when nobody reads it)."""
         self.p = params
         self.phash = phash
         self.enabled = frozenset(params.sources)
@@ -118,9 +100,10 @@ class LiquidityIndicator:
         self.side_heaps: dict[int, list[tuple[float, int, int, Level]]] = {1: [], -1: []}
         self.pending: list[Level] = []  # taken, classification still open (sweep_window > 0)
         self.waiting: list[Level] = []  # window levels first tested on the next candle
-        self.highs = _SideSearch(1)
-        self.lows = _SideSearch(-1)
+        self.highs = SideSearch(1)
+        self.lows = SideSearch(-1)
         self.taken: dict[int, list[int]] = {1: [], -1: []}  # confirm indexes of liquidity_taken per side
+        self.track_taken = track_taken
         self.alive: dict[Level, None] = {}  # alive levels in the order they became testable
         self.journal: list[Level] | None = None  # levels added / changed / taken, for a snapshot builder
         self.version = 0
@@ -222,9 +205,10 @@ class LiquidityIndicator:
             del self.alive[level]
             if self.journal is not None:
                 self.journal.append(level)
-            taken_at = self.taken[level.side]
-            if not taken_at or taken_at[-1] != j:
-                taken_at.append(j)
+            if self.track_taken:
+                taken_at = self.taken[level.side]
+                if not taken_at or taken_at[-1] != j:
+                    taken_at.append(j)
         self.version += 1
         work = self.pending + taken
         work.sort(key=_key_of)
@@ -285,10 +269,11 @@ class LiquidityIndicator:
                 last.seg = max(search.lag, lagged) if side > 0 else min(search.lag, lagged)
             after = (hist.h if side > 0 else hist.l)[pb + 1:b + 1]
             seg_now = max(after) if side > 0 else min(after)
-            search.records.append(_SwingRecord(pivot, price, seg_now))
+            search.records.append(SwingRecord(pivot, price, seg_now))
             search.lag = -math.inf if side > 0 else math.inf
             if tol is not None:
                 self._match(search, price, pivot, anchor_time, i, tol, factory, out)
+            equal_levels.prune_dominated(search)
 
     def _tolerance(self, atr_now: float) -> float | None:
         """ATR part of ``tol[i]`` (0 when its coefficient is 0); None = undefined ATR, no pool at i."""
@@ -299,7 +284,7 @@ class LiquidityIndicator:
             return None
         return k_atr * atr_now
 
-    def _match(self, search: _SideSearch, x: float, px: int, anchor_time: int, i: int, tol_atr: float,
+    def _match(self, search: SideSearch, x: float, px: int, anchor_time: int, i: int, tol_atr: float,
                factory: EventFactory, out: list[Event]) -> None:
         tol = tol_atr
         if self.p.k_bps != 0.0:  # the bps term is relative to x, the new pivot's level (§5)
@@ -326,7 +311,7 @@ class LiquidityIndicator:
                 self._pool(search, rec, x, px, anchor_time, i, factory, out)
                 return
 
-    def _pool(self, search: _SideSearch, y: _SwingRecord, x: float, px: int, anchor_time: int, i: int,
+    def _pool(self, search: SideSearch, y: SwingRecord, x: float, px: int, anchor_time: int, i: int,
               factory: EventFactory, out: list[Event]) -> None:
         side = search.side
         pool = search.last_member.get(y.anchor)
@@ -337,6 +322,8 @@ class LiquidityIndicator:
             kind = "liquidity_pool_extended"
             parent: str | None = pool.event_id
         else:
+            if pool is not None:  # its level is gone: the entry can never extend a pool again
+                del search.last_member[y.anchor]
             pool = Pool(side, "", [y.anchor, px], [y.level, x], anchor_time)
             kind = "liquidity_pool"
             parent = None
@@ -363,3 +350,4 @@ class LiquidityIndicator:
 
 def _key_of(level: Level) -> tuple[int, int, int, int]:
     return level.key
+

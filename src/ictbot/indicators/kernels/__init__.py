@@ -1,8 +1,10 @@
-"""Compiled batch kernels of the indicator suite (optional: needs the ``fast`` extra, numba).
+"""Compiled batch kernels of the indicator suite (numba, a core dependency).
 
 ``compute_columns`` returns the events of ``ictbot.indicators.suite.compute`` as columns,
 ``compute_events`` the same ``Event`` list (parity with the streaming fold is tested). Importing this
-package never needs numba; calling the functions does.
+package never imports numba; calling the functions does. The kernels are compiled on first use in an
+install and cached on disk (``_jit``): ``compiled()`` says whether that cache is there, ``warm_up()``
+loads (or compiles) them ahead of the first real call, e.g. in a thread while input is being read.
 """
 
 from __future__ import annotations
@@ -18,15 +20,33 @@ if TYPE_CHECKING:
 
 
 def available() -> bool:
-    """True when numba is installed (``pip install ictbot[fast]``)."""
+    """True when numba is importable (a core dependency; a broken or stripped install may lack it)."""
     return importlib.util.find_spec("numba") is not None
 
 
 def compiled() -> bool:
-    """True when numba's on-disk cache holds compiled kernels (else the first call compiles, ~1 min)."""
-    from pathlib import Path
+    """True when numba's on-disk cache holds every kernel for this install (else the first call compiles
+    them, 1–2 min). Asks each kernel's own cache index, so a read-only install whose cache lives in the
+    user's cache directory (or ``NUMBA_CACHE_DIR``) counts too; a stale index (changed source) does not."""
+    try:
+        from ictbot.indicators.kernels import batch
 
-    return any((Path(__file__).resolve().parent / "__pycache__").glob("*.nbi"))
+        dispatchers = [obj for obj in vars(batch).values() if hasattr(obj, "py_func") and hasattr(obj, "_cache")]
+        # numba's index loader returns {} for a missing or stale index (private API: any surprise = unknown)
+        return bool(dispatchers) and all(bool(d._cache._cache_file._load_index()) for d in dispatchers)
+    except Exception:
+        return False
+
+
+def warm_up() -> None:
+    """Load every kernel from the on-disk cache (compiling it if absent) with a tiny series, so that the
+    first real call only computes. Same argument types as a real call, so the same machine code."""
+    import numpy as np
+
+    count = 64
+    t = np.arange(count, dtype=np.int64) * 300_000 + 1_704_067_200_000
+    x = 100.0 + np.cumsum(np.sin(np.arange(count, dtype=np.float64)))
+    compute_columns(t, x, x + 1.5, x - 1.5, x + 0.5, "5m")
 
 
 def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe | str,
@@ -37,7 +57,8 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
     except ImportError as exc:
         if available():
             raise
-        raise ImportError("the compiled indicator kernels need numba: pip install 'ictbot[fast]'") from exc
+        raise ImportError("the compiled indicator kernels need numba (a dependency of ictbot): "
+                          "pip install numba") from exc
     return run(t, o, h, lo, c, timeframe, params)
 
 
@@ -50,4 +71,4 @@ def compute_events(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe
     return to_events(columns)
 
 
-__all__ = ["available", "compiled", "compute_columns", "compute_events"]
+__all__ = ["available", "compiled", "compute_columns", "compute_events", "warm_up"]

@@ -8,7 +8,9 @@ cache files of this package are dropped whenever any of its sources changed (dig
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from numba import njit
 
@@ -32,5 +34,14 @@ def _drop_stale_cache() -> None:
         pass
 
 
+def jit(func: Callable[..., Any]) -> Any:
+    """``njit(cache=True, nogil=True)``; without any writable cache location (read-only install, no
+    writable user cache directory, no ``NUMBA_CACHE_DIR``) numba refuses ``cache=True`` at decoration
+    time: the kernels are then compiled in every process instead of failing to import."""
+    try:
+        return njit(cache=True, nogil=True)(func)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return njit(nogil=True)(func)
+
+
 _drop_stale_cache()
-jit = njit(cache=True, nogil=True)

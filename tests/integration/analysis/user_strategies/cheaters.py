@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ictbot.adapters.files import CandleFrame
+from ictbot.domain.candle_frame import CandleFrame
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.strategies.base import BaseStrategy, StrategyConfig, StrategyContext
 

@@ -1,0 +1,181 @@
+"""The event log as one Arrow table: from the kernels' columns (vectorised) or from ``Event`` records.
+
+Both builders give the same table for the same events (tested): the core columns of ``Event.to_row``
+with times as UTC timestamps, then the kind-specific columns sorted by name, null where a kind has
+no such field or its value is None / NaN. ``EventTable.field_order`` keeps each kind's own field
+order for the jsonl export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ictbot.indicators.export.schema import (
+    CORE_COLUMNS,
+    FIELDS,
+    HAS_LEVEL,
+    KIND_FIELDS,
+    NO_RANGE,
+    TIME_COLUMNS,
+    column_type,
+    extra_columns,
+)
+from ictbot.indicators.kernels.codes import (
+    ANCHOR,
+    B0,
+    B1,
+    BOTTOM,
+    CONFIRM,
+    DIR,
+    F0,
+    F1,
+    I0,
+    I1,
+    KIND,
+    KINDS,
+    LABELS,
+    LEVEL,
+    R0,
+    R1,
+    TAG,
+    TAGS,
+    TOP,
+)
+
+if TYPE_CHECKING:
+    from ictbot.indicators.events import Event
+    from ictbot.indicators.kernels.batch import KernelColumns
+
+I64 = npt.NDArray[np.int64]
+_INT_SOURCES = {"i0": I0, "i1": I1, "b0": B0, "b1": B1, "r0": R0, "r1": R1}
+_FLOAT_SOURCES = {"f0": F0, "f1": F1, "level": LEVEL}
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """``table``: one row per event in log order; ``kinds``: the kind of each row as its index in
+    ``codes.KINDS``; ``field_order``: per kind present, its fields in build order."""
+
+    table: pa.Table
+    kinds: I64
+    field_order: dict[str, tuple[str, ...]]
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def slice(self, start: int, stop: int) -> EventTable:
+        return EventTable(self.table.slice(start, stop - start), self.kinds[start:stop], self.field_order)
+
+
+def _kind_mask(kinds: I64, names: set[str] | frozenset[str]) -> npt.NDArray[np.bool_]:
+    """Rows whose kind is in ``names`` (a lookup per row: cheaper than ``np.isin``'s sort)."""
+    lookup = np.array([kind in names for kind in KINDS], dtype=np.bool_)
+    return lookup[kinds]
+
+
+def _floats(values: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> pa.Array:
+    return pa.array(values, type=pa.float64(), mask=~keep | np.isnan(values))
+
+
+def from_columns(cols: KernelColumns) -> EventTable:
+    """The table of the kernels' events, built column by column (no per-event Python objects)."""
+    ints = cols.ints
+    kinds = ints[:, KIND].astype(np.int64)
+    present = {KINDS[code] for code in np.unique(kinds).tolist()}
+    ids = _ids(cols, kinds)
+    open_time = cols.open_time
+    data: dict[str, pa.Array] = {
+        "id": ids,
+        "kind": pc.take(pa.array(KINDS, pa.string()), pa.array(kinds)),
+        "direction": pa.array(ints[:, DIR].astype(np.int64)),
+        "tf": pc.take(pa.array([cols.tf], pa.string()), pa.array(np.zeros(len(kinds), np.int64))),
+        "anchor_time": pa.array(open_time[ints[:, ANCHOR]], pa.timestamp("ms", tz="UTC")),
+        "confirm_time": pa.array(open_time[ints[:, CONFIRM]] + cols.tf_ms, pa.timestamp("ms", tz="UTC")),
+        "anchor_index": pa.array(ints[:, ANCHOR].astype(np.int64)),
+        "confirm_index": pa.array(ints[:, CONFIRM].astype(np.int64)),
+        "top": _floats(cols.floats[:, TOP], ~_kind_mask(kinds, NO_RANGE)),
+        "bottom": _floats(cols.floats[:, BOTTOM], ~_kind_mask(kinds, NO_RANGE)),
+        "level": _floats(cols.floats[:, LEVEL], _kind_mask(kinds, HAS_LEVEL)),
+        "params_hash": pc.take(pa.array(cols.hashes, pa.string()), pa.array(cols.slot.astype(np.int64))),
+    }
+    for name in extra_columns(present):
+        carriers = _kind_mask(kinds, {kind for kind in present if name in KIND_FIELDS[kind]})
+        data[name] = _field(cols, name, carriers, ids)
+    return EventTable(pa.table(data), kinds, {kind: KIND_FIELDS[kind] for kind in present})
+
+
+def _ids(cols: KernelColumns, kinds: I64) -> pa.Array:
+    """``tf:kind:tag:anchor_time:confirm_time:n`` (§0), as ``EventFactory`` formats them."""
+    ints = cols.ints
+    prefix = pa.array([f"{cols.tf}:{kind}" for kind in KINDS], pa.string())
+    anchor = cols.open_time[ints[:, ANCHOR]]
+    confirm = cols.open_time[ints[:, CONFIRM]] + cols.tf_ms
+    parts = [pc.take(prefix, pa.array(kinds)), pc.take(pa.array(TAGS, pa.string()), pa.array(ints[:, TAG], pa.int64())),
+             pc.cast(pa.array(anchor), pa.string()), pc.cast(pa.array(confirm), pa.string()),
+             pc.cast(pa.array(cols.n.astype(np.int64)), pa.string())]
+    return pc.binary_join_element_wise(*parts, ":")
+
+
+def _field(cols: KernelColumns, name: str, carriers: npt.NDArray[np.bool_], ids: pa.Array) -> pa.Array:
+    source = FIELDS[name].source
+    ints = cols.ints
+    if source in _FLOAT_SOURCES:
+        return _floats(cols.floats[:, _FLOAT_SOURCES[source]], carriers)
+    if source == "tag":
+        return pc.take(pa.array(TAGS, pa.string()), pa.array(ints[:, TAG], pa.int64(), mask=~carriers))
+    if source == "label":
+        index = ints[:, I0].astype(np.int64)
+        return pc.take(pa.array(LABELS, pa.string()), pa.array(index, mask=~carriers))
+    if source == "members":
+        return _members(cols, carriers)
+    values = ints[:, _INT_SOURCES[source]].astype(np.int64)
+    if source.startswith("b"):
+        return pa.array(values == 1, pa.bool_(), mask=~carriers)
+    if source.startswith("r"):
+        return pc.take(ids, pa.array(values, mask=~carriers | (values < 0)))
+    return pa.array(values, pa.int64(), mask=~carriers)
+
+
+def _members(cols: KernelColumns, carriers: npt.NDArray[np.bool_]) -> pa.Array:
+    """Pool rows: ``members[i0 : i0 + i1]``; null elsewhere."""
+    rows = np.flatnonzero(carriers)
+    start = cols.ints[rows, I0].astype(np.int64)
+    count = cols.ints[rows, I1].astype(np.int64)
+    lengths = np.zeros(len(carriers), np.int64)
+    lengths[rows] = count
+    offsets = np.zeros(len(carriers) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # flat positions: for each pool row, start .. start + count − 1
+    flat = np.repeat(start - offsets[rows], count) + np.arange(int(offsets[-1]), dtype=np.int64)
+    values = pa.array(cols.members[flat].astype(np.int64), pa.int64())
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, mask=pa.array(~carriers))
+
+
+def from_events(events: Sequence[Event]) -> EventTable:
+    """The same table from ``Event`` records (the Python engine's output)."""
+    from ictbot.indicators.kernels.codes import K
+
+    order: dict[str, tuple[str, ...]] = {}
+    for event in events:
+        if event.kind not in order:
+            order[event.kind] = tuple(event.fields)
+    names = [*CORE_COLUMNS, *sorted({name for fields in order.values() for name in fields} - set(CORE_COLUMNS))]
+    rows = [event.to_row() for event in events]
+    data: dict[str, pa.Array] = {}
+    for name in names:
+        if name in TIME_COLUMNS:
+            values: list[Any] = [getattr(event, name) for event in events]
+        else:
+            values = [row.get(name) for row in rows]
+        data[name] = pa.array(values, column_type(name), from_pandas=True)
+    kinds = np.array([K[event.kind] for event in events], dtype=np.int64)
+    if not events:
+        return EventTable(pa.table({name: pa.array([], column_type(name)) for name in CORE_COLUMNS}), kinds, {})
+    return EventTable(pa.table(data), kinds, order)
