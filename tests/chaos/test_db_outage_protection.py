@@ -35,8 +35,10 @@ PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 async def _start_on(url: str, tmp_path: Path, sim: SimulatorServer) -> tuple[Application, Pipeline]:
     config_file = tmp_path / "config.json"
+    # The plain path (entry, then the bot's own OCO): the scenario is the OCO's reply meeting a dead database.
     config_file.write_text(json.dumps({"exchange": {"symbols": [SYMBOL], "base_timeframe": "5m",
-                                                    "context_timeframes": ["15m", "1h"]}}))
+                                                    "context_timeframes": ["15m", "1h"]},
+                                       "execution": {"entry_lists": False}}))
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_URL=url,  # type: ignore[call-arg]
                         ICTBOT_CONFIG_FILE=config_file, LOG_DIR=tmp_path)
     application = Application(settings)

@@ -71,6 +71,11 @@ class ExecutionSection(_Strict):
     stop_fill_timeout_seconds: float = Field(default=30, gt=0)
     reconcile_interval_seconds: float = Field(default=60, gt=0)
     use_oco: bool = True
+    entry_lists: bool = Field(
+        default=True,
+        description="spot entries as one OTOCO order list (the exchange places stop and target the moment the "
+                    "entry fills) where the symbol allows OTO; false: entry first, then the bot's own OCO",
+    )
     slippage_tolerance_bps: float = Field(default=50, ge=0)
     breakeven_at_r: float | None = Field(
         default=None, gt=0, le=100, description="move the stop to the entry once the close is this many R in profit",

@@ -196,6 +196,7 @@ def build_pipeline(
     execution = ExecutionService(
         bus, venue, journal, fills, positions_repo, clock,
         ExecutionConfig(entry_timeout_s=config.execution.entry_timeout_seconds,
+                        entry_lists=config.execution.entry_lists,
                         reconcile_interval_s=config.execution.reconcile_interval_seconds * timer_scale,
                         # Waiting for the exchange (a triggered stop's fill, an unknown outcome) is
                         # about wall-clock latency, so these graces stretch with the replay speed.
