@@ -149,12 +149,12 @@ class TestWithTheTradeToken:
         row = "#strategies tr[data-strategy-id='strategy_a']"
         page.click(f"{row} button:text('Parameters')")
         form = page.locator(f"{row} + tr.param-row form")
-        form.locator("input[name='risk_per_trade']").fill("5")
-        error = form.locator(".field[data-field='risk_per_trade'] .field-error")
+        form.locator("input[name='risk_per_trade_pct']").fill("50")  # percent of equity, at most 10
+        error = form.locator(".field[data-field='risk_per_trade_pct'] .field-error")
         page.wait_for_function("(e) => e.textContent.length > 0", arg=error.element_handle())
-        assert "less than or equal to 1" in error.inner_text()
+        assert "less than or equal to 10" in error.inner_text()
         rows = httpx.get(f"{demo.url}/strategies", headers=demo.headers("read"), timeout=10).json()
-        assert next(s for s in rows if s["id"] == "strategy_a")["risk_per_trade"] != "5", "validated, not applied"
+        assert next(s for s in rows if s["id"] == "strategy_a")["risk_per_trade_pct"] != "50", "validated, not applied"
 
 
 class TestWithTheReadToken:

@@ -9,7 +9,7 @@ import { el, emptyRow } from "./store.js";
 const $ = (id) => document.getElementById(id);
 // An empty field keeps the running value (the file's or the built-in default; `ictbot config show`).
 const RISK_FIELDS = [
-  ["risk_per_trade", "risk per trade (fraction)"], ["max_daily_loss", "max daily loss (fraction)"],
+  ["risk_per_trade_pct", "risk per trade (% of equity)"], ["max_daily_loss", "max daily loss (fraction)"],
   ["max_drawdown", "max drawdown (fraction)"], ["max_positions", "max open positions"],
   ["max_exposure", "max exposure (× equity)"], ["max_leverage", "max leverage"],
   ["cooldown_s", "cooldown after a loss (s)"],
@@ -64,7 +64,7 @@ function field(name, label, value, placeholder) {
 
 function paramForm(strategy, entry) {
   const form = el("form", undefined, "param-form");
-  form.append(field("risk_per_trade", "risk per trade", entry.risk_per_trade, String(strategy.risk_per_trade ?? "")),
+  form.append(field("risk_per_trade_pct", "risk per trade (%)", entry.risk_per_trade_pct, String(strategy.risk_per_trade_pct ?? "")),
     field("max_positions", "max positions", entry.max_positions));
   for (const [name, value] of Object.entries(entry.params || {})) form.append(field("params." + name, name, value));
   const extra = el("div", undefined, "field add-param");
