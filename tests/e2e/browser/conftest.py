@@ -7,11 +7,11 @@ chromium or the ``playwright`` package is missing, and fails instead under
 
 Fixtures:
 
-* ``browser`` (session): one Chromium process for the whole run.
+* ``browser`` (session, tests/e2e/conftest.py): one Chromium process for the whole run.
 * ``page`` (function): a fresh context (no cookies, storage or cache shared between tests) at a
   laptop viewport; its console errors are collected in ``page.console_errors`` and a screenshot of
   the page as the test left it is saved to ``artifacts_dir`` (under pytest's ``--basetemp``).
-* ``artifacts_dir`` (session): ``<basetemp>/browser-artifacts``, never in the repository.
+* ``artifacts_dir`` (session, tests/e2e/conftest.py): ``<basetemp>/browser-artifacts``, never in the repository.
 * ``demo`` (module): ``ictbot demo`` running on the simulator in a temporary folder, with its URL and
   both tokens (``Demo.dashboard(scope)`` is the login link).
 """
@@ -22,7 +22,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,55 +34,8 @@ from typing import IO, Any
 import pytest
 
 import ictbot
-from tests.conftest import services_required
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 LAPTOP_VIEWPORT = {"width": 1366, "height": 900}
-
-
-def chromium_path() -> str | None:
-    """``ICTBOT_CHROMIUM`` if set, else Debian's chromium, else whatever ``chromium`` is on PATH."""
-    configured = os.environ.get("ICTBOT_CHROMIUM")
-    if configured:
-        return configured if Path(configured).is_file() else None
-    for candidate in CHROMIUM_CANDIDATES:
-        if Path(candidate).is_file():
-            return candidate
-    return shutil.which("chromium")
-
-
-def _missing(reason: str) -> None:
-    if services_required():
-        pytest.fail(f"{reason} and ICTBOT_REQUIRE_SERVICES=1 (run scripts/install_test_browser.sh)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.getbasetemp() / "browser-artifacts"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    if executable is None:
-        _missing("chromium not installed (/usr/bin/chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the playwright package is not installed (pip install playwright; no browser download)")
-    with sync_playwright() as driver:
-        # --no-sandbox: CI containers run as root, where Chromium's sandbox refuses to start.
-        launched = driver.chromium.launch(
-            executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
 
 @pytest.fixture
 def page(browser: Any, artifacts_dir: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
@@ -151,7 +103,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             if match:
                 found.put(match.group(1))
 
-    threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
+    reader = threading.Thread(target=drain, args=(process.stdout,), daemon=True)
+    reader.start()
     try:
         try:
             url = found.get(timeout=150)
@@ -166,3 +119,5 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        reader.join(timeout=10)  # the pipe is at its end once the demo exited
+        process.stdout.close()

@@ -1,4 +1,4 @@
-"""A headless Chromium (Debian's, driven by Playwright) and the API served on a real socket.
+"""The API served on a real socket for the docs pages (the browser is tests/e2e/conftest.py's).
 
 Skips with the reason when Playwright or Chromium is missing; under ``ICTBOT_REQUIRE_SERVICES=1``
 (CI) a missing browser fails instead, like a missing database. The browser is never downloaded:
@@ -8,50 +8,18 @@ Skips with the reason when Playwright or Chromium is missing; under ``ICTBOT_REQ
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from ictbot.api import ApiSettings, create_app
 from ictbot.api.auth import TokenAuthority
 from ictbot.app.api_server import ApiServerService
-from tests.conftest import services_required
 from tests.unit.api.fakes import FakeFacade
 
 READ_TOKEN = "docs-browser-read-token-0123456789"
 TRADE_TOKEN = "docs-browser-trade-token-0123456789"
-
-
-def _missing(reason: str) -> None:
-    if services_required():
-        pytest.fail(f"{reason} and ICTBOT_REQUIRE_SERVICES=1")
-    pytest.skip(reason)
-
-
-def chromium_path() -> str:
-    path = os.environ.get("ICTBOT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        _missing(f"no Chromium at {path} (apt-get install chromium, or set ICTBOT_CHROMIUM)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install playwright; the browser is the system's)")
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class _ServedApi:
