@@ -8,20 +8,20 @@ cache files of this package are dropped whenever any of its sources changed (dig
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from numba import njit
 
+_HERE = Path(__file__).resolve().parent
 
-def _drop_stale_cache() -> None:
-    here = Path(__file__).resolve().parent
-    # compiled code depends on the kernel modules and on the constants of codes.py (frozen into it)
-    sources = [p.read_bytes() for p in sorted(here.glob("*.py"))]
-    digest = hashlib.sha256(b"".join(src for src in sources if b"@jit" in src or b"REF_SHIFT = " in src
-                                     or b"njit(" in src)).hexdigest()[:16]
-    cache = here / "__pycache__"
+
+def drop_stale_cache(folder: Path, sources: Sequence[Path]) -> None:
+    """Drop ``folder``'s numba cache files when ``sources`` (its compiled modules and every helper or
+    constant module their code depends on) changed since the stamp was written."""
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
+    cache = folder / "__pycache__"
     stamp = cache / "numba-sources.sha256"
     try:
         if stamp.exists() and stamp.read_text() == digest:
@@ -34,6 +34,12 @@ def _drop_stale_cache() -> None:
         pass
 
 
+def _kernel_sources() -> list[Path]:
+    # compiled code depends on the kernel modules and on the constants of codes.py (frozen into it)
+    return [path for path in sorted(_HERE.glob("*.py"))
+            if any(mark in path.read_bytes() for mark in (b"@jit", b"REF_SHIFT = ", b"njit("))]
+
+
 def jit(func: Callable[..., Any]) -> Any:
     """``njit(cache=True, nogil=True)``; without any writable cache location (read-only install, no
     writable user cache directory, no ``NUMBA_CACHE_DIR``) numba refuses ``cache=True`` at decoration
@@ -44,4 +50,4 @@ def jit(func: Callable[..., Any]) -> Any:
         return njit(nogil=True)(func)
 
 
-_drop_stale_cache()
+drop_stale_cache(_HERE, _kernel_sources())
