@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +90,14 @@ def _root_logging_restored() -> Iterator[None]:
         if handler not in root.handlers:
             root.addHandler(handler)
     root.setLevel(level)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the indicator kernels before the first test when this checkout has no numba cache yet
+    (a fresh clone, as in CI): otherwise the first ICT backtest compiles them (1–2 min of CPU) inside its
+    own per-test timeout. With the cache in place this only reads numba's index files."""
+    from ictbot.indicators import kernels
+
+    if kernels.available() and not kernels.compiled():
+        sys.__stderr__.write("compiling the indicator kernels once for this checkout (1-2 min) ...\n")
+        kernels.warm_up()
