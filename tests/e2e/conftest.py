@@ -1,7 +1,7 @@
 """The headless Chromium shared by every browser test (tests/e2e/browser, tests/e2e/docs_browser).
 
-One Playwright driver per test session: Playwright's sync API cannot run two drivers in one thread,
-so each folder must not start its own. The browser is Debian's ``chromium``
+One Playwright driver at a time (per test module): Playwright's sync API cannot run two drivers in one
+thread, and a live driver keeps its event loop current, so it is stopped before the next module. The browser is Debian's ``chromium``
 (``scripts/install_test_browser.sh``); Playwright's own download is never used. A test that needs it
 skips with a reason when chromium or the ``playwright`` package is missing, and fails instead under
 ``ICTBOT_REQUIRE_SERVICES=1`` (CI).
@@ -47,7 +47,9 @@ def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps its event loop current in this thread while
+# the driver lives, and every later asyncio test of the session (asyncio.run, pytest-asyncio) would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
