@@ -1,10 +1,10 @@
 """The headless Chromium shared by every browser test (tests/e2e/browser, tests/e2e/docs_browser).
 
-One Playwright driver at a time (per test module): Playwright's sync API cannot run two drivers in one
-thread, and a live driver keeps its event loop current, so it is stopped before the next module. The
-browser is Debian's ``chromium`` (``scripts/install_test_browser.sh``); Playwright's own download is
-never used. A test that needs it skips with a reason when chromium or the ``playwright`` package is missing, and fails instead under
-``ICTBOT_REQUIRE_SERVICES=1`` (CI).
+One Playwright driver at a time (per test module): Playwright's sync API cannot run two drivers in
+one thread, and a live driver keeps its event loop current, so it is stopped before the next module.
+The browser is Debian's ``chromium`` (``scripts/install_test_browser.sh``); Playwright's own download
+is never used. A test that needs it skips with a reason when chromium or the ``playwright`` package is
+missing, and fails instead under ``ICTBOT_REQUIRE_SERVICES=1`` (CI).
 """
 
 from __future__ import annotations
