@@ -187,7 +187,7 @@ async def test_a_manual_order_while_entries_are_blocked_names_the_block(
     cent = Decimal("0.01")
     request = f.ManualOrderRequest(symbol="BTCUSDT", side="BUY", stop_loss=(price * Decimal("0.99")).quantize(cent),
                                    take_profits=[(price * Decimal("1.02")).quantize(cent)])
-    with pytest.raises(f.Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         await PipelineFacade(application, pipeline).create_manual_order(request)
     assert refused.value.args[0] == "new entries are blocked"
     assert refused.value.reasons == ("start-up reconciliation not finished",)
