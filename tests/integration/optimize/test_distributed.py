@@ -43,8 +43,12 @@ def _slow_worker(study: str, trials: int, delay: float) -> subprocess.Popen[byte
 
 
 def _trials(study: str) -> list[optuna.trial.FrozenTrial]:
-    loaded = optuna.load_study(study_name=fold_study_name(study, 1), storage=PG_URL)
-    return loaded.get_trials(deepcopy=False)
+    storage = optuna.storages.RDBStorage(PG_URL)
+    try:
+        loaded = optuna.load_study(study_name=fold_study_name(study, 1), storage=storage)
+        return loaded.get_trials(deepcopy=True)
+    finally:
+        storage.engine.dispose()  # its pooled connections, else ResourceWarnings (errors in this suite)
 
 
 def _wait(process: subprocess.Popen[bytes], timeout: float = 150) -> None:
@@ -90,7 +94,7 @@ def test_killed_worker_trial_is_failed_retried_and_counted_once(study: str) -> N
             continue
     assert running is not None, "the first worker never started a trial"
     os.kill(victim.pid, signal.SIGKILL)  # mid-trial: its backtest holds for 3 s
-    victim.wait()
+    victim.communicate()  # reaps it and closes its stderr pipe (left open: a ResourceWarning, an error here)
     _wait(survivor)  # it must not leave while the dead worker's trial holds a slot
     trials = _trials(study)
     failed = [t for t in trials if t.state == TrialState.FAIL]
