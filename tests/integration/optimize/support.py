@@ -51,6 +51,9 @@ def unique_study() -> str:
 
 def drop_studies(url: str, prefix: str) -> None:
     storage = optuna.storages.RDBStorage(url)
-    for summary in storage.get_all_studies():
-        if summary.study_name.startswith(prefix):
-            optuna.delete_study(study_name=summary.study_name, storage=storage)
+    try:
+        for summary in storage.get_all_studies():
+            if summary.study_name.startswith(prefix):
+                optuna.delete_study(study_name=summary.study_name, storage=storage)
+    finally:
+        storage.engine.dispose()  # its pooled connections (a ResourceWarning, an error in this suite)

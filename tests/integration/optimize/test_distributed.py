@@ -43,9 +43,13 @@ def _slow_worker(study: str, trials: int, delay: float) -> subprocess.Popen[byte
 
 
 def _trials(study: str) -> list[optuna.trial.FrozenTrial]:
+    return _fold_trials(study, 1)
+
+
+def _fold_trials(study: str, fold: int) -> list[optuna.trial.FrozenTrial]:
     storage = optuna.storages.RDBStorage(PG_URL)
     try:
-        loaded = optuna.load_study(study_name=fold_study_name(study, 1), storage=storage)
+        loaded = optuna.load_study(study_name=fold_study_name(study, fold), storage=storage)
         return loaded.get_trials(deepcopy=True)
     finally:
         storage.engine.dispose()  # its pooled connections, else ResourceWarnings (errors in this suite)
@@ -67,7 +71,7 @@ def test_two_cli_workers_fill_one_study_exactly(study: str, tmp_path: Path) -> N
         out, err = worker.communicate(timeout=240)
         assert worker.returncode == 0, (out + err).decode()[-2000:]
     for fold in (1,):
-        trials = optuna.load_study(study_name=fold_study_name(study, fold), storage=PG_URL).get_trials()
+        trials = _fold_trials(study, fold)
         complete = [t for t in trials if t.state == TrialState.COMPLETE]
         assert len(complete) == 10
         assert len({t.number for t in complete}) == 10
