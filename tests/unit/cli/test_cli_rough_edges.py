@@ -119,6 +119,10 @@ def test_alembic_start_lines_stay_off_the_console(tmp_path: Path, capsys: pytest
     from ictbot.adapters.storage import Database
     from ictbot.app.logsetup import configure_logging
 
+    for name in ("alembic", "alembic.runtime.migration"):  # as a fresh process has them: earlier tests of the
+        logger = logging.getLogger(name)                     # session may leave them disabled or re-levelled
+        logger.disabled, logger.propagate = False, True
+        logger.setLevel(logging.NOTSET)
     log_file = configure_logging("INFO", tmp_path / "logs")
     try:
         database = Database(f"sqlite:///{tmp_path / 'quiet.db'}")
