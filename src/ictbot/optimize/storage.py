@@ -22,6 +22,8 @@ import optuna
 import sqlalchemy.exc
 from optuna.storages import BaseStorage, InMemoryStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 
+from ictbot.adapters.storage.url import redact
+
 META_KEY = "ictbot"  # study user attribute holding what the study was created for
 # What a worker joining an existing study must agree on (it would otherwise mix incomparable trials).
 SCHEMA_ATTEMPTS = 4
@@ -77,16 +79,6 @@ def _engine_kwargs(url: str) -> dict[str, Any]:
         # Several local workers write one SQLite file: wait for the lock instead of failing at once.
         return {"connect_args": {"timeout": 60}}
     return {"pool_pre_ping": True}
-
-
-def redact(url: str) -> str:
-    """The URL without its password (it may end up in an error message or a log)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"
 
 
 def fold_study_name(study: str, fold: int) -> str:

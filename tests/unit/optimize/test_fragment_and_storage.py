@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from ictbot.adapters.storage.url import redact
 from ictbot.app.backtest_config import read_trading_config
 from ictbot.domain.errors import ConfigError
 from ictbot.optimize.fragment import config_document, write_config
-from ictbot.optimize.storage import StorageOptions, open_storage, redact
+from ictbot.optimize.storage import StorageOptions, open_storage
 
 
 def test_risk_parameters_go_to_the_risk_section_and_the_rest_is_kept() -> None:
