@@ -6,18 +6,12 @@ per-candle candidate sort, the heaps' tie-break, the eviction queues), so no eve
 
 from __future__ import annotations
 
-from ictbot.indicators.kernels.buffers import heap_push
 from ictbot.indicators.resumable._jit import jit
+from ictbot.indicators.resumable.kernel import queue_zone
 from ictbot.indicators.resumable.layout import (
     DSIZE,
     EXP_HEAD,
     HDN,
-    HEAP_DN,
-    HEAP_DN_SEQ,
-    HEAP_DN_VER,
-    HEAP_UP,
-    HEAP_UP_SEQ,
-    HEAP_UP_VER,
     HUP,
     N_ZF,
     N_ZI,
@@ -67,10 +61,7 @@ def compact_kernel(s, zi, zf, heap_k, heap_i, order):  # type: ignore[no-untyped
         if zi[Z_DIR, z] > 0:
             order[ORDER_UP, s[NUP]] = z
             s[NUP] += 1
-            s[DSIZE] = heap_push(heap_k[HEAP_DN], heap_i[HEAP_DN_SEQ], heap_i[HEAP_DN_VER], s[DSIZE],
-                                 -zf[Z_THR, z], z, zi[Z_VER, z])
         else:
             order[ORDER_DN, s[NDN]] = z
             s[NDN] += 1
-            s[USIZE] = heap_push(heap_k[HEAP_UP], heap_i[HEAP_UP_SEQ], heap_i[HEAP_UP_VER], s[USIZE],
-                                 zf[Z_THR, z], z, zi[Z_VER, z])
+        queue_zone(s, heap_k, heap_i, z, zi[Z_DIR, z] > 0, zf[Z_THR, z], zi[Z_VER, z])

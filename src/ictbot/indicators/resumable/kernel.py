@@ -129,6 +129,32 @@ def _advance_atr(s, sf, pi, o, h, lo, c):  # type: ignore[no-untyped-def]
 
 
 @jit
+def queue_zone(s, heap_k, heap_i, z, up, threshold, version):  # type: ignore[no-untyped-def]
+    """Queue zone ``z`` at its next rule price: a bullish zone (``up``) waits for price to come down to
+    ``threshold`` (key negated in the down-candidates heap), a bearish one for price to come up."""
+    if up:
+        s[DSIZE] = heap_push(heap_k[HEAP_DN], heap_i[HEAP_DN_SEQ], heap_i[HEAP_DN_VER], s[DSIZE], -threshold, z,
+                             version)
+    else:
+        s[USIZE] = heap_push(heap_k[HEAP_UP], heap_i[HEAP_UP_SEQ], heap_i[HEAP_UP_VER], s[USIZE], threshold, z,
+                             version)
+
+
+@jit
+def _pop_reached(hk, hs, hv, size, bound, zi, found, nf):  # type: ignore[no-untyped-def]
+    """Pop every heap entry with key <= ``bound``; live, current ones go to ``found``. (size, nf) after."""
+    while size > 0 and hk[0] <= bound:
+        z = hs[0]
+        v = hv[0]
+        size = heap_pop(hk, hs, hv, size)
+        if zi[Z_ALIVE, z] != 0 and zi[Z_VER, z] == v:
+            zi[Z_VER, z] += 1
+            found[nf] = z
+            nf += 1
+    return size, nf
+
+
+@jit
 def _new_zone(s, zi, zf, heap_k, heap_i, order, role, d, top, bottom, mid, anchor, atime, i, event):  # type: ignore[no-untyped-def]
     """Append a live zone and queue it in its direction's heap; returns its number."""
     w = s[NZ]
@@ -152,13 +178,12 @@ def _new_zone(s, zi, zf, heap_k, heap_i, order, role, d, top, bottom, mid, ancho
         s[NUP] += 1
         s[ACT_UP] += 1
         zf[Z_THR, w] = top
-        s[DSIZE] = heap_push(heap_k[HEAP_DN], heap_i[HEAP_DN_SEQ], heap_i[HEAP_DN_VER], s[DSIZE], -top, w, 1)
     else:
         order[ORDER_DN, s[NDN]] = w
         s[NDN] += 1
         s[ACT_DN] += 1
         zf[Z_THR, w] = bottom
-        s[USIZE] = heap_push(heap_k[HEAP_UP], heap_i[HEAP_UP_SEQ], heap_i[HEAP_UP_VER], s[USIZE], bottom, w, 1)
+    queue_zone(s, heap_k, heap_i, w, d > 0, zf[Z_THR, w], 1)
     return w
 
 
@@ -166,25 +191,11 @@ def _new_zone(s, zi, zf, heap_k, heap_i, order, role, d, top, bottom, mid, ancho
 def _candidates(s, pi, zi, heap_k, heap_i, order, i, hi, li):  # type: ignore[no-untyped-def]
     """``ZoneBook.candidates``: zones whose next rule price reach, plus zones expiring now, in creation order."""
     found = order[ORDER_FOUND]
-    nf = 0
-    dk, ds, dv = heap_k[HEAP_DN], heap_i[HEAP_DN_SEQ], heap_i[HEAP_DN_VER]
-    while s[DSIZE] > 0 and -dk[0] >= li:
-        z = ds[0]
-        v = dv[0]
-        s[DSIZE] = heap_pop(dk, ds, dv, s[DSIZE])
-        if zi[Z_ALIVE, z] != 0 and zi[Z_VER, z] == v:
-            zi[Z_VER, z] += 1
-            found[nf] = z
-            nf += 1
-    uk, us, uv = heap_k[HEAP_UP], heap_i[HEAP_UP_SEQ], heap_i[HEAP_UP_VER]
-    while s[USIZE] > 0 and uk[0] <= hi:
-        z = us[0]
-        v = uv[0]
-        s[USIZE] = heap_pop(uk, us, uv, s[USIZE])
-        if zi[Z_ALIVE, z] != 0 and zi[Z_VER, z] == v:
-            zi[Z_VER, z] += 1
-            found[nf] = z
-            nf += 1
+    # the down heap's keys are negated thresholds: "low reaches down to it" is key <= -low
+    s[DSIZE], nf = _pop_reached(heap_k[HEAP_DN], heap_i[HEAP_DN_SEQ], heap_i[HEAP_DN_VER], s[DSIZE], -li, zi,
+                                found, 0)
+    s[USIZE], nf = _pop_reached(heap_k[HEAP_UP], heap_i[HEAP_UP_SEQ], heap_i[HEAP_UP_VER], s[USIZE], hi, zi,
+                                found, nf)
     max_age = pi[MAX_AGE]
     if max_age >= 0:
         while s[EXP_HEAD] < s[NZ] and zi[Z_CONFIRM, s[EXP_HEAD]] + max_age <= i:
@@ -259,12 +270,7 @@ def _transition(s, pi, zi, zf, heap_k, heap_i, order, ev_i, ev_f, base, z, i, hi
     else:
         zf[Z_THR, z] = (top if not touched else bot) if up else (bot if not touched else top)
     zi[Z_VER, z] += 1
-    if up:
-        s[DSIZE] = heap_push(heap_k[HEAP_DN], heap_i[HEAP_DN_SEQ], heap_i[HEAP_DN_VER], s[DSIZE], -zf[Z_THR, z], z,
-                             zi[Z_VER, z])
-    else:
-        s[USIZE] = heap_push(heap_k[HEAP_UP], heap_i[HEAP_UP_SEQ], heap_i[HEAP_UP_VER], s[USIZE], zf[Z_THR, z], z,
-                             zi[Z_VER, z])
+    queue_zone(s, heap_k, heap_i, z, up, zf[Z_THR, z], zi[Z_VER, z])
 
 
 @jit
