@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ictbot.app.wiring import PAPER_API_KEY
+from ictbot.app.wiring import PAPER_API_KEY, Pipeline
+from ictbot.exchange_sim import SimulatorServer
 from ictbot.ports.clock import Clock
 from tests.integration.risk.restart_support import (
     SYMBOL,
@@ -25,6 +26,13 @@ from tests.integration.risk.restart_support import (
     start_bot,
     step,
 )
+
+
+async def _trade_ids(sim: SimulatorServer, pipeline: Pipeline) -> tuple[set[str], set[str]]:
+    """The trade ids the exchange has for the symbol, and those the bot booked."""
+    exchange = {str(t.trade_id) for t in sim.control.trades(PAPER_API_KEY, SYMBOL)}
+    booked = {str(fill.trade_id) for fill in await pipeline.fills.recent(SYMBOL, limit=1000)}
+    return exchange, booked
 
 
 @pytest.mark.timeout(200)
@@ -53,8 +61,7 @@ async def test_an_exit_whose_report_is_lost_is_recovered_by_reconciliation(tmp_p
                 await pipeline.execution.executor.drain()
                 await application.bus.wait_idle()
             still_open = pipeline.execution.positions.open_positions()
-            exchange_trades = {str(t.trade_id) for t in sim.control.trades(PAPER_API_KEY, SYMBOL)}
-            bot_trades = {str(fill.trade_id) for fill in await pipeline.fills.recent(SYMBOL, limit=1000)}
+            exchange_trades, bot_trades = await _trade_ids(sim, pipeline)
         finally:
             await application.stop()
     finally:
@@ -115,8 +122,7 @@ async def test_a_lost_exit_report_is_recovered_when_the_bots_clock_lags_the_exch
                 await pipeline.execution.reconcile("periodic")
                 await pipeline.execution.executor.drain()
             still_open = pipeline.execution.positions.open_positions()
-            exchange_trades = {str(t.trade_id) for t in sim.control.trades(PAPER_API_KEY, SYMBOL)}
-            bot_trades = {str(fill.trade_id) for fill in await pipeline.fills.recent(SYMBOL, limit=1000)}
+            exchange_trades, bot_trades = await _trade_ids(sim, pipeline)
         finally:
             await application.stop()
     finally:
