@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ictbot.domain.events import OrderIntent
 from ictbot.domain.order import OrderLeg, OrderStatus, OrderType, TimeInForce
 from ictbot.domain.signal import EntryType
 from tests.integration.execution.test_simulator_e2e import CONFIG, FLAT, KEY, Books, bot, until
@@ -32,6 +33,11 @@ def _ours(sim: object) -> dict[str, Any]:
 
 def _leg_status(sim: object) -> dict[str, str]:
     return {cid.rsplit("-", 1)[1]: o.status for cid, o in _ours(sim).items()}  # type: ignore[attr-defined]
+
+
+def _dip_entry() -> OrderIntent:
+    """A limit buy just under the market that the scripted dip fills, one target above, one stop below."""
+    return make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",))
 
 
 async def test_market_entry_is_one_fok_otoco_and_the_stop_leg_closes_the_position() -> None:
@@ -64,7 +70,7 @@ async def test_bot_down_when_the_entry_fills_the_exchange_holds_the_stop_and_a_r
         books = Books()
         async with bot(sim, books, LISTS) as first:
             entry = await first.executor.submit_intent(
-                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+                _dip_entry())
             await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.NEW)
             assert first.executor.protection_deficit(entry.position_id) == 0  # no position yet
         # The bot is gone (its executor stopped right after the submit); the entry fills meanwhile.
@@ -90,13 +96,13 @@ async def test_restart_before_the_fill_recognises_the_pending_legs_then_the_fill
         books = Books()
         async with bot(sim, books, LISTS) as first:
             entry = await first.executor.submit_intent(
-                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+                _dip_entry())
             await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.NEW)
         async with bot(sim, books, LISTS) as second:
             assert second.health()["last_reconcile"]["clean"] is True
             assert _leg_status(sim) == {"E0": "NEW", "S0": "PENDING_NEW", "T0": "PENDING_NEW"}
             again = await second.executor.submit_intent(
-                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+                _dip_entry())
             assert again.client_order_id == entry.client_order_id  # the same signal: never a second list
             await sim.control.step(7)
             await until(lambda: second.positions.get(entry.position_id) is not None
@@ -133,7 +139,7 @@ async def test_a_partly_filled_working_order_gets_its_filled_part_protected_by_t
         books = Books()
         async with bot(sim, books, LISTS) as service:
             entry = await service.executor.submit_intent(
-                make_intent(qty="0.01", entry_type=EntryType.LIMIT, entry="49960", stop="49000", targets=("51000",)))
+                _dip_entry())
             await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.NEW)
             await sim.control.step(6)
             await until(lambda: books.journal.orders[entry.client_order_id].status is OrderStatus.PARTIALLY_FILLED)
