@@ -22,6 +22,19 @@ if TYPE_CHECKING:
 Injector = Callable[["ChaosSession", random.Random], bool]  # False: the moment did not allow it
 
 
+def _when_flat_then_enter(session: ChaosSession, fault: str, **params: object) -> bool:
+    """Arm ``fault`` once the bot is flat, then ask for an entry: the entry's traffic meets the fault."""
+    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.sim.fault(fault, **params)
+    session.place_entry()
+    return True
+
+
+def _drop_streams(session: ChaosSession) -> None:
+    session.sim.fault("drop_ws", kind="market")
+    session.sim.fault("drop_ws", kind="user")
+
+
 def bot_kill(session: ChaosSession, rng: random.Random) -> bool:
     """kill -9 at a random moment, then start again on the same database."""
     session.bot.kill()
@@ -52,19 +65,15 @@ def bot_down_through_exit(session: ChaosSession, rng: random.Random) -> bool:
 
 def ws_drop(session: ChaosSession, rng: random.Random) -> bool:
     """Close the market stream and the user-data stream (WS API) sockets."""
-    session.sim.fault("drop_ws", kind="market")
-    session.sim.fault("drop_ws", kind="user")
+    _drop_streams(session)
     return True
 
 
 def http_5xx(session: ChaosSession, rng: random.Random) -> bool:
     """The next 1-3 POSTs (order placement, OCO) answer 503 without executing. Armed when the bot is
     flat, so its next entry meets it (the observer only GETs, so it never takes these)."""
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
-    session.sim.fault("response", method="POST", path=None, mode="error_503", after_commit=False,
-                      count=rng.randint(1, 3))
-    session.place_entry()
-    return True
+    return _when_flat_then_enter(session, "response", method="POST", path=None, mode="error_503",
+                                 after_commit=False, count=rng.randint(1, 3))
 
 
 def lost_reply_after_commit(session: ChaosSession, rng: random.Random) -> bool:
@@ -95,10 +104,7 @@ def clock_skew(session: ChaosSession, rng: random.Random) -> bool:
 
 def user_event_loss(session: ChaosSession, rng: random.Random) -> bool:
     """The next execution report is lost on the user stream (the bot must learn the fill otherwise)."""
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
-    session.sim.fault("drop_event", kind="executionReport", count=rng.randint(1, 2))
-    session.place_entry()
-    return True
+    return _when_flat_then_enter(session, "drop_event", kind="executionReport", count=rng.randint(1, 2))
 
 
 def sim_restart(session: ChaosSession, rng: random.Random) -> bool:
@@ -122,18 +128,12 @@ def db_loss(session: ChaosSession, rng: random.Random) -> bool:
 
 def duplicate_events(session: ChaosSession, rng: random.Random) -> bool:
     """The next 1-3 execution reports are each sent twice on the user stream."""
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
-    session.sim.fault("duplicate_event", kind="executionReport", count=rng.randint(1, 3))
-    session.place_entry()
-    return True
+    return _when_flat_then_enter(session, "duplicate_event", kind="executionReport", count=rng.randint(1, 3))
 
 
 def reorder_events(session: ChaosSession, rng: random.Random) -> bool:
     """The next 1-2 execution reports arrive after the one that follows them (e.g. FILLED before NEW)."""
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
-    session.sim.fault("delay_event", kind="executionReport", count=rng.randint(1, 2))
-    session.place_entry()
-    return True
+    return _when_flat_then_enter(session, "delay_event", kind="executionReport", count=rng.randint(1, 2))
 
 
 def partial_fill_disconnect(session: ChaosSession, rng: random.Random) -> bool:
@@ -146,8 +146,7 @@ def partial_fill_disconnect(session: ChaosSession, rng: random.Random) -> bool:
         partial = session.wait_open_orders(lambda order: 0 < Decimal(order["executedQty"]) < Decimal(order["origQty"]),
                                            15.0)
         if partial:
-            session.sim.fault("drop_ws", kind="market")
-            session.sim.fault("drop_ws", kind="user")
+            _drop_streams(session)
     finally:
         session.sim.fault("participation", fraction=None)
     return partial
