@@ -21,6 +21,18 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.backtest.metrics import buy_and_hold_equity, drawdown, monthly_returns
+from ictbot.backtest.report_charts import (
+    BLUE,
+    GREEN,
+    RED,
+    REPORT_CSS,
+    WIDTH,
+    axis_labels,
+    card,
+    fmt_value,
+    line_chart,
+    scale,
+)
 from ictbot.backtest.report_sections import deviations_block, quality_section
 from ictbot.backtest.report_sections import esc as _esc
 from ictbot.backtest.results import SymbolResult, Trade
@@ -30,8 +42,6 @@ from ictbot.domain.timeframe import ms_to_datetime
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
-WIDTH = 1100
-GREEN, RED, BLUE, GREY = "#16a34a", "#dc2626", "#2563eb", "#6b7280"
 _DETAIL_BUDGET = 30_000  # base candles embedded for the per-trade charts
 _DETAIL_BEFORE, _DETAIL_AFTER, _DETAIL_MAX = 60, 20, 400
 
@@ -39,75 +49,6 @@ _DETAIL_BEFORE, _DETAIL_AFTER, _DETAIL_MAX = 60, 20, 400
 
 def _day(ms: int) -> str:
     return ms_to_datetime(ms).strftime("%Y-%m-%d %H:%M")
-
-
-def _scale(values: F64, lo: float, hi: float, top: float, bottom: float) -> F64:
-    span = hi - lo if hi > lo else 1.0
-    result: F64 = bottom - (values - lo) / span * (bottom - top)
-    return result
-
-
-def _downsample(times: I64, values: F64, points: int = 1500) -> tuple[I64, F64]:
-    """Keep each bucket's min and max so spikes and drawdowns survive the thinning."""
-    if values.size <= points * 2:
-        return times, values
-    edges = np.linspace(0, values.size, points + 1).astype(np.int64)
-    keep: list[int] = []
-    for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-        if b <= a:
-            continue
-        chunk = values[a:b]
-        pair = sorted({a + int(np.argmin(chunk)), a + int(np.argmax(chunk))})
-        keep.extend(pair)
-    index = np.array(keep, dtype=np.int64)
-    return times[index], values[index]
-
-
-def _axis_labels(t0: int, t1: int, left: float, right: float, y: float, count: int = 6) -> str:
-    parts = []
-    for k in range(count + 1):
-        t = t0 + (t1 - t0) * k // count
-        x = left + (right - left) * k / count
-        anchor = "start" if k == 0 else "end" if k == count else "middle"
-        parts.append(f'<text x="{x:.1f}" y="{y:.1f}" class="ax" text-anchor="{anchor}">'
-                     f'{ms_to_datetime(t).strftime("%Y-%m-%d")}</text>')
-    return "".join(parts)
-
-
-def _line_chart(times: I64, values: F64, *, height: int, color: str, fill: bool, label: str,
-                fmt: str = "{:,.0f}", benchmark: tuple[I64, F64] | None = None) -> str:
-    """A line (optionally filled) and, dashed grey on the same scale, a ``benchmark`` line."""
-    if values.size == 0:
-        return ""
-    times, values = _downsample(times, values)
-    bench = None if benchmark is None or benchmark[1].size == 0 else _downsample(*benchmark)
-    left, right, top, bottom = 70.0, WIDTH - 10.0, 10.0, height - 25.0
-    lo, hi = float(values.min()), float(values.max())
-    if bench is not None:
-        lo, hi = min(lo, float(bench[1].min())), max(hi, float(bench[1].max()))
-    t0, t1 = int(times[0]), int(times[-1]) if times[-1] > times[0] else int(times[0]) + 1
-
-    def points_of(ts: I64, vs: F64) -> str:
-        xs = left + (ts - t0) / (t1 - t0) * (right - left)
-        ys = _scale(vs, lo, hi, top, bottom)
-        return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs.tolist(), ys.tolist(), strict=True))
-
-    points = points_of(times, values)
-    area = ""
-    if fill:
-        area = (f'<polygon points="{left:.1f},{top:.1f} {points} {right:.1f},{top:.1f}" '
-                f'fill="{color}" fill-opacity="0.25"/>')
-    if bench is not None:
-        area += (f'<polyline points="{points_of(*bench)}" fill="none" stroke="{GREY}" stroke-width="1.2" '
-                 f'stroke-dasharray="4 3"/>')
-    ticks = "".join(
-        f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" class="ax" text-anchor="end">{fmt.format(v)}</text>'
-        f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-        for v, y in ((v, float(_scale(np.array([v]), lo, hi, top, bottom)[0])) for v in np.linspace(lo, hi, 5))
-    )
-    return (f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{_esc(label)}">{ticks}{area}'
-            f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.4"/>'
-            f'{_axis_labels(t0, t1, left, right, height - 6.0)}</svg>')
 
 
 def _buy_and_hold(outcome: BacktestOutcome) -> tuple[I64, F64]:
@@ -150,7 +91,7 @@ def _candle_chart(result: SymbolResult) -> str:
     def x_of(ms: float) -> float:
         return left + (ms - t0) / max(1, t1 - t0) * (right - left)
     def y_of(price: float) -> float:
-        return float(_scale(np.array([price]), pmin, pmax, top, bottom)[0])
+        return float(scale(np.array([price]), pmin, pmax, top, bottom)[0])
     bar_w = max(0.6, (right - left) / len(t) * 0.7)
     span_ms = step * result.timeframe_ms
     parts: list[str] = []
@@ -194,7 +135,7 @@ def _candle_chart(result: SymbolResult) -> str:
     return (f'<p class="note">{_esc(result.symbol)} — {caption}; ▲ entry, ▼ exit (green win, red loss); '
             f'shaded boxes: the zones that triggered entries. Click a trade row for its detail chart.</p>'
             f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="candles">{ticks}{"".join(parts)}'
-            f'{_axis_labels(t0, t1, left, right, height - 6.0)}</svg>')
+            f'{axis_labels(t0, t1, left, right, height - 6.0)}</svg>')
 
 
 def _detail_data(result: SymbolResult) -> dict[str, Any]:
@@ -271,20 +212,6 @@ def _trade_table(trades: Sequence[Trade]) -> str:
     return f'<table class="trades"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1140px;
-color:#111827;background:#fff}h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.sub{color:#6b7280;margin:0 0 16px}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}
-.card{border:1px solid #e5e7eb;border-radius:8px;padding:8px 10px}.card b{display:block;font-size:18px}
-.card span{color:#6b7280;font-size:12px}svg{width:100%;height:auto;display:block}
-.ax{font-size:11px;fill:#6b7280}.grid{stroke:#f3f4f6}.note{color:#6b7280;font-size:12px;margin:4px 0}
-table{border-collapse:collapse;width:100%;font-size:12px}td,th{padding:3px 6px;border-bottom:1px solid #f3f4f6;
-text-align:right;white-space:nowrap}.trades td:last-child{text-align:left;white-space:normal}
-.trades tbody tr{cursor:pointer}.trades tbody tr:hover{background:#eff6ff}.win td:nth-child(10){color:#16a34a}
-.loss td:nth-child(10){color:#dc2626}.months td{text-align:center}.scroll{max-height:520px;overflow:auto}
-#detail{border:1px solid #e5e7eb;border-radius:8px;min-height:40px}.pos{color:#16a34a}.neg{color:#dc2626}
-"""  # noqa: E501 - inline stylesheet
-
 _JS = """
 const D=JSON.parse(document.getElementById('detail-data').textContent);
 function draw(n){const d=D[n],box=document.getElementById('detail');
@@ -312,30 +239,22 @@ const first=Object.keys(D)[0];if(first)draw(first);
 """  # noqa: E501 - minified inline script
 
 
-def _card(label: str, value: str, tone: str = "") -> str:
-    return f'<div class="card"><span>{_esc(label)}</span><b class="{tone}">{_esc(value)}</b></div>'
-
-
-def _fmt(value: Any, fmt: str, none: str = "—") -> str:
-    return none if value is None else fmt.format(value)
-
-
 def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
     spec = outcome.spec
     s = document["summary"]
     times, equity = outcome.combined_equity()
     tone = "pos" if s["total_return_pct"] >= 0 else "neg"
     cards = "".join([
-        _card("Total return", f"{s['total_return_pct']:+.2f}%", tone), _card("CAGR", f"{s['cagr_pct']:+.2f}%", tone),
-        _card("Final equity", f"{s['final_equity']:,.2f}"), _card("Trades", f"{s['trades']:,}"),
-        _card("Win rate", f"{s['win_rate_pct']:.1f}%"), _card("Profit factor", _fmt(s["profit_factor"], "{:.2f}")),
-        _card("Expectancy", f"{s['expectancy']:+.2f} ({s['expectancy_pct']:+.3f}%)"),
-        _card("Sharpe", _fmt(s["sharpe"], "{:.2f}")), _card("Sortino", _fmt(s["sortino"], "{:.2f}")),
-        _card("Max drawdown", f"{s['max_drawdown_pct']:.2f}%", "neg"),
-        _card("Longest drawdown", f"{s['max_drawdown_duration_days']:.1f} days"),
-        _card("Exposure", f"{s['exposure_pct']:.1f}%"), _card("Fees paid", f"{s['fees']:,.2f}"),
-        _card("Buy and hold", _fmt(s.get("buy_and_hold_return"), "{:+.2f}%")),
-        _card("P&L gross / net", f"{s['gross_pnl']:+,.2f} / {s['net_pnl']:+,.2f}"),
+        card("Total return", f"{s['total_return_pct']:+.2f}%", tone), card("CAGR", f"{s['cagr_pct']:+.2f}%", tone),
+        card("Final equity", f"{s['final_equity']:,.2f}"), card("Trades", f"{s['trades']:,}"),
+        card("Win rate", f"{s['win_rate_pct']:.1f}%"), card("Profit factor", fmt_value(s["profit_factor"], "{:.2f}")),
+        card("Expectancy", f"{s['expectancy']:+.2f} ({s['expectancy_pct']:+.3f}%)"),
+        card("Sharpe", fmt_value(s["sharpe"], "{:.2f}")), card("Sortino", fmt_value(s["sortino"], "{:.2f}")),
+        card("Max drawdown", f"{s['max_drawdown_pct']:.2f}%", "neg"),
+        card("Longest drawdown", f"{s['max_drawdown_duration_days']:.1f} days"),
+        card("Exposure", f"{s['exposure_pct']:.1f}%"), card("Fees paid", f"{s['fees']:,.2f}"),
+        card("Buy and hold", fmt_value(s.get("buy_and_hold_return"), "{:+.2f}%")),
+        card("P&L gross / net", f"{s['gross_pnl']:+,.2f} / {s['net_pnl']:+,.2f}"),
     ])
     candle_charts = "".join(_candle_chart(r) for r in outcome.results)
     details: dict[str, Any] = {}
@@ -348,7 +267,7 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
     detail_json = json.dumps(details, separators=(",", ":")).replace("</", "<\\/")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>ictbot backtest — {_esc(spec.strategy)} {_esc(",".join(spec.symbols))}</title><style>{_CSS}</style></head>
+<title>ictbot backtest — {_esc(spec.strategy)} {_esc(",".join(spec.symbols))}</title><style>{REPORT_CSS}</style></head>
 <body>
 <h1>{_esc(spec.strategy)} on {_esc(", ".join(spec.symbols))} ({_esc(spec.timeframe.value)})</h1>
 <p class="sub">{period} · {s['candles']:,} candles · fee {_esc(spec.fee_rate)} per side · slippage
@@ -356,9 +275,9 @@ def render_report(outcome: BacktestOutcome, document: dict[str, Any]) -> str:
 {deviations_block(document)}
 <div class="cards">{cards}</div>
 {quality_section(document)}
-<h2>Equity <small>(dashed: buy and hold)</small></h2>{_line_chart(times, equity, height=260, color=BLUE, fill=False,
+<h2>Equity <small>(dashed: buy and hold)</small></h2>{line_chart(times, equity, height=260, color=BLUE, fill=False,
                                                           label="equity", benchmark=_buy_and_hold(outcome))}
-<h2>Drawdown</h2>{_line_chart(times, drawdown(equity) * 100, height=150, color=RED, fill=True,
+<h2>Drawdown</h2>{line_chart(times, drawdown(equity) * 100, height=150, color=RED, fill=True,
                                label="drawdown", fmt="{:.1f}%")}
 <h2>Price, trades and zones</h2>{candle_charts}
 <h2>Trade detail</h2><div id="detail"></div>

@@ -10,7 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from ictbot.backtest.report import _CSS, BLUE, GREEN, GREY, RED, WIDTH, _card, _downsample, _fmt, _line_chart
+from ictbot.backtest.report_charts import (
+    BLUE,
+    GREEN,
+    GREY,
+    RED,
+    REPORT_CSS,
+    WIDTH,
+    card,
+    downsample,
+    fmt_value,
+    line_chart,
+)
 from ictbot.backtest.report_sections import esc
 from ictbot.domain.timeframe import ms_to_datetime
 
@@ -33,7 +44,7 @@ def _params(params: Mapping[str, Any] | None) -> str:
 
 def _metric_cells(summary: Mapping[str, Any] | None, value: float | None) -> str:
     values = {**(summary or {}), "value": value}
-    return "".join(f"<td>{esc(_fmt(values.get(key), fmt))}</td>" for key, _label, fmt in _METRICS)
+    return "".join(f"<td>{esc(fmt_value(values.get(key), fmt))}</td>" for key, _label, fmt in _METRICS)
 
 
 def _folds_table(document: Mapping[str, Any]) -> str:
@@ -72,7 +83,7 @@ def _bars(values: Mapping[str, float | None], *, label: str) -> str:
 def _stability_table(document: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td style='text-align:left'>{esc(name)}</td><td style='text-align:left'>"
-        f"{esc(', '.join(str(v) for v in entry['per_fold']))}</td><td>{esc(_fmt(entry['stability'], '{:.2f}'))}"
+        f"{esc(', '.join(str(v) for v in entry['per_fold']))}</td><td>{esc(fmt_value(entry['stability'], '{:.2f}'))}"
         f"</td></tr>" for name, entry in document["stability"].items())
     return (f"<table><thead><tr><th style='text-align:left'>parameter</th><th style='text-align:left'>chosen per fold"
             f"</th><th>stability</th></tr></thead><tbody>{rows}</tbody></table>")
@@ -94,10 +105,10 @@ def _workers(document: Mapping[str, Any]) -> str:
 
 
 def _fold_marks(chart: str, times: np.ndarray, equity: np.ndarray, starts: list[int], height: int) -> str:
-    """Dashed lines where each fold's out-of-sample window starts, on ``_line_chart``'s time axis."""
+    """Dashed lines where each fold's out-of-sample window starts, on ``line_chart``'s time axis."""
     if not chart or times.size < 2:
         return chart
-    shown, _values = _downsample(times, equity)
+    shown, _values = downsample(times, equity)
     t0, t1 = int(shown[0]), int(shown[-1])
     if t1 <= t0:
         return chart
@@ -115,20 +126,20 @@ def render_report(document: Mapping[str, Any]) -> str:
     means = {side: [v for f in document["folds"] if (v := _side_value(f, side)) is not None] for side in ("is", "oos")}
     ret = oos["total_return_pct"]
     cards = "".join([
-        _card("OOS return (stitched)", _fmt(ret, "{:+.2f}%"), "" if ret is None else "pos" if ret >= 0 else "neg"),
-        _card(f"mean IS {document['objective']}", _fmt(_mean(means["is"]), "{:+.3f}")),
-        _card(f"mean OOS {document['objective']}", _fmt(_mean(means["oos"]), "{:+.3f}")),
-        _card("folds", f"{len(document['folds'])} ({document['walk']})"),
-        _card("trials per fold", str(document["trials_per_fold"])), _card("min trades", str(document["min_trades"])),
+        card("OOS return (stitched)", fmt_value(ret, "{:+.2f}%"), "" if ret is None else "pos" if ret >= 0 else "neg"),
+        card(f"mean IS {document['objective']}", fmt_value(_mean(means["is"]), "{:+.3f}")),
+        card(f"mean OOS {document['objective']}", fmt_value(_mean(means["oos"]), "{:+.3f}")),
+        card("folds", f"{len(document['folds'])} ({document['walk']})"),
+        card("trials per fold", str(document["trials_per_fold"])), card("min trades", str(document["min_trades"])),
     ])
     times, equity = np.array(oos["times"], dtype=np.int64), np.array(oos["equity"], dtype=np.float64)
-    chart = _line_chart(times, equity, height=260, color=GREEN if (ret or 0) >= 0 else RED, fill=False,
+    chart = line_chart(times, equity, height=260, color=GREEN if (ret or 0) >= 0 else RED, fill=False,
                         label="out-of-sample equity")
     chart = _fold_marks(chart, times, equity, [f["out_of_sample"]["start_ms"] for f in document["folds"]], 260)
     status = "" if document["complete"] else '<p class="neg">The study is not finished: some folds are unsettled.</p>'
     best = document["best_params"]
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>ictbot optimize — {esc(document['strategy'])}</title><style>{_CSS}{_EXTRA_CSS}</style></head><body>
+<title>ictbot optimize — {esc(document['strategy'])}</title><style>{REPORT_CSS}{_EXTRA_CSS}</style></head><body>
 <h1>Walk-forward optimisation: {esc(document['strategy'])}</h1>
 <p class="sub">study {esc(document['study'])} · objective {esc(document['objective'])} (maximised) ·
 {esc(', '.join(d['name'] for d in document['space']))}</p>{status}
