@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -115,20 +114,17 @@ def _prepare(data: list[str], strategy: str, symbols: list[str] | None, timefram
              config: Path | None, start: str | None, end: str | None, per_candle: bool,
              out: Console) -> tuple[BacktestSpec, list[MarketData]]:
     """The backtest's own spec (trading config, flags) and data for the analysis runs."""
-    from ictbot.cli.backtest import _build_spec, _Flags, _load_setup, _quiet_logs
+    from ictbot.cli.backtest import _quiet_logs, build_spec, default_flags, load_setup
     from ictbot.cli.backtest_data import load_checked, resolve_data
     from ictbot.cli.exchange_info import use_stored_rules
     from ictbot.domain.errors import IctbotError
 
     _quiet_logs()
-    setup = _load_setup(config)
-    flags = _Flags(strategy=strategy, symbols=symbols, timeframe=timeframe, market=None, fee=None,
-                   slippage_bps=None, cash=None, stake=None, detail_timeframe=None, touch_fills=False,
-                   circuit_breakers=None, per_candle=per_candle, stops={})
+    setup = load_setup(config)
     try:
         entries, chosen, chosen_tf = resolve_data(data, symbols or [], timeframe)
-        flags = replace(flags, symbols=list(chosen), timeframe=chosen_tf.value)
-        spec = _build_spec(flags, setup, entries, start, end)
+        flags = default_flags(strategy, list(chosen), chosen_tf.value, per_candle=per_candle)
+        spec = build_spec(flags, setup, entries, start, end)
         use_stored_rules()
         loaded = load_checked(spec, out, fail_on_gap=False)
     except (ValueError, IctbotError) as exc:

@@ -67,7 +67,7 @@ def _stop_rules(from_config: dict[str, Any], flags: dict[str, float | None]) -> 
 
 
 @dataclass(frozen=True)
-class _Flags:
+class BacktestFlags:
     """The command line as given (None: not given, the live configuration decides)."""
 
     strategy: str
@@ -85,7 +85,16 @@ class _Flags:
     stops: dict[str, float | None]
 
 
-def _load_setup(config: Path | None) -> LiveSetup:
+def default_flags(strategy: str, symbols: list[str], timeframe: str, *, fee: str | None = None,
+                  cash: str | None = None, per_candle: bool = False) -> BacktestFlags:
+    """The command line of a tool that offers only these of ``ictbot backtest``'s flags (``analyze``,
+    ``optimize``): every other one not given, so the live configuration decides it."""
+    return BacktestFlags(strategy=strategy, symbols=symbols, timeframe=timeframe, market=None, fee=fee,
+                         slippage_bps=None, cash=cash, stake=None, detail_timeframe=None, touch_fills=False,
+                         circuit_breakers=None, per_candle=per_candle, stops={})
+
+
+def load_setup(config: Path | None) -> LiveSetup:
     from ictbot.app.backtest_config import LiveSetup
     from ictbot.domain.errors import ConfigError
 
@@ -95,7 +104,7 @@ def _load_setup(config: Path | None) -> LiveSetup:
         fail(f"trading config: {exc}")
 
 
-def _build_spec(flags: _Flags, setup: LiveSetup, data: tuple[str, ...], start: str | None,
+def build_spec(flags: BacktestFlags, setup: LiveSetup, data: tuple[str, ...], start: str | None,
                 end: str | None) -> BacktestSpec:
     from ictbot.backtest.data import parse_time
     from ictbot.backtest.run import REFERENCE_KINDS, BacktestSpec, resolve
@@ -126,7 +135,7 @@ def _build_spec(flags: _Flags, setup: LiveSetup, data: tuple[str, ...], start: s
     )
 
 
-def _flag_deviations(flags: _Flags, setup: LiveSetup, timeframe: Timeframe, reference: bool) -> list[Deviation]:
+def _flag_deviations(flags: BacktestFlags, setup: LiveSetup, timeframe: Timeframe, reference: bool) -> list[Deviation]:
     """Flags that override what the live configuration says (the spec alone cannot see them)."""
     from ictbot.backtest.deviations import Deviation
 
@@ -233,19 +242,19 @@ def register(app: typer.Typer) -> None:
 
         _quiet_logs()
         out = make_console()
-        flags = _Flags(
+        flags = BacktestFlags(
             strategy=strategy, symbols=symbol, timeframe=timeframe, market=market, fee=fee,
             slippage_bps=slippage_bps, cash=cash, stake=stake, detail_timeframe=detail_timeframe,
             touch_fills=touch_fills, circuit_breakers=circuit_breakers, per_candle=per_candle,
             stops={"breakeven_at_r": breakeven_at_r, "trail_at_r": trail_at_r, "trail_distance": trail_distance},
         )
-        setup = _load_setup(config)
+        setup = load_setup(config)
         if on_gap not in ("warn", "fail"):
             fail(f"--on-gap must be warn or fail, not {on_gap!r}")
         try:
             entries, symbols, chosen_tf = resolve_data([*data, *(more_data or [])], symbol or [], timeframe)
             flags = replace(flags, symbols=list(symbols), timeframe=chosen_tf.value)
-            spec = _build_spec(flags, setup, entries, start, end)
+            spec = build_spec(flags, setup, entries, start, end)
         except (ValueError, IctbotError) as exc:
             fail(str(exc))
         if via_live and spec.stop_rules is not None:

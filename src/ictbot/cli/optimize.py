@@ -55,7 +55,7 @@ def _progress(console: Console) -> Progress:
 def _spec(data: list[str], *, strategy: str, symbol: list[str] | None, timeframe: str | None, config: Path | None,
           start: str | None, end: str | None, fee: str | None, cash: str | None) -> BacktestSpec:
     """The spec ``ictbot backtest`` builds from the same flags (its own functions, not a copy)."""
-    from ictbot.cli.backtest import _build_spec, _Flags, _load_setup
+    from ictbot.cli.backtest import build_spec, default_flags, load_setup
     from ictbot.cli.backtest_data import resolve_data
     from ictbot.domain.errors import IctbotError
     from ictbot.optimize.evaluate import resolve_strategy
@@ -63,11 +63,8 @@ def _spec(data: list[str], *, strategy: str, symbol: list[str] | None, timeframe
     try:
         kind = resolve_strategy(strategy)
         entries, symbols, chosen_tf = resolve_data(data, symbol or [], timeframe)
-        flags = _Flags(strategy=kind, symbols=list(symbols), timeframe=chosen_tf.value, market=None, fee=fee,
-                       slippage_bps=None, cash=cash, stake=None, detail_timeframe=None, touch_fills=False,
-                       circuit_breakers=None, per_candle=False,
-                       stops={"breakeven_at_r": None, "trail_at_r": None, "trail_distance": None})
-        return _build_spec(flags, _load_setup(config), entries, start, end)
+        flags = default_flags(kind, list(symbols), chosen_tf.value, fee=fee, cash=cash)
+        return build_spec(flags, load_setup(config), entries, start, end)
     except (ValueError, IctbotError) as exc:
         fail(str(exc))
 
