@@ -9,6 +9,7 @@ phone. The demo runs at 6000x, so each wait below is for the bot's own activity,
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -34,9 +35,17 @@ def open_manual_position(demo: Demo, symbol: str = SYMBOL) -> dict[str, Any]:
     order = {"symbol": symbol, "side": "BUY", "type": "MARKET", "stop_loss": str(round(close * Decimal("0.8"), 2)),
              "take_profits": [str(round(close * Decimal("1.6"), 2))], "note": "browser test"}
     answer = httpx.post(f"{demo.url}/orders", json=order, headers=demo.headers(), timeout=10)
-    if answer.status_code == 409 and "trading state" in answer.text:
-        # the bot's own losing streak can trip a breaker in the first minutes; the test needs entries
-        httpx.post(f"{demo.url}/trading/resume", headers=demo.headers(), timeout=10)
+    for _ in range(3):
+        if answer.status_code != 409:
+            break
+        if "trading state" in answer.text:
+            # the bot's own losing streak can trip a breaker in the first minutes; the test needs entries
+            httpx.post(f"{demo.url}/trading/resume", headers=demo.headers(), timeout=10)
+        elif "max open positions" in answer.text:
+            # the demo's strategies trade this symbol too and may hold its one allowed position
+            close_positions_on(demo, symbol)
+        else:
+            break
         answer = httpx.post(f"{demo.url}/orders", json=order, headers=demo.headers(), timeout=10)
     assert answer.status_code == 201, answer.text
     return dict(answer.json())
@@ -45,6 +54,16 @@ def open_manual_position(demo: Demo, symbol: str = SYMBOL) -> dict[str, Any]:
 def open_positions(demo: Demo) -> dict[str, dict[str, Any]]:
     rows = httpx.get(f"{demo.url}/positions", headers=demo.headers(), timeout=10).json()
     return {p["id"]: p for p in rows}
+
+
+def close_positions_on(demo: Demo, symbol: str) -> None:
+    """Closes the bot's own open positions on ``symbol`` and waits until the books show none."""
+    for position_id, position in open_positions(demo).items():
+        if position["symbol"] == symbol:
+            httpx.post(f"{demo.url}/positions/{position_id}/close", headers=demo.headers(), timeout=10)
+    deadline = time.monotonic() + 20
+    while any(p["symbol"] == symbol for p in open_positions(demo).values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def load(page: Any, demo: Demo, scope: str) -> None:
