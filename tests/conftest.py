@@ -6,6 +6,7 @@ under ``ICTBOT_REQUIRE_SERVICES=1`` (CI), where a missing service fails the test
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -72,6 +73,22 @@ def require_shared(path: Path) -> Path:
 @pytest.fixture
 def shared_dir() -> Path:
     return require_shared(SHARED)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What the imports built stays for the whole run: frozen, so that the collection after each
+    # module (below) and the collector's own passes walk only what the tests made (~0.3 s -> ~1 ms).
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_garbage_collected() -> Iterator[None]:
+    """Collects garbage when a module's tests are done, so a file, socket or event loop it left
+    unclosed fails that module (warnings are errors) instead of whichever later test the collector
+    happens to run in."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -158,6 +158,7 @@ class SimulatorServer:
                 loop.run_until_complete(self.start())
             except BaseException as error:  # pragma: no cover - reported to the caller
                 failure.append(error)
+                loop.close()
                 ready.set()
                 return
             ready.set()

@@ -40,7 +40,12 @@ class _ServedApi:
         return f"http://127.0.0.1:{self.service.port}"
 
     def _run(self) -> None:
-        self._loop.run_until_complete(self._serve())
+        try:
+            self._loop.run_until_complete(self._serve())
+        finally:
+            # an unclosed loop's self-pipe socket is collected later, inside some other test, as a
+            # ResourceWarning (= error): the schemathesis test failed on it in the full run
+            self._loop.close()
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
