@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from ictbot.adapters.binance import BinanceEndpoints, BinanceRestClient
 from ictbot.adapters.binance.ratelimit import LimitKind, LocalRateBudget, RateLimitRule, shared_budget
 from ictbot.ports.clock import ManualClock
 
@@ -105,6 +106,22 @@ async def test_configure_keeps_counts_of_unchanged_rules() -> None:
 def test_one_shared_budget_per_api_family() -> None:
     assert shared_budget("spot") is shared_budget("spot")
     assert shared_budget("spot") is not shared_budget("usdm")
+
+
+def test_one_shared_budget_per_server() -> None:
+    # weights are counted per server: a simulator's traffic must not use up the exchange's budget
+    assert shared_budget("spot", "api.binance.com") is shared_budget("spot", "api.binance.com")
+    assert shared_budget("spot", "127.0.0.1:8001") is not shared_budget("spot", "127.0.0.1:8002")
+
+
+def test_clients_of_different_servers_do_not_share_a_budget() -> None:
+    clients = [BinanceRestClient(BinanceEndpoints.local(port)) for port in (8001, 8001, 8002)]
+    try:
+        assert clients[0].budget is clients[1].budget
+        assert clients[0].budget is not clients[2].budget
+    finally:
+        for client in clients:
+            asyncio.run(client.aclose())
 
 
 def test_budget_survives_a_new_event_loop() -> None:

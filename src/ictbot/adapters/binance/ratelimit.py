@@ -217,13 +217,18 @@ class LocalRateBudget:
                 counter.used = max(counter.used, reported)
 
 
-_shared: dict[str, LocalRateBudget] = {}
+_shared: dict[tuple[str, str], LocalRateBudget] = {}
 
 
-def shared_budget(market: str = "spot") -> LocalRateBudget:
-    """The process-wide budget of one API family (spot and USD-M weights are counted separately)."""
-    budget = _shared.get(market)
+def shared_budget(market: str = "spot", host: str = "") -> LocalRateBudget:
+    """The process-wide budget of one API family on one server (``host`` = ``name:port``).
+
+    Spot and USD-M weights are counted separately, and so are different servers: each keeps its own
+    count per client address (the live exchange, its testnet and a local simulator never share one).
+    """
+    key = (market, host)
+    budget = _shared.get(key)
     if budget is None:
         budget = LocalRateBudget(DEFAULT_USDM_RULES if market == "usdm" else DEFAULT_SPOT_RULES)
-        _shared[market] = budget
+        _shared[key] = budget
     return budget

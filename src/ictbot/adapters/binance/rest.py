@@ -99,11 +99,11 @@ class BinanceRestClient:
         self.endpoints = endpoints
         self._credentials = credentials
         self._paths = _USDM if market is Market.USDM else _SPOT
-        self.budget: RateBudget = budget or shared_budget(market.value)
+        base = endpoints.fapi_rest if market is Market.USDM else endpoints.rest
+        self.budget: RateBudget = budget or shared_budget(market.value, httpx.URL(base).netloc.decode())
         self.server_time = server_time or ServerTime(clock)
         self._recv_window = recv_window_ms
         self._get_retries = get_retries
-        base = endpoints.fapi_rest if market is Market.USDM else endpoints.rest
         self._http = httpx.AsyncClient(base_url=base, transport=transport, timeout=timeout)
         # Told (method, path, error or None) after every request: how /health sees the exchange.
         self.outcome_listeners: list[Callable[[str, str, ExchangeError | None], None]] = []
