@@ -33,6 +33,10 @@ def study() -> Iterator[str]:
     drop_studies(PG_URL, name)
 
 
+# s1_ema_cross holding 1 s per trial: ten trials outlast the gap between the two workers' start-ups
+SLOW_STRATEGY = f"{Path(__file__).parent / 'user_strategies' / 'slow_ema.py'}:SlowEmaCross"
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), str(REPO_ROOT)])}
 
@@ -62,7 +66,7 @@ def _wait(process: subprocess.Popen[bytes], timeout: float = 150) -> None:
 
 def test_two_cli_workers_fill_one_study_exactly(study: str, tmp_path: Path) -> None:
     args = [sys.executable, "-m", "ictbot", "optimize", "--data", data_file(), "--start", "2024-01-05", "--end",
-            "2024-01-15", "--strategy", "s1_ema_cross", "--space", "fast=3:30", "--space", "slow=20:90:5",
+            "2024-01-15", "--strategy", SLOW_STRATEGY, "--space", "fast=3:30", "--space", "slow=20:90:5",
             "--trials", "10", "--folds", "1", "--min-trades", "3", "--storage", PG_URL, "--study", study,
             "--heartbeat-interval", "1", "--grace-period", "3"]
     workers = [subprocess.Popen([*args, "--json", str(tmp_path / f"w{i}.json")], cwd=REPO_ROOT, env=_env(),
