@@ -9,7 +9,7 @@ different trade (a size is never bumped up to the minimum).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from ictbot.domain.events import OrderIntent
 from ictbot.domain.instrument import Instrument
@@ -21,6 +21,7 @@ from ictbot.risk.sizing import PositionSizer, SizingProblem, round_trip_fee
 from ictbot.risk.state import MarketQuote, Rejection, RiskState, TradingState
 
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 _SIZER = PositionSizer()
 
 
@@ -163,7 +164,9 @@ def _reward_risk_problem(
     if reward_risk >= limits.min_reward_risk:
         return None
     gross = (target - entry) / (entry - stop)
-    return (f"reward:risk {reward_risk:.2f} below minimum {limits.min_reward_risk} after fees "
+    # cut, not rounded: 1.4996 against a minimum of 1.5 must not read "1.50 below minimum 1.5"
+    shown = reward_risk.quantize(CENT, rounding=ROUND_DOWN)
+    return (f"reward:risk {shown} below minimum {limits.min_reward_risk} after fees "
             f"(after rounding; {gross:.2f} before the round-trip fees at {limits.taker_fee_rate})")
 
 
