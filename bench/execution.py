@@ -1,6 +1,7 @@
 """Closed candle / validated signal → entry request handed to the venue: in-process latency.
 
 Run: .venv/bin/python bench/execution.py [--signals 2000] [--candles 500] [--stages] [--webhook URL]
+     [--webhook-updown]
 
 Two paths, each with the in-memory journal and with the durable SQLite journal (the default:
 WAL, ``synchronous=NORMAL``, order + protection plan committed before the request leaves):
@@ -21,6 +22,8 @@ WAL, ``synchronous=NORMAL``, order + protection plan committed before the reques
   ``--webhook URL`` (repeatable) runs the candle paths again with the trade journal and a notifier
   posting every record to URL attached to the bus: give a live local server and one that is down
   to see that a dead channel costs the pipeline nothing more and raises one ALERT.
+  ``--webhook-updown`` does that in one command: a local HTTP server that answers 200 (up) and a
+  closed port (down); it prints the p50 ratios down/up and up/none and the ALERTs each raised.
 
 Each sample is interleaved with a bare bus round trip (publish → a handler that does nothing),
 the baseline, so both series see the same machine load. The venue answers instantly (no
@@ -35,6 +38,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -524,11 +528,70 @@ def describe_stages(rows: list[list[int]], n: int) -> None:
         print(f"  {name:<24} {pct(spans, 0.5):6.3f}   ({pct(spans[:50], 0.5):.3f} / {pct(spans[-50:], 0.5):.3f})")
 
 
+class UpServer:
+    """A local HTTP server answering every request 200 (the webhook that is up)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/hook"
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                await reader.readexactly(length)
+                self.requests += 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"  # nothing listens once the probe is closed
+
+
+def describe_updown(results: list[tuple[str, list[float], list[float], float]]) -> None:
+    """p50 ratios of the runs ``--webhook-updown`` made: down/up and up/none, per journal."""
+    p50 = {name: pct(latencies, 0.5) for name, _, latencies, _ in results}
+    for journal in ("memory", "SQLite"):
+        none = p50[f"closed candle -> request, {journal}"]
+        up, down = p50[f"candle -> request, {journal}, webhook 1"], p50[f"candle -> request, {journal}, webhook 2"]
+        print(f"webhook down/up p50 ratio, {journal}: {down / up:.2f} (up/none {up / none:.2f}; "
+              f"p50 none {none:.3f}, up {up:.3f}, down {down:.3f} ms)")
+
+
 def loadavg() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-async def main(signals: int, candles: int, stages: bool, webhooks: list[str] | None = None) -> None:
+async def main(signals: int, candles: int, stages: bool, webhooks: list[str] | None = None,
+               updown: bool = False) -> None:
+    if updown:
+        async with UpServer() as up:
+            await measure_all(signals, candles, stages, [up, closed_port_url()], updown=True)
+    else:
+        await measure_all(signals, candles, stages, webhooks)
+
+
+async def measure_all(signals: int, candles: int, stages: bool, webhooks: list[str] | None = None,
+                      updown: bool = False) -> None:
     global NOTIFY_URL
     results: list[tuple[str, list[float], list[float], float]] = []
     print(f"load average before: {loadavg()}")
@@ -549,6 +612,8 @@ async def main(signals: int, candles: int, stages: bool, webhooks: list[str] | N
         describe(name, latencies, baseline, cpu_ms)
     if stages and candles:
         describe_stages(STAGE_STAMPS, candles)
+    if updown and candles:
+        describe_updown(results)
     for n, stats in enumerate(NOTIFY_STATS):
         bench = stats["bench"]
         print(f"webhook {n // 2 + 1} ({(webhooks or [])[n // 2]}): queued {bench['queued']}, "
@@ -565,7 +630,10 @@ if __name__ == "__main__":
                         help="also split the SQLite candle path by stage (publish times of each topic)")
     parser.add_argument("--webhook", action="append", default=[],
                         help="also run the candle paths with the journal and a notifier posting to this URL")
+    parser.add_argument("--webhook-updown", action="store_true",
+                        help="run the candle paths with a webhook that is up, then one that is down; print ratios")
     arguments = parser.parse_args()
     # The trades run their course after every candle sample; their INFO logs are not the point.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    asyncio.run(main(arguments.signals, arguments.candles, arguments.stages, arguments.webhook))
+    asyncio.run(main(arguments.signals, arguments.candles, arguments.stages, arguments.webhook,
+                     arguments.webhook_updown))
