@@ -361,7 +361,7 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
     async def monitoring_start() -> None:
         p.collector.attach(bus)
         health_subscription.append(watch_closed_candles(application, p.health))
-        p.monitoring.start()
+        p.monitoring.start(application.tasks)
 
     async def monitoring_stop() -> None:
         await p.monitoring.stop()
