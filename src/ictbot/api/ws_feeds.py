@@ -3,7 +3,7 @@
 Both loops run under a task supervisor (``ports/tasks.py``): in the bot it is the application's
 TaskManager, so a loop that raises is restarted with backoff, listed in ``/status`` and, when it
 keeps failing, raises one ALERT. Without one (the API on its own: tests, benches) ``OwnTasks``
-runs them as plain tasks.
+runs them as plain tasks, started again after a pause when they raise.
 """
 
 from __future__ import annotations
@@ -48,18 +48,23 @@ async def metric_feed(feed: LiveFeed, source: MetricsSource, interval_s: float) 
 
 
 class OwnTasks:
-    """A ``TaskSupervisor`` for the API on its own: plain tasks, no restart (a loop that raises is
-    logged and ends)."""
+    """A ``TaskSupervisor`` for the API on its own: plain tasks; a loop that raises is logged and
+    started again after ``pause_s`` (no backoff, never given up: nobody would hear the ALERT)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pause_s: float = 1.0) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._pause_s = pause_s
 
     def spawn(self, name: str, factory: Loop, *, restart_on_exit: bool = False) -> object:
         async def run() -> None:
-            try:
-                await factory()
-            except Exception as exc:
-                log.warning("background task failed", task=name, error=f"{type(exc).__name__}: {exc}")
+            while True:
+                try:
+                    await factory()
+                    if not restart_on_exit:
+                        return
+                except Exception as exc:
+                    log.warning("background task failed", task=name, error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(self._pause_s)
 
         task = asyncio.get_running_loop().create_task(run(), name=name)
         self._tasks[name] = task

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from ictbot.api.auth import Scope
@@ -70,3 +72,19 @@ async def test_a_metric_feed_that_keeps_failing_raises_exactly_one_alert() -> No
         await feed.stop()
     assert calls[0] == 11 and info.restarts == 10
     assert run.task_alerts() == [f"task:{METRICS_TASK}"]
+
+
+async def test_without_a_supervisor_a_metric_feed_that_raised_runs_again() -> None:
+    from ictbot.api.ws_feeds import OwnTasks
+
+    feed = Broadcaster(heartbeat_s=60)
+    conn = FakeConnection()
+    feed.subscribe(feed.register(conn, Scope.READ), ["metric"])
+    source, calls = failing_first(1, "facade metrics failed", _metrics)
+    await feed.start(source, metrics_interval_s=0.001, tasks=OwnTasks(pause_s=0.001))  # type: ignore[arg-type]
+    for _ in range(2000):
+        if any(m["type"] == "metric" for m in conn.received):
+            break
+        await asyncio.sleep(0.001)
+    await feed.stop()
+    assert calls[0] >= 2 and next(m for m in conn.received if m["type"] == "metric")["data"]["trades"] == 3
