@@ -23,6 +23,7 @@ from ictbot.api.routes import analytics, backtests, config, dashboard, signals, 
 from ictbot.api.settings import ApiSettings
 from ictbot.api.ws import websocket_endpoint
 from ictbot.ports.facade import TradingFacade
+from ictbot.ports.tasks import TaskSupervisor
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -36,31 +37,22 @@ def create_app(
     tokens: TokenAuthority | None = None,
     announce: Callable[[str], None] | None = None,
     metrics_interval_s: float = 5.0,
+    tasks: TaskSupervisor | None = None,
 ) -> FastAPI:
     """Build the API. The caller owns the broadcaster's bus wiring (``broadcaster.attach(bus)``).
 
     ``registry`` is the Prometheus registry served at ``/metrics/prometheus`` (the monitoring
-    package's dedicated one); ``tokens`` overrides token loading (tests).
+    package's dedicated one); ``tokens`` overrides token loading (tests); ``tasks`` is the
+    supervisor the WebSocket heartbeat and metric loops run under (the application's, so
+    ``/status`` lists them; without one they are plain tasks).
     """
     settings = settings or ApiSettings()
     if tokens is None:
         tokens = load_or_create_tokens(settings) if announce is None else load_or_create_tokens(settings, announce)
-    feed = broadcaster or Broadcaster(
-        queue_size=settings.ws_queue_size, ring_size=settings.ws_ring_size, heartbeat_s=settings.ws_heartbeat_s
-    )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await start_background(app)
-        try:
-            yield
-        finally:
-            await stop_background(app)
-
     app = FastAPI(
         title="ictbot API",
         version="1",
-        lifespan=lifespan,
+        lifespan=_lifespan,
         docs_url=None,  # served from the package by mount_docs (FastAPI's default pulls a CDN)
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
@@ -68,10 +60,28 @@ def create_app(
     app.state.facade = facade
     app.state.settings = settings
     app.state.tokens = tokens
-    app.state.broadcaster = feed
+    app.state.broadcaster = broadcaster or Broadcaster(
+        queue_size=settings.ws_queue_size, ring_size=settings.ws_ring_size, heartbeat_s=settings.ws_heartbeat_s
+    )
     app.state.registry = registry or CollectorRegistry(auto_describe=True)
     app.state.metrics_interval_s = metrics_interval_s
+    app.state.tasks = tasks
+    _add_routes(app, settings)
+    _add_middleware(app, settings, tokens)
+    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
+    return app
 
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await start_background(app)
+    try:
+        yield
+    finally:
+        await stop_background(app)
+
+
+def _add_routes(app: FastAPI, settings: ApiSettings) -> None:
     install_error_handlers(app)
     for router in (system.router, config.router, trading.router, analytics.router, signals.router,
                    dashboard.router, backtests.router):
@@ -81,6 +91,9 @@ def create_app(
         mount_docs(app)  # before the dashboard's /static mount, which would shadow /static/docs
     if settings.dashboard_enabled:
         _mount_dashboard(app)
+
+
+def _add_middleware(app: FastAPI, settings: ApiSettings, tokens: TokenAuthority) -> None:
     # add_middleware wraps: the last added runs first. Order per request: size limit and security
     # headers, CORS (so even a 401 carries CORS headers), authentication, routing.
     app.add_middleware(AuthMiddleware, tokens=tokens)
@@ -93,8 +106,6 @@ def create_app(
             allow_credentials=False,
         )
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
-    return app
 
 
 def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
@@ -119,7 +130,8 @@ async def start_background(app: FastAPI) -> None:
     """Start the WebSocket heartbeats and metric feed. Run by the ASGI lifespan; call it yourself
     when the server runs with ``lifespan="off"``. Idempotent."""
     broadcaster: Broadcaster = app.state.broadcaster
-    await broadcaster.start(app.state.facade.metrics, app.state.metrics_interval_s)
+    await broadcaster.start(app.state.facade.metrics, app.state.metrics_interval_s,
+                            tasks=getattr(app.state, "tasks", None))
 
 
 async def stop_background(app: FastAPI) -> None:

@@ -31,7 +31,7 @@ class Application:
         self.tasks = TaskManager(self.bus)
         self.config = ConfigManager(config_path or settings.config_file, self.bus,
                                     history_versions=settings.config_history_versions,
-                                    history_bytes=settings.config_history_bytes)
+                                    history_bytes=settings.config_history_bytes, tasks=self.tasks)
         self.orchestrator = Orchestrator()
         self.stop_event = asyncio.Event()
         self._register_core()

@@ -11,6 +11,9 @@
 * While the bot runs (``start_watching``, which also leaves a ``<config>.running`` marker for other
   processes such as ``ictbot config``), a change to the exchange section is refused with
   ``RestartRequired``: symbols, market and timeframes are wired into the pipeline at start.
+* The file watcher is the task ``config.watch`` of the task supervisor it is given (the
+  application's, so ``/status`` lists it): a read that raises restarts it with backoff, and one
+  that keeps failing raises one ALERT when the supervisor gives up.
 * The history is bounded (``config_history.HistoryFile``).
 * Old spellings of keys (``config_legacy``) are read with a deprecation warning naming the new key.
 """
@@ -32,13 +35,16 @@ from pydantic import ValidationError
 from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigVersion, HistoryFile
 from ictbot.app.config_legacy import upgrade_changes, upgrade_document
 from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
+from ictbot.app.tasks import TaskManager
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import ConfigError
 from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
 from ictbot.filemodes import atomic_write_text, private_file
+from ictbot.ports.tasks import TaskSupervisor
 
 log = structlog.get_logger(__name__)
 
+WATCH_TASK = "config.watch"
 SectionValidator = Callable[[Any], list[tuple[str, str]]]
 
 
@@ -134,7 +140,9 @@ class ConfigManager:
         poll_interval: float = 1.0,
         history_versions: int = DEFAULT_MAX_VERSIONS,
         history_bytes: int = DEFAULT_MAX_BYTES,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
+        """``tasks``: the supervisor the file watcher runs under (default: one of its own)."""
         self.path = Path(path)
         self.history_path = self.path.with_name(self.path.name + ".history.jsonl")
         self.running_marker = self.path.with_name(self.path.name + ".running")
@@ -145,7 +153,8 @@ class ConfigManager:
         self._history = HistoryFile(self.history_path, max_versions=history_versions, max_bytes=history_bytes)
         self._running = False
         self._file_stamp: tuple[int, int] | None = None
-        self._watch_task: asyncio.Task[None] | None = None
+        self._tasks: TaskSupervisor = tasks if tasks is not None else TaskManager(bus)
+        self._watching = False
         self._lock = asyncio.Lock()
 
     # ---- reading --------------------------------------------------------------------------
@@ -272,20 +281,19 @@ class ConfigManager:
         """Follow file edits; from now on this process is the running bot (start-only fields freeze)."""
         self._running = True
         atomic_write_text(self.running_marker, f"{os.getpid()}\n")
-        if self._watch_task is None:
+        if not self._watching:
             self._file_stamp = self._stamp()
-            self._watch_task = asyncio.get_running_loop().create_task(self._watch(), name="config-watch")
+            self._tasks.spawn(WATCH_TASK, self._watch, restart_on_exit=True)
+            self._watching = True
 
     async def stop_watching(self) -> None:
         self._running = False
         if _running_pid(self.running_marker) in (os.getpid(), None):
             with contextlib.suppress(FileNotFoundError):
                 self.running_marker.unlink()
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch_task
-            self._watch_task = None
+        if self._watching:
+            self._watching = False
+            await self._tasks.cancel(WATCH_TASK)
 
     async def check_file(self) -> bool:
         """Reload the file if it changed on disk. Returns True when a new version was applied."""
@@ -305,12 +313,11 @@ class ConfigManager:
             return False
 
     async def _watch(self) -> None:
+        # A read that raises (other than a rejected document, which check_file answers with an
+        # ALERT) ends the loop: the supervisor restarts it with backoff and lists the error.
         while True:
             await asyncio.sleep(self._poll_interval)
-            try:
-                await self.check_file()
-            except Exception:  # a watcher must never die on a transient read error
-                log.exception("config watcher error")
+            await self.check_file()
 
     # ---- internals ----------------------------------------------------------------------------
     async def _apply(self, document: dict[str, Any], reason: str, sections: tuple[str, ...]) -> int:

@@ -70,63 +70,73 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
     """Create the journal (on ``pipeline.trade_journal``); register the ``notifications`` service
     (the channels: started after risk, before execution and market data, so stopped after them and
     flushed with their last events) and the ``journal`` service (its bus subscriptions)."""
-    from ictbot.app.facade import PipelineFacade
-
-    bus = application.bus
-    journal = TradeJournal(bus, trading_state=lambda: pipeline.risk.trading_state.value)
+    journal = TradeJournal(application.bus, trading_state=lambda: pipeline.risk.trading_state.value)
     pipeline.trade_journal = journal
-    holder: list[NotificationSetup] = []
-    subscriptions: list[Subscription] = []
-
-    async def on_failing(channel: str, error: str) -> None:
-        level, message = failure_message(channel, error)
-        await bus.publish(Topic.ALERT, Alert(level, "notify", message, {"channel": channel}))
-
-    async def initialize() -> None:
-        section = application.config.document().get("notifications") or {}
-        commands = FacadeCommands(PipelineFacade(application, pipeline))
-        setup = build_notifications(effective_config(section, os.environ), Secrets(os.environ),
-                                    on_failing=on_failing, commands=commands)
-        REDACTOR.add(setup.secrets)
-        journal.add_sink(setup.notifier.submit)
-        holder.append(setup)
-
-    async def on_config(envelope: Envelope) -> None:
-        update: ConfigUpdated = envelope.payload
-        if update.section == "notifications":  # channels are built at start only: say so, don't pretend
-            await bus.publish(Topic.ALERT, Alert(AlertLevel.WARNING, "notify", (
-                f"notifications changed (config version {update.version}); takes effect at the next start")))
+    application.register(NotificationsService(application, pipeline, journal), depends_on=["strategies"])
 
     async def attach() -> None:
         journal.attach()
 
-    async def start() -> None:
-        subscriptions.append(bus.subscribe(Topic.CONFIG_UPDATED, on_config, name="notify.config"))
-        setup = holder[-1]
-        await setup.notifier.start(application.tasks)
-        if setup.listener is not None:
-            application.tasks.spawn(LISTENER_TASK, setup.listener.run, restart_on_exit=True)
-
-    async def stop() -> None:
-        # The journal stays on the bus until the bus stops: fills and closes during the shutdown
-        # of execution (which stops before this service) still get their records.
-        while subscriptions:
-            bus.unsubscribe(subscriptions.pop())
-        if holder:
-            if holder[-1].listener is not None:
-                await application.tasks.cancel(LISTENER_TASK)
-            await holder[-1].notifier.stop()
-
-    def health() -> ComponentHealth:
-        channels = holder[-1].notifier.status() if holder else {}
-        failing = [name for name, info in channels.items() if info["failing"]]
-        return ComponentHealth(HealthState.DEGRADED if failing else HealthState.HEALTHY,
-                               f"failing: {', '.join(failing)}" if failing else "",
-                               {"journal_records": journal.recorded, "channels": channels})
-
-    application.register(FunctionService("notifications", initialize=initialize, start=start, stop=stop,
-                                         health=health), depends_on=["strategies"])
     # Subscribed after execution, so on a validated signal the order goes out before the record is
     # written; market data waits for it, so no event is missed.
     application.register(FunctionService("journal", start=attach), depends_on=["execution", "notifications"])
     return journal
+
+
+class NotificationsService:
+    """The notifier's channels, built from the config and the environment at initialize."""
+
+    name = "notifications"
+
+    def __init__(self, application: Application, pipeline: Pipeline, journal: TradeJournal) -> None:
+        self._application = application
+        self._pipeline = pipeline
+        self._journal = journal
+        self._setup: NotificationSetup | None = None
+        self._subscriptions: list[Subscription] = []
+
+    async def initialize(self) -> None:
+        from ictbot.app.facade import PipelineFacade
+
+        section = self._application.config.document().get("notifications") or {}
+        commands = FacadeCommands(PipelineFacade(self._application, self._pipeline))
+        setup = build_notifications(effective_config(section, os.environ), Secrets(os.environ),
+                                    on_failing=self._on_failing, commands=commands)
+        REDACTOR.add(setup.secrets)
+        self._journal.add_sink(setup.notifier.submit)
+        self._setup = setup
+
+    async def start(self) -> None:
+        bus = self._application.bus
+        self._subscriptions.append(bus.subscribe(Topic.CONFIG_UPDATED, self._on_config, name="notify.config"))
+        assert self._setup is not None, "initialize() builds the channels"
+        await self._setup.notifier.start(self._application.tasks)
+        if self._setup.listener is not None:
+            self._application.tasks.spawn(LISTENER_TASK, self._setup.listener.run, restart_on_exit=True)
+
+    async def stop(self) -> None:
+        # The journal stays on the bus until the bus stops: fills and closes during the shutdown
+        # of execution (which stops before this service) still get their records.
+        while self._subscriptions:
+            self._application.bus.unsubscribe(self._subscriptions.pop())
+        if self._setup is not None:
+            if self._setup.listener is not None:
+                await self._application.tasks.cancel(LISTENER_TASK)
+            await self._setup.notifier.stop()
+
+    def health(self) -> ComponentHealth:
+        channels = self._setup.notifier.status() if self._setup is not None else {}
+        failing = [name for name, info in channels.items() if info["failing"]]
+        return ComponentHealth(HealthState.DEGRADED if failing else HealthState.HEALTHY,
+                               f"failing: {', '.join(failing)}" if failing else "",
+                               {"journal_records": self._journal.recorded, "channels": channels})
+
+    async def _on_failing(self, channel: str, error: str) -> None:
+        level, message = failure_message(channel, error)
+        await self._application.bus.publish(Topic.ALERT, Alert(level, "notify", message, {"channel": channel}))
+
+    async def _on_config(self, envelope: Envelope) -> None:
+        update: ConfigUpdated = envelope.payload
+        if update.section == "notifications":  # channels are built at start only: say so, don't pretend
+            await self._application.bus.publish(Topic.ALERT, Alert(AlertLevel.WARNING, "notify", (
+                f"notifications changed (config version {update.version}); takes effect at the next start")))

@@ -183,7 +183,8 @@ def build_api(application: Application, pipeline: Pipeline) -> FastAPI:
     broadcaster.attach(application.bus)
     registry = pipeline.collector.prometheus.registry
     return create_app(PipelineFacade(application, pipeline), api_settings, broadcaster=broadcaster,
-                      registry=registry, announce=lambda line: print(line, flush=True))
+                      registry=registry, announce=lambda line: print(line, flush=True),
+                      tasks=application.tasks)
 
 
 def attach_api(application: Application, pipeline: Pipeline | None) -> ApiServerService:

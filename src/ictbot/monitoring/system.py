@@ -2,19 +2,18 @@
 
 The rules are pure (``monitoring.rules``); this is the thin shell that gathers inputs, deduplicates
 (an alert fires when its condition starts, again every ``realert_after_s`` while it lasts, and an
-INFO "recovered" alert when it clears) and publishes on the bus.
+INFO "recovered" alert when it clears) and publishes on the bus. Its interval loop is the task
+``monitoring.evaluate`` of the task supervisor ``start`` is given: an evaluation that raises
+restarts it with backoff (listed in ``/status``), one that keeps failing raises one ALERT.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import structlog
 
 from ictbot.bus import BackpressurePolicy, Envelope, EventBus, Subscription, Topic
 from ictbot.domain import events as ev
@@ -22,9 +21,9 @@ from ictbot.monitoring.collector import MetricsCollector
 from ictbot.monitoring.reports import ComponentHealth, HealthReport, HealthState
 from ictbot.monitoring.rules import AlertDraft, MonitorInputs, Thresholds, evaluate, stale_series
 from ictbot.ports.clock import Clock, SystemClock
+from ictbot.ports.tasks import TaskSupervisor
 
-log = structlog.get_logger(__name__)
-
+TASK_NAME = "monitoring.evaluate"
 HealthCheck = Callable[[], ComponentHealth | Awaitable[ComponentHealth]]
 
 
@@ -51,7 +50,7 @@ class MonitoringSystem:
         self._active: dict[str, int] = {}  # alert key -> last time it fired (ms)
         self._bus_counters: dict[str, tuple[int, int]] = {}
         self._subs: list[Subscription] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: TaskSupervisor | None = None
 
     # ---- inputs -------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -163,23 +162,22 @@ class MonitoringSystem:
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def run(self) -> None:
+        """Evaluate every ``interval_s``; an evaluation that raises ends the loop (the supervisor
+        restarts it with backoff and keeps its last error)."""
         while True:
             await self.clock.sleep(self.interval_s)
-            try:
-                await self.evaluate_once()
-            except Exception as exc:
-                log.warning("monitoring evaluation failed", error=type(exc).__name__)
+            await self.evaluate_once()
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.run(), name="monitoring")
+    def start(self, tasks: TaskSupervisor) -> None:
+        """Run the interval loop under ``tasks``. Idempotent."""
+        if self._tasks is None:
+            tasks.spawn(TASK_NAME, self.run, restart_on_exit=True)
+            self._tasks = tasks
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._tasks is not None:
+            await self._tasks.cancel(TASK_NAME)
+            self._tasks = None
         for sub in self._subs:
             self.bus.unsubscribe(sub)
         self._subs.clear()
