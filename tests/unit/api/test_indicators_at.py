@@ -130,3 +130,15 @@ def test_the_route_serves_the_picture_and_one_timeframe_of_it(tmp_path: Path, to
 
 def test_a_facade_without_history_answers_404(client: TestClient) -> None:
     assert client.get(f"/indicators/at?symbol=BTCUSDT&at={JAN_1}", headers=READ).status_code == 404
+
+
+def test_an_active_killzone_comes_with_the_bounds_of_its_session_in_progress() -> None:
+    # 2024-01-02 08:00 UTC is 03:00 in New York: London killzone 02:00-05:00 NY = 07:00-10:00 UTC
+    candle_close = JAN_1 + DAY + 8 * HOUR + 5 * 60_000
+    snapshot = IndicatorSnapshot("BTCUSDT", candle_close, "5m", {}, ("london_kz", "london"))
+    view = indicator_view(snapshot)
+    assert view.active_window_bounds["london_kz"] == [JAN_1 + DAY + 7 * HOUR, JAN_1 + DAY + 10 * HOUR]
+    assert view.active_window_bounds["london"] == [JAN_1 + DAY + 8 * HOUR, JAN_1 + DAY + 17 * HOUR]
+    # the Asia killzone (20:00-00:00 NY) started on the previous New York day
+    asia = indicator_view(IndicatorSnapshot("BTCUSDT", JAN_1 + DAY + 3 * HOUR + 5 * 60_000, "5m", {}, ("asia_kz",)))
+    assert asia.active_window_bounds == {"asia_kz": [JAN_1 + DAY + HOUR, JAN_1 + DAY + 5 * HOUR]}
