@@ -34,11 +34,16 @@ class ZonePrimitive {
   draw(target) {
     const { chart, series, times, stepMs } = this.owner;
     const scale = chart.timeScale();
+    // the library maps whole logical indexes only (a fractional one comes back as 0): interpolate
+    // between the two bars around the time, from the left edge of its bar (half a bar before its centre)
     const x = (ms, width) => {
       if (ms === null || ms === undefined) return width;
       const logical = logicalOf(times, ms, stepMs);
-      const coordinate = logical === null ? null : scale.logicalToCoordinate(logical - 0.5);
-      return coordinate === null ? 0 : coordinate;
+      if (logical === null) return 0;
+      const whole = Math.floor(logical);
+      const c0 = scale.logicalToCoordinate(whole), c1 = scale.logicalToCoordinate(whole + 1);
+      if (c0 === null || c1 === null) return 0;
+      return c0 + (logical - whole - 0.5) * (c1 - c0);
     };
     target.useMediaCoordinateSpace(({ context: ctx, mediaSize }) => {
       const width = mediaSize.width, height = mediaSize.height;

@@ -87,7 +87,9 @@ function syncTimeframes(available) {
 export function drawOverlays() {
   if (!chart) return;
   const since = candles.length ? candles[0].open_time_ms : 0;
-  const shapes = overlayShapes(views, store.timeframe, since, snapshot).filter((s) => !hidden.has(s.type));
+  let shapes = overlayShapes(views, store.timeframe, since, snapshot).filter((s) => !hidden.has(s.type));
+  // a past picture: zones still open then end at that time (what came later is not part of it)
+  if (asOfMs !== null && snapshot.time_ms) shapes = shapes.map((s) => (s.t1 === null ? { ...s, t1: snapshot.time_ms } : s));
   const fills = hidden.has("trades") ? [] : tradeMarkers([...store.orders.values()], store.symbol, (v) => priceOf(store.symbol, v));
   chart.setOverlays(shapes, fills);
   renderLegend();
