@@ -196,6 +196,8 @@ def test_a_facade_without_a_runner_is_unavailable(client: TestClient) -> None:
     listing = client.get("/backtests/jobs", headers=READ).json()
     assert listing["available"] is False and listing["items"] == []
     assert client.post("/backtests/jobs", json=body(), headers=TRADE).status_code == 409
+    assert client.get("/backtests/jobs/abc123", headers=READ).status_code == 404
+    assert client.delete("/backtests/jobs/abc123", headers=TRADE).status_code == 404
 
 
 def test_an_unknown_field_or_a_bad_timeframe_is_a_422_before_any_worker(jobs_client: TestClient) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ictbot.api.deps import facade_of, json_response
 from ictbot.api.routes.common import READ_ERRORS, TRADE_ERRORS, errors
 from ictbot.ports.dashboard import BacktestJobList, BacktestJobRequest, BacktestJobs, BacktestJobView
-from ictbot.ports.facade import Conflict
+from ictbot.ports.facade import Conflict, NotFound
 
 router = APIRouter(prefix="/jobs", tags=["backtests"])  # included under /backtests
 JobId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-f0-9]+$")]
@@ -52,11 +52,17 @@ async def start_job(body: BacktestJobRequest, request: Request) -> Response:
 @router.get("/{job_id}", response_model=BacktestJobView, responses={**READ_ERRORS, **errors(404)})
 async def get_job(job_id: JobId, request: Request) -> Response:
     """A job's state and progress (candles done of total); ``result`` names its results file once done."""
-    return json_response(await _runner(request).backtest_job(job_id))
+    jobs = _jobs(request)
+    if jobs is None:
+        raise NotFound("backtest job", job_id)
+    return json_response(await jobs.backtest_job(job_id))
 
 
 @router.delete("/{job_id}", response_model=BacktestJobView, responses={**TRADE_ERRORS, **errors(404)})
 async def cancel_job(job_id: JobId, request: Request) -> Response:
     """Stop a running backtest (its worker is terminated, no result is written); a finished job is
     returned as it is."""
-    return json_response(await _runner(request).cancel_backtest(job_id))
+    jobs = _jobs(request)
+    if jobs is None:
+        raise NotFound("backtest job", job_id)
+    return json_response(await jobs.cancel_backtest(job_id))
