@@ -43,20 +43,24 @@ def emit(event: str, **fields: Any) -> None:
 def _spec(job: dict[str, Any]) -> BacktestSpec:
     import typer
 
+    from ictbot.app.backtest_config import LiveSetup
     from ictbot.backtest.run import resolve
-    from ictbot.cli.backtest import build_spec, default_flags, load_setup
-    from ictbot.domain.errors import IctbotError
+    from ictbot.cli.backtest import build_spec, default_flags
+    from ictbot.domain.errors import ConfigError, IctbotError
 
     try:
         resolve(job["strategy"])
     except (IctbotError, ValueError, ImportError) as exc:
         raise Invalid("strategy", str(exc)) from exc
     try:
-        setup = load_setup(Path(job["config_file"]) if job.get("config_file") else None)
+        setup = LiveSetup.load(Path(job["config_file"]) if job.get("config_file") else None)
+    except ConfigError as exc:
+        raise Invalid("config_file", f"trading config: {exc}") from exc
+    try:
         flags = default_flags(job["strategy"], [job["symbol"]], job["timeframe"])
         return build_spec(flags, setup, (), str(job["start_ms"]), str(job["end_ms"]))
-    except typer.Exit as exc:  # the CLI's own message went to stderr-like stdout: name the cause
-        raise Invalid("config_file", "the trading configuration is not valid for a backtest") from exc
+    except typer.Exit as exc:  # build_spec printed the reason (a stop-rule setting) as the CLI does
+        raise Invalid("config_file", "the configuration's execution section is not valid for a backtest") from exc
     except (IctbotError, ValueError) as exc:
         raise Invalid("strategy", str(exc)) from exc
 

@@ -220,7 +220,8 @@ class TestWithTheTradeToken:
         row = page.locator("#signals tbody tr[data-signal-id]").last  # an older one: the live picture moved on
         row.wait_for(timeout=30_000)
         signal_id = row.get_attribute("data-signal-id")
-        journal = httpx.get(f"{demo.url}/signals", params={"limit": 500}, headers=demo.headers("read"), timeout=10).json()
+        journal = httpx.get(f"{demo.url}/signals", params={"limit": 500}, headers=demo.headers("read"),
+                            timeout=10).json()
         signal = next(s for s in journal if s["signal_id"] == signal_id)
         row.click()
         page.wait_for_selector("#chart[data-as-of]")

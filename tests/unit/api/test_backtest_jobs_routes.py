@@ -4,6 +4,7 @@ progress, its result in the --reports folder, cancel, the limit, and every refus
 from __future__ import annotations
 
 import asyncio
+import re
 import textwrap
 import time
 from collections.abc import Iterator
@@ -19,7 +20,8 @@ from ictbot.adapters.storage.database import Database
 from ictbot.adapters.storage.url import sqlite_url
 from ictbot.api import ApiSettings, create_app
 from ictbot.api.auth import TokenAuthority
-from ictbot.app.facade_backtests import BacktestJobRunner, JobSettings
+from ictbot.api.backtest_reports import NAME_PATTERN
+from ictbot.app.facade_backtests import BacktestJobRunner, JobSettings, result_name
 from ictbot.domain.timeframe import Timeframe
 from ictbot.ports.dashboard import BacktestJobList, BacktestJobRequest, BacktestJobView
 from tests.unit.api.conftest import READ, TRADE
@@ -158,6 +160,21 @@ def test_a_bad_request_is_refused_naming_the_field_and_the_reason(
     assert list(reports.iterdir()) == []
 
 
+def test_a_trading_config_the_backtest_cannot_read_is_refused_naming_it(
+    database_url: str, reports: Path, tmp_path: Path, tokens: TokenAuthority
+) -> None:
+    broken = tmp_path / "trading_config.json"
+    broken.write_text("{not json")
+    runner = BacktestJobRunner(JobSettings(reports_dir=reports, database_url=database_url, market="spot",
+                                           base_timeframe=Timeframe.M5, config_file=broken))
+    app = create_app(JobsFacade(runner), ApiSettings(ws_heartbeat_s=60), tokens=tokens)
+    with TestClient(app) as client:
+        answer = client.post("/backtests/jobs", json=body(), headers=TRADE)
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error["field"] == "config_file" and error["reason"].startswith("trading config:")
+
+
 def test_a_running_backtest_can_be_cancelled_blocks_a_second_and_leaves_no_result(
     jobs_client: TestClient, reports: Path, tmp_path: Path
 ) -> None:
@@ -205,3 +222,11 @@ def test_an_unknown_field_or_a_bad_timeframe_is_a_422_before_any_worker(jobs_cli
         answer = jobs_client.post("/backtests/jobs", json=bad, headers=TRADE)
         assert answer.status_code == 422
         assert [e["field"] for e in answer.json()["errors"]] == [field]
+
+
+def test_a_result_name_is_a_plain_file_name_the_backtests_list_accepts() -> None:
+    request = BacktestJobRequest(strategy="/home/me/my strategies/break out.py:Breakout", symbol="ETHUSDT",
+                                 timeframe=Timeframe.H1, start_ms=JAN_1, end_ms=JAN_1 + DAY)
+    name = result_name(request, "0123456789ab")
+    assert re.fullmatch(NAME_PATTERN, name) and "/" not in name
+    assert name.startswith("break_out_py_Breakout-ETHUSDT-1h-") and name.endswith("-0123456789ab.json")
