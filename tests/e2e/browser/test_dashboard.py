@@ -234,6 +234,10 @@ class TestWithTheTradeToken:
         assert page.input_value("#symbol") == signal["symbol"]
         drawn = overlays(page)
         assert sum(drawn.values()) > 0, drawn
+        # shapes are placed at their own time: a zone born at a bar's open starts at that bar's left edge
+        placed = page.evaluate("""() => { const c = ictbotChart, i = c.times.length - 20, s = c.chart.timeScale();
+            return [c.zones.xOf(c.times[i], 9999), (s.logicalToCoordinate(i - 1) + s.logicalToCoordinate(i)) / 2]; }""")
+        assert placed[1] > 0 and abs(placed[0] - placed[1]) < 0.5, placed
         if any(w.endswith("_kz") for w in past["active_window_bounds"]):
             assert drawn["killzone"] >= 1, "the killzone in progress at that candle is shaded"
         page.locator("#market").screenshot(path=str(artifacts_dir / "dashboard-as-of.png"))
