@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ictbot.api.dto import CandleView, IndicatorView, OrderView, PositionView
 from ictbot.bus import codec
@@ -11,6 +13,8 @@ from ictbot.bus.topics import Topic
 from ictbot.domain import events as ev
 from ictbot.domain.ict import IndicatorSnapshot
 from ictbot.domain.redaction import redact
+from ictbot.domain.timeframe import Timeframe
+from ictbot.indicators.ict.sessions import WINDOW_BY_ID, window_bounds
 
 JsonDict = dict[str, Any]
 
@@ -20,12 +24,29 @@ def to_jsonable(value: Any) -> Any:
     return codec.to_jsonable(value, lenient=True)
 
 
+def window_in_progress(window_id: str, at_ms: int) -> list[int] | None:
+    """``[start_ms, end_ms)`` of the session of ``window_id`` that ``at_ms`` falls in (DST-aware; the
+    dashboard shades a killzone still open from its start)."""
+    window = WINDOW_BY_ID.get(window_id)
+    if window is None:
+        return None
+    local = datetime.fromtimestamp(at_ms / 1000, ZoneInfo(window.tz)).date()
+    for trading_date in (local, local + timedelta(days=1)):
+        start, end = window_bounds(window, trading_date)
+        if start <= at_ms < end:
+            return [start, end]
+    return None
+
+
 def indicator_view(snapshot: IndicatorSnapshot) -> IndicatorView:
+    candle_open = snapshot.time - Timeframe.parse(snapshot.base_timeframe).ms
+    bounds = {w: b for w in snapshot.active_windows if (b := window_in_progress(w, candle_open)) is not None}
     return IndicatorView(
         symbol=snapshot.symbol,
         time_ms=snapshot.time,
         base_timeframe=snapshot.base_timeframe,
         active_windows=list(snapshot.active_windows),
+        active_window_bounds=bounds,
         views={tf: to_jsonable(view) for tf, view in snapshot.views.items()},
     )
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from ictbot.api import dto as f
 from ictbot.app.application import Application
+from ictbot.app.facade_backtests import BacktestJobsFacade
 from ictbot.app.facade_config import ConfigFacade, config_failure
 from ictbot.app.facade_mapping import PCT, trade_side
 from ictbot.app.facade_market import MarketInfoFacade
@@ -34,7 +35,7 @@ def _scrubbed(error: str | None) -> str | None:
     return None if error is None else REDACTOR.scrub(error)
 
 
-class PipelineFacade(MarketInfoFacade, ConfigFacade):
+class PipelineFacade(MarketInfoFacade, BacktestJobsFacade, ConfigFacade):
     def __init__(self, application: Application, pipeline: Pipeline) -> None:
         super().__init__(application.config)
         self.app = application

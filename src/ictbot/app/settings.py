@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     api_cors_origins: str = Field(default="", validation_alias="ICTBOT_CORS_ORIGINS")
     # the dashboard's backtests view lists the results documents in this folder (--reports DIR)
     reports_dir: Path | None = Field(default=None, validation_alias="ICTBOT_REPORTS_DIR")
+    # backtests started from the dashboard run in worker processes, at most this many at once
+    backtest_jobs: int = Field(default=1, ge=1, le=64, validation_alias="ICTBOT_BACKTEST_JOBS")
 
     config_file: Path = Field(
         default=Path(".config/trading_config.json"),

@@ -176,6 +176,76 @@ class TestWithTheTradeToken:
         assert next(s for s in rows if s["id"] == "strategy_a")["risk_per_trade_pct"] != "50", "validated, not applied"
 
 
+    def test_a_backtest_started_from_the_page_shows_progress_to_100_and_opens_with_its_trades(
+        self, trade_page: Any, demo: Demo, artifacts_dir: Path
+    ) -> None:
+        page = trade_page
+        if page.get_attribute("body", "data-ready") != "true":
+            load(page, demo, "trade")
+        form = page.locator("#backtest-run")
+        form.scroll_into_view_if_needed()
+        form.locator("input[name='strategy']").fill("s1_ema_cross")  # crosses often: the result has trades
+        form.locator("select[name='symbol']").select_option(SYMBOL)
+        assert form.locator("input[name='start']").input_value(), "the chart's candles are the default range"
+        form.locator("input[name='end']").fill("2020-01-01T00:00")
+        form.locator("button").click()
+        error = form.locator(".field[data-field='end_ms'] .field-error")
+        page.wait_for_function("(e) => e.textContent.length > 0", arg=error.element_handle())
+        assert "end is not after start" in error.inner_text()
+
+        range_ = page.evaluate("async () => (await import('/static/market.js')).loadedRange()")
+        form.locator("input[name='end']").fill(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(range_["end"] / 1000)))
+        form.locator("button").click()
+        done = page.locator("#backtest-jobs tr[data-state='done']").first
+        done.wait_for(timeout=120_000)
+        assert done.get_attribute("data-percent") == "100"
+        assert done.locator("progress").evaluate("(bar) => bar.value") == 100
+        name = page.locator("#backtest-detail").get_attribute("data-name", timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('#backtest-detail').hidden")
+        assert name is not None and (demo.reports / name).is_file(), "the result is in the --reports folder"
+        detail = httpx.get(f"{demo.url}/backtests/{name}", headers=demo.headers("read"), timeout=10).json()
+        assert detail["summary"]["strategy"] == "s1_ema_cross" and detail["summary"]["symbols"] == [SYMBOL]
+        assert len(detail["trades"]) >= 1
+        shown = page.locator("#backtest-trades tbody tr")
+        assert shown.count() == len(detail["trades"][-500:])
+        assert shown.first.locator("td").nth(1).inner_text() == SYMBOL
+        assert page.locator(f"#backtests tr[data-name='{name}']").count() == 1, "listed with the other results"
+        page.locator("#backtests-panel").screenshot(path=str(artifacts_dir / "dashboard-backtest-run.png"))
+
+    def test_a_clicked_signal_shows_the_zones_as_of_its_candle_and_goes_back_to_live(
+        self, trade_page: Any, demo: Demo, artifacts_dir: Path
+    ) -> None:
+        page = trade_page
+        if page.get_attribute("body", "data-ready") != "true":
+            load(page, demo, "trade")
+        page.select_option("#signal-filter", "all")
+        row = page.locator("#signals tbody tr[data-signal-id]").last  # an older one: the live picture moved on
+        row.wait_for(timeout=30_000)
+        signal_id = row.get_attribute("data-signal-id")
+        journal = httpx.get(f"{demo.url}/signals", params={"limit": 500}, headers=demo.headers("read"),
+                            timeout=10).json()
+        signal = next(s for s in journal if s["signal_id"] == signal_id)
+        row.click()
+        page.wait_for_selector("#chart[data-as-of]")
+        assert page.locator("#as-of").is_visible()
+        past = httpx.get(f"{demo.url}/indicators/at", params={"symbol": signal["symbol"], "at": signal["time_ms"]},
+                         headers=demo.headers("read"), timeout=30).json()
+        assert int(page.get_attribute("#chart", "data-as-of")) == past["time_ms"] == signal["time_ms"]
+        assert page.input_value("#symbol") == signal["symbol"]
+        drawn = overlays(page)
+        assert sum(drawn.values()) > 0, drawn
+        # shapes are placed at their own time: a zone born at a bar's open starts at that bar's left edge
+        placed = page.evaluate("""() => { const c = ictbotChart, i = c.times.length - 20, s = c.chart.timeScale();
+            return [c.zones.xOf(c.times[i], 9999), (s.logicalToCoordinate(i - 1) + s.logicalToCoordinate(i)) / 2]; }""")
+        assert placed[1] > 0 and abs(placed[0] - placed[1]) < 0.5, placed
+        if any(w.endswith("_kz") for w in past["active_window_bounds"]):
+            assert drawn["killzone"] >= 1, "the killzone in progress at that candle is shaded"
+        page.locator("#market").screenshot(path=str(artifacts_dir / "dashboard-as-of.png"))
+        page.click("#back-live")
+        page.wait_for_selector("#chart:not([data-as-of])")
+        assert not page.locator("#as-of").is_visible()
+
+
 class TestWithTheReadToken:
     def test_the_read_token_gets_no_controls_and_cannot_close_a_position(self, read_page: Any, demo: Demo) -> None:
         page = read_page
@@ -242,7 +312,11 @@ def test_pure_helpers_round_to_the_tick_group_alerts_and_pick_the_active_symbol(
           dustGroup: alerts.alertKey("execution", "position ict-615e286d773dcf7e2534bb41: dust 0.00000363 BTC left")
             === alerts.alertKey("execution", "position ict-420ea8037ea5c030701cd56a: dust 0.00006410 BTC left"),
           active: mostRecentlyActiveSymbol(),
+          openKillzone: (await import("/static/overlays.js")).overlayShapes({}, "5m", 0,
+            { time_ms: 5000, active_window_bounds: { london_kz: [1000, 9000], london: [0, 9000] } }),
         };
     }""")
     assert result == {"price": "62,684.32", "eth": "4,267.16", "qty": "0.00006", "sameGroup": True,
-                      "otherGroup": False, "dustGroup": True, "active": "ETHUSDT"}
+                      "otherGroup": False, "dustGroup": True, "active": "ETHUSDT",
+                      "openKillzone": [{"shape": "band", "type": "killzone", "id": "open-london_kz", "t0": 1000,
+                                        "t1": 5000, "fill": "rgba(148,163,184,.1)", "label": "LONDON KZ (open)"}]}

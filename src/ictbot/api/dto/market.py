@@ -43,6 +43,8 @@ class IndicatorView(BaseModel):
     time_ms: int
     base_timeframe: str
     active_windows: list[str] = Field(default_factory=list)
+    active_window_bounds: dict[str, list[int]] = Field(
+        default_factory=dict, description="[start_ms, end_ms) of each active window's session in progress")
     views: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 

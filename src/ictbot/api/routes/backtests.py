@@ -1,4 +1,5 @@
-"""Backtest results from the ``--reports`` folder: the list and one result with its trades."""
+"""Backtest results from the ``--reports`` folder: the list and one result with its trades; the jobs
+that start new ones (``backtest_jobs``)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from ictbot.api.backtest_reports import (
     result_path,
 )
 from ictbot.api.deps import json_response
+from ictbot.api.routes import backtest_jobs
 from ictbot.api.routes.common import READ_ERRORS, errors
 from ictbot.ports.facade import NotFound
 
 router = APIRouter(prefix="/backtests", tags=["backtests"])
+# before /{name}: that pattern would otherwise claim /backtests/jobs
+router.include_router(backtest_jobs.router)
 ResultName = Annotated[str, Path(min_length=6, max_length=206, pattern=NAME_PATTERN)]
 
 

@@ -43,7 +43,7 @@ export function tradeEquity(initial, trades) {
   return points;
 }
 
-async function openBacktest(name) {
+export async function openBacktest(name) {
   const detail = await api("/backtests/" + encodeURIComponent(name));
   const box = $("backtest-detail");
   box.hidden = false;

@@ -31,15 +31,24 @@ class ZonePrimitive {
     return [{ zOrder: () => "bottom", renderer: () => ({ draw: () => {}, drawBackground: (target) => this.draw(target) }) }];
   }
 
-  draw(target) {
-    const { chart, series, times, stepMs } = this.owner;
+  /** The x coordinate of a time: a bar's open time is its left edge, null (open-ended) the right edge.
+   * The library maps whole logical indexes only (a fractional one comes back as 0): interpolate
+   * between the two bars around the time. */
+  xOf(ms, width) {
+    if (ms === null || ms === undefined) return width;
+    const { chart, times, stepMs } = this.owner;
+    const logical = logicalOf(times, ms, stepMs);
+    if (logical === null) return 0;
     const scale = chart.timeScale();
-    const x = (ms, width) => {
-      if (ms === null || ms === undefined) return width;
-      const logical = logicalOf(times, ms, stepMs);
-      const coordinate = logical === null ? null : scale.logicalToCoordinate(logical - 0.5);
-      return coordinate === null ? 0 : coordinate;
-    };
+    const whole = Math.floor(logical);
+    const c0 = scale.logicalToCoordinate(whole), c1 = scale.logicalToCoordinate(whole + 1);
+    if (c0 === null || c1 === null) return 0;
+    return c0 + (logical - whole - 0.5) * (c1 - c0);
+  }
+
+  draw(target) {
+    const { series } = this.owner;
+    const x = (ms, width) => this.xOf(ms, width);
     target.useMediaCoordinateSpace(({ context: ctx, mediaSize }) => {
       const width = mediaSize.width, height = mediaSize.height;
       ctx.font = "10px system-ui, sans-serif";

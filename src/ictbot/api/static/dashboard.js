@@ -3,6 +3,7 @@
 
 import { addAlert } from "./alerts.js";
 import { api, session, takeTokenFromLink } from "./api.js";
+import { initBacktestRuns, prepareRunForm } from "./backtest_runs.js";
 import { loadBacktests } from "./backtests.js";
 import { initControl, loadHistory, loadRisk, loadStrategies, wireTradingButtons } from "./control.js";
 import { initDecisions, loadSignals, onSignalMessage, reloadSignalsSoon, renderSignals } from "./decisions.js";
@@ -103,7 +104,8 @@ async function loadAll() {
   await showSymbol(store.symbol);
   renderPositions(canTrade()); renderOrders(); renderSignals();
   // every panel loads even if another fails; the page is "ready" once all have answered
-  const panels = await Promise.allSettled([loadMoney(), loadStrategies(), loadRisk(), loadHistory(), loadBacktests()]);
+  const panels = await Promise.allSettled([loadMoney(), loadStrategies(), loadRisk(), loadHistory(), loadBacktests(),
+    prepareRunForm()]);
   const failed = panels.find((p) => p.status === "rejected");
   if (failed) flash(failed.reason.message, true);
   document.body.dataset.ready = "true";
@@ -179,6 +181,7 @@ initMarket((message) => flash(message, true));
 initDecisions(jumpTo);
 initMoney(flash);
 initControl(flash, canTrade);
+initBacktestRuns(flash);
 wireTradingButtons(() => api("/status").then(renderStatus).catch(() => {}));
 takeTokenFromLink();
 if (session.token) start(); else askToken();

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { MarketChart } from "./chart.js";
 import { OVERLAY_TYPES, overlayShapes, tradeMarkers } from "./overlays.js";
+import { time } from "./format.js";
 import { el, priceOf, store, tickDecimals, tickOf } from "./store.js";
 
 const CANDLE_LIMIT = 500;
@@ -12,6 +13,8 @@ const $ = (id) => document.getElementById(id);
 
 let chart = null;
 let views = {};
+let snapshot = {};   // the last indicator answer: time_ms and the bounds of the sessions in progress
+let asOfMs = null;   // a clicked signal's candle close: the overlays are the picture as of then; null: live
 let candles = [];
 // Off until switched on (the choice is remembered in this browser): with every type on, the zones
 // of four timeframes cover the candles.
@@ -35,7 +38,8 @@ export function initMarket(reportError) {
     const labelEl = el("label", undefined, "toggle t-" + type); labelEl.append(box, el("span", label));
     toggles.append(labelEl);
   }
-  $("symbol").addEventListener("change", (e) => showSymbol(e.target.value));
+  $("symbol").addEventListener("change", (e) => { asOfMs = null; showSymbol(e.target.value); });
+  $("back-live").addEventListener("click", backToLive);
   $("timeframe").addEventListener("change", (e) => { store.timeframe = e.target.value; loadMarket(); });
 }
 
@@ -60,11 +64,11 @@ export async function loadMarket() {
   try {
     const [rows, indicators] = await Promise.all([
       api(`/candles?symbol=${encodeURIComponent(symbol)}&timeframe=${timeframe}&limit=${CANDLE_LIMIT}`),
-      api(`/indicators?symbol=${encodeURIComponent(symbol)}`).catch(() => ({ views: {} })),
+      api(indicatorsPath(symbol)).catch(() => ({ views: {} })),
     ]);
     if (symbol !== store.symbol || timeframe !== store.timeframe) return;   // the user moved on meanwhile
     candles = rows;
-    views = indicators.views || {};
+    setSnapshot(indicators);
     syncTimeframes(Object.keys(views));
     chart.setCandles(candles, timeframe);
     drawOverlays();
@@ -83,7 +87,9 @@ function syncTimeframes(available) {
 export function drawOverlays() {
   if (!chart) return;
   const since = candles.length ? candles[0].open_time_ms : 0;
-  const shapes = overlayShapes(views, store.timeframe, since).filter((s) => !hidden.has(s.type));
+  let shapes = overlayShapes(views, store.timeframe, since, snapshot).filter((s) => !hidden.has(s.type));
+  // a past picture: zones still open then end at that time (what came later is not part of it)
+  if (asOfMs !== null && snapshot.time_ms) shapes = shapes.map((s) => (s.t1 === null ? { ...s, t1: snapshot.time_ms } : s));
   const fills = hidden.has("trades") ? [] : tradeMarkers([...store.orders.values()], store.symbol, (v) => priceOf(store.symbol, v));
   chart.setOverlays(shapes, fills);
   renderLegend();
@@ -113,21 +119,68 @@ export function drawPositionLines() {
 export function onCandle(candle) {
   if (candle.symbol !== store.symbol) return;
   if (candle.timeframe === store.timeframe) chart.updateCandle(candle);
-  if (refreshTimer === null) {
+  if (refreshTimer === null && asOfMs === null) {   // a past picture stays until "back to live"
     refreshTimer = setTimeout(async () => {
       refreshTimer = null;
       const symbol = store.symbol;
       try {
         const indicators = await api(`/indicators?symbol=${encodeURIComponent(symbol)}`);
-        if (symbol === store.symbol) { views = indicators.views || {}; drawOverlays(); }
+        if (symbol === store.symbol && asOfMs === null) { setSnapshot(indicators); drawOverlays(); }
       } catch (err) { void err; }   // no snapshot yet (warm-up): the next candle tries again
     }, INDICATOR_REFRESH_MS);
   }
 }
 
-/** Jump to a candle (a signal's): switch symbol if needed, then scroll there. */
+/** The chart's candles: first open and last close (ms), or null before any loaded. */
+export function loadedRange() {
+  if (!candles.length) return null;
+  const step = candles.length > 1 ? candles[1].open_time_ms - candles[0].open_time_ms : 300e3;
+  return { first: candles[0].open_time_ms, end: candles[candles.length - 1].open_time_ms + step };
+}
+
+function indicatorsPath(symbol) {
+  const query = `symbol=${encodeURIComponent(symbol)}`;
+  return asOfMs === null ? `/indicators?${query}` : `/indicators/at?${query}&at=${asOfMs}`;
+}
+
+function setSnapshot(indicators) {
+  views = indicators.views || {};
+  snapshot = indicators;
+  showAsOf();
+}
+
+/** The "as of" state: a banner with the time and the way back, and `data-as-of` for tests. */
+function showAsOf() {
+  const banner = $("as-of");
+  banner.hidden = asOfMs === null;
+  if (asOfMs === null) { delete chart.container.dataset.asOf; return; }
+  chart.container.dataset.asOf = String(snapshot.time_ms ?? asOfMs);
+  $("as-of-time").textContent = time(snapshot.time_ms ?? asOfMs);
+}
+
+async function loadIndicators() {
+  const symbol = store.symbol, wanted = asOfMs;
+  try {
+    const indicators = await api(indicatorsPath(symbol));
+    if (symbol !== store.symbol || wanted !== asOfMs) return;
+    setSnapshot(indicators);
+  } catch (err) {
+    setSnapshot({ views: {} });
+    onError("indicators: " + err.message);
+  }
+  drawOverlays();
+}
+
+export function backToLive() {
+  asOfMs = null;
+  return loadIndicators();
+}
+
+/** Jump to a candle (a signal's): switch symbol if needed, scroll there and show the ICT picture as it
+ * was when that candle closed (GET /indicators/at), not today's. */
 export async function jumpTo(symbol, ms) {
-  if (symbol !== store.symbol) await showSymbol(symbol);
+  asOfMs = ms;
+  if (symbol !== store.symbol) await showSymbol(symbol); else await loadIndicators();
   chart.showTime(ms);
   $("market").scrollIntoView({ behavior: "smooth", block: "start" });
 }

@@ -106,6 +106,14 @@ function rangeShapes(view) {
   return shapes;
 }
 
+/** Killzones still open at the snapshot's time: shaded from their start to that time, labelled open. */
+export function openKillzones(bounds, timeMs) {
+  return Object.entries(bounds || {})
+    .filter(([window, range]) => window.endsWith("_kz") && Array.isArray(range) && range.length === 2)
+    .map(([window, [start]]) => ({ shape: "band", type: "killzone", id: "open-" + window, t0: start, t1: timeMs,
+      fill: "rgba(148,163,184,.1)", label: window.replace(/_kz$/, "").toUpperCase() + " KZ (open)" }));
+}
+
 export function higherTimeframes(views, timeframe) {
   const rank = TIMEFRAME_ORDER.indexOf(timeframe);
   return Object.keys(views).filter((tf) => TIMEFRAME_ORDER.indexOf(tf) > rank);
@@ -114,9 +122,10 @@ export function higherTimeframes(views, timeframe) {
 /**
  * Shapes for the chart of `timeframe` from a snapshot's `views` (timeframe -> view).
  * `sinceMs`: the first candle's open time (older one-off events are not drawn).
+ * `snapshot`: its `active_window_bounds` and `time_ms` (killzones still open), when known.
  */
-export function overlayShapes(views, timeframe, sinceMs) {
-  const shapes = [];
+export function overlayShapes(views, timeframe, sinceMs, snapshot = {}) {
+  const shapes = openKillzones(snapshot.active_window_bounds, snapshot.time_ms ?? null);
   const own = views[timeframe];
   if (own) {
     for (const type of Object.keys(ZONE_LISTS)) shapes.push(...zoneBoxes(own, type, null));
