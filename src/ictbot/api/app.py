@@ -22,6 +22,7 @@ from ictbot.api.middleware import AuthMiddleware, GuardMiddleware
 from ictbot.api.routes import analytics, backtests, config, dashboard, signals, system, trading
 from ictbot.api.settings import ApiSettings
 from ictbot.api.ws import websocket_endpoint
+from ictbot.ports.dashboard import BacktestJobs
 from ictbot.ports.facade import TradingFacade
 from ictbot.ports.tasks import TaskSupervisor
 
@@ -135,9 +136,11 @@ async def start_background(app: FastAPI) -> None:
 
 
 async def stop_background(app: FastAPI) -> None:
-    """Stop heartbeats and close every WebSocket client (code 1001)."""
+    """Stop heartbeats, close every WebSocket client (code 1001) and end running backtest workers."""
     broadcaster: Broadcaster = app.state.broadcaster
     await broadcaster.stop()
+    if isinstance(app.state.facade, BacktestJobs):
+        await app.state.facade.stop_backtests()
 
 
 def _mount_dashboard(app: FastAPI) -> None:

@@ -248,3 +248,7 @@ class BacktestJobsFacade:
 
     async def cancel_backtest(self, job_id: str) -> BacktestJobView:
         return self.backtest_runner().cancel(job_id)
+
+    async def stop_backtests(self) -> None:
+        if self._backtest_runner is not None:
+            await asyncio.to_thread(self._backtest_runner.close)

@@ -63,6 +63,9 @@ class JobsFacade(FakeFacade):
     async def cancel_backtest(self, job_id: str) -> BacktestJobView:
         return self.runner.cancel(job_id)
 
+    async def stop_backtests(self) -> None:
+        self.runner.close()
+
 
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -190,6 +193,21 @@ def test_a_running_backtest_can_be_cancelled_blocks_a_second_and_leaves_no_resul
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     wait_until_finished(jobs_client, job_id, [])
     assert jobs_client.get(f"/backtests/jobs/{job_id}", headers=READ).json()["state"] == "cancelled"
+    assert list(reports.iterdir()) == []
+
+
+def test_a_server_that_stops_ends_its_running_workers(
+    runner: BacktestJobRunner, tokens: TokenAuthority, reports: Path, tmp_path: Path
+) -> None:
+    strategy = tmp_path / "slow_strategy.py"
+    strategy.write_text(textwrap.dedent(SLOW))
+    app = create_app(JobsFacade(runner), ApiSettings(ws_heartbeat_s=60, reports_dir=reports), tokens=tokens)
+    with TestClient(app) as client:
+        started = client.post("/backtests/jobs", json=body(strategy=f"{strategy}:Slow"), headers=TRADE)
+        assert started.status_code == 202, started.text
+        job_id = started.json()["id"]
+        assert client.get(f"/backtests/jobs/{job_id}", headers=READ).json()["state"] == "running"
+    assert runner.wait(job_id, 30).state == "cancelled"
     assert list(reports.iterdir()) == []
 
 
