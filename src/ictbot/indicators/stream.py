@@ -99,6 +99,50 @@ class TimeframeEngine:
         return self.index + 1 >= self.warm_after
 
     def step(self, t: int, o: float, h: float, lo: float, c: float) -> list[Event]:
+        """Fold one closed candle into every rule; returns the events it made known, in the canonical
+        log order (§0). Runs once per candle per timeframe: the helpers keep their fast paths inline."""
+        i, b = self._append(t, o, h, lo, c)
+        hist = self.history
+        factory = self.factory
+        factory.begin(i, t)
+        atr_prev, atr_now = self._advance_atr(h, lo, c)
+        disp = self.displacement
+        fvg = self.fvg
+        # one list per section, concatenated in the canonical log order (§0) at the end
+        s3: list[Event] = []
+        last_disp = disp.last_index
+        fvg.step(hist, i, h, lo, c, atr_now, 1 if last_disp[1] == i - 1 else -1 if last_disp[-1] == i - 1 else 0,
+                 factory, s3)
+        s9: list[Event] = []
+        disp.step(hist, i, t, o, h, lo, c, atr_prev, fvg.formed, factory, s9)
+        s7: list[Event] = []
+        s8: list[Event] = []
+        periods, levels = self._step_calendar(i, t, o, h, lo, s7, s8)
+        # fractal pivots at i − right, once per distinct (left, right)
+        hs, ls = hist.h, hist.l
+        flags = [pivot_flags(hs, ls, b - right, left, right) if i - right >= left else _NO_PIVOT
+                 for left, right in self.windows]
+        s5: list[Event] = []
+        is_high, is_low = flags[0]
+        self.liquidity.step(hist, i, t, h, lo, c, atr_now, periods, levels, is_high, is_low, factory, s5)
+        s1: list[Event] = []
+        s2: list[Event] = []
+        s4: list[Event] = []
+        s6: list[Event] = []
+        self._step_structure(i, t, o, h, lo, c, flags, last_disp, s1, s2, s4, s6)
+        if i & 63 == 63:  # amortised memory upkeep of the zone books (no effect on events)
+            fvg.book.compact()
+            for _, _, blocks in self.streams:
+                blocks.book.compact()
+        events = s1
+        for section in (s2, s3, s4, s5, s6, s7, s8, s9):
+            if section:
+                events += section
+        self.new_events = events
+        return events
+
+    def _append(self, t: int, o: float, h: float, lo: float, c: float) -> tuple[int, int]:
+        """Take the candle into the history; returns its index and its list position in the history."""
         last_time = self.last_time
         if last_time is not None and t <= last_time:
             raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {last_time}")
@@ -106,20 +150,20 @@ class TimeframeEngine:
         self.last_close = c
         i = self.index + 1
         self.index = i
-        # History.append, inlined (this method runs once per candle per timeframe; calls are the main cost)
+        # History.append, inlined (this runs once per candle per timeframe; calls are the main cost)
         hist = self.history
         hs = hist.h
-        ls = hist.l
         hist.t.append(t)
         hist.o.append(o)
         hs.append(h)
-        ls.append(lo)
+        hist.l.append(lo)
         hist.c.append(c)
         if len(hs) > 4 * hist.keep:
             hist.append_trim()
-        b = i - hist.base  # list position of candle i
-        factory = self.factory
-        factory.begin(i, t)
+        return i, i - hist.base
+
+    def _advance_atr(self, h: float, lo: float, c: float) -> tuple[float, float]:
+        """The ATR before and after this candle."""
         atr = self.atr
         atr_prev = atr.value
         if atr.count >= atr.n:  # AtrState.update once seeded, inlined (same expression and order)
@@ -131,16 +175,12 @@ class TimeframeEngine:
         else:
             atr_now = atr.update(h, lo, c)
         self.atr_value = atr_now
-        disp = self.displacement
-        fvg = self.fvg
-        # one list per section, concatenated in the canonical log order (§0) at the end
-        s3: list[Event] = []
-        last_disp = disp.last_index
-        fvg.step(hist, i, h, lo, c, atr_now, 1 if last_disp[1] == i - 1 else -1 if last_disp[-1] == i - 1 else 0,
-                 factory, s3)
-        s9: list[Event] = []
-        disp.step(hist, i, t, o, h, lo, c, atr_prev, fvg.formed, factory, s9)
-        s7: list[Event] = []
+        return atr_prev, atr_now
+
+    def _step_calendar(self, i: int, t: int, o: float, h: float, lo: float, s7: list[Event],
+                       s8: list[Event]) -> tuple[list[PeriodLevel], list[SessionLevel]]:
+        """Previous periods (into ``s7``) and sessions (into ``s8``); returns what liquidity reads of them."""
+        factory = self.factory
         previous = self.previous
         if t < previous.next_end:  # fast path of PreviousPeriodIndicator.step: no period rolls
             for period in previous.open_periods:
@@ -151,7 +191,6 @@ class TimeframeEngine:
             periods = _NO_PERIODS
         else:
             periods = previous.step(i, t, o, h, lo, factory, s7)
-        s8: list[Event] = []
         sessions = self.sessions
         if t + sessions.tf_ms < sessions.next_change:  # fast path of SessionIndicator.step
             for state in sessions.inside:
@@ -166,20 +205,17 @@ class TimeframeEngine:
             levels = _NO_SESSIONS
         else:
             levels = sessions.step(i, t, h, lo, factory, s8)
-        # fractal pivots at i − right, once per distinct (left, right)
-        flags: list[tuple[bool, bool]] = []
-        for left, right in self.windows:
-            flags.append(pivot_flags(hs, ls, b - right, left, right) if i - right >= left else _NO_PIVOT)
-        s5: list[Event] = []
-        liquidity = self.liquidity
-        is_high, is_low = flags[0]
-        liquidity.step(hist, i, t, h, lo, c, atr_now, periods, levels, is_high, is_low, factory, s5)
-        s1: list[Event] = []
-        s2: list[Event] = []
-        s4: list[Event] = []
-        s6: list[Event] = []
-        taken = liquidity.taken
-        last_fvg = fvg.last_confirm
+        return periods, levels
+
+    def _step_structure(self, i: int, t: int, o: float, h: float, lo: float, c: float,
+                        flags: list[tuple[bool, bool]], last_disp: dict[int, int], s1: list[Event], s2: list[Event],
+                        s4: list[Event], s6: list[Event]) -> None:
+        """Per swing stream: swings (``s1``), BOS/CHoCH (``s2``), order blocks (``s4``) and, on the
+        dealing-range stream, premium/discount (``s6``)."""
+        hist = self.history
+        factory = self.factory
+        taken = self.liquidity.taken
+        last_fvg = self.fvg.last_confirm
         accepted: list[Pivot]
         for swing, structure, blocks, window, dealing_range in self.plan:
             is_high, is_low = flags[window]
@@ -194,29 +230,6 @@ class TimeframeEngine:
                 blocks.step(i, h, lo, c, breaks, last_disp, last_fvg, factory, s4, taken)
             if dealing_range:
                 self.premium_discount.step(hist, i, t, h, lo, c, accepted, breaks, factory, s6)
-        if i & 63 == 63:  # amortised memory upkeep of the zone books (no effect on events)
-            fvg.book.compact()
-            for _, _, blocks in self.streams:
-                blocks.book.compact()
-        events = s1
-        if s2:
-            events += s2
-        if s3:
-            events += s3
-        if s4:
-            events += s4
-        if s5:
-            events += s5
-        if s6:
-            events += s6
-        if s7:
-            events += s7
-        if s8:
-            events += s8
-        if s9:
-            events += s9
-        self.new_events = events
-        return events
 
     # ---- checkpoint -------------------------------------------------------------------------------
 
