@@ -101,11 +101,9 @@ class TimeframeEngine:
     def step(self, t: int, o: float, h: float, lo: float, c: float) -> list[Event]:
         """Fold one closed candle into every rule; returns the events it made known, in the canonical
         log order (§0). Runs once per candle per timeframe: the helpers keep their fast paths inline."""
-        i, b = self._append(t, o, h, lo, c)
+        i, b, atr_prev, atr_now = self._take(t, o, h, lo, c)
         hist = self.history
         factory = self.factory
-        factory.begin(i, t)
-        atr_prev, atr_now = self._advance_atr(h, lo, c)
         disp = self.displacement
         fvg = self.fvg
         # one list per section, concatenated in the canonical log order (§0) at the end
@@ -120,8 +118,9 @@ class TimeframeEngine:
         periods, levels = self._step_calendar(i, t, o, h, lo, s7, s8)
         # fractal pivots at i − right, once per distinct (left, right)
         hs, ls = hist.h, hist.l
-        flags = [pivot_flags(hs, ls, b - right, left, right) if i - right >= left else _NO_PIVOT
-                 for left, right in self.windows]
+        flags: list[tuple[bool, bool]] = []
+        for left, right in self.windows:
+            flags.append(pivot_flags(hs, ls, b - right, left, right) if i - right >= left else _NO_PIVOT)
         s5: list[Event] = []
         is_high, is_low = flags[0]
         self.liquidity.step(hist, i, t, h, lo, c, atr_now, periods, levels, is_high, is_low, factory, s5)
@@ -135,14 +134,28 @@ class TimeframeEngine:
             for _, _, blocks in self.streams:
                 blocks.book.compact()
         events = s1
-        for section in (s2, s3, s4, s5, s6, s7, s8, s9):
-            if section:
-                events += section
+        if s2:
+            events += s2
+        if s3:
+            events += s3
+        if s4:
+            events += s4
+        if s5:
+            events += s5
+        if s6:
+            events += s6
+        if s7:
+            events += s7
+        if s8:
+            events += s8
+        if s9:
+            events += s9
         self.new_events = events
         return events
 
-    def _append(self, t: int, o: float, h: float, lo: float, c: float) -> tuple[int, int]:
-        """Take the candle into the history; returns its index and its list position in the history."""
+    def _take(self, t: int, o: float, h: float, lo: float, c: float) -> tuple[int, int, float, float]:
+        """Take the candle into the history and the ATR; returns its index, its list position in the
+        history and the ATR before and after it."""
         last_time = self.last_time
         if last_time is not None and t <= last_time:
             raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {last_time}")
@@ -160,10 +173,7 @@ class TimeframeEngine:
         hist.c.append(c)
         if len(hs) > 4 * hist.keep:
             hist.append_trim()
-        return i, i - hist.base
-
-    def _advance_atr(self, h: float, lo: float, c: float) -> tuple[float, float]:
-        """The ATR before and after this candle."""
+        self.factory.begin(i, t)
         atr = self.atr
         atr_prev = atr.value
         if atr.count >= atr.n:  # AtrState.update once seeded, inlined (same expression and order)
@@ -175,7 +185,7 @@ class TimeframeEngine:
         else:
             atr_now = atr.update(h, lo, c)
         self.atr_value = atr_now
-        return atr_prev, atr_now
+        return i, i - hist.base, atr_prev, atr_now
 
     def _step_calendar(self, i: int, t: int, o: float, h: float, lo: float, s7: list[Event],
                        s8: list[Event]) -> tuple[list[PeriodLevel], list[SessionLevel]]:
