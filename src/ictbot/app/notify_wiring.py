@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ictbot.app.application import Application
 from ictbot.app.logsetup import REDACTOR
-from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.orchestrator import FunctionService, ServiceHealth, ServiceState
 from ictbot.bus import Envelope, Subscription, Topic
 from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
 from ictbot.monitoring.journal import TradeJournal
@@ -117,10 +117,10 @@ def attach_journal(application: Application, pipeline: Pipeline) -> TradeJournal
                 await application.tasks.cancel(LISTENER_TASK)
             await holder[-1].notifier.stop()
 
-    def health() -> ComponentHealth:
+    def health() -> ServiceHealth:
         channels = holder[-1].notifier.status() if holder else {}
         failing = [name for name, info in channels.items() if info["failing"]]
-        return ComponentHealth(HealthState.DEGRADED if failing else HealthState.HEALTHY,
+        return ServiceHealth(ServiceState.DEGRADED if failing else ServiceState.HEALTHY,
                                f"failing: {', '.join(failing)}" if failing else "",
                                {"journal_records": journal.recorded, "channels": channels})
 

@@ -39,7 +39,7 @@ from ictbot.app.instrument_refresh import RETRY_POLICY as REFRESH_RETRY_POLICY
 from ictbot.app.instrument_refresh import TASK_NAME as REFRESH_TASK
 from ictbot.app.instrument_refresh import refresher_for
 from ictbot.app.notify_wiring import attach_journal
-from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.orchestrator import FunctionService, ServiceHealth, ServiceState
 from ictbot.app.retention import retention_loop
 from ictbot.app.settings import Settings, TradingMode
 from ictbot.app.stage_links import report_reconnects, strategy_risk_pct
@@ -237,7 +237,7 @@ def _service(
     name: str,
     start: Callable[[], Awaitable[None]] | None = None,
     stop: Callable[[], Awaitable[None]] | None = None,
-    health: Callable[[], ComponentHealth] | None = None,
+    health: Callable[[], ServiceHealth] | None = None,
     initialize: Callable[[], Awaitable[None]] | None = None,
 ) -> FunctionService:
     return FunctionService(name, initialize=initialize, start=start, stop=stop, health=health)
@@ -326,30 +326,30 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
     async def risk_stop() -> None:
         p.risk.detach()
 
-    def risk_health() -> ComponentHealth:
+    def risk_health() -> ServiceHealth:
         state = p.risk.trading_state.value
         healthy = state == "ACTIVE"
-        return ComponentHealth(HealthState.HEALTHY if healthy else HealthState.DEGRADED,
+        return ServiceHealth(ServiceState.HEALTHY if healthy else ServiceState.DEGRADED,
                                "" if healthy else f"trading {state}", {"trading_state": state})
 
     orch.register(_service("risk", start=risk_start, stop=risk_stop, health=risk_health), depends_on=["strategies"])
 
-    def execution_health() -> ComponentHealth:
+    def execution_health() -> ServiceHealth:
         data = p.execution.health()
         blocked = data["entries_blocked"]
         problems = [f"entries blocked: {', '.join(blocked.values())}"] if blocked else []
         if data["unprotected_positions"]:
             problems.append(f"unprotected positions: {', '.join(data['unprotected_positions'])}")
-        state = HealthState.DEGRADED if problems else HealthState.HEALTHY
-        return ComponentHealth(state, "; ".join(problems), {"open_orders": data["open_orders"],
+        state = ServiceState.DEGRADED if problems else ServiceState.HEALTHY
+        return ServiceHealth(state, "; ".join(problems), {"open_orders": data["open_orders"],
                                                             "open_positions": data["open_positions"]})
 
     orch.register(_service("execution", start=p.execution.start, stop=p.execution.stop, health=execution_health),
                   depends_on=["risk"])
 
-    def market_health() -> ComponentHealth:
+    def market_health() -> ServiceHealth:
         stale = p.market_data.data_stale
-        return ComponentHealth(HealthState.DEGRADED if stale else HealthState.HEALTHY,
+        return ServiceHealth(ServiceState.DEGRADED if stale else ServiceState.HEALTHY,
                                "market data stale" if stale else "",
                                {"candles": p.market_data.published_closed})
 
@@ -372,5 +372,5 @@ def _register(application: Application, p: Pipeline, warmup_candles: int) -> Non
     orch.register(_service("monitoring", start=monitoring_start, stop=monitoring_stop), depends_on=["event_bus"])
 
 
-def _ok(data: dict[str, Any]) -> ComponentHealth:
-    return ComponentHealth(HealthState.HEALTHY, "", data)
+def _ok(data: dict[str, Any]) -> ServiceHealth:
+    return ServiceHealth(ServiceState.HEALTHY, "", data)
