@@ -29,7 +29,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigVersion, HistoryFile
+from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigHistoryEntry, HistoryFile
 from ictbot.app.config_legacy import upgrade_changes, upgrade_document
 from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
 from ictbot.bus import EventBus, Topic
@@ -161,7 +161,7 @@ class ConfigManager:
     def document(self) -> dict[str, Any]:
         return self._config.model_dump(mode="json")
 
-    def history(self) -> list[ConfigVersion]:
+    def history(self) -> list[ConfigHistoryEntry]:
         return self._history.versions
 
     def add_section_validator(self, section: str, validator: SectionValidator) -> None:
@@ -332,7 +332,7 @@ class ConfigManager:
         return version
 
     def _record(self, document: Mapping[str, Any], reason: str, sections: tuple[str, ...]) -> int:
-        entry = ConfigVersion(self.version + 1, int(time.time() * 1000), reason, sections, document)
+        entry = ConfigHistoryEntry(self.version + 1, int(time.time() * 1000), reason, sections, document)
         self._history.append(entry)
         return entry.version
 
