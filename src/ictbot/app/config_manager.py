@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigHistoryEntry, HistoryFile
 from ictbot.app.config_legacy import upgrade_changes, upgrade_document
-from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
+from ictbot.app.config_model import SECTIONS, StrategyConfigEntry, TradingConfig
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import ConfigError
 from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
@@ -66,7 +66,7 @@ def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapp
     if not strategy_id or not strategy_id.replace("_", "").replace("-", "").isalnum():
         raise ConfigError("invalid strategy change", [("strategy_id", "must be letters, digits, _ or -")])
     changes, _ = upgrade_changes(changes, f"strategies.{strategy_id}")
-    entry = dict(document["strategies"].get(strategy_id, StrategyEntry().model_dump(mode="json")))
+    entry = dict(document["strategies"].get(strategy_id, StrategyConfigEntry().model_dump(mode="json")))
     params = dict(entry.get("params", {}))
     for key, value in changes.items():
         if key == "strategy_id":
@@ -75,7 +75,7 @@ def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapp
             if value is not None and not isinstance(value, Mapping):
                 raise ConfigError("invalid strategy change", [("params", "must be an object")])
             params = {} if value is None else _merged(params, value)
-        elif key in StrategyEntry.model_fields:
+        elif key in StrategyConfigEntry.model_fields:
             if value is None:
                 entry.pop(key, None)
             else:
