@@ -9,7 +9,8 @@ change), which the callers turn into executionReport / ORDER_TRADE_UPDATE / venu
 
 This class places, fills, expires and cancels orders and moves the price; its collaborators keep
 the rest: ``registry`` (orders, trades, ids), ``funds`` (balances, locks, positions, margin; fees
-via ``fees``), ``triggers`` (what a price path reaches), ``algos`` (USD-M conditional orders),
+via ``fees``), ``triggers`` / ``price_path`` (what a price move reaches and does), ``placement``
+(new orders), ``algos`` (USD-M conditional orders),
 ``order_lists`` (OCO) and ``oto`` (OTO / OTOCO).
 """
 
@@ -20,7 +21,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from ictbot.domain.market import Market
-from ictbot.exchange_sim.engine import algos, book, order_lists, oto, placement, triggers
+from ictbot.exchange_sim.engine import algos, book, order_lists, oto, placement, price_path
 from ictbot.exchange_sim.engine.accounts import FuturesAccount, SpotAccount
 from ictbot.exchange_sim.engine.batch import Batch
 from ictbot.exchange_sim.engine.config import MatchingConfig
@@ -38,7 +39,6 @@ from ictbot.exchange_sim.engine.model import (
     Trade,
 )
 from ictbot.exchange_sim.engine.registry import OrderRegistry
-from ictbot.exchange_sim.engine.triggers import triggers_upward, would_trigger
 from ictbot.exchange_sim.errors import (
     SimError,
     invalid_symbol,
@@ -46,10 +46,7 @@ from ictbot.exchange_sim.errors import (
 )
 from ictbot.exchange_sim.symbols import SymbolSpec
 
-__all__ = ["ALGO_TYPES", "MatchingEngine", "triggers_upward", "would_trigger"]
-
 ZERO = Decimal(0)
-ALGO_TYPES = algos.ALGO_TYPES
 _MARKET_TYPES = ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
 
 
@@ -169,7 +166,7 @@ class MatchingEngine:
             self.expire(order, "UNFILLED_FOK_ORDER_EXPIRED", now, batch)
             return
         for price, qty in fills:
-            order = self._fill(order, price, qty, False, now, batch)
+            order = self.fill(order, price, qty, False, now, batch)
         if order.is_open and (is_market or order.time_in_force == "IOC"):
             self.expire(order, "INSUFFICIENT_LIQUIDITY" if is_market else "UNFILLED_IOC_QUANTITY_EXPIRED", now, batch)
 
@@ -181,7 +178,7 @@ class MatchingEngine:
             oto.on_list_order_expired(self, order, now, batch)
         return order
 
-    def _fill(self, order: SimOrder, price: Decimal, qty: Decimal, is_maker: bool, now: int,
+    def fill(self, order: SimOrder, price: Decimal, qty: Decimal, is_maker: bool, now: int,
               batch: Batch) -> SimOrder:
         spec = self.spec(order.market, order.symbol)
         commission, commission_asset, realized = self.funds.settle_fill(order, spec, price, qty, is_maker, now)
@@ -279,25 +276,9 @@ class MatchingEngine:
         for market in (Market.SPOT, Market.USDM):
             if (market, symbol) not in self.specs:
                 continue
-            starts = self._trigger_stops(market, symbol, start, to, gap, now, batch)
-            self._fill_resting(market, symbol, start, to, volume, starts, now, batch)
+            starts = price_path.trigger_stops(self, market, symbol, start, to, gap, now, batch)
+            price_path.fill_resting(self, market, symbol, start, to, volume, starts, now, batch)
         return self.finish(batch, now)
-
-    def _trigger_stops(self, market: Market, symbol: str, start: Decimal, end: Decimal, gap: bool, now: int,
-                       batch: Batch) -> dict[int, Decimal]:
-        """Trigger what the path reaches; returns where each triggered order's own path begins."""
-        algo_orders = self.algo_book.open_on(symbol) if market is Market.USDM else []
-        starts: dict[int, Decimal] = {}
-        for item in triggers.crossed_stops(self.registry.open_on(market, symbol), algo_orders, start, end):
-            price = end if gap else (item.stop_price if isinstance(item, SimOrder) else item.trigger_price)
-            if isinstance(item, SimOrder):
-                current = self.registry.current(item)
-                if current.is_open:
-                    starts[current.order_id] = price
-                    self.trigger_order(current, price, now, batch)
-            else:
-                algos.trigger(self, self.algos[item.algo_id], price, now, batch)
-        return starts
 
     def trigger_order(self, order: SimOrder, price: Decimal, now: int, batch: Batch) -> None:
         order = replace(order, triggered=True, working_time=now, update_time=now)
@@ -305,22 +286,6 @@ class MatchingEngine:
         if order.order_list_id >= 0:
             order_lists.leg_started(self, order, now, batch)
         self.execute_on_arrival(order, self.spec(order.market, order.symbol), price, now, batch)
-
-    def _fill_resting(self, market: Market, symbol: str, start: Decimal, end: Decimal, volume: Decimal,
-                      starts: dict[int, Decimal], now: int, batch: Batch) -> None:
-        cap = self.config.participation * volume if self.config.participation is not None else None
-        hits = triggers.resting_hits(self.registry.open_on(market, symbol), start, end, starts,
-                                     self.config.fill_on_touch)
-        for order in hits:
-            current = self.registry.current(order)
-            if not current.is_open:
-                continue
-            qty = current.remaining
-            if cap is not None:  # no volume traded on this segment (e.g. a gap): nothing to take part in
-                qty = min(qty, _floor(cap, self.spec(market, symbol).step_size))
-                if qty <= 0:
-                    continue
-            self._fill(current, current.price, qty, True, now, batch)
 
     # ---- USD-M --------------------------------------------------------------------------------------
 
@@ -369,7 +334,3 @@ class MatchingEngine:
         """The call's events followed by the balance change of every account it touched."""
         batch.events.extend(self.funds.balance_events(batch, self.price, now))
         return batch.events
-
-
-def _floor(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding="ROUND_FLOOR") * step if step > 0 else value
