@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from ictbot.app.orchestrator import ComponentHealth, HealthState
+from ictbot.app.orchestrator import ServiceHealth, ServiceState
 
 
 class ApiServerService:
@@ -75,9 +75,9 @@ class ApiServerService:
             self._socket.close()
             self._socket = None
 
-    def health(self) -> ComponentHealth:
+    def health(self) -> ServiceHealth:
         running = self._server is not None and self._server.started and not (self._task and self._task.done())
-        return ComponentHealth(HealthState.HEALTHY if running else HealthState.STOPPED,
+        return ServiceHealth(ServiceState.HEALTHY if running else ServiceState.STOPPED,
                                f"http://{self.host}:{self.port}")
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from ictbot.app.config_manager import ConfigManager
-from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState, Orchestrator, Service
+from ictbot.app.orchestrator import FunctionService, Orchestrator, Service, ServiceHealth, ServiceState
 from ictbot.app.settings import Settings
 from ictbot.app.tasks import TaskManager
 from ictbot.bus import EventBus
@@ -40,8 +40,8 @@ class Application:
         self.orchestrator.register(
             FunctionService(
                 "event_bus", start=self.bus.start, stop=self.bus.stop,
-                health=lambda: ComponentHealth(
-                    HealthState.HEALTHY if self.bus.running else HealthState.STOPPED,
+                health=lambda: ServiceHealth(
+                    ServiceState.HEALTHY if self.bus.running else ServiceState.STOPPED,
                     data={"queues": sum(sub.depth for sub in self.bus.subscriptions())},
                 ),
             )
@@ -53,7 +53,7 @@ class Application:
         self.orchestrator.register(
             FunctionService(
                 "config", initialize=load_config, start=self.config.start_watching, stop=self.config.stop_watching,
-                health=lambda: ComponentHealth(HealthState.HEALTHY, data={"version": self.config.version}),
+                health=lambda: ServiceHealth(ServiceState.HEALTHY, data={"version": self.config.version}),
             ),
             depends_on=["event_bus"],
         )
@@ -61,10 +61,10 @@ class Application:
         async def stop_tasks() -> None:
             await self.tasks.shutdown()
 
-        def tasks_health() -> ComponentHealth:
+        def tasks_health() -> ServiceHealth:
             failed = [name for name, info in self.tasks.status().items() if info["state"] == "failed"]
-            state = HealthState.DEGRADED if failed else HealthState.HEALTHY
-            return ComponentHealth(state, f"failed: {', '.join(failed)}" if failed else "",
+            state = ServiceState.DEGRADED if failed else ServiceState.HEALTHY
+            return ServiceHealth(state, f"failed: {', '.join(failed)}" if failed else "",
                                    {"tasks": self.tasks.status()})
 
         self.orchestrator.register(FunctionService("tasks", stop=stop_tasks, health=tasks_health),

@@ -26,7 +26,10 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigVersion:
+class ConfigHistoryEntry:
+    """One line of the config history file (every save, all changed sections); the API serves it as
+    ``api.dto.ConfigVersion`` (redacted changes) and the database keeps ``StoredConfigVersion``s."""
+
     version: int
     time_ms: int
     reason: str
@@ -51,15 +54,15 @@ class HistoryFile:
         self.path = path
         self.max_versions = max_versions
         self.max_bytes = max_bytes
-        self._versions: list[ConfigVersion] = []
+        self._versions: list[ConfigHistoryEntry] = []
         self._sizes: list[int] = []
 
     @property
-    def versions(self) -> list[ConfigVersion]:
+    def versions(self) -> list[ConfigHistoryEntry]:
         return list(self._versions)
 
     @property
-    def latest(self) -> ConfigVersion | None:
+    def latest(self) -> ConfigHistoryEntry | None:
         return self._versions[-1] if self._versions else None
 
     def load(self) -> None:
@@ -69,7 +72,7 @@ class HistoryFile:
         for line in self.path.read_text(encoding="utf-8").splitlines():
             try:
                 raw = json.loads(line)
-                entry = ConfigVersion(int(raw["version"]), int(raw["time_ms"]), str(raw["reason"]),
+                entry = ConfigHistoryEntry(int(raw["version"]), int(raw["time_ms"]), str(raw["reason"]),
                                       tuple(raw["sections"]), raw["document"])
             except (ValueError, KeyError, TypeError):
                 log.warning("skipping unreadable config history line", path=str(self.path))
@@ -78,7 +81,7 @@ class HistoryFile:
             self._sizes.append(len(line.encode()) + 1)
         self._prune(slack=1.0)
 
-    def append(self, entry: ConfigVersion) -> None:
+    def append(self, entry: ConfigHistoryEntry) -> None:
         text = entry.line()
         with os.fdopen(open_private_append(self.path), "a", encoding="utf-8") as handle:
             handle.write(text)

@@ -32,9 +32,9 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigVersion, HistoryFile
+from ictbot.app.config_history import DEFAULT_MAX_BYTES, DEFAULT_MAX_VERSIONS, ConfigHistoryEntry, HistoryFile
 from ictbot.app.config_legacy import upgrade_changes, upgrade_document
-from ictbot.app.config_model import SECTIONS, StrategyEntry, TradingConfig
+from ictbot.app.config_model import SECTIONS, StrategyConfigEntry, TradingConfig
 from ictbot.app.tasks import TaskManager
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import ConfigError
@@ -72,7 +72,7 @@ def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapp
     if not strategy_id or not strategy_id.replace("_", "").replace("-", "").isalnum():
         raise ConfigError("invalid strategy change", [("strategy_id", "must be letters, digits, _ or -")])
     changes, _ = upgrade_changes(changes, f"strategies.{strategy_id}")
-    entry = dict(document["strategies"].get(strategy_id, StrategyEntry().model_dump(mode="json")))
+    entry = dict(document["strategies"].get(strategy_id, StrategyConfigEntry().model_dump(mode="json")))
     params = dict(entry.get("params", {}))
     for key, value in changes.items():
         if key == "strategy_id":
@@ -81,7 +81,7 @@ def strategy_change(document: Mapping[str, Any], strategy_id: str, changes: Mapp
             if value is not None and not isinstance(value, Mapping):
                 raise ConfigError("invalid strategy change", [("params", "must be an object")])
             params = {} if value is None else _merged(params, value)
-        elif key in StrategyEntry.model_fields:
+        elif key in StrategyConfigEntry.model_fields:
             if value is None:
                 entry.pop(key, None)
             else:
@@ -170,7 +170,7 @@ class ConfigManager:
     def document(self) -> dict[str, Any]:
         return self._config.model_dump(mode="json")
 
-    def history(self) -> list[ConfigVersion]:
+    def history(self) -> list[ConfigHistoryEntry]:
         return self._history.versions
 
     def add_section_validator(self, section: str, validator: SectionValidator) -> None:
@@ -339,7 +339,7 @@ class ConfigManager:
         return version
 
     def _record(self, document: Mapping[str, Any], reason: str, sections: tuple[str, ...]) -> int:
-        entry = ConfigVersion(self.version + 1, int(time.time() * 1000), reason, sections, document)
+        entry = ConfigHistoryEntry(self.version + 1, int(time.time() * 1000), reason, sections, document)
         self._history.append(entry)
         return entry.version
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ictbot.domain.market import Market
 from ictbot.domain.timeframe import Timeframe
+from ictbot.strategies.registry import StrategyEntry
 
 
 class _Strict(BaseModel):
@@ -49,20 +50,16 @@ class ExchangeSection(_Strict):
         return value
 
 
-class StrategyEntry(_Strict):
-    """One strategy: the registry's keys (enabled, type, source, params) plus per-strategy limits."""
+class StrategyConfigEntry(StrategyEntry):
+    """One strategy's configuration entry: the registry's keys (``strategies.registry.StrategyEntry``:
+    enabled, type, source, symbols, params) plus the per-strategy limits the risk stage reads."""
 
-    enabled: bool = True
-    type: str | None = Field(default=None, description="strategy kind; defaults to the entry's id")
-    source: str | None = Field(default=None, description="folder or dotted path of a user strategy")
-    symbols: list[str] | None = None
     risk_per_trade_pct: float | None = Field(
         default=None, gt=0, le=10,
         description="percent of equity at risk per trade for this strategy (0.5 = 0.5 %); "
                     "unset: the risk section's risk_per_trade_pct",
     )
     max_positions: int = Field(default=1, ge=1, le=100)
-    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class ExecutionSection(_Strict):
@@ -94,8 +91,8 @@ class IndicatorsSection(_Strict):
 
 class TradingConfig(_Strict):
     exchange: ExchangeSection = Field(default_factory=ExchangeSection)
-    strategies: dict[str, StrategyEntry] = Field(
-        default_factory=lambda: {"strategy_a": StrategyEntry(), "strategy_b": StrategyEntry()}
+    strategies: dict[str, StrategyConfigEntry] = Field(
+        default_factory=lambda: {"strategy_a": StrategyConfigEntry(), "strategy_b": StrategyConfigEntry()}
     )
     risk: dict[str, Any] = Field(default_factory=dict)
     indicators: IndicatorsSection = Field(default_factory=IndicatorsSection)

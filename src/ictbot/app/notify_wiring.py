@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ictbot.app.application import Application
 from ictbot.app.logsetup import REDACTOR
-from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.orchestrator import FunctionService, ServiceHealth, ServiceState
 from ictbot.bus import Envelope, Subscription, Topic
 from ictbot.domain.events import Alert, AlertLevel, ConfigUpdated
 from ictbot.monitoring.journal import TradeJournal
@@ -124,10 +124,10 @@ class NotificationsService:
                 await self._application.tasks.cancel(LISTENER_TASK)
             await self._setup.notifier.stop()
 
-    def health(self) -> ComponentHealth:
+    def health(self) -> ServiceHealth:
         channels = self._setup.notifier.status() if self._setup is not None else {}
         failing = [name for name, info in channels.items() if info["failing"]]
-        return ComponentHealth(HealthState.DEGRADED if failing else HealthState.HEALTHY,
+        return ServiceHealth(ServiceState.DEGRADED if failing else ServiceState.HEALTHY,
                                f"failing: {', '.join(failing)}" if failing else "",
                                {"journal_records": self._journal.recorded, "channels": channels})
 

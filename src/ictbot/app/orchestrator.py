@@ -15,7 +15,10 @@ from ictbot.domain.errors import StartupError
 log = structlog.get_logger(__name__)
 
 
-class HealthState(str, Enum):
+class ServiceState(str, Enum):
+    """A long-running service's own state, as the orchestrator tracks it (STOPPED included); the
+    health report's ``monitoring.reports.HealthState`` is derived from it (``app/health.py``)."""
+
     HEALTHY = "healthy"
     DEGRADED = "degraded"
     UNHEALTHY = "unhealthy"
@@ -23,8 +26,10 @@ class HealthState(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class ComponentHealth:
-    state: HealthState
+class ServiceHealth:
+    """What a service reports of itself; ``monitoring.reports.ComponentHealth`` is the served form."""
+
+    state: ServiceState
     detail: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -42,7 +47,7 @@ class Service(Protocol):
 
     async def stop(self) -> None: ...
 
-    def health(self) -> ComponentHealth: ...
+    def health(self) -> ServiceHealth: ...
 
 
 class FunctionService:
@@ -55,7 +60,7 @@ class FunctionService:
         initialize: Callable[[], Awaitable[None]] | None = None,
         start: Callable[[], Awaitable[None]] | None = None,
         stop: Callable[[], Awaitable[None]] | None = None,
-        health: Callable[[], ComponentHealth] | None = None,
+        health: Callable[[], ServiceHealth] | None = None,
     ) -> None:
         self.name = name
         self._initialize, self._start, self._stop, self._health = initialize, start, stop, health
@@ -75,10 +80,10 @@ class FunctionService:
         if self._stop:
             await self._stop()
 
-    def health(self) -> ComponentHealth:
+    def health(self) -> ServiceHealth:
         if self._health:
             return self._health()
-        return ComponentHealth(HealthState.HEALTHY if self._running else HealthState.STOPPED)
+        return ServiceHealth(ServiceState.HEALTHY if self._running else ServiceState.STOPPED)
 
 
 @dataclass
@@ -178,14 +183,14 @@ class Orchestrator:
             try:
                 health = entry.service.health()
             except Exception as exc:
-                health = ComponentHealth(HealthState.UNHEALTHY, f"health check raised: {exc}")
-            if not entry.started and health.state is HealthState.HEALTHY:
-                health = ComponentHealth(HealthState.STOPPED, health.detail, health.data)
+                health = ServiceHealth(ServiceState.UNHEALTHY, f"health check raised: {exc}")
+            if not entry.started and health.state is ServiceState.HEALTHY:
+                health = ServiceHealth(ServiceState.STOPPED, health.detail, health.data)
             item = health.as_dict()
             if entry.started_at is not None and entry.started:
                 item["uptime_seconds"] = round(self._clock() - entry.started_at, 3)
             components[name] = item
-            healthy = healthy and health.state is HealthState.HEALTHY
+            healthy = healthy and health.state is ServiceState.HEALTHY
         return {
             "status": "healthy" if healthy and self._started_at is not None else "degraded",
             "uptime_seconds": round(self.uptime_seconds, 3),

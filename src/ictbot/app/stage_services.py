@@ -18,7 +18,7 @@ from ictbot.app.health import watch_closed_candles
 from ictbot.app.instrument_refresh import RETRY_POLICY as REFRESH_RETRY_POLICY
 from ictbot.app.instrument_refresh import TASK_NAME as REFRESH_TASK
 from ictbot.app.instrument_refresh import refresher_for
-from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState
+from ictbot.app.orchestrator import FunctionService, ServiceHealth, ServiceState
 from ictbot.app.retention import retention_loop
 from ictbot.app.warmup import warm_up
 from ictbot.bus import Subscription
@@ -45,14 +45,14 @@ def _service(
     name: str,
     start: Callable[[], Awaitable[None]] | None = None,
     stop: Callable[[], Awaitable[None]] | None = None,
-    health: Callable[[], ComponentHealth] | None = None,
+    health: Callable[[], ServiceHealth] | None = None,
     initialize: Callable[[], Awaitable[None]] | None = None,
 ) -> FunctionService:
     return FunctionService(name, initialize=initialize, start=start, stop=stop, health=health)
 
 
-def _ok(data: dict[str, Any]) -> ComponentHealth:
-    return ComponentHealth(HealthState.HEALTHY, "", data)
+def _ok(data: dict[str, Any]) -> ServiceHealth:
+    return ServiceHealth(ServiceState.HEALTHY, "", data)
 
 
 def _register_database(application: Application, p: Pipeline) -> None:
@@ -145,10 +145,10 @@ def _register_risk(application: Application, p: Pipeline) -> None:
     async def risk_stop() -> None:
         p.risk.detach()
 
-    def risk_health() -> ComponentHealth:
+    def risk_health() -> ServiceHealth:
         state = p.risk.trading_state.value
         healthy = state == "ACTIVE"
-        return ComponentHealth(HealthState.HEALTHY if healthy else HealthState.DEGRADED,
+        return ServiceHealth(ServiceState.HEALTHY if healthy else ServiceState.DEGRADED,
                                "" if healthy else f"trading {state}", {"trading_state": state})
 
     application.register(_service("risk", start=risk_start, stop=risk_stop, health=risk_health),
@@ -158,22 +158,22 @@ def _register_risk(application: Application, p: Pipeline) -> None:
 def _register_execution(application: Application, p: Pipeline) -> None:
     """Execution, then market data (which waits for every stage and the journal to listen)."""
 
-    def execution_health() -> ComponentHealth:
+    def execution_health() -> ServiceHealth:
         data = p.execution.health()
         blocked = data["entries_blocked"]
         problems = [f"entries blocked: {', '.join(blocked.values())}"] if blocked else []
         if data["unprotected_positions"]:
             problems.append(f"unprotected positions: {', '.join(data['unprotected_positions'])}")
-        state = HealthState.DEGRADED if problems else HealthState.HEALTHY
-        return ComponentHealth(state, "; ".join(problems), {"open_orders": data["open_orders"],
+        state = ServiceState.DEGRADED if problems else ServiceState.HEALTHY
+        return ServiceHealth(state, "; ".join(problems), {"open_orders": data["open_orders"],
                                                             "open_positions": data["open_positions"]})
 
     application.register(_service("execution", start=p.execution.start, stop=p.execution.stop,
                                   health=execution_health), depends_on=["risk"])
 
-    def market_health() -> ComponentHealth:
+    def market_health() -> ServiceHealth:
         stale = p.market_data.data_stale
-        return ComponentHealth(HealthState.DEGRADED if stale else HealthState.HEALTHY,
+        return ServiceHealth(ServiceState.DEGRADED if stale else ServiceState.HEALTHY,
                                "market data stale" if stale else "",
                                {"candles": p.market_data.published_closed})
 

@@ -10,7 +10,6 @@ Between those candles nothing in the live stages could change, so nothing is cal
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -18,6 +17,7 @@ from decimal import Decimal
 import numpy as np
 
 from ictbot.backtest.broker import OpenTrade, SimulatedBroker
+from ictbot.backtest.cursor import Cursor, PendingLimit, next_decision
 from ictbot.backtest.data import MarketData
 from ictbot.backtest.driver import BareSnapshots, SnapshotSource, StrategyDriver
 from ictbot.backtest.fills import (
@@ -59,14 +59,6 @@ class BacktestConfig:
     # Breakeven / trailing stop moves, decided at each candle's close as the live position monitor
     # does (it marks on closed candles) and in force from the next candle.
     stop_rules: StopRules = field(default_factory=StopRules)
-
-
-@dataclass(slots=True)
-class _PendingLimit:
-    order: Order
-    intent: OrderIntent
-    event_index: int  # candle where it fills, or at whose close it expires
-    fill_price: float | None  # None: expires
 
 
 def _is_exit(signal: Signal) -> bool:
@@ -136,99 +128,108 @@ class BacktestEngine:
         # Python lists + bisect: cheaper per lookup than numpy calls on a handful of values.
         entry_candidates = None if self.driver.candidates is None else self.driver.candidates.tolist()
         exit_candidates = None if self.driver.exit_candidates is None else self.driver.exit_candidates.tolist()
-        trade: OpenTrade | None = None
-        hit_index = -1  # candle where the open trade's stop/target fires; -1: not found up to scan_from
-        scan_from = n
-        pending: _PendingLimit | None = None
-        i = 0
+        at = Cursor(scan_from=n)
         report_every = max(1, n // 200)
         next_report = report_every
         while True:
-            if trade is None and pending is None and self.risk.stopped is not None:
-                self._stopped_at = i
+            if at.trade is None and at.pending is None and self.risk.stopped is not None:
+                self._stopped_at = at.i
                 break
-            candidates = exit_candidates if trade is not None else entry_candidates
-            if candidates is None:
-                k = i
-            elif pending is not None:
-                k = pending.event_index  # flat with a resting entry: nothing can be decided before it
-            else:
-                pos = bisect_left(candidates, i)
-                k = candidates[pos] if pos < len(candidates) else n
-            if pending is not None and pending.event_index <= k:
-                event = pending.event_index
-                if pending.fill_price is not None:
-                    trade, hit_index, scan_from = self._fill_limit(pending, event)
-                else:
-                    self._reject(pending.intent.signal, ("limit entry expired unfilled",), int(self._t[event]))
-                pending = None
-                i = event
+            k = next_decision(at, exit_candidates if at.trade is not None else entry_candidates, n)
+            if at.pending is not None and at.pending.event_index <= k:
+                self._settle_pending(at, at.pending)
                 continue
-            if trade is not None and hit_index < 0 and scan_from <= min(k, n - 1):
-                # Scan only up to the next decision candle: a trade that a signal closes first
-                # never needs the rest of the series scanned.
-                upto = min(k, n - 1) + 1
-                found = self._scan(trade, scan_from, upto)
-                hit_index, scan_from = (found, scan_from) if found >= 0 else (-1, upto)
-            if trade is not None and 0 <= hit_index <= k:
-                if self._exit_protective(trade, hit_index):
-                    i, trade, hit_index = hit_index, None, -1
-                else:  # one target tranche filled: look again from the same candle for the rest
-                    hit_index, scan_from = -1, hit_index
+            if at.trade is not None and self._protective_exit(at, at.trade, min(k, n - 1), k):
                 continue
             if k >= n:
                 break
             if self._progress is not None and k >= next_report:
                 self._progress(k)
                 next_report = k + report_every
-            busy = trade is not None or pending is not None
-            signals = self.driver.signals_at(k, () if trade is None else (trade.position,))
-            i = k + 1
-            if busy:
-                self.held.add(int(self._t[k]) + self._tf_ms)
-            for signal in signals:
-                self.signals += 1
-                self.signal_log.append((signal, not busy))
-                if trade is not None:
-                    if _is_exit(signal) or signal.direction.value != trade.intent.signal.direction.value:
-                        if k + 1 < n:
-                            self._exit_market(trade, k + 1)
-                            trade, hit_index = None, -1
-                        break
-                    continue
-                if busy or _is_exit(signal):
-                    continue
-                outcome = self.risk.evaluate(signal, self._account(k))
-                if isinstance(outcome, SignalRejected):
-                    self._reject(signal, outcome.reasons, signal.time)
-                    continue
-                if k + 1 >= n:
-                    self._reject(signal, ("no candle left to fill the entry",), signal.time)
-                    continue
-                self.zones += zone_marks(signal, self.driver.last_snapshot if self._snapshot_zones else None)
-                order = self.broker.entry_order(outcome, signal.time)
-                problems = entry_problems(order, self.instrument, dec(self._c[k]))
-                if problems:
-                    self.broker.reject(order, "; ".join(problems), signal.time)
-                    self._reject(signal, tuple(problems), signal.time)
-                    continue
-                if outcome.entry_price is None:
-                    trade = self._enter_market(order, outcome, k + 1)
-                    hit_index, scan_from = -1, k + 1
-                else:
-                    pending = self._place_limit(order, outcome, k + 1, n)
-                busy = True
-        if trade is not None and self.config.close_at_end:
+            self._decide(at, k, n)
+        if at.trade is not None and self.config.close_at_end:
             last = n - 1
-            self._close(trade, last, dec(self._c[last]), ExitKind.END)
+            self._close(at.trade, last, dec(self._c[last]), ExitKind.END)
         return self._result(n)
+
+    def _settle_pending(self, at: Cursor, pending: PendingLimit) -> None:
+        """The resting entry's event candle: it filled (a trade opens) or it expired."""
+        event = pending.event_index
+        if pending.fill_price is not None:
+            at.trade, at.hit_index, at.scan_from = self._fill_limit(pending, event)
+        else:
+            self._reject(pending.intent.signal, ("limit entry expired unfilled",), int(self._t[event]))
+        at.pending = None
+        at.i = event
+
+    def _protective_exit(self, at: Cursor, trade: OpenTrade, last_scan: int, k: int) -> bool:
+        """Find where the trade's stop / target fires up to the next decision candle ``k`` and exit
+        there if it comes first; True when the loop must look again from the cursor."""
+        if at.hit_index < 0 and at.scan_from <= last_scan:
+            # Scan only up to the next decision candle: a trade that a signal closes first
+            # never needs the rest of the series scanned.
+            upto = last_scan + 1
+            found = self._scan(trade, at.scan_from, upto)
+            at.hit_index, at.scan_from = (found, at.scan_from) if found >= 0 else (-1, upto)
+        if not 0 <= at.hit_index <= k:
+            return False
+        if self._exit_protective(trade, at.hit_index):
+            at.i, at.trade, at.hit_index = at.hit_index, None, -1
+        else:  # one target tranche filled: look again from the same candle for the rest
+            at.hit_index, at.scan_from = -1, at.hit_index
+        return True
+
+    def _decide(self, at: Cursor, k: int, n: int) -> None:
+        """The strategy's signals at the close of candle ``k``: exit the open trade or enter one."""
+        busy = at.trade is not None or at.pending is not None
+        signals = self.driver.signals_at(k, () if at.trade is None else (at.trade.position,))
+        at.i = k + 1
+        if busy:
+            self.held.add(int(self._t[k]) + self._tf_ms)
+        for signal in signals:
+            self.signals += 1
+            self.signal_log.append((signal, not busy))
+            trade = at.trade
+            if trade is not None:
+                if _is_exit(signal) or signal.direction.value != trade.intent.signal.direction.value:
+                    if k + 1 < n:
+                        self._exit_market(trade, k + 1)
+                        at.trade, at.hit_index = None, -1
+                    break
+                continue
+            if busy or _is_exit(signal):
+                continue
+            busy = self._enter(at, signal, k, n)
+
+    def _enter(self, at: Cursor, signal: Signal, k: int, n: int) -> bool:
+        """Risk-check and size the signal, then enter at the next open or rest a limit; True if entered."""
+        outcome = self.risk.evaluate(signal, self._account(k))
+        if isinstance(outcome, SignalRejected):
+            self._reject(signal, outcome.reasons, signal.time)
+            return False
+        if k + 1 >= n:
+            self._reject(signal, ("no candle left to fill the entry",), signal.time)
+            return False
+        self.zones += zone_marks(signal, self.driver.last_snapshot if self._snapshot_zones else None)
+        order = self.broker.entry_order(outcome, signal.time)
+        problems = entry_problems(order, self.instrument, dec(self._c[k]))
+        if problems:
+            self.broker.reject(order, "; ".join(problems), signal.time)
+            self._reject(signal, tuple(problems), signal.time)
+            return False
+        if outcome.entry_price is None:
+            at.trade = self._enter_market(order, outcome, k + 1)
+            at.hit_index, at.scan_from = -1, k + 1
+        else:
+            at.pending = self._place_limit(order, outcome, k + 1, n)
+        return True
 
     # ---- entries -------------------------------------------------------------------------------
     def _enter_market(self, order: Order, intent: OrderIntent, j: int) -> OpenTrade:
         price = self.config.fill_model.slipped(dec(self._o[j]), order.side, self.instrument)
         return self.broker.open(order, intent, j, int(self._t[j]), price)
 
-    def _place_limit(self, order: Order, intent: OrderIntent, j: int, n: int) -> _PendingLimit:
+    def _place_limit(self, order: Order, intent: OrderIntent, j: int, n: int) -> PendingLimit:
         assert order.price is not None
         limit = float(order.price)
         is_buy = intent.signal.direction is Direction.LONG
@@ -239,13 +240,13 @@ class BacktestEngine:
             window = self._h[j:end] >= limit if self._touch else self._h[j:end] > limit
         found = np.flatnonzero(window)
         if not found.size:
-            return _PendingLimit(order, intent, end - 1, None)
+            return PendingLimit(order, intent, end - 1, None)
         m = j + int(found[0])
         price = limit_fill_price(is_buy, limit, float(self._o[m]), float(self._h[m]), float(self._l[m]),
                                  touch=self._touch)
-        return _PendingLimit(order, intent, m, price)
+        return PendingLimit(order, intent, m, price)
 
-    def _fill_limit(self, pending: _PendingLimit, m: int) -> tuple[OpenTrade, int, int]:
+    def _fill_limit(self, pending: PendingLimit, m: int) -> tuple[OpenTrade, int, int]:
         """Open the trade; returns it with (hit index or -1, first candle still to scan)."""
         assert pending.fill_price is not None
         trade = self.broker.open(pending.order, pending.intent, m, int(self._t[m]), dec(pending.fill_price))

@@ -37,7 +37,7 @@ import time
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ictbot.backtest.data import MarketData
 from ictbot.backtest.ict import higher_timeframes
@@ -54,6 +54,10 @@ from ictbot.backtest.run import BacktestSpec, build_strategy, risk_limits, run_b
 from ictbot.bus import Envelope, Topic
 from ictbot.domain.instrument import Instrument
 from ictbot.instruments import default_catalogue
+
+if TYPE_CHECKING:
+    from ictbot.app.system import System
+    from ictbot.strategies.base import Strategy
 
 __all__ = ["Difference", "LiveRun", "OrderParityReport", "VenueFill", "VenueOrder", "check_order_parity",
            "compare_orders", "decision_candles", "judge", "live_risk_config", "replay_both", "run_live",
@@ -116,109 +120,154 @@ async def run_live(spec: BacktestSpec, data: MarketData, workdir: Path, instrume
         decisions = frozenset(range(len(data)))
     from ictbot.app.settings import Settings, TradingMode
     from ictbot.app.system import SystemSpec, assemble
-    from ictbot.app.wiring import PAPER_API_KEY
     from ictbot.positions.rules import StopRules
 
-    symbol = data.symbol
     strategy = build_strategy(spec)
-    context = [tf.value for tf in higher_timeframes(strategy, data.timeframe)]
-    config = {
-        "exchange": {"symbols": [symbol], "base_timeframe": data.timeframe.value, "context_timeframes": context},
-        "risk": live_risk_config(spec),
-        # Only the backtest's strategy object trades (installed below); the built-ins are switched off.
-        "strategies": {sid: {"enabled": False} for sid in ("strategy_a", "strategy_b") if sid != strategy.id},
-    }
     settings = Settings(TRADING_MODE=TradingMode.PAPER, DATABASE_PATH=workdir / "parity.db",
                         ICTBOT_CONFIG_FILE=workdir / "config.json", LOG_DIR=workdir)
-    system = await assemble(SystemSpec(settings, simulator=simulator_config(data, instrument, spec), config=config,
-                                       warmup_candles=0, timer_scale=TIMER_SCALE))
-    application, pipeline, sim = system.application, system.pipeline, system.simulator
-    assert sim is not None
-    pipeline.registry.add(strategy)  # after configure() too: an id the config file leaves out is kept
-    pipeline.execution.monitor.rules = StopRules()  # off: see the module docstring
-    signals: list[tuple[int, str]] = []
-
-    equity: dict[str, Decimal] = {}
-
-    async def on_signal(envelope: Envelope) -> None:
-        signals.append((envelope.payload.signal.time, envelope.payload.signal.id))
-        # What the risk service sizes this signal from (nothing moves while the bot handles a close).
-        equity[envelope.payload.signal.id] = pipeline.risk.account.equity()
-
-    rejected: dict[str, str] = {}
-
-    async def on_rejected(envelope: Envelope) -> None:
-        rejected[envelope.payload.signal.id] = "; ".join(envelope.payload.reasons)
-
-    application.bus.subscribe(Topic.SIGNAL_GENERATED, on_signal, name="parity.live.signals")
-    application.bus.subscribe(Topic.SIGNAL_REJECTED, on_rejected, name="parity.live.rejections")
+    system = await assemble(SystemSpec(settings, simulator=simulator_config(data, instrument, spec),
+                                       config=_live_config(spec, data, strategy), warmup_candles=0,
+                                       timer_scale=TIMER_SCALE))
+    system.pipeline.registry.add(strategy)  # after configure() too: an id the config file leaves out is kept
+    system.pipeline.execution.monitor.rules = StopRules()  # off: see the module docstring
+    recorder = _SignalRecorder(system)
     started = time.perf_counter()
     try:
         await system.start()
-        hub = sim.sim.hub  # type: ignore[union-attr]
-        stream = f"{symbol.lower()}@kline_{data.timeframe.value}"
-        await _until(lambda: hub.wants("spot-market", stream) and bool(pipeline.execution.health()["stream_up"]),
-                     "the bot's market and user streams to connect")
+        await _streams_up(system, data)
         startup = time.perf_counter() - started
-        executor = pipeline.execution.executor
-
-        step = pipeline.instruments[symbol].step_size
-
-        def settled() -> bool:
-            venue_open = {o.client_order_id for o in sim.control.open_orders(PAPER_API_KEY, symbol)}
-            bot_open = {o.client_order_id for o in executor.open_orders()}
-            # A remainder below the lot step (the base-asset commission's dust) cannot be protected;
-            # once the position's legs are gone the executor writes it off (a spawned task).
-            positions = pipeline.execution.positions.open_positions()
-            return venue_open == bot_open and all(
-                abs(p.qty) >= step and executor.protection_deficit(p.id, confirmed=True) < step for p in positions)
-
-        async def settle(after: str) -> None:
-            calm = 0
-            deadline = time.monotonic() + STEP_TIMEOUT_S
-            while calm < 2:  # two quiet looks in a row: nothing in flight between them
-                await application.bus.wait_idle(timeout=STEP_TIMEOUT_S)
-                calm = calm + 1 if settled() else 0
-                if time.monotonic() > deadline:
-                    venue_open = {o.client_order_id for o in sim.control.open_orders(PAPER_API_KEY, symbol)}
-                    bot_open = {o.client_order_id: o.status for o in executor.open_orders()}
-                    deficits = {p.id: executor.protection_deficit(p.id, confirmed=True)
-                                for p in pipeline.execution.positions.open_positions()}
-                    raise TimeoutError(f"the bot did not settle after {after}: venue open {venue_open}, "
-                                       f"bot open {bot_open}, unprotected {deficits}")
-                await _next_turns()
-
-        k = 0
-        while k < len(data):
-            # The candle's trading first (fills reach the bot), then its close (strategies decide):
-            # the order a live feed delivers them in, minutes apart. Without an open order nothing can
-            # fill inside a candle: the candles up to the next decision play as one batch.
-            if sim.control.open_orders(PAPER_API_KEY, symbol):
-                played = 1
-                await sim.control.step_to_close()
-                await settle(f"the prices of candle {k}")
-            else:
-                played = _batch(k, len(data), decisions)
-            await sim.control.step(played)
-            k += played
-            await _until(lambda k=k: pipeline.market_data.published_closed >= k, f"candle {k - 1} to reach the bot")
-            await settle(f"the close of candle {k - 1}")
-        orders = []
-        trades = defaultdict(list)
-        for t in sim.control.trades(PAPER_API_KEY, symbol):
-            trades[t.client_order_id].append(VenueFill(t.time, t.price, t.qty, t.commission, t.commission_asset))
-        for o in sim.control.orders(PAPER_API_KEY, symbol):
-            stored = await pipeline.journal.get(o.client_order_id)
-            orders.append(VenueOrder(
-                o.client_order_id, o.symbol, o.side, o.type, o.orig_qty, o.price or None, o.stop_price or None,
-                o.status, tuple(trades.get(o.client_order_id, ())),
-                None if stored is None else stored.status.value,
-            ))
-        venue_instrument = pipeline.instruments.get(symbol)
+        await _play(system, data, decisions)
+        orders = await _venue_orders(system, data.symbol)
+        venue_instrument = system.pipeline.instruments.get(data.symbol)
     finally:
         await system.stop()
-    return LiveRun(orders, signals, len(data), time.perf_counter() - started, venue_instrument, startup, rejected,
-                   equity)
+    return LiveRun(orders, recorder.signals, len(data), time.perf_counter() - started, venue_instrument, startup,
+                   recorder.rejected, recorder.equity)
+
+
+def _live_config(spec: BacktestSpec, data: MarketData, strategy: Strategy) -> dict[str, Any]:
+    context = [tf.value for tf in higher_timeframes(strategy, data.timeframe)]
+    return {
+        "exchange": {"symbols": [data.symbol], "base_timeframe": data.timeframe.value,
+                     "context_timeframes": context},
+        "risk": live_risk_config(spec),
+        # Only the backtest's strategy object trades (installed by run_live); the built-ins are switched off.
+        "strategies": {sid: {"enabled": False} for sid in ("strategy_a", "strategy_b") if sid != strategy.id},
+    }
+
+
+class _SignalRecorder:
+    """The bot's signals (time, id), the equity each was sized from, and the risk gate's rejections."""
+
+    def __init__(self, system: System) -> None:
+        self.signals: list[tuple[int, str]] = []
+        self.equity: dict[str, Decimal] = {}
+        self.rejected: dict[str, str] = {}
+        self._account = system.pipeline.risk.account
+        bus = system.application.bus
+        bus.subscribe(Topic.SIGNAL_GENERATED, self._on_signal, name="parity.live.signals")
+        bus.subscribe(Topic.SIGNAL_REJECTED, self._on_rejected, name="parity.live.rejections")
+
+    async def _on_signal(self, envelope: Envelope) -> None:
+        self.signals.append((envelope.payload.signal.time, envelope.payload.signal.id))
+        # What the risk service sizes this signal from (nothing moves while the bot handles a close).
+        self.equity[envelope.payload.signal.id] = self._account.equity()
+
+    async def _on_rejected(self, envelope: Envelope) -> None:
+        self.rejected[envelope.payload.signal.id] = "; ".join(envelope.payload.reasons)
+
+
+async def _streams_up(system: System, data: MarketData) -> None:
+    sim = system.simulator
+    assert sim is not None
+    hub = sim.sim.hub  # type: ignore[union-attr]
+    stream = f"{data.symbol.lower()}@kline_{data.timeframe.value}"
+    execution = system.pipeline.execution
+    await _until(lambda: hub.wants("spot-market", stream) and bool(execution.health()["stream_up"]),
+                 "the bot's market and user streams to connect")
+
+
+class _Settler:
+    """Waits until the bot has caught up with the venue: the same open orders on both sides and every
+    open position fully protected (two quiet looks in a row)."""
+
+    def __init__(self, system: System, symbol: str) -> None:
+        from ictbot.app.wiring import PAPER_API_KEY
+
+        assert system.simulator is not None
+        self.system, self.symbol, self.key = system, symbol, PAPER_API_KEY
+        self.control = system.simulator.control
+        self.executor = system.pipeline.execution.executor
+        self.step = system.pipeline.instruments[symbol].step_size
+
+    def settled(self) -> bool:
+        venue_open = {o.client_order_id for o in self.control.open_orders(self.key, self.symbol)}
+        bot_open = {o.client_order_id for o in self.executor.open_orders()}
+        # A remainder below the lot step (the base-asset commission's dust) cannot be protected;
+        # once the position's legs are gone the executor writes it off (a spawned task).
+        positions = self.system.pipeline.execution.positions.open_positions()
+        return venue_open == bot_open and all(
+            abs(p.qty) >= self.step and self.executor.protection_deficit(p.id, confirmed=True) < self.step
+            for p in positions)
+
+    async def settle(self, after: str) -> None:
+        calm = 0
+        deadline = time.monotonic() + STEP_TIMEOUT_S
+        while calm < 2:  # two quiet looks in a row: nothing in flight between them
+            await self.system.application.bus.wait_idle(timeout=STEP_TIMEOUT_S)
+            calm = calm + 1 if self.settled() else 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot did not settle after {after}: {self._unsettled()}")
+            await _next_turns()
+
+    def _unsettled(self) -> str:
+        venue_open = {o.client_order_id for o in self.control.open_orders(self.key, self.symbol)}
+        bot_open = {o.client_order_id: o.status for o in self.executor.open_orders()}
+        deficits = {p.id: self.executor.protection_deficit(p.id, confirmed=True)
+                    for p in self.system.pipeline.execution.positions.open_positions()}
+        return f"venue open {venue_open}, bot open {bot_open}, unprotected {deficits}"
+
+
+async def _play(system: System, data: MarketData, decisions: frozenset[int]) -> None:
+    """Play every candle through the simulator, letting the bot settle after each step."""
+    settler = _Settler(system, data.symbol)
+    control = settler.control
+    market_data = system.pipeline.market_data
+    k = 0
+    while k < len(data):
+        # The candle's trading first (fills reach the bot), then its close (strategies decide):
+        # the order a live feed delivers them in, minutes apart. Without an open order nothing can
+        # fill inside a candle: the candles up to the next decision play as one batch.
+        if control.open_orders(settler.key, data.symbol):
+            played = 1
+            await control.step_to_close()
+            await settler.settle(f"the prices of candle {k}")
+        else:
+            played = _batch(k, len(data), decisions)
+        await control.step(played)
+        k += played
+        await _until(lambda k=k: market_data.published_closed >= k, f"candle {k - 1} to reach the bot")
+        await settler.settle(f"the close of candle {k - 1}")
+
+
+async def _venue_orders(system: System, symbol: str) -> list[VenueOrder]:
+    """Every order the venue saw, with its fills and the status the bot's journal holds for it."""
+    from ictbot.app.wiring import PAPER_API_KEY
+
+    assert system.simulator is not None
+    control = system.simulator.control
+    trades: defaultdict[str, list[VenueFill]] = defaultdict(list)
+    for t in control.trades(PAPER_API_KEY, symbol):
+        trades[t.client_order_id].append(VenueFill(t.time, t.price, t.qty, t.commission, t.commission_asset))
+    orders = []
+    for o in control.orders(PAPER_API_KEY, symbol):
+        stored = await system.pipeline.journal.get(o.client_order_id)
+        orders.append(VenueOrder(
+            o.client_order_id, o.symbol, o.side, o.type, o.orig_qty, o.price or None, o.stop_price or None,
+            o.status, tuple(trades.get(o.client_order_id, ())),
+            None if stored is None else stored.status.value,
+        ))
+    return orders
 
 
 def decision_candles(result: SymbolResult, data: MarketData) -> frozenset[int]:

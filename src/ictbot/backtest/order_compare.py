@@ -166,38 +166,17 @@ class _Context:
 def _compare_trade(report: OrderParityReport, ctx: _Context, trade: Trade, targets: tuple[Decimal, ...],
                    mine: list[Order], theirs: dict[str, VenueOrder]) -> None:
     tag = f"trade {trade.number}"
-    frame, instrument = ctx.data.frame, ctx.instrument
+    instrument = ctx.instrument
     entry = next(o for o in mine if o.leg is OrderLeg.ENTRY)
     live_entry = theirs.get(entry.client_order_id)
     if live_entry is None:
         report.problems.append(f"{tag}: entry {entry.client_order_id} not sent live")
         return
-    report.compared_orders += 1
-    expected = (entry.symbol, entry.side.value, entry.type.value, None, None)
-    sent = (live_entry.symbol, live_entry.side, live_entry.type, live_entry.price, live_entry.stop_price)
-    if expected != sent:
-        report.problems.append(f"{tag}: entry {entry.client_order_id} {expected} vs live {sent}")
-    if live_entry.quantity != entry.quantity:
-        _check_size(report, ctx, trade, entry.quantity, live_entry)
-    if live_entry.status != "FILLED" or not live_entry.fills:
-        report.problems.append(f"{tag}: live entry {live_entry.status}")
+    if not _compare_entry(report, ctx, tag, trade, entry, live_entry):
         return
-    fill = live_entry.fills[0]
-    decided = ctx.index(trade.entry_time) - 1  # the candle at whose close the signal was decided
-    close = dec(frame.close[decided])
-    best_ask = round_to_step(close, instrument.tick_size, ROUND_DOWN) + instrument.tick_size
-    if ctx.candle(fill.time) != trade.entry_time:
-        report.problems.append(f"{tag}: live entry filled in candle {ctx.candle(fill.time)}, "
-                               f"backtest {trade.entry_time}")
-    if fill.price != best_ask or trade.entry_price != dec(frame.open[decided + 1]):
-        report.problems.append(f"{tag}: entry prices live {fill.price} (ask at close {close}) / "
-                               f"backtest {trade.entry_price} (next open)")
-    elif fill.price == trade.entry_price:
-        report.agreeing_fills += 1
-    else:
-        report.differences[Difference.ENTRY_PRICE] += 1
     # Binance spot takes a buy's commission in the base asset: the position (and so every exit leg)
     # is the bought quantity minus it, floored to the lot step, split over the targets as the plan does.
+    fill = live_entry.fills[0]
     commission = fill.commission if fill.commission_asset == instrument.base_asset else Decimal(0)
     if commission and commission != live_entry.quantity * ctx.fee:
         report.problems.append(f"{tag}: live buy commission {commission} is not {ctx.fee} of the quantity")
@@ -216,37 +195,85 @@ def _compare_trade(report: OrderParityReport, ctx: _Context, trade: Trade, targe
     for k, legs in enumerate(plan):
         for live_leg, qty, target in legs:
             report.compared_orders += 1
-            stop_leg = live_leg.type == "STOP_LOSS_LIMIT"
-            want = (("STOP_LOSS_LIMIT", trade.stop_loss,
-                     instrument.floor_price(trade.stop_loss * (1 - ctx.stop_slip))) if stop_leg
-                    else ("LIMIT_MAKER", None, target))
-            got = (live_leg.side, live_leg.type, live_leg.stop_price, live_leg.price)
-            if got != ("SELL", *want):
-                report.problems.append(f"{tag}: leg {live_leg.client_order_id} {got}, plan {want}")
-            if live_leg.quantity != qty:
-                report.problems.append(f"{tag}: leg {live_leg.client_order_id} qty {live_leg.quantity}, plan {qty}")
+            _check_leg_plan(report, ctx, tag, trade, live_leg, qty, target)
             mine_leg = filled_mine.get(live_leg.client_order_id)
             if mine_leg is not None and mine_leg.quantity != mine_tranches[k]:
                 report.problems.append(f"{tag}: backtest leg {mine_leg.client_order_id} qty {mine_leg.quantity}, "
                                        f"its tranche {mine_tranches[k]}")
             if qty != mine_tranches[k]:
                 report.differences[Difference.EXIT_QTY] += 1
-            if end_of_data:
-                if live_leg.status != "NEW":
-                    report.problems.append(f"{tag}: backtest closed at the end of data, live leg "
-                                           f"{live_leg.client_order_id} {live_leg.status}")
-                continue
-            if mine_leg is None:  # the backtest journals only filled legs
-                report.differences[Difference.OCO_SIBLING] += 1
-                # FILLED only as the partner of a `path_order` stop, which its own check decides.
-                if live_leg.status not in ("EXPIRED", "FILLED"):
-                    report.problems.append(f"{tag}: OCO leg {live_leg.client_order_id} {live_leg.status}")
-                continue
-            want_order = (mine_leg.side.value, mine_leg.type.value, mine_leg.stop_price, mine_leg.price)
-            got_order = (live_leg.side, live_leg.type, live_leg.stop_price, live_leg.price)
-            if want_order != got_order:
-                report.problems.append(f"{tag}: leg {live_leg.client_order_id} {got_order}, backtest {want_order}")
-            _compare_exit_fill(report, ctx, tag, mine_leg, live_leg, legs)
+            _compare_leg_outcome(report, ctx, tag, live_leg, mine_leg, end_of_data, legs)
+
+
+def _compare_entry(report: OrderParityReport, ctx: _Context, tag: str, trade: Trade, entry: Order,
+                   live_entry: VenueOrder) -> bool:
+    """The entry as sent and as filled (candle, price: the ask at the decision close vs the next open);
+    False when it did not fill live (nothing more to compare)."""
+    frame, instrument = ctx.data.frame, ctx.instrument
+    report.compared_orders += 1
+    expected = (entry.symbol, entry.side.value, entry.type.value, None, None)
+    sent = (live_entry.symbol, live_entry.side, live_entry.type, live_entry.price, live_entry.stop_price)
+    if expected != sent:
+        report.problems.append(f"{tag}: entry {entry.client_order_id} {expected} vs live {sent}")
+    if live_entry.quantity != entry.quantity:
+        _check_size(report, ctx, trade, entry.quantity, live_entry)
+    if live_entry.status != "FILLED" or not live_entry.fills:
+        report.problems.append(f"{tag}: live entry {live_entry.status}")
+        return False
+    fill = live_entry.fills[0]
+    decided = ctx.index(trade.entry_time) - 1  # the candle at whose close the signal was decided
+    close = dec(frame.close[decided])
+    best_ask = round_to_step(close, instrument.tick_size, ROUND_DOWN) + instrument.tick_size
+    if ctx.candle(fill.time) != trade.entry_time:
+        report.problems.append(f"{tag}: live entry filled in candle {ctx.candle(fill.time)}, "
+                               f"backtest {trade.entry_time}")
+    if fill.price != best_ask or trade.entry_price != dec(frame.open[decided + 1]):
+        report.problems.append(f"{tag}: entry prices live {fill.price} (ask at close {close}) / "
+                               f"backtest {trade.entry_price} (next open)")
+    elif fill.price == trade.entry_price:
+        report.agreeing_fills += 1
+    else:
+        report.differences[Difference.ENTRY_PRICE] += 1
+    return True
+
+
+def _check_leg_plan(report: OrderParityReport, ctx: _Context, tag: str, trade: Trade, live_leg: VenueOrder,
+                    qty: Decimal, target: Decimal | None) -> None:
+    """A live protective leg is what the plan says: a SELL stop-limit at the stop, or a LIMIT_MAKER at
+    its target, with the tranche's quantity."""
+    assert trade.stop_loss is not None
+    instrument = ctx.instrument
+    stop_leg = live_leg.type == "STOP_LOSS_LIMIT"
+    want = (("STOP_LOSS_LIMIT", trade.stop_loss,
+             instrument.floor_price(trade.stop_loss * (1 - ctx.stop_slip))) if stop_leg
+            else ("LIMIT_MAKER", None, target))
+    got = (live_leg.side, live_leg.type, live_leg.stop_price, live_leg.price)
+    if got != ("SELL", *want):
+        report.problems.append(f"{tag}: leg {live_leg.client_order_id} {got}, plan {want}")
+    if live_leg.quantity != qty:
+        report.problems.append(f"{tag}: leg {live_leg.client_order_id} qty {live_leg.quantity}, plan {qty}")
+
+
+def _compare_leg_outcome(report: OrderParityReport, ctx: _Context, tag: str, live_leg: VenueOrder,
+                         mine_leg: Order | None, end_of_data: bool,
+                         legs: list[tuple[VenueOrder, Decimal, Decimal | None]]) -> None:
+    """What became of a live leg against the backtest's filled leg of the same id (if any)."""
+    if end_of_data:
+        if live_leg.status != "NEW":
+            report.problems.append(f"{tag}: backtest closed at the end of data, live leg "
+                                   f"{live_leg.client_order_id} {live_leg.status}")
+        return
+    if mine_leg is None:  # the backtest journals only filled legs
+        report.differences[Difference.OCO_SIBLING] += 1
+        # FILLED only as the partner of a `path_order` stop, which its own check decides.
+        if live_leg.status not in ("EXPIRED", "FILLED"):
+            report.problems.append(f"{tag}: OCO leg {live_leg.client_order_id} {live_leg.status}")
+        return
+    want_order = (mine_leg.side.value, mine_leg.type.value, mine_leg.stop_price, mine_leg.price)
+    got_order = (live_leg.side, live_leg.type, live_leg.stop_price, live_leg.price)
+    if want_order != got_order:
+        report.problems.append(f"{tag}: leg {live_leg.client_order_id} {got_order}, backtest {want_order}")
+    _compare_exit_fill(report, ctx, tag, mine_leg, live_leg, legs)
 
 
 def _live_plan(theirs: dict[str, VenueOrder], tranches: list[Decimal], targets: tuple[Decimal, ...]

@@ -66,7 +66,7 @@ def check_fills_on_matching_engine(result: SymbolResult, data: MarketData, fee_r
 
 
 def _check_trade(check: VenueCheck, trade: Trade, data: MarketData, fee_rate: Decimal) -> None:
-    frame, symbol, tf = data.frame, data.symbol, data.timeframe.ms
+    frame, symbol = data.frame, data.symbol
     e = trade.entry_index
     assert trade.stop_loss is not None and trade.take_profit is not None
     engine = MatchingEngine(
@@ -74,47 +74,62 @@ def _check_trade(check: VenueCheck, trade: Trade, data: MarketData, fee_rate: De
                        initial_balances={"USDT": Decimal(10) ** 12}),
         [spec_for(symbol, Market.SPOT, dec(frame.open[e]))],
     )
-    spec = engine.spec(Market.SPOT, symbol)
-    previous_close = dec(frame.close[e - 1]) if e > 0 else dec(frame.open[e])
-    engine.move_price(symbol, previous_close, trade.entry_time - 1)
-    opened = dec(frame.open[e])
-    engine.move_price(symbol, opened, trade.entry_time, gap=opened != previous_close)
-    tag = f"trade {trade.number}"
-    entry, _ = engine.place(ACCOUNT, Market.SPOT, OrderRequest(symbol, "BUY", "MARKET", quantity=trade.qty),
-                            trade.entry_time)
-    buy = [t for t in engine.trades if t.order_id == entry.order_id]
-    ask = spec.tick_size * (opened / spec.tick_size).to_integral_value(rounding="ROUND_FLOOR") + spec.tick_size
-    if entry.executed_qty != trade.qty or any(t.price != ask for t in buy):
-        check.problems.append(f"{tag}: engine entry {entry.executed_qty} at {[t.price for t in buy]}, "
-                              f"expected {trade.qty} at the ask {ask} over the open {opened}")
+    entry_qty = _enter(check, engine, trade, data)
+    if entry_qty is None:
         return
-    # The one-tick synthetic spread of the engine's book is the whole entry difference.
-    check.outcomes["entry at open + 1 tick (engine spread)"] += 1
-    commission = sum((t.commission for t in buy if t.commission_asset == spec.base), Decimal(0))
-    qty = spec.to_instrument().floor_qty(trade.qty - commission)
+    spec = engine.spec(Market.SPOT, symbol)
     stop = trade.stop_loss
     limit = spec.to_instrument().floor_price(stop * (1 - ExecutionConfig().stop_limit_slippage))
     try:
         _, legs, _ = engine.place_oco(
-            ACCOUNT, symbol, "SELL", qty,
-            above=OrderRequest(symbol, "SELL", "LIMIT_MAKER", quantity=qty, price=trade.take_profit),
-            below=OrderRequest(symbol, "SELL", "STOP_LOSS_LIMIT", quantity=qty, price=limit, stop_price=stop,
+            ACCOUNT, symbol, "SELL", entry_qty,
+            above=OrderRequest(symbol, "SELL", "LIMIT_MAKER", quantity=entry_qty, price=trade.take_profit),
+            below=OrderRequest(symbol, "SELL", "STOP_LOSS_LIMIT", quantity=entry_qty, price=limit, stop_price=stop,
                                time_in_force="GTC"),
             now=trade.entry_time,
         )
     except SimError as exc:  # the open was already beyond a level: the venue refuses the OCO
         check.outcomes[f"OCO refused at the entry open ({exc})"] += 1
         if trade.exit_index != e:
-            check.problems.append(f"{tag}: OCO refused at the open but the backtest held the trade")
+            check.problems.append(f"trade {trade.number}: OCO refused at the open but the backtest held the trade")
         return
-    ids = {o.order_id: ("target" if o.type == "LIMIT_MAKER" else "stop") for o in legs}
-    last_close = dec(frame.close[e - 1]) if e > 0 else opened
-    n = len(frame)
-    end = min(n, trade.exit_index + 2)
+    _play_until_exit(check, engine, trade, data, {o.order_id: ("target" if o.type == "LIMIT_MAKER" else "stop")
+                                                  for o in legs})
+
+
+def _enter(check: VenueCheck, engine: MatchingEngine, trade: Trade, data: MarketData) -> Decimal | None:
+    """Buy at the entry candle's open on the engine; the position left after a base-asset commission,
+    floored to the lot step (the OCO's quantity), or None when the fill differs from the expected one."""
+    frame, symbol, e = data.frame, data.symbol, trade.entry_index
+    spec = engine.spec(Market.SPOT, symbol)
+    previous_close = dec(frame.close[e - 1]) if e > 0 else dec(frame.open[e])
+    engine.move_price(symbol, previous_close, trade.entry_time - 1)
+    opened = dec(frame.open[e])
+    engine.move_price(symbol, opened, trade.entry_time, gap=opened != previous_close)
+    entry, _ = engine.place(ACCOUNT, Market.SPOT, OrderRequest(symbol, "BUY", "MARKET", quantity=trade.qty),
+                            trade.entry_time)
+    buy = [t for t in engine.trades if t.order_id == entry.order_id]
+    ask = spec.tick_size * (opened / spec.tick_size).to_integral_value(rounding="ROUND_FLOOR") + spec.tick_size
+    if entry.executed_qty != trade.qty or any(t.price != ask for t in buy):
+        check.problems.append(f"trade {trade.number}: engine entry {entry.executed_qty} at {[t.price for t in buy]}, "
+                              f"expected {trade.qty} at the ask {ask} over the open {opened}")
+        return None
+    # The one-tick synthetic spread of the engine's book is the whole entry difference.
+    check.outcomes["entry at open + 1 tick (engine spread)"] += 1
+    commission = sum((t.commission for t in buy if t.commission_asset == spec.base), Decimal(0))
+    return spec.to_instrument().floor_qty(trade.qty - commission)
+
+
+def _play_until_exit(check: VenueCheck, engine: MatchingEngine, trade: Trade, data: MarketData,
+                     ids: dict[int, str]) -> None:
+    """Walk each candle's price path on the engine from the entry until a leg (``ids``: order id →
+    target / stop) fills, then compare that exit with the backtest's."""
+    frame, symbol, tf, e = data.frame, data.symbol, data.timeframe.ms, trade.entry_index
+    last_close = dec(frame.close[e - 1]) if e > 0 else dec(frame.open[e])
+    end = min(len(frame), trade.exit_index + 2)
     for j in range(e, end):
         o, h, low, c = dec(frame.open[j]), dec(frame.high[j]), dec(frame.low[j]), dec(frame.close[j])
-        start = int(frame.open_time[j])
-        points = candle_path(start, tf, o, h, low, c)
+        points = candle_path(int(frame.open_time[j]), tf, o, h, low, c)
         for k, point in enumerate(points):
             if j == e and k == 0:
                 continue  # the entry candle's open is where the position was opened
@@ -127,7 +142,7 @@ def _check_trade(check: VenueCheck, trade: Trade, data: MarketData, fee_rate: De
     if trade.exit_reason == "end_of_data":
         check.identical += 1  # neither venue filled a leg before the data ended
     else:
-        check.problems.append(f"{tag}: no leg filled on the engine by candle {end - 1}; backtest "
+        check.problems.append(f"trade {trade.number}: no leg filled on the engine by candle {end - 1}; backtest "
                               f"{trade.exit_reason} in {trade.exit_index}")
 
 

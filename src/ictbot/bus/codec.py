@@ -65,21 +65,32 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def from_jsonable(hint: Any, value: Any) -> Any:
+    """The value of type ``hint`` that ``to_jsonable`` turned into ``value``; TypeError / ValueError
+    when it does not fit."""
     if hint is Any:
         return value
     origin = typing.get_origin(hint)
+    if origin is None:
+        return _from_class(hint, value)
     args = typing.get_args(hint)
     if origin in (Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        candidates = [arg for arg in args if arg is not type(None)]
-        errors: list[str] = []
-        for candidate in candidates:
-            try:
-                return from_jsonable(candidate, value)
-            except (TypeError, ValueError, KeyError) as exc:
-                errors.append(str(exc))
-        raise ValueError(f"no union member of {hint} accepts {value!r}: {errors}")
+        return _from_union(hint, args, value)
+    return _from_container(hint, origin, args, value)
+
+
+def _from_union(hint: Any, args: tuple[Any, ...], value: Any) -> Any:
+    if value is None and type(None) in args:
+        return None
+    errors: list[str] = []
+    for candidate in (arg for arg in args if arg is not type(None)):
+        try:
+            return from_jsonable(candidate, value)
+        except (TypeError, ValueError, KeyError) as exc:
+            errors.append(str(exc))
+    raise ValueError(f"no union member of {hint} accepts {value!r}: {errors}")
+
+
+def _from_container(hint: Any, origin: Any, args: tuple[Any, ...], value: Any) -> Any:
     if origin is collections.abc.Sequence:  # decoded as the tuple it stands for
         return tuple(from_jsonable(args[0] if args else Any, item) for item in value)
     if origin is tuple:
@@ -93,35 +104,32 @@ def from_jsonable(hint: Any, value: Any) -> Any:
     if origin in (dict, Mapping):
         key_type, value_type = args if args else (str, Any)
         return {from_jsonable(key_type, k): from_jsonable(value_type, v) for k, v in value.items()}
-    if isinstance(hint, type):
-        if dataclasses.is_dataclass(hint):
-            hints = _hints(hint)
-            kwargs = {
-                field.name: from_jsonable(hints[field.name], value[field.name])
-                for field in dataclasses.fields(hint)
-                if field.name in value and field.init
-            }
-            return hint(**kwargs)
-        if issubclass(hint, Enum):
-            return hint(value)
-        if hint is Decimal:
-            if not isinstance(value, str | int):
-                raise TypeError(f"Decimal expects a string, got {value!r}")
-            return Decimal(value)
-        if hint is bool:
-            if not isinstance(value, bool):
-                raise TypeError(f"expected bool, got {value!r}")
-            return value
-        if hint is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"expected int, got {value!r}")
-            return value
-        if hint is float:
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise TypeError(f"expected float, got {value!r}")
-            return float(value)
-        if hint is str:
-            if not isinstance(value, str):
-                raise TypeError(f"expected str, got {value!r}")
-            return value
     raise TypeError(f"cannot decode {hint!r}")
+
+
+def _from_class(hint: Any, value: Any) -> Any:
+    if not isinstance(hint, type):
+        raise TypeError(f"cannot decode {hint!r}")
+    if dataclasses.is_dataclass(hint):
+        hints = _hints(hint)
+        return hint(**{field.name: from_jsonable(hints[field.name], value[field.name])
+                       for field in dataclasses.fields(hint) if field.name in value and field.init})
+    if issubclass(hint, Enum):
+        return hint(value)
+    if hint is Decimal:
+        if not isinstance(value, str | int):
+            raise TypeError(f"Decimal expects a string, got {value!r}")
+        return Decimal(value)
+    if hint is float:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise TypeError(f"expected float, got {value!r}")
+        return float(value)
+    if hint in _EXACT:
+        # bool is an int in Python: an int field refuses a bool, a bool field an int
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            raise TypeError(f"expected {hint.__name__}, got {value!r}")
+        return value
+    raise TypeError(f"cannot decode {hint!r}")
+
+
+_EXACT = (bool, int, str)

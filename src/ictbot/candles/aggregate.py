@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictbot.domain.candle_frame import CandleFrame
-from ictbot.domain.timeframe import Timeframe
+from ictbot.domain.timeframe import Timeframe, bucket_open_time
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -48,8 +48,7 @@ def check_timeframes(base_tf: Timeframe, target_tf: Timeframe) -> None:
 
 def bucket_open_times(open_time: I64, target_tf: Timeframe) -> I64:
     """``Timeframe.floor`` for a whole column."""
-    offset = target_tf.floor(0)  # 0 for every timeframe but W1 (Monday alignment)
-    return open_time - (open_time - offset) % target_tf.ms
+    return bucket_open_time(open_time, target_tf.ms, target_tf.origin_ms)
 
 
 def exact_group_sum(values: F64, starts: I64) -> F64:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ictbot.candles.aggregate import check_timeframes
 from ictbot.domain.candle import Candle
 from ictbot.domain.market import Market
-from ictbot.domain.timeframe import Timeframe
+from ictbot.domain.timeframe import Timeframe, bucket_open_time
 
 DEFAULT_TARGETS: tuple[Timeframe, ...] = (Timeframe.M5, Timeframe.M15, Timeframe.H1, Timeframe.H4, Timeframe.D1)
 
@@ -74,8 +74,8 @@ class StreamingAggregator:
             check_timeframes(base, tf)
         self.base = base
         self.targets: tuple[Timeframe, ...] = tuple(chosen)
-        # (timeframe, bucket ms, floor offset, base candles per bucket): precomputed, this is the hot loop.
-        self._plan = [(tf, tf.ms, tf.floor(0), tf.ms // base.ms) for tf in chosen]
+        # (timeframe, bucket ms, bucket origin, base candles per bucket): precomputed, this is the hot loop.
+        self._plan = [(tf, tf.ms, tf.origin_ms, tf.ms // base.ms) for tf in chosen]
         self._buckets: dict[SeriesKey, dict[Timeframe, _Bucket]] = {}
         self._last: dict[SeriesKey, int] = {}
 
@@ -104,7 +104,7 @@ class StreamingAggregator:
         t = candle.open_time
         close_time = t + self.base.ms
         for tf, ms, offset, expected in self._plan:
-            open_time = t - (t - offset) % ms
+            open_time = bucket_open_time(t, ms, offset)
             bucket = buckets.get(tf)
             if bucket is not None and bucket.open_time != open_time:
                 # Its last base candle never came; time has moved past it.

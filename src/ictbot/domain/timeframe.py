@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 _MINUTE_MS = 60_000
 
 # 1970-01-05 was a Monday; weekly buckets are aligned to it (Binance weeks start Monday 00:00 UTC).
 _MONDAY_EPOCH_MS = 4 * 86_400_000
+
+
+_Times = TypeVar("_Times", int, npt.NDArray[np.int64])
+
+
+def bucket_open_time(t: _Times, width_ms: int, origin_ms: int) -> _Times:
+    """Open time of the bucket of ``width_ms`` holding ``t`` (left-closed, left-labelled, UTC), buckets
+    aligned to ``origin_ms`` (``Timeframe.origin_ms``): the one higher-timeframe bucketing rule, for one
+    time or a whole int64 column. Callers pass plain ints because ``Timeframe`` properties are slow in
+    the per-candle loops."""
+    return t - (t - origin_ms) % width_ms
 
 
 class Timeframe(str, Enum):
@@ -34,11 +49,14 @@ class Timeframe(str, Enum):
     def seconds(self) -> int:
         return self.ms // 1000
 
+    @property
+    def origin_ms(self) -> int:
+        """Where this timeframe's buckets are aligned: the epoch, weeks to its first Monday."""
+        return _MONDAY_EPOCH_MS % self.ms if self is Timeframe.W1 else 0
+
     def floor(self, timestamp_ms: int) -> int:
         """Open time of the bucket containing ``timestamp_ms`` (left-closed, left-labelled, UTC)."""
-        if self is Timeframe.W1:
-            return timestamp_ms - (timestamp_ms - _MONDAY_EPOCH_MS) % self.ms
-        return timestamp_ms - timestamp_ms % self.ms
+        return bucket_open_time(timestamp_ms, self.ms, self.origin_ms)
 
     def close_time(self, open_time_ms: int) -> int:
         """Instant (exclusive) at which a candle opened at ``open_time_ms`` closes."""

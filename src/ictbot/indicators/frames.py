@@ -13,8 +13,7 @@ import heapq
 from typing import Any
 
 from ictbot.domain.ict import IctEvent, LiquidityLevel, TimeframeView, Zone
-from ictbot.indicators.core.zones import Zone as CoreZone
-from ictbot.indicators.core.zones import ZoneBook
+from ictbot.indicators.core.zones import ZoneBook, ZoneState
 from ictbot.indicators.events import Event
 from ictbot.indicators.ict.liquidity import Level
 from ictbot.indicators.resampling import Resampler
@@ -32,12 +31,12 @@ class BaseTracker:
 
     def __init__(self) -> None:
         # heads are read by the multi-timeframe engine before calling ``test`` (nothing to do on most candles)
-        self.down: list[tuple[float, int, CoreZone]] = []
-        self.up: list[tuple[float, int, CoreZone]] = []
+        self.down: list[tuple[float, int, ZoneState]] = []
+        self.up: list[tuple[float, int, ZoneState]] = []
         self._seq = 0
-        self.pending: list[CoreZone] = []  # created at the current base candle, tracked from the next one
+        self.pending: list[ZoneState] = []  # created at the current base candle, tracked from the next one
 
-    def _push(self, zone: CoreZone) -> None:
+    def _push(self, zone: ZoneState) -> None:
         self._seq += 1
         up = zone.direction > 0
         untouched = zone.base_touch == 0  # next rule: touch (near edge), then close through (far edge)
@@ -52,13 +51,13 @@ class BaseTracker:
             self._push(zone)
         self.pending = []
 
-    def test(self, close_time: int, h: float, lo: float, c: float) -> list[CoreZone]:
+    def test(self, close_time: int, h: float, lo: float, c: float) -> list[ZoneState]:
         down = self.down
         up = self.up
         if (not down or -down[0][0] < lo) and (not up or up[0][0] > h):
             return _NO_ZONES  # no threshold reached (the common case)
-        changed: list[CoreZone] = []
-        popped: list[CoreZone] = []
+        changed: list[ZoneState] = []
+        popped: list[ZoneState] = []
         while down and -down[0][0] >= lo:
             popped.append(heapq.heappop(down)[2])
         while up and up[0][0] <= h:
@@ -80,7 +79,7 @@ class BaseTracker:
         return changed
 
 
-_NO_ZONES: list[CoreZone] = []  # shared empty result: callers only iterate it
+_NO_ZONES: list[ZoneState] = []  # shared empty result: callers only iterate it
 
 
 class TimeframeState:
@@ -106,7 +105,7 @@ class TimeframeState:
         self.resampler = resampler
         self.view: TimeframeView | None = None
         # read-only copies of the live zones / levels, updated from the books' journals
-        self.zones: dict[str, dict[CoreZone, Zone]] = {"fvg": {}, "ifvg": {}, "ob": {}, "breaker": {}}
+        self.zones: dict[str, dict[ZoneState, Zone]] = {"fvg": {}, "ifvg": {}, "ob": {}, "breaker": {}}
         # untaken levels per side sorted nearest-first (buy-side ascending, sell-side descending); buy-side
         # levels are never below any later high and sell-side never above any later low, so "nearest to
         # price" is simply the head of each list
@@ -256,7 +255,7 @@ class TimeframeState:
         self.tuples[role] = tuple(self.zones[role].values())
 
 
-def book_of(frame: TimeframeState, zone: CoreZone) -> ZoneBook:
+def book_of(frame: TimeframeState, zone: ZoneState) -> ZoneBook:
     for _, _, blocks in frame.engine.streams:
         if blocks.name == zone.fields.get("stream"):
             return blocks.book
@@ -266,7 +265,7 @@ def book_of(frame: TimeframeState, zone: CoreZone) -> ZoneBook:
 _KIND = {"fvg": "fvg", "ifvg": "ifvg", "ob": "order_block", "breaker": "breaker"}
 
 
-def _zone_view(zone: CoreZone, tf: str) -> Zone:
+def _zone_view(zone: ZoneState, tf: str) -> Zone:
     cached = zone.view
     if cached is not None and cached[0] == zone.changes:
         return cached[1]  # type: ignore[no-any-return]

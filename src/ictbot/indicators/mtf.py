@@ -242,20 +242,9 @@ class MultiTimeframeEngine:
                         htf.view = None
                 sampler = htf.resampler
                 if sampler is not None:
-                    bar = sampler.bar
-                    end = sampler.end
-                    if bar is not None and t < end and t + sampler.base_ms < end:
-                        # ``Resampler.add``'s common case inlined: a base candle strictly inside the open bucket
-                        if h > bar.high:
-                            bar.high = h
-                        if lo < bar.low:
-                            bar.low = lo
-                        bar.close = c
-                        bar.count += 1
-                    else:
-                        for bar in sampler.add(t, o, h, lo, c):
-                            htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
-                                     base_index=frame.engine.index + 1)
+                    for bar in sampler.add(t, o, h, lo, c):
+                        htf.step(bar.open_time, bar.open, bar.high, bar.low, bar.close, track=True,
+                                 base_index=frame.engine.index + 1)
                 if tracker.pending:
                     tracker.start_pending()
         frame.step(t, o, h, lo, c)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ictbot.domain.candle_frame import CandleFrame
-from ictbot.domain.timeframe import Timeframe
+from ictbot.domain.timeframe import Timeframe, bucket_open_time
 
 
 @dataclass(slots=True)
@@ -35,9 +35,7 @@ class Resampler:
         self.base_ms = base.ms
         self.target = target
         self.target_ms = target.ms
-        # ``target.floor(t)`` as plain arithmetic (Timeframe methods are slow): buckets are aligned to the
-        # epoch, weekly ones to its first Monday
-        self.origin = target.floor(0) % target.ms
+        self.origin = target.origin_ms  # read once: Timeframe properties are slow in the per-candle loop
         self.expected = target.ms // base.ms
         self.bar: Bar | None = None
         self.end = 0  # end of the open bar's bucket (valid while ``bar`` is not None)
@@ -55,7 +53,7 @@ class Resampler:
             bar.count += 1
             return _NO_BARS
         closed: list[Bar] = []
-        start = t - (t - self.origin) % self.target_ms
+        start = bucket_open_time(t, self.target_ms, self.origin)
         if bar is not None and bar.open_time != start:
             closed.append(bar)  # data gap over the bucket end: the bucket is closed, incomplete
             bar = None

@@ -99,38 +99,11 @@ class TimeframeEngine:
         return self.index + 1 >= self.warm_after
 
     def step(self, t: int, o: float, h: float, lo: float, c: float) -> list[Event]:
-        last_time = self.last_time
-        if last_time is not None and t <= last_time:
-            raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {last_time}")
-        self.last_time = t
-        self.last_close = c
-        i = self.index + 1
-        self.index = i
-        # History.append, inlined (this method runs once per candle per timeframe; calls are the main cost)
+        """Fold one closed candle into every rule; returns the events it made known, in the canonical
+        log order (§0). Runs once per candle per timeframe: the helpers keep their fast paths inline."""
+        i, b, atr_prev, atr_now = self._take(t, o, h, lo, c)
         hist = self.history
-        hs = hist.h
-        ls = hist.l
-        hist.t.append(t)
-        hist.o.append(o)
-        hs.append(h)
-        ls.append(lo)
-        hist.c.append(c)
-        if len(hs) > 4 * hist.keep:
-            hist.append_trim()
-        b = i - hist.base  # list position of candle i
         factory = self.factory
-        factory.begin(i, t)
-        atr = self.atr
-        atr_prev = atr.value
-        if atr.count >= atr.n:  # AtrState.update once seeded, inlined (same expression and order)
-            pc = atr.prev_close
-            n = atr.n
-            atr.prev_close = c
-            atr.count += 1
-            atr_now = atr.value = (atr_prev * (n - 1) + max(h - lo, abs(h - pc), abs(lo - pc))) / n
-        else:
-            atr_now = atr.update(h, lo, c)
-        self.atr_value = atr_now
         disp = self.displacement
         fvg = self.fvg
         # one list per section, concatenated in the canonical log order (§0) at the end
@@ -141,59 +114,21 @@ class TimeframeEngine:
         s9: list[Event] = []
         disp.step(hist, i, t, o, h, lo, c, atr_prev, fvg.formed, factory, s9)
         s7: list[Event] = []
-        previous = self.previous
-        if t < previous.next_end:  # fast path of PreviousPeriodIndicator.step: no period rolls
-            for period in previous.open_periods:
-                if h > period.high:
-                    period.high, period.high_index, period.high_time = h, i, t
-                if lo < period.low:
-                    period.low, period.low_index, period.low_time = lo, i, t
-            periods = _NO_PERIODS
-        else:
-            periods = previous.step(i, t, o, h, lo, factory, s7)
         s8: list[Event] = []
-        sessions = self.sessions
-        if t + sessions.tf_ms < sessions.next_change:  # fast path of SessionIndicator.step
-            for state in sessions.inside:
-                if not state.seen:
-                    sessions.update(state, i, t, h, lo)
-                    continue
-                if h > state.high:
-                    state.high, state.high_index, state.high_time = h, i, t
-                if lo < state.low:
-                    state.low, state.low_index, state.low_time = lo, i, t
-            sessions.active = sessions.inside_ids
-            levels = _NO_SESSIONS
-        else:
-            levels = sessions.step(i, t, h, lo, factory, s8)
+        periods, levels = self._step_calendar(i, t, o, h, lo, s7, s8)
         # fractal pivots at i − right, once per distinct (left, right)
+        hs, ls = hist.h, hist.l
         flags: list[tuple[bool, bool]] = []
         for left, right in self.windows:
             flags.append(pivot_flags(hs, ls, b - right, left, right) if i - right >= left else _NO_PIVOT)
         s5: list[Event] = []
-        liquidity = self.liquidity
         is_high, is_low = flags[0]
-        liquidity.step(hist, i, t, h, lo, c, atr_now, periods, levels, is_high, is_low, factory, s5)
+        self.liquidity.step(hist, i, t, h, lo, c, atr_now, periods, levels, is_high, is_low, factory, s5)
         s1: list[Event] = []
         s2: list[Event] = []
         s4: list[Event] = []
         s6: list[Event] = []
-        taken = liquidity.taken
-        last_fvg = fvg.last_confirm
-        accepted: list[Pivot]
-        for swing, structure, blocks, window, dealing_range in self.plan:
-            is_high, is_low = flags[window]
-            accepted = swing.process(hist, i, is_high, is_low, factory, s1) if is_high or is_low else _NO_PIVOTS
-            breaks = structure.step(hist, i, t, o, h, lo, c, accepted, last_disp, taken, factory, s2)
-            book = blocks.book
-            down, up = book.down, book.up
-            # OrderBlockIndicator.step has work only on a break, a reached heap head (as its own test reads
-            # them), a pending strict breaker, an eviction, or to record the CHoCHs of strict breakers
-            if breaks or (down and -down[0][0] >= lo) or (up and up[0][0] <= h) or blocks.pending or book.excess \
-                    or blocks.strict:
-                blocks.step(i, h, lo, c, breaks, last_disp, last_fvg, factory, s4, taken)
-            if dealing_range:
-                self.premium_discount.step(hist, i, t, h, lo, c, accepted, breaks, factory, s6)
+        self._step_structure(i, t, o, h, lo, c, flags, last_disp, s1, s2, s4, s6)
         if i & 63 == 63:  # amortised memory upkeep of the zone books (no effect on events)
             fvg.book.compact()
             for _, _, blocks in self.streams:
@@ -217,6 +152,94 @@ class TimeframeEngine:
             events += s9
         self.new_events = events
         return events
+
+    def _take(self, t: int, o: float, h: float, lo: float, c: float) -> tuple[int, int, float, float]:
+        """Take the candle into the history and the ATR; returns its index, its list position in the
+        history and the ATR before and after it."""
+        last_time = self.last_time
+        if last_time is not None and t <= last_time:
+            raise OutOfOrderCandle(f"{self.timeframe.value} candle open time {t} is not after {last_time}")
+        self.last_time = t
+        self.last_close = c
+        i = self.index + 1
+        self.index = i
+        # History.append, inlined (this runs once per candle per timeframe; calls are the main cost)
+        hist = self.history
+        hs = hist.h
+        hist.t.append(t)
+        hist.o.append(o)
+        hs.append(h)
+        hist.l.append(lo)
+        hist.c.append(c)
+        if len(hs) > 4 * hist.keep:
+            hist.append_trim()
+        self.factory.begin(i, t)
+        atr = self.atr
+        atr_prev = atr.value
+        if atr.count >= atr.n:  # AtrState.update once seeded, inlined (same expression and order)
+            pc = atr.prev_close
+            n = atr.n
+            atr.prev_close = c
+            atr.count += 1
+            atr_now = atr.value = (atr_prev * (n - 1) + max(h - lo, abs(h - pc), abs(lo - pc))) / n
+        else:
+            atr_now = atr.update(h, lo, c)
+        self.atr_value = atr_now
+        return i, i - hist.base, atr_prev, atr_now
+
+    def _step_calendar(self, i: int, t: int, o: float, h: float, lo: float, s7: list[Event],
+                       s8: list[Event]) -> tuple[list[PeriodLevel], list[SessionLevel]]:
+        """Previous periods (into ``s7``) and sessions (into ``s8``); returns what liquidity reads of them."""
+        factory = self.factory
+        previous = self.previous
+        if t < previous.next_end:  # fast path of PreviousPeriodIndicator.step: no period rolls
+            for period in previous.open_periods:
+                if h > period.high:
+                    period.high, period.high_index, period.high_time = h, i, t
+                if lo < period.low:
+                    period.low, period.low_index, period.low_time = lo, i, t
+            periods = _NO_PERIODS
+        else:
+            periods = previous.step(i, t, o, h, lo, factory, s7)
+        sessions = self.sessions
+        if t + sessions.tf_ms < sessions.next_change:  # fast path of SessionIndicator.step
+            for state in sessions.inside:
+                if not state.seen:
+                    sessions.update(state, i, t, h, lo)
+                    continue
+                if h > state.high:
+                    state.high, state.high_index, state.high_time = h, i, t
+                if lo < state.low:
+                    state.low, state.low_index, state.low_time = lo, i, t
+            sessions.active = sessions.inside_ids
+            levels = _NO_SESSIONS
+        else:
+            levels = sessions.step(i, t, h, lo, factory, s8)
+        return periods, levels
+
+    def _step_structure(self, i: int, t: int, o: float, h: float, lo: float, c: float,
+                        flags: list[tuple[bool, bool]], last_disp: dict[int, int], s1: list[Event], s2: list[Event],
+                        s4: list[Event], s6: list[Event]) -> None:
+        """Per swing stream: swings (``s1``), BOS/CHoCH (``s2``), order blocks (``s4``) and, on the
+        dealing-range stream, premium/discount (``s6``)."""
+        hist = self.history
+        factory = self.factory
+        taken = self.liquidity.taken
+        last_fvg = self.fvg.last_confirm
+        accepted: list[Pivot]
+        for swing, structure, blocks, window, dealing_range in self.plan:
+            is_high, is_low = flags[window]
+            accepted = swing.process(hist, i, is_high, is_low, factory, s1) if is_high or is_low else _NO_PIVOTS
+            breaks = structure.step(hist, i, t, o, h, lo, c, accepted, last_disp, taken, factory, s2)
+            book = blocks.book
+            down, up = book.down, book.up
+            # OrderBlockIndicator.step has work only on a break, a reached heap head (as its own test reads
+            # them), a pending strict breaker, an eviction, or to record the CHoCHs of strict breakers
+            if breaks or (down and -down[0][0] >= lo) or (up and up[0][0] <= h) or blocks.pending or book.excess \
+                    or blocks.strict:
+                blocks.step(i, h, lo, c, breaks, last_disp, last_fvg, factory, s4, taken)
+            if dealing_range:
+                self.premium_discount.step(hist, i, t, h, lo, c, accepted, breaks, factory, s6)
 
     # ---- checkpoint -------------------------------------------------------------------------------
 

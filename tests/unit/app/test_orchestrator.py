@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ictbot.app.orchestrator import ComponentHealth, FunctionService, HealthState, Orchestrator
+from ictbot.app.orchestrator import FunctionService, Orchestrator, ServiceHealth, ServiceState
 from ictbot.domain.errors import StartupError
 
 
@@ -79,7 +79,7 @@ async def test_health_map_reports_each_component() -> None:
     now = [100.0]
     orch = Orchestrator(clock=lambda: now[0])
     orch.register(FunctionService("ok"))
-    orch.register(FunctionService("sick", health=lambda: ComponentHealth(HealthState.DEGRADED, "stale data")))
+    orch.register(FunctionService("sick", health=lambda: ServiceHealth(ServiceState.DEGRADED, "stale data")))
     await orch.start()
     now[0] = 130.0
     status = orch.get_health_status()

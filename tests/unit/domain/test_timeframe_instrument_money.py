@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Symbol
 from ictbot.domain.money import ceil_to_step, floor_to_step, nearest_step
-from ictbot.domain.timeframe import Timeframe
+from ictbot.domain.timeframe import Timeframe, bucket_open_time
 
 D = Decimal
 
@@ -18,6 +19,18 @@ def test_timeframe_floor_is_left_labelled_utc() -> None:
     assert Timeframe.H1.floor(t) == 1_704_283_200_000
     assert Timeframe.D1.floor(t) == 1_704_240_000_000
     assert Timeframe.W1.floor(t) == 1_704_067_200_000  # Monday 2024-01-01 00:00 UTC
+
+
+def test_one_bucketing_rule_for_a_time_and_a_column_weeks_from_monday() -> None:
+    times = [0, 1, 299_999, 1_704_283_500_000, 1_704_067_199_999, 1_704_067_200_000, 1_704_671_999_999]
+    column = np.array(times, dtype=np.int64)
+    for tf in Timeframe:
+        expected = [bucket_open_time(t, tf.ms, tf.origin_ms) for t in times]
+        assert expected == [tf.floor(t) for t in times]
+        assert bucket_open_time(column, tf.ms, tf.origin_ms).tolist() == expected
+    week = Timeframe.W1
+    assert [bucket_open_time(t, week.ms, week.origin_ms) for t in times[4:]] == [
+        1_703_462_400_000, 1_704_067_200_000, 1_704_067_200_000]  # Mondays 2023-12-25 and 2024-01-01
 
 
 def test_timeframe_parse_names_the_allowed_values() -> None:

@@ -22,17 +22,16 @@ from ictbot.adapters.storage.migrate import (
     upgrade_database,
 )
 from ictbot.adapters.storage.repositories import (
-    ConfigVersion,
     SqlConfigVersions,
     SqlFillRepository,
     SqlKeyValueStore,
     SqlOrderJournal,
     SqlPositionRepository,
+    StoredConfigVersion,
 )
 from ictbot.adapters.storage.url import database_url_from_env, normalize_url, sqlite_url
 
 __all__ = [
-    "ConfigVersion",
     "Database",
     "SeriesInfo",
     "SqlCandleStore",
@@ -41,6 +40,7 @@ __all__ = [
     "SqlKeyValueStore",
     "SqlOrderJournal",
     "SqlPositionRepository",
+    "StoredConfigVersion",
     "create_db_engine",
     "current_revision",
     "database_url_from_env",

@@ -219,7 +219,7 @@ class SqlKeyValueStore:
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigVersion:
+class StoredConfigVersion:
     """One saved configuration document. ``version`` increases by one per save, across sections."""
 
     version: int
@@ -230,8 +230,8 @@ class ConfigVersion:
     reason: str = ""
 
 
-def _config_version(row: Mapping[Any, Any]) -> ConfigVersion:
-    return ConfigVersion(
+def _config_version(row: Mapping[Any, Any]) -> StoredConfigVersion:
+    return StoredConfigVersion(
         version=int(row["version"]),
         section=row["section"],
         document=row["document"],
@@ -250,14 +250,14 @@ class SqlConfigVersions:
     async def append(
         self, section: str, document: Mapping[str, Any], *, author: str = "", reason: str = "",
         created_at: int | None = None,
-    ) -> ConfigVersion:
+    ) -> StoredConfigVersion:
         """Store ``document`` as the next version. Numbering is race-free: one writer, one transaction."""
         when = _now_ms() if created_at is None else created_at
         body = dict(document)
 
-        def insert(c: Connection) -> ConfigVersion:
+        def insert(c: Connection) -> StoredConfigVersion:
             latest = c.execute(sa.select(sa.func.max(t.config_versions.c.version))).scalar()
-            saved = ConfigVersion(int(latest or 0) + 1, section, body, when, author, reason)
+            saved = StoredConfigVersion(int(latest or 0) + 1, section, body, when, author, reason)
             c.execute(
                 sa.insert(t.config_versions),
                 {"version": saved.version, "section": section, "document": body, "created_at": when,
@@ -267,18 +267,18 @@ class SqlConfigVersions:
 
         return await self._db.write(insert)
 
-    async def get(self, version: int) -> ConfigVersion | None:
+    async def get(self, version: int) -> StoredConfigVersion | None:
         stmt = sa.select(t.config_versions).where(t.config_versions.c.version == version)
         found = await self._versions(stmt)
         return found[0] if found else None
 
-    async def latest(self, section: str | None = None) -> ConfigVersion | None:
+    async def latest(self, section: str | None = None) -> StoredConfigVersion | None:
         found = await self.history(section, limit=1)
         return found[0] if found else None
 
     async def history(
         self, section: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[ConfigVersion]:
+    ) -> list[StoredConfigVersion]:
         """Newest first."""
         stmt = sa.select(t.config_versions)
         if section is not None:
@@ -286,6 +286,6 @@ class SqlConfigVersions:
         stmt = stmt.order_by(t.config_versions.c.version.desc()).limit(limit).offset(offset)
         return await self._versions(stmt)
 
-    async def _versions(self, stmt: sa.Select[Any]) -> list[ConfigVersion]:
+    async def _versions(self, stmt: sa.Select[Any]) -> list[StoredConfigVersion]:
         rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
         return [_config_version(row) for row in rows]

@@ -26,6 +26,13 @@ def best_ask(spec: SymbolSpec, last: Decimal, config: MatchingConfig) -> Decimal
     return best_bid(spec, last) + spec.tick_size * max(1, config.spread_ticks)
 
 
+def is_marketable(spec: SymbolSpec, side: str, price: Decimal, last: Decimal, config: MatchingConfig) -> bool:
+    """A limit at ``price`` would take liquidity: a BUY at or above the ask, a SELL at or below the bid."""
+    if side == "BUY":
+        return price >= best_ask(spec, last, config)
+    return price <= best_bid(spec, last)
+
+
 def level_qty(spec: SymbolSpec, price: Decimal, config: MatchingConfig) -> Decimal:
     qty = floor_to_step(config.level_notional / price, spec.step_size) if price > 0 else ZERO
     return qty if qty > 0 else spec.step_size

@@ -22,6 +22,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ictbot.domain.market import Market
+from ictbot.exchange_sim.engine import book, placement
+from ictbot.exchange_sim.engine.batch import Batch
 from ictbot.exchange_sim.engine.model import (
     STOP_TYPES,
     EngineEvent,
@@ -30,6 +32,7 @@ from ictbot.exchange_sim.engine.model import (
     OrderRequest,
     SimOrder,
 )
+from ictbot.exchange_sim.engine.triggers import would_trigger
 from ictbot.exchange_sim.engine.validation import check_filters, check_shape
 from ictbot.exchange_sim.errors import (
     INSUFFICIENT_BALANCE,
@@ -41,7 +44,7 @@ from ictbot.exchange_sim.errors import (
 )
 
 if TYPE_CHECKING:
-    from ictbot.exchange_sim.engine.matching import MatchingEngine, _Batch
+    from ictbot.exchange_sim.engine.matching import MatchingEngine
 
 PENDING_NEW = "PENDING_NEW"
 OTO_NOT_ALLOWED = "OTO orders are not supported for this symbol."  # exchangeInfo otoAllowed false
@@ -62,7 +65,8 @@ def check_oto(engine: MatchingEngine, symbol: str, working: OrderRequest, pendin
     for request in (working, *pending):
         check_shape(request, futures=False)
         check_filters(spec, request, last)
-    if working.type == "LIMIT_MAKER" and engine._is_marketable(spec, working.side, working.price or ZERO, last):
+    working_price = working.price or ZERO
+    if working.type == "LIMIT_MAKER" and book.is_marketable(spec, working.side, working_price, last, engine.config):
         raise new_order_rejected(WOULD_TAKE)
     if len(pending) == 2:  # OTOCO: the OCO rules, around the price the working order will fill at
         above, below = pending
@@ -80,8 +84,6 @@ def place_oto(engine: MatchingEngine, account: str, symbol: str, working: OrderR
               pending: tuple[OrderRequest, ...], now: int, list_client_id: str | None
               ) -> tuple[OrderList, list[SimOrder], list[EngineEvent]]:
     """Place the list: the working order on the book (funds reserved), the pending ones as PENDING_NEW."""
-    from ictbot.exchange_sim.engine.matching import _Batch
-
     check_oto(engine, symbol, working, pending)
     spec = engine.spec(Market.SPOT, symbol)
     requests = (working, *pending)
@@ -89,19 +91,18 @@ def place_oto(engine: MatchingEngine, account: str, symbol: str, working: OrderR
     if len(set(client_ids)) != len(client_ids):
         raise new_order_rejected("Duplicate order sent.")
     for client_id, request in zip(client_ids, requests, strict=True):
-        engine._check_open_limits(account, spec, client_id, request.type)
+        placement.check_open_limits(engine, account, spec, client_id, request.type)
     last = engine.price(symbol)
     qty = working.quantity or ZERO
-    asset, amount = engine._reservation(spec, working, qty, last)
+    asset, amount = engine.funds.reservation(spec, working, qty, last)
     acct = engine.spot_account(account)
     if acct.available(asset) < amount:
         raise new_order_rejected(INSUFFICIENT_BALANCE)
-    list_id = engine._next_list_id
-    engine._next_list_id += 1
-    orders = [engine._new_order(account, spec, r, now, c, r.quantity or ZERO, list_id)
+    list_id = engine.registry.next_list_id()
+    orders = [engine.registry.new_order(account, spec, r, now, c, r.quantity or ZERO, list_id)
               for r, c in zip(requests, client_ids, strict=True)]
     orders[1:] = [replace(o, status=PENDING_NEW, working_time=-1) for o in orders[1:]]
-    orders[0] = replace(orders[0], lock_id=engine._lock(acct, asset, amount, {orders[0].order_id}))
+    orders[0] = replace(orders[0], lock_id=engine.funds.lock(acct, asset, amount, {orders[0].order_id}))
     order_list = OrderList(
         account=account, symbol=symbol, order_list_id=list_id,
         list_client_order_id=list_client_id or engine.next_client_id(),
@@ -109,17 +110,17 @@ def place_oto(engine: MatchingEngine, account: str, symbol: str, working: OrderR
         transaction_time=now, contingency_type="OTO",
     )
     engine.lists[list_id] = order_list
-    batch = _Batch()
+    batch = Batch()
     batch.events.append(ListEvent(order_list, now))
     for order in orders:
-        engine._store(order, batch, "NEW", now)
+        engine.store(order, batch, "NEW", now)
     batch.touched_spot.setdefault(account, set()).add(asset)
-    engine._execute_on_arrival(orders[0], spec, last, now, batch)
+    engine.execute_on_arrival(orders[0], spec, last, now, batch)
     placed = [engine.orders[(Market.SPOT, symbol, o.order_id)] for o in orders]
-    return engine.lists[list_id], placed, engine._finish(batch, now)
+    return engine.lists[list_id], placed, engine.finish(batch, now)
 
 
-def on_list_order_started(engine: MatchingEngine, order: SimOrder, now: int, batch: _Batch) -> bool:
+def on_list_order_started(engine: MatchingEngine, order: SimOrder, now: int, batch: Batch) -> bool:
     """An order of an OTO list traded or triggered; False when the list is an OCO (the caller's case).
 
     The working order fully filled: the pending orders go on the book. A pending OCO leg started: the
@@ -135,12 +136,12 @@ def on_list_order_started(engine: MatchingEngine, order: SimOrder, now: int, bat
     else:
         for other in legs[1:]:
             if other.order_id != order.order_id and other.is_open:
-                engine._expire(other, "OCO_TRIGGER", now, batch)
-    engine._maybe_close_list(order_list, now, batch)
+                engine.expire(other, "OCO_TRIGGER", now, batch)
+    engine.maybe_close_list(order_list, now, batch)
     return True
 
 
-def _activate(engine: MatchingEngine, pending: list[SimOrder], now: int, batch: _Batch) -> None:
+def _activate(engine: MatchingEngine, pending: list[SimOrder], now: int, batch: Batch) -> None:
     """Put the pending order(s) on the book with one reservation (an OTOCO pair shares it, as an OCO)."""
     spec = engine.spec(Market.SPOT, pending[0].symbol)
     last = engine.price(spec.symbol)
@@ -152,31 +153,29 @@ def _activate(engine: MatchingEngine, pending: list[SimOrder], now: int, batch: 
         amount = max((o.price or o.stop_price) * o.orig_qty for o in pending)
     acct = engine.spot_account(first.account)
     refused = acct.available(asset) < amount or any(
-        o.type == "LIMIT_MAKER" and engine._is_marketable(spec, o.side, o.price, last) for o in pending)
+        o.type == "LIMIT_MAKER" and book.is_marketable(spec, o.side, o.price, last, engine.config) for o in pending)
     if refused:
         for order in pending:
-            engine._expire(order, "NONE", now, batch)
+            engine.expire(order, "NONE", now, batch)
         return
-    lock_id = engine._lock(acct, asset, amount, {o.order_id for o in pending})
+    lock_id = engine.funds.lock(acct, asset, amount, {o.order_id for o in pending})
     live = [replace(o, status="NEW", lock_id=lock_id, working_time=now if o.type not in STOP_TYPES else -1,
                     update_time=now) for o in pending]
     for order in live:
-        engine._store(order, batch, "NEW", now)
+        engine.store(order, batch, "NEW", now)
     batch.touched_spot.setdefault(first.account, set()).add(asset)
     for order in live:
         current = engine.orders[(Market.SPOT, order.symbol, order.order_id)]
         if not current.is_open:
             continue
         if current.type in STOP_TYPES:
-            from ictbot.exchange_sim.engine.matching import would_trigger
-
             if would_trigger(current.type, current.side, current.stop_price, last):
-                engine._trigger_order(current, last, now, batch)
+                engine.trigger_order(current, last, now, batch)
         else:
-            engine._execute_on_arrival(current, spec, last, now, batch)
+            engine.execute_on_arrival(current, spec, last, now, batch)
 
 
-def on_list_order_expired(engine: MatchingEngine, order: SimOrder, now: int, batch: _Batch) -> None:
+def on_list_order_expired(engine: MatchingEngine, order: SimOrder, now: int, batch: Batch) -> None:
     """The working order of an OTO list expired (IOC/FOK remainder, a LIMIT_MAKER that would take):
     its pending orders can never be placed and expire with it (``OTO_PHASE_ONE_EXPIRED``)."""
     order_list = engine.lists.get(order.order_list_id)
@@ -185,13 +184,13 @@ def on_list_order_expired(engine: MatchingEngine, order: SimOrder, now: int, bat
     for order_id in order_list.order_ids[1:]:
         leg = engine.orders[(Market.SPOT, order.symbol, order_id)]
         if leg.status == PENDING_NEW:
-            engine._expire(leg, "OTO_PHASE_ONE_EXPIRED", now, batch)
-    engine._maybe_close_list(order_list, now, batch)
+            engine.expire(leg, "OTO_PHASE_ONE_EXPIRED", now, batch)
+    engine.maybe_close_list(order_list, now, batch)
 
 
-def cancel_pending(engine: MatchingEngine, order_list: OrderList, now: int, batch: _Batch, cancel_id: str) -> None:
+def cancel_pending(engine: MatchingEngine, order_list: OrderList, now: int, batch: Batch, cancel_id: str) -> None:
     """Cancelling any order of an OTO list cancels its pending orders too."""
     for order_id in order_list.order_ids:
         leg = engine.orders[(Market.SPOT, order_list.symbol, order_id)]
         if leg.status == PENDING_NEW:
-            engine._cancel_one(leg, now, batch, cancel_id)
+            engine.cancel_one(leg, now, batch, cancel_id)

@@ -13,33 +13,52 @@ from ictbot.exchange_sim.control import SimControl
 
 
 def routes(control: SimControl) -> list[Route]:
-    async def state(request: Request) -> JSONResponse:
-        return JSONResponse(control.state())
+    endpoints = _Endpoints(control)
+    return [
+        Route("/_sim/state", endpoints.state, methods=["GET"]),
+        Route("/_sim/step", endpoints.step, methods=["POST"]),
+        Route("/_sim/pause", endpoints.pause, methods=["POST"]),
+        Route("/_sim/resume", endpoints.resume, methods=["POST"]),
+        Route("/_sim/skew", endpoints.skew, methods=["POST"]),
+        Route("/_sim/fault", endpoints.fault, methods=["POST"]),
+        Route("/_sim/requests", endpoints.requests, methods=["GET"]),
+        Route("/_sim/restart", endpoints.restart, methods=["POST"]),
+    ]
 
-    async def step(request: Request) -> JSONResponse:
+
+class _Endpoints:
+    """The handlers of ``routes``, over one ``SimControl``."""
+
+    def __init__(self, control: SimControl) -> None:
+        self.control = control
+
+    async def state(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.control.state())
+
+    async def step(self, request: Request) -> JSONResponse:
         candles = int(request.query_params.get("candles", "1"))
-        played = await control.step(candles)
-        return JSONResponse({"played": played, **control.state()})
+        played = await self.control.step(candles)
+        return JSONResponse({"played": played, **self.control.state()})
 
-    async def pause(request: Request) -> JSONResponse:
-        control.pause()
-        return JSONResponse(control.state())
+    async def pause(self, request: Request) -> JSONResponse:
+        self.control.pause()
+        return JSONResponse(self.control.state())
 
-    async def resume(request: Request) -> JSONResponse:
+    async def resume(self, request: Request) -> JSONResponse:
         speed = request.query_params.get("speed")
         try:
-            control.resume((float("inf") if speed in ("max", "inf") else float(speed)) if speed else None)
+            self.control.resume((float("inf") if speed in ("max", "inf") else float(speed)) if speed else None)
         except ValueError as error:
             return JSONResponse({"error": str(error)}, 400)
-        return JSONResponse(control.state())
+        return JSONResponse(self.control.state())
 
-    async def skew(request: Request) -> JSONResponse:
-        control.set_skew_ms(int(request.query_params.get("ms", "0")))
-        return JSONResponse(control.state())
+    async def skew(self, request: Request) -> JSONResponse:
+        self.control.set_skew_ms(int(request.query_params.get("ms", "0")))
+        return JSONResponse(self.control.state())
 
-    async def fault(request: Request) -> JSONResponse:
-        body: dict[str, Any] = await request.json()
-        kind = body.pop("type")
+    def fault_actions(self) -> dict[str, Callable[..., Any]]:
+        """``POST /_sim/fault`` body ``{"type": ..., **arguments}``: the control method each type calls."""
+        control = self.control
         actions: dict[str, Callable[..., Any]] = {
             "response": control.lose_next_response, "reject_order": control.reject_next_order,
             "rate_limit": control.force_rate_limit, "delay": control.delay_responses, "drop_ws": control.drop_ws,
@@ -50,6 +69,12 @@ def routes(control: SimControl) -> list[Route]:
             "weight_limit": control.set_weight_limit, "order_limits": control.set_order_limits,
             "symbol_status": control.set_symbol_status,
         }
+        return actions
+
+    async def fault(self, request: Request) -> JSONResponse:
+        body: dict[str, Any] = await request.json()
+        kind = body.pop("type")
+        actions = self.fault_actions()
         action = actions.get(kind)
         if action is None:
             return JSONResponse({"error": f"unknown fault type {kind!r}", "types": sorted(actions)}, 400)
@@ -59,24 +84,13 @@ def routes(control: SimControl) -> list[Route]:
             return JSONResponse({"error": str(error)}, 400)
         return JSONResponse({"ok": True, "result": result})
 
-    async def requests(request: Request) -> JSONResponse:
-        return JSONResponse({"count": control.requests(request.query_params.get("path"),
-                                                       request.query_params.get("method"))})
+    async def requests(self, request: Request) -> JSONResponse:
+        return JSONResponse({"count": self.control.requests(request.query_params.get("path"),
+                                                            request.query_params.get("method"))})
 
-    async def restart(request: Request) -> JSONResponse:
+    async def restart(self, request: Request) -> JSONResponse:
         import asyncio
 
         downtime = float(request.query_params.get("downtime", "0"))
-        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(control.restart(downtime)))
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self.control.restart(downtime)))
         return JSONResponse({"restarting": True, "downtime": downtime})
-
-    return [
-        Route("/_sim/state", state, methods=["GET"]),
-        Route("/_sim/step", step, methods=["POST"]),
-        Route("/_sim/pause", pause, methods=["POST"]),
-        Route("/_sim/resume", resume, methods=["POST"]),
-        Route("/_sim/skew", skew, methods=["POST"]),
-        Route("/_sim/fault", fault, methods=["POST"]),
-        Route("/_sim/requests", requests, methods=["GET"]),
-        Route("/_sim/restart", restart, methods=["POST"]),
-    ]

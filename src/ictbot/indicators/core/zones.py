@@ -14,7 +14,10 @@ from collections import deque
 from typing import Any
 
 
-class Zone:
+class ZoneState:
+    """A zone's mutable lifecycle state inside its indicator engine (heap threshold, touches, version);
+    strategies see it as the read-only ``domain.ict.Zone`` view built from it."""
+
     __slots__ = ("alive", "anchor_index", "anchor_time", "base_break", "base_touch", "bottom", "changes",
                  "confirm_index", "confirm_time", "direction",
                  "fields", "filled", "id", "kind", "mid", "mid_hit", "role", "seq", "threshold", "top", "touched",
@@ -62,23 +65,23 @@ class ZoneBook:
         self._seq = 0
         # direction +1 zones react to price coming down: max-heap on threshold (stored negated); callers
         # read the heap heads to skip ``candidates`` on the (common) candles where nothing can fire
-        self.down: list[tuple[float, int, int, Zone]] = []
-        self.up: list[tuple[float, int, int, Zone]] = []
+        self.down: list[tuple[float, int, int, ZoneState]] = []
+        self.up: list[tuple[float, int, int, ZoneState]] = []
         self.excess = False  # more active zones than ``max_active`` on a side: ``overflow`` has work
-        self._order: dict[int, deque[Zone]] = {1: deque(), -1: deque()}
-        self._expiry: deque[Zone] = deque()
+        self._order: dict[int, deque[ZoneState]] = {1: deque(), -1: deque()}
+        self._expiry: deque[ZoneState] = deque()
         self.active: dict[int, int] = {1: 0, -1: 0}
         self.version = 0
         # zones added / changed / killed since the consumer last read it (None = nobody listens)
-        self.journal: list[Zone] | None = None
+        self.journal: list[ZoneState] | None = None
 
-    def note(self, zone: Zone) -> None:
+    def note(self, zone: ZoneState) -> None:
         """Record a state change for a listening snapshot builder."""
         self.version += 1
         if self.journal is not None:
             self.journal.append(zone)
 
-    def add(self, zone: Zone, expires: bool = True) -> None:
+    def add(self, zone: ZoneState, expires: bool = True) -> None:
         zone.seq = seq = self._seq
         self._seq = seq + 1
         direction = zone.direction
@@ -99,14 +102,14 @@ class ZoneBook:
         if self.journal is not None:
             self.journal.append(zone)
 
-    def push(self, zone: Zone) -> None:
+    def push(self, zone: ZoneState) -> None:
         zone.version += 1
         if zone.direction > 0:
             heapq.heappush(self.down, (-zone.threshold, zone.seq, zone.version, zone))
         else:
             heapq.heappush(self.up, (zone.threshold, zone.seq, zone.version, zone))
 
-    def requeue(self, zone: Zone, changed: bool) -> None:
+    def requeue(self, zone: ZoneState, changed: bool) -> None:
         """``note`` (when ``changed``) and ``push`` in one call: a zone tested on a candle goes back on
         its heap (the lifecycle steps of FVGs and order blocks run this for every zone they test)."""
         if changed:
@@ -119,14 +122,14 @@ class ZoneBook:
         else:
             heapq.heappush(self.up, (zone.threshold, zone.seq, zone.version, zone))
 
-    def kill(self, zone: Zone) -> None:
+    def kill(self, zone: ZoneState) -> None:
         zone.alive = False
         self.active[zone.direction] -= 1
         self.version += 1
         if self.journal is not None:
             self.journal.append(zone)
 
-    def candidates(self, j: int, high: float, low: float) -> list[Zone]:
+    def candidates(self, j: int, high: float, low: float) -> list[ZoneState]:
         """Zones whose next rule may fire on this candle (price reached a threshold or age ran out).
 
         Returned in creation order and removed from the heaps; the caller re-``push``es survivors.
@@ -136,7 +139,7 @@ class ZoneBook:
         if (not down or -down[0][0] < low) and (not up or up[0][0] > high) and (
                 self.max_age is None or not self._expiry or self._expiry[0].confirm_index + self.max_age > j):
             return _NONE  # nothing can fire on this candle (the common case)
-        found: list[Zone] = []
+        found: list[ZoneState] = []
         while down and -down[0][0] >= low:
             _, _, version, zone = heapq.heappop(down)
             if zone.alive and zone.version == version:
@@ -158,13 +161,13 @@ class ZoneBook:
             found.sort(key=_seq_of)
         return found
 
-    def overflow(self) -> list[Zone]:
+    def overflow(self) -> list[ZoneState]:
         """Oldest zones beyond ``max_active`` per direction (not yet killed), oldest first."""
         self.excess = False
         cap = self.max_active
         if cap is None or (self.active[1] <= cap and self.active[-1] <= cap):
             return []
-        out: list[Zone] = []
+        out: list[ZoneState] = []
         for direction in (1, -1):
             excess = self.active[direction] - cap
             order = self._order[direction]
@@ -177,7 +180,7 @@ class ZoneBook:
             out.sort(key=_seq_of)
         return out
 
-    def alive(self, direction: int) -> list[Zone]:
+    def alive(self, direction: int) -> list[ZoneState]:
         order = self._order[direction]
         while order and not order[0].alive:
             order.popleft()
@@ -202,8 +205,8 @@ class ZoneBook:
             heapq.heapify(self.up)
 
 
-_NONE: list[Zone] = []  # shared empty result: callers only iterate it
+_NONE: list[ZoneState] = []  # shared empty result: callers only iterate it
 
 
-def _seq_of(zone: Zone) -> int:
+def _seq_of(zone: ZoneState) -> int:
     return zone.seq

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from ictbot.indicators.core.history import History
-from ictbot.indicators.core.zones import Zone
+from ictbot.indicators.core.zones import ZoneState
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.params import DisplacementParams
 
@@ -25,7 +25,7 @@ class DisplacementIndicator:
         self.recent: deque[tuple[float, float]] = deque(maxlen=max(params.max_leg, 1))  # (body, ATR[k-1])
 
     def step(self, hist: History, i: int, t: int, o: float, h: float, lo: float, c: float, atr_prev: float,
-             fvg_formed: Zone | None, factory: EventFactory, out: list[Event]) -> None:
+             fvg_formed: ZoneState | None, factory: EventFactory, out: list[Event]) -> None:
         """Candle i (values passed by the engine, which appended it to ``hist``)."""
         previous = self.last_event
         if previous is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ictbot.indicators.core.history import History
-from ictbot.indicators.core.zones import Zone, ZoneBook
+from ictbot.indicators.core.zones import ZoneBook, ZoneState
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.params import FvgParams
 
@@ -17,8 +17,8 @@ class FvgIndicator:
         self.p = params
         self.phash = phash
         self.book = ZoneBook(params.max_active, params.max_age)
-        self.formed: Zone | None = None  # gap confirmed at the current candle
-        self.prev_gap: Zone | None = None  # gap confirmed at the previous candle (merge_adjacent)
+        self.formed: ZoneState | None = None  # gap confirmed at the current candle
+        self.prev_gap: ZoneState | None = None  # gap confirmed at the previous candle (merge_adjacent)
         self.last_confirm: dict[int, int] = {1: -(10**18), -1: -(10**18)}
 
     def step(self, hist: History, i: int, h: float, lo: float, c: float, atr_now: float, displacement_prev: int,
@@ -54,7 +54,7 @@ class FvgIndicator:
     # ---- formation --------------------------------------------------------------------------------
 
     def _form(self, hist: History, i: int, atr_now: float, displacement_prev: int, factory: EventFactory,
-              out: list[Event]) -> Zone | None:
+              out: list[Event]) -> ZoneState | None:
         p = self.p
         a = i - 2 - hist.base
         mb = a + 1
@@ -87,18 +87,19 @@ class FvgIndicator:
         event = factory.make("fvg", direction, "-", anchor, anchor_time, self.phash, top=top, bottom=bottom,
                              fields={"ce": ce})
         out.append(event)
-        zone = Zone("fvg", direction, top, bottom, ce, anchor, anchor_time, i, event.confirm_time, event.id, {"ce": ce})
+        zone = ZoneState("fvg", direction, top, bottom, ce, anchor, anchor_time, i, event.confirm_time, event.id,
+                         {"ce": ce})
         self.book.add(zone)
         self.last_confirm[direction] = i
         return zone
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
-    def _event(self, kind: str, zone: Zone, factory: EventFactory) -> Event:
+    def _event(self, kind: str, zone: ZoneState, factory: EventFactory) -> Event:
         return factory.make(kind, zone.direction, "-", zone.anchor_index, zone.anchor_time, self.phash,
                             top=zone.top, bottom=zone.bottom, fields={"ce": zone.mid, "parent_id": zone.id})
 
-    def _transition(self, zone: Zone, j: int, h: float, lo: float, c: float, factory: EventFactory,
+    def _transition(self, zone: ZoneState, j: int, h: float, lo: float, c: float, factory: EventFactory,
                     out: list[Event]) -> None:
         book = self.book
         changes = zone.changes
@@ -157,15 +158,15 @@ class FvgIndicator:
                 zone.threshold = zone.bottom if not zone.touched else zone.top
         book.requeue(zone, zone.changes != changes)
 
-    def _expired(self, zone: Zone, j: int) -> bool:
+    def _expired(self, zone: ZoneState, j: int) -> bool:
         age = self.p.max_age
         return age is not None and j == zone.confirm_index + age
 
-    def _invert(self, parent: Zone, j: int, factory: EventFactory, out: list[Event]) -> None:
+    def _invert(self, parent: ZoneState, j: int, factory: EventFactory, out: list[Event]) -> None:
         direction = -parent.direction
         event = factory.make("ifvg", direction, "-", parent.anchor_index, parent.anchor_time, self.phash,
                              top=parent.top, bottom=parent.bottom, fields={"ce": parent.mid, "parent_id": parent.id})
         out.append(event)
-        zone = Zone("ifvg", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
+        zone = ZoneState("ifvg", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
                     parent.anchor_time, j, event.confirm_time, event.id, {"ce": parent.mid, "parent_id": parent.id})
         self.book.add(zone)

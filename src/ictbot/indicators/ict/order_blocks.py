@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 
-from ictbot.indicators.core.zones import Zone, ZoneBook
+from ictbot.indicators.core.zones import ZoneBook, ZoneState
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.ict.structure import Break
 from ictbot.indicators.params import OrderBlockParams
@@ -20,13 +20,13 @@ class OrderBlockIndicator:
         self.body = params.zone == "body"
         self.wick_invalidation = params.invalidation_source == "wick"
         self.book = ZoneBook(params.max_active, None)
-        self.active_obs: dict[tuple[int, int], Zone] = {}
+        self.active_obs: dict[tuple[int, int], ZoneState] = {}
         # strict ICT breaker (breaker_requires_mss): sweep flag per OB, recent CHoCHs, breakers waiting for one
         self.strict = params.breaker_requires_mss
         self.mss_window = params.mss_window
         self.swept: dict[str, bool] = {}
         self.chochs: dict[int, list[int]] = {1: [], -1: []}
-        self.pending: list[tuple[Zone, int]] = []
+        self.pending: list[tuple[ZoneState, int]] = []
         self.taken: dict[int, list[int]] = {1: [], -1: []}
 
     def step(self, j: int, h: float, lo: float, c: float, breaks: list[Break], last_displacement: dict[int, int],
@@ -71,7 +71,7 @@ class OrderBlockIndicator:
         event = factory.make("order_block", direction, self.name, k, t, self.phash, top=top, bottom=bottom,
                              fields=fields)
         out.append(event)
-        zone = Zone("ob", direction, top, bottom, mt, k, t, j, event.confirm_time, event.id, fields)
+        zone = ZoneState("ob", direction, top, bottom, mt, k, t, j, event.confirm_time, event.id, fields)
         if self.strict:  # (a) liquidity on the OB's own side taken in [k + 1, i]
             confirms = self.taken[direction]
             at = bisect.bisect_left(confirms, k + 1)
@@ -79,12 +79,12 @@ class OrderBlockIndicator:
         self.book.add(zone)
         self.active_obs[(direction, k)] = zone
 
-    def _event(self, kind: str, zone: Zone, factory: EventFactory) -> Event:
+    def _event(self, kind: str, zone: ZoneState, factory: EventFactory) -> Event:
         return factory.make(kind, zone.direction, self.name, zone.anchor_index, zone.anchor_time, self.phash,
                             top=zone.top, bottom=zone.bottom,
                             fields={"mt": zone.mid, "stream": self.name, "parent_id": zone.id})
 
-    def _transition(self, zone: Zone, j: int, h: float, lo: float, c: float, factory: EventFactory,
+    def _transition(self, zone: ZoneState, j: int, h: float, lo: float, c: float, factory: EventFactory,
                     out: list[Event]) -> None:
         book = self.book
         changes = zone.changes
@@ -146,7 +146,7 @@ class OrderBlockIndicator:
     def _resolve_pending(self, m: int, breaks: list[Break], factory: EventFactory, out: list[Event]) -> None:
         """Strict breakers waiting for a CHoCH of their direction until j + mss_window."""
         chochs = {brk.direction for brk in breaks if brk.event.kind == "choch"}
-        still: list[tuple[Zone, int]] = []
+        still: list[tuple[ZoneState, int]] = []
         for zone, j in self.pending:
             if j == m:
                 still.append((zone, j))  # invalidated on this very candle: handled from the next one
@@ -158,12 +158,12 @@ class OrderBlockIndicator:
                 still.append((zone, j))
         self.pending = still
 
-    def _breaker(self, parent: Zone, j: int, factory: EventFactory, out: list[Event]) -> None:
+    def _breaker(self, parent: ZoneState, j: int, factory: EventFactory, out: list[Event]) -> None:
         direction = -parent.direction
         fields = {"mt": parent.mid, "stream": self.name, "parent_id": parent.id}
         event = factory.make("breaker", direction, self.name, parent.anchor_index, parent.anchor_time, self.phash,
                              top=parent.top, bottom=parent.bottom, fields=fields)
         out.append(event)
-        zone = Zone("breaker", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
+        zone = ZoneState("breaker", direction, parent.top, parent.bottom, parent.mid, parent.anchor_index,
                     parent.anchor_time, j, event.confirm_time, event.id, fields)
         self.book.add(zone)

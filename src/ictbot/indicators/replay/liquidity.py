@@ -44,6 +44,51 @@ def _previous_alive(alive, block, sup, lo, r):  # type: ignore[no-untyped-def]
 
 
 @jit
+def _link(alive, block, sup, nxt, prv, head, split, sd, r):  # type: ignore[no-untyped-def]
+    """Rank ``r`` shows: link it after the previous alive rank of its side."""
+    p = _previous_alive(alive, block, sup, 0 if sd == 0 else split, r)
+    after = head[sd] if p < 0 else nxt[p]
+    prv[r] = p
+    nxt[r] = after
+    if after >= 0:
+        prv[after] = r
+    if p < 0:
+        head[sd] = r
+    else:
+        nxt[p] = r
+
+
+@jit
+def _unlink(nxt, prv, head, sd, r):  # type: ignore[no-untyped-def]
+    """Rank ``r`` hides: take it out of its side's list."""
+    p = prv[r]
+    after = nxt[r]
+    if after >= 0:
+        prv[after] = p
+    if p < 0:
+        head[sd] = after
+    else:
+        nxt[p] = after
+
+
+@jit
+def _relist(dirty, head, nxt, cur, limit):  # type: ignore[no-untyped-def]
+    """Rewrite the first ``limit`` ranks of each dirty side into ``cur``; True when any entry changed."""
+    changed = False
+    for sd in range(2):
+        if not dirty[sd]:
+            continue
+        r = head[sd]
+        for q in range(sd * limit, sd * limit + limit):
+            if cur[q] != r:
+                cur[q] = r
+                changed = True
+            if r >= 0:
+                r = nxt[r]
+    return changed
+
+
+@jit
 def _nearest_changes(ev_candle, ev_rank, ev_on, m, split, limit, n_out):  # type: ignore[no-untyped-def]
     """Fold the shows / hides (by candle) of ranks ``0..m`` (buy side ``< split``) and record, at every
     candle where it changes, the first ``limit`` alive ranks of each side: buy then sell ranks of change
@@ -78,45 +123,15 @@ def _nearest_changes(ev_candle, ev_rank, ev_on, m, split, limit, n_out):  # type
             if limit > 0 and (last < 0 or r <= last):
                 dirty[sd] = True
             if ev_on[e]:
-                p = _previous_alive(alive, block, sup, 0 if sd == 0 else split, r)
-                after = head[sd] if p < 0 else nxt[p]
-                prv[r] = p
-                nxt[r] = after
-                if after >= 0:
-                    prv[after] = r
-                if p < 0:
-                    head[sd] = r
-                else:
-                    nxt[p] = r
-                delta = 1
+                _link(alive, block, sup, nxt, prv, head, split, sd, r)
             else:
-                p = prv[r]
-                after = nxt[r]
-                if after >= 0:
-                    prv[after] = p
-                if p < 0:
-                    head[sd] = after
-                else:
-                    nxt[p] = after
-                delta = -1
+                _unlink(nxt, prv, head, sd, r)
+            delta = 1 if ev_on[e] else -1
             alive[r] = ev_on[e]
             block[r >> _BLOCK] += delta
             sup[r >> _SUPER] += delta
             e += 1
-        if not (dirty[0] or dirty[1]):
-            continue
-        changed = False
-        for sd in range(2):
-            if not dirty[sd]:
-                continue
-            r = head[sd]
-            for q in range(sd * limit, sd * limit + limit):
-                if cur[q] != r:
-                    cur[q] = r
-                    changed = True
-                if r >= 0:
-                    r = nxt[r]
-        if changed:
+        if (dirty[0] or dirty[1]) and _relist(dirty, head, nxt, cur, limit):
             out_candle[nout] = candle
             end = offsets[nout]
             for q in range(width):
