@@ -39,7 +39,7 @@ import structlog
 
 from ictbot.app.soak import SoakRun, SoakSpec
 
-GAUGES = ("rss_mb", "fds", "tasks", "bus_depth_max", "db_mb")
+GAUGES = ("rss_mb", "py_blocks_k", "malloc_mb", "fds", "tasks", "bus_depth_max", "db_mb")
 
 
 def slope(xs: list[float], ys: list[float]) -> float:

@@ -10,8 +10,11 @@ idle, so a simulated day costs whatever the pipeline needs and nothing is skippe
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,12 @@ STEP_TIMEOUT_S = 120.0
 # The synthetic market's symbols beyond the two demo ones: prices come from the seeded generator.
 SOAK_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "LTCUSDT",
                 "DOTUSDT", "LINKUSDT", "AVAXUSDT", "TRXUSDT", "ATOMUSDT", "ETCUSDT", "XLMUSDT", "NEARUSDT")
+
+# The breakers would stop new entries after a few losses on the random-walk market (day 2 of a
+# 10-symbol run): a soak must keep the order path busy for all its days, as an operator who resets
+# breakers does. One position per symbol may be open at once.
+SOAK_RISK = {"max_consecutive_losses": 1_000_000, "daily_loss_limit_pct": "100", "max_drawdown_pct": "100",
+             "max_open_positions": len(SOAK_SYMBOLS)}
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,7 @@ class SoakRun:
             "exchange": {"symbols": list(self.spec.symbol_names), "base_timeframe": SOAK_BASE.value,
                          "context_timeframes": list(self.spec.context)},
             "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
+            "risk": SOAK_RISK,
         }))
         settings = Settings(TRADING_MODE=TradingMode.PAPER,
                             DATABASE_PATH=self.workdir / "soak.db", ICTBOT_CONFIG_FILE=config_file,
@@ -152,11 +162,18 @@ class SoakRun:
             self.candles_played += chunk
 
     def resources(self) -> dict[str, Any]:
-        """Process-level gauges: RSS, descriptors, asyncio tasks, bus queue depths, database size."""
+        """Process-level gauges: RSS, live heap, descriptors, asyncio tasks, bus queue depths, database size.
+
+        RSS alone can hide growth: memory the start-up warm-up freed stays resident and is reused
+        first. ``py_blocks_k`` (Python objects' small blocks alive) and ``malloc_mb`` (bytes in use
+        from the C allocator: large objects, arrays, SQLite's cache) count what is alive."""
         assert self.application is not None
         depths = [sub.depth for sub in self.application.bus.subscriptions()]
+        gc.collect()
         return {
             "rss_mb": rss_bytes() / 1e6,
+            "py_blocks_k": sys.getallocatedblocks() / 1000,
+            "malloc_mb": malloc_in_use() / 1e6,
             "fds": open_fds(),
             "tasks": len(asyncio.all_tasks()),
             "bus_depth_max": max(depths, default=0),
@@ -181,6 +198,23 @@ def rss_bytes() -> int:
     import resource
 
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def malloc_in_use() -> int:
+    """Bytes allocated and not freed through the C allocator (glibc ``mallinfo2``; -1 elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return -1
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return int(info.uordblks + info.hblkhd)  # heap chunks in use + large blocks mapped on their own
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
 def open_fds() -> int:
