@@ -10,8 +10,11 @@ idle, so a simulated day costs whatever the pipeline needs and nothing is skippe
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +34,25 @@ STEP_TIMEOUT_S = 120.0
 SOAK_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "LTCUSDT",
                 "DOTUSDT", "LINKUSDT", "AVAXUSDT", "TRXUSDT", "ATOMUSDT", "ETCUSDT", "XLMUSDT", "NEARUSDT")
 
+# The breakers would stop new entries after a few losses on the random-walk market (day 2 of a
+# 10-symbol run): a soak must keep the order path busy for all its days, as an operator who resets
+# breakers does. One position per symbol may be open at once.
+SOAK_RISK = {"max_consecutive_losses": 1_000_000, "daily_loss_limit_pct": "100", "max_drawdown_pct": "100",
+             "max_open_positions": len(SOAK_SYMBOLS)}
+
 
 @dataclass(frozen=True)
 class SoakSpec:
-    """``days`` simulated days after ``warmup_candles`` of history, on the first ``symbols`` symbols."""
+    """``days`` simulated days after ``warmup_candles`` of history, on the first ``symbols`` symbols.
+
+    ``warmup_candles=None`` (the default) gives the bot's start-up warm-up enough base candles to
+    fill every closed-candle window, the largest context timeframe's included (4h x 500 = 24,000 5m
+    candles, 83 days), as a real deployment's warm-up does: growth measured after it is then a
+    leak, not a window still filling."""
 
     days: float = 90.0
     symbols: int = 10
-    warmup_candles: int = 1_000
+    warmup_candles: int | None = None
     seed: int = 7
     context: tuple[str, ...] = SOAK_CONTEXT
     candle_window: int = 500  # ICTBOT_CANDLE_WINDOW
@@ -55,6 +69,14 @@ class SoakSpec:
             raise ValueError(f"days: must be positive, got {self.days}")
         if self.candles_per_step < 1:
             raise ValueError(f"candles_per_step: must be at least 1, got {self.candles_per_step}")
+        if self.warmup_candles is not None and self.warmup_candles < 0:
+            raise ValueError(f"warmup_candles: must be >= 0 or None (fill every window), got {self.warmup_candles}")
+
+    @property
+    def history_candles(self) -> int:
+        """Base candles of history before the bot starts: the warm-up it fetches."""
+        return window_filling_warmup(self.context, self.candle_window) if self.warmup_candles is None \
+            else self.warmup_candles
 
     @property
     def symbol_names(self) -> tuple[str, ...]:
@@ -65,16 +87,25 @@ class SoakSpec:
         return DAY_MS // SOAK_BASE.ms
 
 
+def window_filling_warmup(context: tuple[str, ...], candle_window: int) -> int:
+    """Base candles whose warm-up leaves every (timeframe, symbol) window of ``candle_window`` full.
+
+    One largest-timeframe bucket more than the window, because the warm-up drops the still-forming
+    bucket and the history's first bucket may start mid-way."""
+    largest_ms = max((Timeframe(tf).ms for tf in context), default=SOAK_BASE.ms)
+    return (candle_window + 1) * largest_ms // SOAK_BASE.ms + largest_ms // SOAK_BASE.ms
+
+
 class SoakRun:
     """``async with SoakRun(spec, workdir) as run: await run.advance_days(1)``."""
 
     def __init__(self, spec: SoakSpec, workdir: Path) -> None:
         self.spec = spec
         self.workdir = workdir
-        total = spec.warmup_candles + int(spec.days * spec.candles_per_day) + spec.candles_per_step + 2
+        total = spec.history_candles + int(spec.days * spec.candles_per_day) + spec.candles_per_step + 2
         self.sim = SimulatorServer(SimConfig(
             symbols=spec.symbol_names, synthetic_timeframe=SOAK_BASE, synthetic_candles=total,
-            warmup_candles=spec.warmup_candles, seed=spec.seed, futures=False,
+            warmup_candles=spec.history_candles, seed=spec.seed, futures=False,
         ))
         self.application: Application | None = None
         self.pipeline: Pipeline | None = None
@@ -91,6 +122,7 @@ class SoakRun:
             "exchange": {"symbols": list(self.spec.symbol_names), "base_timeframe": SOAK_BASE.value,
                          "context_timeframes": list(self.spec.context)},
             "strategies": {"strategy_a": {"enabled": True}, "strategy_b": {"enabled": True}},
+            "risk": SOAK_RISK,
         }))
         settings = Settings(TRADING_MODE=TradingMode.PAPER,
                             DATABASE_PATH=self.workdir / "soak.db", ICTBOT_CONFIG_FILE=config_file,
@@ -100,7 +132,7 @@ class SoakRun:
         self.application = Application(settings)
         self.application.config.load()
         self.pipeline = build_pipeline(self.application, clock=self.sim.clock, sim_port=self.sim.port,
-                                       warmup_candles=self.spec.warmup_candles,
+                                       warmup_candles=self.spec.history_candles,
                                        timer_scale=self.spec.timer_scale)
         await self.application.start()
         return self
@@ -130,11 +162,18 @@ class SoakRun:
             self.candles_played += chunk
 
     def resources(self) -> dict[str, Any]:
-        """Process-level gauges: RSS, descriptors, asyncio tasks, bus queue depths, database size."""
+        """Process-level gauges: RSS, live heap, descriptors, asyncio tasks, bus queue depths, database size.
+
+        RSS alone can hide growth: memory the start-up warm-up freed stays resident and is reused
+        first. ``py_blocks_k`` (Python objects' small blocks alive) and ``malloc_mb`` (bytes in use
+        from the C allocator: large objects, arrays, SQLite's cache) count what is alive."""
         assert self.application is not None
         depths = [sub.depth for sub in self.application.bus.subscriptions()]
+        gc.collect()
         return {
             "rss_mb": rss_bytes() / 1e6,
+            "py_blocks_k": sys.getallocatedblocks() / 1000,
+            "malloc_mb": malloc_in_use() / 1e6,
             "fds": open_fds(),
             "tasks": len(asyncio.all_tasks()),
             "bus_depth_max": max(depths, default=0),
@@ -159,6 +198,23 @@ def rss_bytes() -> int:
     import resource
 
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def malloc_in_use() -> int:
+    """Bytes allocated and not freed through the C allocator (glibc ``mallinfo2``; -1 elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return -1
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return int(info.uordblks + info.hblkhd)  # heap chunks in use + large blocks mapped on their own
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
 def open_fds() -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from ictbot.app.soak import SoakRun, SoakSpec
+from ictbot.domain.timeframe import Timeframe
 
 WARMUP_DAYS = 2.0
 K_DAYS = 1.0
@@ -59,3 +60,15 @@ async def test_second_stretch_of_days_adds_almost_nothing(tmp_path: Path) -> Non
         assert run.days_played == pytest.approx(WARMUP_DAYS + 2 * K_DAYS)
     assert first > 0
     assert second <= 0.10 * first + NOISE_BYTES, f"first {K_DAYS:g} days +{first} B, next {K_DAYS:g} days +{second} B"
+
+
+async def test_soak_starts_with_every_candle_window_full(tmp_path: Path) -> None:
+    # Growth "after warm-up" must measure leaks, not windows still filling: the default warm-up
+    # history fills the largest context timeframe's window too (here 30 x 4h = 1,440 base candles,
+    # more than the fixed 1,000 the soak used to fetch).
+    spec = SoakSpec(days=1, symbols=1, context=("1h", "4h"), candle_window=30, metrics_window=100)
+    async with SoakRun(spec, tmp_path) as run:
+        assert run.pipeline is not None
+        windows = run.pipeline.candles.windows
+        sizes = {tf.value: len(windows.last("BTCUSDT", tf)) for tf in (Timeframe.M5, Timeframe.H1, Timeframe.H4)}
+    assert sizes == {"5m": 30, "1h": 30, "4h": 30}

@@ -10,7 +10,7 @@ import pytest
 
 from ictbot.domain.timeframe import Timeframe
 from ictbot.exchange_sim.market.path import candle_path
-from ictbot.exchange_sim.market.replay import CandleClosed, PricePoint, Replay
+from ictbot.exchange_sim.market.replay import DECIMAL_CACHE_SIZE, CandleClosed, PricePoint, Replay
 from ictbot.exchange_sim.market.series import load_data_args, symbol_from_filename
 from ictbot.exchange_sim.market.synthetic import generate
 from tests.conftest import DATA
@@ -60,6 +60,16 @@ def _play(replay: Replay, candles: int) -> list[object]:
             replay.note(event)
             played.append(event)
     return played
+
+
+def test_decimal_candle_cache_stays_within_its_size_and_answers_the_same() -> None:
+    # A months-long in-process run reads every candle once: the cache must not hold them all.
+    replay = _replay(count=DECIMAL_CACHE_SIZE + 1_000)
+    first = replay.candle("BTCUSDT", 0)
+    for i in range(DECIMAL_CACHE_SIZE + 1_000):
+        replay.candle("BTCUSDT", i)
+        assert len(replay._decimal_cache) <= DECIMAL_CACHE_SIZE
+    assert replay.candle("BTCUSDT", 0) == first  # recomputed after eviction, same Decimals
 
 
 def test_step_emits_points_then_the_closed_candle() -> None:

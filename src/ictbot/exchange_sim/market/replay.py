@@ -23,6 +23,12 @@ POINTS_PER_CANDLE = 4
 _MONDAY_EPOCH_MS = 4 * 86_400_000
 
 
+# Candles converted to Decimals, most of them recent (REST klines re-read the last few hundred):
+# ~0.6 kB each, so at most ~2.5 MB, and full within hours at 10 symbols. 20,000 took a month of a
+# 2-symbol soak to fill, which showed as simulator growth in the bot's process.
+DECIMAL_CACHE_SIZE = 4_096
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     """A kline as the exchange reports it (in progress unless ``closed``)."""
@@ -123,7 +129,7 @@ class Replay:
             cached = (price_decimal(float(s.open[i]), tick), price_decimal(float(s.high[i]), tick),
                       price_decimal(float(s.low[i]), tick), price_decimal(float(s.close[i]), tick),
                       Decimal(f"{float(s.volume[i]):.8f}"))
-            if len(self._decimal_cache) > 20_000:  # ~12 MB at most; 100k was ~60 MB on a long replay
+            if len(self._decimal_cache) >= DECIMAL_CACHE_SIZE:
                 self._decimal_cache.clear()
             self._decimal_cache[key] = cached
         return cached
