@@ -7,7 +7,9 @@ import json
 import math
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,10 @@ from ictbot.domain.errors import ConfigError, InputDataError
 from ictbot.domain.timeframe import Timeframe
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
+
     from ictbot.domain.candle_frame import CandleFrame
     from ictbot.indicators.export import EventTable
 
@@ -103,11 +109,11 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         except ValueError as exc:
             fail(str(exc))
         tf = target
-    table = _compute(frame, tf, params, loader, quiet)
-    _write(table, out, fmt)
+    events = _compute(frame, tf, params, loader, quiet)
+    _write(events, out, fmt)
     if not quiet:
-        _summary(table, len(frame), tf, out)
-    return len(table)
+        _summary(events, len(frame), tf, out)
+    return events.count
 
 
 def _format(fmt: str | None, out: Path) -> str:
@@ -153,8 +159,19 @@ class _KernelLoader:
             raise self.error
 
 
+@dataclass(frozen=True)
+class _Events:
+    """The export's table as ``schema`` and the slices a writer takes one at a time (``chunks`` builds
+    them as it goes); ``kinds``: each event's kind code (for the summary)."""
+
+    schema: pa.Schema
+    chunks: Callable[[], Iterator[EventTable]]
+    count: int
+    kinds: npt.NDArray[np.int64]
+
+
 def _compute(frame: CandleFrame, tf: Timeframe, params: Any, loader: _KernelLoader | None,
-             quiet: bool) -> EventTable:
+             quiet: bool) -> _Events:
     from ictbot.indicators import export
 
     if loader is not None:
@@ -167,7 +184,10 @@ def _compute(frame: CandleFrame, tf: Timeframe, params: Any, loader: _KernelLoad
             loader.wait()
             columns = kernels.compute_columns(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf,
                                               params)
-        return export.from_columns(columns)
+        from ictbot.indicators.kernels.codes import KIND
+
+        kinds = columns.ints[:, KIND].astype("int64")
+        return _Events(export.schema_of(columns), lambda: export.column_chunks(columns), len(columns), kinds)
     from ictbot.indicators.suite import compute
 
     with Progress(TextColumn("[bold]indicators[/] {task.description}"), BarColumn(),
@@ -176,49 +196,63 @@ def _compute(frame: CandleFrame, tf: Timeframe, params: Any, loader: _KernelLoad
         task = progress.add_task(tf.value, total=len(frame))
         result = compute(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf, params,
                          progress=lambda k: progress.update(task, completed=k))
-    return export.from_events(result.events)
+    table = export.from_events(result.events)
+    return _Events(table.table.schema, lambda: _slices(table), len(table), table.kinds)
 
 
-def _write(table: EventTable, out: Path, fmt: str) -> None:
-    """Write the file next to its final name and move it there (no half-written export under that name)."""
+def _slices(table: EventTable) -> Iterator[EventTable]:
+    for start in range(0, len(table), TEXT_CHUNK_ROWS):
+        yield table.slice(start, min(start + TEXT_CHUNK_ROWS, len(table)))
+
+
+def _write(events: _Events, out: Path, fmt: str) -> None:
+    """Write the file slice by slice (parquet row groups, feather record batches, text lines) next to
+    its final name and move it there (no half-written export under that name)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
+    import pyarrow as pa
+
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            pq.write_table(table.table, partial)
+            with pq.ParquetWriter(partial, events.schema) as writer:
+                for chunk in events.chunks():
+                    writer.write_table(chunk.table)
         elif fmt == "feather":
-            import pyarrow.feather as feather
-
-            feather.write_feather(table.table, partial)
+            # as pyarrow.feather.write_feather writes it: Arrow IPC file, lz4 when available
+            compression = "lz4" if pa.Codec.is_available("lz4") else None
+            with pa.ipc.new_file(partial, events.schema,
+                                 options=pa.ipc.IpcWriteOptions(compression=compression)) as writer:
+                for chunk in events.chunks():
+                    writer.write_table(chunk.table)
         else:
-            _write_text(table, partial, fmt)
+            _write_text(events, partial, fmt)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
 
 
-def _write_text(table: EventTable, path: Path, fmt: str) -> None:
-    from ictbot.indicators.export.text import csv_header, csv_text, jsonl_text, text_bytes
+def _write_text(events: _Events, path: Path, fmt: str) -> None:
+    from ictbot.indicators.export.text import csv_text, jsonl_text, text_bytes
 
     with path.open("wb") as handle:
-        if fmt == "csv" and len(table):
-            handle.write(csv_header(table))
-        for start in range(0, len(table), TEXT_CHUNK_ROWS):
-            part = table.slice(start, min(start + TEXT_CHUNK_ROWS, len(table)))
-            handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))
+        if fmt == "csv" and events.count:
+            handle.write((",".join(events.schema.names) + "\r\n").encode())
+        for chunk in events.chunks():
+            if len(chunk):
+                handle.write(text_bytes(csv_text(chunk) if fmt == "csv" else jsonl_text(chunk)))
 
 
-def _summary(table: EventTable, n: int, tf: Timeframe, out: Path) -> None:
+def _summary(events: _Events, n: int, tf: Timeframe, out: Path) -> None:
     import numpy as np
 
     from ictbot.indicators.kernels.codes import KINDS
 
-    counts = Counter({KINDS[code]: int(count) for code, count in enumerate(np.bincount(table.kinds,
+    counts = Counter({KINDS[code]: int(count) for code, count in enumerate(np.bincount(events.kinds,
                                                                                         minlength=len(KINDS)))
                       if count})
-    console.print(f"{n:,} {tf.value} candles → {len(table):,} events in {out}")
+    console.print(f"{n:,} {tf.value} candles → {events.count:,} events in {out}")
     if counts:
         console.print(f"[dim]{', '.join(f'{kind} {count}' for kind, count in counts.most_common())}[/]")
 
