@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 I64 = npt.NDArray[np.int64]
 _INT_SOURCES = {"i0": I0, "i1": I1, "b0": B0, "b1": B1, "r0": R0, "r1": R1}
 _FLOAT_SOURCES = {"f0": F0, "f1": F1, "level": LEVEL}
-CHUNK_ROWS = 65_536  # rows per slice of the table (and per parquet row group / feather record batch)
+CHUNK_ROWS = 32_768  # rows per slice of the table (and per parquet row group / feather record batch): 64k measured 27 MB more peak RSS
 
 
 @dataclass(frozen=True)
