@@ -12,10 +12,10 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import click
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer import _click as click  # typer vendors click: its commands and contexts are these classes
+from typer.core import TyperCommand, TyperGroup
 
 # name → (module under ictbot.cli whose ``register(app)`` adds it, the first paragraph of its help),
 # in the order ``ictbot --help`` lists them (typer's: single commands, then the groups)
@@ -52,8 +52,7 @@ def load_command(name: str) -> click.Command:
     module = importlib.import_module(f"ictbot.cli.{COMMANDS[name][0]}")
     holder = typer.Typer()
     module.register(holder)
-    command = typer.main.get_group(holder).commands[name]
-    return command
+    return typer.main.get_group(holder).commands[name]
 
 
 class LazyGroup(TyperGroup):
@@ -71,7 +70,7 @@ class LazyGroup(TyperGroup):
         if cmd_name not in COMMANDS:
             return None
         if self._listing and cmd_name not in self.commands:
-            return click.Command(cmd_name, help=COMMANDS[cmd_name][1])
+            return TyperCommand(name=cmd_name, help=COMMANDS[cmd_name][1])
         if cmd_name not in self.commands:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]

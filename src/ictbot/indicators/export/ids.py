@@ -104,7 +104,8 @@ def _arrow_ids(cols: KernelColumns, rows: I64, keep: Mask) -> pa.Array:
     prefix = pa.array([f"{cols.tf}:{kind}" for kind in KINDS], pa.string())
     anchor = cols.open_time[ints[safe, ANCHOR]]
     confirm = cols.open_time[ints[safe, CONFIRM]] + cols.tf_ms
-    parts = [pc.take(prefix, pa.array(kinds)), pc.take(pa.array(TAGS, pa.string()), pa.array(ints[safe, TAG], pa.int64())),
+    tags = pa.array(ints[safe, TAG], pa.int64())
+    parts = [pc.take(prefix, pa.array(kinds)), pc.take(pa.array(TAGS, pa.string()), tags),
              pc.cast(pa.array(anchor), pa.string()), pc.cast(pa.array(confirm), pa.string()),
              pc.cast(pa.array(cols.n[safe].astype(np.int64)), pa.string())]
     ids = pc.binary_join_element_wise(*parts, ":")
