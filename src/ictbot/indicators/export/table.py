@@ -107,9 +107,11 @@ def _present(cols: KernelColumns) -> set[str]:
     return {KINDS[code] for code in np.unique(cols.ints[:, KIND]).tolist()}
 
 
-def column_chunks(cols: KernelColumns, rows: int = CHUNK_ROWS) -> Iterator[EventTable]:
-    """The table of the kernels' events in slices of ``rows`` rows (each a table of ``schema_of(cols)``),
-    built column by column without per-event Python objects; a writer holds one slice at a time."""
+def column_chunks(cols: KernelColumns, rows: int | None = None) -> Iterator[EventTable]:
+    """The table of the kernels' events in slices of ``rows`` rows (default ``CHUNK_ROWS``; each a table
+    of ``schema_of(cols)``), built column by column without per-event Python objects; a writer holds
+    one slice at a time."""
+    rows = rows or CHUNK_ROWS
     present = _present(cols)
     schema = schema_of(cols)
     field_order = {kind: KIND_FIELDS[kind] for kind in present}
