@@ -54,7 +54,7 @@ CORE_COLUMNS = ("id", "kind", "direction", "tf", "anchor_time", "confirm_time", 
                 "top", "bottom", "level", "params_hash")
 
 
-TEXT_CHUNK_ROWS = 100_000  # the Python engine's table is written in slices of this many events (the kernels': CHUNK_ROWS)
+TEXT_CHUNK_ROWS = 100_000  # the Python engine's table is written in slices of this many events
 SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".feather": "feather", ".arrow": "feather",
                   ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 
