@@ -125,9 +125,39 @@ def slot_hashes(p: IndicatorParams) -> tuple[str, ...]:
     return tuple(hashes)
 
 
+class _Laps:
+    """CPU seconds per section name (``KernelColumns.cpu``)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self.clock = time.process_time()
+
+    def __call__(self, name: str) -> None:
+        now = time.process_time()
+        self.cpu[name] = self.cpu.get(name, 0.0) + now - self.clock
+        self.clock = now
+
+
+@dataclass(frozen=True)
+class _Zones:
+    """What the FVG / displacement sections hand to the later ones."""
+
+    atr: F64
+    last_disp_up: I64
+    last_disp_dn: I64
+    last_fvg_up: I64
+    last_fvg_dn: I64
+
+
+Parts = list[tuple[int, Any, Any, int]]  # (slot, int matrix, float matrix, rows) from the kernels
+
+
 def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe | str,
                     params: IndicatorParams | None = None) -> KernelColumns:
-    """All events of ``suite.compute`` as columns (CPU seconds per section in ``cpu``)."""
+    """All events of ``suite.compute`` as columns (CPU seconds per section in ``cpu``).
+
+    Each group of sections runs in its own function, so that its intermediate series are freed before
+    the merge allocates the log (peak memory)."""
     p = params or IndicatorParams()
     tf = Timeframe.parse(timeframe) if isinstance(timeframe, str) else timeframe
     t = np.ascontiguousarray(t, dtype=np.int64)
@@ -135,16 +165,32 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
     n = int(t.shape[0])
     if n > 1 and not bool(np.all(t[1:] > t[:-1])):
         raise ValueError("candle open times must be strictly increasing")
-    cpu: dict[str, float] = {}
-    clock = time.process_time()
+    lap = _Laps()
+    parts: Parts = []
+    zones = _zone_sections(t, o, h, lo, c, p, parts, lap)
+    members, taken_up, taken_dn, lv_i, ver_i, ver_f = _liquidity_sections(t, o, h, lo, c, tf, p, zones.atr, parts,
+                                                                           lap)
+    _structure_sections(t, o, h, lo, c, p, zones, taken_up, taken_dn, parts, lap)
+    del zones, taken_up, taken_dn
+    empty_i = np.empty((0, NI), np.int32)
+    empty_f = np.empty((0, NF), np.float64)
+    slot_i = [empty_i] * N_SLOTS
+    slot_f = [empty_f] * N_SLOTS
+    counts = np.zeros(N_SLOTS, np.int64)
+    for slot, part_i, part_f, count in parts:
+        slot_i[slot], slot_f[slot], counts[slot] = part_i, part_f, count
+    del parts
+    ints, floats, slot_col, ids_n = merge_kernel(tuple(slot_i), tuple(slot_f), counts, n)
+    lap("merge")
+    levels = _level_table(lv_i, ver_i, ver_f, slot_col, slot_i, counts, n)
+    lap("liquidity")
+    return KernelColumns(ints, floats, slot_col, ids_n, members, t, tf.value, tf.ms,
+                         slot_hashes(p), ("internal", "swing", p.premium_discount.pd_stream), lap.cpu, levels)
 
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.process_time()
-        cpu[name] = cpu.get(name, 0.0) + now - clock
-        clock = now
 
-    parts: list[tuple[int, Any, Any, int]] = []  # (slot, int matrix, float matrix, rows) from the kernels
+def _zone_sections(t: I64, o: F64, h: F64, lo: F64, c: F64, p: IndicatorParams, parts: Parts, lap: _Laps) -> _Zones:
+    """ATR, displacement candles, FVG and displacement events."""
+    n = int(t.shape[0])
     atr = atr_series(h, lo, c, int(p.atr.length))
     atr_prev = np.empty_like(atr)
     if n:
@@ -169,6 +215,13 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
                                         float(d.k_leg), SLOT_DISPLACEMENT)
     parts.append(_trimmed(SLOT_DISPLACEMENT, ev_i, ev_f, r))
     lap("displacement")
+    return _Zones(atr, last_disp_up, last_disp_dn, last_fvg_up, last_fvg_dn)
+
+
+def _liquidity_sections(t: I64, o: F64, h: F64, lo: F64, c: F64, tf: Timeframe, p: IndicatorParams, atr: F64,
+                        parts: Parts, lap: _Laps) -> tuple[Any, ...]:
+    """Previous periods, sessions and liquidity: (members, taken_up, taken_dn, lv_i, ver_i, ver_f)."""
+    n = int(t.shape[0])
     starts = np.empty((3, n), np.int64)
     ends = np.empty((3, n), np.int64)
     for k, kind in enumerate(("day", "week", "month")):
@@ -188,6 +241,12 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
         ss_f, SLOT_LIQUIDITY)
     parts.append(_trimmed(SLOT_LIQUIDITY, ev_i, ev_f, r))
     lap("liquidity")
+    return members, taken_up, taken_dn, lv_i, ver_i, ver_f
+
+
+def _structure_sections(t: I64, o: F64, h: F64, lo: F64, c: F64, p: IndicatorParams, zones: _Zones, taken_up: Any,
+                        taken_dn: Any, parts: Parts, lap: _Laps) -> None:
+    """Per stream: swings → structure → order blocks, and premium / discount on its stream."""
     s = p.structure
     ob = p.order_blocks
     for k, name in enumerate(("internal", "swing")):
@@ -200,13 +259,13 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
         parts.append(_trimmed(SLOT_SWINGS[k], ev_i, ev_f, r))
         lap("swings")
         ev_i, ev_f, r, brk_n, brk = structure_kernel(
-            t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_ref, last_disp_up, last_disp_dn, taken_up,
-            taken_dn, s.break_source == "wick", bool(s.require_sweep), tag, SLOT_STRUCTURE[k])
+            t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_ref, zones.last_disp_up, zones.last_disp_dn,
+            taken_up, taken_dn, s.break_source == "wick", bool(s.require_sweep), tag, SLOT_STRUCTURE[k])
         parts.append(_trimmed(SLOT_STRUCTURE[k], ev_i, ev_f, r))
         lap("structure")
         ev_i, ev_f, r = ob_kernel(
-            t, o, h, lo, c, brk_n, brk, last_disp_up, last_disp_dn, last_fvg_up, last_fvg_dn, taken_up, taken_dn,
-            ob.zone == "body", ob.invalidation_source == "wick", bool(ob.breaker_requires_mss),
+            t, o, h, lo, c, brk_n, brk, zones.last_disp_up, zones.last_disp_dn, zones.last_fvg_up, zones.last_fvg_dn,
+            taken_up, taken_dn, ob.zone == "body", ob.invalidation_source == "wick", bool(ob.breaker_requires_mss),
             int(ob.mss_window), -1 if ob.max_active is None else int(ob.max_active), tag, SLOT_OB[k])
         parts.append(_trimmed(SLOT_OB[k], ev_i, ev_f, r))
         lap("order_blocks")
@@ -216,19 +275,6 @@ def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timefram
                                       float(pdp.sweet_spot), tag, SLOT_PD)
             parts.append(_trimmed(SLOT_PD, ev_i, ev_f, r))
             lap("premium_discount")
-    empty_i = np.empty((0, NI), np.int32)
-    empty_f = np.empty((0, NF), np.float64)
-    slot_i = [empty_i] * N_SLOTS
-    slot_f = [empty_f] * N_SLOTS
-    counts = np.zeros(N_SLOTS, np.int64)
-    for slot, part_i, part_f, count in parts:
-        slot_i[slot], slot_f[slot], counts[slot] = part_i, part_f, count
-    ints, floats, slot_col, ids_n = merge_kernel(tuple(slot_i), tuple(slot_f), counts, n)
-    lap("merge")
-    levels = _level_table(lv_i, ver_i, ver_f, slot_col, slot_i, counts, n)
-    lap("liquidity")
-    return KernelColumns(ints, floats, slot_col, ids_n, members, t, tf.value, tf.ms,
-                         slot_hashes(p), ("internal", "swing", p.premium_discount.pd_stream), cpu, levels)
 
 
 def _trimmed(slot: int, ev_i: I32, ev_f: F64, rows: int) -> tuple[int, I32, F64, int]:
