@@ -55,6 +55,7 @@ CORE_COLUMNS = ("id", "kind", "direction", "tf", "anchor_time", "confirm_time", 
 
 
 TEXT_CHUNK_ROWS = 100_000  # the Python engine's table is written in slices of this many events
+TEXT_SLICE_ROWS = 16_384  # rows formatted as text at once (the formatting's intermediate columns: peak RSS)
 SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".feather": "feather", ".arrow": "feather",
                   ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 
@@ -267,8 +268,9 @@ def _write_text(events: _Events, path: Path, fmt: str) -> None:
         if fmt == "csv" and events.count:
             handle.write((",".join(events.schema.names) + "\r\n").encode())
         for chunk in events.chunks():
-            if len(chunk):
-                handle.write(text_bytes(csv_text(chunk) if fmt == "csv" else jsonl_text(chunk)))
+            for start in range(0, len(chunk), TEXT_SLICE_ROWS):
+                part = chunk.slice(start, min(start + TEXT_SLICE_ROWS, len(chunk)))
+                handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))
 
 
 def _summary(events: _Events, n: int, tf: Timeframe, out: Path) -> None:
