@@ -73,3 +73,17 @@ def test_times_of_other_than_13_digits_take_arrow_formatting() -> None:
     assert not ids_module.EventIds(columns).fast
     table = table_module.from_columns(columns)
     assert table.table.equals(from_events(compute(early, o, h, lo, c, "5m").events).table)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_text_written_in_small_slices_is_the_row_exporters_bytes(tmp_path: Path, fmt: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.unit.indicators.test_export import reference
+
+    monkeypatch.setattr(cli, "TEXT_SLICE_ROWS", 23)  # slices of slices: 50-row tables cut into 23-row pieces
+    data = _walk(np.random.default_rng(13), 400)
+    columns = compute_columns(*data, "5m", PARAM_SETS[0])
+    out = tmp_path / f"events.{fmt}"
+    cli._write(events_of(columns, 50), out, fmt)
+    csv_bytes, jsonl_bytes = reference(compute(*data, "5m", PARAM_SETS[0]).events, tmp_path)
+    assert out.read_bytes() == (csv_bytes if fmt == "csv" else jsonl_bytes)
