@@ -7,19 +7,20 @@ import logging
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ictbot.cli import backtest_options as opt
 from ictbot.cli.common import fail, make_console
 
 if TYPE_CHECKING:
     from ictbot.app.backtest_config import LiveSetup
     from ictbot.backtest.deviations import Deviation
-    from ictbot.backtest.run import BacktestSpec
+    from ictbot.backtest.run import BacktestOutcome, BacktestSpec
     from ictbot.domain.timeframe import Timeframe
 
 _HELP = """Backtest a strategy on candle files with the live code path: the same strategy objects, risk gate (sizing included) and order/position model as live trading; only the clock, the feed (your files) and the venue (an in-process fill model) differ. Higher timeframes are built from the files with the live aggregation.
@@ -165,151 +166,142 @@ def _flag_deviations(flags: BacktestFlags, setup: LiveSetup, timeframe: Timefram
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("backtest", help=_HELP, no_args_is_help=True)
-    def backtest(
-        data: Annotated[list[str], typer.Option("--data", help="Candle file (Binance dump CSV, freqtrade feather, "
-                                                "project CSV) or SYMBOL=PATH[,PATH]; repeat for several. Symbol "
-                                                "and timeframe come from the name (BTCUSDT-5m-2024-01.csv, "
-                                                "ETH_USDT-15m.feather).")],
-        more_data: Annotated[list[str] | None, typer.Argument(help="More candle files (so that a shell glob after "
-                                                              "--data works: --data d/*.csv).", show_default=False)]
-        = None,
-        strategy: Annotated[str, typer.Option(help="Strategy kind: strategy_a, strategy_b (ICT), "
-                                              "s1_ema_cross, s2_fvg (reference), or your own class: "
-                                              "path/to/my_strategy.py:ClassName (docs/strategies.md).")]
-        = "strategy_a",
-        symbol: Annotated[list[str] | None, typer.Option("--symbol", help="Symbol; repeat for several. Default: from "
-                                                         "the file names; refused if a name says otherwise.")]
-        = None,
-        timeframe: Annotated[str | None, typer.Option(help="Strategy (base) timeframe; built from finer data if "
-                                                      "needed. Default: the files' timeframe.")] = None,
-        on_gap: Annotated[str, typer.Option("--on-gap", help="Missing candles in the data: warn (report them and "
-                                            "go on) or fail (exit 1).")] = "warn",
-        config: Annotated[Path | None, typer.Option(help="The trading config `ictbot run` uses (risk, breakers, "
-                                                    "execution, strategy params). Default: ICTBOT_CONFIG_FILE or "
-                                                    ".config/trading_config.json if present, else the built-in "
-                                                    "defaults.")] = None,
-        start: Annotated[str | None, typer.Option(help="First candle, UTC: 2024-01-01 or 2024-01-01T08:00.")] = None,
-        end: Annotated[str | None, typer.Option(help="End (exclusive), UTC.")] = None,
-        fee: Annotated[str | None, typer.Option(help="Fee per fill as a fraction of notional (0.001 = 0.1%); "
-                                              "default: the config's risk.taker_fee_rate.",
-                                              show_default="0.001")] = None,
-        slippage_bps: Annotated[str | None, typer.Option("--slippage-bps", help="Adverse slippage on market and stop "
-                                                  "fills, basis points.", show_default="0")] = None,
-        cash: Annotated[str | None, typer.Option(help="Starting cash per symbol (quote asset).",
-                                               show_default="10000")] = None,
-        stake: Annotated[str | None, typer.Option(help="Quote amount per trade for the reference "
-                                                "strategies.", show_default="1000")] = None,
-        market: Annotated[str | None, typer.Option(help="spot (long only) or usdm; default: the config's "
-                                               "exchange.market.", show_default="spot")] = None,
-        detail_timeframe: Annotated[str | None, typer.Option("--detail-timeframe", help="Finer timeframe used to "
-                                                             "decide which of stop/target came first.")] = None,
-        touch_fills: Annotated[bool, typer.Option("--touch-fills", help="Targets and limit entries fill on a "
-                                                  "touch (backtesting.py's rule).")] = False,
-        circuit_breakers: Annotated[bool | None, typer.Option("--circuit-breakers/--no-circuit-breakers",
-                                                              help="The live circuit breakers (daily loss, drawdown, "
-                                                              "losing streak).",
-                                                              show_default="on, as live; off for the reference "
-                                                                           "strategies")] = None,
-        json_out: Annotated[Path | None, typer.Option("--json", help="Write the results document here.")] = None,
-        report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
-        sweep: Annotated[list[str] | None, typer.Option(help="name=a,b,c (repeatable): run every combination "
-                                                        "in parallel; risk.<field> sweeps a risk limit.")] = None,
-        workers: Annotated[int | None, typer.Option(help="Sweep processes (default: CPU cores).")] = None,
-        rank_by: Annotated[str, typer.Option("--rank-by", help="Sweep ranking metric.")] = "total_return_pct",
-        per_candle: Annotated[bool, typer.Option("--per-candle", help="Ask the strategy on every candle even when "
-                                                 "it offers a fast path, and run ICT strategies on the streaming "
-                                                 "indicator engine instead of snapshots replayed from the compiled "
-                                                 "kernels (slower, same trades).")] = False,
-        parity: Annotated[bool, typer.Option("--parity", help="Also replay the candles through the live bus "
-                                             "services (candles → indicators → strategies) and check they emit "
-                                             "the backtest's signals.")] = False,
-        breakeven_at_r: Annotated[float | None, typer.Option("--breakeven-at-r", help="Move the stop to the entry "
-                                                             "once a close is this many R in profit (as the live "
-                                                             "position monitor does).", show_default="off")] = None,
-        trail_at_r: Annotated[float | None, typer.Option("--trail-at-r", help="From this many R in profit, trail "
-                                                         "the stop behind the close.", show_default="off")] = None,
-        trail_distance: Annotated[float | None, typer.Option("--trail-distance", help="Trailing distance as a "
-                                                             "fraction of the price.", show_default="0.01")] = None,
-        via_live: Annotated[bool, typer.Option("--via-live", help="Also trade the candles through the live "
-                                               "pipeline (paper mode) against the exchange simulator and "
-                                               "check it sends the backtest's orders; exit code 1 if not.")] = False,
-    ) -> None:
-        from ictbot.backtest.run import results_document, run_backtest, write_json
-        from ictbot.cli.backtest_data import load_checked, resolve_data
-        from ictbot.cli.exchange_info import use_stored_rules
-        from ictbot.domain.errors import IctbotError
+    app.command("backtest", help=_HELP, no_args_is_help=True)(backtest)
 
-        _quiet_logs()
-        out = make_console()
-        flags = BacktestFlags(
-            strategy=strategy, symbols=symbol, timeframe=timeframe, market=market, fee=fee,
-            slippage_bps=slippage_bps, cash=cash, stake=stake, detail_timeframe=detail_timeframe,
-            touch_fills=touch_fills, circuit_breakers=circuit_breakers, per_candle=per_candle,
-            stops={"breakeven_at_r": breakeven_at_r, "trail_at_r": trail_at_r, "trail_distance": trail_distance},
-        )
-        setup = load_setup(config)
-        if on_gap not in ("warn", "fail"):
-            fail(f"--on-gap must be warn or fail, not {on_gap!r}")
+
+def backtest(
+    data: opt.Data, more_data: opt.MoreData = None, strategy: opt.Strategy = "strategy_a",
+    symbol: opt.Symbol = None, timeframe: opt.TimeframeOpt = None, on_gap: opt.OnGap = "warn",
+    config: opt.Config = None, start: opt.Start = None, end: opt.End = None, fee: opt.Fee = None,
+    slippage_bps: opt.SlippageBps = None, cash: opt.Cash = None, stake: opt.Stake = None,
+    market: opt.MarketOpt = None, detail_timeframe: opt.DetailTimeframe = None, touch_fills: opt.TouchFills = False,
+    circuit_breakers: opt.CircuitBreakers = None, json_out: opt.JsonOut = None, report: opt.Report = None,
+    sweep: opt.Sweep = None, workers: opt.Workers = None, rank_by: opt.RankBy = "total_return_pct",
+    per_candle: opt.PerCandle = False, parity: opt.Parity = False, breakeven_at_r: opt.BreakevenAtR = None,
+    trail_at_r: opt.TrailAtR = None, trail_distance: opt.TrailDistance = None, via_live: opt.ViaLive = False,
+) -> None:
+    from ictbot.backtest.run import results_document
+
+    _quiet_logs()
+    out = make_console()
+    flags = BacktestFlags(
+        strategy=strategy, symbols=symbol, timeframe=timeframe, market=market, fee=fee,
+        slippage_bps=slippage_bps, cash=cash, stake=stake, detail_timeframe=detail_timeframe,
+        touch_fills=touch_fills, circuit_breakers=circuit_breakers, per_candle=per_candle,
+        stops={"breakeven_at_r": breakeven_at_r, "trail_at_r": trail_at_r, "trail_distance": trail_distance},
+    )
+    setup = load_setup(config)
+    if on_gap not in ("warn", "fail"):
+        fail(f"--on-gap must be warn or fail, not {on_gap!r}")
+    spec = _resolved_spec(flags, setup, [*data, *(more_data or [])], start, end)
+    if via_live and spec.stop_rules is not None:
+        fail("--via-live compares order lists one to one and needs the stop rules off (a moved stop is a "
+             "cancel and a new order live, a new level in the backtest)")
+    sweep_args = _SweepArgs(sweep, workers, rank_by, json_out) if sweep else None
+    outcome = _execute(spec, out, fail_on_gap=on_gap == "fail", sweep=sweep_args)
+    if outcome is None:  # the sweep printed and wrote its own results
+        return
+    document = results_document(outcome)
+    _print_summary(out, document, outcome.seconds)
+    for name, source in outcome.instrument_sources.items():
+        out.print(f"{name} instrument rules: {source.describe()}", soft_wrap=True)
+    if parity:
+        _check_signal_parity(out, spec, outcome)
+    if via_live:
+        _check_order_parity(out, spec, outcome)
+    _write_outputs(out, outcome, document, json_out, report)
+
+
+@dataclass(frozen=True)
+class _SweepArgs:
+    items: list[str]
+    workers: int | None
+    rank_by: str
+    json_out: Path | None
+
+
+def _resolved_spec(flags: BacktestFlags, setup: LiveSetup, data: list[str], start: str | None,
+                   end: str | None) -> BacktestSpec:
+    """The spec of the files given: their symbols and timeframe checked against the flags."""
+    from ictbot.cli.backtest_data import resolve_data
+    from ictbot.domain.errors import IctbotError
+
+    try:
+        entries, symbols, chosen_tf = resolve_data(data, flags.symbols or [], flags.timeframe)
+        flags = replace(flags, symbols=list(symbols), timeframe=chosen_tf.value)
+        return build_spec(flags, setup, entries, start, end)
+    except (ValueError, IctbotError) as exc:
+        fail(str(exc))
+
+
+def _execute(spec: BacktestSpec, out: Console, *, fail_on_gap: bool,
+             sweep: _SweepArgs | None) -> BacktestOutcome | None:
+    """Load the data (its quality printed) and run the backtest with a progress bar per symbol, or the
+    sweep (then None)."""
+    from ictbot.backtest.run import run_backtest
+    from ictbot.cli.backtest_data import load_checked
+    from ictbot.cli.exchange_info import use_stored_rules
+    from ictbot.domain.errors import IctbotError
+
+    try:
+        use_stored_rules()
+        loaded = load_checked(spec, out, fail_on_gap=fail_on_gap)
+        if sweep is not None:
+            _run_sweep(spec, sweep.items, sweep.workers, sweep.rank_by, sweep.json_out, out)
+            return None
+        _announce_compile(out, spec)
+        with _progress(out) as progress:
+            tasks: dict[str, Any] = {}
+
+            def on_progress(sym: str, index: int, total: int) -> None:
+                if sym not in tasks:
+                    tasks[sym] = progress.add_task(sym, total=total)
+                progress.update(tasks[sym], completed=index)
+
+            outcome = run_backtest(spec, loaded=loaded.datasets, progress=on_progress)
+            outcome.load_seconds = loaded.seconds
+    except IctbotError as exc:
+        fail(str(exc))
+    return outcome
+
+
+def _check_signal_parity(out: Console, spec: BacktestSpec, outcome: BacktestOutcome) -> None:
+    """``--parity``: the live bus services emit the backtest's signals; exit code 1 if not."""
+    from ictbot.backtest.parity import check_parity
+
+    for data_set in outcome.data:
+        report_ = check_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
+        out.print(f"{data_set.symbol}: {report_.describe()}")
+        if not report_.ok:
+            raise typer.Exit(code=1)
+
+
+def _check_order_parity(out: Console, spec: BacktestSpec, outcome: BacktestOutcome) -> None:
+    """``--via-live``: the live pipeline sends the backtest's orders to the simulator; exit code 1 if not."""
+    from ictbot.backtest.live_parity import check_order_parity
+
+    for data_set in outcome.data:
         try:
-            entries, symbols, chosen_tf = resolve_data([*data, *(more_data or [])], symbol or [], timeframe)
-            flags = replace(flags, symbols=list(symbols), timeframe=chosen_tf.value)
-            spec = build_spec(flags, setup, entries, start, end)
-        except (ValueError, IctbotError) as exc:
-            fail(str(exc))
-        if via_live and spec.stop_rules is not None:
-            fail("--via-live compares order lists one to one and needs the stop rules off (a moved stop is a "
-                 "cancel and a new order live, a new level in the backtest)")
-        try:
-            use_stored_rules()
-            loaded = load_checked(spec, out, fail_on_gap=on_gap == "fail")
-            if sweep:
-                _run_sweep(spec, sweep, workers, rank_by, json_out, out)
-                return
-            _announce_compile(out, spec)
-            with _progress(out) as progress:
-                tasks: dict[str, Any] = {}
+            orders = check_order_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
+        except TimeoutError as exc:  # the live bot got stuck: as much a parity break as a wrong order
+            fail(f"{data_set.symbol}: ORDER PARITY BROKEN: {exc}", code=1)
+        out.print(f"{data_set.symbol}: {orders.describe()}")
+        if not orders.ok:
+            raise typer.Exit(code=1)
 
-                def on_progress(sym: str, index: int, total: int) -> None:
-                    if sym not in tasks:
-                        tasks[sym] = progress.add_task(sym, total=total)
-                    progress.update(tasks[sym], completed=index)
 
-                outcome = run_backtest(spec, loaded=loaded.datasets, progress=on_progress)
-                outcome.load_seconds = loaded.seconds
-        except IctbotError as exc:
-            fail(str(exc))
-        document = results_document(outcome)
-        _print_summary(out, document, outcome.seconds)
-        for name, source in outcome.instrument_sources.items():
-            out.print(f"{name} instrument rules: {source.describe()}", soft_wrap=True)
-        if parity:
-            from ictbot.backtest.parity import check_parity
+def _write_outputs(out: Console, outcome: BacktestOutcome, document: dict[str, Any], json_out: Path | None,
+                   report: Path | None) -> None:
+    from ictbot.backtest.run import write_json
 
-            for data_set in outcome.data:
-                report_ = check_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
-                out.print(f"{data_set.symbol}: {report_.describe()}")
-                if not report_.ok:
-                    raise typer.Exit(code=1)
-        if via_live:
-            from ictbot.backtest.live_parity import check_order_parity
+    if json_out is not None:
+        write_json(document, json_out)
+        out.print(f"results: {json_out}")
+    if report is not None:
+        from ictbot.backtest.report import write_report
 
-            for data_set in outcome.data:
-                try:
-                    orders = check_order_parity(replace(spec, symbols=(data_set.symbol,)), data_set)
-                except TimeoutError as exc:  # the live bot got stuck: as much a parity break as a wrong order
-                    fail(f"{data_set.symbol}: ORDER PARITY BROKEN: {exc}", code=1)
-                out.print(f"{data_set.symbol}: {orders.describe()}")
-                if not orders.ok:
-                    raise typer.Exit(code=1)
-        if json_out is not None:
-            write_json(document, json_out)
-            out.print(f"results: {json_out}")
-        if report is not None:
-            from ictbot.backtest.report import write_report
-
-            write_report(outcome, document, str(report))
-            out.print(f"report:  {report}")
+        write_report(outcome, document, str(report))
+        out.print(f"report:  {report}")
 
 
 def _announce_compile(out: Console, spec: BacktestSpec) -> None:

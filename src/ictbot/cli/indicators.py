@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,10 @@ from ictbot.domain.errors import ConfigError, InputDataError
 from ictbot.domain.timeframe import Timeframe
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
+
     from ictbot.domain.candle_frame import CandleFrame
     from ictbot.indicators.export import EventTable
 
@@ -47,7 +54,8 @@ CORE_COLUMNS = ("id", "kind", "direction", "tf", "anchor_time", "confirm_time", 
                 "top", "bottom", "level", "params_hash")
 
 
-TEXT_CHUNK_ROWS = 100_000  # csv / jsonl are formatted in slices of this many events (bounded memory)
+TEXT_CHUNK_ROWS = 100_000  # the Python engine's table is written in slices of this many events
+TEXT_SLICE_ROWS = 16_384  # rows formatted as text at once (the formatting's intermediate columns: peak RSS)
 SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".feather": "feather", ".arrow": "feather",
                   ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}
 
@@ -88,6 +96,7 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         fail(str(exc))
     if on_gap not in ("warn", "fail"):
         fail(f"--on-gap must be warn or fail, not {on_gap!r}")
+    _lean_allocators()
     # the kernels load from numba's disk cache (≈ 1 s, mostly in LLVM, which releases the GIL) while the
     # files are read
     loader = _KernelLoader(quiet) if jit else None
@@ -103,11 +112,11 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         except ValueError as exc:
             fail(str(exc))
         tf = target
-    table = _compute(frame, tf, params, loader, quiet)
-    _write(table, out, fmt)
+    events = _compute(frame, tf, params, loader, quiet)
+    _write(events, out, fmt)
     if not quiet:
-        _summary(table, len(frame), tf, out)
-    return len(table)
+        _summary(events, len(frame), tf, out)
+    return events.count
 
 
 def _format(fmt: str | None, out: Path) -> str:
@@ -118,6 +127,29 @@ def _format(fmt: str | None, out: Path) -> str:
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     return fmt
+
+
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameter numbers
+
+
+def _lean_allocators() -> None:
+    """Keep the peak RSS of the export down (measured on a year of 5m candles: ≈ 430 → 405 MB for the
+    fixed mmap threshold, ≈ 475 → 430 MB for the rest; about the same CPU): one glibc malloc arena for
+    every thread, so the memory the file-reading and kernel-loading threads free is reused by the next
+    stage instead of staying in per-thread arenas; Arrow's buffers from that malloc too instead of
+    mimalloc's own heaps; and every block of 1 MiB or more mapped on its own, so the kernels' worst-case
+    event buffers go back to the system when freed (glibc's moving threshold would otherwise put every
+    later array below their size on the heap, where freed holes stay). Called before any thread starts;
+    without glibc (no ``mallopt``) only the Arrow part applies."""
+    import ctypes
+
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_ARENA_MAX, 1)
+        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
 
 
 class _KernelLoader:
@@ -153,8 +185,19 @@ class _KernelLoader:
             raise self.error
 
 
+@dataclass(frozen=True)
+class _Events:
+    """The export's table as ``schema`` and the slices a writer takes one at a time (``chunks`` builds
+    them as it goes); ``kinds``: each event's kind code (for the summary)."""
+
+    schema: pa.Schema
+    chunks: Callable[[], Iterator[EventTable]]
+    count: int
+    kinds: npt.NDArray[np.int64]
+
+
 def _compute(frame: CandleFrame, tf: Timeframe, params: Any, loader: _KernelLoader | None,
-             quiet: bool) -> EventTable:
+             quiet: bool) -> _Events:
     from ictbot.indicators import export
 
     if loader is not None:
@@ -167,7 +210,10 @@ def _compute(frame: CandleFrame, tf: Timeframe, params: Any, loader: _KernelLoad
             loader.wait()
             columns = kernels.compute_columns(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf,
                                               params)
-        return export.from_columns(columns)
+        from ictbot.indicators.kernels.codes import KIND
+
+        kinds = columns.ints[:, KIND].astype("int64")
+        return _Events(export.schema_of(columns), lambda: export.column_chunks(columns), len(columns), kinds)
     from ictbot.indicators.suite import compute
 
     with Progress(TextColumn("[bold]indicators[/] {task.description}"), BarColumn(),
@@ -176,49 +222,66 @@ def _compute(frame: CandleFrame, tf: Timeframe, params: Any, loader: _KernelLoad
         task = progress.add_task(tf.value, total=len(frame))
         result = compute(frame.open_time, frame.open, frame.high, frame.low, frame.close, tf, params,
                          progress=lambda k: progress.update(task, completed=k))
-    return export.from_events(result.events)
+    table = export.from_events(result.events)
+    return _Events(table.table.schema, lambda: _slices(table), len(table), table.kinds)
 
 
-def _write(table: EventTable, out: Path, fmt: str) -> None:
-    """Write the file next to its final name and move it there (no half-written export under that name)."""
+def _slices(table: EventTable) -> Iterator[EventTable]:
+    for start in range(0, len(table), TEXT_CHUNK_ROWS):
+        yield table.slice(start, min(start + TEXT_CHUNK_ROWS, len(table)))
+
+
+def _write(events: _Events, out: Path, fmt: str) -> None:
+    """Write the file slice by slice (parquet row groups, feather record batches, text lines) next to
+    its final name and move it there (no half-written export under that name)."""
+    import pyarrow as pa
+
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            pq.write_table(table.table, partial)
+            # ids are unique: a dictionary page for them is built and then abandoned (CPU, a bigger file)
+            dictionary = [name for name in events.schema.names if name != "id"]
+            with pq.ParquetWriter(partial, events.schema, use_dictionary=dictionary) as writer:
+                for chunk in events.chunks():
+                    writer.write_table(chunk.table)
         elif fmt == "feather":
-            import pyarrow.feather as feather
-
-            feather.write_feather(table.table, partial)
+            # as pyarrow.feather.write_feather writes it: Arrow IPC file, lz4 when available
+            compression = "lz4" if pa.Codec.is_available("lz4") else None
+            with pa.ipc.new_file(partial, events.schema,
+                                 options=pa.ipc.IpcWriteOptions(compression=compression)) as writer:
+                for chunk in events.chunks():
+                    writer.write_table(chunk.table)
         else:
-            _write_text(table, partial, fmt)
+            _write_text(events, partial, fmt)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
 
 
-def _write_text(table: EventTable, path: Path, fmt: str) -> None:
-    from ictbot.indicators.export.text import csv_header, csv_text, jsonl_text, text_bytes
+def _write_text(events: _Events, path: Path, fmt: str) -> None:
+    from ictbot.indicators.export.text import csv_text, jsonl_text, text_bytes
 
     with path.open("wb") as handle:
-        if fmt == "csv" and len(table):
-            handle.write(csv_header(table))
-        for start in range(0, len(table), TEXT_CHUNK_ROWS):
-            part = table.slice(start, min(start + TEXT_CHUNK_ROWS, len(table)))
-            handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))
+        if fmt == "csv" and events.count:
+            handle.write((",".join(events.schema.names) + "\r\n").encode())
+        for chunk in events.chunks():
+            for start in range(0, len(chunk), TEXT_SLICE_ROWS):
+                part = chunk.slice(start, min(start + TEXT_SLICE_ROWS, len(chunk)))
+                handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))
 
 
-def _summary(table: EventTable, n: int, tf: Timeframe, out: Path) -> None:
+def _summary(events: _Events, n: int, tf: Timeframe, out: Path) -> None:
     import numpy as np
 
     from ictbot.indicators.kernels.codes import KINDS
 
-    counts = Counter({KINDS[code]: int(count) for code, count in enumerate(np.bincount(table.kinds,
+    counts = Counter({KINDS[code]: int(count) for code, count in enumerate(np.bincount(events.kinds,
                                                                                         minlength=len(KINDS)))
                       if count})
-    console.print(f"{n:,} {tf.value} candles → {len(table):,} events in {out}")
+    console.print(f"{n:,} {tf.value} candles → {events.count:,} events in {out}")
     if counts:
         console.print(f"[dim]{', '.join(f'{kind} {count}' for kind, count in counts.most_common())}[/]")
 

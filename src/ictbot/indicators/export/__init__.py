@@ -1,14 +1,15 @@
 """The event log as columns for export: an Arrow table (``table``) and its csv / jsonl text (``text``).
 
-``from_columns`` builds it from the compiled kernels' arrays without one Python object per event;
+``column_chunks`` builds it from the compiled kernels' arrays slice by slice (``schema_of`` its
+columns), without one Python object per event; ``from_columns`` the whole table at once;
 ``from_events`` from the Python engine's ``Event`` records. Writing files is the caller's business
 (``ictbot indicators``).
 """
 
 from __future__ import annotations
 
-from ictbot.indicators.export.table import EventTable, from_columns, from_events
+from ictbot.indicators.export.table import EventTable, column_chunks, from_columns, from_events, schema_of
 
 FORMATS = ("parquet", "feather", "csv", "jsonl")
 
-__all__ = ["FORMATS", "EventTable", "from_columns", "from_events"]
+__all__ = ["FORMATS", "EventTable", "column_chunks", "from_columns", "from_events", "schema_of"]

@@ -8,8 +8,8 @@ order for the jsonl export.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ictbot.indicators.export.ids import EventIds
 from ictbot.indicators.export.schema import (
     CORE_COLUMNS,
     FIELDS,
@@ -24,6 +25,7 @@ from ictbot.indicators.export.schema import (
     KIND_FIELDS,
     NO_RANGE,
     TIME_COLUMNS,
+    TIME_TYPE,
     column_type,
     extra_columns,
 )
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
 I64 = npt.NDArray[np.int64]
 _INT_SOURCES = {"i0": I0, "i1": I1, "b0": B0, "b1": B1, "r0": R0, "r1": R1}
 _FLOAT_SOURCES = {"f0": F0, "f1": F1, "level": LEVEL}
+# rows per slice of the table (= per parquet row group / feather record batch); 64k: 27 MB more peak RSS
+CHUNK_ROWS = 32_768
 
 
 @dataclass(frozen=True)
@@ -81,49 +85,77 @@ def _kind_mask(kinds: I64, names: set[str] | frozenset[str]) -> npt.NDArray[np.b
 
 
 def _floats(values: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_]) -> pa.Array:
-    return pa.array(values, type=pa.float64(), mask=~keep | np.isnan(values))
+    return _masked(values, keep & ~np.isnan(values), pa.float64())
+
+
+def _masked(values: npt.NDArray[Any], valid: npt.NDArray[np.bool_], kind: pa.DataType) -> pa.Array:
+    """``values`` (of ``kind``'s numpy type) as an Arrow array, null where not ``valid``: the validity
+    bitmap packed by numpy, the values handed over as one buffer (``pa.array(mask=...)`` is slower)."""
+    data = np.ascontiguousarray(values)
+    nulls = int(len(valid) - np.count_nonzero(valid))
+    validity = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    return pa.Array.from_buffers(kind, len(data), [validity, pa.py_buffer(data)], null_count=nulls)
+
+
+def schema_of(cols: KernelColumns) -> pa.Schema:
+    """The columns of the kernels' table: the core ones, then those of the kinds present, by name."""
+    names = [*CORE_COLUMNS, *extra_columns(_present(cols))]
+    return pa.schema([pa.field(name, column_type(name)) for name in names])
+
+
+def _present(cols: KernelColumns) -> set[str]:
+    return {KINDS[code] for code in np.unique(cols.ints[:, KIND]).tolist()}
+
+
+def column_chunks(cols: KernelColumns, rows: int | None = None) -> Iterator[EventTable]:
+    """The table of the kernels' events in slices of ``rows`` rows (default ``CHUNK_ROWS``; each a table
+    of ``schema_of(cols)``), built column by column without per-event Python objects; a writer holds
+    one slice at a time."""
+    rows = rows or CHUNK_ROWS
+    present = _present(cols)
+    schema = schema_of(cols)
+    field_order = {kind: KIND_FIELDS[kind] for kind in present}
+    ids = EventIds(cols)
+    for start in range(0, max(len(cols), 1), rows):
+        part = replace(cols, ints=cols.ints[start:start + rows], floats=cols.floats[start:start + rows],
+                       slot=cols.slot[start:start + rows], n=cols.n[start:start + rows])
+        yield _chunk(part, ids, start, schema, field_order)
 
 
 def from_columns(cols: KernelColumns) -> EventTable:
-    """The table of the kernels' events, built column by column (no per-event Python objects)."""
-    ints = cols.ints
+    """The whole table of the kernels' events (see ``column_chunks``)."""
+    parts = list(column_chunks(cols))
+    kinds = np.concatenate([part.kinds for part in parts])
+    return EventTable(pa.concat_tables([part.table for part in parts]), kinds, parts[0].field_order)
+
+
+def _chunk(part: KernelColumns, ids: EventIds, start: int, schema: pa.Schema,
+           field_order: dict[str, tuple[str, ...]]) -> EventTable:
+    ints = part.ints
     kinds = ints[:, KIND].astype(np.int64)
-    present = {KINDS[code] for code in np.unique(kinds).tolist()}
-    ids = _ids(cols, kinds)
-    open_time = cols.open_time
+    count = len(kinds)
+    open_time = part.open_time
     data: dict[str, pa.Array] = {
-        "id": ids,
+        "id": ids.of(np.arange(start, start + count, dtype=np.int64)),
         "kind": pc.take(pa.array(KINDS, pa.string()), pa.array(kinds)),
         "direction": pa.array(ints[:, DIR].astype(np.int64)),
-        "tf": pc.take(pa.array([cols.tf], pa.string()), pa.array(np.zeros(len(kinds), np.int64))),
-        "anchor_time": pa.array(open_time[ints[:, ANCHOR]], pa.timestamp("ms", tz="UTC")),
-        "confirm_time": pa.array(open_time[ints[:, CONFIRM]] + cols.tf_ms, pa.timestamp("ms", tz="UTC")),
+        "tf": pa.repeat(pa.scalar(part.tf, pa.string()), count),
+        "anchor_time": pa.array(open_time[ints[:, ANCHOR]], TIME_TYPE),
+        "confirm_time": pa.array(open_time[ints[:, CONFIRM]] + part.tf_ms, TIME_TYPE),
         "anchor_index": pa.array(ints[:, ANCHOR].astype(np.int64)),
         "confirm_index": pa.array(ints[:, CONFIRM].astype(np.int64)),
-        "top": _floats(cols.floats[:, TOP], ~_kind_mask(kinds, NO_RANGE)),
-        "bottom": _floats(cols.floats[:, BOTTOM], ~_kind_mask(kinds, NO_RANGE)),
-        "level": _floats(cols.floats[:, LEVEL], _kind_mask(kinds, HAS_LEVEL)),
-        "params_hash": pc.take(pa.array(cols.hashes, pa.string()), pa.array(cols.slot.astype(np.int64))),
+        "top": _floats(part.floats[:, TOP], ~_kind_mask(kinds, NO_RANGE)),
+        "bottom": _floats(part.floats[:, BOTTOM], ~_kind_mask(kinds, NO_RANGE)),
+        "level": _floats(part.floats[:, LEVEL], _kind_mask(kinds, HAS_LEVEL)),
+        "params_hash": pc.take(pa.array(part.hashes, pa.string()), pa.array(part.slot.astype(np.int64))),
     }
-    for name in extra_columns(present):
-        carriers = _kind_mask(kinds, {kind for kind in present if name in KIND_FIELDS[kind]})
-        data[name] = _field(cols, name, carriers, ids)
-    return EventTable(pa.table(data), kinds, {kind: KIND_FIELDS[kind] for kind in present})
+    for name in schema.names[len(CORE_COLUMNS):]:
+        carriers = _kind_mask(kinds, {kind for kind in field_order if name in KIND_FIELDS[kind]})
+        data[name] = _field(part, ids, name, carriers)
+    return EventTable(pa.table(data, schema=schema), kinds, field_order)
 
 
-def _ids(cols: KernelColumns, kinds: I64) -> pa.Array:
-    """``tf:kind:tag:anchor_time:confirm_time:n`` (§0), as ``EventFactory`` formats them."""
-    ints = cols.ints
-    prefix = pa.array([f"{cols.tf}:{kind}" for kind in KINDS], pa.string())
-    anchor = cols.open_time[ints[:, ANCHOR]]
-    confirm = cols.open_time[ints[:, CONFIRM]] + cols.tf_ms
-    parts = [pc.take(prefix, pa.array(kinds)), pc.take(pa.array(TAGS, pa.string()), pa.array(ints[:, TAG], pa.int64())),
-             pc.cast(pa.array(anchor), pa.string()), pc.cast(pa.array(confirm), pa.string()),
-             pc.cast(pa.array(cols.n.astype(np.int64)), pa.string())]
-    return pc.binary_join_element_wise(*parts, ":")
-
-
-def _field(cols: KernelColumns, name: str, carriers: npt.NDArray[np.bool_], ids: pa.Array) -> pa.Array:
+def _field(cols: KernelColumns, ids: EventIds, name: str, carriers: npt.NDArray[np.bool_]) -> pa.Array:
     source = FIELDS[name].source
     ints = cols.ints
     if source in _FLOAT_SOURCES:
@@ -139,8 +171,8 @@ def _field(cols: KernelColumns, name: str, carriers: npt.NDArray[np.bool_], ids:
     if source.startswith("b"):
         return pa.array(values == 1, pa.bool_(), mask=~carriers)
     if source.startswith("r"):
-        return pc.take(ids, pa.array(values, mask=~carriers | (values < 0)))
-    return pa.array(values, pa.int64(), mask=~carriers)
+        return ids.of(values, carriers & (values >= 0))
+    return _masked(values, carriers, pa.int64())
 
 
 def _members(cols: KernelColumns, carriers: npt.NDArray[np.bool_]) -> pa.Array:
