@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import math
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -96,7 +97,8 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         fail(str(exc))
     if on_gap not in ("warn", "fail"):
         fail(f"--on-gap must be warn or fail, not {on_gap!r}")
-    _lean_allocators()
+    if _owns_the_process():
+        _lean_allocators()
     # the kernels load from numba's disk cache (≈ 1 s, mostly in LLVM, which releases the GIL) while the
     # files are read
     loader = _KernelLoader(quiet) if jit else None
@@ -130,6 +132,14 @@ def _format(fmt: str | None, out: Path) -> str:
 
 
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameter numbers
+
+
+def _owns_the_process() -> bool:
+    """True when ``ictbot`` is the program (its console script or ``python -m ictbot``), not a library
+    call inside a longer-lived process (a test runner, a notebook): the allocator settings below are
+    process-wide and cannot be undone."""
+    main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return Path(sys.argv[0]).name == "ictbot" or getattr(main_spec, "name", "") in ("ictbot", "ictbot.__main__")
 
 
 def _lean_allocators() -> None:

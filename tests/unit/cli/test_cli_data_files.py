@@ -198,3 +198,16 @@ def test_the_simulator_replays_a_freqtrade_named_file(eth_15m: Path, tmp_path: P
     renamed.symlink_to(eth_15m)
     with pytest.raises(InputDataError, match="named for SOLUSDT, not ETHUSDT"):
         load_data_args([f"ETHUSDT={renamed}"])
+
+
+def test_allocator_settings_apply_only_when_ictbot_is_the_program() -> None:
+    import subprocess
+    import sys
+
+    from ictbot.cli.indicators import _owns_the_process
+
+    assert not _owns_the_process(), "inside pytest the process-wide malloc settings must stay untouched"
+    probe = ("import sys; sys.argv[0] = '/venv/bin/ictbot'; "
+             "from ictbot.cli.indicators import _owns_the_process as owns; print(owns())")
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert answer.stdout.strip() == "True"
