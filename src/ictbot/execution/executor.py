@@ -792,9 +792,13 @@ class OrderExecutor:
             await self._positions.set_protection(position_id, stop, targets)
         stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
         if instrument.market is Market.SPOT and long and stop_deficit > 0:
+            if await self._release_orphan_targets(position_id):
+                stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
             stop_deficit = await self._cap_to_free_balance(position_id, instrument, stop_deficit)
         covered = [o for o in self._book.values() if o.position_id == position_id]
         if not tradable(stop_deficit, stop, instrument):
+            if instrument.market is Market.SPOT and long and self._orphan_targets(position_id):
+                return False  # their cancel failed: the coins are still locked; the timer retries
             entry_open = any(o.leg is OrderLeg.ENTRY for o in covered)
             unprotected = not any(o.leg is OrderLeg.STOP for o in covered)
             # Nothing protects or adds to it, and all of it could not be sold (even where the books
@@ -821,6 +825,26 @@ class OrderExecutor:
         for protection in sets:
             await self._send_set(protection)
         return self.protection_deficit(position_id) == 0
+
+    def _orphan_targets(self, position_id: str) -> list[Order]:
+        """Resting spot targets whose OCO has lost its stop (Binance expires the stop leg once the
+        target trades): they lock coins no exchange stop covers."""
+        live_stops = {o.list_id for o in self._book.values()
+                      if o.position_id == position_id and o.leg is OrderLeg.STOP and o.status.is_open}
+        return [o for o in self._book.values()
+                if o.position_id == position_id and o.leg is OrderLeg.TAKE_PROFIT and o.status.is_open
+                and o.status not in _UNSENT and o.client_order_id not in self._inflight
+                and not (o.list_id and o.list_id in live_stops)]
+
+    async def _release_orphan_targets(self, position_id: str) -> bool:
+        """Cancel the position's orphan targets so that their coins can carry a new stop: the caller
+        re-arms the whole remainder as a new OCO (stop + targets). True when one was cancelled."""
+        orphans = self._orphan_targets(position_id)
+        for target in orphans:
+            log.warning("target without its stop leg: cancelling it to re-arm the remainder as a new OCO",
+                        client_order_id=target.client_order_id, filled=str(target.filled_qty))
+            await self._cancel(target, "re-armed with a stop: its OCO stop leg expired")
+        return bool(orphans)
 
     async def _cap_to_free_balance(
         self, position_id: str, instrument: Instrument, qty: Decimal, *, market_order: bool = False
