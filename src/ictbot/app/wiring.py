@@ -206,7 +206,7 @@ def build_pipeline(
                         unknown_query_interval_s=0.5 * timer_scale),
         kv=kv, on_mismatch=on_mismatch,
         stop_rules=StopRules.from_settings(config.execution.model_dump()),
-        after_start_reconcile=rebase_after_start_reconcile,
+        after_start_reconcile=rebase_after_start_reconcile, tasks=application.tasks,
     )
     collector = MetricsCollector(clock=clock, window=settings.metrics_window)
     monitoring = MonitoringSystem(bus, collector, clock=clock, interval_s=5.0 * timer_scale)
