@@ -60,7 +60,8 @@ class OrderExecutor(
         return True
 
     async def close(self) -> None:
-        for task in [*self._tasks, *self._detail_tasks.values()]:
+        await self._stop_detail_loops()
+        for task in self._tasks:
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -25,6 +25,7 @@ from ictbot.execution.plans import Plan, PlanBook
 from ictbot.execution.trade_detail import PendingDetails
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import KeyValueStore, OrderJournal
+from ictbot.ports.tasks import TaskSupervisor
 from ictbot.ports.venue import ExecutionVenue, VenueOrderReport
 from ictbot.positions.manager import PositionManager
 
@@ -67,6 +68,7 @@ class ExecutorState:
         *,
         plans: KeyValueStore | None = None,
         on_mismatch: MismatchCallback | None = None,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
         self._bus = bus
         self._venue = venue
@@ -75,6 +77,8 @@ class ExecutorState:
         self._clock = clock
         self.config = config or ExecutionConfig()
         self._on_mismatch = on_mismatch
+        self._supervisor = tasks  # runs the trade-detail loops when given (``timers.py``)
+        self._supervised_details: set[str] = set()
         self._book: dict[str, Order] = {}  # every non-terminal order we know
         self._order_locks: dict[str, asyncio.Lock] = {}
         self._position_locks: dict[str, asyncio.Lock] = {}
@@ -234,6 +238,9 @@ class ExecutorState:
             ...
 
         async def _complete_detail(self, cid: str) -> None:
+            ...
+
+        def _start_detail_loop(self, cid: str) -> None:
             ...
 
         async def _next_attempt(self, position_id: str, count: int) -> int:

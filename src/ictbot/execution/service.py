@@ -78,7 +78,8 @@ class ExecutionService:
         self._clock = clock
         self.positions = PositionManager(bus, positions, fills, clock)
         self.executor = OrderExecutor(
-            bus, venue, journal, self.positions, clock, self.config, plans=kv, on_mismatch=on_mismatch
+            bus, venue, journal, self.positions, clock, self.config, plans=kv, on_mismatch=on_mismatch,
+            tasks=tasks,
         )
         self.reconciler = Reconciler(self.executor, venue, self.positions, clock)
         self.monitor = PositionMonitor(bus, self.positions, self.executor, clock, stop_rules,

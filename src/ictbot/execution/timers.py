@@ -1,5 +1,7 @@
-"""Timers: entry timeouts and the backoff loop that completes trades a report did not explain. They are
-driven by the service's supervised timer loop (``ExecutionService.tick``) or run as bounded tasks."""
+"""Timers: entry timeouts (driven by the service's supervised timer loop, ``ExecutionService.tick``)
+and the backoff loop that completes trades a report did not explain: one per order, under the task
+supervisor when the executor has one (``execution.trade_detail.<client id>``: restarted if it raises,
+listed in ``/status``), a plain task otherwise; it ends when the detail is in."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from ictbot.execution.trade_detail import backoff_delays
 
 log = structlog.get_logger(__name__)
 
+DETAIL_TASK_PREFIX = "execution.trade_detail."
+
 
 class TimersMixin(ExecutorState):
     async def expire_entries(self) -> int:
@@ -27,6 +31,27 @@ class TimersMixin(ExecutorState):
         for order in stale:
             await self._cancel(order, "entry timeout")
         return len(stale)
+
+    def _start_detail_loop(self, cid: str) -> None:
+        """Start the order's trade-detail loop unless it is running already."""
+        if self._supervisor is None:
+            task = self._detail_tasks.get(cid)
+            if task is None or task.done():
+                self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
+            return
+        try:
+            self._supervisor.spawn(DETAIL_TASK_PREFIX + cid, lambda: self._complete_detail(cid))
+        except ValueError:
+            return  # running already (the supervisor refuses a second task of one name)
+        self._supervised_details.add(cid)
+
+    async def _stop_detail_loops(self) -> None:
+        for task in self._detail_tasks.values():
+            task.cancel()
+        if self._supervisor is not None:
+            for cid in list(self._supervised_details):
+                await self._supervisor.cancel(DETAIL_TASK_PREFIX + cid, timeout=5.0)
+            self._supervised_details.clear()
 
     async def _complete_detail(self, cid: str) -> None:
         """Re-query the order (its report triggers a new trade lookup) until the detail is in."""

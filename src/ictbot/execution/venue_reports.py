@@ -3,7 +3,6 @@ fills reach the position before the journal; trades the report does not explain 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import replace
 from decimal import Decimal
@@ -118,9 +117,7 @@ class VenueReportsMixin(ExecutorState):
         self.block_entries(BLOCK_PREFIX + cid, detail.describe())
         if order.leg is OrderLeg.ENTRY:
             self._spawn(self.ensure_protection(order.position_id))  # executed: it needs its stop now
-        task = self._detail_tasks.get(cid)
-        if task is None or task.done():
-            self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
+        self._start_detail_loop(cid)
         return replace(report, status=OrderStatus.NEW) if report.status.is_terminal else report
 
     async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:

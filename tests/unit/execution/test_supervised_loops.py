@@ -10,11 +10,14 @@ from ictbot.domain.order import OrderStatus
 from ictbot.domain.signal import EntryType
 from ictbot.execution import ExecutionService
 from ictbot.execution.service import STREAM_TASK, TIMERS_TASK
+from ictbot.execution.timers import DETAIL_TASK_PREFIX
 from ictbot.ports.clock import SystemClock
 from tests.unit.execution.fake_venue import FakeVenue
-from tests.unit.execution.harness import make_intent
+from tests.unit.execution.harness import make_harness, make_intent
 from tests.unit.execution.memory_repos import MemoryFills, MemoryJournal, MemoryKV, MemoryPositions
 from tests.unit.execution.test_stream import FAST, until
+from tests.unit.execution.test_trade_detail import FAST as DETAIL_FAST
+from tests.unit.execution.test_trade_detail import FlakyTrades, fill_without_detail
 
 D = Decimal
 
@@ -39,3 +42,22 @@ async def test_stream_and_timer_loops_are_supervised_listed_and_cancelled_at_sto
         info = tasks.get(name)
         assert info is not None and info.state is TaskState.CANCELLED
     await tasks.shutdown()
+
+
+async def test_the_trade_detail_loop_of_an_order_runs_under_the_supervisor_until_the_detail_is_in() -> None:
+    venue, tasks = FlakyTrades(), TaskManager()
+    h = await make_harness(venue, config=DETAIL_FAST, tasks=tasks)
+    try:
+        cid = await fill_without_detail(h)  # executed, but its trades cannot be read yet
+        name = DETAIL_TASK_PREFIX + cid
+        info = tasks.get(name)
+        assert info is not None and info.state in (TaskState.RUNNING, TaskState.BACKOFF)
+        assert name in tasks.status()  # listed in /status
+
+        venue.trades_down = False
+        await until(lambda: h.executor.details.get(cid) is None and info.state is TaskState.COMPLETED)
+        assert [f.client_order_id for f in await h.fills.for_order(cid)] == [cid]
+    finally:
+        await h.service.stop()
+        await h.bus.stop()
+        await tasks.shutdown()
