@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from tests.chaos.invariants import BASE_STEP
+from tests.chaos.invariants import FLAT_BELOW
 from tests.chaos.outages import pg_outage_in_background, sqlite_write_lock
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ Injector = Callable[["ChaosSession", random.Random], bool]  # False: the moment 
 
 def _when_flat_then_enter(session: ChaosSession, fault: str, **params: object) -> bool:
     """Arm ``fault`` once the bot is flat, then ask for an entry: the entry's traffic meets the fault."""
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.wait_exchange(lambda held: held < FLAT_BELOW, 15.0)
     session.sim.fault(fault, **params)
     session.place_entry()
     return True
@@ -51,13 +51,19 @@ def bot_kill_in_flight(session: ChaosSession, rng: random.Random) -> bool:
     return True
 
 
+# Wide enough that the position outlives a few samples: at 120× the session's usual 0.2 % target often
+# filled within a second of the entry, before the observer saw the position (0 of 4 applied).
+DOWN_STOP_PCT, DOWN_TARGET_PCT = Decimal("0.4"), Decimal("0.5")
+
+
 def bot_down_through_exit(session: ChaosSession, rng: random.Random) -> bool:
     """kill -9 while a position is open and keep the bot down until its stop or target has filled on
-    the exchange: the restarted bot must learn the exit it missed without counting it twice."""
-    if not session.wait_exchange(lambda held: held >= BASE_STEP, 15.0):
-        return False  # no position to be down through
+    the exchange: the restarted bot must learn the exit it missed without counting it twice. The
+    position is the one open now, or one opened for it (with its stop on the exchange)."""
+    if not session.open_protected_position(20.0, DOWN_STOP_PCT, DOWN_TARGET_PCT):
+        return False  # no position to be down through (entries refused)
     session.bot.kill()
-    if session.wait_exchange(lambda held: held < BASE_STEP, 40.0):
+    if session.wait_exchange(lambda held: held < FLAT_BELOW, 40.0):
         session.result.figures["exits_while_down"] = session.result.figures.get("exits_while_down", 0) + 1
     session.bot.spawn()
     return True
@@ -77,10 +83,12 @@ def http_5xx(session: ChaosSession, rng: random.Random) -> bool:
 
 
 def lost_reply_after_commit(session: ChaosSession, rng: random.Random) -> bool:
-    """The next order is executed by the exchange, but its reply never comes (or is a 503 / -1007)."""
+    """The next entry is executed by the exchange, but its reply never comes (or is a 503 / -1007).
+    The fault is armed on the path the entry takes: ``orderList/otoco`` on a symbol that allows OTO
+    (the whole entry list is then placed unanswered), ``order`` otherwise."""
     mode = rng.choice(["hang", "error_503", "timeout_1007"])
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)  # flat: the next entry meets the fault
-    session.sim.fault("response", method="POST", path="/api/v3/order", mode=mode, after_commit=True, count=1,
+    session.wait_exchange(lambda held: held < FLAT_BELOW, 15.0)  # flat: the next entry meets the fault
+    session.sim.fault("response", method="POST", path=session.entry_path(), mode=mode, after_commit=True, count=1,
                       hang_seconds=4.0)
     session.place_entry(timeout_s=8.0)
     return True
@@ -88,7 +96,7 @@ def lost_reply_after_commit(session: ChaosSession, rng: random.Random) -> bool:
 
 def rate_limit(session: ChaosSession, rng: random.Random) -> bool:
     """429 with Retry-After for the next few requests, 418 (ban) if they keep coming."""
-    session.wait_exchange(lambda held: held < BASE_STEP, 15.0)
+    session.wait_exchange(lambda held: held < FLAT_BELOW, 15.0)
     session.sim.fault("rate_limit", count=rng.randint(2, 6))
     session.quiet_observer(3.0)  # the forced 429s go to whoever asks next: leave them to the bot
     session.place_entry()
@@ -137,14 +145,18 @@ def reorder_events(session: ChaosSession, rng: random.Random) -> bool:
 
 
 def partial_fill_disconnect(session: ChaosSession, rng: random.Random) -> bool:
-    """Resting exits fill a little per price move; once the target is partly filled, both streams
-    drop; then fills are whole again. Counted only when a partial fill was seen before the drop."""
-    if not session.wait_exchange(lambda held: held >= BASE_STEP, 15.0):
-        return False
-    session.sim.fault("participation", fraction=str(rng.choice(["0.0005", "0.001", "0.002"])))
+    """Resting exits fill a little per price move (a 5m candle's volume is tens of BTC: a cap of
+    0.005-0.02 % of it is below the position); once one of them is partly filled, both streams drop;
+    then fills are whole again. The position is opened for it (waiting for one opened elsewhere never
+    applied: the trading loop is paused while an injector waits). Counted only when a partial fill
+    was seen before the drop."""
+    fraction = rng.choice(["0.00005", "0.0001", "0.0002"])
+    session.wait_exchange(lambda held: held < FLAT_BELOW, 15.0)  # flat: the next position's exits rest capped
+    armed_at = session.server_time()
+    session.sim.fault("participation", fraction=fraction)
     try:
-        partial = session.wait_open_orders(lambda order: 0 < Decimal(order["executedQty"]) < Decimal(order["origQty"]),
-                                           15.0)
+        partial = (session.open_protected_position(15.0)
+                   and session.wait_partial_fill(armed_at, 15.0))
         if partial:
             _drop_streams(session)
     finally:

@@ -12,6 +12,11 @@ from decimal import Decimal
 
 CLIENT_PREFIX = "ict-"
 BASE_STEP = Decimal("0.00001")  # BTCUSDT's lot step: less than this cannot be sold, so it is dust
+# Less than this on the account is flat: every round trip leaves up to a step of dust (the fee the
+# entry took from the coins bought), so after two trades the account holds more than BASE_STEP with
+# no position; a session that judged "flat" by BASE_STEP then never entered again. Positions are
+# risk-sized to tens of thousands of steps, so a hundred steps of dust is far from any of them.
+FLAT_BELOW = BASE_STEP * 100
 
 
 @dataclass(frozen=True)

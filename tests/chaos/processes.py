@@ -129,6 +129,12 @@ class SimProcess:
     def fault(self, fault_type: str, /, **arguments: Any) -> None:
         self.control("POST", "fault", json={"type": fault_type, **arguments})
 
+    def public(self, path: str, **params: Any) -> Any:
+        """An unsigned GET (market data, exchangeInfo)."""
+        response = httpx.get(f"{self.base_url}{path}", params=params, timeout=10.0)
+        response.raise_for_status()
+        return response.json()
+
     def signed(self, path: str, **params: Any) -> Any:
         """A signed GET as the bot's account, rate-limited apart from the bot (``X-Sim-Client``).
 

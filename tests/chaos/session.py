@@ -25,7 +25,7 @@ import httpx
 import sqlalchemy as sa
 
 from tests.chaos.faults import FAULTS, schedule
-from tests.chaos.invariants import BASE_STEP, BotView, Evidence, Limits, Truth, check_all
+from tests.chaos.invariants import FLAT_BELOW, BotView, Evidence, Limits, Truth, check_all
 from tests.chaos.processes import START_TIMEOUT_S, SYMBOL, BotProcess, SimProcess
 from tests.conftest import SHARED
 
@@ -38,6 +38,7 @@ EXECUTION = {"reconcile_interval_seconds": 10}
 LIMITS = Limits(initial_quote=Decimal(10_000), taker_fee_rate=Decimal("0.001"),
                 daily_loss_limit_pct=Decimal(20), max_drawdown_pct=Decimal(20), stop_grace_s=0.0)
 STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT")
+STOP_PCT, TARGET_PCT = Decimal("0.15"), Decimal("0.2")
 
 
 @dataclass(frozen=True)
@@ -117,20 +118,66 @@ class ChaosSession:
             time.sleep(0.1)
         return False
 
+    def open_protected_position(self, timeout_s: float, stop_pct: Decimal = STOP_PCT,
+                                target_pct: Decimal = TARGET_PCT) -> bool:
+        """Ask for entries (every 2 s while flat) until the exchange holds coins and a stop for them;
+        False on timeout. Faults that need a position must open one: while an injector waits, the
+        trading loop that places the session's entries is not running."""
+        deadline, next_entry = time.monotonic() + timeout_s, 0.0
+        while time.monotonic() < deadline:
+            self._sample()
+            with contextlib.suppress(httpx.HTTPError):
+                orders = self.sim.signed("/api/v3/openOrders", symbol=SYMBOL)
+                if self._held >= FLAT_BELOW and any(o["type"] in STOP_TYPES for o in orders):
+                    return True
+            if self._held < FLAT_BELOW and time.monotonic() >= next_entry:
+                self.place_entry(timeout_s=3.0, stop_pct=stop_pct, target_pct=target_pct)
+                next_entry = time.monotonic() + 2.0
+            time.sleep(0.1)
+        return False
+
+    def wait_partial_fill(self, since_ms: int, timeout_s: float) -> bool:
+        """Sample the exchange until one of our orders updated after ``since_ms`` (exchange time) has
+        traded part of its quantity, open or not (the bot may already have cancelled it); False on
+        timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self._sample()
+            with contextlib.suppress(httpx.HTTPError):
+                orders = self.sim.signed("/api/v3/allOrders", symbol=SYMBOL, limit=50)
+                if any(int(o["updateTime"]) >= since_ms and 0 < Decimal(o["executedQty"]) < Decimal(o["origQty"])
+                       for o in orders):
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def server_time(self) -> int:
+        return int(self.sim.control("GET", "state")["serverTime"])
+
+    def entry_path(self) -> str:
+        """The REST path the bot's next entry takes: an OTOCO list where the symbol allows OTO (the bot
+        sends entries as lists there), a plain order otherwise."""
+        info = self.sim.public("/api/v3/exchangeInfo", symbol=SYMBOL)
+        oto = any(s.get("otoAllowed") for s in info.get("symbols", []) if s.get("symbol") == SYMBOL)
+        return "/api/v3/orderList/otoco" if oto else "/api/v3/order"
+
     def end_background_faults(self) -> None:
         for fault in self.background:
             fault.join(timeout=30.0)
         self.background.clear()
 
-    def place_entry(self, timeout_s: float = 5.0) -> bool:
-        """A market BUY through the bot's API (risk-sized), stop 0.15 % below, target 0.2 % above."""
+    def place_entry(self, timeout_s: float = 5.0, stop_pct: Decimal = STOP_PCT, target_pct: Decimal = TARGET_PCT
+                    ) -> bool:
+        """A market BUY through the bot's API (risk-sized), stop ``stop_pct`` % below, target
+        ``target_pct`` % above (by default 0.15 % / 0.2 %: positions open and close within a session)."""
         try:
             price = Decimal(self.sim.control("GET", "state")["symbols"][SYMBOL])
         except (httpx.HTTPError, KeyError):
             return False
-        cent = Decimal("0.01")
-        body = {"symbol": SYMBOL, "side": "BUY", "stop_loss": str((price * Decimal("0.9985")).quantize(cent)),
-                "take_profits": [str((price * Decimal("1.002")).quantize(cent))]}
+        cent, hundred = Decimal("0.01"), Decimal(100)
+        body = {"symbol": SYMBOL, "side": "BUY",
+                "stop_loss": str((price * (1 - stop_pct / hundred)).quantize(cent)),
+                "take_profits": [str((price * (1 + target_pct / hundred)).quantize(cent))]}
         self.result.figures["entries_requested"] = self.result.figures.get("entries_requested", 0) + 1
         try:
             response = self.bot.api("POST", "/orders", timeout_s=timeout_s, json=body)
@@ -189,7 +236,7 @@ class ChaosSession:
             while plan and plan[0][0] <= elapsed:
                 kind = plan.pop(0)[1]
                 self._inject(kind)
-            if elapsed >= next_entry and self._held < BASE_STEP:
+            if elapsed >= next_entry and self._held < FLAT_BELOW:
                 self.place_entry(timeout_s=3.0)
                 next_entry = elapsed + 2.0
             time.sleep(0.25)
@@ -235,7 +282,7 @@ class ChaosSession:
                       Decimal(0))
         self._held = held
         now = time.monotonic()
-        if held - stopped >= BASE_STEP * 10:  # more than dust is not covered by a stop
+        if held - stopped >= FLAT_BELOW:  # more than dust is not covered by a stop
             since = self._unprotected_since = self._unprotected_since or now
             self._max_unprotected_any = max(self._max_unprotected_any, now - since)
             up = self._bot_up_since()

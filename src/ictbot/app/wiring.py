@@ -220,7 +220,7 @@ def _execution_service(application: Application, config: TradingConfig, clock: C
                         unknown_query_interval_s=0.5 * timer_scale),
         kv=stores.kv, on_mismatch=on_mismatch,
         stop_rules=StopRules.from_settings(execution.model_dump()),
-        after_start_reconcile=after_start_reconcile,
+        after_start_reconcile=after_start_reconcile, tasks=application.tasks,
     )
 
 

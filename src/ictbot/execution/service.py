@@ -11,8 +11,11 @@
 
 Background loops (``config.background_tasks``): the user-stream consumer (REST polling of orders
 while it is down, a full reconcile after every reconnect) and a timer loop (entry timeouts,
-unknown-outcome resolution, protection re-arming, periodic reconcile). Backtests and tests turn
-them off and call ``tick()`` / ``reconcile()`` themselves.
+unknown-outcome resolution, protection re-arming, periodic reconcile). Given a ``tasks``
+supervisor (the app's ``TaskManager``) they run under it as ``execution.stream`` and
+``execution.timers``: restarted with backoff if one ever ends or raises, an ALERT when the
+supervisor gives up, listed in ``/status``; without one (tests) they are plain tasks. Backtests and
+tests turn them off and call ``tick()`` / ``reconcile()`` themselves.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ictbot.execution.reconciler import Reconciler, ReconcileResult
 from ictbot.execution.venue_ext import user_stream_of
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import FillRepository, KeyValueStore, OrderJournal, PositionRepository
+from ictbot.ports.tasks import TaskSupervisor
 from ictbot.ports.venue import ExecutionVenue
 from ictbot.positions.manager import PositionManager
 from ictbot.positions.monitor import PositionMonitor
@@ -44,6 +48,8 @@ from ictbot.positions.rules import StopRules
 log = structlog.get_logger(__name__)
 
 _STARTUP = "startup"
+STREAM_TASK = "execution.stream"
+TIMERS_TASK = "execution.timers"
 
 
 class ExecutionService:
@@ -61,6 +67,7 @@ class ExecutionService:
         on_mismatch: MismatchCallback | None = None,
         stop_rules: StopRules | None = None,
         after_start_reconcile: Callable[[], Awaitable[None]] | None = None,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
         """``after_start_reconcile``: awaited after each successful start-up reconciliation, before
         entries are allowed (the app re-bases the risk account there); if it raises, the start-up
@@ -71,7 +78,8 @@ class ExecutionService:
         self._clock = clock
         self.positions = PositionManager(bus, positions, fills, clock)
         self.executor = OrderExecutor(
-            bus, venue, journal, self.positions, clock, self.config, plans=kv, on_mismatch=on_mismatch
+            bus, venue, journal, self.positions, clock, self.config, plans=kv, on_mismatch=on_mismatch,
+            tasks=tasks,
         )
         self.reconciler = Reconciler(self.executor, venue, self.positions, clock)
         self.monitor = PositionMonitor(bus, self.positions, self.executor, clock, stop_rules,
@@ -86,6 +94,8 @@ class ExecutionService:
         self._stream_source = user_stream_of(venue)
         self._after_start_reconcile = after_start_reconcile
         self._subscriptions_seen = 0
+        self._supervisor = tasks
+        self._supervised: list[str] = []
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -94,12 +104,12 @@ class ExecutionService:
         if self._stream_source is not None and not self._started:
             self._stream_source.add_resubscribe_listener(self._on_resubscribed)
         if self.config.background_tasks:
-            self._tasks.append(asyncio.create_task(self._consume_updates(), name="execution:stream"))
+            self._run_loop(STREAM_TASK, self._consume_updates)
         await self._try_startup_reconcile()
         self._subscription = self._bus.subscribe(Topic.SIGNAL_VALIDATED, self._on_signal, name="execution.signals")
         self.monitor.start()
         if self.config.background_tasks:
-            self._tasks.append(asyncio.create_task(self._timers(), name="execution:timers"))
+            self._run_loop(TIMERS_TASK, self._timers)
         self._started = True
 
     async def stop(self) -> None:
@@ -107,6 +117,10 @@ class ExecutionService:
             self._bus.unsubscribe(self._subscription)
             self._subscription = None
         self.monitor.stop()
+        if self._supervisor is not None:
+            for name in reversed(self._supervised):
+                await self._supervisor.cancel(name)
+            self._supervised.clear()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -238,6 +252,14 @@ class ExecutionService:
         if self._stream_source is not None:
             return self._stream_source.connected.is_set()
         return self._stream_up
+
+    def _run_loop(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """A long-running loop: under the supervisor when there is one (restart, ALERT, /status)."""
+        if self._supervisor is None:
+            self._tasks.append(asyncio.create_task(loop(), name=name))
+            return
+        self._supervisor.spawn(name, loop, restart_on_exit=True)
+        self._supervised.append(name)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._tasks = [task for task in self._tasks if not task.done()]

@@ -155,8 +155,9 @@ async def test_status_lists_every_supervised_loop_and_a_crashed_one_with_its_res
     application.tasks.spawn("test.crashing", crashes_twice, policy=RetryPolicy(initial_delay=0.01, jitter=0.0))
     await wait_for(lambda: runs == 3)
     tasks = {task.name: task for task in (await facade.status()).tasks}
-    assert {"marketdata.stream", "instruments.refresh", "risk.poll"} <= set(tasks)
-    assert all(tasks[name].state == "running" for name in ("marketdata.stream", "instruments.refresh", "risk.poll"))
+    loops = ("marketdata.stream", "instruments.refresh", "risk.poll", "execution.stream", "execution.timers")
+    assert set(loops) <= set(tasks)
+    assert all(tasks[name].state == "running" for name in loops)
     crashed = tasks["test.crashing"]
     assert (crashed.state, crashed.restarts, crashed.failures) == ("running", 2, 2)
     assert crashed.last_error == "RuntimeError: https://api.telegram.org/bot***/getUpdates: 502"

@@ -11,6 +11,7 @@ from ictbot.domain.events import Alert, OrderIntent
 from ictbot.domain.signal import Direction, EntryType, Signal
 from ictbot.execution import ExecutionConfig, ExecutionService, OrderExecutor
 from ictbot.ports.clock import ManualClock
+from ictbot.ports.tasks import TaskSupervisor
 from ictbot.positions import PositionManager, StopRules
 from tests.unit.execution.fake_venue import FakeVenue, drain_stream
 from tests.unit.execution.memory_repos import MemoryFills, MemoryJournal, MemoryKV, MemoryPositions
@@ -79,6 +80,7 @@ async def make_harness(
     clock: ManualClock | None = None,
     stop_rules: StopRules | None = None,
     start: bool = True,
+    tasks: TaskSupervisor | None = None,
 ) -> Harness:
     venue = venue or FakeVenue()
     journal = journal or MemoryJournal()
@@ -96,6 +98,7 @@ async def make_harness(
     harness.service = ExecutionService(
         bus, venue, journal, harness.fills, harness.positions_repo, clock, config, kv=harness.kv,
         on_mismatch=harness.mismatches.append, stop_rules=stop_rules or StopRules(breakeven_at_r=None),
+        tasks=tasks,
     )
     if fresh_bus:
         for topic in (Topic.ALERT, Topic.ORDER_EXECUTED, Topic.ORDER_UPDATED, Topic.POSITION_UPDATED,

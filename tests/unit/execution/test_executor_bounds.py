@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from ictbot.execution import executor
-from ictbot.execution.executor import _lock_for, _remember
+from ictbot.execution import executor_state
+from ictbot.execution.executor_state import _lock_for, _remember
 
 
 def test_remembered_ids_keep_only_the_newest() -> None:
@@ -21,10 +21,10 @@ async def test_free_locks_are_dropped_and_held_ones_kept() -> None:
     locks: dict[str, asyncio.Lock] = {}
     held = _lock_for(locks, "busy")
     await held.acquire()
-    for n in range(executor._LOCKS_PRUNE_AT * 3):
+    for n in range(executor_state._LOCKS_PRUNE_AT * 3):
         async with _lock_for(locks, f"order-{n}"):
             pass
-    assert len(locks) <= executor._LOCKS_PRUNE_AT
+    assert len(locks) <= executor_state._LOCKS_PRUNE_AT
     assert locks["busy"] is held  # a held lock is never replaced
     assert _lock_for(locks, "busy") is held
     held.release()

@@ -1,0 +1,45 @@
+"""Unknown outcomes: an order whose create reply was lost is resolved by querying its client id; one
+the venue still does not know after ``unknown_grace_s`` can no longer execute and is declared lost."""
+
+from __future__ import annotations
+
+from ictbot.domain.errors import FinalError, OrderNotFoundError, RetryableError
+from ictbot.domain.order import Order, OrderRejected
+from ictbot.execution.executor_state import _UNSENT, LOST_REASON, ExecutorState
+
+
+class UnknownOutcomesMixin(ExecutorState):
+    async def resolve_unknown(self, cid: str) -> Order | None:
+        """Query until the venue knows the order or the grace period proves it never existed."""
+        while True:
+            order = self._book.get(cid)
+            if order is None or order.status not in _UNSENT:
+                return order
+            settled = await self.resolve_once(cid)
+            if settled:
+                return self._book.get(cid) or await self._journal.get(cid)
+            age_s = (self._clock.now_ms() - order.created_at) / 1000
+            if age_s > self.config.unknown_grace_s * 3:
+                return order  # venue unreachable: the reconciler keeps trying
+            await self._clock.sleep(self.config.unknown_query_interval_s)
+
+    async def resolve_once(self, cid: str) -> bool:
+        """One query for an unsent/unknown order; True when its outcome is now known."""
+        order = self._book.get(cid)
+        if order is None or order.status not in _UNSENT or cid in self._inflight:
+            return True
+        try:
+            report = await self._venue.query_order(order.symbol, cid)
+        except OrderNotFoundError:
+            report = None
+        except (RetryableError, FinalError) as exc:
+            self.stats.last_error = f"query {cid}: {exc}"
+            return False
+        if report is not None:
+            await self.apply_report(report)
+            return True
+        if self._clock.now_ms() - order.created_at >= self.config.unknown_grace_s * 1000:
+            self.stats.lost += 1
+            await self._apply_events(cid, [OrderRejected(LOST_REASON, self._clock.now_ms())])
+            return True
+        return False

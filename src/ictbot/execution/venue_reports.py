@@ -1,0 +1,189 @@
+"""Venue reports: every report goes through ``events_for`` + ``Order.apply`` (idempotent, ordered);
+fills reach the position before the journal; trades the report does not explain are looked up."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from decimal import Decimal
+
+import structlog
+
+from ictbot.domain.errors import FinalError, IllegalTransitionError, OrderNotFoundError, RetryableError
+from ictbot.domain.events import AlertLevel
+from ictbot.domain.order import (
+    Fill,
+    Order,
+    OrderEvent,
+    OrderFilled,
+    OrderLeg,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    legal_sources,
+)
+from ictbot.execution.confirm import contradiction_confirmed
+from ictbot.execution.errors import UnknownOrderError
+from ictbot.execution.executor_state import _CONDITIONAL, _SEEN_IDS_KEPT, ExecutorState, _remember
+from ictbot.execution.ids import is_ours
+from ictbot.execution.reports import adopted_order, covered_by_stand_in, events_for, missing_qty, new_fills
+from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail
+from ictbot.ports.venue import VenueOrderReport
+
+log = structlog.get_logger(__name__)
+
+
+class VenueReportsMixin(ExecutorState):
+    async def apply_report(self, report: VenueOrderReport, *, trusted: bool = False) -> Order | None:
+        """Bring our order up to the venue's view. ``trusted``: a contradiction is a mismatch."""
+        cid = report.client_order_id
+        fills: list[Fill] = []
+        _remember(self._seen_ids, cid, None, _SEEN_IDS_KEPT)
+        async with self._order_lock(cid):
+            order = self._book.get(cid) or await self._journal.get(cid)
+            if (order is not None and order.exchange_order_id and report.exchange_order_id
+                    and order.exchange_order_id != report.exchange_order_id and order.type not in _CONDITIONAL):
+                # An earlier order that carried the same client id (ids are unique only among open
+                # orders): not about this order. (A triggered futures algo order legitimately
+                # reports under its new matching-engine order id.)
+                log.warning("report for another incarnation ignored", client_order_id=cid,
+                            ours=order.exchange_order_id, theirs=report.exchange_order_id)
+                return order
+            adopted = False
+            if order is None:
+                if not is_ours(cid):
+                    return None
+                if (report.quantity is None or report.side is None) and report.status.is_open:
+                    # Ours, but the venue did not say what it is: stop it, then adopt what it did.
+                    report = await self._cancel_unknown_terms(report)
+                if report.side is None and not report.fills and report.executed_qty > 0:
+                    found = Order(cid, report.symbol, OrderSide.BUY, OrderType.MARKET, report.executed_qty,
+                                  report.time)
+                    report = replace(report, fills=tuple(await self._order_trades(found, report.time)))
+                instrument = await self.instrument(report.symbol)
+                order = adopted_order(report, instrument.market, self._clock.now_ms())
+                if order is None:
+                    return None  # nothing executed and nothing open: nothing to adopt
+                self.stats.adopted += 1
+                adopted = True
+                self._book[cid] = order
+                await self._journal.save(order)
+            before = order
+            fills = new_fills(order, report)
+            fills, report, short = await self._with_trade_detail(order, report, fills)
+            diff = events_for(order, report, fills)
+            if diff.problem:
+                if covered_by_stand_in(order, fills):
+                    log.info("trades already booked under a stand-in id", client_order_id=cid, trades=len(fills))
+                elif not trusted:
+                    self._spawn(self._verify(order))
+                elif await contradiction_confirmed(self._venue, order, diff.problem, fills):
+                    await self.mismatch(diff.problem)
+                return order
+            try:
+                for event in diff.events:
+                    order = await self._commit(order, event)
+            except IllegalTransitionError as exc:
+                await self.mismatch(str(exc))
+                return order
+        if short <= 0 and await self.details.resolve(cid):
+            self.unblock_entries(BLOCK_PREFIX + cid)
+            log.info("trade detail completed", client_order_id=cid, trades=len(fills))
+        if order is not before or adopted:
+            await self._after_change(before, order, fills)
+        return order
+
+    async def _with_trade_detail(
+        self, order: Order, report: VenueOrderReport, fills: list[Fill]
+    ) -> tuple[list[Fill], VenueOrderReport, Decimal]:
+        """The report's new fills, completed by a trade lookup when they do not explain the executed
+        quantity; what is still missing is held as pending (the report comes back non-terminal)."""
+        short = missing_qty(order, report, fills)
+        if short > 0:
+            fills = new_fills(order, report, tuple(await self._order_trades(order, report.time)))
+            short = missing_qty(order, report, fills)
+            if short > 0:
+                report = await self._hold_for_detail(order, report, short)
+        return fills, report, short
+
+    async def _hold_for_detail(self, order: Order, report: VenueOrderReport, short: Decimal) -> VenueOrderReport:
+        """The venue executed ``short`` more than any trade we can see: keep the order open (a
+        terminal status would end it with the quantity unbooked), refuse entries meanwhile and look
+        the trades up again with backoff. Nothing is booked under an invented trade id."""
+        cid = order.client_order_id
+        detail = PendingDetail(cid, order.symbol, short, self._clock.now_ms())
+        if await self.details.hold(detail):
+            await self._alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
+        self.block_entries(BLOCK_PREFIX + cid, detail.describe())
+        if order.leg is OrderLeg.ENTRY:
+            self._spawn(self.ensure_protection(order.position_id))  # executed: it needs its stop now
+        self._start_detail_loop(cid)
+        return replace(report, status=OrderStatus.NEW) if report.status.is_terminal else report
+
+    async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:
+        cid = report.client_order_id
+        await self._alert(AlertLevel.WARNING, f"order {cid} is ours but unknown to the journal and its terms are "
+                          "not reported: cancelling it (protection is re-armed from the position)")
+        try:
+            return await self._venue.cancel_order(report.symbol, cid)
+        except OrderNotFoundError:
+            found = await self._venue.query_order(report.symbol, cid)
+            return found or report
+        except (RetryableError, FinalError) as exc:
+            self.stats.last_error = f"cancel {cid}: {exc}"
+            return report
+
+    async def _verify(self, order: Order) -> None:
+        """A stream/reply contradicted our state: ask the venue directly."""
+        with contextlib.suppress(OrderNotFoundError, RetryableError):
+            report = await self._venue.query_order(order.symbol, order.client_order_id)
+            if report is not None:
+                await self.apply_report(report, trusted=True)
+
+    async def _order_trades(self, order: Order, venue_time: int = 0) -> list[Fill]:
+        """The order's trades. ``since`` uses the venue's clock when known (a simulator's clock may
+        be far from ours): the earlier of our creation time and the report's time, minus 5 min."""
+        since = min(order.created_at, venue_time) if venue_time > 0 else order.created_at
+        try:
+            trades = await self._venue.trades(order.symbol, since_ms=since - 300_000)
+        except (RetryableError, FinalError):
+            return []
+        return [t for t in trades if t.client_order_id == order.client_order_id]
+
+    async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
+        """Apply locally decided events (unknown outcome, rejection, lost) where still legal.
+
+        A stream report may have moved the order on meanwhile (e.g. NEW arrived before the REST
+        call timed out); then the local event is stale and skipped.
+        """
+        async with self._order_lock(cid):
+            current = self._book.get(cid) or await self._journal.get(cid)
+            if current is None:
+                raise UnknownOrderError(f"order {cid} not found")
+            before = order = current
+            for event in events:
+                if order.status in legal_sources(type(event)):
+                    order = await self._commit(order, event)
+        if order is not before:
+            await self._after_change(before, order, [])
+        return order
+
+    async def _commit(self, order: Order, event: OrderEvent) -> Order:
+        """Apply one event: fills reach the position first, the journal last (replay-safe order)."""
+        updated = order.apply(event)
+        if isinstance(event, OrderFilled):
+            await self._apply_fill(order, event.fill)
+        await self._journal.save(updated)
+        if updated.status.is_terminal:
+            self._book.pop(updated.client_order_id, None)
+        else:
+            self._book[updated.client_order_id] = updated
+        return updated
+
+    async def _apply_fill(self, order: Order, fill: Fill) -> None:
+        instrument = await self.instrument(order.symbol)
+        plan = await self._plan(order.position_id)
+        await self._positions.apply_fill(
+            order.position_id, fill, instrument, strategy_id=order.strategy_id or (plan.strategy_id if plan else ""),
+            stop_loss=plan.stop_loss if plan else None, take_profits=plan.take_profits if plan else (),
+        )
