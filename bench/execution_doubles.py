@@ -4,10 +4,12 @@ repositories, the bench strategy and the synthetic candles and intents."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ictbot.bus import Envelope, EventBus, Topic
@@ -25,6 +27,10 @@ from ictbot.ports.market_data import CandleStore
 from ictbot.ports.repositories import FillRepository, KeyValueStore, OrderJournal, PositionRepository
 from ictbot.ports.venue import Balance, VenueOrderReport, VenuePosition
 from ictbot.strategies import BaseStrategy, StrategyConfig, StrategyContext
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for the test doubles
+
+from tests.unit.execution.memory_repos import MemoryKV as MemoryKV  # re-exported to bench/execution.py
 
 D = Decimal
 INSTRUMENT = Instrument(symbol="BTCUSDT", base_asset="BTC", quote_asset="USDT", tick_size=D("0.01"),
@@ -150,20 +156,6 @@ class NoPositions:
 
     async def closed_positions(self, limit: int = 100, offset: int = 0) -> list[Position]:
         return []
-
-
-class MemoryKV:
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    async def set(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-    async def delete(self, key: str) -> None:
-        self.values.pop(key, None)
 
 
 class EveryCandle(BaseStrategy[StrategyConfig]):
