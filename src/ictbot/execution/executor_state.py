@@ -13,7 +13,7 @@ import structlog
 
 from ictbot.bus import EventBus, Topic
 from ictbot.domain.errors import UnknownSymbolError
-from ictbot.domain.events import Alert, AlertLevel
+from ictbot.domain.events import Alert, AlertLevel, OrderExecuted, OrderUpdated
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Fill, Order, OrderEvent, OrderLeg, OrderStatus, OrderType
@@ -192,6 +192,20 @@ class ExecutorState:
                 await result
         await self._alert(AlertLevel.CRITICAL, f"reconciliation mismatch: {reason}")
 
+    async def _publish_change(self, order: Order, fills: list[Fill]) -> None:
+        """ORDER_EXECUTED per new fill, then ORDER_UPDATED with the order's new state."""
+        for fill in fills:
+            await self._bus.publish(Topic.ORDER_EXECUTED, OrderExecuted(order, fill))
+        await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
+
+    async def _journal_new(self, order: Order, values: dict[str, str] | None = None) -> None:
+        """Journal a new order (PENDING_SUBMIT, with ``values`` for the key-value store in the same
+        commit) and publish it: consumers see "order sent" before the venue's answer and before
+        any position its fills open. Call under the order's lock, before the request leaves."""
+        self._book[order.client_order_id] = order
+        await self._journal.save_with_values(order, values or {}, self._plans.store)
+        await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
+
     async def _alert(self, level: AlertLevel, message: str, details: dict[str, Any] | None = None) -> None:
         await self._bus.publish(Topic.ALERT, Alert(level, "execution", message, details or {}))
 
@@ -220,7 +234,8 @@ class ExecutorState:
 
     if TYPE_CHECKING:
         # Implemented by the collaborators (one module per concern) that ``OrderExecutor`` combines.
-        async def _after_change(self, before: Order, after: Order, fills: list[Fill]) -> None:
+        async def _after_change(self, before: Order, after: Order, fills: list[Fill], *, published: bool = False
+                                ) -> None:
             ...
 
         async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import structlog
 
-from ictbot.bus import Topic
-from ictbot.domain.events import AlertLevel, OrderExecuted, OrderUpdated
+from ictbot.domain.events import AlertLevel
 from ictbot.domain.order import Fill, Order, OrderLeg, OrderStatus
 from ictbot.execution.executor_state import _PROTECTIVE, LOST_REASON, ExecutorState
 from ictbot.execution.ids import is_entry_list
@@ -24,10 +23,10 @@ def market_passed_a_leg(reason: str) -> bool:
 
 
 class ReactionsMixin(ExecutorState):
-    async def _after_change(self, before: Order, after: Order, fills: list[Fill]) -> None:
-        for fill in fills:
-            await self._bus.publish(Topic.ORDER_EXECUTED, OrderExecuted(after, fill))
-        await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(after))
+    async def _after_change(self, before: Order, after: Order, fills: list[Fill], *, published: bool = False) -> None:
+        """React to a committed change; ``published``: its ORDER_* events went out already."""
+        if not published:
+            await self._publish_change(after, fills)
         pid = after.position_id
         if not pid:
             return

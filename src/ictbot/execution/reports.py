@@ -6,6 +6,7 @@ Reports arrive from REST replies, queries and the user stream, in any order and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -110,3 +111,10 @@ def adopted_order(report: VenueOrderReport, market: Market, now_ms: int) -> Orde
         status=OrderStatus.SUBMITTED_UNKNOWN, reason="adopted from venue",
     )
 
+
+
+def applied(order: Order, events: Sequence[OrderEvent]) -> Order:
+    """``order`` after ``events`` (pure; raises IllegalTransitionError like ``Order.apply``)."""
+    for event in events:
+        order = order.apply(event)
+    return order

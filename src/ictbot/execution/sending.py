@@ -18,9 +18,7 @@ class SendingMixin(ExecutorState):
         self._inflight.add(cid)
         try:
             async with self._order_lock(cid):
-                self._book[cid] = order
-                # durable BEFORE the request leaves
-                await self._journal.save_with_values(order, values or {}, self._plans.store)
+                await self._journal_new(order, values)  # durable BEFORE the request leaves
             self.stats.sent += 1
             try:
                 report = await self._venue.place_order(order)
@@ -47,9 +45,7 @@ class SendingMixin(ExecutorState):
         try:
             for order in orders:
                 async with self._order_lock(order.client_order_id):
-                    self._book[order.client_order_id] = order
-                    values = plan_values if order is orders[0] else {}
-                    await self._journal.save_with_values(order, values, self._plans.store)
+                    await self._journal_new(order, plan_values if order is orders[0] else {})
             for entry_list in lists:
                 ids = [o.client_order_id for o in entry_list.orders]
                 if refused is not None:
@@ -98,8 +94,7 @@ class SendingMixin(ExecutorState):
         try:
             for order in protection.orders:
                 async with self._order_lock(order.client_order_id):
-                    self._book[order.client_order_id] = order
-                    await self._journal.save(order)
+                    await self._journal_new(order)
             self.stats.sent += 1
             try:
                 reports = await self._venue.place_oco(stop, target, protection.list_id)

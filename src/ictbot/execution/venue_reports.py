@@ -26,7 +26,7 @@ from ictbot.execution.confirm import contradiction_confirmed
 from ictbot.execution.errors import UnknownOrderError
 from ictbot.execution.executor_state import _CONDITIONAL, _SEEN_IDS_KEPT, ExecutorState, _remember
 from ictbot.execution.ids import is_ours
-from ictbot.execution.reports import adopted_order, covered_by_stand_in, events_for, missing_qty, new_fills
+from ictbot.execution.reports import adopted_order, applied, covered_by_stand_in, events_for, missing_qty, new_fills
 from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail
 from ictbot.ports.venue import VenueOrderReport
 
@@ -81,16 +81,21 @@ class VenueReportsMixin(ExecutorState):
                     await self.mismatch(diff.problem)
                 return order
             try:
-                for event in diff.events:
-                    order = await self._commit(order, event)
+                final = applied(order, diff.events)
             except IllegalTransitionError as exc:
                 await self.mismatch(str(exc))
                 return order
+            if diff.events:
+                # Published before the fills reach the position: every consumer sees the order's
+                # answer and fills before the position they open (causal order in the journal).
+                await self._publish_change(final, fills)
+            for event in diff.events:
+                order = await self._commit(order, event)
         if short <= 0 and await self.details.resolve(cid):
             self.unblock_entries(BLOCK_PREFIX + cid)
             log.info("trade detail completed", client_order_id=cid, trades=len(fills))
         if order is not before or adopted:
-            await self._after_change(before, order, fills)
+            await self._after_change(before, order, fills, published=bool(diff.events))
         return order
 
     async def _with_trade_detail(
