@@ -241,6 +241,9 @@ class ExecutorState:
         async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
             ...
 
+        async def _apply_local(self, cid: str, events: list[OrderEvent]) -> tuple[Order, bool]:
+            ...
+
         async def _cancel(self, order: Order, reason: str) -> Order:
             ...
 

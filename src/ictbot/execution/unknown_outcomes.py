@@ -39,7 +39,9 @@ class UnknownOutcomesMixin(ExecutorState):
             await self.apply_report(report)
             return True
         if self._clock.now_ms() - order.created_at >= self.config.unknown_grace_s * 1000:
-            self.stats.lost += 1
-            await self._apply_events(cid, [OrderRejected(LOST_REASON, self._clock.now_ms())])
+            # Counted by the path that declared it: the timer and a follow-up task may both get here.
+            _, declared = await self._apply_local(cid, [OrderRejected(LOST_REASON, self._clock.now_ms())])
+            if declared:
+                self.stats.lost += 1
             return True
         return False

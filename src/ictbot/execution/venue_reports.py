@@ -161,6 +161,12 @@ class VenueReportsMixin(ExecutorState):
         A stream report may have moved the order on meanwhile (e.g. NEW arrived before the REST
         call timed out); then the local event is stale and skipped.
         """
+        order, _ = await self._apply_local(cid, events)
+        return order
+
+    async def _apply_local(self, cid: str, events: list[OrderEvent]) -> tuple[Order, bool]:
+        """``_apply_events``, and whether this call changed the order (False when another path,
+        e.g. the timer and a follow-up task resolving one order, got there first)."""
         async with self._order_lock(cid):
             current = self._book.get(cid) or await self._journal.get(cid)
             if current is None:
@@ -171,7 +177,7 @@ class VenueReportsMixin(ExecutorState):
                     order = await self._commit(order, event)
         if order is not before:
             await self._after_change(before, order, [])
-        return order
+        return order, order is not before
 
     async def _commit(self, order: Order, event: OrderEvent) -> Order:
         """Apply one event: fills reach the position first, the journal last (replay-safe order)."""
