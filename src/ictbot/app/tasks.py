@@ -135,6 +135,7 @@ class TaskManager:
                 await factory()
                 if not info.restart_on_exit:
                     info.state = TaskState.COMPLETED
+                    self._forget(info)
                     return
                 attempt = 0
                 info.last_error = "exited"
@@ -162,6 +163,13 @@ class TaskManager:
                 raise
             attempt += 1
             info.restarts += 1
+
+    def _forget(self, info: TaskInfo) -> None:
+        """A one-shot task that did its job leaves the list (``/status``): e.g. the executor's
+        per-order trade-detail loops would otherwise pile up there for the life of the process.
+        Failed and cancelled tasks stay listed for diagnosis."""
+        if self._tasks.get(info.name) is info:
+            del self._tasks[info.name]
 
     async def _alert(self, info: TaskInfo) -> None:
         if self._bus is None:

@@ -37,13 +37,24 @@ class TimersMixin(ExecutorState):
         if self._supervisor is None:
             task = self._detail_tasks.get(cid)
             if task is None or task.done():
-                self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
+                task = self._detail_tasks[cid] = asyncio.get_running_loop().create_task(self._complete_detail(cid))
+                # A finished loop leaves the list (one per order would pile up on a long run).
+                task.add_done_callback(lambda done: self._forget_detail_task(cid, done))
             return
         try:
-            self._supervisor.spawn(DETAIL_TASK_PREFIX + cid, lambda: self._complete_detail(cid))
+            self._supervisor.spawn(DETAIL_TASK_PREFIX + cid, lambda: self._supervised_detail(cid))
         except ValueError:
             return  # running already (the supervisor refuses a second task of one name)
         self._supervised_details.add(cid)
+
+    def _forget_detail_task(self, cid: str, task: asyncio.Task[None]) -> None:
+        if self._detail_tasks.get(cid) is task:
+            del self._detail_tasks[cid]
+
+    async def _supervised_detail(self, cid: str) -> None:
+        """The loop as the supervisor runs it; once done it is no longer ours to cancel at stop."""
+        await self._complete_detail(cid)
+        self._supervised_details.discard(cid)
 
     async def _stop_detail_loops(self) -> None:
         for task in self._detail_tasks.values():

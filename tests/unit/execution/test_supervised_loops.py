@@ -57,6 +57,8 @@ async def test_the_trade_detail_loop_of_an_order_runs_under_the_supervisor_until
         venue.trades_down = False
         await until(lambda: h.executor.details.get(cid) is None and info.state is TaskState.COMPLETED)
         assert [f.client_order_id for f in await h.fills.for_order(cid)] == [cid]
+        assert name not in tasks.status()  # done: it leaves the task list (/status)
+        assert tasks.get(name) is None
     finally:
         await h.service.stop()
         await h.bus.stop()
