@@ -1,5 +1,5 @@
-"""The executor's shared state: the book of open orders, locks, caches, entry blocks and the queries
-on them. The collaborators (one module per concern) are mixins over it; ``executor.py`` composes them."""
+"""The executor's shared context: its ports, the book of open orders, locks, caches, entry blocks and
+the queries on them. Each concern is a class of its own over it; ``executor.py`` composes them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
@@ -16,17 +16,14 @@ from ictbot.domain.errors import UnknownSymbolError
 from ictbot.domain.events import Alert, AlertLevel, OrderExecuted, OrderUpdated
 from ictbot.domain.instrument import Instrument
 from ictbot.domain.money import ZERO
-from ictbot.domain.order import Fill, Order, OrderEvent, OrderLeg, OrderStatus, OrderType
+from ictbot.domain.order import Fill, Order, OrderLeg, OrderStatus, OrderType
 from ictbot.execution.config import ExecutionConfig
-from ictbot.execution.entry_lists import EntryList
 from ictbot.execution.journal_index import JournalIndex
-from ictbot.execution.planning import ProtectionSet, tradable
 from ictbot.execution.plans import Plan, PlanBook
 from ictbot.execution.trade_detail import PendingDetails
 from ictbot.ports.clock import Clock
 from ictbot.ports.repositories import KeyValueStore, OrderJournal
-from ictbot.ports.tasks import TaskSupervisor
-from ictbot.ports.venue import ExecutionVenue, VenueOrderReport
+from ictbot.ports.venue import ExecutionVenue
 from ictbot.positions.manager import PositionManager
 
 log = structlog.get_logger(__name__)
@@ -54,8 +51,11 @@ class ExecutorStats:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-class ExecutorState:
-    """State and queries shared by the executor's collaborators (see ``executor.py``)."""
+class ExecutorContext:
+    """What every concern of the executor shares: its ports (bus, venue, journal, positions, clock,
+    protection plans), the book of open orders with its locks and the client ids in flight, the
+    instrument cache, the entry blocks, the pending trade details, the follow-up tasks and the
+    counters. A concern's own state lives in its class (``executor.py`` lists them)."""
 
     def __init__(
         self,
@@ -68,57 +68,31 @@ class ExecutorState:
         *,
         plans: KeyValueStore | None = None,
         on_mismatch: MismatchCallback | None = None,
-        tasks: TaskSupervisor | None = None,
     ) -> None:
-        self._bus = bus
-        self._venue = venue
-        self._journal = JournalIndex(journal)
-        self._positions = positions
-        self._clock = clock
+        self.bus = bus
+        self.venue = venue
+        self.journal = JournalIndex(journal)
+        self.positions = positions
+        self.clock = clock
         self.config = config or ExecutionConfig()
+        self.plans = PlanBook(plans)
+        self.details = PendingDetails(plans)
+        self.stats = ExecutorStats()
+        self.book: dict[str, Order] = {}  # every non-terminal order we know
+        self.inflight: set[str] = set()  # create requests on the wire (not to be queried or resolved)
+        # Client ids venue reports mentioned (never reuse): the newest _SEEN_IDS_KEPT; older ones are
+        # in the journal, which the attempt numbering asks as well.
+        self.seen_ids: dict[str, None] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()  # follow-ups, awaited by ``drain``
+        self.mismatch_reasons: list[str] = []  # every mismatch raised, oldest first (bounded)
         self._on_mismatch = on_mismatch
-        self._supervisor = tasks  # runs the trade-detail loops when given (``timers.py``)
-        self._supervised_details: set[str] = set()
-        self._book: dict[str, Order] = {}  # every non-terminal order we know
         self._order_locks: dict[str, asyncio.Lock] = {}
         self._position_locks: dict[str, asyncio.Lock] = {}
         self._instruments: dict[str, Instrument] = {}
-        self._plans = PlanBook(plans)
-        self._closing: set[str] = set()
-        self._exit_failures: dict[str, int] = {}
-        self._gave_up: set[str] = set()  # flattening failed repeatedly: protection only, retried slowly
-        self._protection_rejected_at: dict[str, int] = {}
-        self._inflight: set[str] = set()
-        self._submitting: dict[str, Order] = {}
-        # Client ids venue reports mentioned (never reuse): the newest _SEEN_IDS_KEPT; older ones are
-        # in the journal, which _attempt_taken asks as well.
-        self._seen_ids: dict[str, None] = {}
-        self._last_attempt: dict[str, int] = {}  # a hint only (the journal is checked): pruned like it
-        self._account_ready: set[tuple[str, int]] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._block_reasons: dict[str, str] = {}
-        self.details = PendingDetails(plans)
-        self._detail_tasks: dict[str, asyncio.Task[None]] = {}
-        self.mismatch_reasons: list[str] = []  # every mismatch raised, oldest first (bounded)
-        self.stats = ExecutorStats()
 
     def open_orders(self, position_id: str | None = None) -> list[Order]:
-        return [o for o in self._book.values() if position_id is None or o.position_id == position_id]
-
-    def order(self, client_id: str) -> Order | None:
-        return self._book.get(client_id)
-
-    @property
-    def unresolved(self) -> list[str]:
-        return [cid for cid, o in self._book.items() if o.status in _UNSENT and cid not in self._inflight]
-
-    @property
-    def inflight(self) -> frozenset[str]:
-        """Orders whose create request is on the wire right now (not to be queried or resolved)."""
-        return frozenset(self._inflight)
-
-    async def journal_get(self, client_id: str) -> Order | None:
-        return self._book.get(client_id) or await self._journal.get(client_id)
+        return [o for o in self.book.values() if position_id is None or o.position_id == position_id]
 
     @property
     def block_reasons(self) -> dict[str, str]:
@@ -136,18 +110,18 @@ class ExecutorState:
         By default stops whose placement is still unconfirmed count (so they are never placed
         twice); with ``confirmed`` only stops the venue acknowledged count (the entry gate).
         """
-        position = self._positions.get(position_id)
+        position = self.positions.get(position_id)
         held = abs(position.qty) if position is not None and position.is_open else ZERO
         exposed = held + self.details.unbooked_entry_qty(position_id)
         if exposed <= 0:
             return ZERO
         # The pending stop of an OTOCO entry is placed by the exchange only once its working order
         # is fully filled: until then it covers nothing (a partial fill is protected the plain way).
-        waiting = {o.list_id for o in self._book.values()
+        waiting = {o.list_id for o in self.book.values()
                    if o.position_id == position_id and o.leg is OrderLeg.ENTRY and o.list_id
                    and o.filled_qty + self.details.missing(o.client_order_id) < o.quantity}
         covered = sum(
-            (o.remaining_qty for o in self._book.values()
+            (o.remaining_qty for o in self.book.values()
              if o.position_id == position_id and o.leg is OrderLeg.STOP and o.list_id not in waiting
              and not (confirmed and o.status in _UNSENT)),
             ZERO,
@@ -157,28 +131,22 @@ class ExecutorState:
     async def instrument(self, symbol: str) -> Instrument:
         found = self._instruments.get(symbol)
         if found is None:
-            self._instruments = await self._venue.instruments()
+            self._instruments = await self.venue.instruments()
             found = self._instruments.get(symbol)
             if found is None:
                 raise UnknownSymbolError(f"venue has no instrument {symbol}")
         return found
 
+    def cached_instrument(self, symbol: str) -> Instrument | None:
+        return self._instruments.get(symbol)
+
+    def forget_instrument(self, symbol: str) -> None:
+        """Filters may have changed (a filter failure): re-read them next time."""
+        self._instruments.pop(symbol, None)
+
     async def refresh_instruments(self) -> None:
         """Re-read filters and symbol status (they change; a symbol can go HALT / BREAK)."""
-        self._instruments = await self._venue.instruments()
-
-    def unprotected_positions(self) -> list[str]:
-        """Positions with a tradable quantity no acknowledged stop covers (dust is not counted)."""
-        found: list[str] = []
-        for position in self._positions.open_positions():
-            deficit = self.protection_deficit(position.id, confirmed=True)
-            instrument = self._instruments.get(position.symbol)
-            if instrument is None or position.id in self._closing:
-                continue
-            price = position.stop_loss or position.avg_entry
-            if tradable(instrument.floor_qty(deficit), price, instrument):
-                found.append(position.id)
-        return found
+        self._instruments = await self.venue.instruments()
 
     async def mismatch(self, reason: str) -> None:
         """Irreconcilable difference with the venue: trip the breaker, alert, refuse entries."""
@@ -190,107 +158,50 @@ class ExecutorState:
             result = self._on_mismatch(reason)
             if isinstance(result, Awaitable):
                 await result
-        await self._alert(AlertLevel.CRITICAL, f"reconciliation mismatch: {reason}")
+        await self.alert(AlertLevel.CRITICAL, f"reconciliation mismatch: {reason}")
 
-    async def _publish_change(self, order: Order, fills: list[Fill]) -> None:
+    async def alert(self, level: AlertLevel, message: str, details: dict[str, Any] | None = None) -> None:
+        await self.bus.publish(Topic.ALERT, Alert(level, "execution", message, details or {}))
+
+    async def publish_change(self, order: Order, fills: list[Fill]) -> None:
         """ORDER_EXECUTED per new fill, then ORDER_UPDATED with the order's new state."""
         for fill in fills:
-            await self._bus.publish(Topic.ORDER_EXECUTED, OrderExecuted(order, fill))
-        await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
+            await self.bus.publish(Topic.ORDER_EXECUTED, OrderExecuted(order, fill))
+        await self.bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
 
-    async def _journal_new(self, order: Order, values: dict[str, str] | None = None) -> None:
+    async def journal_new(self, order: Order, values: dict[str, str] | None = None) -> None:
         """Journal a new order (PENDING_SUBMIT, with ``values`` for the key-value store in the same
         commit) and publish it: consumers see "order sent" before the venue's answer and before
         any position its fills open. Call under the order's lock, before the request leaves."""
-        self._book[order.client_order_id] = order
-        await self._journal.save_with_values(order, values or {}, self._plans.store)
-        await self._bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
+        self.book[order.client_order_id] = order
+        await self.journal.save_with_values(order, values or {}, self.plans.store)
+        await self.bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
 
-    async def _alert(self, level: AlertLevel, message: str, details: dict[str, Any] | None = None) -> None:
-        await self._bus.publish(Topic.ALERT, Alert(level, "execution", message, details or {}))
+    async def plan(self, position_id: str) -> Plan | None:
+        return await self.plans.get(position_id)
 
-    async def _plan(self, position_id: str) -> Plan | None:
-        return await self._plans.get(position_id)
+    async def forget_plan(self, position_id: str) -> None:
+        await self.plans.forget(position_id)
 
-    async def _forget_plan(self, position_id: str) -> None:
-        await self._plans.forget(position_id)
-
-    def _order_lock(self, cid: str) -> asyncio.Lock:
+    def order_lock(self, cid: str) -> asyncio.Lock:
         return _lock_for(self._order_locks, cid)
 
-    def _position_lock(self, position_id: str) -> asyncio.Lock:
+    def position_lock(self, position_id: str) -> asyncio.Lock:
         return _lock_for(self._position_locks, position_id)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a follow-up (protect, flatten, query) in a task: a handler never waits on a lock its
+        caller already holds."""
         task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
+        self.tasks.add(task)
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
+        self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self.stats.last_error = repr(task.exception())
             log.error("execution follow-up failed", error=repr(task.exception()))
 
-    if TYPE_CHECKING:
-        # Implemented by the collaborators (one module per concern) that ``OrderExecutor`` combines.
-        async def _after_change(self, before: Order, after: Order, fills: list[Fill], *, published: bool = False
-                                ) -> None:
-            ...
-
-        async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
-            ...
-
-        async def _apply_local(self, cid: str, events: list[OrderEvent]) -> tuple[Order, bool]:
-            ...
-
-        async def _cancel(self, order: Order, reason: str) -> Order:
-            ...
-
-        async def _cap_to_free_balance(
-            self, position_id: str, instrument: Instrument, qty: Decimal, *, market_order: bool = False
-        ) -> Decimal:
-            ...
-
-        async def _close_quietly(self, position_id: str, reason: str) -> None:
-            ...
-
-        async def _complete_detail(self, cid: str) -> None:
-            ...
-
-        def _start_detail_loop(self, cid: str) -> None:
-            ...
-
-        async def _next_attempt(self, position_id: str, count: int) -> int:
-            ...
-
-        async def _send(self, order: Order, values: dict[str, str] | None = None) -> Order:
-            ...
-
-        async def _send_entry_lists(self, lists: list[EntryList], plan_values: dict[str, str]) -> Order:
-            ...
-
-        async def _send_set(self, protection: ProtectionSet) -> None:
-            ...
-
-        async def _write_off(self, position_id: str, reason: str) -> None:
-            ...
-
-        async def apply_report(self, report: VenueOrderReport, *, trusted: bool = False) -> Order | None:
-            ...
-
-        async def cancel_position_orders(self, position_id: str, reason: str, *, legs: frozenset[OrderLeg] | None = None
-                                         ) -> None:
-            ...
-
-        async def ensure_protection(self, position_id: str) -> bool:
-            ...
-
-        async def resolve_once(self, cid: str) -> bool:
-            ...
-
-        async def resolve_unknown(self, cid: str) -> Order | None:
-            ...
 
 _SEEN_IDS_KEPT = 10_000
 

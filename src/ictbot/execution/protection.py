@@ -9,16 +9,16 @@ from typing import Any
 
 import structlog
 
-from ictbot.domain.errors import FinalError, RetryableError
 from ictbot.domain.events import AlertLevel
-from ictbot.domain.instrument import Instrument
 from ictbot.domain.market import Market
 from ictbot.domain.money import ZERO
 from ictbot.domain.order import Order, OrderLeg, OrderSide
 from ictbot.domain.position import Position
-from ictbot.execution.executor_state import _SEEN_IDS_KEPT, _UNSENT, ExecutorState, _remember
-from ictbot.execution.ids import leg_client_id
+from ictbot.execution.attempts import AttemptNumbers, FreeBalance
+from ictbot.execution.closing import Closing
+from ictbot.execution.executor_state import _UNSENT, ExecutorContext
 from ictbot.execution.planning import fallback_stop, futures_protection, spot_protection, tradable
+from ictbot.execution.sending import Sender
 
 log = structlog.get_logger(__name__)
 
@@ -38,22 +38,54 @@ class _Exposure:
     position: Position | None
 
 
-class ProtectionMixin(ExecutorState):
+class Protection:
+    """Arms, re-arms and moves the stops (and targets) of every open position."""
+
+    def __init__(
+        self, ctx: ExecutorContext, sender: Sender, closer: Closing, attempts: AttemptNumbers, balances: FreeBalance,
+    ) -> None:
+        self._ctx = ctx
+        self._sender = sender
+        self._closer = closer
+        self._attempts = attempts
+        self._balances = balances
+        self._refused_at: dict[str, int] = {}  # position -> when the venue last refused its protection
+
+    def note_refused(self, position_id: str) -> None:
+        """The venue refused a protective order: not re-armed for ``rearm_backoff_s``."""
+        self._refused_at[position_id] = self._ctx.clock.now_ms()
+
+    def clear_refusal(self, position_id: str) -> None:
+        self._refused_at.pop(position_id, None)
+
+    def unprotected_positions(self) -> list[str]:
+        """Positions with a tradable quantity no acknowledged stop covers (dust is not counted)."""
+        found: list[str] = []
+        for position in self._ctx.positions.open_positions():
+            deficit = self._ctx.protection_deficit(position.id, confirmed=True)
+            instrument = self._ctx.cached_instrument(position.symbol)
+            if instrument is None or self._closer.is_closing(position.id):
+                continue
+            price = position.stop_loss or position.avg_entry
+            if tradable(instrument.floor_qty(deficit), price, instrument):
+                found.append(position.id)
+        return found
+
     async def ensure_protection(self, position_id: str) -> bool:
         """Arm stops (and targets) for any uncovered quantity; True when the position is covered."""
-        if position_id in self._closing:
+        if self._closer.is_closing(position_id):
             return True
-        async with self._position_lock(position_id):
-            if position_id in self._closing:
+        async with self._ctx.position_lock(position_id):
+            if self._closer.is_closing(position_id):
                 return True
             return await self._arm(position_id)
 
     async def _exposure(self, position_id: str) -> _Exposure | None:
         """The quantity to protect: the open position plus executed entry quantity whose trades are
         still pending (before its first booked fill there is no position: the entry and plan say)."""
-        position = self._positions.get(position_id)
-        plan = await self._plan(position_id)
-        unbooked = self.details.unbooked_entry_qty(position_id)
+        position = self._ctx.positions.get(position_id)
+        plan = await self._ctx.plan(position_id)
+        unbooked = self._ctx.details.unbooked_entry_qty(position_id)
         signal_id = plan.signal_id if plan else ""
         if position is not None and position.is_open:
             return _Exposure(
@@ -61,7 +93,7 @@ class ProtectionMixin(ExecutorState):
                 position.stop_loss or (plan.stop_loss if plan else None),
                 position.take_profits or (plan.take_profits if plan else ()), position.strategy_id, signal_id,
                 position.avg_entry, position)
-        entry = next((o for o in self.open_orders(position_id) if o.leg is OrderLeg.ENTRY), None)
+        entry = next((o for o in self._ctx.open_orders(position_id) if o.leg is OrderLeg.ENTRY), None)
         if unbooked <= 0 or entry is None:
             return None
         return _Exposure(entry.symbol, entry.side is OrderSide.BUY, unbooked, plan.stop_loss if plan else None,
@@ -71,24 +103,25 @@ class ProtectionMixin(ExecutorState):
         exposure = await self._exposure(position_id)
         if exposure is None:
             return True
-        rejected_at = self._protection_rejected_at.get(position_id)
-        if rejected_at is not None and self._clock.now_ms() - rejected_at < self.config.rearm_backoff_s * 1000:
+        rejected_at = self._refused_at.get(position_id)
+        if rejected_at is not None and self._ctx.clock.now_ms() - rejected_at < self._ctx.config.rearm_backoff_s * 1000:
             return False  # the venue refused protection moments ago: do not hammer it
-        instrument = await self.instrument(exposure.symbol)
+        instrument = await self._ctx.instrument(exposure.symbol)
         long, stop, targets, position = exposure.long, exposure.stop, exposure.targets, exposure.position
         if stop is None:
             if exposure.reference is None:
                 return False
-            stop = fallback_stop(exposure.reference, long, self.config.fallback_stop_fraction)
-            await self._alert(AlertLevel.WARNING, f"position {position_id}: stop level unknown, using fallback {stop}")
+            stop = fallback_stop(exposure.reference, long, self._ctx.config.fallback_stop_fraction)
+            await self._ctx.alert(AlertLevel.WARNING,
+                                  f"position {position_id}: stop level unknown, using fallback {stop}")
         if position is not None and (position.stop_loss != stop or (not position.take_profits and targets)):
-            await self._positions.set_protection(position_id, stop, targets)
-        stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
+            await self._ctx.positions.set_protection(position_id, stop, targets)
+        stop_deficit = instrument.floor_qty(self._ctx.protection_deficit(position_id))
         if instrument.market is Market.SPOT and long and stop_deficit > 0:
             if await self._release_orphan_targets(position_id):
-                stop_deficit = instrument.floor_qty(self.protection_deficit(position_id))
-            stop_deficit = await self._cap_to_free_balance(position_id, instrument, stop_deficit)
-        covered = [o for o in self._book.values() if o.position_id == position_id]
+                stop_deficit = instrument.floor_qty(self._ctx.protection_deficit(position_id))
+            stop_deficit = await self._balances.cap(position_id, instrument, stop_deficit)
+        covered = [o for o in self._ctx.book.values() if o.position_id == position_id]
         if not tradable(stop_deficit, stop, instrument):
             if instrument.market is Market.SPOT and long and self._orphan_targets(position_id):
                 return False  # their cancel failed: the coins are still locked; the timer retries
@@ -98,10 +131,10 @@ class ProtectionMixin(ExecutorState):
             # hold more than the account, so the capped deficit is smaller): dust, written off.
             if (position is not None and unprotected and not entry_open
                     and not tradable(instrument.floor_qty(abs(position.qty)), stop, instrument)):
-                await self._write_off(position_id, "remainder below the venue's minimum order")
+                await self._closer.write_off(position_id, "remainder below the venue's minimum order")
             return True
-        attempt = await self._next_attempt(position_id, 1 + len(targets))
-        now = self._clock.now_ms()
+        attempt = await self._attempts.next_attempt(position_id, 1 + len(targets))
+        now = self._ctx.clock.now_ms()
         common: dict[str, Any] = {
             "position_id": position_id, "symbol": exposure.symbol, "long": long, "stop_price": stop,
             "targets": targets, "instrument": instrument, "attempt": attempt, "now_ms": now,
@@ -114,19 +147,19 @@ class ProtectionMixin(ExecutorState):
                 stop_qty=stop_deficit, target_qty=target_qty if tradable(target_qty, stop, instrument) else ZERO,
                 **common)
         else:
-            sets = spot_protection(qty=stop_deficit, config=self.config, **common)
+            sets = spot_protection(qty=stop_deficit, config=self._ctx.config, **common)
         for protection in sets:
-            await self._send_set(protection)
-        return self.protection_deficit(position_id) == 0
+            await self._sender.send_set(protection)
+        return self._ctx.protection_deficit(position_id) == 0
 
     def _orphan_targets(self, position_id: str) -> list[Order]:
         """Resting spot targets whose OCO has lost its stop (Binance expires the stop leg once the
         target trades): they lock coins no exchange stop covers."""
-        live_stops = {o.list_id for o in self._book.values()
+        live_stops = {o.list_id for o in self._ctx.book.values()
                       if o.position_id == position_id and o.leg is OrderLeg.STOP and o.status.is_open}
-        return [o for o in self._book.values()
+        return [o for o in self._ctx.book.values()
                 if o.position_id == position_id and o.leg is OrderLeg.TAKE_PROFIT and o.status.is_open
-                and o.status not in _UNSENT and o.client_order_id not in self._inflight
+                and o.status not in _UNSENT and o.client_order_id not in self._ctx.inflight
                 and not (o.list_id and o.list_id in live_stops)]
 
     async def _release_orphan_targets(self, position_id: str) -> bool:
@@ -136,67 +169,34 @@ class ProtectionMixin(ExecutorState):
         for target in orphans:
             log.warning("target without its stop leg: cancelling it to re-arm the remainder as a new OCO",
                         client_order_id=target.client_order_id, filled=str(target.filled_qty))
-            await self._cancel(target, "re-armed with a stop: its OCO stop leg expired")
+            await self._closer.cancel(target, "re-armed with a stop: its OCO stop leg expired")
         return bool(orphans)
-
-    async def _cap_to_free_balance(
-        self, position_id: str, instrument: Instrument, qty: Decimal, *, market_order: bool = False
-    ) -> Decimal:
-        """Spot sells can only use coins the account holds free: a fee or fill the books did not
-        see exactly must not make every protective order fail for insufficient balance."""
-        try:
-            balances = await self._venue.balances()
-        except (RetryableError, FinalError):
-            return qty
-        held = balances.get(instrument.base_asset)
-        free = instrument.floor_qty(held.free if held is not None else ZERO, market_order=market_order)
-        if free >= qty:
-            return qty
-        await self._alert(AlertLevel.WARNING, f"position {position_id}: needs {qty} {instrument.base_asset} "
-                          f"but only {free} is free on the venue; using what is there")
-        return free
 
     async def move_stop(self, position_id: str, new_stop: Decimal) -> None:
         """Replace the position's stop orders at ``new_stop`` (breakeven / trailing)."""
-        if position_id in self._closing:
+        if self._closer.is_closing(position_id):
             return
-        async with self._position_lock(position_id):
-            position = self._positions.get(position_id)
-            if position is None or position_id in self._closing:
+        async with self._ctx.position_lock(position_id):
+            position = self._ctx.positions.get(position_id)
+            if position is None or self._closer.is_closing(position_id):
                 return
-            await self._positions.set_protection(position_id, new_stop, position.take_profits)
-            instrument = await self.instrument(position.symbol)
-            stops = [o for o in self.open_orders(position_id) if o.leg is OrderLeg.STOP]
+            await self._ctx.positions.set_protection(position_id, new_stop, position.take_profits)
+            instrument = await self._ctx.instrument(position.symbol)
+            stops = [o for o in self._ctx.open_orders(position_id) if o.leg is OrderLeg.STOP]
             if instrument.market is Market.USDM:
                 # Reduce-only stops can overlap: arm the new one first, then drop the old ones.
-                fresh = await self._next_attempt(position_id, 1)
+                fresh = await self._attempts.next_attempt(position_id, 1)
                 qty = instrument.floor_qty(abs(position.qty))
                 for protection in futures_protection(
                     position_id=position_id, symbol=position.symbol, long=position.qty > 0, stop_qty=qty,
                     target_qty=ZERO, stop_price=new_stop, targets=(), instrument=instrument, attempt=fresh,
-                    now_ms=self._clock.now_ms(), strategy_id=position.strategy_id,
+                    now_ms=self._ctx.clock.now_ms(), strategy_id=position.strategy_id,
                 ):
-                    await self._send_set(protection)
+                    await self._sender.send_set(protection)
                 for order in stops:
-                    await self._cancel(order, "stop moved")
+                    await self._closer.cancel(order, "stop moved")
                 return
             # Spot: the base coins are locked by the OCO; cancel (the whole list), then re-arm.
             for order in stops:
-                await self._cancel(order, "stop moved")
+                await self._closer.cancel(order, "stop moved")
             await self._arm(position_id)
-
-    async def _next_attempt(self, position_id: str, count: int) -> int:
-        """Unique attempt numbers for new protective/exit orders (seconds-based, journal-checked)."""
-        attempt = max((self._clock.now_ms() // 1000) % 900_000, self._last_attempt.get(position_id, -1) + 1)
-        while await self._attempt_taken(position_id, attempt, count):
-            attempt += count
-        _remember(self._last_attempt, position_id, attempt + count - 1, _SEEN_IDS_KEPT)
-        return attempt
-
-    async def _attempt_taken(self, position_id: str, attempt: int, count: int) -> bool:
-        for n in range(attempt, attempt + count):
-            for leg in (OrderLeg.STOP, OrderLeg.TAKE_PROFIT, OrderLeg.EXIT):
-                cid = leg_client_id(position_id, leg, n)
-                if cid in self._book or cid in self._seen_ids or await self._journal.holds(cid):
-                    return True
-        return False

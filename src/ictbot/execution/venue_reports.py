@@ -24,23 +24,40 @@ from ictbot.domain.order import (
 )
 from ictbot.execution.confirm import contradiction_confirmed
 from ictbot.execution.errors import UnknownOrderError
-from ictbot.execution.executor_state import _CONDITIONAL, _SEEN_IDS_KEPT, ExecutorState, _remember
+from ictbot.execution.executor_state import _CONDITIONAL, _SEEN_IDS_KEPT, ExecutorContext, _remember
 from ictbot.execution.ids import is_ours
 from ictbot.execution.reports import adopted_order, applied, covered_by_stand_in, events_for, missing_qty, new_fills
+from ictbot.execution.roles import ChangeListener, DetailLoops, Protector
 from ictbot.execution.trade_detail import BLOCK_PREFIX, PendingDetail
 from ictbot.ports.venue import VenueOrderReport
 
 log = structlog.get_logger(__name__)
 
 
-class VenueReportsMixin(ExecutorState):
+class VenueReports:
+    """Applies venue reports and locally decided events to the book, the positions and the journal;
+    what a change triggers is the listener's (``connect``: reactions, protection, detail loops)."""
+
+    _listener: ChangeListener
+    _protector: Protector
+    _detail_loops: DetailLoops
+
+    def __init__(self, ctx: ExecutorContext) -> None:
+        self._ctx = ctx
+
+    def connect(self, listener: ChangeListener, protector: Protector, detail_loops: DetailLoops) -> None:
+        """The concerns that react to changes (they depend on this one: connected after building)."""
+        self._listener = listener
+        self._protector = protector
+        self._detail_loops = detail_loops
+
     async def apply_report(self, report: VenueOrderReport, *, trusted: bool = False) -> Order | None:
         """Bring our order up to the venue's view. ``trusted``: a contradiction is a mismatch."""
         cid = report.client_order_id
         fills: list[Fill] = []
-        _remember(self._seen_ids, cid, None, _SEEN_IDS_KEPT)
-        async with self._order_lock(cid):
-            order = self._book.get(cid) or await self._journal.get(cid)
+        _remember(self._ctx.seen_ids, cid, None, _SEEN_IDS_KEPT)
+        async with self._ctx.order_lock(cid):
+            order = self._ctx.book.get(cid) or await self._ctx.journal.get(cid)
             if (order is not None and order.exchange_order_id and report.exchange_order_id
                     and order.exchange_order_id != report.exchange_order_id and order.type not in _CONDITIONAL):
                 # An earlier order that carried the same client id (ids are unique only among open
@@ -49,25 +66,12 @@ class VenueReportsMixin(ExecutorState):
                 log.warning("report for another incarnation ignored", client_order_id=cid,
                             ours=order.exchange_order_id, theirs=report.exchange_order_id)
                 return order
-            adopted = False
+            adopted = order is None
             if order is None:
-                if not is_ours(cid):
+                found = await self._adopt(report)
+                if found is None:
                     return None
-                if (report.quantity is None or report.side is None) and report.status.is_open:
-                    # Ours, but the venue did not say what it is: stop it, then adopt what it did.
-                    report = await self._cancel_unknown_terms(report)
-                if report.side is None and not report.fills and report.executed_qty > 0:
-                    found = Order(cid, report.symbol, OrderSide.BUY, OrderType.MARKET, report.executed_qty,
-                                  report.time)
-                    report = replace(report, fills=tuple(await self._order_trades(found, report.time)))
-                instrument = await self.instrument(report.symbol)
-                order = adopted_order(report, instrument.market, self._clock.now_ms())
-                if order is None:
-                    return None  # nothing executed and nothing open: nothing to adopt
-                self.stats.adopted += 1
-                adopted = True
-                self._book[cid] = order
-                await self._journal.save(order)
+                order, report = found
             before = order
             fills = new_fills(order, report)
             fills, report, short = await self._with_trade_detail(order, report, fills)
@@ -76,27 +80,49 @@ class VenueReportsMixin(ExecutorState):
                 if covered_by_stand_in(order, fills):
                     log.info("trades already booked under a stand-in id", client_order_id=cid, trades=len(fills))
                 elif not trusted:
-                    self._spawn(self._verify(order))
-                elif await contradiction_confirmed(self._venue, order, diff.problem, fills):
-                    await self.mismatch(diff.problem)
+                    self._ctx.spawn(self._verify(order))
+                elif await contradiction_confirmed(self._ctx.venue, order, diff.problem, fills):
+                    await self._ctx.mismatch(diff.problem)
                 return order
             try:
                 final = applied(order, diff.events)
             except IllegalTransitionError as exc:
-                await self.mismatch(str(exc))
+                await self._ctx.mismatch(str(exc))
                 return order
             if diff.events:
                 # Published before the fills reach the position: every consumer sees the order's
                 # answer and fills before the position they open (causal order in the journal).
-                await self._publish_change(final, fills)
+                await self._ctx.publish_change(final, fills)
             for event in diff.events:
                 order = await self._commit(order, event)
-        if short <= 0 and await self.details.resolve(cid):
-            self.unblock_entries(BLOCK_PREFIX + cid)
+        if short <= 0 and await self._ctx.details.resolve(cid):
+            self._ctx.unblock_entries(BLOCK_PREFIX + cid)
             log.info("trade detail completed", client_order_id=cid, trades=len(fills))
         if order is not before or adopted:
-            await self._after_change(before, order, fills, published=bool(diff.events))
+            await self._listener.after_change(before, order, fills, published=bool(diff.events))
         return order
+
+    async def _adopt(self, report: VenueOrderReport) -> tuple[Order, VenueOrderReport] | None:
+        """An order of ours the book and journal do not know (e.g. journaled by a lost write): adopt
+        what it is and did (with the report completed: its cancel's answer, its looked-up trades).
+        None when it is not ours, or nothing executed and nothing is open."""
+        cid = report.client_order_id
+        if not is_ours(cid):
+            return None
+        if (report.quantity is None or report.side is None) and report.status.is_open:
+            # Ours, but the venue did not say what it is: stop it, then adopt what it did.
+            report = await self._cancel_unknown_terms(report)
+        if report.side is None and not report.fills and report.executed_qty > 0:
+            found = Order(cid, report.symbol, OrderSide.BUY, OrderType.MARKET, report.executed_qty, report.time)
+            report = replace(report, fills=tuple(await self._order_trades(found, report.time)))
+        instrument = await self._ctx.instrument(report.symbol)
+        order = adopted_order(report, instrument.market, self._ctx.clock.now_ms())
+        if order is None:
+            return None  # nothing executed and nothing open: nothing to adopt
+        self._ctx.stats.adopted += 1
+        self._ctx.book[cid] = order
+        await self._ctx.journal.save(order)
+        return order, report
 
     async def _with_trade_detail(
         self, order: Order, report: VenueOrderReport, fills: list[Fill]
@@ -116,32 +142,32 @@ class VenueReportsMixin(ExecutorState):
         terminal status would end it with the quantity unbooked), refuse entries meanwhile and look
         the trades up again with backoff. Nothing is booked under an invented trade id."""
         cid = order.client_order_id
-        detail = PendingDetail(cid, order.symbol, short, self._clock.now_ms())
-        if await self.details.hold(detail):
-            await self._alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
-        self.block_entries(BLOCK_PREFIX + cid, detail.describe())
+        detail = PendingDetail(cid, order.symbol, short, self._ctx.clock.now_ms())
+        if await self._ctx.details.hold(detail):
+            await self._ctx.alert(AlertLevel.WARNING, f"{detail.describe()}; booked when the venue gives its trades")
+        self._ctx.block_entries(BLOCK_PREFIX + cid, detail.describe())
         if order.leg is OrderLeg.ENTRY:
-            self._spawn(self.ensure_protection(order.position_id))  # executed: it needs its stop now
-        self._start_detail_loop(cid)
+            self._ctx.spawn(self._protector.ensure_protection(order.position_id))  # executed: it needs its stop now
+        self._detail_loops.start_detail_loop(cid)
         return replace(report, status=OrderStatus.NEW) if report.status.is_terminal else report
 
     async def _cancel_unknown_terms(self, report: VenueOrderReport) -> VenueOrderReport:
         cid = report.client_order_id
-        await self._alert(AlertLevel.WARNING, f"order {cid} is ours but unknown to the journal and its terms are "
-                          "not reported: cancelling it (protection is re-armed from the position)")
+        await self._ctx.alert(AlertLevel.WARNING, f"order {cid} is ours but unknown to the journal and its terms are "
+                              "not reported: cancelling it (protection is re-armed from the position)")
         try:
-            return await self._venue.cancel_order(report.symbol, cid)
+            return await self._ctx.venue.cancel_order(report.symbol, cid)
         except OrderNotFoundError:
-            found = await self._venue.query_order(report.symbol, cid)
+            found = await self._ctx.venue.query_order(report.symbol, cid)
             return found or report
         except (RetryableError, FinalError) as exc:
-            self.stats.last_error = f"cancel {cid}: {exc}"
+            self._ctx.stats.last_error = f"cancel {cid}: {exc}"
             return report
 
     async def _verify(self, order: Order) -> None:
         """A stream/reply contradicted our state: ask the venue directly."""
         with contextlib.suppress(OrderNotFoundError, RetryableError):
-            report = await self._venue.query_order(order.symbol, order.client_order_id)
+            report = await self._ctx.venue.query_order(order.symbol, order.client_order_id)
             if report is not None:
                 await self.apply_report(report, trusted=True)
 
@@ -150,25 +176,25 @@ class VenueReportsMixin(ExecutorState):
         be far from ours): the earlier of our creation time and the report's time, minus 5 min."""
         since = min(order.created_at, venue_time) if venue_time > 0 else order.created_at
         try:
-            trades = await self._venue.trades(order.symbol, since_ms=since - 300_000)
+            trades = await self._ctx.venue.trades(order.symbol, since_ms=since - 300_000)
         except (RetryableError, FinalError):
             return []
         return [t for t in trades if t.client_order_id == order.client_order_id]
 
-    async def _apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
+    async def apply_events(self, cid: str, events: list[OrderEvent]) -> Order:
         """Apply locally decided events (unknown outcome, rejection, lost) where still legal.
 
         A stream report may have moved the order on meanwhile (e.g. NEW arrived before the REST
         call timed out); then the local event is stale and skipped.
         """
-        order, _ = await self._apply_local(cid, events)
+        order, _ = await self.apply_local(cid, events)
         return order
 
-    async def _apply_local(self, cid: str, events: list[OrderEvent]) -> tuple[Order, bool]:
+    async def apply_local(self, cid: str, events: list[OrderEvent]) -> tuple[Order, bool]:
         """``_apply_events``, and whether this call changed the order (False when another path,
         e.g. the timer and a follow-up task resolving one order, got there first)."""
-        async with self._order_lock(cid):
-            current = self._book.get(cid) or await self._journal.get(cid)
+        async with self._ctx.order_lock(cid):
+            current = self._ctx.book.get(cid) or await self._ctx.journal.get(cid)
             if current is None:
                 raise UnknownOrderError(f"order {cid} not found")
             before = order = current
@@ -176,7 +202,7 @@ class VenueReportsMixin(ExecutorState):
                 if order.status in legal_sources(type(event)):
                     order = await self._commit(order, event)
         if order is not before:
-            await self._after_change(before, order, [])
+            await self._listener.after_change(before, order, [])
         return order, order is not before
 
     async def _commit(self, order: Order, event: OrderEvent) -> Order:
@@ -184,17 +210,17 @@ class VenueReportsMixin(ExecutorState):
         updated = order.apply(event)
         if isinstance(event, OrderFilled):
             await self._apply_fill(order, event.fill)
-        await self._journal.save(updated)
+        await self._ctx.journal.save(updated)
         if updated.status.is_terminal:
-            self._book.pop(updated.client_order_id, None)
+            self._ctx.book.pop(updated.client_order_id, None)
         else:
-            self._book[updated.client_order_id] = updated
+            self._ctx.book[updated.client_order_id] = updated
         return updated
 
     async def _apply_fill(self, order: Order, fill: Fill) -> None:
-        instrument = await self.instrument(order.symbol)
-        plan = await self._plan(order.position_id)
-        await self._positions.apply_fill(
+        instrument = await self._ctx.instrument(order.symbol)
+        plan = await self._ctx.plan(order.position_id)
+        await self._ctx.positions.apply_fill(
             order.position_id, fill, instrument, strategy_id=order.strategy_id or (plan.strategy_id if plan else ""),
             stop_loss=plan.stop_loss if plan else None, take_profits=plan.take_profits if plan else (),
         )

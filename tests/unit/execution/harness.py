@@ -56,7 +56,7 @@ class Harness:
                 await self.executor.apply_report(report)
             await self.executor.drain()
             await self.bus.wait_idle()
-            if not reports and not self.executor._tasks:
+            if not reports and not self.executor.follow_ups:
                 return
 
     async def restart(self, *, kv: bool = True, config: ExecutionConfig = QUIET) -> Harness:

@@ -110,7 +110,7 @@ async def test_duplicate_order_reply_is_treated_as_already_placed() -> None:
     placed = await h.executor.submit_intent(intent)
     await h.settle()
     # Forget the order locally (as if the journal write of the reply were lost) and send again.
-    h.executor._book.pop(placed.client_order_id)
+    h.executor._ctx.book.pop(placed.client_order_id)
     h.journal.orders.pop(placed.client_order_id)
     again = await h.executor.submit_intent(intent)
     await h.settle()
