@@ -166,8 +166,20 @@ class ExecutorContext:
     async def publish_change(self, order: Order, fills: list[Fill]) -> None:
         """ORDER_EXECUTED per new fill, then ORDER_UPDATED with the order's new state."""
         for fill in fills:
-            await self.bus.publish(Topic.ORDER_EXECUTED, OrderExecuted(order, fill))
-        await self.bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
+            await self._publish_order_event(Topic.ORDER_EXECUTED, OrderExecuted(order, fill))
+        await self._publish_order_event(Topic.ORDER_UPDATED, OrderUpdated(order))
+
+    async def _publish_order_event(self, topic: Topic, payload: OrderExecuted | OrderUpdated) -> None:
+        """Best effort: order events go out before the request leaves and before the fills are
+        booked, so a bus that refuses them (NATS down) must not stop an order, a fill or the
+        protection it triggers. The journal has the state; a refusal is logged and counted."""
+        try:
+            await self.bus.publish(topic, payload)
+        except Exception as exc:
+            self.stats.extra["events_not_published"] = self.stats.extra.get("events_not_published", 0) + 1
+            self.stats.last_error = f"publish {topic.value}: {exc!r}"
+            log.error("order event not published", topic=topic.value, client_order_id=payload.order.client_order_id,
+                      error=repr(exc))
 
     async def journal_new(self, order: Order, values: dict[str, str] | None = None) -> None:
         """Journal a new order (PENDING_SUBMIT, with ``values`` for the key-value store in the same
@@ -175,7 +187,7 @@ class ExecutorContext:
         any position its fills open. Call under the order's lock, before the request leaves."""
         self.book[order.client_order_id] = order
         await self.journal.save_with_values(order, values or {}, self.plans.store)
-        await self.bus.publish(Topic.ORDER_UPDATED, OrderUpdated(order))
+        await self._publish_order_event(Topic.ORDER_UPDATED, OrderUpdated(order))
 
     async def plan(self, position_id: str) -> Plan | None:
         return await self.plans.get(position_id)

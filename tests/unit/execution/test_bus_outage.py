@@ -1,0 +1,64 @@
+"""The bus is a notification channel: when it refuses order events (NATS down, a JetStream ack
+timing out), orders are still sent, fills still reach the position and the journal, and the
+position is still protected. The ORDER_* events are published before the request leaves and before
+the fills are booked, so a publish that raised there would stop exactly those."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ictbot.bus import Envelope, EventBus, Topic
+from ictbot.domain.order import OrderStatus
+from ictbot.domain.signal import EntryType
+from tests.unit.execution.harness import make_harness, make_intent
+
+_ORDER_TOPICS = frozenset({Topic.ORDER_UPDATED, Topic.ORDER_EXECUTED})
+
+
+class FlakyBus(EventBus):
+    """An in-process bus whose order events fail while ``down`` (as the NATS bus's publish does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.refused = 0
+
+    async def publish(self, topic: Topic, payload: Any) -> Envelope:
+        if self.down and topic in _ORDER_TOPICS:
+            self.refused += 1
+            raise ConnectionError("nats: no servers available")
+        return await super().publish(topic, payload)
+
+
+async def test_an_entry_is_sent_booked_and_protected_while_the_bus_refuses_order_events() -> None:
+    bus = FlakyBus()
+    await bus.start()
+    h = await make_harness(bus=bus)
+    bus.down = True
+    entry = await h.executor.submit_intent(make_intent(qty="0.1"))
+    await h.settle()
+    assert bus.refused > 0
+    assert entry.client_order_id in [o.client_order_id for o in h.venue.place_calls]
+    assert h.journal.orders[entry.client_order_id].status is OrderStatus.FILLED
+    position = h.positions.get(entry.position_id)
+    assert position is not None and position.is_open
+    assert h.executor.protection_deficit(entry.position_id, confirmed=True) == 0  # its stop is on the venue
+    await bus.stop()
+
+
+async def test_a_fill_reported_while_the_bus_is_down_reaches_the_position_and_is_protected() -> None:
+    bus = FlakyBus()
+    await bus.start()
+    h = await make_harness(bus=bus)
+    entry = await h.executor.submit_intent(make_intent(entry_type=EntryType.LIMIT, entry="49900", qty="0.1"))
+    await h.settle()
+    assert h.positions.get(entry.position_id) is None  # resting
+    bus.down = True
+    h.venue.fill(entry.client_order_id)
+    await h.settle()  # the stream's report is applied with the bus down
+    assert bus.refused > 0
+    assert h.journal.orders[entry.client_order_id].status is OrderStatus.FILLED
+    position = h.positions.get(entry.position_id)
+    assert position is not None and position.is_open
+    assert h.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+    await bus.stop()
