@@ -85,6 +85,7 @@ class ExecutorContext:
         self.seen_ids: dict[str, None] = {}
         self.tasks: set[asyncio.Task[Any]] = set()  # follow-ups, awaited by ``drain``
         self.mismatch_reasons: list[str] = []  # every mismatch raised, oldest first (bounded)
+        self._published_trades: dict[str, None] = {}  # "<client id>/<trade id>" announced (newest kept)
         self._on_mismatch = on_mismatch
         self._order_locks: dict[str, asyncio.Lock] = {}
         self._position_locks: dict[str, asyncio.Lock] = {}
@@ -166,20 +167,27 @@ class ExecutorContext:
     async def publish_change(self, order: Order, fills: list[Fill]) -> None:
         """ORDER_EXECUTED per new fill, then ORDER_UPDATED with the order's new state."""
         for fill in fills:
-            await self._publish_order_event(Topic.ORDER_EXECUTED, OrderExecuted(order, fill))
+            # Published before the commit: if that failed, the same report comes again; its trades
+            # were announced already.
+            key = f"{order.client_order_id}/{fill.trade_id}"
+            if key not in self._published_trades and await self._publish_order_event(
+                    Topic.ORDER_EXECUTED, OrderExecuted(order, fill)):
+                _remember(self._published_trades, key, None, _SEEN_IDS_KEPT)
         await self._publish_order_event(Topic.ORDER_UPDATED, OrderUpdated(order))
 
-    async def _publish_order_event(self, topic: Topic, payload: OrderExecuted | OrderUpdated) -> None:
+    async def _publish_order_event(self, topic: Topic, payload: OrderExecuted | OrderUpdated) -> bool:
         """Best effort: order events go out before the request leaves and before the fills are
         booked, so a bus that refuses them (NATS down) must not stop an order, a fill or the
         protection it triggers. The journal has the state; a refusal is logged and counted."""
         try:
             await self.bus.publish(topic, payload)
+            return True
         except Exception as exc:
             self.stats.extra["events_not_published"] = self.stats.extra.get("events_not_published", 0) + 1
             self.stats.last_error = f"publish {topic.value}: {exc!r}"
             log.error("order event not published", topic=topic.value, client_order_id=payload.order.client_order_id,
                       error=repr(exc))
+            return False
 
     async def journal_new(self, order: Order, values: dict[str, str] | None = None) -> None:
         """Journal a new order (PENDING_SUBMIT, with ``values`` for the key-value store in the same

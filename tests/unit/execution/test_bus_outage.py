@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from ictbot.bus import Envelope, EventBus, Topic
-from ictbot.domain.order import OrderStatus
+from ictbot.domain.order import Order, OrderStatus
 from ictbot.domain.signal import EntryType
+from tests.unit.execution.fake_venue import drain_stream
 from tests.unit.execution.harness import make_harness, make_intent
 
 _ORDER_TOPICS = frozenset({Topic.ORDER_UPDATED, Topic.ORDER_EXECUTED})
@@ -62,3 +65,33 @@ async def test_a_fill_reported_while_the_bus_is_down_reaches_the_position_and_is
     assert position is not None and position.is_open
     assert h.executor.protection_deficit(entry.position_id, confirmed=True) == 0
     await bus.stop()
+
+
+async def test_a_fill_whose_commit_failed_is_published_once_when_its_report_comes_again() -> None:
+    """Order events go out before the commit: when the journal write then fails, the report comes
+    again (stream, query, reconciliation) and must not announce the same trade a second time."""
+    h = await make_harness()
+    entry = await h.executor.submit_intent(make_intent(entry_type=EntryType.LIMIT, entry="49900", qty="0.1"))
+    await h.settle()
+    cid = entry.client_order_id
+    plain_save = h.journal.save
+    failures = [RuntimeError("database is locked")]
+
+    async def save_failing_once(order: Order) -> None:
+        if order.client_order_id == cid and order.status is OrderStatus.FILLED and failures:
+            raise failures.pop()
+        await plain_save(order)
+
+    h.journal.save = save_failing_once  # type: ignore[method-assign]
+    h.venue.fill(cid)
+    report = drain_stream(h.venue)[0]
+    with pytest.raises(RuntimeError):
+        await h.executor.apply_report(report)
+    await h.executor.apply_report(report)  # the same report again (e.g. the reconciler's query)
+    await h.settle()
+    await h.bus.wait_idle()
+    assert h.journal.orders[cid].status is OrderStatus.FILLED
+    executed = [e for e in h.published(Topic.ORDER_EXECUTED) if e.order.client_order_id == cid]
+    assert len(executed) == 1
+    position = h.positions.get(entry.position_id)
+    assert position is not None and position.qty == entry.quantity  # booked once
