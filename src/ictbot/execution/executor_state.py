@@ -177,12 +177,14 @@ class ExecutorContext:
 
     async def _publish_order_event(self, topic: Topic, payload: OrderExecuted | OrderUpdated) -> bool:
         """Best effort: order events go out before the request leaves and before the fills are
-        booked, so a bus that refuses them (NATS down) must not stop an order, a fill or the
-        protection it triggers. The journal has the state; a refusal is logged and counted."""
+        booked, so a bus that refuses or stalls on them (NATS down or reconnecting) must not stop or
+        hold back an order, a fill or the protection it triggers. The journal has the state; a
+        refusal or a wait past ``event_publish_timeout_s`` is logged and counted."""
         try:
-            await self.bus.publish(topic, payload)
+            async with asyncio.timeout(self.config.event_publish_timeout_s):
+                await self.bus.publish(topic, payload)
             return True
-        except Exception as exc:
+        except Exception as exc:  # TimeoutError included
             self.stats.extra["events_not_published"] = self.stats.extra.get("events_not_published", 0) + 1
             self.stats.last_error = f"publish {topic.value}: {exc!r}"
             log.error("order event not published", topic=topic.value, client_order_id=payload.order.client_order_id,

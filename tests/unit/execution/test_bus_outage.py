@@ -5,6 +5,7 @@ the fills are booked, so a publish that raised there would stop exactly those.""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from ictbot.bus import Envelope, EventBus, Topic
 from ictbot.domain.order import Order, OrderStatus
 from ictbot.domain.signal import EntryType
+from ictbot.execution import ExecutionConfig
 from tests.unit.execution.fake_venue import drain_stream
 from tests.unit.execution.harness import make_harness, make_intent
 
@@ -95,3 +97,33 @@ async def test_a_fill_whose_commit_failed_is_published_once_when_its_report_come
     assert len(executed) == 1
     position = h.positions.get(entry.position_id)
     assert position is not None and position.qty == entry.quantity  # booked once
+
+
+class StalledBus(EventBus):
+    """An in-process bus whose order events never get their ack while ``stalled`` (NATS reconnecting)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = False
+
+    async def publish(self, topic: Topic, payload: Any) -> Envelope:
+        if self.stalled and topic in _ORDER_TOPICS:
+            await asyncio.Event().wait()  # never set
+        return await super().publish(topic, payload)
+
+
+async def test_a_stalled_bus_does_not_hold_an_order_or_its_fill_back() -> None:
+    bus = StalledBus()
+    await bus.start()
+    h = await make_harness(bus=bus, config=ExecutionConfig(background_tasks=False, event_publish_timeout_s=0.01))
+    bus.stalled = True
+    async with asyncio.timeout(10):  # a hang fails the test instead of stalling the run
+        entry = await h.executor.submit_intent(make_intent(qty="0.1"))
+        await h.executor.drain()
+    assert entry.client_order_id in [o.client_order_id for o in h.venue.place_calls]
+    position = h.positions.get(entry.position_id)
+    assert position is not None and position.is_open
+    assert h.executor.protection_deficit(entry.position_id, confirmed=True) == 0
+    assert h.executor.stats.extra["events_not_published"] > 0
+    bus.stalled = False
+    await bus.stop()
