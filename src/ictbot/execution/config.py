@@ -48,9 +48,10 @@ class ExecutionConfig:
     margin_types: dict[str, str] = field(default_factory=dict)
     # Relative tolerance when comparing venue balances/positions with our books.
     balance_tolerance: Decimal = Decimal("0.001")
-    # Order events (ORDER_UPDATED / ORDER_EXECUTED) wait at most this long for the bus (a NATS ack):
-    # they go out before the request leaves and before its fills are booked, so a stalled bus must
-    # not hold an order (a stop, an exit) back. Past it the event is skipped, logged and counted.
+    # Order events (ORDER_UPDATED / ORDER_EXECUTED) and execution alerts wait at most this long for
+    # the bus (a NATS ack): they go out before the request leaves, before its fills are booked, before
+    # a flatten, so a stalled bus must not hold a stop or an exit back. Past it the event is skipped,
+    # logged and counted.
     event_publish_timeout_s: float = 1.0
     # Background loops (stream consumer, timers, periodic reconcile). Off in unit tests and in
     # backtests that drive ``tick()`` themselves.

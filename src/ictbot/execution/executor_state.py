@@ -162,7 +162,9 @@ class ExecutorContext:
         await self.alert(AlertLevel.CRITICAL, f"reconciliation mismatch: {reason}")
 
     async def alert(self, level: AlertLevel, message: str, details: dict[str, Any] | None = None) -> None:
-        await self.bus.publish(Topic.ALERT, Alert(level, "execution", message, details or {}))
+        """Best effort too: an alert often comes just before the action it announces (a flatten)."""
+        if not await self._publish(Topic.ALERT, Alert(level, "execution", message, details or {})):
+            log.error("execution alert not published", level=level.value, message=message)
 
     async def publish_change(self, order: Order, fills: list[Fill]) -> None:
         """ORDER_EXECUTED per new fill, then ORDER_UPDATED with the order's new state."""
@@ -170,16 +172,17 @@ class ExecutorContext:
             # Published before the commit: if that failed, the same report comes again; its trades
             # were announced already.
             key = f"{order.client_order_id}/{fill.trade_id}"
-            if key not in self._published_trades and await self._publish_order_event(
+            if key not in self._published_trades and await self._publish(
                     Topic.ORDER_EXECUTED, OrderExecuted(order, fill)):
                 _remember(self._published_trades, key, None, _SEEN_IDS_KEPT)
-        await self._publish_order_event(Topic.ORDER_UPDATED, OrderUpdated(order))
+        await self._publish(Topic.ORDER_UPDATED, OrderUpdated(order))
 
-    async def _publish_order_event(self, topic: Topic, payload: OrderExecuted | OrderUpdated) -> bool:
+    async def _publish(self, topic: Topic, payload: OrderExecuted | OrderUpdated | Alert) -> bool:
         """Best effort: order events go out before the request leaves and before the fills are
-        booked, so a bus that refuses or stalls on them (NATS down or reconnecting) must not stop or
-        hold back an order, a fill or the protection it triggers. The journal has the state; a
-        refusal or a wait past ``event_publish_timeout_s`` is logged and counted."""
+        booked, alerts before the flatten they announce, so a bus that refuses or stalls on them
+        (NATS down or reconnecting) must not stop or hold back an order, a fill or the protection
+        it triggers. The journal has the state; a refusal or a wait past
+        ``event_publish_timeout_s`` is logged and counted; False then."""
         try:
             async with asyncio.timeout(self.config.event_publish_timeout_s):
                 await self.bus.publish(topic, payload)
@@ -187,8 +190,7 @@ class ExecutorContext:
         except Exception as exc:  # TimeoutError included
             self.stats.extra["events_not_published"] = self.stats.extra.get("events_not_published", 0) + 1
             self.stats.last_error = f"publish {topic.value}: {exc!r}"
-            log.error("order event not published", topic=topic.value, client_order_id=payload.order.client_order_id,
-                      error=repr(exc))
+            log.error("event not published", topic=topic.value, error=repr(exc))
             return False
 
     async def journal_new(self, order: Order, values: dict[str, str] | None = None) -> None:
@@ -197,7 +199,7 @@ class ExecutorContext:
         any position its fills open. Call under the order's lock, before the request leaves."""
         self.book[order.client_order_id] = order
         await self.journal.save_with_values(order, values or {}, self.plans.store)
-        await self._publish_order_event(Topic.ORDER_UPDATED, OrderUpdated(order))
+        await self._publish(Topic.ORDER_UPDATED, OrderUpdated(order))
 
     async def plan(self, position_id: str) -> Plan | None:
         return await self.plans.get(position_id)

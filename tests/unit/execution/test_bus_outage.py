@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from ictbot.bus import Envelope, EventBus, Topic
-from ictbot.domain.order import Order, OrderStatus
+from ictbot.domain.errors import FinalError
+from ictbot.domain.order import Order, OrderLeg, OrderStatus
 from ictbot.domain.signal import EntryType
 from ictbot.execution import ExecutionConfig
+from ictbot.ports.venue import VenueOrderReport
 from tests.unit.execution.fake_venue import drain_stream
 from tests.unit.execution.harness import make_harness, make_intent
 
@@ -21,15 +23,16 @@ _ORDER_TOPICS = frozenset({Topic.ORDER_UPDATED, Topic.ORDER_EXECUTED})
 
 
 class FlakyBus(EventBus):
-    """An in-process bus whose order events fail while ``down`` (as the NATS bus's publish does)."""
+    """An in-process bus whose order events (or ``topics``) fail while ``down``, as the NATS bus's do."""
 
     def __init__(self) -> None:
         super().__init__()
         self.down = False
         self.refused = 0
+        self.topics = _ORDER_TOPICS  # the topics refused while down
 
     async def publish(self, topic: Topic, payload: Any) -> Envelope:
-        if self.down and topic in _ORDER_TOPICS:
+        if self.down and topic in self.topics:
             self.refused += 1
             raise ConnectionError("nats: no servers available")
         return await super().publish(topic, payload)
@@ -126,4 +129,24 @@ async def test_a_stalled_bus_does_not_hold_an_order_or_its_fill_back() -> None:
     assert h.executor.protection_deficit(entry.position_id, confirmed=True) == 0
     assert h.executor.stats.extra["events_not_published"] > 0
     bus.stalled = False
+    await bus.stop()
+
+
+async def test_a_refused_stop_flattens_the_position_while_the_bus_refuses_its_alert() -> None:
+    """The CRITICAL alert comes before the flatten is started: a bus that refuses it (NATS down)
+    must not leave the position open without its stop."""
+    bus = FlakyBus()
+    await bus.start()
+    h = await make_harness(bus=bus)
+
+    async def refuse(stop: Order, target: Order, list_id: str) -> list[VenueOrderReport]:
+        raise FinalError("Account has insufficient balance for requested action.", code=-2010)
+
+    h.venue.place_oco = refuse  # type: ignore[method-assign]
+    bus.down, bus.topics = True, frozenset({Topic.ALERT})
+    entry = await h.executor.submit_intent(make_intent(qty="0.1"))  # filled at once; its OCO is refused
+    await h.settle()
+    assert bus.refused > 0
+    assert [o.leg for o in h.venue.place_calls].count(OrderLeg.EXIT) == 1
+    assert h.positions.get(entry.position_id) is None  # flattened
     await bus.stop()
