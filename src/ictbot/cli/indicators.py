@@ -242,9 +242,12 @@ def _slices(table: EventTable) -> Iterator[EventTable]:
 
 
 def _write(events: _Events, out: Path, fmt: str) -> None:
-    """Write the file slice by slice (parquet row groups, feather record batches, text lines) next to
-    its final name and move it there (no half-written export under that name)."""
+    """Write the file slice by slice (parquet row groups, feather record batches, text lines; the next
+    slices are built in a thread meanwhile) next to its final name and move it there (no half-written
+    export under that name)."""
     import pyarrow as pa
+
+    from ictbot.indicators.export.prefetch import prefetched
 
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
@@ -255,14 +258,14 @@ def _write(events: _Events, out: Path, fmt: str) -> None:
             # ids are unique: a dictionary page for them is built and then abandoned (CPU, a bigger file)
             dictionary = [name for name in events.schema.names if name != "id"]
             with pq.ParquetWriter(partial, events.schema, use_dictionary=dictionary) as writer:
-                for chunk in events.chunks():
+                for chunk in prefetched(events.chunks()):
                     writer.write_table(chunk.table)
         elif fmt == "feather":
             # as pyarrow.feather.write_feather writes it: Arrow IPC file, lz4 when available
             compression = "lz4" if pa.Codec.is_available("lz4") else None
             with pa.ipc.new_file(partial, events.schema,
                                  options=pa.ipc.IpcWriteOptions(compression=compression)) as writer:
-                for chunk in events.chunks():
+                for chunk in prefetched(events.chunks()):
                     writer.write_table(chunk.table)
         else:
             _write_text(events, partial, fmt)
@@ -272,12 +275,13 @@ def _write(events: _Events, out: Path, fmt: str) -> None:
 
 
 def _write_text(events: _Events, path: Path, fmt: str) -> None:
+    from ictbot.indicators.export.prefetch import prefetched
     from ictbot.indicators.export.text import csv_text, jsonl_text, text_bytes
 
     with path.open("wb") as handle:
         if fmt == "csv" and events.count:
             handle.write((",".join(events.schema.names) + "\r\n").encode())
-        for chunk in events.chunks():
+        for chunk in prefetched(events.chunks()):
             for start in range(0, len(chunk), TEXT_SLICE_ROWS):
                 part = chunk.slice(start, min(start + TEXT_SLICE_ROWS, len(chunk)))
                 handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from numba import njit
-from numba.core.caching import FunctionCache
+from numba.core import caching
+from numba.core.runtime import nrt
 
 _HERE = Path(__file__).resolve().parent
 # files whose content is frozen into compiled code: kernels and the constants of codes.py
@@ -58,7 +59,10 @@ def sources_digest(folder: Path) -> str:
     return _digest(_kernel_sources(folder))
 
 
-class SourceKeyedCache(FunctionCache):  # type: ignore[misc]
+_FunctionCache: Any = caching.FunctionCache  # numba's private cache API, untyped here
+
+
+class SourceKeyedCache(_FunctionCache):  # type: ignore[misc]
     """numba's function cache with the digest of the function's folder's compiled sources in every
     index key (numba's own key: signature, CPU, the function's bytecode and closure)."""
 
@@ -69,6 +73,17 @@ class SourceKeyedCache(FunctionCache):  # type: ignore[misc]
     def _index_key(self, sig: Any, codegen: Any) -> tuple[Any, ...]:
         return (*super()._index_key(sig, codegen), self.sources_digest)
 
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        """numba refreshes the whole target context before looking in its cache: it imports and registers
+        every typing and lowering registry (≈ 0.25 s CPU), which only a compile needs. Loading machine code
+        needs the runtime (NRT) symbols; a miss (None) goes on to compile, which refreshes by itself. Any
+        surprise here (private numba API) falls back to numba's own way."""
+        try:
+            nrt.rtsys.initialize(target_context)
+            return self._load_overload(sig, target_context)
+        except Exception:
+            return super().load_overload(sig, target_context)
+
 
 def has_current_entry(dispatcher: Any) -> bool:
     """True when ``dispatcher``'s cache index holds an entry compiled from the current sources (private
@@ -76,7 +91,8 @@ def has_current_entry(dispatcher: Any) -> bool:
     cache = getattr(dispatcher, "_cache", None)
     if not isinstance(cache, SourceKeyedCache):
         return False
-    return any(key[-1] == cache.sources_digest for key in cache._cache_file._load_index())
+    index: Any = cache._cache_file._load_index()
+    return any(key[-1] == cache.sources_digest for key in index)
 
 
 def jit(func: Callable[..., Any]) -> Any:
@@ -85,7 +101,7 @@ def jit(func: Callable[..., Any]) -> Any:
     refuses ``cache=True`` at decoration time: the kernels are then compiled in every process instead of
     failing to import."""
     try:
-        dispatcher = njit(cache=True, nogil=True)(func)
+        dispatcher: Any = njit(cache=True, nogil=True)(func)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return njit(nogil=True)(func)
     dispatcher._cache = SourceKeyedCache(func)
