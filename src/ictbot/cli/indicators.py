@@ -88,7 +88,6 @@ def register(app: typer.Typer) -> None:
 def run(data: list[str], out: Path, timeframe: str | None, resample: str | None, fmt: str | None,
         param: list[str], quiet: bool = False, *, jit: bool = True, on_gap: str = "warn") -> int:
     from ictbot.indicators.params import IndicatorParams
-    from ictbot.indicators.resampling import resample as resample_frame
 
     fmt = _format(fmt, out)
     try:
@@ -97,17 +96,23 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         fail(str(exc))
     if on_gap not in ("warn", "fail"):
         fail(f"--on-gap must be warn or fail, not {on_gap!r}")
-    if _owns_the_process():
-        _lean_allocators()
-    # the kernels load from numba's disk cache (≈ 1 s, mostly in LLVM, which releases the GIL) while the
-    # files are read
+    owner = _owns_the_process()
+    if owner:
+        _lean_malloc()
+    # importing numba and loading the kernels from its disk cache is the longest stretch before the
+    # compute (≈ 0.5 s CPU, much of it in LLVM, outside the GIL): it starts first and runs in a thread
+    # while Arrow is imported and the files are read and checked
     loader = _KernelLoader(quiet) if jit else None
+    if owner:
+        _arrow_on_system_allocator()
     try:
         frame, tf = _read(data, timeframe)
     except (InputDataError, ValueError) as exc:
         fail(str(exc))
     _report_quality(frame, tf, quiet=quiet, fail_on_gap=on_gap == "fail")
     if resample:
+        from ictbot.indicators.resampling import resample as resample_frame
+
         try:
             target = Timeframe.parse(resample)
             frame, _complete = resample_frame(frame, tf, target)
@@ -142,24 +147,27 @@ def _owns_the_process() -> bool:
     return Path(sys.argv[0]).name == "ictbot" or getattr(main_spec, "name", "") in ("ictbot", "ictbot.__main__")
 
 
-def _lean_allocators() -> None:
+def _lean_malloc() -> None:
     """Keep the peak RSS of the export down (measured on a year of 5m candles: ≈ 430 → 405 MB for the
-    fixed mmap threshold, ≈ 475 → 430 MB for the rest; about the same CPU): one glibc malloc arena for
-    every thread, so the memory the file-reading and kernel-loading threads free is reused by the next
-    stage instead of staying in per-thread arenas; Arrow's buffers from that malloc too instead of
-    mimalloc's own heaps; and every block of 1 MiB or more mapped on its own, so the kernels' worst-case
-    event buffers go back to the system when freed (glibc's moving threshold would otherwise put every
-    later array below their size on the heap, where freed holes stay). Called before any thread starts;
-    without glibc (no ``mallopt``) only the Arrow part applies."""
+    fixed mmap threshold, ≈ 475 → 430 MB with the Arrow part below): one glibc malloc arena for every
+    thread, so the memory the file-reading and kernel-loading threads free is reused by the next stage
+    instead of staying in per-thread arenas; and every block of 1 MiB or more mapped on its own, so the
+    kernels' worst-case event buffers go back to the system when freed (glibc's moving threshold would
+    otherwise put every later array below their size on the heap, where freed holes stay). Called
+    before any thread starts; without glibc (no ``mallopt``) nothing changes."""
     import ctypes
 
-    import pyarrow as pa
-
-    pa.set_memory_pool(pa.system_memory_pool())
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         libc = ctypes.CDLL(None)
         libc.mallopt(_M_ARENA_MAX, 1)
         libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+
+
+def _arrow_on_system_allocator() -> None:
+    """Arrow's buffers from the (lean) malloc above instead of mimalloc's own heaps (peak RSS)."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 class _KernelLoader:
