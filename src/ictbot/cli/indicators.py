@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import math
+import os
 import sys
 import threading
 from collections import Counter
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -83,6 +84,8 @@ def register(app: typer.Typer) -> None:
         if fast and no_jit:
             fail("--fast and --no-jit contradict each other")
         run(data, out, timeframe, resample, fmt, param, quiet, jit=not no_jit, on_gap=on_gap)
+        if _owns_the_process():
+            _exit_at_once()
 
 
 def run(data: list[str], out: Path, timeframe: str | None, resample: str | None, fmt: str | None,
@@ -168,6 +171,19 @@ def _arrow_on_system_allocator() -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _exit_at_once() -> NoReturn:
+    """End the process as soon as the export is done: the file is closed and in place, so the
+    interpreter's teardown (freeing numba's, LLVM's and Arrow's state and every module, ≈ 0.3 s CPU on
+    this export) has nothing left to do. Output streams and log handlers are flushed first."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 class _KernelLoader:
