@@ -122,6 +122,7 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         except ValueError as exc:
             fail(str(exc))
         tf = target
+    _import_writer(fmt)
     events = _compute(frame, tf, params, loader, quiet)
     _write(events, out, fmt)
     if not quiet:
@@ -151,13 +152,12 @@ def _owns_the_process() -> bool:
 
 
 def _lean_malloc() -> None:
-    """Keep the peak RSS of the export down (measured on a year of 5m candles: ≈ 430 → 405 MB for the
-    fixed mmap threshold, ≈ 475 → 430 MB with the Arrow part below): one glibc malloc arena for every
-    thread, so the memory the file-reading and kernel-loading threads free is reused by the next stage
-    instead of staying in per-thread arenas; and every block of 1 MiB or more mapped on its own, so the
-    kernels' worst-case event buffers go back to the system when freed (glibc's moving threshold would
-    otherwise put every later array below their size on the heap, where freed holes stay). Called
-    before any thread starts; without glibc (no ``mallopt``) nothing changes."""
+    """Peak RSS (a year of 5m candles: ≈ 430 → 405 MB for the mmap threshold, ≈ 475 → 430 MB with the
+    Arrow pool below): one glibc malloc arena for every thread, so what the reading and loading threads
+    free is reused instead of staying in their arenas; every block of 1 MiB or more mapped on its own, so
+    the kernels' worst-case event buffers go back to the system when freed (glibc's moving threshold
+    would put later arrays on the heap, where freed holes stay). Before any thread starts; no-op
+    without glibc."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):  # not glibc
@@ -171,6 +171,15 @@ def _arrow_on_system_allocator() -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _import_writer(fmt: str) -> None:
+    """The table builder and the file writer imported now, while the kernel loader may still run, not
+    after the compute."""
+    import ictbot.indicators.export.table  # noqa: F401
+
+    if fmt == "parquet":
+        import pyarrow.parquet  # noqa: F401
 
 
 def _exit_at_once() -> NoReturn:
