@@ -275,9 +275,9 @@ def _slices(table: EventTable) -> Iterator[EventTable]:
 
 
 def _write(events: _Events, out: Path, fmt: str) -> None:
-    """Write the file slice by slice (parquet row groups, feather record batches, text lines; the next
-    slices are built in a thread meanwhile) next to its final name and move it there (no half-written
-    export under that name)."""
+    """Write the file slice by slice (parquet row groups, feather record batches, text lines; for the
+    binary formats the next slices are built in a thread meanwhile) next to its final name and move it
+    there (no half-written export under that name)."""
     import pyarrow as pa
 
     from ictbot.indicators.export.prefetch import prefetched
@@ -308,13 +308,12 @@ def _write(events: _Events, out: Path, fmt: str) -> None:
 
 
 def _write_text(events: _Events, path: Path, fmt: str) -> None:
-    from ictbot.indicators.export.prefetch import prefetched
     from ictbot.indicators.export.text import csv_text, jsonl_text, text_bytes
 
     with path.open("wb") as handle:
         if fmt == "csv" and events.count:
             handle.write((",".join(events.schema.names) + "\r\n").encode())
-        for chunk in prefetched(events.chunks()):
+        for chunk in events.chunks():  # no prefetch: formatting text holds the GIL much of the time
             for start in range(0, len(chunk), TEXT_SLICE_ROWS):
                 part = chunk.slice(start, min(start + TEXT_SLICE_ROWS, len(chunk)))
                 handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))
