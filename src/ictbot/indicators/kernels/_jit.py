@@ -12,6 +12,7 @@ are also dropped when the digest changes, so that stale entries do not pile up.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -55,16 +56,19 @@ def _kernel_sources(folder: Path) -> list[Path]:
 
 @functools.lru_cache(maxsize=8)
 def sources_digest(folder: Path) -> str:
-    """Digest of the compiled sources in ``folder`` (read once per process)."""
-    return _digest(_kernel_sources(folder))
+    """Digest of the compiled sources in ``folder`` and in this package (every compiled function may call
+    the helpers of ``buffers.py`` and the constants of ``codes.py``), read once per process."""
+    folders = sorted({folder, _HERE})
+    return _digest([path for each in folders for path in _kernel_sources(each)])
 
 
 _FunctionCache: Any = caching.FunctionCache  # numba's private cache API, untyped here
 
 
 class SourceKeyedCache(_FunctionCache):  # type: ignore[misc]
-    """numba's function cache with the digest of the function's folder's compiled sources in every
-    index key (numba's own key: signature, CPU, the function's bytecode and closure)."""
+    """numba's function cache with the digest of the compiled sources of the function's folder and of
+    this package in every index key (numba's own key: signature, CPU, the function's bytecode and
+    closure)."""
 
     def __init__(self, py_func: Callable[..., Any]) -> None:
         super().__init__(py_func)
@@ -100,11 +104,11 @@ def jit(func: Callable[..., Any]) -> Any:
     cache location (read-only install, no writable user cache directory, no ``NUMBA_CACHE_DIR``) numba
     refuses ``cache=True`` at decoration time: the kernels are then compiled in every process instead of
     failing to import."""
-    try:
-        dispatcher: Any = njit(cache=True, nogil=True)(func)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return njit(nogil=True)(func)
-    dispatcher._cache = SourceKeyedCache(func)
+    dispatcher: Any = njit(nogil=True)(func)
+    if hasattr(dispatcher, "py_func"):  # not the plain function of NUMBA_DISABLE_JIT
+        # what cache=True does (``Dispatcher.enable_caching``), with this key
+        with contextlib.suppress(RuntimeError):  # "cannot cache function ...: no locator available"
+            dispatcher._cache = SourceKeyedCache(func)
     return dispatcher
 
 
