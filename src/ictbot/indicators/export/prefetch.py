@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -16,7 +16,7 @@ Item = TypeVar("Item")
 _POLL_SECONDS = 0.05  # how often a producer blocked on a full queue looks whether the consumer left
 
 
-def prefetched(items: Iterable[Item], depth: int = 2) -> Iterator[Item]:
+def prefetched(items: Iterable[Item], depth: int = 2) -> Generator[Item, None, None]:
     """``items`` in order, produced by a thread at most ``depth`` ahead of the consumer (memory: ``depth``
     + 2 items alive at once). An error of the producer is raised here, at the item it failed on; when the
     consumer stops early (an error, ``break``), the producer stops after its current item."""
