@@ -1,6 +1,7 @@
 """`ictbot indicators` end to end: the columnar export against the row-by-row exporter it replaced.
 
 Run: .venv/bin/python bench/indicator_export.py [--repeat 3] [--formats parquet,feather,csv,jsonl] [--no-old]
+     [--against OTHER_CHECKOUT]
 
 Each measurement is a fresh process timed by ``/usr/bin/time -v`` (wall clock from process start to
 exit, so interpreter start, imports, reading the candle files, the data-quality report, loading the
@@ -17,6 +18,11 @@ first), best of ``--repeat``:
 
 Ratios are printed against the old jsonl export (the old default) and, per text format, the old export
 of that format. The machine is shared: the load average is printed; compare ratios, not seconds.
+
+``--against /work/main``: A/B instead: per format, the other checkout's ``ictbot indicators`` (its
+``src`` on ``PYTHONPATH``, same interpreter and data) and this one's run alternately, ``--repeat``
+times each after one untimed run each, so both see the same load; best and median of each, and the
+ratios other / this.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,10 +59,11 @@ rows = [event.to_row() for event in events]
 """
 
 
-def timed(command: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds (user + system), peak RSS MB) of one process, from ``/usr/bin/time -v``."""
+def timed(command: list[str], src: Path = REPO / "src") -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds (user + system), peak RSS MB) of one process, from ``/usr/bin/time -v``,
+    with ``src`` on ``PYTHONPATH``."""
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=False,
-                          env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
+                          env=dict(os.environ, PYTHONPATH=str(src)))
     if done.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed: {done.stderr[-1500:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
@@ -82,16 +90,47 @@ def best(command: list[str], repeat: int) -> tuple[float, float, float]:
     return min(r[0] for r in runs), min(r[1] for r in runs), min(r[2] for r in runs)
 
 
+def a_b(files: list[str], formats: list[str], other: Path, repeat: int) -> None:
+    """This checkout against ``other``, alternating run by run (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="ictbot-export-ab-") as tmp:
+        for fmt in formats:
+            runs: dict[str, list[tuple[float, float, float]]] = {"other": [], "this": []}
+            sources = {"other": other / "src", "this": REPO / "src"}
+            commands = {name: new_command(files, Path(tmp) / f"{name}.{fmt}", fmt) for name in runs}
+            for name in runs:
+                timed(commands[name], sources[name])
+            loads = [os.getloadavg()[0]]
+            for _ in range(repeat):
+                for name in runs:
+                    runs[name].append(timed(commands[name], sources[name]))
+                loads.append(os.getloadavg()[0])
+            stats = {name: [(min(r[k] for r in rs), statistics.median(r[k] for r in rs)) for k in range(3)]
+                     for name, rs in runs.items()}
+            for name in runs:
+                (wall, wall_med), (cpu, cpu_med), (rss, _) = stats[name]
+                print(f"{fmt:<8} {name:<5} wall best {wall:5.2f} s median {wall_med:5.2f} s  cpu best {cpu:5.2f} s "
+                      f"median {cpu_med:5.2f} s  peak RSS {rss:6.1f} MB", flush=True)
+            ratio = [stats["other"][k][0] / stats["this"][k][0] for k in range(3)]
+            ratio_med = [stats["other"][k][1] / stats["this"][k][1] for k in range(2)]
+            print(f"{fmt:<8} other / this: wall {ratio[0]:.2f}x (median {ratio_med[0]:.2f}x), cpu {ratio[1]:.2f}x "
+                  f"(median {ratio_med[1]:.2f}x), peak RSS {ratio[2]:.2f}x; load {min(loads):.1f}-{max(loads):.1f}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", default="parquet,feather,csv,jsonl")
     parser.add_argument("--no-old", action="store_true", help="skip the old path")
+    parser.add_argument("--against", type=Path, help="another checkout: A/B, alternating runs")
     args = parser.parse_args()
     files = [str(p) for p in sorted(DATA.glob("*.csv"))]
     if not files:
         raise SystemExit(f"no candle files in {DATA}")
     print(f"data: {len(files)} files in {DATA}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    if args.against:
+        a_b(files, args.formats.split(","), args.against, args.repeat)
+        return
     results: dict[str, tuple[float, float, float]] = {}
     runs = [("new", fmt) for fmt in args.formats.split(",")]
     runs += [] if args.no_old else [("old", "jsonl"), ("old", "csv")]

@@ -81,8 +81,10 @@ def assess(
 ) -> DataQuality:
     """Measure one series at ``timeframe`` (rows in file order; nothing is changed)."""
     times = np.asarray(open_time, dtype=np.int64)
-    out_of_order = int(np.count_nonzero(np.diff(times) < 0)) if times.size > 1 else 0
-    unique = np.unique(times)
+    steps = np.diff(times)
+    out_of_order = int(np.count_nonzero(steps < 0))
+    # a strictly increasing series (the usual case) is its own sorted unique set: no sort needed
+    unique = times if not bool(np.any(steps <= 0)) else np.unique(times)
     flat = (high == low) & (open_ == close) & (open_ == high)
     zero = np.nonzero((volume == 0) & flat)[0]
     return DataQuality(

@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import math
+import os
 import sys
 import threading
 from collections import Counter
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -83,12 +84,13 @@ def register(app: typer.Typer) -> None:
         if fast and no_jit:
             fail("--fast and --no-jit contradict each other")
         run(data, out, timeframe, resample, fmt, param, quiet, jit=not no_jit, on_gap=on_gap)
+        if _owns_the_process():
+            _exit_at_once()
 
 
 def run(data: list[str], out: Path, timeframe: str | None, resample: str | None, fmt: str | None,
         param: list[str], quiet: bool = False, *, jit: bool = True, on_gap: str = "warn") -> int:
     from ictbot.indicators.params import IndicatorParams
-    from ictbot.indicators.resampling import resample as resample_frame
 
     fmt = _format(fmt, out)
     try:
@@ -97,23 +99,30 @@ def run(data: list[str], out: Path, timeframe: str | None, resample: str | None,
         fail(str(exc))
     if on_gap not in ("warn", "fail"):
         fail(f"--on-gap must be warn or fail, not {on_gap!r}")
-    if _owns_the_process():
-        _lean_allocators()
-    # the kernels load from numba's disk cache (≈ 1 s, mostly in LLVM, which releases the GIL) while the
-    # files are read
+    owner = _owns_the_process()
+    if owner:
+        _lean_malloc()
+    # importing numba and loading the kernels from its disk cache is the longest stretch before the
+    # compute (≈ 0.5 s CPU, much of it in LLVM, outside the GIL): it starts first and runs in a thread
+    # while Arrow is imported and the files are read and checked
     loader = _KernelLoader(quiet) if jit else None
+    if owner:
+        _arrow_on_system_allocator()
     try:
         frame, tf = _read(data, timeframe)
     except (InputDataError, ValueError) as exc:
         fail(str(exc))
     _report_quality(frame, tf, quiet=quiet, fail_on_gap=on_gap == "fail")
     if resample:
+        from ictbot.indicators.resampling import resample as resample_frame
+
         try:
             target = Timeframe.parse(resample)
             frame, _complete = resample_frame(frame, tf, target)
         except ValueError as exc:
             fail(str(exc))
         tf = target
+    _import_writer(fmt)
     events = _compute(frame, tf, params, loader, quiet)
     _write(events, out, fmt)
     if not quiet:
@@ -142,24 +151,48 @@ def _owns_the_process() -> bool:
     return Path(sys.argv[0]).name == "ictbot" or getattr(main_spec, "name", "") in ("ictbot", "ictbot.__main__")
 
 
-def _lean_allocators() -> None:
-    """Keep the peak RSS of the export down (measured on a year of 5m candles: ≈ 430 → 405 MB for the
-    fixed mmap threshold, ≈ 475 → 430 MB for the rest; about the same CPU): one glibc malloc arena for
-    every thread, so the memory the file-reading and kernel-loading threads free is reused by the next
-    stage instead of staying in per-thread arenas; Arrow's buffers from that malloc too instead of
-    mimalloc's own heaps; and every block of 1 MiB or more mapped on its own, so the kernels' worst-case
-    event buffers go back to the system when freed (glibc's moving threshold would otherwise put every
-    later array below their size on the heap, where freed holes stay). Called before any thread starts;
-    without glibc (no ``mallopt``) only the Arrow part applies."""
+def _lean_malloc() -> None:
+    """Peak RSS (a year of 5m candles: ≈ 430 → 405 MB for the mmap threshold, ≈ 475 → 430 MB with the
+    Arrow pool below): one glibc malloc arena for every thread, so what the reading and loading threads
+    free is reused instead of staying in their arenas; every block of 1 MiB or more mapped on its own, so
+    the kernels' worst-case event buffers go back to the system when freed (glibc's moving threshold
+    would put later arrays on the heap, where freed holes stay). Before any thread starts; no-op
+    without glibc."""
     import ctypes
 
-    import pyarrow as pa
-
-    pa.set_memory_pool(pa.system_memory_pool())
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         libc = ctypes.CDLL(None)
         libc.mallopt(_M_ARENA_MAX, 1)
         libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+
+
+def _arrow_on_system_allocator() -> None:
+    """Arrow's buffers from the (lean) malloc above instead of mimalloc's own heaps (peak RSS)."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _import_writer(fmt: str) -> None:
+    """The table builder and the file writer imported now, while the kernel loader may still run, not
+    after the compute."""
+    import ictbot.indicators.export.table  # noqa: F401
+
+    if fmt == "parquet":
+        import pyarrow.parquet  # noqa: F401
+
+
+def _exit_at_once() -> NoReturn:
+    """End the process as soon as the export is done: the file is closed and in place, so the
+    interpreter's teardown (freeing numba's, LLVM's and Arrow's state and every module, ≈ 0.3 s CPU on
+    this export) has nothing left to do. Output streams and log handlers are flushed first."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 class _KernelLoader:
@@ -242,9 +275,12 @@ def _slices(table: EventTable) -> Iterator[EventTable]:
 
 
 def _write(events: _Events, out: Path, fmt: str) -> None:
-    """Write the file slice by slice (parquet row groups, feather record batches, text lines) next to
-    its final name and move it there (no half-written export under that name)."""
+    """Write the file slice by slice (parquet row groups, feather record batches, text lines; for the
+    binary formats the next slices are built in a thread meanwhile) next to its final name and move it
+    there (no half-written export under that name)."""
     import pyarrow as pa
+
+    from ictbot.indicators.export.prefetch import prefetched
 
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
@@ -255,14 +291,14 @@ def _write(events: _Events, out: Path, fmt: str) -> None:
             # ids are unique: a dictionary page for them is built and then abandoned (CPU, a bigger file)
             dictionary = [name for name in events.schema.names if name != "id"]
             with pq.ParquetWriter(partial, events.schema, use_dictionary=dictionary) as writer:
-                for chunk in events.chunks():
+                for chunk in prefetched(events.chunks()):
                     writer.write_table(chunk.table)
         elif fmt == "feather":
             # as pyarrow.feather.write_feather writes it: Arrow IPC file, lz4 when available
             compression = "lz4" if pa.Codec.is_available("lz4") else None
             with pa.ipc.new_file(partial, events.schema,
                                  options=pa.ipc.IpcWriteOptions(compression=compression)) as writer:
-                for chunk in events.chunks():
+                for chunk in prefetched(events.chunks()):
                     writer.write_table(chunk.table)
         else:
             _write_text(events, partial, fmt)
@@ -277,7 +313,7 @@ def _write_text(events: _Events, path: Path, fmt: str) -> None:
     with path.open("wb") as handle:
         if fmt == "csv" and events.count:
             handle.write((",".join(events.schema.names) + "\r\n").encode())
-        for chunk in events.chunks():
+        for chunk in events.chunks():  # no prefetch: formatting text holds the GIL much of the time
             for start in range(0, len(chunk), TEXT_SLICE_ROWS):
                 part = chunk.slice(start, min(start + TEXT_SLICE_ROWS, len(chunk)))
                 handle.write(text_bytes(csv_text(part) if fmt == "csv" else jsonl_text(part)))

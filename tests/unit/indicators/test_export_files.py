@@ -1,11 +1,13 @@
 """The export files written slice by slice (parquet row groups, feather record batches) hold the
-same table as the Python engine's events; the ids written by numpy equal Arrow's formatting."""
+same table as the Python engine's events; the ids written by the compiled kernel equal Arrow's formatting."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +20,7 @@ from ictbot.indicators.export import ids as ids_module
 from ictbot.indicators.export import table as table_module
 from ictbot.indicators.kernels import compute_columns
 from ictbot.indicators.kernels.batch import KernelColumns
-from ictbot.indicators.kernels.codes import KIND
+from ictbot.indicators.kernels.codes import ANCHOR, CONFIRM, KIND, KINDS, TAG, TAGS
 from ictbot.indicators.suite import compute
 from tests.unit.indicators.test_kernels import PARAM_SETS, _walk
 
@@ -53,26 +55,45 @@ def test_empty_log_writes_an_empty_file_with_the_core_columns(tmp_path: Path) ->
     assert written.num_rows == 0 and written.schema.equals(from_columns(columns).table.schema)
 
 
-def test_numpy_ids_equal_arrow_formatted_ids_with_nulls() -> None:
+def arrow_ids(cols: KernelColumns, rows: np.ndarray, keep: np.ndarray) -> pa.Array:
+    """The reference: the same ids joined by Arrow's integer formatting (any number of digits)."""
+    ints = cols.ints
+    safe = np.where(keep, rows, 0)
+    kinds = ints[safe, KIND].astype(np.int64)
+    prefix = pa.array([f"{cols.tf}:{kind}" for kind in KINDS], pa.string())
+    anchor = cols.open_time[ints[safe, ANCHOR]]
+    confirm = cols.open_time[ints[safe, CONFIRM]] + cols.tf_ms
+    tags = pa.array(ints[safe, TAG], pa.int64())
+    parts = [pc.take(prefix, pa.array(kinds)), pc.take(pa.array(TAGS, pa.string()), tags),
+             pc.cast(pa.array(anchor), pa.string()), pc.cast(pa.array(confirm), pa.string()),
+             pc.cast(pa.array(cols.n[safe].astype(np.int64)), pa.string())]
+    ids = pc.binary_join_element_wise(*parts, ":")
+    return pc.if_else(pa.array(keep), ids, pa.scalar(None, pa.string()))
+
+
+def test_compiled_ids_equal_arrow_formatted_ids_with_nulls() -> None:
     data = _walk(np.random.default_rng(9), 500)
     columns = compute_columns(*data, "5m", PARAM_SETS[1])
     rows = np.random.default_rng(1).integers(0, len(columns), 3000)
     valid = np.random.default_rng(2).random(3000) < 0.7
-    fast = ids_module.EventIds(columns)
-    assert fast.fast
-    assert fast.of(rows, valid).equals(ids_module._arrow_ids(columns, rows, valid))
-    assert fast.of(rows).null_count == 0
+    ids = ids_module.EventIds(columns)
+    assert ids.of(rows, valid).equals(arrow_ids(columns, rows, valid))
+    assert ids.of(rows).null_count == 0
 
 
-def test_times_of_other_than_13_digits_take_arrow_formatting() -> None:
-    """Before 2001-09-09 a millisecond time has 12 digits: ids must still be the events' own ids."""
+@pytest.mark.parametrize("first_open_ms", [946_684_800_000 - 10**12 + 10**11, -86_400_000 * 400, 10**13 + 7])
+def test_ids_of_times_of_any_number_of_digits_and_sign_are_the_events_own(first_open_ms: int) -> None:
+    """1973 (12-digit milliseconds), before 1970 (negative) and after 2286 (14 digits): ids are still the
+    events' own ids, and the table the Python engine's (after 1970: the engines' calendars are only
+    compared there)."""
     t, o, h, lo, c = _walk(np.random.default_rng(3), 300)
-    early = t - t[0] + 946_684_800_000 - 10**12 + 10**11  # 1973: 12-digit milliseconds
-    assert early[0] < 10**12
-    columns = compute_columns(early, o, h, lo, c, "5m")
-    assert not ids_module.EventIds(columns).fast
-    table = table_module.from_columns(columns)
-    assert table.table.equals(from_events(compute(early, o, h, lo, c, "5m").events).table)
+    shifted = t - t[0] + first_open_ms
+    columns = compute_columns(shifted, o, h, lo, c, "5m")
+    rows = np.arange(len(columns), dtype=np.int64)
+    assert ids_module.EventIds(columns).of(rows).equals(arrow_ids(columns, rows, np.ones(len(rows), np.bool_)))
+    if first_open_ms >= 0:
+        table = table_module.from_columns(columns)
+        assert table.table.equals(from_events(compute(shifted, o, h, lo, c, "5m").events).table)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -66,3 +66,58 @@ def test_nowhere_to_cache_still_compiles_and_runs(tmp_path: Path) -> None:
     blocker = tmp_path / "no-home"
     blocker.write_text("a file: nothing can be created below it")
     assert run_probe(module_dir, blocker / "cache").startswith("42 ")
+
+
+CALLEE = """
+from ictbot.indicators.kernels._jit import jit
+
+
+@jit
+def step(x):
+    return x + {increment}
+"""
+ENTRY = """
+from ictbot.indicators.kernels._jit import jit
+from tiny_kernels.callee import step
+
+
+@jit
+def entry(x):
+    return 2 * step(x)
+"""
+ENTRY_PROBE = "from tiny_kernels.entry import entry; print(entry(20), entry.stats.cache_hits.most_common(1))"
+
+
+def run_entry_probe(site: Path, numba_cache_dir: Path | None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=f"{site}{os.pathsep}{SRC}")
+    if numba_cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(numba_cache_dir)
+    done = subprocess.run([sys.executable, "-c", ENTRY_PROBE], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("location", ["beside the sources", "NUMBA_CACHE_DIR"])
+def test_an_edited_callee_in_another_module_is_not_served_from_the_callers_cache(tmp_path: Path,
+                                                                                 location: str) -> None:
+    # the shape of pipeline.suite_kernel: a cached entry point whose machine code holds a kernel of
+    # another file; numba itself checks only the entry point's own file, which the edit leaves as it was
+    site = tmp_path / "site"
+    package = site / "tiny_kernels"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "entry.py").write_text(ENTRY)
+    (package / "callee.py").write_text(CALLEE.format(increment=1))
+    cache_dir = tmp_path / "numba-cache" if location == "NUMBA_CACHE_DIR" else None
+    first = run_entry_probe(site, cache_dir)
+    second = run_entry_probe(site, cache_dir)
+    (package / "callee.py").write_text(CALLEE.format(increment=2))  # same size: only the content differs
+    edited = run_entry_probe(site, cache_dir)
+    again = run_entry_probe(site, cache_dir)
+    assert first.startswith("42 ") and "[]" in first  # compiled
+    assert second.startswith("42 ") and "[]" not in second  # served from the cache: the cache works
+    assert edited.startswith("44 ") and "[]" in edited  # the edit is compiled, not the stale 42 served
+    assert again.startswith("44 ") and "[]" not in again  # and cached in turn

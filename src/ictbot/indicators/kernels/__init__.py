@@ -25,28 +25,32 @@ def available() -> bool:
 
 
 def compiled() -> bool:
-    """True when numba's on-disk cache holds every kernel for this install (else the first call compiles
-    them, 1–2 min). Asks each kernel's own cache index, so a read-only install whose cache lives in the
-    user's cache directory (or ``NUMBA_CACHE_DIR``) counts too; a stale index (changed source) does not."""
+    """True when numba's on-disk cache holds the suite's entry point (``pipeline.suite_kernel``, which
+    holds every kernel) compiled from the current sources (else the first call compiles it, 1–2 min).
+    Asks the entry point's own cache index, so a read-only install whose cache lives in the user's cache
+    directory (or ``NUMBA_CACHE_DIR``) counts too; an entry of changed sources does not."""
     try:
-        from ictbot.indicators.kernels import batch
+        from ictbot.indicators.kernels._jit import has_current_entry
+        from ictbot.indicators.kernels.pipeline import suite_kernel
 
-        dispatchers = [obj for obj in vars(batch).values() if hasattr(obj, "py_func") and hasattr(obj, "_cache")]
-        # numba's index loader returns {} for a missing or stale index (private API: any surprise = unknown)
-        return bool(dispatchers) and all(bool(d._cache._cache_file._load_index()) for d in dispatchers)
-    except Exception:
+        return has_current_entry(suite_kernel)
+    except Exception:  # private numba API: any surprise = unknown
         return False
 
 
 def warm_up() -> None:
     """Load every kernel from the on-disk cache (compiling it if absent) with a tiny series, so that the
-    first real call only computes. Same argument types as a real call, so the same machine code."""
+    first real call only computes: the suite's entry point and the id formatter of the export. Same
+    argument types as a real call, so the same machine code."""
     import numpy as np
 
     count = 64
     t = np.arange(count, dtype=np.int64) * 300_000 + 1_704_067_200_000
     x = 100.0 + np.cumsum(np.sin(np.arange(count, dtype=np.float64)))
-    compute_columns(t, x, x + 1.5, x - 1.5, x + 0.5, "5m")
+    columns = compute_columns(t, x, x + 1.5, x - 1.5, x + 0.5, "5m")
+    from ictbot.indicators.export.ids import EventIds
+
+    EventIds(columns).of(np.arange(len(columns), dtype=np.int64))  # the id formatter (kernels.idtext)
 
 
 def compute_columns(t: I64, o: F64, h: F64, lo: F64, c: F64, timeframe: Timeframe | str,
