@@ -109,10 +109,24 @@ def _root_logging_restored() -> Iterator[None]:
     root.setLevel(level)
 
 
+def _plain_tracebacks_for_unconfigured_structlog() -> None:
+    """In-process bots log through structlog's default configuration (the app configures logging only
+    in ``ictbot run`` and ``ictbot demo``), whose rich traceback with locals costs ~1.2 s of CPU per logged exception
+    (bench/log_exceptions.py): a database-outage test logging a few per candle spent most of its time
+    rendering them into pytest's capture. Same lines, plain Python tracebacks."""
+    import structlog
+
+    processors = list(structlog.get_config()["processors"])
+    if processors and isinstance(processors[-1], structlog.dev.ConsoleRenderer):
+        processors[-1] = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        structlog.configure(processors=processors)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Compile the indicator kernels before the first test when this checkout has no numba cache yet
     (a fresh clone, as in CI): otherwise the first ICT backtest compiles them (1–2 min of CPU) inside its
     own per-test timeout. With the cache in place this only reads numba's index files."""
+    _plain_tracebacks_for_unconfigured_structlog()
     from ictbot.indicators import kernels
 
     if kernels.available() and not kernels.compiled():

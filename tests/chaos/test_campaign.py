@@ -38,7 +38,8 @@ def test_short_fixed_seed_campaign_keeps_every_invariant(tmp_path: Path) -> None
     failures = {s.seed: s.error or {k: v for k, v in s.checks.items() if v} for s in tally.failed}
     assert not failures, tally.render()
     assert sum(tally.injected().values()) >= 4  # the faults really were injected
-    # (a partial fill needs the target to be hit within 15 s: it may be skipped, the others may not)
+    # (a partial fill needs the price to reach a near target: 23 of 24 applied in docs/reliability.md,
+    # so it may still be skipped; the others may not)
     assert {"duplicate_events", "reorder_events", "db_loss"} <= set(tally.injected()), tally.render()
     assert all(s.figures.get("entries_accepted", 0) >= 1 for s in tally.sessions)  # and there was order flow
 

@@ -28,7 +28,8 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 @dataclass(frozen=True, slots=True)
 class ConfigHistoryEntry:
     """One line of the config history file (every save, all changed sections); the API serves it as
-    ``api.dto.ConfigVersion`` (redacted changes) and the database keeps ``StoredConfigVersion``s."""
+    ``api.dto.ConfigVersion`` (redacted changes). The only record of config versions: the database
+    has no copy (migration 0003 dropped the never-used ``config_versions`` table)."""
 
     version: int
     time_ms: int

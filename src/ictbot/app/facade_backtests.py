@@ -56,6 +56,7 @@ class _Job:
     total: int = 0
     finished_ms: int | None = None
     error: str | None = None
+    phase: str | None = None
     invalid: tuple[str, str] | None = None
     result: str | None = None
     decided: threading.Event = field(default_factory=threading.Event)
@@ -67,6 +68,7 @@ class _Job:
             id=self.id, state=self.state, strategy=r.strategy, symbol=r.symbol, timeframe=r.timeframe.value,
             start_ms=r.start_ms, end_ms=r.end_ms, done=self.done, total=self.total, percent=percent,
             started_ms=self.started_ms, finished_ms=self.finished_ms, result=self.result, error=self.error,
+            phase=self.phase if self.state == "running" else None,
         )
 
 
@@ -207,6 +209,8 @@ class BacktestJobRunner:
                 job.invalid = (str(event.get("field")), str(event.get("reason")))
             elif kind in ("started", "progress"):
                 job.done, job.total = int(event.get("done", 0)), int(event.get("total", 0))
+            elif kind == "phase":
+                job.phase = str(event["phase"]) if event.get("phase") else None
             elif kind == "failed":
                 job.error = str(event.get("reason"))
         if kind in ("invalid", "started", "failed"):

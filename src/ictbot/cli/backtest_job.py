@@ -6,7 +6,9 @@ live configuration, ``run_backtest`` and ``results_document``; only the candles 
 database (its base timeframe, aggregated as the CLI aggregates finer files) instead of files.
 
 It speaks JSON lines on stdout, one event each: ``invalid`` (``field`` and ``reason``; the API answers
-422 with them), ``started`` (``total`` candles), ``progress`` (``done``, ``total``), ``done``
+422 with them), ``started`` (``total`` candles), ``phase`` (``phase``: what it does before the first
+candle, ``null`` once it runs candles; today only the first run's kernel compile), ``progress``
+(``done``, ``total``), ``done``
 (``result``: the file written) or ``failed`` (``reason``). The results file is written under a
 temporary name and renamed, so the reports folder never lists half a document. The worker exits on
 its own when its parent (the API) is gone.
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from ictbot.backtest.run import BacktestSpec
 
 PROGRESS_STEPS = 100  # at most one progress line per percent
+COMPILING_KERNELS = "compiling indicator kernels (first run only, ~1–2 min)"
 
 
 class Invalid(Exception):
@@ -112,6 +115,25 @@ def _reporter(parent: int) -> Any:
     return on_progress
 
 
+def _kernels_to_compile(spec: BacktestSpec) -> bool:
+    """Whether this run replays the compiled kernels and this install has no numba cache of them yet."""
+    from ictbot.backtest.ict import uses_replay
+    from ictbot.backtest.run import build_strategy
+    from ictbot.indicators import kernels
+
+    return uses_replay(build_strategy(spec), per_candle=spec.per_candle) and not kernels.compiled()
+
+
+def compile_kernels_announced() -> None:
+    """Compile the kernels before the first candle, saying so: otherwise the first backtest of an install
+    sits at 0 % for 1-2 min with no word why, and the progress that follows is the run's own."""
+    from ictbot.indicators import kernels
+
+    emit("phase", phase=COMPILING_KERNELS)
+    kernels.warm_up()
+    emit("phase", phase=None)
+
+
 def run(job: dict[str, Any], parent: int) -> None:
     from ictbot.backtest.run import results_document, run_backtest, write_json
     from ictbot.cli.exchange_info import use_stored_rules
@@ -124,6 +146,8 @@ def run(job: dict[str, Any], parent: int) -> None:
         return
     emit("started", total=len(data))
     use_stored_rules()
+    if _kernels_to_compile(spec):
+        compile_kernels_announced()
     outcome = run_backtest(spec, loaded=[data], progress=_reporter(parent))
     emit("progress", done=len(data), total=len(data))
     output = Path(job["output"])

@@ -76,6 +76,8 @@ class BacktestJobView(BaseModel):
     finished_ms: int | None = None
     result: str | None = Field(default=None, description="the results file in the --reports folder, once done")
     error: str | None = None
+    phase: str | None = Field(default=None, description="while running, what the worker does before its first "
+                              "candle (e.g. compiling the indicator kernels, first run of an install only)")
 
 
 class BacktestJobList(BaseModel):

@@ -14,7 +14,7 @@ def test_db_upgrade_current_downgrade(tmp_path: Path) -> None:
     fresh = runner.invoke(app, ["db", "current", "--database-url", url])
     assert fresh.exit_code == 0 and "(none)" in fresh.output and "needs" in fresh.output
     up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
-    assert up.exit_code == 0 and "revision 0002" in up.output
+    assert up.exit_code == 0 and "revision 0003" in up.output
     now = runner.invoke(app, ["db", "current", "--database-url", url])
     assert "up to date" in now.output
     listed = runner.invoke(app, ["db", "candles", "--database-url", url])

@@ -18,8 +18,7 @@ from ictbot.adapters.storage import (
 from ictbot.adapters.storage.tables import metadata
 from tests.integration.storage.databases import open_database
 
-TABLES = {"candle_series", "candles", "orders", "fills", "positions", "key_values", "config_versions",
-          "exchange_info"}
+TABLES = {"candle_series", "candles", "orders", "fills", "positions", "key_values", "exchange_info"}
 
 
 def _tables(db: Database) -> set[str]:

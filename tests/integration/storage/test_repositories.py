@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from ictbot.adapters.storage import (
     Database,
-    SqlConfigVersions,
     SqlFillRepository,
     SqlKeyValueStore,
     SqlOrderJournal,
@@ -84,18 +83,3 @@ async def test_key_value_store(db: Database) -> None:
     await kv.delete("breaker")
     await kv.delete("breaker")  # deleting a missing key is fine
     assert await kv.get("breaker") is None
-
-
-async def test_config_versions_number_themselves(db: Database) -> None:
-    versions = SqlConfigVersions(db)
-    first = await versions.append("risk", {"max_risk": "0.01", "nested": {"a": [1, 2]}}, author="cli", reason="init")
-    second = await versions.append("strategies", {"enabled": ["ob"]}, created_at=123)
-    third = await versions.append("risk", {"max_risk": "0.02"}, author="api", reason="raise")
-    assert [first.version, second.version, third.version] == [1, 2, 3]
-    assert await versions.get(1) == first
-    assert (await versions.get(1)).document == {"max_risk": "0.01", "nested": {"a": [1, 2]}}  # type: ignore[union-attr]
-    assert await versions.latest("risk") == third
-    assert await versions.latest() == third
-    assert [v.version for v in await versions.history("risk")] == [3, 1]
-    assert (await versions.get(2)).created_at == 123  # type: ignore[union-attr]
-    assert await versions.get(99) is None

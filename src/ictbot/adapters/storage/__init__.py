@@ -22,12 +22,10 @@ from ictbot.adapters.storage.migrate import (
     upgrade_database,
 )
 from ictbot.adapters.storage.repositories import (
-    SqlConfigVersions,
     SqlFillRepository,
     SqlKeyValueStore,
     SqlOrderJournal,
     SqlPositionRepository,
-    StoredConfigVersion,
 )
 from ictbot.adapters.storage.url import database_url_from_env, normalize_url, sqlite_url
 
@@ -35,12 +33,10 @@ __all__ = [
     "Database",
     "SeriesInfo",
     "SqlCandleStore",
-    "SqlConfigVersions",
     "SqlFillRepository",
     "SqlKeyValueStore",
     "SqlOrderJournal",
     "SqlPositionRepository",
-    "StoredConfigVersion",
     "create_db_engine",
     "current_revision",
     "database_url_from_env",

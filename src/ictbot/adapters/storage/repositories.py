@@ -1,4 +1,4 @@
-"""SQL implementations of ``ictbot.ports.repositories`` (+ config versions).
+"""SQL implementations of ``ictbot.ports.repositories``.
 
 Every ``save``/``set`` goes through the database's single writer and is committed when it returns.
 Single-row saves (orders, positions, key-values) ask to run inline: on a SQLite file they then
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -216,76 +215,3 @@ class SqlKeyValueStore:
             stmt = stmt.where(t.key_values.c.key.like(escaped + "%", escape="\\"))
         rows = await self._db.read(lambda c: c.execute(stmt).all())
         return {str(key): str(value) for key, value in rows}
-
-
-@dataclass(frozen=True, slots=True)
-class StoredConfigVersion:
-    """One saved configuration document. ``version`` increases by one per save, across sections."""
-
-    version: int
-    section: str
-    document: Mapping[str, Any]
-    created_at: int
-    author: str = ""
-    reason: str = ""
-
-
-def _config_version(row: Mapping[Any, Any]) -> StoredConfigVersion:
-    return StoredConfigVersion(
-        version=int(row["version"]),
-        section=row["section"],
-        document=row["document"],
-        created_at=int(row["created_at"]),
-        author=row["author"],
-        reason=row["reason"],
-    )
-
-
-class SqlConfigVersions:
-    """History of configuration documents (the config manager's audit trail and rollback source)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def append(
-        self, section: str, document: Mapping[str, Any], *, author: str = "", reason: str = "",
-        created_at: int | None = None,
-    ) -> StoredConfigVersion:
-        """Store ``document`` as the next version. Numbering is race-free: one writer, one transaction."""
-        when = _now_ms() if created_at is None else created_at
-        body = dict(document)
-
-        def insert(c: Connection) -> StoredConfigVersion:
-            latest = c.execute(sa.select(sa.func.max(t.config_versions.c.version))).scalar()
-            saved = StoredConfigVersion(int(latest or 0) + 1, section, body, when, author, reason)
-            c.execute(
-                sa.insert(t.config_versions),
-                {"version": saved.version, "section": section, "document": body, "created_at": when,
-                 "author": author, "reason": reason},
-            )
-            return saved
-
-        return await self._db.write(insert)
-
-    async def get(self, version: int) -> StoredConfigVersion | None:
-        stmt = sa.select(t.config_versions).where(t.config_versions.c.version == version)
-        found = await self._versions(stmt)
-        return found[0] if found else None
-
-    async def latest(self, section: str | None = None) -> StoredConfigVersion | None:
-        found = await self.history(section, limit=1)
-        return found[0] if found else None
-
-    async def history(
-        self, section: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[StoredConfigVersion]:
-        """Newest first."""
-        stmt = sa.select(t.config_versions)
-        if section is not None:
-            stmt = stmt.where(t.config_versions.c.section == section)
-        stmt = stmt.order_by(t.config_versions.c.version.desc()).limit(limit).offset(offset)
-        return await self._versions(stmt)
-
-    async def _versions(self, stmt: sa.Select[Any]) -> list[StoredConfigVersion]:
-        rows = await self._db.read(lambda c: c.execute(stmt).mappings().all())
-        return [_config_version(row) for row in rows]

@@ -8,7 +8,6 @@ ids, take-profit prices) are JSON text with decimals as strings.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from ictbot.adapters.storage.types import ExactDecimal, big_id
 
@@ -130,18 +129,6 @@ key_values = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
-)
-
-config_versions = sa.Table(
-    "config_versions",
-    metadata,
-    sa.Column("version", sa.BigInteger(), primary_key=True, autoincrement=False),
-    sa.Column("section", sa.String(64), nullable=False),
-    sa.Column("document", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
-    sa.Column("created_at", sa.BigInteger(), nullable=False),
-    sa.Column("author", sa.String(128), nullable=False),
-    sa.Column("reason", sa.Text(), nullable=False),
-    sa.Index("ix_config_versions_section_version", "section", "version"),
 )
 
 # The exchange's symbol rules, for offline use by the instrument catalogue (``ictbot download

@@ -83,7 +83,10 @@ function jobRow(job) {
   const tr = el("tr");
   tr.dataset.jobId = job.id; tr.dataset.state = job.state; tr.dataset.percent = String(job.percent);
   const bar = el("progress"); bar.max = 100; bar.value = job.percent;
-  const progress = el("td"); progress.append(bar, el("span", ` ${Math.round(job.percent)} % · ${job.done}/${job.total} candles`, "muted"));
+  // A phase (the first run's kernel compile) says why the bar has not moved yet.
+  const shown = job.phase ? ` ${job.phase}` : ` ${Math.round(job.percent)} % · ${job.done}/${job.total} candles`;
+  const progress = el("td"); progress.append(bar, el("span", shown, "muted"));
+  if (job.phase) { tr.dataset.phase = job.phase; bar.removeAttribute("value"); }
   const state = el("td"); state.append(el("span", job.state, "pill " + ({ done: "executed", running: "accepted" }[job.state] || "rejected")));
   if (job.error) state.append(el("div", job.error, "reason neg small-text"));
   const actions = el("td");
