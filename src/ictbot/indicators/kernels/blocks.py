@@ -86,10 +86,8 @@ def _block_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag, wick_invalid
         b.midhit[z] = True
         zone_event(ev_i, ev_f, r, K_OB_MT_VIOLATED, z, j, tag, b)
         r += 1
-    if up:
-        broken = (lj if wick_invalidation else cj) < b.bottom[z]
-    else:
-        broken = (hj if wick_invalidation else cj) > b.top[z]
+    beyond = (lj if up else hj) if wick_invalidation else cj
+    broken = beyond < b.bottom[z] if up else beyond > b.top[z]
     if not broken:
         if up:
             b.thr[z] = b.top[z] if not b.touched[z] else b.mid[z] if not b.midhit[z] else b.bottom[z]

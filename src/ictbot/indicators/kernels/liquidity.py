@@ -45,8 +45,8 @@ def _period_levels(lb, lc, pv_i, pv_f, pv_k, i, enabled):  # type: ignore[no-unt
         src = T_DAY + pv_i[pv_k, 0]
         if enabled[src]:
             for side in (1, -1):
-                v = new_level(lb, lc, side, pv_f[pv_k, 0] if side > 0 else pv_f[pv_k, 1], src,
-                              pv_i[pv_k, 2] if side > 0 else pv_i[pv_k, 4], pv_i[pv_k, 3] if side > 0 else pv_i[pv_k, 5],
+                low = 0 if side > 0 else 1  # columns: high, low / high idx, high time, low idx, low time
+                v = new_level(lb, lc, side, pv_f[pv_k, low], src, pv_i[pv_k, 2 + 2 * low], pv_i[pv_k, 3 + 2 * low],
                               i, pv_i[pv_k, 6])
                 make_testable(lb, lc, v, i)
         pv_k += 1
@@ -61,8 +61,8 @@ def _session_levels(lb, lc, ss_i, ss_f, ss_k, i, ti, enabled, waiting, nwait):  
         src = ss_i[ss_k, 0]
         if enabled[src]:
             for side in (1, -1):
-                v = new_level(lb, lc, side, ss_f[ss_k, 0] if side > 0 else ss_f[ss_k, 1], src,
-                              ss_i[ss_k, 3] if side > 0 else ss_i[ss_k, 5], ss_i[ss_k, 4] if side > 0 else ss_i[ss_k, 6],
+                low = 0 if side > 0 else 1  # columns: high, low / high idx, high time, low idx, low time
+                v = new_level(lb, lc, side, ss_f[ss_k, low], src, ss_i[ss_k, 3 + 2 * low], ss_i[ss_k, 4 + 2 * low],
                               i, ss_i[ss_k, 7])
                 if ti >= ss_i[ss_k, 2]:
                     make_testable(lb, lc, v, i)
