@@ -143,7 +143,7 @@ def test_pivot_alternation_accepts_supersedes_and_ignores() -> None:
     state = (has, lvl, ref, prev_has, prev_lvl, 1, 0)
 
     def accept(d: int, level: float, last_type: int, r: int) -> tuple[int, int]:
-        _, _, r2, accepted = _accept_pivot(ev_i, ev_f, r, d, level, 0, 0, last_type, *state)
+        r2, accepted = _accept_pivot(ev_i, ev_f, r, d, level, 0, 0, last_type, *state)
         return int(r2), int(accepted)
 
     assert accept(1, 10.0, 0, 0) == (1, 0)  # first high: accepted, one row

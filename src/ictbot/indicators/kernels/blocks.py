@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import (
     B0,
@@ -59,7 +60,7 @@ NEVER = -(10**18)
 __all__ = ["ob_kernel", "pd_kernel"]
 
 
-@jit
+@rule
 def _choch_at(brk, j, nb):  # type: ignore[no-untyped-def]
     """(bullish CHoCH, bearish CHoCH) among the candle's breaks."""
     choch_up = False
@@ -73,7 +74,7 @@ def _choch_at(brk, j, nb):  # type: ignore[no-untyped-def]
     return choch_up, choch_dn
 
 
-@jit
+@rule
 def _block_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag, wick_invalidation, strict, mss_window,  # type: ignore[no-untyped-def]
                       last_choch_up, last_choch_dn, alive_at, pend_zone, pend_j, npend):
     """§4 for an order block the candle reached. Returns (r, npend, breaker now: the block or −1)."""
@@ -113,7 +114,7 @@ def _block_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag, wick_invalid
     return r, npend, -1
 
 
-@jit
+@rule
 def _breaker_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag):  # type: ignore[no-untyped-def]
     """§4 for a breaker the candle reached: touch (once), invalidation by a close beyond."""
     up = b.dir[z] > 0
@@ -133,7 +134,7 @@ def _breaker_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag):  # type: 
     return r
 
 
-@jit
+@rule
 def _open_breaker(ev_i, ev_f, r, b, cnt, p, j, tag, base):  # type: ignore[no-untyped-def]
     """§4: the invalidated block ``p`` becomes a breaker of the opposite direction."""
     put(ev_i, ev_f, r, K_BREAKER, -b.dir[p], tag, b.anchor[p], j, b.top[p], b.bottom[p], NAN)
@@ -143,7 +144,7 @@ def _open_breaker(ev_i, ev_f, r, b, cnt, p, j, tag, base):  # type: ignore[no-un
     return r + 1
 
 
-@jit
+@rule
 def _pending_breakers(ev_i, ev_f, r, b, cnt, j, choch_up, choch_dn, mss_window, pend_zone, pend_j, npend, tag,  # type: ignore[no-untyped-def]
                       base):
     """Strict breakers (§4 (b)) waiting for a CHoCH against their block until j + ``mss_window``:
@@ -167,7 +168,7 @@ def _pending_breakers(ev_i, ev_f, r, b, cnt, j, choch_up, choch_dn, mss_window, 
     return r, keep
 
 
-@jit
+@rule
 def _new_blocks(ev_i, ev_f, r, b, cnt, j, o, h, lo, c, brk, nb, body, strict, last_disp_up,  # type: ignore[no-untyped-def]
                 last_disp_dn, last_fvg_up, last_fvg_dn, taken_up, taken_dn, alive_at, tag, base):
     """§4: an order block per break of candle ``j`` on its order-block candle k (none while a block of
@@ -197,7 +198,7 @@ def _new_blocks(ev_i, ev_f, r, b, cnt, j, o, h, lo, c, brk, nb, body, strict, la
     return r
 
 
-@jit
+@jit  # sorts (numba's sort needs reference counting)
 def _evict_blocks(ev_i, ev_f, r, b, cnt, max_active, j, alive_at, tag):  # type: ignore[no-untyped-def]
     """§4 cap (``ZoneBook.overflow``): the oldest alive zones beyond ``max_active`` per direction."""
     ne = evict_beyond(b, cnt, max_active)
@@ -221,6 +222,8 @@ def ob_kernel(t, o, h, lo, c, brk_n, brk, last_disp_up, last_disp_dn, last_fvg_u
     r = 0
     base = slot << REF_SHIFT
     b, cnt = new_book(2 * n + 16)
+    found = b.found  # the kernel reads these per candle: locals, not tuple fields (no reference counting)
+    role = b.role
     alive_at = np.zeros((2, n), np.bool_)  # an alive order block of that direction (0 up, 1 down) on candle k
     last_choch_up = NEVER
     last_choch_dn = NEVER
@@ -242,10 +245,10 @@ def ob_kernel(t, o, h, lo, c, brk_n, brk, last_disp_up, last_disp_dn, last_fvg_u
             last_choch_dn = j
         nf = collect_reached(b, cnt, lj, hj)
         if nf > 1:
-            b.found[:nf].sort()
+            found[:nf].sort()
         for q in range(nf):
-            z = b.found[q]
-            if b.role[z] == ROLE_BREAKER:
+            z = found[q]
+            if role[z] == ROLE_BREAKER:
                 r = _breaker_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag)
                 continue
             r, npend, parent = _block_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag, wick_invalidation,

@@ -20,6 +20,7 @@ from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.ict.previous_period import period_bounds
 from ictbot.indicators.ict.sessions import WINDOWS, WindowDef, window_bounds
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import I0, I1, K_PREVIOUS_DAY, K_SESSION_CLOSED, REF_SHIFT, T_NONE, T
 
@@ -67,7 +68,7 @@ def _new_extremes(count):  # type: ignore[no-untyped-def]
                     np.zeros(count, np.int64), np.zeros(count, np.int64), np.zeros(count, np.int64))
 
 
-@jit
+@rule
 def _start_extremes(x, k, i, ti, high, low):  # type: ignore[no-untyped-def]
     x.high[k] = high
     x.high_index[k] = i
@@ -77,7 +78,7 @@ def _start_extremes(x, k, i, ti, high, low):  # type: ignore[no-untyped-def]
     x.low_time[k] = ti
 
 
-@jit
+@rule
 def _extend_extremes(x, k, i, ti, hi, li):  # type: ignore[no-untyped-def]
     """Period / window ``k`` reaches candle ``i``: a strictly higher high or lower low moves its extreme."""
     if hi > x.high[k]:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import (
     F0,
@@ -80,7 +81,7 @@ def last_true(mask_dir, direction):  # type: ignore[no-untyped-def]
     return out
 
 
-@jit
+@rule
 def _leg_at(o, h, lo, c, atr_prev, i, first, k_leg):  # type: ignore[no-untyped-def]
     """§9 displacement leg ending at ``i``: the smallest start ``s >= first`` whose summed bodies reach
     ``k_leg`` × ATR before ``s``. Returns (s, body sum, top, bottom, ATR before s); s = −1 when none."""

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import (
     F0,
@@ -69,7 +70,7 @@ ROLE_IFVG = 1
 __all__ = ["FAR_PAST", "atr_series", "displacement_direction", "displacement_kernel", "fvg_kernel", "last_true"]
 
 
-@jit
+@rule
 def _expiring(b, cnt, nf, max_age, i):  # type: ignore[no-untyped-def]
     """§3 ``max_age``: alive zones confirmed ``max_age`` candles before ``i`` join ``b.found[:nf]`` (once);
     returns the new count. Zones are confirmed in creation order, so one head pointer walks them."""
@@ -88,7 +89,7 @@ def _expiring(b, cnt, nf, max_age, i):  # type: ignore[no-untyped-def]
     return nf
 
 
-@jit
+@rule
 def _invert(ev_i, ev_f, r, b, cnt, z, i, tag_base):  # type: ignore[no-untyped-def]
     """§3 inversion: the invalidated gap ``z`` becomes an inverse gap of the opposite direction."""
     put(ev_i, ev_f, r, K_IFVG, -b.dir[z], T_NONE, b.anchor[z], i, b.top[z], b.bottom[z], NAN)
@@ -98,7 +99,7 @@ def _invert(ev_i, ev_f, r, b, cnt, z, i, tag_base):  # type: ignore[no-untyped-d
     return r + 1
 
 
-@jit
+@rule
 def _gap_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age, tag_base):  # type: ignore[no-untyped-def]
     """§3 for an FVG the candle reached: touch, consequent encroachment, fill (each once), then
     invalidation by a close beyond the far edge (→ inverse gap) or expiry; else its next threshold."""
@@ -132,7 +133,7 @@ def _gap_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age, tag_base):
     return r
 
 
-@jit
+@rule
 def _inverse_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age):  # type: ignore[no-untyped-def]
     """§3 for an inverse gap the candle reached: touch (once), invalidation by a close beyond, expiry."""
     up = b.dir[z] > 0
@@ -156,7 +157,7 @@ def _inverse_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age):  # ty
     return r
 
 
-@jit
+@rule
 def _detect_gap(o, h, lo, c, atr, disp_dir, i, require_body, require_close, require_disp, min_size,  # type: ignore[no-untyped-def]
                 k_atr):
     """§3 formation at ``i`` (i >= 2): (direction, top, bottom) of the gap between candles i − 2 and i
@@ -191,7 +192,7 @@ def _detect_gap(o, h, lo, c, atr, disp_dir, i, require_body, require_close, requ
     return d, top, bottom
 
 
-@jit
+@rule
 def _form_gap(ev_i, ev_f, r, b, cnt, i, d, top, bottom, merge_adjacent, prev_gap, tag_base):  # type: ignore[no-untyped-def]
     """§3: the ``fvg`` event and zone anchored on the middle candle, and ``fvg_extended`` when merging
     is on and the previous candle's gap has the same direction and overlaps. Returns (r, zone)."""
@@ -209,7 +210,7 @@ def _form_gap(ev_i, ev_f, r, b, cnt, i, d, top, bottom, merge_adjacent, prev_gap
     return r, w
 
 
-@jit
+@jit  # sorts (numba's sort needs reference counting)
 def _evict(ev_i, ev_f, r, b, cnt, max_active, i):  # type: ignore[no-untyped-def]
     """§3 cap (``ZoneBook.overflow``): the oldest alive zones beyond ``max_active`` per direction."""
     ne = evict_beyond(b, cnt, max_active)
@@ -234,6 +235,9 @@ def fvg_kernel(t, o, h, lo, c, atr, disp_dir, require_body, require_close, requi
     formed_ref = np.full(n, -1, np.int64)
     formed_dir = np.zeros(n, np.int64)
     b, cnt = new_book(2 * n + 16)
+    found = b.found  # the kernel reads these per candle: locals, not tuple fields (no reference counting)
+    role = b.role
+    event = b.event
     prev_gap = -1
     tag_base = slot << REF_SHIFT
     for i in range(n):
@@ -247,10 +251,10 @@ def fvg_kernel(t, o, h, lo, c, atr, disp_dir, require_body, require_close, requi
         if max_age >= 0:
             nf = _expiring(b, cnt, nf, max_age, i)
         if nf > 1:
-            b.found[:nf].sort()
+            found[:nf].sort()
         for q in range(nf):
-            z = b.found[q]
-            if b.role[z] == ROLE_FVG:
+            z = found[q]
+            if role[z] == ROLE_FVG:
                 r = _gap_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age, tag_base)
             else:
                 r = _inverse_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age)
@@ -260,7 +264,7 @@ def fvg_kernel(t, o, h, lo, c, atr, disp_dir, require_body, require_close, requi
                                          min_size, k_atr)
             if d != 0:
                 r, gap = _form_gap(ev_i, ev_f, r, b, cnt, i, d, top, bottom, merge_adjacent, prev_gap, tag_base)
-                formed_ref[i] = b.event[gap]
+                formed_ref[i] = event[gap]
                 formed_dir[i] = d
         prev_gap = gap
         if max_active >= 0 and (cnt[C_ACTIVE_UP] > max_active or cnt[C_ACTIVE_DN] > max_active):

@@ -20,7 +20,8 @@ import math
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
-from ictbot.indicators.kernels.buffers import grow_i, heap_pop, new_events
+from ictbot.indicators.kernels._rules import rule
+from ictbot.indicators.kernels.buffers import grow_i, heap_pop, new_events, room
 from ictbot.indicators.kernels.codes import K_LIQUIDITY_TAKEN, K_RUN, K_SWEEP, REF_SHIFT, T_DAY, T_POOL, T_SWING
 from ictbot.indicators.kernels.liquidity_levels import (
     L_BUY_SIZE,
@@ -31,13 +32,13 @@ from ictbot.indicators.kernels.liquidity_levels import (
     new_level,
     new_levels,
 )
-from ictbot.indicators.kernels.liquidity_pools import new_pools, pivot_liquidity, track_lag
+from ictbot.indicators.kernels.liquidity_pools import P_NODES, new_pools, pivot_liquidity, track_lag
 from ictbot.indicators.kernels.swings import pivot_at
 
 NAN = np.nan
 
 
-@jit
+@rule
 def _period_levels(lb, lc, pv_i, pv_f, pv_k, i, enabled):  # type: ignore[no-untyped-def]
     """Previous day / week / month confirmed at ``i``: high (buy side) and low (sell side), testable at
     once. Returns the next unread period row."""
@@ -75,7 +76,7 @@ def _session_levels(lb, lc, ss_i, ss_f, ss_k, i, ti, enabled, waiting, nwait):  
     return ss_k, waiting, nwait
 
 
-@jit
+@rule
 def _collect_taken(lb, lc, hi, li, work, start):  # type: ignore[no-untyped-def]
     """§5 taking: the alive levels the candle traded through (buy side below the high, sell side above
     the low, current versions only) into ``work[start:]``; returns their count."""
@@ -97,7 +98,7 @@ def _collect_taken(lb, lc, hi, li, work, start):  # type: ignore[no-untyped-def]
     return nt
 
 
-@jit
+@rule
 def _mark_taken(lb, work, start, nt, i, limit, taken_up, ntu, taken_dn, ntd):  # type: ignore[no-untyped-def]
     """The levels in ``work[start:start + nt]`` are taken at ``i`` (their version ends; excursion starts
     at 0, limited to ``limit``); ``i`` is appended once per side. Returns (ntu, ntd)."""
@@ -118,7 +119,7 @@ def _mark_taken(lb, work, start, nt, i, limit, taken_up, ntu, taken_dn, ntd):  #
     return ntu, ntd
 
 
-@jit
+@rule
 def _sort_taken(lb, work, m, rank):  # type: ignore[no-untyped-def]
     """Sort ``work[:m]`` by (confirm, source rank, buy side first, seq): insertion sort, m is small."""
     for q in range(1, m):
@@ -141,16 +142,16 @@ def _sort_taken(lb, work, m, rank):  # type: ignore[no-untyped-def]
         work[x + 1] = v
 
 
-@jit
+@rule
 def _sweep_or_run(ev_i, ev_f, r, lb, work, m, i, hi, li, ci, sweep_window, pending):  # type: ignore[no-untyped-def]
     """§5 for the levels taken or pending at ``i``: ``liquidity_taken`` (at the taking candle), then
     ``run`` (excursion beyond k_exc × ATR), ``sweep`` (close back inside), ``run`` (window over) or
-    still pending. Returns (ev_i, ev_f, r, pending count)."""
+    still pending; at most two rows per level (the caller made room). Returns (r, pending count)."""
     npend = 0
     for q in range(m):
         v = work[q]
         if lb.taken[v] == i:
-            ev_i, ev_f, r = level_event(ev_i, ev_f, r, K_LIQUIDITY_TAKEN, v, i, lb, NAN)
+            r = level_event(ev_i, ev_f, r, K_LIQUIDITY_TAKEN, v, i, lb, NAN)
         lam = lb.price[v]
         if lb.side[v] > 0:
             excursion = max(lb.exc[v], hi - lam)
@@ -160,15 +161,15 @@ def _sweep_or_run(ev_i, ev_f, r, lb, work, m, i, hi, li, ci, sweep_window, pendi
             back_inside = ci >= lam
         lb.exc[v] = excursion
         if not math.isnan(lb.limit[v]) and excursion > lb.limit[v]:
-            ev_i, ev_f, r = level_event(ev_i, ev_f, r, K_RUN, v, i, lb, excursion)
+            r = level_event(ev_i, ev_f, r, K_RUN, v, i, lb, excursion)
         elif back_inside:
-            ev_i, ev_f, r = level_event(ev_i, ev_f, r, K_SWEEP, v, i, lb, excursion)
+            r = level_event(ev_i, ev_f, r, K_SWEEP, v, i, lb, excursion)
         elif i == lb.taken[v] + sweep_window:
-            ev_i, ev_f, r = level_event(ev_i, ev_f, r, K_RUN, v, i, lb, excursion)
+            r = level_event(ev_i, ev_f, r, K_RUN, v, i, lb, excursion)
         else:
             pending[npend] = v
             npend += 1
-    return ev_i, ev_f, r, npend
+    return r, npend
 
 
 @jit
@@ -209,20 +210,24 @@ def liquidity_kernel(t, h, lo, c, atr, left, right, k_atr, k_bps, sweep_window, 
             make_testable(lb, lc, waiting[q], i)
         nwait = 0
         pv_k = _period_levels(lb, lc, pv_i, pv_f, pv_k, i, enabled)
-        ss_k, waiting, nwait = _session_levels(lb, lc, ss_i, ss_f, ss_k, i, t[i], enabled, waiting, nwait)
+        if ss_k < ss_i.shape[0] and ss_i[ss_k, 1] == i:  # (a call that may allocate costs reference counts)
+            ss_k, waiting, nwait = _session_levels(lb, lc, ss_i, ss_f, ss_k, i, t[i], enabled, waiting, nwait)
         nt = _collect_taken(lb, lc, h[i], lo[i], work, npend)
         if nt > 0 or npend > 0:
             limit = NAN if math.isnan(k_exc) or math.isnan(atr[i]) else k_exc * atr[i]
             ntu, ntd = _mark_taken(lb, work, npend, nt, i, limit, taken_up, ntu, taken_dn, ntd)
             work[:npend] = pending[:npend]
             _sort_taken(lb, work, npend + nt, rank)
-            ev_i, ev_f, r, npend = _sweep_or_run(ev_i, ev_f, r, lb, work, npend + nt, i, h[i], lo[i], c[i],
-                                                 sweep_window, pending)
+            ev_i, ev_f = room(ev_i, ev_f, r + 2 * (npend + nt))
+            r, npend = _sweep_or_run(ev_i, ev_f, r, lb, work, npend + nt, i, h[i], lo[i], c[i], sweep_window, pending)
         track_lag(pools, h, lo, i - right)
         is_high, is_low = pivot_at(h, lo, i, left, right)
         if is_high or is_low:
-            ev_i, ev_f, r, members, nmem = pivot_liquidity(
-                ev_i, ev_f, r, lb, lc, pools, pc, t, h, lo, atr, i, right, is_high, is_low, k_atr, k_bps,
-                enabled[T_SWING], enabled[T_POOL], members, nmem, slot << REF_SHIFT)
+            # room for two pool events and their members (a pool has at most every member node)
+            ev_i, ev_f = room(ev_i, ev_f, r + 2)
+            while members.shape[0] < nmem + 2 * (pc[P_NODES] + 2) + 2:
+                members = grow_i(members, members.shape[0])
+            r, nmem = pivot_liquidity(ev_i, ev_f, r, lb, lc, pools, pc, t, h, lo, atr, i, right, is_high, is_low,
+                                      k_atr, k_bps, enabled[T_SWING], enabled[T_POOL], members, nmem, slot << REF_SHIFT)
     levels, ver_i, ver_f = level_table(lb, lc)
     return ev_i, ev_f, r, members[:nmem], taken_up[:ntu], taken_dn[:ntd], levels, ver_i, ver_f

@@ -15,8 +15,12 @@ from collections import namedtuple
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
-from ictbot.indicators.kernels.buffers import heap_push, put, room
+from ictbot.indicators.kernels._rules import rule
+from ictbot.indicators.kernels.buffers import heap_push, put
 from ictbot.indicators.kernels.codes import F0, I0, I1, R0
+
+# `_jit._kernel_sources` digests the modules marked @jit (numba caches a kernel by its own file only):
+# these helpers are inlined into kernels of other modules, so their changes must drop the cache too.
 
 NAN = np.nan
 
@@ -43,7 +47,7 @@ def new_levels(cap, versions):  # type: ignore[no-untyped-def]
     return book, np.zeros(4, np.int64)
 
 
-@jit
+@rule
 def new_level(lb, lc, side, price, src, anchor, atime, confirm, parent):  # type: ignore[no-untyped-def]
     """A new alive level, not testable yet (version 0); returns its number."""
     v = lc[L_LEVELS]
@@ -62,7 +66,7 @@ def new_level(lb, lc, side, price, src, anchor, atime, confirm, parent):  # type
     return v
 
 
-@jit
+@rule
 def make_testable(lb, lc, v, i):  # type: ignore[no-untyped-def]
     """Level ``v`` can be taken at ``lb.price[v]`` from candle ``i`` on: a new version (the previous
     version row ends at ``i``), pushed on its side's heap."""
@@ -85,16 +89,15 @@ def make_testable(lb, lc, v, i):  # type: ignore[no-untyped-def]
                                     lb.ver[v])
 
 
-@jit
+@rule
 def level_event(ev_i, ev_f, r, kind, v, j, lb, excursion):  # type: ignore[no-untyped-def]
-    """Row ``r`` (room made): ``kind`` of level ``v`` at candle ``j``; returns the matrices and r + 1."""
-    ev_i, ev_f = room(ev_i, ev_f, r)
+    """Row ``r`` (the caller made room): ``kind`` of level ``v`` at candle ``j``; returns r + 1."""
     put(ev_i, ev_f, r, kind, lb.side[v], lb.src[v], lb.anchor[v], j, NAN, NAN, lb.price[v])
     ev_i[r, I0] = lb.confirm[v]
     ev_i[r, I1] = lb.taken[v]
     ev_i[r, R0] = lb.parent[v]
     ev_f[r, F0] = excursion
-    return ev_i, ev_f, r + 1
+    return r + 1
 
 
 @jit

@@ -21,7 +21,8 @@ from collections import namedtuple
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
-from ictbot.indicators.kernels.buffers import grow_i, put, room
+from ictbot.indicators.kernels._rules import rule
+from ictbot.indicators.kernels.buffers import put
 from ictbot.indicators.kernels.codes import (
     F0,
     I0,
@@ -34,6 +35,9 @@ from ictbot.indicators.kernels.codes import (
     T_SWING,
 )
 from ictbot.indicators.kernels.liquidity_levels import make_testable, new_level
+
+# `_jit._kernel_sources` digests the modules marked @jit (numba caches a kernel by its own file only):
+# these helpers are inlined into kernels of other modules, so their changes must drop the cache too.
 
 Pools = namedtuple("Pools", [
     "rec_anchor", "rec_level", "rec_seg", "rec_pool", "nrec", "lag",  # raw pivots per side (row 0 high, 1 low)
@@ -54,7 +58,7 @@ def new_pools(cap, nodes):  # type: ignore[no-untyped-def]
     return pools, np.zeros(2, np.int64)
 
 
-@jit
+@rule
 def track_lag(p, h, lo, lag_index):  # type: ignore[no-untyped-def]
     """The candle leaving the pivot window extends the running extreme after the last raw pivot."""
     if lag_index < 0:
@@ -65,7 +69,7 @@ def track_lag(p, h, lo, lag_index):  # type: ignore[no-untyped-def]
         p.lag[1] = lo[lag_index]
 
 
-@jit
+@rule
 def _record_pivot(p, sd, side, pivot, price, i, h, lo):  # type: ignore[no-untyped-def]
     """Record raw pivot ``pivot`` of ``side``: closes the previous record's segment, opens its own with
     the extreme of the candles after it up to ``i``; returns its record number."""
@@ -88,7 +92,7 @@ def _record_pivot(p, sd, side, pivot, price, i, h, lo):  # type: ignore[no-untyp
     return nr
 
 
-@jit
+@rule
 def _equal_level_match(p, sd, nr, side, x, tol):  # type: ignore[no-untyped-def]
     """§5 equal highs / lows: the nearest earlier pivot within ``tol`` of ``x`` not blocked by a more
     extreme candle in between (the search stops at one beyond x ± tol); −1 when none."""
@@ -113,7 +117,7 @@ def _equal_level_match(p, sd, nr, side, x, tol):  # type: ignore[no-untyped-def]
     return -1
 
 
-@jit
+@rule
 def _join_pool(p, pc, lb, sd, match, pivot, x):  # type: ignore[no-untyped-def]
     """The pool the new pivot joins: the matched pivot's pool while its level is alive (extended), else a
     new pool of the two pivots. Returns (pool, extended)."""
@@ -147,16 +151,14 @@ def _join_pool(p, pc, lb, sd, match, pivot, x):  # type: ignore[no-untyped-def]
     return pool, False
 
 
-@jit
+@rule
 def _pool_event(ev_i, ev_f, r, p, pool, extended, side, pivot, i, members, nmem):  # type: ignore[no-untyped-def]
-    """Row ``r``: the pool event (members appended to ``members``: I0 offset, I1 count; mean in F0).
-    Returns (ev_i, ev_f, members, nmem, top, bottom)."""
+    """Row ``r``: the pool event (members appended to ``members``: I0 offset, I1 count; mean in F0); the
+    caller made room for both. Returns (nmem, top, bottom)."""
     top = -np.inf
     bottom = np.inf
     total = 0.0
     offset = nmem
-    while members.shape[0] < nmem + p.count[pool] + 1:
-        members = grow_i(members, members.shape[0])
     node = p.head[pool]
     while node >= 0:
         value = p.node_val[node]
@@ -168,7 +170,6 @@ def _pool_event(ev_i, ev_f, r, p, pool, extended, side, pivot, i, members, nmem)
         members[nmem] = p.node_idx[node]
         nmem += 1
         node = p.node_next[node]
-    ev_i, ev_f = room(ev_i, ev_f, r)
     kind = K_LIQUIDITY_POOL_EXTENDED if extended else K_LIQUIDITY_POOL
     put(ev_i, ev_f, r, kind, side, T_NONE, pivot, i, top, bottom, top if side > 0 else bottom)
     ev_f[r, F0] = total / p.count[pool]
@@ -176,10 +177,10 @@ def _pool_event(ev_i, ev_f, r, p, pool, extended, side, pivot, i, members, nmem)
     ev_i[r, I1] = p.count[pool]
     if extended:
         ev_i[r, R0] = p.event[pool]
-    return ev_i, ev_f, members, nmem, top, bottom
+    return nmem, top, bottom
 
 
-@jit
+@rule
 def _pool_level(lb, lc, p, pool, extended, side, level_price, pivot, anchor_time, i, ref, pool_on):  # type: ignore[no-untyped-def]
     """§5 source ``pool``: a new pool's level at its extreme, or the extended pool's level re-priced."""
     if not extended:
@@ -194,11 +195,11 @@ def _pool_level(lb, lc, p, pool, extended, side, level_price, pivot, anchor_time
         make_testable(lb, lc, v, i)
 
 
-@jit
+@rule
 def pivot_liquidity(ev_i, ev_f, r, lb, lc, p, pc, t, h, lo, atr, i, right, is_high, is_low, k_atr, k_bps,  # type: ignore[no-untyped-def]
                     swing_on, pool_on, members, nmem, base):
-    """The raw pivots confirmed at ``i``: their ``swing`` levels, records and pools (high side first).
-    Returns (ev_i, ev_f, r, members, nmem)."""
+    """The raw pivots confirmed at ``i``: their ``swing`` levels, records and pools (high side first); the
+    caller made room for two pool events and their members. Returns (r, nmem)."""
     pivot = i - right
     anchor_time = t[pivot]
     tol_ok = True  # no equal-level tolerance before the ATR exists
@@ -226,10 +227,9 @@ def pivot_liquidity(ev_i, ev_f, r, lb, lc, p, pc, t, h, lo, atr, i, right, is_hi
         if match < 0:
             continue
         pool, extended = _join_pool(p, pc, lb, sd, match, pivot, price)
-        ev_i, ev_f, members, nmem, top, bottom = _pool_event(ev_i, ev_f, r, p, pool, extended, side, pivot, i,
-                                                             members, nmem)
+        nmem, top, bottom = _pool_event(ev_i, ev_f, r, p, pool, extended, side, pivot, i, members, nmem)
         p.rec_pool[sd, nr] = pool
         _pool_level(lb, lc, p, pool, extended, side, top if side > 0 else bottom, pivot, anchor_time, i,
                     base | r, pool_on)
         r += 1
-    return ev_i, ev_f, r, members, nmem
+    return r, nmem

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import (
     F0,
@@ -25,7 +26,7 @@ from ictbot.indicators.kernels.codes import (
 NAN = np.nan
 
 
-@jit
+@rule
 def _ote_box(ldir, la, lb, ote_low, ote_high, sweet_spot, hi, li, ci):  # type: ignore[no-untyped-def]
     """§6 for the leg a → b of direction ``ldir``: (top, bottom, sweet spot) of its OTE zone and whether
     the candle entered it, closed beyond it (exceeded) or traded beyond the origin (invalidated)."""

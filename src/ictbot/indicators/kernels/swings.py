@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import (
     B0,
@@ -72,17 +73,16 @@ def _label(direction, level, has_prev, prev_level):  # type: ignore[no-untyped-d
     return 3 if level < prev_level else 4
 
 
-@jit
+@rule
 def _accept_pivot(ev_i, ev_f, r, d, level, p, i, last_type, has, lvl, ref, prev_has, prev_lvl, tag, base):  # type: ignore[no-untyped-def]
     """§1 alternation for a pivot of direction ``d`` at ``p``: accepted after the other side (labelled
     against the previous accepted pivot of its side), or replacing the current one when more extreme
     (``swing_superseded``), else logged unaccepted. Side state per row 0 (high) / 1 (low) is updated in
-    place. Returns (ev_i, ev_f, r, event ref of the accepted pivot or −1)."""
+    place; at most two rows (the caller made room). Returns (r, event ref of the accepted pivot or −1)."""
     s = 0 if d > 0 else 1
     kind = K_SWING_HIGH if d > 0 else K_SWING_LOW
     if last_type != d:
         label = _label(d, level, has[s], lvl[s])
-        ev_i, ev_f = room(ev_i, ev_f, r)
         put(ev_i, ev_f, r, kind, d, tag, p, i, NAN, NAN, level)
         ev_i[r, B0] = 1
         ev_i[r, I0] = label
@@ -92,13 +92,11 @@ def _accept_pivot(ev_i, ev_f, r, d, level, p, i, last_type, has, lvl, ref, prev_
         has[s] = True
         lvl[s] = level
         ref[s] = accepted
-        return ev_i, ev_f, r + 1, accepted
+        return r + 1, accepted
     if not (level > lvl[s] if d > 0 else level < lvl[s]):
-        ev_i, ev_f = room(ev_i, ev_f, r)
         put(ev_i, ev_f, r, kind, d, tag, p, i, NAN, NAN, level)
-        return ev_i, ev_f, r + 1, -1
+        return r + 1, -1
     label = _label(d, level, prev_has[s], prev_lvl[s])
-    ev_i, ev_f = room(ev_i, ev_f, r + 1)
     put(ev_i, ev_f, r, kind, d, tag, p, i, NAN, NAN, level)
     ev_i[r, B0] = 1
     ev_i[r, I0] = label
@@ -108,7 +106,7 @@ def _accept_pivot(ev_i, ev_f, r, d, level, p, i, last_type, has, lvl, ref, prev_
     ev_i[r + 1, R1] = accepted
     lvl[s] = level
     ref[s] = accepted
-    return ev_i, ev_f, r + 2, accepted
+    return r + 2, accepted
 
 
 @jit
@@ -135,13 +133,14 @@ def swing_kernel(t, h, lo, left, right, tag, slot):  # type: ignore[no-untyped-d
         if not (is_high or is_low):
             continue
         p = i - right
+        ev_i, ev_f = room(ev_i, ev_f, r + 3)  # two pivots, two rows each at most
         # both at one candle: the side opposite to the last accepted pivot first
         first = -1 if not is_high or (is_low and last_type == 1) else 1
         for q in range(2 if is_high and is_low else 1):
             d = first if q == 0 else -first
             level = h[p] if d > 0 else lo[p]
-            ev_i, ev_f, r, accepted = _accept_pivot(ev_i, ev_f, r, d, level, p, i, last_type, has, lvl, ref,
-                                                    prev_has, prev_lvl, tag, base)
+            r, accepted = _accept_pivot(ev_i, ev_f, r, d, level, p, i, last_type, has, lvl, ref, prev_has, prev_lvl,
+                                        tag, base)
             if accepted >= 0:
                 last_type = d
                 k = acc_n[i]
@@ -153,7 +152,7 @@ def swing_kernel(t, h, lo, left, right, tag, slot):  # type: ignore[no-untyped-d
     return ev_i, ev_f, r, acc_n, acc_dir, acc_level, acc_anchor, acc_ref
 
 
-@jit
+@rule
 def _follow_leg(ref, h, lo, i, hi, li, side):  # type: ignore[no-untyped-def]
     """§2 leg of a standing reference: a new origin ``a`` (ref[5]) at a lower low (high side) / higher
     high (low side), else a new extreme ``b`` (ref[6])."""
@@ -172,12 +171,12 @@ def _follow_leg(ref, h, lo, i, hi, li, side):  # type: ignore[no-untyped-def]
         ref[6] = i
 
 
-@jit
+@rule
 def _log_break(ev_i, ev_f, r, ref, level, side, trend, i, last_disp, taken_up, taken_dn, require_sweep, brk,  # type: ignore[no-untyped-def]
                brk_n, tag, base):
     """§2 break of reference ``ref`` at ``i``: BOS (with the trend) or CHoCH (against it; MSS when a
     displacement since the leg origin and, if required, a sweep of the opposite liquidity between the
-    swing and the origin), and the break row §4 / §6 read. Returns (ev_i, ev_f, r)."""
+    swing and the origin), and the break row §4 / §6 read (the caller made room). Returns r + 1."""
     is_choch = trend == -side
     origin = ref[5]
     mss = False
@@ -187,7 +186,6 @@ def _log_break(ev_i, ev_f, r, ref, level, side, trend, i, last_disp, taken_up, t
             confirms = taken_dn if side > 0 else taken_up
             at = np.searchsorted(confirms, ref[2])
             mss = at < confirms.shape[0] and confirms[at] <= origin
-    ev_i, ev_f = room(ev_i, ev_f, r)
     put(ev_i, ev_f, r, K_CHOCH if is_choch else K_BOS, side, tag, ref[2], i, NAN, NAN, level)
     ev_i[r, R0] = ref[4]
     ev_i[r, I0] = ref[2]
@@ -204,10 +202,10 @@ def _log_break(ev_i, ev_f, r, ref, level, side, trend, i, last_disp, taken_up, t
     brk[i, k, 5] = ref[6]
     brk[i, k, 6] = 1 if is_choch else 0
     brk_n[i] = k + 1
-    return ev_i, ev_f, r + 1
+    return r + 1
 
 
-@jit
+@rule
 def _track_block_candle(ref, h, lo, i, hi, li, ci, oi, side):  # type: ignore[no-untyped-def]
     """§4 order-block candle of a standing reference over [anchor + 1, i]: the lowest (high side) /
     highest (low side) opposite-close candle (ref[7]) and the same extreme among any candle (ref[8])."""
@@ -225,7 +223,7 @@ def _track_block_candle(ref, h, lo, i, hi, li, ci, oi, side):  # type: ignore[no
             ref[8] = i
 
 
-@jit
+@rule
 def _register_swing(ref, d, s, i, o, h, lo, c, event):  # type: ignore[no-untyped-def]
     """The swing of direction ``d`` anchored at ``s`` and confirmed at ``i`` becomes the reference of its
     side, its leg and order-block candles seeded from candles s + 1 … i."""
@@ -291,14 +289,15 @@ def structure_kernel(t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_
         ci = c[i]
         _follow_leg(hr, h, lo, i, hi, li, 1)
         _follow_leg(lr, h, lo, i, hi, li, -1)
-        # Step A: breaks against references standing at i − 1
+        # Step A: breaks against references standing at i − 1 (one row each at most)
+        ev_i, ev_f = room(ev_i, ev_f, r + 1)
         if hr[0] and not hr[1] and (hi if wick else ci) > h_level:
-            ev_i, ev_f, r = _log_break(ev_i, ev_f, r, hr, h_level, 1, trend, i, last_disp_up[i], taken_up, taken_dn,
-                                       require_sweep, brk, brk_n, tag, base)
+            r = _log_break(ev_i, ev_f, r, hr, h_level, 1, trend, i, last_disp_up[i], taken_up, taken_dn,
+                           require_sweep, brk, brk_n, tag, base)
             trend = 1
         if lr[0] and not lr[1] and (li if wick else ci) < l_level:
-            ev_i, ev_f, r = _log_break(ev_i, ev_f, r, lr, l_level, -1, trend, i, last_disp_dn[i], taken_up, taken_dn,
-                                       require_sweep, brk, brk_n, tag, base)
+            r = _log_break(ev_i, ev_f, r, lr, l_level, -1, trend, i, last_disp_dn[i], taken_up, taken_dn,
+                           require_sweep, brk, brk_n, tag, base)
             trend = -1
         # order-block candidates now cover [anchor + 1, i]
         _track_block_candle(hr, h, lo, i, hi, li, ci, o[i], 1)

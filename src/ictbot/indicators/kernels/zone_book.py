@@ -16,8 +16,12 @@ from collections import namedtuple
 import numpy as np
 
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import evict_overflow, heap_pop, heap_push, put
 from ictbot.indicators.kernels.codes import F0, R0
+
+# `_jit._kernel_sources` digests the modules marked @jit (numba caches a kernel by its own file only):
+# these helpers are inlined into kernels of other modules, so their changes must drop the cache too.
 
 NAN = np.nan
 
@@ -46,13 +50,13 @@ def new_book(cap):  # type: ignore[no-untyped-def]
     return book, np.zeros(10, np.int64)
 
 
-@jit
+@rule
 def active(cnt):  # type: ignore[no-untyped-def]
     """Alive zones of both directions."""
     return cnt[C_ACTIVE_UP] + cnt[C_ACTIVE_DN]
 
 
-@jit
+@rule
 def collect_reached(b, cnt, low, high):  # type: ignore[no-untyped-def]
     """``ZoneBook.candidates``: the zones whose threshold the candle reached, popped (current versions
     only) into ``b.found``; returns their count. Each is bumped a version, so it is re-pushed or dead."""
@@ -76,7 +80,7 @@ def collect_reached(b, cnt, low, high):  # type: ignore[no-untyped-def]
     return nf
 
 
-@jit
+@rule
 def requeue(b, cnt, z):  # type: ignore[no-untyped-def]
     """Zone ``z`` waits for its (updated) threshold ``b.thr[z]`` under a new version."""
     b.ver[z] += 1
@@ -86,7 +90,7 @@ def requeue(b, cnt, z):  # type: ignore[no-untyped-def]
         cnt[C_UP_SIZE] = heap_push(b.up_key, b.up_seq, b.up_ver, cnt[C_UP_SIZE], b.thr[z], z, b.ver[z])
 
 
-@jit
+@rule
 def open_zone(b, cnt, d, role, top, bottom, mid, anchor, confirm, event):  # type: ignore[no-untyped-def]
     """A new alive zone (untouched, version 1) waiting for its near edge; returns its number."""
     w = cnt[C_ZONES]
@@ -120,7 +124,7 @@ def open_zone(b, cnt, d, role, top, bottom, mid, anchor, confirm, event):  # typ
     return w
 
 
-@jit
+@rule
 def close_zone(b, cnt, z):  # type: ignore[no-untyped-def]
     """Zone ``z`` is dead (invalidated or expired): no longer alive nor counted."""
     b.alive[z] = False
@@ -130,7 +134,7 @@ def close_zone(b, cnt, z):  # type: ignore[no-untyped-def]
         cnt[C_ACTIVE_DN] -= 1
 
 
-@jit
+@rule
 def zone_event(ev_i, ev_f, r, kind, z, j, tag, b):  # type: ignore[no-untyped-def]
     """Row ``r``: a transition of zone ``z`` at candle ``j`` (mid in F0, the zone's creating event in R0)."""
     put(ev_i, ev_f, r, kind, b.dir[z], tag, b.anchor[z], j, b.top[z], b.bottom[z], NAN)
@@ -138,7 +142,7 @@ def zone_event(ev_i, ev_f, r, kind, z, j, tag, b):  # type: ignore[no-untyped-de
     ev_i[r, R0] = b.event[z]
 
 
-@jit
+@jit  # sorts (numba's sort needs reference counting)
 def evict_beyond(b, cnt, max_active):  # type: ignore[no-untyped-def]
     """``ZoneBook.overflow``: the oldest alive zones beyond ``max_active`` per direction, closed, in
     ``b.found[:ne]`` by zone number; returns ``ne``."""
