@@ -16,11 +16,14 @@ from typing import Any
 
 from numba import njit
 
+# ``_nrt`` is a documented-internal numba flag the type stubs do not list
+_NO_REFCOUNT: dict[str, Any] = {"_nrt": False}
+
 
 def rule(func: Callable[..., Any]) -> Any:
     """``njit(cache=True, nogil=True, _nrt=False)``; without a writable cache location, uncached (as
     ``_jit.jit``)."""
     try:
-        return njit(cache=True, nogil=True, _nrt=False)(func)
+        return njit(cache=True, nogil=True, **_NO_REFCOUNT)(func)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return njit(nogil=True, _nrt=False)(func)
+        return njit(nogil=True, **_NO_REFCOUNT)(func)

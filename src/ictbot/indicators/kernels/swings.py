@@ -289,13 +289,15 @@ def structure_kernel(t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_
         ci = c[i]
         _follow_leg(hr, h, lo, i, hi, li, 1)
         _follow_leg(lr, h, lo, i, hi, li, -1)
-        # Step A: breaks against references standing at i − 1 (one row each at most)
-        ev_i, ev_f = room(ev_i, ev_f, r + 1)
+        # Step A: breaks against references standing at i − 1 (room made only for a break: per candle it
+        # would cost a reference-counted call on every candle)
         if hr[0] and not hr[1] and (hi if wick else ci) > h_level:
+            ev_i, ev_f = room(ev_i, ev_f, r + 1)
             r = _log_break(ev_i, ev_f, r, hr, h_level, 1, trend, i, last_disp_up[i], taken_up, taken_dn,
                            require_sweep, brk, brk_n, tag, base)
             trend = 1
         if lr[0] and not lr[1] and (li if wick else ci) < l_level:
+            ev_i, ev_f = room(ev_i, ev_f, r + 1)
             r = _log_break(ev_i, ev_f, r, lr, l_level, -1, trend, i, last_disp_dn[i], taken_up, taken_dn,
                            require_sweep, brk, brk_n, tag, base)
             trend = -1
