@@ -153,22 +153,15 @@ def swing_kernel(t, h, lo, left, right, tag, slot):  # type: ignore[no-untyped-d
 
 
 @rule
-def _follow_leg(ref, h, lo, i, hi, li, side):  # type: ignore[no-untyped-def]
-    """§2 leg of a standing reference: a new origin ``a`` (ref[5]) at a lower low (high side) / higher
-    high (low side), else a new extreme ``b`` (ref[6])."""
-    if not ref[0]:
-        return
-    if side > 0:
-        if li <= lo[ref[5]]:
-            ref[5] = i
-            ref[6] = i
-        elif hi > h[ref[6]]:
-            ref[6] = i
-    elif hi >= h[ref[5]]:
-        ref[5] = i
-        ref[6] = i
-    elif li < lo[ref[6]]:
-        ref[6] = i
+def _follow_leg(a, b, i, origin_beaten, extreme_beaten):  # type: ignore[no-untyped-def]
+    """§2 leg a → b of a standing reference at candle ``i``: a new origin (and extreme) when the candle
+    beats the origin (a lower-or-equal low for a high reference, a higher-or-equal high for a low one),
+    else a new extreme when it beats it. Scalars only: no array reference to count."""
+    if origin_beaten:
+        return i, i
+    if extreme_beaten:
+        return a, i
+    return a, b
 
 
 @rule
@@ -206,21 +199,10 @@ def _log_break(ev_i, ev_f, r, ref, level, side, trend, i, last_disp, taken_up, t
 
 
 @rule
-def _track_block_candle(ref, h, lo, i, hi, li, ci, oi, side):  # type: ignore[no-untyped-def]
-    """§4 order-block candle of a standing reference over [anchor + 1, i]: the lowest (high side) /
-    highest (low side) opposite-close candle (ref[7]) and the same extreme among any candle (ref[8])."""
-    if not ref[0]:
-        return
-    if side > 0:
-        if ci < oi and (ref[7] < 0 or li <= lo[ref[7]]):
-            ref[7] = i
-        if ref[8] < 0 or li <= lo[ref[8]]:
-            ref[8] = i
-    else:
-        if ci > oi and (ref[7] < 0 or hi >= h[ref[7]]):
-            ref[7] = i
-        if ref[8] < 0 or hi >= h[ref[8]]:
-            ref[8] = i
+def _block_candle(k, i, opposite_close, beats_k):  # type: ignore[no-untyped-def]
+    """§4 order-block candle candidate of a standing reference: candle ``i`` replaces ``k`` when it
+    qualifies (``opposite_close``) and is none yet or at least as extreme (``beats_k``)."""
+    return i if opposite_close and (k < 0 or beats_k) else k
 
 
 @rule
@@ -287,8 +269,14 @@ def structure_kernel(t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_
         hi = h[i]
         li = lo[i]
         ci = c[i]
-        _follow_leg(hr, h, lo, i, hi, li, 1)
-        _follow_leg(lr, h, lo, i, hi, li, -1)
+        if hr[0]:
+            a, b = _follow_leg(hr[5], hr[6], i, li <= lo[hr[5]], hi > h[hr[6]])
+            hr[5] = a
+            hr[6] = b
+        if lr[0]:
+            a, b = _follow_leg(lr[5], lr[6], i, hi >= h[lr[5]], li < lo[lr[6]])
+            lr[5] = a
+            lr[6] = b
         # Step A: breaks against references standing at i − 1 (room made only for a break: per candle it
         # would cost a reference-counted call on every candle)
         if hr[0] and not hr[1] and (hi if wick else ci) > h_level:
@@ -302,8 +290,12 @@ def structure_kernel(t, o, h, lo, c, acc_n, acc_dir, acc_level, acc_anchor, acc_
                            require_sweep, brk, brk_n, tag, base)
             trend = -1
         # order-block candidates now cover [anchor + 1, i]
-        _track_block_candle(hr, h, lo, i, hi, li, ci, o[i], 1)
-        _track_block_candle(lr, h, lo, i, hi, li, ci, o[i], -1)
+        if hr[0]:  # (k < 0: the index guard is evaluated after the read, which stays in bounds)
+            hr[7] = _block_candle(hr[7], i, ci < o[i], li <= lo[hr[7]])
+            hr[8] = _block_candle(hr[8], i, True, li <= lo[hr[8]])
+        if lr[0]:
+            lr[7] = _block_candle(lr[7], i, ci > o[i], hi >= h[lr[7]])
+            lr[8] = _block_candle(lr[8], i, True, hi >= h[lr[8]])
         # Step B: register swings confirmed at i (seeded from the candles since the anchor)
         for q in range(acc_n[i]):
             d = acc_dir[i, q]
