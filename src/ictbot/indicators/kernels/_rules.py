@@ -5,7 +5,7 @@ A helper is passed the kernel's state arrays (tables of 6–25 arrays as namedtu
 reference counting, every array argument costs an atomic increment and decrement per call, which made
 the split kernels 2–10× slower than the single loops they replaced (inlining at numba IR level only
 halved that: the inlined variables are reference-counted too). Without it a call is a plain LLVM call
-that LLVM inlines, and the split kernels run as fast as before (docs/benchmarks/indicator_kernels.md).
+and the split kernels are as fast as before in total (docs/benchmarks/indicator_kernels.md).
 Such a helper must not allocate (no new arrays, no ``room`` / ``grow_*``): callers make room first.
 """
 
