@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import namedtuple
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from ictbot.domain.timeframe import Timeframe
 from ictbot.indicators.ict.previous_period import period_bounds
 from ictbot.indicators.ict.sessions import WINDOWS, WindowDef, window_bounds
 from ictbot.indicators.kernels._jit import jit
+from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import new_events, put, room
 from ictbot.indicators.kernels.codes import I0, I1, K_PREVIOUS_DAY, K_SESSION_CLOSED, REF_SHIFT, T_NONE, T
 
@@ -57,6 +59,71 @@ def period_table(t: I64, kind: str, day_anchor: str) -> tuple[I64, I64]:
     return edges[k], edges[k + 1]
 
 
+Extremes = namedtuple("Extremes", ["high", "low", "high_index", "high_time", "low_index", "low_time"])
+
+
+@jit
+def _new_extremes(count):  # type: ignore[no-untyped-def]
+    return Extremes(np.zeros(count, np.float64), np.zeros(count, np.float64), np.zeros(count, np.int64),
+                    np.zeros(count, np.int64), np.zeros(count, np.int64), np.zeros(count, np.int64))
+
+
+@rule
+def _start_extremes(x, k, i, ti, high, low):  # type: ignore[no-untyped-def]
+    x.high[k] = high
+    x.high_index[k] = i
+    x.high_time[k] = ti
+    x.low[k] = low
+    x.low_index[k] = i
+    x.low_time[k] = ti
+
+
+@rule
+def _extend_extremes(x, k, i, ti, hi, li):  # type: ignore[no-untyped-def]
+    """Period / window ``k`` reaches candle ``i``: a strictly higher high or lower low moves its extreme."""
+    if hi > x.high[k]:
+        x.high[k] = hi
+        x.high_index[k] = i
+        x.high_time[k] = ti
+    if li < x.low[k]:
+        x.low[k] = li
+        x.low_index[k] = i
+        x.low_time[k] = ti
+
+
+@jit
+def _row_room(lv_i, lv_f, nl):  # type: ignore[no-untyped-def]
+    """The level rows, doubled when row ``nl`` does not fit."""
+    if nl < lv_i.shape[0]:
+        return lv_i, lv_f
+    gi = np.zeros((2 * nl, lv_i.shape[1]), np.int64)
+    gi[:nl] = lv_i
+    gf = np.zeros((2 * nl, 2), np.float64)
+    gf[:nl] = lv_f
+    return gi, gf
+
+
+@jit
+def _log_previous(ev_i, ev_f, r, lv_i, lv_f, nl, k, i, open_i, first_index, x, base):  # type: ignore[no-untyped-def]
+    """§7: the completed period ``k`` (0 day, 1 week, 2 month) is the previous one from candle ``i``: its
+    event and its liquidity level row. Returns (ev_i, ev_f, r, lv_i, lv_f, nl)."""
+    ev_i, ev_f = room(ev_i, ev_f, r)
+    put(ev_i, ev_f, r, K_PREVIOUS_DAY + k, 0, T_NONE, first_index, i, x.high[k], x.low[k], open_i)
+    ev_i[r, I0] = x.high_index[k]
+    ev_i[r, I1] = x.low_index[k]
+    lv_i, lv_f = _row_room(lv_i, lv_f, nl)
+    lv_i[nl, 0] = k
+    lv_i[nl, 1] = i
+    lv_i[nl, 2] = x.high_index[k]
+    lv_i[nl, 3] = x.high_time[k]
+    lv_i[nl, 4] = x.low_index[k]
+    lv_i[nl, 5] = x.low_time[k]
+    lv_i[nl, 6] = base | r
+    lv_f[nl, 0] = x.high[k]
+    lv_f[nl, 1] = x.low[k]
+    return ev_i, ev_f, r + 1, lv_i, lv_f, nl + 1
+
+
 @jit
 def previous_kernel(t, o, h, lo, starts, ends, slot):  # type: ignore[no-untyped-def]
     """Previous-period events; ``levels`` rows: kind k, confirm, high, low, high idx, high time, low idx,
@@ -69,65 +136,24 @@ def previous_kernel(t, o, h, lo, starts, ends, slot):  # type: ignore[no-untyped
     lv_f = np.zeros((64 + n // 200, 2), np.float64)
     nl = 0
     has = np.zeros(3, np.bool_)
-    complete = np.zeros(3, np.bool_)
+    complete = np.zeros(3, np.bool_)  # the period was seen from its first candle
     cend = np.zeros(3, np.int64)
     first_index = np.zeros(3, np.int64)
-    first_time = np.zeros(3, np.int64)
-    high = np.zeros(3, np.float64)
-    low = np.zeros(3, np.float64)
-    high_index = np.zeros(3, np.int64)
-    high_time = np.zeros(3, np.int64)
-    low_index = np.zeros(3, np.int64)
-    low_time = np.zeros(3, np.int64)
+    x = _new_extremes(3)
     for i in range(n):
         ti = t[i]
         for k in range(3):
-            if not has[k] or ti >= cend[k]:
+            if not has[k] or ti >= cend[k]:  # a new period starts
                 start = starts[k, i]
-                prev_ok = has[k] and complete[k] and cend[k] == start
-                if prev_ok:
-                    ev_i, ev_f = room(ev_i, ev_f, r)
-                    put(ev_i, ev_f, r, K_PREVIOUS_DAY + k, 0, T_NONE, first_index[k], i, high[k],
-                        low[k], o[i])
-                    ev_i[r, I0] = high_index[k]
-                    ev_i[r, I1] = low_index[k]
-                    if nl == lv_i.shape[0]:
-                        gi = np.zeros((2 * nl, 7), np.int64)
-                        gi[:nl] = lv_i
-                        lv_i = gi
-                        gf = np.zeros((2 * nl, 2), np.float64)
-                        gf[:nl] = lv_f
-                        lv_f = gf
-                    lv_i[nl, 0] = k
-                    lv_i[nl, 1] = i
-                    lv_i[nl, 2] = high_index[k]
-                    lv_i[nl, 3] = high_time[k]
-                    lv_i[nl, 4] = low_index[k]
-                    lv_i[nl, 5] = low_time[k]
-                    lv_i[nl, 6] = base | r
-                    lv_f[nl, 0] = high[k]
-                    lv_f[nl, 1] = low[k]
-                    nl += 1
-                    r += 1
+                if has[k] and complete[k] and cend[k] == start:
+                    ev_i, ev_f, r, lv_i, lv_f, nl = _log_previous(ev_i, ev_f, r, lv_i, lv_f, nl, k, i, o[i],
+                                                                  first_index[k], x, base)
                 complete[k] = has[k] or ti == start
                 has[k] = True
                 cend[k] = ends[k, i]
                 first_index[k] = i
-                first_time[k] = ti
-                high[k] = -np.inf
-                low[k] = np.inf
-                high_index[k] = i
-                low_index[k] = i
-                high_time[k] = ti
-                low_time[k] = ti
-            if h[i] > high[k]:
-                high[k] = h[i]
-                high_index[k] = i
-                high_time[k] = ti
-            if lo[i] < low[k]:
-                low[k] = lo[i]
-                low_index[k] = i
-                low_time[k] = ti
+                _start_extremes(x, k, i, ti, -np.inf, np.inf)
+            _extend_extremes(x, k, i, ti, h[i], lo[i])
     return ev_i, ev_f, r, lv_i[:nl], lv_f[:nl]
 
 
@@ -228,6 +254,28 @@ def session_tables(t: I64, tf_ms: int, windows: tuple[str, ...]) -> tuple[I64, I
 
 
 @jit
+def _log_session(ev_i, ev_f, r, lv_i, lv_f, nl, w, i, end, tag, anchor, x, base):  # type: ignore[no-untyped-def]
+    """§8: window ``w`` (tag ``tag``) closed at candle ``i``: ``session_closed`` and its liquidity level
+    row. Returns (ev_i, ev_f, r, lv_i, lv_f, nl)."""
+    ev_i, ev_f = room(ev_i, ev_f, r)
+    put(ev_i, ev_f, r, K_SESSION_CLOSED, 0, tag, anchor, i, x.high[w], x.low[w], NAN)
+    ev_i[r, I0] = x.high_index[w]
+    ev_i[r, I1] = x.low_index[w]
+    lv_i, lv_f = _row_room(lv_i, lv_f, nl)
+    lv_i[nl, 0] = tag
+    lv_i[nl, 1] = i
+    lv_i[nl, 2] = end
+    lv_i[nl, 3] = x.high_index[w]
+    lv_i[nl, 4] = x.high_time[w]
+    lv_i[nl, 5] = x.low_index[w]
+    lv_i[nl, 6] = x.low_time[w]
+    lv_i[nl, 7] = base | r
+    lv_f[nl, 0] = x.high[w]
+    lv_f[nl, 1] = x.low[w]
+    return ev_i, ev_f, r + 1, lv_i, lv_f, nl + 1
+
+
+@jit
 def session_kernel(t, h, lo, tf_ms, starts, ends, firsts, tags, slot):  # type: ignore[no-untyped-def]
     """``session_closed`` events; ``levels`` rows: tag, confirm, end, high idx, high time, low idx, low time,
     event ref (+ high, low floats)."""
@@ -242,16 +290,10 @@ def session_kernel(t, h, lo, tf_ms, starts, ends, firsts, tags, slot):  # type: 
     if n == 0:
         return ev_i, ev_f, r, lv_i[:0], lv_f[:0]
     t0 = t[0]
-    ptr = firsts.copy()
+    ptr = firsts.copy()  # current instance per window
     seen = np.zeros(nw, np.bool_)
     anchor = np.zeros(nw, np.int64)
-    anchor_time = np.zeros(nw, np.int64)
-    high = np.zeros(nw, np.float64)
-    low = np.zeros(nw, np.float64)
-    high_index = np.zeros(nw, np.int64)
-    high_time = np.zeros(nw, np.int64)
-    low_index = np.zeros(nw, np.int64)
-    low_time = np.zeros(nw, np.int64)
+    x = _new_extremes(nw)
     for i in range(n):
         ti = t[i]
         close = ti + tf_ms
@@ -260,56 +302,21 @@ def session_kernel(t, h, lo, tf_ms, starts, ends, firsts, tags, slot):  # type: 
             end = ends[w, ptr[w]]
             if close < start:
                 continue
-            fast = close < end and start <= ti
+            fast = close < end and start <= ti  # inside the instance, not at its end: no rollover
             while True:
-                skip = start < t0
+                skip = start < t0  # an instance begun before the data is never reported
                 if not skip and start <= ti and close <= end:
                     if not seen[w]:
                         seen[w] = True
                         anchor[w] = i
-                        anchor_time[w] = ti
-                        high[w] = h[i]
-                        high_index[w] = i
-                        high_time[w] = ti
-                        low[w] = lo[i]
-                        low_index[w] = i
-                        low_time[w] = ti
+                        _start_extremes(x, w, i, ti, h[i], lo[i])
                     else:
-                        if h[i] > high[w]:
-                            high[w] = h[i]
-                            high_index[w] = i
-                            high_time[w] = ti
-                        if lo[i] < low[w]:
-                            low[w] = lo[i]
-                            low_index[w] = i
-                            low_time[w] = ti
+                        _extend_extremes(x, w, i, ti, h[i], lo[i])
                 if fast or close < end:
                     break
                 if seen[w] and not skip:
-                    ev_i, ev_f = room(ev_i, ev_f, r)
-                    put(ev_i, ev_f, r, K_SESSION_CLOSED, 0, tags[w], anchor[w], i, high[w], low[w],
-                        NAN)
-                    ev_i[r, I0] = high_index[w]
-                    ev_i[r, I1] = low_index[w]
-                    if nl == lv_i.shape[0]:
-                        gi = np.zeros((2 * nl, 8), np.int64)
-                        gi[:nl] = lv_i
-                        lv_i = gi
-                        gf = np.zeros((2 * nl, 2), np.float64)
-                        gf[:nl] = lv_f
-                        lv_f = gf
-                    lv_i[nl, 0] = tags[w]
-                    lv_i[nl, 1] = i
-                    lv_i[nl, 2] = end
-                    lv_i[nl, 3] = high_index[w]
-                    lv_i[nl, 4] = high_time[w]
-                    lv_i[nl, 5] = low_index[w]
-                    lv_i[nl, 6] = low_time[w]
-                    lv_i[nl, 7] = base | r
-                    lv_f[nl, 0] = high[w]
-                    lv_f[nl, 1] = low[w]
-                    nl += 1
-                    r += 1
+                    ev_i, ev_f, r, lv_i, lv_f, nl = _log_session(ev_i, ev_f, r, lv_i, lv_f, nl, w, i, end, tags[w],
+                                                                 anchor[w], x, base)
                 ptr[w] += 1
                 seen[w] = False
                 start = starts[w, ptr[w]]
