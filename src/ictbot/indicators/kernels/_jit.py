@@ -26,7 +26,7 @@ from numba.core.runtime import nrt
 
 _HERE = Path(__file__).resolve().parent
 # files whose content is frozen into compiled code: kernels and the constants of codes.py
-_COMPILED_MARKS = (b"@jit", b"REF_SHIFT = ", b"njit(")
+_COMPILED_MARKS = (b"@jit", b"@rule", b"REF_SHIFT = ", b"njit(")
 
 
 def drop_stale_cache(folder: Path, sources: Sequence[Path]) -> None:

@@ -19,9 +19,6 @@ from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import heap_push, put
 from ictbot.indicators.kernels.codes import F0, I0, I1, R0
 
-# `_jit._kernel_sources` digests the modules marked @jit (numba caches a kernel by its own file only):
-# these helpers are inlined into kernels of other modules, so their changes must drop the cache too.
-
 NAN = np.nan
 
 LevelBook = namedtuple("LevelBook", [

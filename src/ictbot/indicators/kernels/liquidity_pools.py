@@ -36,9 +36,6 @@ from ictbot.indicators.kernels.codes import (
 )
 from ictbot.indicators.kernels.liquidity_levels import make_testable, new_level
 
-# `_jit._kernel_sources` digests the modules marked @jit (numba caches a kernel by its own file only):
-# these helpers are inlined into kernels of other modules, so their changes must drop the cache too.
-
 Pools = namedtuple("Pools", [
     "rec_anchor", "rec_level", "rec_seg", "rec_pool", "nrec", "lag",  # raw pivots per side (row 0 high, 1 low)
     "head", "tail", "count", "level", "event",  # pools: member list, level (−1 none), creating event

@@ -20,9 +20,6 @@ from ictbot.indicators.kernels._rules import rule
 from ictbot.indicators.kernels.buffers import evict_overflow, heap_pop, heap_push, put
 from ictbot.indicators.kernels.codes import F0, R0
 
-# `_jit._kernel_sources` digests the modules marked @jit (numba caches a kernel by its own file only):
-# these helpers are inlined into kernels of other modules, so their changes must drop the cache too.
-
 NAN = np.nan
 
 ZoneBook = namedtuple("ZoneBook", [
