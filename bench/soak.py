@@ -107,11 +107,12 @@ def _area(filename: str) -> str:
 
 
 async def soak(days: int, symbols: int, warmup_days: int, workdir: Path,
-               tracer: Tracer | None = None) -> list[dict[str, Any]]:
+               tracer: Tracer | None = None, trace_from: int | None = None) -> list[dict[str, Any]]:
     spec = SoakSpec(days=days + warmup_days, symbols=symbols)
     samples: list[dict[str, Any]] = []
     started = time.perf_counter()
-    mark_day = warmup_days + max(1, days // 3)
+    # the first snapshot: a third of the way in, or ``trace_from`` days after the warm-up (the last month)
+    mark_day = warmup_days + (max(1, days // 3) if trace_from is None else trace_from)
     async with SoakRun(spec, workdir) as run:
         print(f"started after a warm-up of {spec.history_candles} base candles per symbol "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
@@ -154,13 +155,15 @@ def main() -> None:
                         help="simulated days after the start before the growth is measured")
     parser.add_argument("--csv", type=Path, default=None, help="also write the daily samples here")
     parser.add_argument("--trace", action="store_true", help="compare tracemalloc snapshots and object counts")
+    parser.add_argument("--trace-from", type=int, default=None,
+                        help="with --trace: first snapshot this many days after the warm-up (default days // 3)")
     args = parser.parse_args()
     if args.days < 2 or args.warmup_days < 1:
         sys.exit("--days must be >= 2 and --warmup-days >= 1")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     with tempfile.TemporaryDirectory(prefix="ictbot-soak-") as tmp:
         samples = asyncio.run(soak(args.days, args.symbols, args.warmup_days, Path(tmp),
-                                   Tracer() if args.trace else None))
+                                   Tracer() if args.trace else None, args.trace_from))
     if args.csv is not None:
         with args.csv.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(samples[0]))
