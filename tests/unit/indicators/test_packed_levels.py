@@ -120,3 +120,22 @@ def test_checkpoint_with_packed_levels_resumes_the_same() -> None:
         assert [e.key() for e in restored.step(t, o, h, lo, c)] == [e.key() for e in engine.step(t, o, h, lo, c)]
     with pytest.raises(ValueError, match="unsupported indicator checkpoint"):
         TimeframeEngine.restore(pickle.dumps((2, engine)))
+
+
+def test_near_levels_setting() -> None:
+    candles = market(6_000)
+    engine = TimeframeEngine("5m")
+    engine.liquidity.set_near_levels(1)
+    for t, o, h, lo, c in zip(*(column.tolist() for column in candles), strict=True):
+        engine.step(t, o, h, lo, c)
+    liquidity = engine.liquidity
+    before = [fields(level) for level in liquidity.alive_levels()]
+    packed = len(liquidity.cold[1]) + len(liquidity.cold[-1])
+    assert packed > 0
+    liquidity.set_near_levels(8)  # more objects in front of the packed rows at once
+    assert len(liquidity.cold[1]) + len(liquidity.cold[-1]) < packed
+    liquidity.set_near_levels(None)  # everything revived
+    assert len(liquidity.cold[1]) + len(liquidity.cold[-1]) == 0
+    assert [fields(level) for level in liquidity.alive_levels()] == before
+    with pytest.raises(ValueError, match="near_levels"):
+        liquidity.set_near_levels(0)

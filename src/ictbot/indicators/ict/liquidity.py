@@ -110,7 +110,8 @@ class LiquidityIndicator:
                     else:
                         self.waiting.append(level)
         # _take has work only if a heap head is reached or a classification is open (the heads are read
-        # exactly as _take's own loops read them)
+        # exactly as _take's own loops read them); packed levels lie behind >= ``near`` alive heap
+        # entries (``revive_near``), so price reaching one reaches the heap head first
         buy = self.side_heaps[1]
         sell = self.side_heaps[-1]
         if (buy and buy[0][0] < h) or (sell and -sell[0][0] > lo) or self.pending:
@@ -135,9 +136,7 @@ class LiquidityIndicator:
     def alive_levels(self) -> list[Level]:
         """Every untaken level in the order they became testable (packed ones as new objects)."""
         cold = [level for side in (1, -1) for level in self.cold[side].rows(0, len(self.cold[side]))]
-        if not cold:
-            return list(self.alive)
-        return sorted([*self.alive, *cold], key=_order_of)
+        return sorted([*self.alive, *cold], key=_order_of)  # revived levels re-entered ``alive`` later
 
     def set_near_levels(self, near: int | None) -> None:
         """Keep at least ``near`` alive levels per side as objects in front of the packed ones (None:
@@ -151,6 +150,8 @@ class LiquidityIndicator:
             if near is None and len(self.cold[side]):
                 for level in self.cold[side].pop_nearest(len(self.cold[side])):
                     self.push(level)
+            else:
+                revive_near(self, side)  # a larger ``near``: more objects in front of the packed rows
 
     # ---- levels ------------------------------------------------------------------------------------
 
