@@ -1,6 +1,7 @@
 """Soak benchmark: the live pipeline against the simulator for N simulated days on M symbols.
 
-Run: .venv/bin/python bench/soak.py [--days 90] [--symbols 10] [--warmup-days 3] [--csv out.csv] [--trace]
+Run: .venv/bin/python bench/soak.py [--days 90] [--symbols 10] [--warmup-days 3] [--csv out.csv]
+         [--trace [--trace-from DAY]]
 
 The bot is the one ``ictbot demo`` runs (real Binance adapter over 127.0.0.1, SQLite, in-process
 bus; 5m base with 15m/1h/4h context), driven by the stepped simulator as fast as the pipeline
@@ -10,9 +11,10 @@ The bot starts with enough history for its warm-up to fill every candle window (
 days of 5m candles), as a deployment does; ``--warmup-days`` then lets the runtime windows
 (metric samples, the simulator's price cache) reach their level before growth is measured.
 
-``--trace``: tracemalloc from the end of the warm-up, snapshots a third of the way in and at the
-end; prints the growth between them per allocating line (every file, not only ``ictbot``), per
-area (bot, simulator, libraries) and the live objects by type (``gc.get_objects``). Slower.
+``--trace``: tracemalloc from the end of the warm-up, snapshots a third of the way in (or
+``--trace-from`` days after the warm-up: the last month of a long run) and at the end; prints the
+growth between them per allocating line (every file, not only ``ictbot``), per area (bot,
+simulator, libraries) and the live objects by type (``gc.get_objects``). Slower.
 
 Printed at the end: per gauge, the level after warm-up, the growth per simulated day after
 warm-up (least-squares slope over the daily samples) and the final level as a ratio of the
