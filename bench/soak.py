@@ -1,6 +1,7 @@
 """Soak benchmark: the live pipeline against the simulator for N simulated days on M symbols.
 
-Run: .venv/bin/python bench/soak.py [--days 90] [--symbols 10] [--warmup-days 3] [--csv out.csv] [--trace]
+Run: .venv/bin/python bench/soak.py [--days 90] [--symbols 10] [--warmup-days 3] [--csv out.csv]
+         [--trace [--trace-from DAY]]
 
 The bot is the one ``ictbot demo`` runs (real Binance adapter over 127.0.0.1, SQLite, in-process
 bus; 5m base with 15m/1h/4h context), driven by the stepped simulator as fast as the pipeline
@@ -10,9 +11,10 @@ The bot starts with enough history for its warm-up to fill every candle window (
 days of 5m candles), as a deployment does; ``--warmup-days`` then lets the runtime windows
 (metric samples, the simulator's price cache) reach their level before growth is measured.
 
-``--trace``: tracemalloc from the end of the warm-up, snapshots a third of the way in and at the
-end; prints the growth between them per allocating line (every file, not only ``ictbot``), per
-area (bot, simulator, libraries) and the live objects by type (``gc.get_objects``). Slower.
+``--trace``: tracemalloc from the end of the warm-up, snapshots a third of the way in (or
+``--trace-from`` days after the warm-up: the last month of a long run) and at the end; prints the
+growth between them per allocating line (every file, not only ``ictbot``), per area (bot,
+simulator, libraries) and the live objects by type (``gc.get_objects``). Slower.
 
 Printed at the end: per gauge, the level after warm-up, the growth per simulated day after
 warm-up (least-squares slope over the daily samples) and the final level as a ratio of the
@@ -107,11 +109,12 @@ def _area(filename: str) -> str:
 
 
 async def soak(days: int, symbols: int, warmup_days: int, workdir: Path,
-               tracer: Tracer | None = None) -> list[dict[str, Any]]:
+               tracer: Tracer | None = None, trace_from: int | None = None) -> list[dict[str, Any]]:
     spec = SoakSpec(days=days + warmup_days, symbols=symbols)
     samples: list[dict[str, Any]] = []
     started = time.perf_counter()
-    mark_day = warmup_days + max(1, days // 3)
+    # the first snapshot: a third of the way in, or ``trace_from`` days after the warm-up (the last month)
+    mark_day = warmup_days + (max(1, days // 3) if trace_from is None else trace_from)
     async with SoakRun(spec, workdir) as run:
         print(f"started after a warm-up of {spec.history_candles} base candles per symbol "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
@@ -154,13 +157,15 @@ def main() -> None:
                         help="simulated days after the start before the growth is measured")
     parser.add_argument("--csv", type=Path, default=None, help="also write the daily samples here")
     parser.add_argument("--trace", action="store_true", help="compare tracemalloc snapshots and object counts")
+    parser.add_argument("--trace-from", type=int, default=None,
+                        help="with --trace: first snapshot this many days after the warm-up (default days // 3)")
     args = parser.parse_args()
     if args.days < 2 or args.warmup_days < 1:
         sys.exit("--days must be >= 2 and --warmup-days >= 1")
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     with tempfile.TemporaryDirectory(prefix="ictbot-soak-") as tmp:
         samples = asyncio.run(soak(args.days, args.symbols, args.warmup_days, Path(tmp),
-                                   Tracer() if args.trace else None))
+                                   Tracer() if args.trace else None, args.trace_from))
     if args.csv is not None:
         with args.csv.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(samples[0]))

@@ -15,7 +15,7 @@ from typing import Any
 from ictbot.domain.ict import IctEvent, LiquidityLevel, TimeframeView, Zone
 from ictbot.indicators.core.zones import ZoneBook, ZoneState
 from ictbot.indicators.events import Event
-from ictbot.indicators.ict.liquidity import Level
+from ictbot.indicators.ict.liquidity_levels import NEAR_LEVELS, Level
 from ictbot.indicators.resampling import Resampler
 from ictbot.indicators.stream import TimeframeEngine
 
@@ -120,6 +120,8 @@ class TimeframeState:
         for _, _, blocks in engine.streams:
             blocks.book.journal = []
         engine.liquidity.journal = []
+        # the view's nearest ``limit`` levels per side must be objects, not packed rows (None: every level)
+        engine.liquidity.set_near_levels(None if liquidity_limit is None else max(NEAR_LEVELS, liquidity_limit))
 
     def books(self) -> list[ZoneBook]:
         return [self.engine.fvg.book] + [blocks.book for _, _, blocks in self.engine.streams]

@@ -25,7 +25,7 @@ from ictbot.indicators.ict.sessions import SessionIndicator, SessionLevel
 from ictbot.indicators.ict.structure import StructureStream
 from ictbot.indicators.params import IndicatorParams, params_hash
 
-_CHECKPOINT_VERSION = 2  # 2: LiquidityIndicator.track_taken
+_CHECKPOINT_VERSION = 3  # 2: LiquidityIndicator.track_taken; 3: far liquidity levels packed
 _NO_PIVOT = (False, False)
 _NO_PIVOTS: list[Pivot] = []  # shared empty results: callers only iterate them
 _NO_PERIODS: list[PeriodLevel] = []

@@ -71,6 +71,7 @@ class PositionMonitor:
         await self.on_price(candle.symbol, candle.close, candle.market)
 
     async def on_price(self, symbol: str, price: Decimal, market: Market | None = None) -> None:
+        self._forget_closed()
         for position in await self._manager.mark(symbol, price, market):
             if position.stop_loss is not None:
                 risk = self._initial_risk.setdefault(position.id, abs(position.avg_entry - position.stop_loss))
@@ -79,6 +80,15 @@ class PositionMonitor:
                     log.info("moving stop", position=position.id, stop=str(proposed))
                     await self._controller.move_stop(position.id, proposed)
             await self._check_breach(position.id, price)
+
+    def _forget_closed(self) -> None:
+        """Drop the initial risk of positions no longer open (the manager holds every open one): the
+        map held one entry per position ever traded. An open position's entry is never dropped: it
+        cannot be recomputed once the stop has moved."""
+        if len(self._initial_risk) <= len(self._manager.open_positions()):
+            return
+        for position_id in [pid for pid in self._initial_risk if self._manager.get(pid) is None]:
+            del self._initial_risk[position_id]
 
     async def _check_breach(self, position_id: str, price: Decimal) -> None:
         position = self._manager.get(position_id)

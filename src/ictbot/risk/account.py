@@ -57,10 +57,16 @@ class AccountTracker:
         return realized
 
     def _forget_closed(self) -> None:
-        """Bound memory: keep open positions and the most recent closed ones (for late updates)."""
+        """Bound memory: keep open positions and the most recent closed ones (for late updates).
+
+        A forgotten position's folded P&L goes with it: ``_folded`` / ``_folded_at`` are read only for
+        ids still in ``_known`` (the dedup of a repeated close, the delta of a late trade, the equity of
+        a reopened id), so they cover exactly the window in which a late update is recognised."""
         closed = [pid for pid, p in self._known.items() if not p.is_open]
         for pid in closed[: len(closed) // 2]:
             del self._known[pid]
+            self._folded.pop(pid, None)
+            self._folded_at.pop(pid, None)
 
     def set_mark(self, symbol: str, price: Decimal) -> None:
         if price > 0:

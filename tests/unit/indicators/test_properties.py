@@ -109,4 +109,4 @@ def test_checkpoint_is_plain_pickle_of_state() -> None:
     blob = engine.checkpoint()
     clone = TimeframeEngine.restore(blob)
     assert clone.index == engine.index and clone.last_time == engine.last_time
-    assert pickle.loads(blob)[0] == 2  # versioned payload (2: LiquidityIndicator.track_taken)
+    assert pickle.loads(blob)[0] == 3  # versioned payload (2: LiquidityIndicator.track_taken; 3: packed far levels)

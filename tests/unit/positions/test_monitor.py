@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
-from ictbot.bus import Topic
+from ictbot.bus import EventBus, Topic
 from ictbot.domain.candle import Candle
 from ictbot.domain.events import KlineUpdated
 from ictbot.domain.order import OrderLeg, OrderStatus
+from ictbot.domain.position import Position
 from ictbot.domain.timeframe import Timeframe
 from ictbot.execution import ExecutionConfig
+from ictbot.ports.clock import ManualClock
 from ictbot.positions import StopRules
+from ictbot.positions.monitor import PositionMonitor
 from tests.unit.execution.harness import make_harness, make_intent
+from tests.unit.risk.support import open_position
 
 D = Decimal
 
@@ -57,3 +62,42 @@ async def test_a_stop_breached_but_not_filled_is_closed_at_market_after_the_grac
     exits = [o for o in h.journal.orders.values() if o.leg is OrderLeg.EXIT]
     assert len(exits) == 1 and exits[0].status is OrderStatus.FILLED
     assert h.venue.open_venue_orders() == []
+
+
+class _OpenBook:
+    """The manager as the monitor reads it: the open positions only."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, Position] = {}
+
+    async def mark(self, symbol: str, price: Decimal, market: object = None) -> list[Position]:
+        return [p for p in self.open.values() if p.symbol == symbol]
+
+    def get(self, position_id: str) -> Position | None:
+        return self.open.get(position_id)
+
+    def open_positions(self, symbol: str | None = None, market: object = None) -> list[Position]:
+        return list(self.open.values())
+
+
+class _NoMoves:
+    async def move_stop(self, position_id: str, new_stop: Decimal) -> None: ...
+
+    async def close_position(self, position_id: str, reason: str = "") -> None: ...
+
+
+async def test_initial_risk_is_forgotten_when_a_position_closes_and_kept_while_it_is_open() -> None:
+    # before: one entry per position ever traded, for ever
+    book = _OpenBook()
+    monitor = PositionMonitor(EventBus(), book, _NoMoves(), ManualClock())  # type: ignore[arg-type]
+    kept = replace(open_position(pid="kept"), stop_loss=D("59000"))
+    book.open["kept"] = kept
+    await monitor.on_price("BTCUSDT", D("60000"))
+    book.open["kept"] = replace(kept, stop_loss=D("59800"))  # the stop moved: the risk must not follow
+    for n in range(300):
+        book.open[f"p{n}"] = replace(open_position(pid=f"p{n}"), stop_loss=D("59500"))
+        await monitor.on_price("BTCUSDT", D("60000"))
+        del book.open[f"p{n}"]  # closed
+        await monitor.on_price("BTCUSDT", D("60010"))
+        assert set(monitor._initial_risk) == {"kept"}
+    assert monitor._initial_risk["kept"] == D("1000")

@@ -3,6 +3,10 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
+from ictbot.domain.position import Position
+from ictbot.risk import account as account_module
 from ictbot.risk.account import AccountTracker
 from tests.unit.risk.support import open_position
 
@@ -52,3 +56,32 @@ def test_set_equity_rebases_on_the_venue() -> None:
     assert account.equity() == Decimal(12_000)
     account.set_mark("BTCUSDT", Decimal(60_000))
     assert account.equity() == Decimal(11_900)
+
+
+def test_folded_pnl_is_forgotten_with_the_closed_position_and_stays_right_where_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # before: _folded / _folded_at kept one entry per position ever closed (the 10,000-cap on _known
+    # did not trim them)
+    monkeypatch.setattr(account_module, "_MAX_KNOWN", 50)
+    account = AccountTracker(Decimal(1_000))
+    closes: list[Position] = []
+    for n in range(400):
+        position = open_position(pid=f"p{n}")
+        account.apply(position, mark=Decimal(60_000))
+        closed = replace(position, qty=Decimal(0), realized_pnl=Decimal(1), closed_at=n + 1,
+                         trade_ids=position.trade_ids | {f"p{n}-t2"})
+        assert account.apply(closed) == Decimal(1)
+        closes.append(closed)
+        assert len(account._folded) <= 51 and len(account._folded_at) <= 51
+    assert account.equity() == Decimal(1_400)
+    # a recent close: its duplicate is still recognised, a late trade folds only its delta
+    last = closes[-1]
+    assert account.apply(last) is None
+    late = replace(last, realized_pnl=Decimal("1.5"), trade_ids=last.trade_ids | {"late"})
+    assert account.apply(late) == Decimal("0.5")
+    assert account.equity() == Decimal("1400.5")
+    # an id kept open through all of it still counts only its unfolded P&L
+    reopened = replace(closes[-2], qty=Decimal("0.1"), avg_entry=Decimal(60_000), closed_at=None,
+                       realized_pnl=Decimal(1), trade_ids=closes[-2].trade_ids | {"again"})
+    account.apply(reopened, mark=Decimal(60_100))
+    assert account.equity() == Decimal("1410.5")

@@ -9,58 +9,14 @@ from ictbot.indicators.core.history import History
 from ictbot.indicators.events import Event, EventFactory
 from ictbot.indicators.ict import equal_levels
 from ictbot.indicators.ict.equal_levels import SideSearch, SwingRecord
+from ictbot.indicators.ict.liquidity_levels import NEAR_LEVELS, ColdSide, Level, pack_far, revive_near, revive_pool
 from ictbot.indicators.ict.previous_period import PeriodLevel
-from ictbot.indicators.ict.sessions import WINDOWS, SessionLevel
+from ictbot.indicators.ict.sessions import SessionLevel
 from ictbot.indicators.params import LiquidityParams
-
-_SOURCE_RANK = {"swing": 0, "pool": 1, "day": 2, "week": 3, "month": 4}
-_SOURCE_RANK.update({w.id: 5 + k for k, w in enumerate(WINDOWS)})
-
-
-class Level:
-    """One resting level; sort key = (confirm index, source rank, buy-side first, creation seq)."""
-
-    __slots__ = (
-        "alive",
-        "anchor_index",
-        "anchor_time",
-        "confirm_index",
-        "confirm_time",
-        "exc_limit",
-        "excursion",
-        "key",
-        "level",
-        "parent_id",
-        "pool",
-        "side",
-        "source",
-        "taken_index",
-        "version",
-        "view",
-    )
-
-    def __init__(self, side: int, level: float, source: str, anchor_index: int, anchor_time: int,
-                 confirm_index: int, confirm_time: int, parent_id: str | None, seq: int) -> None:
-        self.side = side
-        self.confirm_time = confirm_time
-        self.level = level
-        self.source = source
-        self.anchor_index = anchor_index
-        self.anchor_time = anchor_time
-        self.confirm_index = confirm_index
-        self.parent_id = parent_id
-        self.key = (confirm_index, _SOURCE_RANK[source], 0 if side > 0 else 1, seq)
-        self.alive = True
-        self.taken_index = -1
-        self.excursion = 0.0
-        self.exc_limit = math.nan
-        self.version = 0
-        self.pool: Pool | None = None
-        self.view: object = None  # cached read-only copy for snapshots
 
 
 class Pool:
-    __slots__ = ("anchor_time", "event_id", "level", "members", "side", "values")
+    __slots__ = ("anchor_time", "event_id", "level", "members", "packed_seq", "side", "values")
 
     def __init__(self, side: int, event_id: str, members: list[int], values: list[float], anchor_time: int) -> None:
         self.side = side
@@ -69,19 +25,25 @@ class Pool:
         self.values = values
         self.anchor_time = anchor_time
         self.level: Level | None = None
+        self.packed_seq = -1  # creation seq of its level while that is packed (``level`` is then None)
 
 
 class LiquidityIndicator:
     __slots__ = (
         "alive",
+        "cold",
         "confirm_time",
         "enabled",
         "highs",
+        "hot_count",
         "journal",
         "lows",
+        "near",
         "p",
+        "pack_at",
         "pending",
         "phash",
+        "pushes",
         "seq",
         "side_heaps",
         "taken",
@@ -90,9 +52,12 @@ class LiquidityIndicator:
         "waiting",
     )
 
-    def __init__(self, params: LiquidityParams, phash: str, *, track_taken: bool = True) -> None:
+    def __init__(self, params: LiquidityParams, phash: str, *, track_taken: bool = True,
+                 near_levels: int | None = NEAR_LEVELS) -> None:
         """``track_taken``: keep ``taken`` (only strict breakers and ``require_sweep`` read it; it grows
-        by one index per candle that takes liquidity, so the engine turns it off when nobody reads it)."""
+        by one index per candle that takes liquidity, so the engine turns it off when nobody reads it).
+        ``near_levels``: alive levels kept as objects in front of the packed far ones, per side (None:
+        every alive level stays an object)."""
         self.p = params
         self.phash = phash
         self.enabled = frozenset(params.sources)
@@ -108,6 +73,12 @@ class LiquidityIndicator:
         self.journal: list[Level] | None = None  # levels added / changed / taken, for a snapshot builder
         self.version = 0
         self.confirm_time = 0  # close time of the current candle (stamped on new levels)
+        self.pushes = 0  # levels made testable so far (their ``order``)
+        self.cold = {1: ColdSide(1), -1: ColdSide(-1)}  # far alive levels, packed (liquidity_levels.py)
+        self.hot_count = {1: 0, -1: 0}  # alive levels per side held as objects (in the heap)
+        self.near: int | None = None
+        self.pack_at = {1: 0, -1: 0}
+        self.set_near_levels(near_levels)
 
     # ---- public ------------------------------------------------------------------------------------
 
@@ -119,14 +90,14 @@ class LiquidityIndicator:
         self.confirm_time = factory.confirm_time
         if self.waiting:
             for level in self.waiting:
-                self._push(level)
+                self.push(level)
             self.waiting = []
         for period in periods:
             if period.source in self.enabled:
                 e = period.event
                 assert e.top is not None and e.bottom is not None
-                self._push(self._new(1, e.top, period.source, period.high_index, period.high_time, i, e.id))
-                self._push(self._new(-1, e.bottom, period.source, period.low_index, period.low_time, i, e.id))
+                self.push(self._new(1, e.top, period.source, period.high_index, period.high_time, i, e.id))
+                self.push(self._new(-1, e.bottom, period.source, period.low_index, period.low_time, i, e.id))
         for session in sessions:
             if session.source in self.enabled:
                 e = session.event
@@ -135,11 +106,12 @@ class LiquidityIndicator:
                         self._new(-1, e.bottom, session.source, session.low_index, session.low_time, i, e.id))
                 for level in pair:
                     if t >= session.end:
-                        self._push(level)
+                        self.push(level)
                     else:
                         self.waiting.append(level)
         # _take has work only if a heap head is reached or a classification is open (the heads are read
-        # exactly as _take's own loops read them)
+        # exactly as _take's own loops read them); packed levels lie behind >= ``near`` alive heap
+        # entries (``revive_near``), so price reaching one reaches the heap head first
         buy = self.side_heaps[1]
         sell = self.side_heaps[-1]
         if (buy and buy[0][0] < h) or (sell and -sell[0][0] > lo) or self.pending:
@@ -162,7 +134,24 @@ class LiquidityIndicator:
             self._swings(hist, i, atr_now, is_high, is_low, factory, out)
 
     def alive_levels(self) -> list[Level]:
-        return list(self.alive)
+        """Every untaken level in the order they became testable (packed ones as new objects)."""
+        cold = [level for side in (1, -1) for level in self.cold[side].rows(0, len(self.cold[side]))]
+        return sorted([*self.alive, *cold], key=_order_of)  # revived levels re-entered ``alive`` later
+
+    def set_near_levels(self, near: int | None) -> None:
+        """Keep at least ``near`` alive levels per side as objects in front of the packed ones (None:
+        pack none, and revive those packed). A snapshot showing the nearest N levels per side needs
+        ``near >= N``."""
+        if near is not None and near < 1:
+            raise ValueError(f"near_levels: must be >= 1 or None, got {near}")
+        self.near = near
+        for side in (1, -1):
+            self.pack_at[side] = 3 * near if near is not None else 0
+            if near is None and len(self.cold[side]):
+                for level in self.cold[side].pop_nearest(len(self.cold[side])):
+                    self.push(level)
+            else:
+                revive_near(self, side)  # a larger ``near``: more objects in front of the packed rows
 
     # ---- levels ------------------------------------------------------------------------------------
 
@@ -171,15 +160,22 @@ class LiquidityIndicator:
         self.seq += 1
         return Level(side, price, source, anchor, anchor_time, confirm, self.confirm_time, parent_id, self.seq)
 
-    def _push(self, level: Level) -> None:
+    def push(self, level: Level) -> None:
         level.version += 1
+        side = level.side
         if level.version == 1:
             self.alive[level] = None
+            self.hot_count[side] += 1
+            if level.order < 0:
+                level.order = self.pushes
+                self.pushes += 1
         if self.journal is not None:
             self.journal.append(level)
-        heap = self.side_heaps[level.side]
-        heapq.heappush(heap, (level.level if level.side > 0 else -level.level, level.key[3], level.version, level))
+        heap = self.side_heaps[side]
+        heapq.heappush(heap, (level.level if side > 0 else -level.level, level.key[3], level.version, level))
         self.version += 1
+        if self.near is not None and self.hot_count[side] > self.pack_at[side]:
+            pack_far(self, side)
 
     def _take(self, j: int, h: float, lo: float, c: float, atr_now: float, factory: EventFactory,
               out: list[Event]) -> None:
@@ -189,11 +185,18 @@ class LiquidityIndicator:
             _, _, version, level = heapq.heappop(buy)
             if level.alive and level.version == version:
                 taken.append(level)
+                self.hot_count[1] -= 1
         sell = self.side_heaps[-1]
         while sell and -sell[0][0] > lo:
             _, _, version, level = heapq.heappop(sell)
             if level.alive and level.version == version:
                 taken.append(level)
+                self.hot_count[-1] -= 1
+        for side, threshold in ((1, h), (-1, -lo)):  # packed levels price reached (heap keys below it)
+            cold = self.cold[side]
+            reached = cold.reached(threshold)
+            if reached:
+                taken += cold.pop_nearest(reached)
         if not taken and not self.pending:
             return
         k_exc = self.p.k_exc
@@ -202,7 +205,7 @@ class LiquidityIndicator:
             level.taken_index = j
             level.excursion = 0.0
             level.exc_limit = math.nan if k_exc is None or math.isnan(atr_now) else k_exc * atr_now
-            del self.alive[level]
+            self.alive.pop(level, None)  # packed levels revived just now were never in it
             if self.journal is not None:
                 self.journal.append(level)
             if self.track_taken:
@@ -210,6 +213,9 @@ class LiquidityIndicator:
                 if not taken_at or taken_at[-1] != j:
                     taken_at.append(j)
         self.version += 1
+        if taken:
+            revive_near(self, 1)
+            revive_near(self, -1)
         work = self.pending + taken
         work.sort(key=_key_of)
         still: list[Level] = []
@@ -261,7 +267,7 @@ class LiquidityIndicator:
             search = highs if side > 0 else lows
             price = hist.h[pb] if side > 0 else hist.l[pb]
             if "swing" in self.enabled:
-                self._push(self._new(side, price, "swing", pivot, anchor_time, i, None))
+                self.push(self._new(side, price, "swing", pivot, anchor_time, i, None))
             # close the previous record's segment at the pivot, open the new one
             if search.records:
                 last = search.records[-1]
@@ -315,6 +321,8 @@ class LiquidityIndicator:
               factory: EventFactory, out: list[Event]) -> None:
         side = search.side
         pool = search.last_member.get(y.anchor)
+        if pool is not None and pool.packed_seq >= 0:
+            revive_pool(self, pool)  # its level was packed (or taken since: then it stays None)
         if pool is not None and pool.level is not None and pool.level.alive:
             del search.last_member[y.anchor]
             pool.members.append(px)
@@ -342,12 +350,17 @@ class LiquidityIndicator:
             if "pool" in self.enabled:
                 level = self._new(side, price, "pool", px, anchor_time, i, event.id)
                 pool.level = level
-                self._push(level)
+                self.push(level)
         elif pool.level is not None and pool.level.level != price:
             pool.level.level = price
-            self._push(pool.level)
+            self.push(pool.level)
+            revive_near(self, side)  # the pool level moved away: fewer objects may be in front of the packed ones
 
 
 def _key_of(level: Level) -> tuple[int, int, int, int]:
     return level.key
+
+
+def _order_of(level: Level) -> int:
+    return level.order
 
