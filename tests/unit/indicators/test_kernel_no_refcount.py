@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from ictbot.indicators.kernels._rules import rule  # noqa: E402
+from ictbot.indicators.kernels._rules import rule
 
 
 def _first_above(values, limit):  # type: ignore[no-untyped-def]
