@@ -179,24 +179,7 @@ class LiquidityIndicator:
 
     def _take(self, j: int, h: float, lo: float, c: float, atr_now: float, factory: EventFactory,
               out: list[Event]) -> None:
-        taken: list[Level] = []
-        buy = self.side_heaps[1]
-        while buy and buy[0][0] < h:
-            _, _, version, level = heapq.heappop(buy)
-            if level.alive and level.version == version:
-                taken.append(level)
-                self.hot_count[1] -= 1
-        sell = self.side_heaps[-1]
-        while sell and -sell[0][0] > lo:
-            _, _, version, level = heapq.heappop(sell)
-            if level.alive and level.version == version:
-                taken.append(level)
-                self.hot_count[-1] -= 1
-        for side, threshold in ((1, h), (-1, -lo)):  # packed levels price reached (heap keys below it)
-            cold = self.cold[side]
-            reached = cold.reached(threshold)
-            if reached:
-                taken += cold.pop_nearest(reached)
+        taken = self._reached(h, lo)
         if not taken and not self.pending:
             return
         k_exc = self.p.k_exc
@@ -240,6 +223,28 @@ class LiquidityIndicator:
             else:
                 still.append(level)
         self.pending = still
+
+    def _reached(self, h: float, lo: float) -> list[Level]:
+        """The alive levels candle (h, lo) reaches, from the object heaps and the packed rows."""
+        taken: list[Level] = []
+        buy = self.side_heaps[1]
+        while buy and buy[0][0] < h:
+            _, _, version, level = heapq.heappop(buy)
+            if level.alive and level.version == version:
+                taken.append(level)
+                self.hot_count[1] -= 1
+        sell = self.side_heaps[-1]
+        while sell and -sell[0][0] > lo:
+            _, _, version, level = heapq.heappop(sell)
+            if level.alive and level.version == version:
+                taken.append(level)
+                self.hot_count[-1] -= 1
+        for side, threshold in ((1, h), (-1, -lo)):  # packed levels price reached (heap keys below it)
+            cold = self.cold[side]
+            reached = cold.reached(threshold)
+            if reached:
+                taken += cold.pop_nearest(reached)
+        return taken
 
     def _event(self, kind: str, level: Level, factory: EventFactory, excursion: float | None = None) -> Event:
         fields: dict[str, object] = {"level": level.level, "source": level.source,
