@@ -9,14 +9,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# eager: the function ``aggregate`` has its submodule's name, and importing ``ictbot.candles.aggregate``
+# anywhere binds the package attribute to the module, which a lazy name would then never replace
+from ictbot.candles.aggregate import Aggregation, aggregate, aggregate_detailed
+
 if TYPE_CHECKING:
-    from ictbot.candles.aggregate import Aggregation, aggregate, aggregate_detailed
     from ictbot.candles.service import CandleService
     from ictbot.candles.streaming import DEFAULT_TARGETS, AggregatedCandle, StreamingAggregator
     from ictbot.candles.windows import CandleWindows
 
 _HOMES = {
-    "Aggregation": "aggregate", "aggregate": "aggregate", "aggregate_detailed": "aggregate",
     "CandleService": "service",
     "DEFAULT_TARGETS": "streaming", "AggregatedCandle": "streaming", "StreamingAggregator": "streaming",
     "CandleWindows": "windows",
