@@ -43,12 +43,14 @@ from ictbot.indicators.kernels.zone_book import (
     C_ACTIVE_DN,
     C_ACTIVE_UP,
     active,
+    beyond_far_edge,
     close_zone,
     collect_reached,
     evict_beyond,
     new_book,
     open_zone,
-    requeue,
+    requeue_at_next_edge,
+    touch_once,
     zone_event,
 )
 
@@ -79,22 +81,14 @@ def _block_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag, wick_invalid
                       last_choch_up, last_choch_dn, alive_at, pend_zone, pend_j, npend):
     """§4 for an order block the candle reached. Returns (r, npend, breaker now: the block or −1)."""
     up = b.dir[z] > 0
-    if not b.touched[z] and (lj <= b.top[z] if up else hj >= b.bottom[z]):
-        b.touched[z] = True
-        zone_event(ev_i, ev_f, r, K_OB_TOUCHED, z, j, tag, b)
-        r += 1
+    r = touch_once(ev_i, ev_f, r, b, z, j, lj, hj, K_OB_TOUCHED, tag)
     if not b.midhit[z] and (cj < b.mid[z] if up else cj > b.mid[z]):
         b.midhit[z] = True
         zone_event(ev_i, ev_f, r, K_OB_MT_VIOLATED, z, j, tag, b)
         r += 1
     beyond = (lj if up else hj) if wick_invalidation else cj
-    broken = beyond < b.bottom[z] if up else beyond > b.top[z]
-    if not broken:
-        if up:
-            b.thr[z] = b.top[z] if not b.touched[z] else b.mid[z] if not b.midhit[z] else b.bottom[z]
-        else:
-            b.thr[z] = b.bottom[z] if not b.touched[z] else b.mid[z] if not b.midhit[z] else b.top[z]
-        requeue(b, cnt, z)
+    if not beyond_far_edge(b, z, beyond):
+        requeue_at_next_edge(b, cnt, z, True)
         return r, npend, -1
     close_zone(b, cnt, z)
     alive_at[0 if up else 1, b.anchor[z]] = False
@@ -117,20 +111,12 @@ def _block_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag, wick_invalid
 @rule
 def _breaker_transition(ev_i, ev_f, r, b, cnt, z, j, lj, hj, cj, tag):  # type: ignore[no-untyped-def]
     """§4 for a breaker the candle reached: touch (once), invalidation by a close beyond."""
-    up = b.dir[z] > 0
-    if not b.touched[z] and (lj <= b.top[z] if up else hj >= b.bottom[z]):
-        b.touched[z] = True
-        zone_event(ev_i, ev_f, r, K_BREAKER_TOUCHED, z, j, tag, b)
-        r += 1
-    if cj < b.bottom[z] if up else cj > b.top[z]:
+    r = touch_once(ev_i, ev_f, r, b, z, j, lj, hj, K_BREAKER_TOUCHED, tag)
+    if beyond_far_edge(b, z, cj):
         close_zone(b, cnt, z)
         zone_event(ev_i, ev_f, r, K_BREAKER_INVALIDATED, z, j, tag, b)
         return r + 1
-    if up:
-        b.thr[z] = b.top[z] if not b.touched[z] else b.bottom[z]
-    else:
-        b.thr[z] = b.bottom[z] if not b.touched[z] else b.top[z]
-    requeue(b, cnt, z)
+    requeue_at_next_edge(b, cnt, z, False)
     return r
 
 

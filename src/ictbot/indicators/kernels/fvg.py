@@ -54,12 +54,14 @@ from ictbot.indicators.kernels.zone_book import (
     C_EXPIRY,
     C_ZONES,
     active,
+    beyond_far_edge,
     close_zone,
     collect_reached,
     evict_beyond,
     new_book,
     open_zone,
-    requeue,
+    requeue_at_next_edge,
+    touch_once,
     zone_event,
 )
 
@@ -104,10 +106,7 @@ def _gap_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age, tag_base):
     """§3 for an FVG the candle reached: touch, consequent encroachment, fill (each once), then
     invalidation by a close beyond the far edge (→ inverse gap) or expiry; else its next threshold."""
     up = b.dir[z] > 0
-    if not b.touched[z] and (li <= b.top[z] if up else hi >= b.bottom[z]):
-        b.touched[z] = True
-        zone_event(ev_i, ev_f, r, K_FVG_TOUCHED, z, i, T_NONE, b)
-        r += 1
+    r = touch_once(ev_i, ev_f, r, b, z, i, li, hi, K_FVG_TOUCHED, T_NONE)
     if not b.midhit[z] and (li <= b.mid[z] if up else hi >= b.mid[z]):
         b.midhit[z] = True
         zone_event(ev_i, ev_f, r, K_FVG_CE_TOUCHED, z, i, T_NONE, b)
@@ -116,7 +115,7 @@ def _gap_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age, tag_base):
         b.filled[z] = True
         zone_event(ev_i, ev_f, r, K_FVG_FILLED, z, i, T_NONE, b)
         r += 1
-    if ci < b.bottom[z] if up else ci > b.top[z]:
+    if beyond_far_edge(b, z, ci):
         close_zone(b, cnt, z)
         zone_event(ev_i, ev_f, r, K_FVG_INVALIDATED, z, i, T_NONE, b)
         return _invert(ev_i, ev_f, r + 1, b, cnt, z, i, tag_base)
@@ -124,24 +123,15 @@ def _gap_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age, tag_base):
         close_zone(b, cnt, z)
         zone_event(ev_i, ev_f, r, K_FVG_EXPIRED, z, i, T_NONE, b)
         return r + 1
-    # next threshold: near edge until touched, then the midpoint until hit, then the far edge
-    if up:
-        b.thr[z] = b.top[z] if not b.touched[z] else b.mid[z] if not b.midhit[z] else b.bottom[z]
-    else:
-        b.thr[z] = b.bottom[z] if not b.touched[z] else b.mid[z] if not b.midhit[z] else b.top[z]
-    requeue(b, cnt, z)
+    requeue_at_next_edge(b, cnt, z, True)
     return r
 
 
 @rule
 def _inverse_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age):  # type: ignore[no-untyped-def]
     """§3 for an inverse gap the candle reached: touch (once), invalidation by a close beyond, expiry."""
-    up = b.dir[z] > 0
-    if not b.touched[z] and (li <= b.top[z] if up else hi >= b.bottom[z]):
-        b.touched[z] = True
-        zone_event(ev_i, ev_f, r, K_IFVG_TOUCHED, z, i, T_NONE, b)
-        r += 1
-    if ci < b.bottom[z] if up else ci > b.top[z]:
+    r = touch_once(ev_i, ev_f, r, b, z, i, li, hi, K_IFVG_TOUCHED, T_NONE)
+    if beyond_far_edge(b, z, ci):
         close_zone(b, cnt, z)
         zone_event(ev_i, ev_f, r, K_IFVG_INVALIDATED, z, i, T_NONE, b)
         return r + 1
@@ -149,11 +139,7 @@ def _inverse_transition(ev_i, ev_f, r, b, cnt, z, i, li, hi, ci, max_age):  # ty
         close_zone(b, cnt, z)
         zone_event(ev_i, ev_f, r, K_IFVG_EXPIRED, z, i, T_NONE, b)
         return r + 1
-    if up:
-        b.thr[z] = b.top[z] if not b.touched[z] else b.bottom[z]
-    else:
-        b.thr[z] = b.bottom[z] if not b.touched[z] else b.top[z]
-    requeue(b, cnt, z)
+    requeue_at_next_edge(b, cnt, z, False)
     return r
 
 

@@ -139,6 +139,41 @@ def zone_event(ev_i, ev_f, r, kind, z, j, tag, b):  # type: ignore[no-untyped-de
     ev_i[r, R0] = b.event[z]
 
 
+@rule
+def touch_once(ev_i, ev_f, r, b, z, j, low, high, kind, tag):  # type: ignore[no-untyped-def]
+    """The first candle to reach zone ``z``'s near edge (its low at or below the top of a +1 zone, its high
+    at or above the bottom of a −1 zone) records the touch: one event of ``kind``. Returns the next row."""
+    if not b.touched[z] and (low <= b.top[z] if b.dir[z] > 0 else high >= b.bottom[z]):
+        b.touched[z] = True
+        zone_event(ev_i, ev_f, r, kind, z, j, tag, b)
+        return r + 1
+    return r
+
+
+@rule
+def beyond_far_edge(b, z, price):  # type: ignore[no-untyped-def]
+    """``price`` (a close, or a wick where the rule says so) lies beyond zone ``z``'s far edge: below the
+    bottom of a +1 zone, above the top of a −1 zone."""
+    return price < b.bottom[z] if b.dir[z] > 0 else price > b.top[z]
+
+
+@rule
+def requeue_at_next_edge(b, cnt, z, with_midpoint):  # type: ignore[no-untyped-def]
+    """Zone ``z`` waits for its next transition: the near edge until touched, then (FVGs and order blocks)
+    the midpoint until hit, then the far edge."""
+    if b.dir[z] > 0:
+        near, far = b.top[z], b.bottom[z]
+    else:
+        near, far = b.bottom[z], b.top[z]
+    if not b.touched[z]:
+        b.thr[z] = near
+    elif with_midpoint and not b.midhit[z]:
+        b.thr[z] = b.mid[z]
+    else:
+        b.thr[z] = far
+    requeue(b, cnt, z)
+
+
 @jit  # sorts (numba's sort needs reference counting)
 def evict_beyond(b, cnt, max_active):  # type: ignore[no-untyped-def]
     """``ZoneBook.overflow``: the oldest alive zones beyond ``max_active`` per direction, closed, in
