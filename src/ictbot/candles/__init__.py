@@ -6,12 +6,11 @@ report of ``ictbot indicators`` (``candles.quality``), does not pay for the serv
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-# eager: the function ``aggregate`` has its submodule's name, and importing ``ictbot.candles.aggregate``
-# anywhere binds the package attribute to the module, which a lazy name would then never replace
+# eager: the function ``aggregate`` has its submodule's name (a lazy name may not: ictbot.lazy_names)
 from ictbot.candles.aggregate import Aggregation, aggregate, aggregate_detailed
+from ictbot.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from ictbot.candles.service import CandleService
@@ -25,13 +24,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 __all__ = [

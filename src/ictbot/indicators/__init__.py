@@ -6,8 +6,9 @@ needs the parameters and the kernels, not the streaming engine.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ictbot.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from ictbot.indicators.events import Event
@@ -19,13 +20,7 @@ _HOMES = {"Event": "events", "IndicatorParams": "params", "TimeframeEngine": "st
           "compute": "suite"}
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)
 
 
 __all__ = ["Event", "IndicatorParams", "SuiteResult", "TimeframeEngine", "compute"]

@@ -9,8 +9,9 @@ columns), without one Python object per event; ``from_columns`` the whole table 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ictbot.lazy_names import lazy_names
 
 if TYPE_CHECKING:
     from ictbot.indicators.export.table import EventTable, column_chunks, from_columns, from_events, schema_of
@@ -19,12 +20,7 @@ FORMATS = ("parquet", "feather", "csv", "jsonl")
 _FROM_TABLE = ("EventTable", "column_chunks", "from_columns", "from_events", "schema_of")
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _FROM_TABLE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.table"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, dict.fromkeys(_FROM_TABLE, "table"))
 
 
 __all__ = ["FORMATS", "EventTable", "column_chunks", "from_columns", "from_events", "schema_of"]
